@@ -1,0 +1,3 @@
+module openbank/schemas
+
+go 1.26
