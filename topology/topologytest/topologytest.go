@@ -279,4 +279,3 @@ func (s *Service) Output() string {
 	b, _ := os.ReadFile(s.Log.Name())
 	return string(b)
 }
-
