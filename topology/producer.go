@@ -68,8 +68,35 @@ func (p *Producer) Send(ctx context.Context, msgs ...Message) error {
 
 // SendRaw produces messages whose values are already bytes (dead letters).
 func (p *Producer) SendRaw(ctx context.Context, msgs ...*kafka.Message) error {
+	wait, err := p.enqueue(ctx, msgs)
+	if err != nil {
+		return err
+	}
+	return wait(ctx)
+}
+
+// SendAsync produces every message, in order, without waiting for the
+// acknowledgements: wait blocks until they are all acknowledged and returns the
+// first failure. It lets a paced producer (the heartbeat) keep its clock while
+// deliveries are confirmed elsewhere.
+func (p *Producer) SendAsync(ctx context.Context, msgs ...Message) (wait func(context.Context) error, err error) {
+	raw := make([]*kafka.Message, 0, len(msgs))
+	for _, m := range msgs {
+		value, err := p.serde.Encode(m.Topic, m.Record)
+		if err != nil {
+			return nil, err
+		}
+		raw = append(raw, rawMessage(m.Topic, m.Key, value, m.Headers))
+	}
+	return p.enqueue(ctx, raw)
+}
+
+// enqueue hands msgs to the client in order; wait collects their delivery
+// reports. When enqueueing fails midway, the reports of what was enqueued are
+// awaited before the error is returned.
+func (p *Producer) enqueue(ctx context.Context, msgs []*kafka.Message) (wait func(context.Context) error, err error) {
 	if len(msgs) == 0 {
-		return nil
+		return func(context.Context) error { return nil }, nil
 	}
 	reports := make(chan kafka.Event, len(msgs))
 	for sent, m := range msgs {
@@ -84,10 +111,10 @@ func (p *Producer) SendRaw(ctx context.Context, msgs ...*kafka.Message) error {
 				p.kp.Flush(100)
 				continue
 			}
-			return p.failAfter(ctx, reports, sent, fmt.Errorf("produce to %s: %w", *m.TopicPartition.Topic, err))
+			return nil, p.failAfter(ctx, reports, sent, fmt.Errorf("produce to %s: %w", *m.TopicPartition.Topic, err))
 		}
 	}
-	return p.failAfter(ctx, reports, len(msgs), nil)
+	return func(ctx context.Context) error { return p.failAfter(ctx, reports, len(msgs), nil) }, nil
 }
 
 // failAfter waits for n delivery reports and returns the first error among
