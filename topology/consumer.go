@@ -20,6 +20,9 @@ type Delivery struct {
 	Partition int32
 	Offset    int64
 	Key       []byte
+	// Value is the record as read, in the wire format, so a consumer that
+	// rejects a decodable record can still dead-letter it byte for byte.
+	Value     []byte
 	Headers   []kafka.Header
 	Timestamp time.Time
 	Record    records.Record
@@ -180,7 +183,7 @@ func (c *Consumer) decode(ctx context.Context, msgs []*kafka.Message) ([]Deliver
 		}
 		batch = append(batch, Delivery{
 			Topic: topic, Partition: m.TopicPartition.Partition, Offset: int64(m.TopicPartition.Offset),
-			Key: m.Key, Headers: m.Headers, Timestamp: m.Timestamp, Record: rec,
+			Key: m.Key, Value: m.Value, Headers: m.Headers, Timestamp: m.Timestamp, Record: rec,
 		})
 	}
 	return batch, nil
