@@ -74,7 +74,7 @@ type Serde struct {
 	registry Registry
 
 	mu       sync.RWMutex
-	subjects map[string]uint32      // subject -> schema id of our schema under it
+	subjects map[string]uint32     // subject -> schema id of our schema under it
 	ids      map[int]*writerSchema // schema id -> how to decode it
 }
 
