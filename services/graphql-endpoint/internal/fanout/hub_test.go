@@ -1,0 +1,82 @@
+package fanout
+
+import (
+	"testing"
+
+	"openbank/services/graphql-endpoint/internal/transaction"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func drain(s *Subscription) []int64 {
+	var ids []int64
+	for {
+		select {
+		case t, ok := <-s.C():
+			if !ok {
+				return ids
+			}
+			ids = append(ids, t.ID)
+		default:
+			return ids
+		}
+	}
+}
+
+func TestPublishMatchesFiltersOnce(t *testing.T) {
+	h := NewHub()
+	all := h.Subscribe(transaction.Filter{})
+	a := h.Subscribe(transaction.Filter{IBAN: ptr("A")})
+	aDebit := h.Subscribe(transaction.Filter{IBAN: ptr("A"), Direction: ptr(transaction.Debit)})
+	b := h.Subscribe(transaction.Filter{IBAN: ptr("B")})
+	txs := []transaction.Transaction{
+		{ID: 1, IBAN: "A", ChangedBy: 100},
+		{ID: 2, IBAN: "A", ChangedBy: -100},
+		{ID: 3, IBAN: "C", ChangedBy: 5},
+	}
+	h.Publish(txs)
+	h.Publish(txs[:2]) // a redelivery: already published
+	for name, c := range map[string]struct {
+		s    *Subscription
+		want []int64
+	}{
+		"all": {all, []int64{1, 2, 3}}, "a": {a, []int64{1, 2}}, "a debit": {aDebit, []int64{2}}, "b": {b, nil},
+	} {
+		got := drain(c.s)
+		if len(got) != len(c.want) {
+			t.Errorf("%s: got %v, want %v", name, got, c.want)
+			continue
+		}
+		for i := range got {
+			if got[i] != c.want[i] {
+				t.Errorf("%s: got %v, want %v", name, got, c.want)
+			}
+		}
+	}
+	if h.Len() != 4 {
+		t.Errorf("%d subscribers", h.Len())
+	}
+	a.Close()
+	a.Close()
+	all.Close()
+	if h.Len() != 2 {
+		t.Errorf("%d subscribers after close", h.Len())
+	}
+	if _, ok := <-a.C(); ok {
+		t.Error("closed subscription still open")
+	}
+}
+
+func TestSlowSubscriberIsEnded(t *testing.T) {
+	h := NewHub()
+	s := h.Subscribe(transaction.Filter{})
+	for i := range BufferSize + 1 {
+		h.Publish([]transaction.Transaction{{ID: int64(i + 1), IBAN: "A"}})
+	}
+	if h.Len() != 0 {
+		t.Fatal("slow subscriber still subscribed")
+	}
+	if n := len(drain(s)); n != BufferSize {
+		t.Errorf("got %d buffered before the end, want %d", n, BufferSize)
+	}
+}

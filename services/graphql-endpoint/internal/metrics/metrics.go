@@ -1,0 +1,36 @@
+// Package metrics holds the gateway's Prometheus metrics (served at /metrics).
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+var (
+	// SubscriptionsOpen counts running GraphQL subscriptions by field.
+	SubscriptionsOpen = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "graphql_subscriptions_open",
+		Help: "GraphQL subscriptions running now, by field.",
+	}, []string{"field"})
+	// EventsFannedOut counts transactions handed to stream subscribers.
+	EventsFannedOut = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "graphql_events_fanned_out_total",
+		Help: "Transactions delivered to stream_transactions subscribers (one per subscriber).",
+	})
+	// SubscribersDropped counts stream subscribers ended because they read too slowly.
+	SubscribersDropped = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "graphql_stream_subscribers_dropped_total",
+		Help: "stream_transactions subscriptions ended because the client fell too far behind.",
+	})
+	// TransactionsStored counts BalanceChanged records written to transactiondb by this instance.
+	TransactionsStored = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "graphql_transactions_stored_total",
+		Help: "Transactions inserted by this instance (redeliveries and rows another instance wrote excluded).",
+	})
+	// FeedbackWait is how long a request waited for the command handler's answer.
+	FeedbackWait = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "graphql_feedback_wait_seconds",
+		Help:    "Time from sending a command to receiving its feedback, by command and outcome.",
+		Buckets: prometheus.ExponentialBuckets(0.005, 2, 12), // 5 ms .. ~10 s
+	}, []string{"command", "outcome"})
+)
