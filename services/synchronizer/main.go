@@ -48,7 +48,7 @@ func run() error {
 	registry := adapters.NewRegistry(cfg.RegistryURL)
 
 	if err := cluster.WaitForBrokers(ctx, *wait); err != nil {
-		return fmt.Errorf("Kafka at %s (KAFKA_BROKERS) %w", cfg.Brokers, err)
+		return fmt.Errorf("kafka at %s (KAFKA_BROKERS) %w", cfg.Brokers, err)
 	}
 	if err := registry.WaitUntilAnswering(ctx, *wait); err != nil {
 		return fmt.Errorf("schema registry at %s (SCHEMA_REGISTRY_URL) %w", cfg.RegistryURL, err)

@@ -1,0 +1,47 @@
+# One entry point for the bank: `make up` starts the whole local stack,
+# `make test` runs every test (unit, then integration on a stack of its own).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO_PACKAGES := openbank/...
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Integration tests share one broker: run packages one after the other.
+INTEGRATION_FLAGS := -tags integration -count=1 -p 1 -timeout 20m
+
+.PHONY: help up down status clean test unit-test integration-test lint generate build
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+up: ## start Kafka, schema registry, PostgreSQL, the synchronizer and the services
+	deploy/stack.sh up
+
+down: ## stop everything `make up` started
+	deploy/stack.sh down
+
+status: ## show what is running
+	deploy/stack.sh status
+
+clean: ## stop the stack and remove its data
+	deploy/stack.sh down --clean
+
+build: ## build every Go module
+	go build $(GO_PACKAGES)
+
+generate: ## regenerate generated code (Avro records, GraphQL)
+	go generate $(GO_PACKAGES)
+
+lint: ## gofmt, go vet and staticcheck on every module
+	@unformatted=$$(gofmt -l $$(go list -f '{{.Dir}}' -m)); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	go vet $(GO_PACKAGES)
+	go vet -tags integration $(GO_PACKAGES)
+	go run $(STATICCHECK) $(GO_PACKAGES)
+
+unit-test: ## unit tests: pure logic, no I/O
+	go test -count=1 $(GO_PACKAGES)
+
+integration-test: ## integration tests against a fresh stack of their own (deploy/test-stack.sh)
+	deploy/test-stack.sh go test $(INTEGRATION_FLAGS) $(GO_PACKAGES)
+
+test: lint unit-test integration-test ## everything CI runs
