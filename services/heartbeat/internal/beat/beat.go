@@ -1,0 +1,227 @@
+// Package beat runs the heartbeat: it sends Heartbeat{beat} records with a
+// counter that only goes up, at the pace of its settings, which the control
+// API may change at any time.
+package beat
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"openbank/services/heartbeat/internal/pace"
+	"openbank/topology"
+	"openbank/topology/records"
+)
+
+// Sink sends records without waiting for their acknowledgements
+// (topology.Producer).
+type Sink interface {
+	SendAsync(ctx context.Context, msgs ...topology.Message) (wait func(context.Context) error, err error)
+}
+
+// Counts are what the loop reports to metrics.
+type Counts interface {
+	Sent(n int)      // beats handed to Kafka
+	Delivered(n int) // beats acknowledged
+	Failed(n int)    // beats that could not be sent or were not acknowledged
+	Skipped(ticks int64)
+}
+
+// Status is the heartbeat's state as the control API shows it.
+type Status struct {
+	Settings     pace.Settings
+	Paused       bool
+	Beat         int64   // the next beat to send: every beat below it was sent
+	AchievedRate float64 // delivered messages/s over the last few seconds
+}
+
+// Loop is the heartbeat. Its methods are safe for concurrent use.
+type Loop struct {
+	sink   Sink
+	counts Counts
+	log    *slog.Logger
+	meter  *meter
+
+	mu       sync.Mutex
+	settings pace.Settings
+	paused   bool
+	beat     int64
+	changed  chan struct{} // a buffered signal: settings or pause changed
+
+	pending chan delivery // batches whose acknowledgements are awaited
+}
+
+type delivery struct {
+	n    int
+	wait func(context.Context) error
+}
+
+// pendingBatches bounds the batches awaiting acknowledgement; when Kafka falls
+// that far behind the loop waits (back-pressure) instead of growing memory.
+const pendingBatches = 4096
+
+// New returns a loop that starts at beat next with settings s.
+func New(sink Sink, counts Counts, log *slog.Logger, s pace.Settings, paused bool, next int64) *Loop {
+	return &Loop{
+		sink: sink, counts: counts, log: log, meter: newMeter(5 * time.Second),
+		settings: s, paused: paused, beat: next,
+		changed: make(chan struct{}, 1),
+		pending: make(chan delivery, pendingBatches),
+	}
+}
+
+// Status returns the current state.
+func (l *Loop) Status() Status {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return Status{Settings: l.settings, Paused: l.paused, Beat: l.beat, AchievedRate: l.meter.rate()}
+}
+
+// Set changes the pace; the new pace starts at once.
+func (l *Loop) Set(s pace.Settings) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	l.settings = s
+	l.mu.Unlock()
+	l.signal()
+	return nil
+}
+
+// SetPaused pauses or resumes the heartbeat.
+func (l *Loop) SetPaused(paused bool) {
+	l.mu.Lock()
+	l.paused = paused
+	l.mu.Unlock()
+	l.signal()
+}
+
+func (l *Loop) signal() {
+	select {
+	case l.changed <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends beats until ctx ends, then waits (up to 5 s) for the
+// acknowledgements of what it sent.
+func (l *Loop) Run(ctx context.Context) error {
+	// Acknowledgements are awaited until 5 s after shutdown begins.
+	drain, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(5*time.Second, cancel) })
+	defer stop()
+	acked := make(chan struct{})
+	go func() { defer close(acked); l.awaitDeliveries(drain) }()
+	go l.measure(ctx)
+	err := l.pace(ctx)
+	close(l.pending)
+	<-acked
+	return err
+}
+
+// pace runs one schedule per setting; any change starts a new schedule at once.
+func (l *Loop) pace(ctx context.Context) error {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		l.mu.Lock()
+		s, paused := l.settings, l.paused
+		l.mu.Unlock()
+		if paused || s.BatchSize == 0 {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-l.changed:
+				continue
+			}
+		}
+		sc := pace.NewSchedule(s, time.Now())
+		var reported int64
+	ticking:
+		for {
+			if n := sc.Due(time.Now()); n > 0 {
+				if err := l.send(ctx, n); err != nil {
+					return err
+				}
+			}
+			if skipped := sc.Skipped(); skipped > reported {
+				l.counts.Skipped(skipped - reported)
+				reported = skipped
+			}
+			timer.Reset(time.Until(sc.Next()))
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-l.changed:
+				break ticking
+			case <-timer.C:
+			}
+		}
+	}
+}
+
+// send hands n beats to Kafka. The counter moves past them whatever happens,
+// so a beat number is never sent twice (a failure leaves a gap instead).
+func (l *Loop) send(ctx context.Context, n int) error {
+	l.mu.Lock()
+	first := l.beat
+	l.beat += int64(n)
+	l.mu.Unlock()
+	msgs := make([]topology.Message, n)
+	beats := make([]records.Heartbeat, n)
+	for i := range msgs {
+		beats[i].Beat = first + int64(i)
+		msgs[i] = topology.Message{Topic: topology.TopicHeartbeat, Record: &beats[i]}
+	}
+	wait, err := l.sink.SendAsync(ctx, msgs...)
+	if err != nil {
+		l.counts.Failed(n)
+		l.log.Error("send heartbeat", "first_beat", first, "count", n, "error", err)
+		return nil
+	}
+	l.counts.Sent(n)
+	l.pending <- delivery{n: n, wait: wait} // blocks only when Kafka is far behind
+	return nil
+}
+
+// awaitDeliveries counts acknowledgements in send order. Failures are logged at
+// most every 10 s with their count.
+func (l *Loop) awaitDeliveries(ctx context.Context) {
+	var failed int
+	var lastLog time.Time
+	for d := range l.pending {
+		err := d.wait(ctx)
+		switch {
+		case err == nil:
+			l.counts.Delivered(d.n)
+			l.meter.add(d.n)
+		default:
+			l.counts.Failed(d.n)
+			failed += d.n
+			if time.Since(lastLog) > 10*time.Second {
+				l.log.Error("heartbeats not delivered", "count", failed, "error", err)
+				failed, lastLog = 0, time.Now()
+			}
+		}
+	}
+	if failed > 0 {
+		l.log.Error("heartbeats not delivered", "count", failed)
+	}
+}
+
+// measure samples the delivered count so Status can report the achieved rate.
+func (l *Loop) measure(ctx context.Context) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			l.meter.sample(now)
+		}
+	}
+}
