@@ -1,0 +1,265 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"openbank/services/graphql-endpoint/graph/generated"
+	"openbank/services/graphql-endpoint/graph/model"
+	"openbank/services/graphql-endpoint/internal/gateway"
+	"openbank/services/graphql-endpoint/internal/metrics"
+	"openbank/services/graphql-endpoint/internal/transaction"
+	"openbank/services/graphql-endpoint/internal/transfer"
+)
+
+// Resolver answers the schema's fields through the gateway.
+type Resolver struct {
+	Gateway *gateway.Gateway
+}
+
+var _ generated.ResolverRoot = (*Resolver)(nil)
+
+// NewSchema returns the executable schema with r as its resolvers.
+func NewSchema(r *Resolver) generated.Config {
+	return generated.Config{Resolvers: r}
+}
+
+func (r *Resolver) Query() generated.QueryResolver               { return queryResolver{r} }
+func (r *Resolver) Mutation() generated.MutationResolver         { return mutationResolver{r} }
+func (r *Resolver) Subscription() generated.SubscriptionResolver { return subscriptionResolver{r} }
+
+type queryResolver struct{ *Resolver }
+type mutationResolver struct{ *Resolver }
+type subscriptionResolver struct{ *Resolver }
+
+// ----------------------------------------------------------------- errors
+
+// argumentError is a GraphQL error naming the argument to correct.
+func argumentError(argument, message string) *gqlerror.Error {
+	return &gqlerror.Error{
+		Message:    fmt.Sprintf("%s: %s", argument, message),
+		Extensions: map[string]any{"code": "BAD_USER_INPUT", "argument": argument},
+	}
+}
+
+func checkNotEmpty(args ...[2]string) error {
+	var list gqlerror.List
+	for _, a := range args {
+		if strings.TrimSpace(a[1]) == "" {
+			list = append(list, argumentError(a[0], "must not be empty"))
+		}
+	}
+	if len(list) > 0 {
+		return list
+	}
+	return nil
+}
+
+// ----------------------------------------------------------------- models
+
+// ToModel shows a transaction as the API does.
+func ToModel(t transaction.Transaction) *model.Transaction {
+	newBalance := transaction.FormatEuro(t.NewBalance)
+	changedBy := transaction.FormatEuro(transaction.Abs(t.ChangedBy))
+	dir := model.Dtype(t.Direction())
+	return &model.Transaction{
+		ID: t.ID, Iban: &t.IBAN, NewBalance: &newBalance, ChangedBy: &changedBy,
+		FromTo: &t.FromTo, Descr: &t.Descr, Direction: &dir,
+	}
+}
+
+func toModels(txs []transaction.Transaction) []*model.Transaction {
+	out := make([]*model.Transaction, len(txs))
+	for i, t := range txs {
+		out[i] = ToModel(t)
+	}
+	return out
+}
+
+func accountModel(a gateway.AccountResult) *model.AccountResult {
+	m := &model.AccountResult{}
+	if a.Reason != "" {
+		m.Reason = &a.Reason
+	} else {
+		m.Iban, m.Token = &a.IBAN, &a.Token
+	}
+	return m
+}
+
+func transferModel(uuid string, t gateway.TransferResult) *model.MoneyTransferResult {
+	m := &model.MoneyTransferResult{UUID: &uuid, Success: &t.Success}
+	if t.Reason != "" {
+		m.Reason = &t.Reason
+	}
+	return m
+}
+
+// ---------------------------------------------------------------- queries
+
+func (r queryResolver) TransactionByID(ctx context.Context, id int64) (*model.Transaction, error) {
+	t, ok, err := r.Gateway.Store().TransactionByID(ctx, id)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return ToModel(t), nil
+}
+
+// CheckMaxItems bounds transactions_by_iban's max_items.
+func CheckMaxItems(maxItems int64) error {
+	if maxItems < 1 || maxItems > transaction.MaxItemsLimit {
+		return argumentError("max_items", fmt.Sprintf("must be from 1 to %d, got %d", transaction.MaxItemsLimit, maxItems))
+	}
+	return nil
+}
+
+func (r queryResolver) TransactionsByIban(ctx context.Context, iban string, maxItems int64) ([]*model.Transaction, error) {
+	if err := CheckMaxItems(maxItems); err != nil {
+		return nil, err
+	}
+	txs, err := r.Gateway.Store().TransactionsByIBAN(ctx, iban, int(maxItems))
+	if err != nil {
+		return nil, err
+	}
+	return toModels(txs), nil
+}
+
+func (r queryResolver) AllLastTransactions(ctx context.Context) ([]*model.Transaction, error) {
+	txs, err := r.Gateway.Store().LastTransactions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return toModels(txs), nil
+}
+
+// -------------------------------------------------------------- accounts
+
+func (r *Resolver) getAccount(ctx context.Context, username, password string, create bool) (*model.AccountResult, error) {
+	if err := checkNotEmpty([2]string{"username", username}, [2]string{"password", password}); err != nil {
+		return nil, err
+	}
+	res, err := r.Gateway.GetAccount(ctx, username, password, create)
+	if err != nil {
+		return nil, err
+	}
+	return accountModel(res), nil
+}
+
+func (r mutationResolver) OpenAccount(ctx context.Context, username, password string) (*model.AccountResult, error) {
+	return r.getAccount(ctx, username, password, true)
+}
+
+func (r mutationResolver) Login(ctx context.Context, username, password string) (*model.AccountResult, error) {
+	return r.getAccount(ctx, username, password, false)
+}
+
+func (r subscriptionResolver) GetAccount(ctx context.Context, username, password string) (<-chan *model.AccountResult, error) {
+	// The work is done here, before the channel is returned: this runs in the
+	// subscription's own goroutine, and errors become GraphQL errors.
+	defer track("get_account")()
+	res, err := r.getAccount(ctx, username, password, true)
+	if err != nil {
+		return nil, err
+	}
+	return once(res), nil
+}
+
+// --------------------------------------------------------- money transfer
+
+// CheckTransfer validates money_transfer's arguments into a command, or
+// returns one GraphQL error per bad argument.
+func CheckTransfer(uuid string, token string, amount int64, from, to, descr string) (transfer.Command, error) {
+	cmd, err := transfer.Check(transfer.Request{UUID: uuid, Token: token, Amount: amount, From: from, To: to, Descr: descr})
+	var invalid *transfer.InvalidError
+	if errors.As(err, &invalid) {
+		list := make(gqlerror.List, len(invalid.Problems))
+		for i, p := range invalid.Problems {
+			list[i] = argumentError(p.Argument, p.Message)
+		}
+		return cmd, list
+	}
+	return cmd, err
+}
+
+func (r *Resolver) moneyTransfer(ctx context.Context, uuid, token string, amount int64, from, to, descr string) (*model.MoneyTransferResult, error) {
+	cmd, err := CheckTransfer(uuid, token, amount, from, to, descr)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Gateway.MoneyTransfer(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	return transferModel(uuid, res), nil
+}
+
+func (r mutationResolver) MoneyTransfer(ctx context.Context, uuid string, _ *string, token string, amount int64, from, to, descr string) (*model.MoneyTransferResult, error) {
+	return r.moneyTransfer(ctx, uuid, token, amount, from, to, descr)
+}
+
+func (r subscriptionResolver) MoneyTransfer(ctx context.Context, uuid string, _ *string, token string, amount int64, from, to, descr string) (<-chan *model.MoneyTransferResult, error) {
+	defer track("money_transfer")()
+	res, err := r.moneyTransfer(ctx, uuid, token, amount, from, to, descr)
+	if err != nil {
+		return nil, err
+	}
+	return once(res), nil
+}
+
+// ---------------------------------------------------------------- streams
+
+// StreamFilter turns stream_transactions' arguments into a filter.
+func StreamFilter(iban *string, minAmount, maxAmount *int64, direction *model.Dtype, descrIncludes *string) transaction.Filter {
+	f := transaction.Filter{IBAN: iban, MinAmount: minAmount, MaxAmount: maxAmount, DescrIncludes: descrIncludes}
+	if direction != nil {
+		d := transaction.Direction(*direction)
+		f.Direction = &d
+	}
+	return f
+}
+
+func (r subscriptionResolver) StreamTransactions(ctx context.Context, iban *string, minAmount, maxAmount *int64, direction *model.Dtype, descrIncludes *string) (<-chan *model.Transaction, error) {
+	sub := r.Gateway.Hub().Subscribe(StreamFilter(iban, minAmount, maxAmount, direction, descrIncludes))
+	done := track("stream_transactions")
+	out := make(chan *model.Transaction)
+	go func() {
+		// Ends with the subscription's context: the client stopped or went away.
+		defer done()
+		defer close(out)
+		defer sub.Close()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case t, ok := <-sub.C():
+				if !ok {
+					return // fell too far behind
+				}
+				select {
+				case out <- ToModel(t):
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
+}
+
+// once is a channel with one value, then closed: the subscription completes.
+func once[T any](v T) <-chan T {
+	ch := make(chan T, 1)
+	ch <- v
+	close(ch)
+	return ch
+}
+
+// track counts a running subscription; call the result when it ends.
+func track(field string) func() {
+	g := metrics.SubscriptionsOpen.WithLabelValues(field)
+	g.Inc()
+	return g.Dec
+}

@@ -1,0 +1,371 @@
+// Package gateway is what the GraphQL API does: it opens accounts and logs in,
+// sends money transfers and waits for the command handler's feedback, and
+// turns BalanceChanged records into stored, streamed transactions.
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"openbank/services/graphql-endpoint/internal/account"
+	"openbank/services/graphql-endpoint/internal/fanout"
+	"openbank/services/graphql-endpoint/internal/feedback"
+	"openbank/services/graphql-endpoint/internal/metrics"
+	"openbank/services/graphql-endpoint/internal/store"
+	"openbank/services/graphql-endpoint/internal/transaction"
+	"openbank/services/graphql-endpoint/internal/transfer"
+	"openbank/topology"
+	"openbank/topology/bank"
+	"openbank/topology/records"
+)
+
+// Reasons the gateway itself gives (the command handler's reasons pass through).
+const (
+	ReasonIncorrectPassword = "incorrect password"
+	ReasonUnknownUsername   = "unknown username"
+	ReasonNoAnswer          = "no answer from the command handler in time, try again"
+	ReasonCreationFailed    = "account creation failed, try again"
+)
+
+// Sender produces records (topology.Producer).
+type Sender interface {
+	Send(ctx context.Context, msgs ...topology.Message) error
+}
+
+// Options tune the gateway.
+type Options struct {
+	// FeedbackTimeout is how long a request waits for the command handler.
+	FeedbackTimeout time.Duration
+	// StreamSince: records with a Kafka timestamp before it are stored but not
+	// streamed (history read on a first start, which no subscriber of this
+	// process was waiting for).
+	StreamSince time.Time
+	// HashConcurrency bounds simultaneous password hashes (each needs ~19 MiB).
+	HashConcurrency int
+}
+
+// Gateway is the service behind the resolvers and the consumers.
+type Gateway struct {
+	store     *store.Store
+	sender    Sender
+	hub       *fanout.Hub
+	accounts  *feedback.Waiters[store.AccountCreation]
+	transfers *feedback.Waiters[store.TransferResult]
+	opts      Options
+	hashSlots chan struct{}
+	log       *slog.Logger
+}
+
+// New returns a gateway.
+func New(st *store.Store, sender Sender, hub *fanout.Hub, opts Options, log *slog.Logger) *Gateway {
+	if opts.FeedbackTimeout <= 0 {
+		opts.FeedbackTimeout = 10 * time.Second
+	}
+	if opts.HashConcurrency <= 0 {
+		opts.HashConcurrency = 2
+	}
+	return &Gateway{
+		store: st, sender: sender, hub: hub,
+		accounts:  feedback.NewWaiters[store.AccountCreation](),
+		transfers: feedback.NewWaiters[store.TransferResult](),
+		opts:      opts, hashSlots: make(chan struct{}, opts.HashConcurrency), log: log,
+	}
+}
+
+// Hub is where stream subscribers subscribe.
+func (g *Gateway) Hub() *fanout.Hub { return g.hub }
+
+// Store is transactiondb, for the queries.
+func (g *Gateway) Store() *store.Store { return g.store }
+
+// AccountResult is get_account's answer: IBAN and Token, or Reason.
+type AccountResult struct {
+	IBAN, Token, Reason string
+}
+
+// GetAccount opens an account for a new username, or logs in (create false:
+// only logs in). The result of an opening arrives with the command handler's
+// feedback.
+func (g *Gateway) GetAccount(ctx context.Context, username, password string, create bool) (AccountResult, error) {
+	// A few rounds: the username may be taken, or its pending row dropped, meanwhile.
+	for range 3 {
+		a, ok, err := g.store.AccountByUsername(ctx, username)
+		if err != nil {
+			return AccountResult{}, err
+		}
+		if ok {
+			match, err := g.checkPassword(ctx, a.PasswordHash, password)
+			if err != nil {
+				return AccountResult{}, err
+			}
+			if !match {
+				return AccountResult{Reason: ReasonIncorrectPassword}, nil
+			}
+			if !a.Pending() {
+				return AccountResult{IBAN: a.IBAN, Token: a.Token}, nil
+			}
+			res, done, err := g.awaitOthersCreation(ctx, username, a.CreationID)
+			if err != nil || done {
+				return res, err
+			}
+			continue
+		}
+		if !create {
+			return AccountResult{Reason: ReasonUnknownUsername}, nil
+		}
+		hash, err := g.hashPassword(ctx, password)
+		if err != nil {
+			return AccountResult{}, err
+		}
+		id := bank.NewCommandID()
+		created, err := g.store.AddPendingAccount(ctx, store.Account{Username: username, PasswordHash: hash, CreationID: id})
+		if err != nil {
+			return AccountResult{}, err
+		}
+		if created {
+			return g.createAccount(ctx, id)
+		}
+	}
+	return AccountResult{Reason: ReasonCreationFailed}, nil
+}
+
+// createAccount sends the creation command for a pending row and waits.
+func (g *Gateway) createAccount(ctx context.Context, id bank.CommandID) (AccountResult, error) {
+	cleanup := context.WithoutCancel(ctx)
+	answer, cancel := g.accounts.Wait(id)
+	defer cancel()
+	start := time.Now()
+	err := g.sender.Send(ctx, topology.Message{
+		Topic: topology.TopicCommands, Key: id.String(),
+		Record:  &records.ConfirmAccountCreation{ID: bank.Fixed(id), AType: records.AtypeManual},
+		Headers: []kafka.Header{topology.CommandIDHeader(id.String())},
+	})
+	if err != nil {
+		_ = g.store.DropPendingAccount(cleanup, id)
+		return AccountResult{}, fmt.Errorf("send account creation: %w", err)
+	}
+	timer := time.NewTimer(g.opts.FeedbackTimeout)
+	defer timer.Stop()
+	select {
+	case a := <-answer:
+		return g.creationResult(cleanup, a, start), nil
+	case <-timer.C:
+		metrics.FeedbackWait.WithLabelValues("account_creation", "timeout").Observe(time.Since(start).Seconds())
+		if err := g.store.DropPendingAccount(cleanup, id); err != nil {
+			g.log.Warn("drop pending account after time-out", "error", err)
+		}
+		return AccountResult{Reason: ReasonNoAnswer}, nil
+	case <-ctx.Done():
+		// The client left; the feedback consumer still fills in or drops the row.
+		return AccountResult{}, ctx.Err()
+	}
+}
+
+func (g *Gateway) creationResult(ctx context.Context, a store.AccountCreation, start time.Time) AccountResult {
+	if a.IBAN != "" {
+		metrics.FeedbackWait.WithLabelValues("account_creation", "confirmed").Observe(time.Since(start).Seconds())
+		return AccountResult{IBAN: a.IBAN, Token: a.Token}
+	}
+	metrics.FeedbackWait.WithLabelValues("account_creation", "failed").Observe(time.Since(start).Seconds())
+	// The consumer deletes the row too; doing it here as well keeps the answer true
+	// even if this instance's consumer is behind.
+	if err := g.store.DropPendingAccount(ctx, a.CreationID); err != nil {
+		g.log.Warn("drop failed account", "error", err)
+	}
+	return AccountResult{Reason: a.Reason}
+}
+
+// awaitOthersCreation waits for a creation another request sent. done false
+// means the row went away without an answer here: look again.
+func (g *Gateway) awaitOthersCreation(ctx context.Context, username string, id bank.CommandID) (AccountResult, bool, error) {
+	answer, cancel := g.accounts.Wait(id)
+	defer cancel()
+	// Registered first, then looked again: the answer cannot slip between.
+	a, ok, err := g.store.AccountByUsername(ctx, username)
+	if err != nil {
+		return AccountResult{}, false, err
+	}
+	if !ok || a.CreationID != id {
+		return AccountResult{}, false, nil
+	}
+	if !a.Pending() {
+		return AccountResult{IBAN: a.IBAN, Token: a.Token}, true, nil
+	}
+	timer := time.NewTimer(g.opts.FeedbackTimeout)
+	defer timer.Stop()
+	select {
+	case a := <-answer:
+		if a.IBAN != "" {
+			return AccountResult{IBAN: a.IBAN, Token: a.Token}, true, nil
+		}
+		return AccountResult{Reason: a.Reason}, true, nil
+	case <-timer.C:
+		return AccountResult{Reason: ReasonNoAnswer}, true, nil
+	case <-ctx.Done():
+		return AccountResult{}, true, ctx.Err()
+	}
+}
+
+func (g *Gateway) hashPassword(ctx context.Context, password string) (string, error) {
+	if err := g.acquireHashSlot(ctx); err != nil {
+		return "", err
+	}
+	defer func() { <-g.hashSlots }()
+	return account.HashPassword(password)
+}
+
+func (g *Gateway) checkPassword(ctx context.Context, hash, password string) (bool, error) {
+	if err := g.acquireHashSlot(ctx); err != nil {
+		return false, err
+	}
+	defer func() { <-g.hashSlots }()
+	ok, err := account.CheckPassword(hash, password)
+	if err != nil {
+		return false, fmt.Errorf("check password: %w", err)
+	}
+	return ok, nil
+}
+
+func (g *Gateway) acquireHashSlot(ctx context.Context) error {
+	select {
+	case g.hashSlots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TransferResult is money_transfer's answer.
+type TransferResult struct {
+	Success bool
+	Reason  string
+}
+
+// MoneyTransfer sends cmd once per uuid and returns the command handler's
+// answer; a uuid sent before (by any instance) gets that answer, or waits for it.
+func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (TransferResult, error) {
+	claimed, existing, err := g.store.ClaimTransfer(ctx, cmd.ID)
+	if err != nil {
+		return TransferResult{}, err
+	}
+	if existing.Known {
+		return TransferResult{Success: existing.Success, Reason: existing.Reason}, nil
+	}
+	answer, cancel := g.transfers.Wait(cmd.ID)
+	defer cancel()
+	start := time.Now()
+	if claimed {
+		err := g.sender.Send(ctx, topology.Message{
+			Topic: topology.TopicCommands, Key: cmd.ID.String(),
+			Record: &records.ConfirmMoneyTransfer{ID: bank.Fixed(cmd.ID), Token: cmd.Token, Amount: cmd.Amount,
+				From: cmd.From, To: cmd.To, Description: cmd.Descr},
+			Headers: []kafka.Header{topology.CommandIDHeader(cmd.ID.String())},
+		})
+		if err != nil {
+			_ = g.store.ForgetTransfer(context.WithoutCancel(ctx), cmd.ID)
+			return TransferResult{}, fmt.Errorf("send money transfer: %w", err)
+		}
+	} else {
+		// Sent before and not answered when claimed: look again now that we listen.
+		r, err := g.store.TransferResult(ctx, cmd.ID)
+		if err != nil {
+			return TransferResult{}, err
+		}
+		if r.Known {
+			return TransferResult{Success: r.Success, Reason: r.Reason}, nil
+		}
+	}
+	timer := time.NewTimer(g.opts.FeedbackTimeout)
+	defer timer.Stop()
+	select {
+	case r := <-answer:
+		outcome := "confirmed"
+		if !r.Success {
+			outcome = "failed"
+		}
+		if claimed {
+			metrics.FeedbackWait.WithLabelValues("money_transfer", outcome).Observe(time.Since(start).Seconds())
+		}
+		return TransferResult{Success: r.Success, Reason: r.Reason}, nil
+	case <-timer.C:
+		if claimed {
+			metrics.FeedbackWait.WithLabelValues("money_transfer", "timeout").Observe(time.Since(start).Seconds())
+		}
+		return TransferResult{Success: false, Reason: ReasonNoAnswer}, nil
+	case <-ctx.Done():
+		return TransferResult{}, ctx.Err()
+	}
+}
+
+// HandleFeedback is the handler of the feedback consumer: it stores the
+// answers (first) and then wakes whoever waits for them.
+func (g *Gateway) HandleFeedback(ctx context.Context, batch []topology.Delivery) error {
+	var creations []store.AccountCreation
+	var results []store.TransferResult
+	for _, d := range batch {
+		switch r := d.Record.(type) {
+		case *records.AccountCreationConfirmed:
+			creations = append(creations, store.AccountCreation{CreationID: bank.CommandIDFromFixed(r.ID), IBAN: r.IBAN, Token: r.Token})
+		case *records.AccountCreationFailed:
+			creations = append(creations, store.AccountCreation{CreationID: bank.CommandIDFromFixed(r.ID), Reason: r.Reason})
+		case *records.MoneyTransferConfirmed:
+			results = append(results, store.TransferResult{ID: bank.CommandIDFromFixed(r.ID), Known: true, Success: true})
+		case *records.MoneyTransferFailed:
+			results = append(results, store.TransferResult{ID: bank.CommandIDFromFixed(r.ID), Known: true, Reason: r.Reason})
+		}
+	}
+	if err := g.store.RecordAccountCreations(ctx, creations); err != nil {
+		return err
+	}
+	if err := g.store.RecordTransferResults(ctx, results); err != nil {
+		return err
+	}
+	for _, c := range creations {
+		g.accounts.Deliver(c.CreationID, c)
+	}
+	for _, r := range results {
+		g.transfers.Deliver(r.ID, r)
+	}
+	return nil
+}
+
+// HandleBalanceChanged is the handler of the balance_changed consumer: it
+// stores each change once and streams what the database holds.
+func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Delivery) error {
+	txs := make([]transaction.Transaction, 0, len(batch))
+	fresh := make(map[string]bool, len(batch)) // command id + iban -> stream it
+	for _, d := range batch {
+		bc, ok := d.Record.(*records.BalanceChanged)
+		if !ok {
+			continue
+		}
+		cmd := d.Header(topology.HeaderCommandID)
+		if cmd == "" {
+			// Every event should carry it; without, the record's place identifies it.
+			cmd = fmt.Sprintf("%s/%d/%d", d.Topic, d.Partition, d.Offset)
+			g.log.Warn("BalanceChanged without command-id header", "partition", d.Partition, "offset", d.Offset)
+		}
+		txs = append(txs, transaction.Transaction{CommandID: cmd, IBAN: bc.IBAN, NewBalance: bc.NewBalance,
+			ChangedBy: bc.ChangedBy, FromTo: bc.FromTo, Descr: bc.Description})
+		if !d.Timestamp.Before(g.opts.StreamSince) {
+			fresh[cmd+"\x00"+bc.IBAN] = true
+		}
+	}
+	stored, inserted, err := g.store.AddTransactions(ctx, txs)
+	if err != nil {
+		return err
+	}
+	metrics.TransactionsStored.Add(float64(inserted))
+	streamed := stored[:0:0]
+	for _, t := range stored {
+		if fresh[t.CommandID+"\x00"+t.IBAN] {
+			streamed = append(streamed, t)
+		}
+	}
+	g.hub.Publish(streamed)
+	return nil
+}

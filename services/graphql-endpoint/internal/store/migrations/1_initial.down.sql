@@ -1,0 +1,3 @@
+DROP TABLE transfer_results;
+DROP TABLE accounts;
+DROP TABLE transactions;

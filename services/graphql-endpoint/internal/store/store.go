@@ -1,0 +1,376 @@
+// Package store keeps the gateway's state in PostgreSQL (transactiondb):
+// transactions, accounts of the web page's users, and money transfer results.
+package store
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+
+	"github.com/golang-migrate/migrate/v4"
+	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"openbank/services/graphql-endpoint/internal/transaction"
+	"openbank/topology/bank"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Config is how to reach transactiondb.
+type Config struct {
+	Host     string
+	Port     int
+	User     string
+	Password string
+	Database string
+	MaxConns int
+}
+
+// URL is the connection string (the password escaped).
+func (c Config) URL() string {
+	u := url.URL{
+		Scheme: "postgres",
+		User:   url.UserPassword(c.User, c.Password),
+		Host:   net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),
+		Path:   "/" + c.Database,
+	}
+	return u.String()
+}
+
+// Store is transactiondb.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects and brings the schema up to date (golang-migrate holds an
+// advisory lock, so instances starting together migrate once).
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	pc, err := pgxpool.ParseConfig(cfg.URL())
+	if err != nil {
+		return nil, fmt.Errorf("database config: %w", err)
+	}
+	if cfg.MaxConns > 0 {
+		pc.MaxConns = int32(cfg.MaxConns)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", cfg.Database, err)
+	}
+	if err := migrateUp(pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &Store{pool: pool}, nil
+}
+
+func migrateUp(pool *pgxpool.Pool) error {
+	src, err := iofs.New(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	driver, err := migratepgx.WithInstance(db, &migratepgx.Config{})
+	if err != nil {
+		return fmt.Errorf("migration driver: %w", err)
+	}
+	m, err := migrate.NewWithInstance("iofs", src, "pgx5", driver)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return fmt.Errorf("migrate up: %w", err)
+	}
+	return nil
+}
+
+// Close closes the connections.
+func (s *Store) Close() { s.pool.Close() }
+
+// Ping checks the database answers (readiness).
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// ----------------------------------------------------------- transactions
+
+const txColumns = `id, command_id, iban, new_balance, changed_by, from_to, descr`
+
+func scanTx(row pgx.Row) (transaction.Transaction, error) {
+	var t transaction.Transaction
+	err := row.Scan(&t.ID, &t.CommandID, &t.IBAN, &t.NewBalance, &t.ChangedBy, &t.FromTo, &t.Descr)
+	return t, err
+}
+
+// AddTransactions stores txs (their ID ignored) and returns them as stored,
+// with row ids, in the given order, each (command id, iban) once. A change
+// stored before (redelivery, or another instance was first) comes back with
+// the existing row; inserted counts only the new rows.
+func (s *Store) AddTransactions(ctx context.Context, txs []transaction.Transaction) (stored []transaction.Transaction, inserted int, err error) {
+	if len(txs) == 0 {
+		return nil, 0, nil
+	}
+	type key struct{ cmd, iban string }
+	var cmds, ibans, fromTos, descrs []string
+	var balances, changes []int64
+	order := make([]key, 0, len(txs))
+	seen := make(map[key]bool, len(txs))
+	for _, t := range txs {
+		k := key{t.CommandID, t.IBAN}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		order = append(order, k)
+		cmds, ibans = append(cmds, t.CommandID), append(ibans, t.IBAN)
+		balances, changes = append(balances, t.NewBalance), append(changes, t.ChangedBy)
+		fromTos, descrs = append(fromTos, t.FromTo), append(descrs, t.Descr)
+	}
+	// WITH ORDINALITY + ORDER BY keeps row ids in the order the changes happened.
+	rows, err := s.pool.Query(ctx, `
+		INSERT INTO transactions (command_id, iban, new_balance, changed_by, from_to, descr)
+		SELECT c, i, b, ch, f, d
+		  FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[])
+		       WITH ORDINALITY AS u(c, i, b, ch, f, d, n)
+		 ORDER BY n
+		ON CONFLICT (command_id, iban) DO NOTHING
+		RETURNING `+txColumns, cmds, ibans, balances, changes, fromTos, descrs)
+	if err != nil {
+		return nil, 0, fmt.Errorf("insert transactions: %w", err)
+	}
+	byKey := make(map[key]transaction.Transaction, len(order))
+	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (transaction.Transaction, error) { return scanTx(r) })
+	if err != nil {
+		return nil, 0, fmt.Errorf("insert transactions: %w", err)
+	}
+	for _, t := range got {
+		byKey[key{t.CommandID, t.IBAN}] = t
+	}
+	inserted = len(got)
+	if inserted < len(order) {
+		// The rest existed already: fan out what the database holds.
+		rows, err := s.pool.Query(ctx, `
+			SELECT `+txColumns+` FROM transactions
+			 WHERE (command_id, iban) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, cmds, ibans)
+		if err != nil {
+			return nil, 0, fmt.Errorf("read existing transactions: %w", err)
+		}
+		existing, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (transaction.Transaction, error) { return scanTx(r) })
+		if err != nil {
+			return nil, 0, fmt.Errorf("read existing transactions: %w", err)
+		}
+		for _, t := range existing {
+			k := key{t.CommandID, t.IBAN}
+			if _, ok := byKey[k]; !ok {
+				byKey[k] = t
+			}
+		}
+	}
+	stored = make([]transaction.Transaction, 0, len(order))
+	for _, k := range order {
+		if t, ok := byKey[k]; ok {
+			stored = append(stored, t)
+		}
+	}
+	return stored, inserted, nil
+}
+
+// TransactionByID returns the transaction with row id, or ok false.
+func (s *Store) TransactionByID(ctx context.Context, id int64) (t transaction.Transaction, ok bool, err error) {
+	t, err = scanTx(s.pool.QueryRow(ctx, `SELECT `+txColumns+` FROM transactions WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, false, nil
+	}
+	if err != nil {
+		return t, false, fmt.Errorf("transaction %d: %w", id, err)
+	}
+	return t, true, nil
+}
+
+// TransactionsByIBAN returns the newest max transactions of iban, newest first.
+func (s *Store) TransactionsByIBAN(ctx context.Context, iban string, max int) ([]transaction.Transaction, error) {
+	return s.list(ctx, `SELECT `+txColumns+` FROM transactions WHERE iban = $1 ORDER BY id DESC LIMIT $2`, iban, max)
+}
+
+// LastTransactions returns the newest transaction of every iban, by iban.
+func (s *Store) LastTransactions(ctx context.Context) ([]transaction.Transaction, error) {
+	return s.list(ctx, `SELECT DISTINCT ON (iban) `+txColumns+` FROM transactions ORDER BY iban, id DESC`)
+}
+
+func (s *Store) list(ctx context.Context, sql string, args ...any) ([]transaction.Transaction, error) {
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query transactions: %w", err)
+	}
+	txs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (transaction.Transaction, error) { return scanTx(r) })
+	if err != nil {
+		return nil, fmt.Errorf("query transactions: %w", err)
+	}
+	return txs, nil
+}
+
+// --------------------------------------------------------------- accounts
+
+// Account is a user of the web page; IBAN and Token are empty while pending.
+type Account struct {
+	Username     string
+	PasswordHash string
+	CreationID   bank.CommandID
+	IBAN         string
+	Token        string
+}
+
+// Pending says the creation command has no answer yet.
+func (a Account) Pending() bool { return a.IBAN == "" }
+
+// AccountByUsername returns the account, or ok false.
+func (s *Store) AccountByUsername(ctx context.Context, username string) (a Account, ok bool, err error) {
+	var iban, token *string
+	err = s.pool.QueryRow(ctx, `SELECT username, password_hash, creation_id, iban, token FROM accounts WHERE username = $1`,
+		username).Scan(&a.Username, &a.PasswordHash, &a.CreationID, &iban, &token)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, false, nil
+	}
+	if err != nil {
+		return a, false, fmt.Errorf("account %q: %w", username, err)
+	}
+	if iban != nil {
+		a.IBAN = *iban
+	}
+	if token != nil {
+		a.Token = *token
+	}
+	return a, true, nil
+}
+
+// AddPendingAccount inserts a pending account; created false means the
+// username was taken meanwhile.
+func (s *Store) AddPendingAccount(ctx context.Context, a Account) (created bool, err error) {
+	tag, err := s.pool.Exec(ctx, `INSERT INTO accounts (username, password_hash, creation_id) VALUES ($1, $2, $3)
+		ON CONFLICT (username) DO NOTHING`, a.Username, a.PasswordHash, a.CreationID)
+	if err != nil {
+		return false, fmt.Errorf("add account %q: %w", a.Username, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// DropPendingAccount deletes the account created by creationID if it is
+// still pending (its creation failed or was given up).
+func (s *Store) DropPendingAccount(ctx context.Context, creationID bank.CommandID) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM accounts WHERE creation_id = $1 AND iban IS NULL`, creationID); err != nil {
+		return fmt.Errorf("drop pending account: %w", err)
+	}
+	return nil
+}
+
+// AccountCreation is the command handler's answer to a creation command.
+type AccountCreation struct {
+	CreationID bank.CommandID
+	IBAN       string // empty when it failed
+	Token      string
+	Reason     string
+}
+
+// RecordAccountCreations fills in or deletes the pending accounts the answers
+// are for; answers for other commands (the generator's) change nothing.
+func (s *Store) RecordAccountCreations(ctx context.Context, answers []AccountCreation) error {
+	if len(answers) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	for _, a := range answers {
+		if a.IBAN != "" {
+			b.Queue(`UPDATE accounts SET iban = $2, token = $3 WHERE creation_id = $1 AND iban IS NULL`,
+				a.CreationID, a.IBAN, a.Token)
+		} else {
+			b.Queue(`DELETE FROM accounts WHERE creation_id = $1 AND iban IS NULL`, a.CreationID)
+		}
+	}
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("record account creations: %w", err)
+	}
+	return nil
+}
+
+// -------------------------------------------------------- transfer results
+
+// TransferResult is the command handler's answer to a money transfer.
+type TransferResult struct {
+	ID      bank.CommandID
+	Known   bool // false while the answer is awaited
+	Success bool
+	Reason  string
+}
+
+// ClaimTransfer records that id is being sent. claimed false means it was
+// sent before; existing is then what is known about it.
+func (s *Store) ClaimTransfer(ctx context.Context, id bank.CommandID) (claimed bool, existing TransferResult, err error) {
+	tag, err := s.pool.Exec(ctx, `INSERT INTO transfer_results (id) VALUES ($1) ON CONFLICT (id) DO NOTHING`, id)
+	if err != nil {
+		return false, existing, fmt.Errorf("claim transfer %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 1 {
+		return true, TransferResult{ID: id}, nil
+	}
+	existing, err = s.TransferResult(ctx, id)
+	return false, existing, err
+}
+
+// TransferResult returns what is known about transfer id.
+func (s *Store) TransferResult(ctx context.Context, id bank.CommandID) (TransferResult, error) {
+	r := TransferResult{ID: id}
+	var success *bool
+	var reason *string
+	err := s.pool.QueryRow(ctx, `SELECT success, reason FROM transfer_results WHERE id = $1`, id).Scan(&success, &reason)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, nil
+	}
+	if err != nil {
+		return r, fmt.Errorf("transfer result %s: %w", id, err)
+	}
+	if success != nil {
+		r.Known, r.Success = true, *success
+	}
+	if reason != nil {
+		r.Reason = *reason
+	}
+	return r, nil
+}
+
+// RecordTransferResults stores answers for transfers sent through a gateway;
+// the first answer stays, answers to other commands change nothing.
+func (s *Store) RecordTransferResults(ctx context.Context, results []TransferResult) error {
+	if len(results) == 0 {
+		return nil
+	}
+	ids := make([]bank.CommandID, len(results))
+	ok := make([]bool, len(results))
+	reasons := make([]string, len(results))
+	for i, r := range results {
+		ids[i], ok[i], reasons[i] = r.ID, r.Success, r.Reason
+	}
+	_, err := s.pool.Exec(ctx, `
+		UPDATE transfer_results t SET success = u.ok, reason = NULLIF(u.reason, ''), answered_at = now()
+		  FROM unnest($1::uuid[], $2::bool[], $3::text[]) AS u(id, ok, reason)
+		 WHERE t.id = u.id AND t.success IS NULL`, ids, ok, reasons)
+	if err != nil {
+		return fmt.Errorf("record transfer results: %w", err)
+	}
+	return nil
+}
+
+// ForgetTransfer removes an unanswered claim, so the uuid may be sent again
+// (the command could not be produced).
+func (s *Store) ForgetTransfer(ctx context.Context, id bank.CommandID) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM transfer_results WHERE id = $1 AND success IS NULL`, id); err != nil {
+		return fmt.Errorf("forget transfer %s: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,232 @@
+// Command graphql-endpoint is the bank's GraphQL gateway: the browser's API
+// for accounts, money transfers and live transactions (see DESIGN.md).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"openbank/services/graphql-endpoint/graph"
+	"openbank/services/graphql-endpoint/graph/generated"
+	"openbank/services/graphql-endpoint/internal/fanout"
+	"openbank/services/graphql-endpoint/internal/gateway"
+	"openbank/services/graphql-endpoint/internal/httpapi"
+	"openbank/services/graphql-endpoint/internal/store"
+	"openbank/topology"
+)
+
+type config struct {
+	kafka        topology.KafkaConfig
+	db           store.Config
+	httpPort     int
+	staticDir    string
+	staticPort   int
+	cors         []string
+	group        string
+	feedbackWait time.Duration
+	streamGrace  time.Duration
+	limits       httpapi.Limits
+	logLevel     slog.Level
+}
+
+func readConfig(env *topology.Env) config {
+	var c config
+	c.kafka = topology.ReadKafkaConfig(env, "graphql-endpoint")
+	c.db = store.Config{
+		Host:     env.String("DB_HOSTNAME", "localhost"),
+		Port:     env.Int("DB_PORT", 5432, 1, 65535),
+		User:     env.String("DB_USER", "graphql_endpoint"),
+		Password: env.String("DB_PASSWORD", "open-bank"),
+		Database: env.String("DB_NAME", "transactiondb"),
+		MaxConns: env.Int("DB_MAX_CONNS", 10, 2, 1000),
+	}
+	c.httpPort = env.Int("HTTP_PORT", 8888, 1, 65535)
+	c.staticDir = env.String("STATIC_DIR", "")
+	if c.staticDir != "" {
+		st, err := os.Stat(c.staticDir)
+		env.Check(err == nil && st.IsDir(), "STATIC_DIR", "want a directory of files to serve")
+	}
+	c.staticPort = env.Int("STATIC_PORT", 8181, 1, 65535)
+	env.Check(c.staticDir == "" || c.staticPort != c.httpPort, "STATIC_PORT",
+		"must differ from HTTP_PORT (the files get a listener of their own)")
+	for _, o := range strings.Split(env.String("CORS_ORIGINS", "*"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.cors = append(c.cors, o)
+		}
+	}
+	host, _ := os.Hostname()
+	// Every instance reads every record (own group), so each can stream to
+	// its own subscribers and answer its own waiting requests.
+	c.group = env.String("KAFKA_GROUP_ID", fmt.Sprintf("graphql-endpoint-%s-%d", host, c.httpPort))
+	c.feedbackWait = env.Duration("FEEDBACK_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute)
+	c.streamGrace = env.Duration("STREAM_CATCH_UP_GRACE", 10*time.Second, 0, 24*time.Hour)
+	c.limits = httpapi.Limits{
+		MaxDepth:                  env.Int("MAX_QUERY_DEPTH", 10, 2, 100),
+		MaxComplexity:             env.Int("MAX_QUERY_COMPLEXITY", 200, 10, 100_000),
+		MaxRequestBytes:           int64(env.Int("MAX_REQUEST_BYTES", 64<<10, 1<<10, 64<<20)),
+		MaxSubscriptionsPerSocket: env.Int("MAX_SUBSCRIPTIONS_PER_CONNECTION", 20, 1, 10_000),
+		IdleTimeout:               env.Duration("WS_IDLE_TIMEOUT", 5*time.Minute, time.Second, 24*time.Hour),
+		PingInterval:              env.Duration("WS_PING_INTERVAL", 20*time.Second, time.Second, time.Hour),
+	}
+	switch strings.ToLower(env.String("LOG_LEVEL", "info")) {
+	case "debug":
+		c.logLevel = slog.LevelDebug
+	case "info":
+		c.logLevel = slog.LevelInfo
+	case "warn":
+		c.logLevel = slog.LevelWarn
+	case "error":
+		c.logLevel = slog.LevelError
+	default:
+		env.Check(false, "LOG_LEVEL", "want debug, info, warn or error")
+	}
+	return c
+}
+
+func main() {
+	env := topology.NewEnv()
+	cfg := readConfig(env)
+	if err := env.Err(); err != nil {
+		fmt.Fprintln(os.Stderr, "graphql-endpoint:", err)
+		os.Exit(2)
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	if err := run(cfg, log); err != nil {
+		log.Error("graphql-endpoint stopped", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg config, log *slog.Logger) error {
+	started := time.Now()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	st, err := store.Open(ctx, cfg.db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	serde := topology.NewSerde(topology.NewRegistry(cfg.kafka.RegistryURL))
+	producer, err := topology.NewProducer(cfg.kafka, serde, log)
+	if err != nil {
+		return err
+	}
+	defer producer.Close()
+
+	gw := gateway.New(st, producer, fanout.NewHub(), gateway.Options{
+		FeedbackTimeout: cfg.feedbackWait,
+		StreamSince:     started.Add(-cfg.streamGrace),
+	}, log)
+
+	balances, err := topology.NewConsumer(cfg.kafka, serde, nil, topology.ConsumerOptions{
+		Group: cfg.group + "-transactions", Topics: []string{topology.TopicBalanceChanged},
+	}, log)
+	if err != nil {
+		return err
+	}
+	defer balances.Close()
+	feedbackConsumer, err := topology.NewConsumer(cfg.kafka, serde, nil, topology.ConsumerOptions{
+		Group:  cfg.group + "-feedback",
+		Topics: []string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback},
+	}, log)
+	if err != nil {
+		return err
+	}
+	defer feedbackConsumer.Close()
+
+	consumeCtx, stopConsuming := context.WithCancel(context.Background())
+	defer stopConsuming()
+	var consumers sync.WaitGroup
+	failed := make(chan error, 2)
+	for name, c := range map[string]struct {
+		c *topology.Consumer
+		h topology.Handler
+	}{"balance_changed": {balances, gw.HandleBalanceChanged}, "feedback": {feedbackConsumer, gw.HandleFeedback}} {
+		consumers.Add(1)
+		go func() {
+			defer consumers.Done()
+			if err := c.c.Run(consumeCtx, c.h); err != nil {
+				failed <- fmt.Errorf("%s consumer: %w", name, err)
+			}
+		}()
+	}
+
+	schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Gateway: gw}))
+	var stopping atomic.Bool
+	api := httpapi.Handler(schema, httpapi.Config{
+		Limits: cfg.limits, CORSOrigins: cfg.cors, Log: log,
+		Ready: func(ctx context.Context) error {
+			if stopping.Load() {
+				return errors.New("shutting down")
+			}
+			return st.Ping(ctx)
+		},
+	})
+	// Request contexts (and so every WebSocket and its subscriptions) end with
+	// baseCtx: http.Server.Shutdown does not close hijacked connections.
+	baseCtx, closeConnections := context.WithCancel(context.Background())
+	defer closeConnections()
+	servers := []*http.Server{newServer(cfg.httpPort, api, baseCtx)}
+	if cfg.staticDir != "" {
+		servers = append(servers, newServer(cfg.staticPort, httpapi.Static(cfg.staticDir), baseCtx))
+	}
+	for _, srv := range servers {
+		ln, err := net.Listen("tcp", srv.Addr)
+		if err != nil {
+			return fmt.Errorf("listen on %s: %w", srv.Addr, err)
+		}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				failed <- fmt.Errorf("serve %s: %w", srv.Addr, err)
+			}
+		}()
+	}
+	log.Info("graphql-endpoint serving", "port", cfg.httpPort, "static_dir", cfg.staticDir, "static_port", cfg.staticPort,
+		"group", cfg.group)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case runErr = <-failed:
+	}
+	stopping.Store(true)
+	// HTTP first (no new requests; subscriptions end), then the consumers
+	// finish their batch; everything within the 10 s a SIGTERM allows.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	closeConnections()
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			log.Warn("http shutdown", "error", err)
+		}
+	}
+	stopConsuming()
+	consumers.Wait()
+	log.Info("stopped")
+	return runErr
+}
+
+func newServer(port int, h http.Handler, base context.Context) *http.Server {
+	return &http.Server{
+		Addr:              ":" + strconv.Itoa(port),
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return base },
+	}
+}
