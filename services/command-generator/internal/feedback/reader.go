@@ -1,0 +1,289 @@
+// Package feedback reads account_creation_feedback from its beginning, so the
+// command generator knows every AUTO account again after a restart, and keeps
+// reading it to pay each new account a salary.
+package feedback
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"openbank/topology"
+	"openbank/topology/records"
+)
+
+// Confirmed is one AccountCreationConfirmed of an AUTO account.
+type Confirmed struct {
+	IBAN, Token string
+	// New is false for a confirmation read again from history: its salary was
+	// sent before (or the account predates this generator).
+	New bool
+}
+
+// Handler handles the confirmations of one batch; the offsets after them are
+// committed only when it returns nil.
+type Handler func(ctx context.Context, batch []Confirmed) error
+
+// Reader reads every partition of account_creation_feedback from the
+// beginning, assigned by hand (no group rebalancing). Its group only keeps
+// offsets, which mark where the salaries were paid up to.
+type Reader struct {
+	kc    *kafka.Consumer
+	serde *topology.Serde
+	log   *slog.Logger
+	topic string
+	// paidTo[p] is the first offset whose account has not had its salary yet.
+	paidTo map[int32]int64
+	// end[p] is the partition's end when reading started: reading up to it
+	// rebuilds the list of accounts.
+	end map[int32]int64
+	// start[p] is the partition's first offset when reading started.
+	start      map[int32]int64
+	caughtUp   bool
+	onCaughtUp func()
+	lastRead   time.Time
+}
+
+const (
+	maxBatch  = 500
+	batchWait = 5 * time.Millisecond
+	timeout   = 10 * time.Second
+)
+
+// NewReader assigns every partition of topic from its beginning. With no
+// committed offsets (a new group) the accounts already on the topic are
+// remembered without a salary; only later ones get one.
+func NewReader(cfg topology.KafkaConfig, serde *topology.Serde, topic, group string, log *slog.Logger) (*Reader, error) {
+	conf := cfg.ConsumerConfig(group)
+	kc, err := kafka.NewConsumer(&conf)
+	if err != nil {
+		return nil, fmt.Errorf("create Kafka consumer: %w", err)
+	}
+	r := &Reader{kc: kc, serde: serde, log: log, topic: topic, paidTo: map[int32]int64{}, end: map[int32]int64{}, start: map[int32]int64{}}
+	if err := r.assign(); err != nil {
+		_ = kc.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Reader) assign() error {
+	md, err := r.kc.GetMetadata(&r.topic, false, int(timeout/time.Millisecond))
+	if err != nil {
+		return fmt.Errorf("metadata of %s: %w", r.topic, err)
+	}
+	tm, ok := md.Topics[r.topic]
+	if !ok || tm.Error.Code() != kafka.ErrNoError || len(tm.Partitions) == 0 {
+		return fmt.Errorf("topic %s not found (the synchronizer creates it): %v", r.topic, tm.Error)
+	}
+	var parts []kafka.TopicPartition
+	for _, p := range tm.Partitions {
+		low, high, err := r.kc.QueryWatermarkOffsets(r.topic, p.ID, int(timeout/time.Millisecond))
+		if err != nil {
+			return fmt.Errorf("end of %s/%d: %w", r.topic, p.ID, err)
+		}
+		r.start[p.ID], r.end[p.ID] = low, high
+		parts = append(parts, kafka.TopicPartition{Topic: &r.topic, Partition: p.ID})
+	}
+	committed, err := r.kc.Committed(parts, int(timeout/time.Millisecond))
+	if err != nil {
+		return fmt.Errorf("committed offsets of %s: %w", r.topic, err)
+	}
+	for _, tp := range committed {
+		if tp.Offset >= 0 {
+			r.paidTo[tp.Partition] = int64(tp.Offset)
+		} else {
+			r.paidTo[tp.Partition] = r.end[tp.Partition]
+		}
+	}
+	for i := range parts {
+		parts[i].Offset = kafka.OffsetBeginning
+	}
+	if err := r.kc.Assign(parts); err != nil {
+		return fmt.Errorf("assign %s: %w", r.topic, err)
+	}
+	return nil
+}
+
+// Run reads until ctx ends. caughtUp is called once, when everything that was
+// on the topic at start has been handled.
+func (r *Reader) Run(ctx context.Context, handle Handler, caughtUp func()) error {
+	r.onCaughtUp = caughtUp
+	r.lastRead = time.Now()
+	r.checkCaughtUp()
+	// A batch read before shutdown is still finished, for up to 5 s.
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(5*time.Second, cancel) })
+	defer stop()
+	for ctx.Err() == nil {
+		msgs, err := r.poll(ctx)
+		if err != nil {
+			return err
+		}
+		if len(msgs) > 0 {
+			r.lastRead = time.Now()
+			r.handle(work, msgs, handle)
+		}
+		r.checkCaughtUp()
+	}
+	return nil
+}
+
+func (r *Reader) poll(ctx context.Context) ([]*kafka.Message, error) {
+	var msgs []*kafka.Message
+	var deadline time.Time
+	for len(msgs) < maxBatch {
+		wait := 100 * time.Millisecond
+		if len(msgs) > 0 {
+			if wait = time.Until(deadline); wait <= 0 {
+				break
+			}
+		} else if ctx.Err() != nil {
+			break
+		}
+		switch ev := r.kc.Poll(max(1, int(wait/time.Millisecond))).(type) {
+		case *kafka.Message:
+			if ev.TopicPartition.Error != nil {
+				r.log.Warn("account feedback reader", "error", ev.TopicPartition.Error)
+				continue
+			}
+			if len(msgs) == 0 {
+				deadline = time.Now().Add(batchWait)
+			}
+			msgs = append(msgs, ev)
+		case kafka.Error:
+			if ev.IsFatal() {
+				return nil, fmt.Errorf("account feedback reader: %w", ev)
+			}
+			r.log.Warn("account feedback reader", "error", ev, "code", ev.Code())
+		case nil:
+			if len(msgs) > 0 {
+				return msgs, nil
+			}
+			if !r.caughtUp {
+				return nil, nil // let Run check the positions
+			}
+		}
+	}
+	return msgs, nil
+}
+
+// handle decodes msgs, hands the AUTO confirmations to handle, and then commits
+// the offsets past the newly handled ones.
+// When ctx ends first, nothing is committed: the salaries of this batch are
+// paid (again) after the restart.
+func (r *Reader) handle(ctx context.Context, msgs []*kafka.Message, handle Handler) {
+	var batch []Confirmed
+	next := map[int32]int64{}
+	for _, m := range msgs {
+		p, offset := m.TopicPartition.Partition, int64(m.TopicPartition.Offset)
+		next[p] = max(next[p], offset+1)
+		rec, err := r.decode(ctx, m)
+		if err != nil {
+			return
+		}
+		c, ok := rec.(*records.AccountCreationConfirmed)
+		if !ok || c.AType != records.AtypeAuto {
+			continue
+		}
+		batch = append(batch, Confirmed{IBAN: c.IBAN, Token: c.Token, New: offset >= r.paidTo[p]})
+	}
+	for {
+		err := handle(ctx, batch)
+		if err == nil {
+			break
+		}
+		r.log.Warn("handling account confirmations failed; retrying", "error", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+	var offsets []kafka.TopicPartition
+	for p, o := range next {
+		if o > r.paidTo[p] {
+			offsets = append(offsets, kafka.TopicPartition{Topic: &r.topic, Partition: p, Offset: kafka.Offset(o)})
+			r.paidTo[p] = o
+		}
+	}
+	if len(offsets) > 0 {
+		if _, err := r.kc.CommitOffsets(offsets); err != nil {
+			// At worst these salaries are paid again after a restart.
+			r.log.Warn("commit account feedback offsets", "error", err)
+		}
+	}
+}
+
+// decode returns the record in m, or nil for bytes that are not a record of
+// the bank (logged and skipped). A registry that does not answer is waited for.
+func (r *Reader) decode(ctx context.Context, m *kafka.Message) (records.Record, error) {
+	for {
+		rec, err := r.serde.Decode(r.topic, m.Value)
+		var bad *topology.DecodeError
+		switch {
+		case err == nil:
+			return rec, nil
+		case errors.As(err, &bad):
+			r.log.Error("undecodable account feedback skipped", "partition", m.TopicPartition.Partition,
+				"offset", int64(m.TopicPartition.Offset), "error", err)
+			return nil, nil
+		}
+		r.log.Warn("decoding account feedback failed; retrying", "error", err)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// idleCaughtUp is how long the reader may find nothing new and still not be
+// at the ends it saw at start (which transaction markers can cause) before it
+// counts as caught up anyway.
+const idleCaughtUp = 10 * time.Second
+
+// checkCaughtUp calls onCaughtUp once every partition's position has reached
+// its end at start.
+func (r *Reader) checkCaughtUp() {
+	if r.caughtUp || !r.atEnd() && time.Since(r.lastRead) < idleCaughtUp {
+		return
+	}
+	r.caughtUp = true
+	if r.onCaughtUp != nil {
+		r.onCaughtUp()
+	}
+}
+
+func (r *Reader) atEnd() bool {
+	assigned, err := r.kc.Assignment()
+	if err != nil {
+		return false
+	}
+	positions, err := r.kc.Position(assigned)
+	if err != nil {
+		return false
+	}
+	for _, tp := range positions {
+		if r.end[tp.Partition] <= r.start[tp.Partition] {
+			continue // nothing was there at start
+		}
+		if int64(tp.Offset) < r.end[tp.Partition] { // also before the first fetch (OffsetInvalid)
+			return false
+		}
+	}
+	return true
+}
+
+// Close closes the consumer.
+func (r *Reader) Close() error {
+	if err := r.kc.Close(); err != nil {
+		return fmt.Errorf("close account feedback reader: %w", err)
+	}
+	return nil
+}
