@@ -49,6 +49,9 @@ type ConsumerOptions struct {
 	// DeadLetterTopic receives records that can never be decoded; without it
 	// such records are logged and skipped.
 	DeadLetterTopic string
+	// Config holds further librdkafka settings, applied over ConsumerConfig's
+	// (a service's own knobs: session.timeout.ms, queued.max.messages.kbytes, ...).
+	Config kafka.ConfigMap
 }
 
 // Handler handles one batch. It returns nil only when the whole batch is done:
@@ -79,6 +82,9 @@ func NewConsumer(cfg KafkaConfig, serde *Serde, dead *Producer, opts ConsumerOpt
 		return nil, errors.New("a dead-letter topic needs a producer")
 	}
 	conf := cfg.ConsumerConfig(opts.Group)
+	for k, v := range opts.Config {
+		conf[k] = v
+	}
 	kc, err := kafka.NewConsumer(&conf)
 	if err != nil {
 		return nil, fmt.Errorf("create Kafka consumer: %w", err)

@@ -114,7 +114,7 @@ func NewTail(t testing.TB, topics ...string) *Tail {
 				continue
 			}
 			d := topology.Delivery{Topic: *m.TopicPartition.Topic, Partition: m.TopicPartition.Partition,
-				Offset: int64(m.TopicPartition.Offset), Key: m.Key, Headers: m.Headers, Timestamp: m.Timestamp}
+				Offset: int64(m.TopicPartition.Offset), Key: m.Key, Value: m.Value, Headers: m.Headers, Timestamp: m.Timestamp}
 			rec, err := serde.Decode(d.Topic, m.Value)
 			if err != nil {
 				t.Logf("tail: %s/%d@%d: %v", d.Topic, d.Partition, d.Offset, err)
