@@ -84,6 +84,10 @@ func (c KafkaConfig) ProducerConfig() kafka.ConfigMap {
 	m["enable.idempotence"] = true
 	m["linger.ms"] = int(c.Linger / time.Millisecond)
 	m["compression.type"] = "lz4"
+	// Producer uses per-call delivery channels and never ProduceChannel; the
+	// client's default buffers (a million entries each, ~24 MiB) only cost memory.
+	m["go.events.channel.size"] = 1000
+	m["go.produce.channel.size"] = 1000
 	return m
 }
 
