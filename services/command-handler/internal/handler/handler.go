@@ -1,0 +1,279 @@
+// Package handler handles batches of commands: it decides them with the bank
+// rules in one database transaction per batch, then publishes the feedback and
+// BalanceChanged events, and only then lets the consumer commit the offsets.
+package handler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/google/uuid"
+
+	"openbank/services/command-handler/internal/bank"
+	"openbank/services/command-handler/internal/store"
+	"openbank/topology"
+	shared "openbank/topology/bank"
+	"openbank/topology/records"
+)
+
+// Publisher sends records and waits until Kafka has acknowledged all of them.
+type Publisher interface {
+	Send(ctx context.Context, msgs ...topology.Message) error
+	SendRaw(ctx context.Context, msgs ...*kafka.Message) error
+}
+
+// Handler decides commands and answers them.
+type Handler struct {
+	store      *store.Store
+	publish    Publisher
+	deadLetter string // topic for commands that are not valid commands
+	metrics    *Metrics
+	log        *slog.Logger
+	// NewAccount returns a fresh iban and token for an account creation.
+	NewAccount func() (iban, token string, err error)
+}
+
+// New returns a handler that keeps state in st and publishes with pub.
+func New(st *store.Store, pub Publisher, deadLetterTopic string, m *Metrics, log *slog.Logger) *Handler {
+	return &Handler{store: st, publish: pub, deadLetter: deadLetterTopic, metrics: m, log: log, NewAccount: newAccount}
+}
+
+func newAccount() (string, string, error) {
+	iban, err := shared.NewIBAN()
+	if err != nil {
+		return "", "", err
+	}
+	token, err := shared.NewToken()
+	return iban, token, err
+}
+
+// command is a delivery that is a valid command.
+type command struct {
+	d        *topology.Delivery
+	id       [16]byte
+	kind     bank.Kind
+	aType    string        // account creation
+	transfer bank.Transfer // money transfer
+}
+
+// answer is what one command leads to in this batch.
+type answer struct {
+	cmd     command
+	outcome bank.Outcome
+	// sendChanges: also (re)publish the BalanceChanged events, not only the
+	// feedback. False for a client's retry of a command handled before.
+	sendChanges bool
+	result      string // for the metrics
+}
+
+// Results of a command, as counted in the metrics.
+const (
+	ResultConfirmed = "confirmed"
+	ResultFailed    = "failed"
+	// ResultDuplicate: the id was handled before (a client's retry); the stored
+	// feedback is sent again and nothing changes.
+	ResultDuplicate = "duplicate"
+	// ResultRedelivered: this very record was handled before its offset was
+	// committed (a crash or rebalance); every stored event is sent again.
+	ResultRedelivered = "redelivered"
+)
+
+// Handle handles one batch; see topology.Handler. It is safe to call again
+// with the same batch after an error or a crash.
+func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) error {
+	start := time.Now()
+	cmds := make([]command, 0, len(batch))
+	var dead []*kafka.Message
+	for i := range batch {
+		d := &batch[i]
+		c, err := parse(d)
+		if err != nil {
+			h.log.Error("not a valid command; dead-lettered", "topic", d.Topic, "partition", d.Partition,
+				"offset", d.Offset, "error", err, "dead_letter_topic", h.deadLetter)
+			dead = append(dead, deadLetter(h.deadLetter, d, err))
+			continue
+		}
+		cmds = append(cmds, c)
+	}
+
+	answers, err := h.decide(ctx, cmds)
+	if err != nil {
+		return err
+	}
+	msgs := make([]topology.Message, 0, 2*len(answers))
+	for _, a := range answers {
+		msgs = append(msgs, events(a)...)
+	}
+	if err := h.publish.SendRaw(ctx, dead...); err != nil {
+		return fmt.Errorf("send dead letters: %w", err)
+	}
+	if err := h.publish.Send(ctx, msgs...); err != nil {
+		return fmt.Errorf("publish events: %w", err)
+	}
+
+	done := time.Now()
+	h.metrics.observeBatch(len(batch), done.Sub(start))
+	h.metrics.DeadLetters.Add(float64(len(dead)))
+	for _, a := range answers {
+		h.metrics.Commands.WithLabelValues(a.cmd.kind.String(), a.result).Inc()
+		if a.result == ResultFailed {
+			h.metrics.Rejections.WithLabelValues(a.cmd.kind.String(), a.outcome.Reason).Inc()
+		}
+		if !a.cmd.d.Timestamp.IsZero() {
+			h.metrics.Latency.Observe(done.Sub(a.cmd.d.Timestamp).Seconds())
+		}
+	}
+	return nil
+}
+
+// decide decides the batch's commands in one transaction and returns their answers.
+func (h *Handler) decide(ctx context.Context, cmds []command) ([]answer, error) {
+	if len(cmds) == 0 {
+		return nil, nil
+	}
+	ids := make([][16]byte, 0, len(cmds))
+	ibans := make([]string, 0, 2*len(cmds))
+	generated := make([][2]string, len(cmds)) // iban, token per account creation
+	for i, c := range cmds {
+		ids = append(ids, c.id)
+		switch c.kind {
+		case bank.KindMoneyTransfer:
+			// Only a valid iban can be an account of this bank.
+			for _, iban := range []string{c.transfer.From, c.transfer.To} {
+				if shared.ValidIBAN(iban) {
+					ibans = append(ibans, iban)
+				}
+			}
+		case bank.KindAccountCreation:
+			iban, token, err := h.NewAccount()
+			if err != nil {
+				return nil, fmt.Errorf("generate account: %w", err)
+			}
+			generated[i] = [2]string{iban, token}
+			ibans = append(ibans, iban) // loaded when it exists: then it is taken
+		}
+	}
+	slices.Sort(ibans)
+	ibans = slices.Compact(ibans)
+
+	tx, err := h.store.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx)
+	book, handled, err := tx.Load(ctx, ibans, ids)
+	if err != nil {
+		return nil, err
+	}
+
+	answers := make([]answer, 0, len(cmds))
+	newly := make([]store.Handled, 0, len(cmds))
+	inBatch := make(map[[16]byte]bank.Outcome, len(cmds))
+	for i, c := range cmds {
+		if prev, ok := handled[c.id]; ok {
+			again := prev.Partition == c.d.Partition && prev.Offset == c.d.Offset
+			result := ResultDuplicate
+			if again {
+				result = ResultRedelivered
+			}
+			answers = append(answers, answer{cmd: c, outcome: prev.Outcome, sendChanges: again, result: result})
+			continue
+		}
+		if o, ok := inBatch[c.id]; ok {
+			answers = append(answers, answer{cmd: c, outcome: o, result: ResultDuplicate})
+			continue
+		}
+		var o bank.Outcome
+		switch c.kind {
+		case bank.KindMoneyTransfer:
+			o = bank.DecideTransfer(c.transfer, book)
+		case bank.KindAccountCreation:
+			o = bank.DecideAccountCreation(c.aType, generated[i][0], generated[i][1], book)
+		}
+		inBatch[c.id] = o
+		newly = append(newly, store.Handled{ID: c.id, Partition: c.d.Partition, Offset: c.d.Offset, Outcome: o})
+		result := ResultConfirmed
+		if !o.Confirmed() {
+			result = ResultFailed
+		}
+		answers = append(answers, answer{cmd: c, outcome: o, sendChanges: true, result: result})
+	}
+	if err := tx.Commit(ctx, book, newly); err != nil {
+		return nil, err
+	}
+	return answers, nil
+}
+
+// events are the records that answer a: its BalanceChanged events (when they
+// are to be sent) and its feedback, each with the command id header.
+func events(a answer) []topology.Message {
+	idText := uuid.UUID(a.cmd.id).String()
+	header := []kafka.Header{topology.CommandIDHeader(idText)}
+	var out []topology.Message
+	if a.sendChanges {
+		for _, bc := range a.outcome.BalanceChanges() {
+			out = append(out, topology.Message{Topic: topology.TopicBalanceChanged, Key: bc.IBAN, Record: bc, Headers: header})
+		}
+	}
+	feedbackTopic := topology.TopicMoneyTransferFeedback
+	if a.outcome.Kind == bank.KindAccountCreation {
+		feedbackTopic = topology.TopicAccountCreationFeedback
+	}
+	return append(out, topology.Message{Topic: feedbackTopic, Key: idText, Record: a.outcome.Feedback(a.cmd.id), Headers: header})
+}
+
+// Why a decodable record is not a valid command.
+var (
+	ErrNotACommand = errors.New("record type does not belong on the commands topic")
+	ErrKeyNotUUID  = errors.New("record key is not a UUID")
+	ErrKeyMismatch = errors.New("record key is not the command's id")
+)
+
+// parse checks that d is a command whose key, when it has one, is its id.
+// A missing key is accepted: the id in the record is what counts.
+func parse(d *topology.Delivery) (command, error) {
+	var c command
+	switch r := d.Record.(type) {
+	case *records.ConfirmAccountCreation:
+		c = command{d: d, id: r.ID, kind: bank.KindAccountCreation, aType: r.AType}
+	case *records.ConfirmMoneyTransfer:
+		c = command{d: d, id: r.ID, kind: bank.KindMoneyTransfer, transfer: bank.Transfer{
+			Token: r.Token, Amount: r.Amount, From: r.From, To: r.To, Description: r.Description}}
+	default:
+		return c, fmt.Errorf("%w: %T", ErrNotACommand, d.Record)
+	}
+	if len(d.Key) == 0 {
+		return c, nil
+	}
+	key, err := shared.ParseCommandID(string(d.Key))
+	if err != nil {
+		return c, fmt.Errorf("%w: %v", ErrKeyNotUUID, err)
+	}
+	if key != uuid.UUID(c.id) {
+		return c, fmt.Errorf("%w: key %s, id %s", ErrKeyMismatch, key, uuid.UUID(c.id))
+	}
+	return c, nil
+}
+
+// deadLetter is d's record, byte for byte, for the dead-letter topic, with
+// headers that say where it came from and why.
+func deadLetter(topic string, d *topology.Delivery, why error) *kafka.Message {
+	headers := append([]kafka.Header{
+		{Key: topology.HeaderDeadLetterTopic, Value: []byte(d.Topic)},
+		{Key: topology.HeaderDeadLetterPartition, Value: []byte(strconv.Itoa(int(d.Partition)))},
+		{Key: topology.HeaderDeadLetterOffset, Value: []byte(strconv.FormatInt(d.Offset, 10))},
+		{Key: topology.HeaderDeadLetterError, Value: []byte(why.Error())},
+	}, d.Headers...)
+	return &kafka.Message{
+		TopicPartition: kafka.TopicPartition{Topic: &topic, Partition: kafka.PartitionAny},
+		Key:            d.Key,
+		Value:          d.Value,
+		Headers:        headers,
+	}
+}

@@ -1,0 +1,57 @@
+package handler
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the handler's Prometheus metrics.
+type Metrics struct {
+	Commands      *prometheus.CounterVec
+	Rejections    *prometheus.CounterVec
+	DeadLetters   prometheus.Counter
+	Latency       prometheus.Histogram
+	BatchDuration prometheus.Histogram
+	BatchSize     prometheus.Histogram
+}
+
+// NewMetrics registers the handler's metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Commands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "command_handler_commands_total",
+			Help: "Commands handled, by type and result (confirmed, failed, duplicate, redelivered).",
+		}, []string{"type", "result"}),
+		Rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "command_handler_rejections_total",
+			Help: "Failed commands by type and reason.",
+		}, []string{"type", "reason"}),
+		DeadLetters: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "command_handler_dead_letters_total",
+			Help: "Decodable records on the commands topic that are no valid command (bad key), sent to the dead-letter topic.",
+		}),
+		Latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "command_handler_command_latency_seconds",
+			Help:    "From a command's Kafka timestamp until its events are acknowledged by Kafka.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14), // 1 ms .. 8 s
+		}),
+		BatchDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "command_handler_batch_duration_seconds",
+			Help:    "Time to handle one batch: decide in the database and publish the events.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14), // 0.5 ms .. 4 s
+		}),
+		BatchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "command_handler_batch_size",
+			Help:    "Records per batch.",
+			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000},
+		}),
+	}
+	reg.MustRegister(m.Commands, m.Rejections, m.DeadLetters, m.Latency, m.BatchDuration, m.BatchSize)
+	return m
+}
+
+func (m *Metrics) observeBatch(size int, took time.Duration) {
+	m.BatchSize.Observe(float64(size))
+	m.BatchDuration.Observe(took.Seconds())
+}

@@ -1,0 +1,303 @@
+// Package store keeps the command handler's state in PostgreSQL (balancedb):
+// the accounts and, per command id, what the command led to. One transaction
+// per batch of commands, with a constant number of round trips.
+package store
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/golang-migrate/migrate/v4"
+	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // the pgx5:// driver
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"openbank/services/command-handler/internal/bank"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Config is how to reach balancedb.
+type Config struct {
+	Host     string // DB_HOSTNAME
+	Port     int    // DB_PORT
+	User     string // DB_USER
+	Password string // DB_PASSWORD
+	Database string // DB_NAME
+	SSLMode  string // DB_SSLMODE
+	MaxConns int32
+}
+
+func (c Config) url(scheme string) string {
+	u := url.URL{
+		Scheme:   scheme,
+		User:     url.UserPassword(c.User, c.Password),
+		Host:     net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),
+		Path:     "/" + c.Database,
+		RawQuery: url.Values{"sslmode": {c.SSLMode}}.Encode(),
+	}
+	return u.String()
+}
+
+// Migrate brings the schema up to date. Instances starting together are safe:
+// golang-migrate holds an advisory lock meanwhile.
+func Migrate(cfg Config) (version uint, err error) {
+	src, err := iofs.New(migrations, "migrations")
+	if err != nil {
+		return 0, fmt.Errorf("read embedded migrations: %w", err)
+	}
+	m, err := migrate.NewWithSourceInstance("iofs", src, cfg.url("pgx5"))
+	if err != nil {
+		return 0, fmt.Errorf("connect for migrations: %w", err)
+	}
+	defer func() {
+		if srcErr, dbErr := m.Close(); err == nil && (srcErr != nil || dbErr != nil) {
+			err = fmt.Errorf("close migrations: %w", errors.Join(srcErr, dbErr))
+		}
+	}()
+	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return 0, fmt.Errorf("apply migrations: %w", err)
+	}
+	v, dirty, err := m.Version()
+	if err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	if dirty {
+		return v, fmt.Errorf("schema version %d is dirty: a migration failed half-way", v)
+	}
+	return v, nil
+}
+
+// Store is the pool of connections to balancedb.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects a pool; connections are made when first needed.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	pc, err := pgxpool.ParseConfig(cfg.url("postgres"))
+	if err != nil {
+		return nil, fmt.Errorf("database configuration: %w", err)
+	}
+	if cfg.MaxConns > 0 {
+		pc.MaxConns = cfg.MaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("database pool: %w", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// Close closes every connection.
+func (s *Store) Close() { s.pool.Close() }
+
+// Handled is a command that has been decided, with where it was first read.
+type Handled struct {
+	ID        [16]byte
+	Partition int32
+	Offset    int64
+	Outcome   bank.Outcome
+}
+
+// Tx is the transaction of one batch of commands.
+type Tx struct {
+	tx pgx.Tx
+	// balance of each loaded account when it was locked, to write back only changes
+	loaded map[string]int64
+}
+
+// Begin starts a batch's transaction.
+func (s *Store) Begin(ctx context.Context) (*Tx, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return &Tx{tx: tx}, nil
+}
+
+// Rollback ends the transaction without changes; after Commit it does nothing.
+func (t *Tx) Rollback(ctx context.Context) { _ = t.tx.Rollback(ctx) }
+
+const (
+	// Locking in iban order means two batches touching the same accounts wait
+	// for each other instead of deadlocking (LockRows runs above the Sort).
+	lockAccounts = `SELECT iban, token, amount, lmt, a_type FROM balance
+		WHERE iban = ANY($1) ORDER BY iban FOR UPDATE`
+	// Read after the locks, so a command another instance handled on the same
+	// accounts meanwhile is seen (each statement takes a fresh snapshot).
+	handledCommands = `SELECT id, kind, kafka_partition, kafka_offset, reason, iban, token, a_type,
+		amount, from_iban, to_iban, description, from_balance, to_balance FROM command WHERE id = ANY($1)`
+)
+
+// Load locks the existing accounts among ibans and returns them, with the
+// commands among ids that were handled before. One round trip.
+func (t *Tx) Load(ctx context.Context, ibans []string, ids [][16]byte) (bank.Book, map[[16]byte]Handled, error) {
+	b := &pgx.Batch{}
+	b.Queue(lockAccounts, ibans)
+	b.Queue(handledCommands, ids)
+	br := t.tx.SendBatch(ctx, b)
+	defer br.Close()
+
+	book := make(bank.Book, len(ibans))
+	t.loaded = make(map[string]int64, len(ibans))
+	rows, err := br.Query()
+	if err != nil {
+		return nil, nil, fmt.Errorf("lock accounts: %w", err)
+	}
+	for rows.Next() {
+		a := &bank.Account{}
+		if err := rows.Scan(&a.IBAN, &a.Token, &a.Balance, &a.Limit, &a.AType); err != nil {
+			return nil, nil, fmt.Errorf("read account: %w", err)
+		}
+		book[a.IBAN] = a
+		t.loaded[a.IBAN] = a.Balance
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("lock accounts: %w", err)
+	}
+
+	handled := map[[16]byte]Handled{}
+	rows, err = br.Query()
+	if err != nil {
+		return nil, nil, fmt.Errorf("read handled commands: %w", err)
+	}
+	for rows.Next() {
+		h, err := scanHandled(rows)
+		if err != nil {
+			return nil, nil, err
+		}
+		handled[h.ID] = h
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("read handled commands: %w", err)
+	}
+	return book, handled, br.Close()
+}
+
+func scanHandled(rows pgx.Rows) (Handled, error) {
+	var (
+		h                                          Handled
+		kind                                       int16
+		reason, iban, token, aType, from, to, desc *string
+		amount, fromBalance, toBalance             *int64
+	)
+	if err := rows.Scan(&h.ID, &kind, &h.Partition, &h.Offset, &reason, &iban, &token, &aType,
+		&amount, &from, &to, &desc, &fromBalance, &toBalance); err != nil {
+		return h, fmt.Errorf("read handled command: %w", err)
+	}
+	o := &h.Outcome
+	o.Kind = bank.Kind(kind)
+	o.Reason, o.IBAN, o.Token, o.AType = deref(reason), deref(iban), deref(token), deref(aType)
+	o.Transfer = bank.Transfer{Amount: deref(amount), From: deref(from), To: deref(to), Description: deref(desc)}
+	o.Debited, o.FromBalance = fromBalance != nil, deref(fromBalance)
+	o.Credited, o.ToBalance = toBalance != nil, deref(toBalance)
+	return h, nil
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func ptrIf[T any](ok bool, v T) *T {
+	if !ok {
+		return nil
+	}
+	return &v
+}
+
+const (
+	insertAccounts = `INSERT INTO balance (iban, token, amount, lmt, a_type)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[])`
+	updateBalances = `UPDATE balance b SET amount = u.amount, updated_at = now()
+		FROM unnest($1::text[], $2::bigint[]) AS u(iban, amount) WHERE b.iban = u.iban`
+	insertCommands = `INSERT INTO command (id, kind, kafka_partition, kafka_offset, reason, iban, token, a_type,
+		amount, from_iban, to_iban, description, from_balance, to_balance)
+		SELECT * FROM unnest($1::uuid[], $2::smallint[], $3::integer[], $4::bigint[], $5::text[], $6::text[],
+			$7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::bigint[])`
+)
+
+// Commit writes the accounts of book that are new or changed and the newly
+// handled commands, then commits: all of it or nothing. One round trip plus
+// the commit.
+func (t *Tx) Commit(ctx context.Context, book bank.Book, handled []Handled) error {
+	var newIBAN, newToken, newType, changedIBAN []string
+	var newBalance, newLimit, changedBalance []int64
+	for iban, a := range book {
+		was, loaded := t.loaded[iban]
+		switch {
+		case !loaded:
+			newIBAN, newToken, newType = append(newIBAN, iban), append(newToken, a.Token), append(newType, a.AType)
+			newBalance, newLimit = append(newBalance, a.Balance), append(newLimit, a.Limit)
+		case was != a.Balance:
+			changedIBAN, changedBalance = append(changedIBAN, iban), append(changedBalance, a.Balance)
+		}
+	}
+	// Inserted in id order, so two instances that handle the same commands
+	// during a rebalance wait on each other's ids instead of deadlocking.
+	handled = slices.Clone(handled)
+	slices.SortFunc(handled, func(a, b Handled) int { return bytes.Compare(a.ID[:], b.ID[:]) })
+	n := len(handled)
+	var (
+		ids                                           = make([][16]byte, 0, n)
+		kinds                                         = make([]int16, 0, n)
+		parts                                         = make([]int32, 0, n)
+		offsets                                       = make([]int64, 0, n)
+		reasons, ibans, tokens, types, froms, tos, ds = make([]*string, 0, n), make([]*string, 0, n), make([]*string, 0, n), make([]*string, 0, n), make([]*string, 0, n), make([]*string, 0, n), make([]*string, 0, n)
+		amounts, fromBalances, toBalances             = make([]*int64, 0, n), make([]*int64, 0, n), make([]*int64, 0, n)
+	)
+	for _, h := range handled {
+		o := h.Outcome
+		transfer := o.Kind == bank.KindMoneyTransfer
+		created := o.Kind == bank.KindAccountCreation
+		ids, kinds = append(ids, h.ID), append(kinds, int16(o.Kind))
+		parts, offsets = append(parts, h.Partition), append(offsets, h.Offset)
+		reasons = append(reasons, ptrIf(!o.Confirmed(), o.Reason))
+		ibans = append(ibans, ptrIf(created && o.Confirmed(), o.IBAN))
+		tokens = append(tokens, ptrIf(created && o.Confirmed(), o.Token))
+		types = append(types, ptrIf(created, o.AType))
+		amounts = append(amounts, ptrIf(transfer, o.Transfer.Amount))
+		froms = append(froms, ptrIf(transfer, o.Transfer.From))
+		tos = append(tos, ptrIf(transfer, o.Transfer.To))
+		ds = append(ds, ptrIf(transfer, o.Transfer.Description))
+		fromBalances = append(fromBalances, ptrIf(o.Debited, o.FromBalance))
+		toBalances = append(toBalances, ptrIf(o.Credited, o.ToBalance))
+	}
+
+	b := &pgx.Batch{}
+	if len(newIBAN) > 0 {
+		b.Queue(insertAccounts, newIBAN, newToken, newBalance, newLimit, newType)
+	}
+	if len(changedIBAN) > 0 {
+		b.Queue(updateBalances, changedIBAN, changedBalance)
+	}
+	if n > 0 {
+		b.Queue(insertCommands, ids, kinds, parts, offsets, reasons, ibans, tokens, types,
+			amounts, froms, tos, ds, fromBalances, toBalances)
+	}
+	if b.Len() > 0 {
+		if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("write batch: %w", err)
+		}
+	}
+	if err := t.tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,226 @@
+//go:build integration
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"openbank/topology"
+	"openbank/topology/records"
+	"openbank/topology/topologytest"
+)
+
+// handlerBin is the command handler, built once for all tests.
+var handlerBin string
+
+// group is the consumer group of this run's handlers: every test continues
+// where the previous one left off, as one deployment would.
+var group = fmt.Sprintf("command-handler-it-%d", time.Now().UnixNano())
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "command-handler-it-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	handlerBin = filepath.Join(dir, "command-handler")
+	build := exec.Command("go", "build", "-o", handlerBin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build command-handler:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// startHandler runs the handler in this run's group on a free HTTP port and
+// waits until it is ready.
+func startHandler(t *testing.T, extraEnv ...string) (*topologytest.Service, int) {
+	t.Helper()
+	port := freePort(t)
+	env := append([]string{"KAFKA_GROUP_ID=" + group, "HTTP_PORT=" + strconv.Itoa(port)}, extraEnv...)
+	s := topologytest.Start(t, handlerBin, env...)
+	waitReady(t, s, port)
+	return s, port
+}
+
+func waitReady(t *testing.T, s *topologytest.Service, port int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if !s.Running() {
+			t.Fatalf("handler exited:\n%s", s.Output())
+		}
+		if resp, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/readyz", port)); err == nil && resp == 200 {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("handler not ready within 30 s:\n%s", s.Output())
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// db connects to balancedb as the handler's role.
+func db(t *testing.T) *pgx.Conn {
+	t.Helper()
+	get := func(k, def string) string {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	url := fmt.Sprintf("postgres://%s:%s@%s/%s", get("DB_USER", "command_handler"), get("DB_PASSWORD", "open-bank"),
+		net.JoinHostPort(get("DB_HOSTNAME", "localhost"), get("DB_PORT", "5432")), get("DB_NAME", "balancedb"))
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatalf("connect to balancedb: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	return conn
+}
+
+func balance(t *testing.T, conn *pgx.Conn, iban string) int64 {
+	t.Helper()
+	var amount int64
+	if err := conn.QueryRow(context.Background(), `SELECT amount FROM balance WHERE iban = $1`, iban).Scan(&amount); err != nil {
+		t.Fatalf("balance of %s: %v", iban, err)
+	}
+	return amount
+}
+
+// bank is a test client of the bank: it sends commands and reads the answers.
+type bank struct {
+	t    *testing.T
+	p    *topology.Producer
+	tail *topologytest.Tail
+}
+
+func newBank(t *testing.T, extraTopics ...string) *bank {
+	topics := append([]string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback,
+		topology.TopicBalanceChanged}, extraTopics...)
+	return &bank{t: t, p: topologytest.Producer(t), tail: topologytest.NewTail(t, topics...)}
+}
+
+func commandMessage(id uuid.UUID, r records.Record) topology.Message {
+	return topology.Message{Topic: topology.TopicCommands, Key: id.String(), Record: r}
+}
+
+func transferCommand(id uuid.UUID, token string, amount int64, from, to, descr string) topology.Message {
+	return commandMessage(id, &records.ConfirmMoneyTransfer{ID: id, Token: token, Amount: amount, From: from, To: to, Description: descr})
+}
+
+func (b *bank) send(msgs ...topology.Message) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := b.p.Send(ctx, msgs...); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// feedback waits for the feedback to the command id.
+func (b *bank) feedback(id uuid.UUID) records.Record {
+	b.t.Helper()
+	d := b.tail.WaitFor(b.t, 30*time.Second, func(d topology.Delivery) bool {
+		return isFeedback(d) && d.Header(topology.HeaderCommandID) == id.String()
+	})
+	return d.Record
+}
+
+func isFeedback(d topology.Delivery) bool {
+	return d.Topic == topology.TopicMoneyTransferFeedback || d.Topic == topology.TopicAccountCreationFeedback
+}
+
+// openAccount creates an account through the handler and returns iban and token.
+func (b *bank) openAccount() (string, string) {
+	b.t.Helper()
+	id := uuid.New()
+	b.send(commandMessage(id, &records.ConfirmAccountCreation{ID: id, AType: records.AtypeManual}))
+	fb, ok := b.feedback(id).(*records.AccountCreationConfirmed)
+	if !ok {
+		b.t.Fatalf("account creation not confirmed")
+	}
+	return fb.IBAN, fb.Token
+}
+
+// transfer sends one transfer and returns its feedback's reason ("" when confirmed).
+func (b *bank) transfer(token string, amount int64, from, to string) (uuid.UUID, string) {
+	b.t.Helper()
+	id := uuid.New()
+	b.send(transferCommand(id, token, amount, from, to, "test"))
+	switch fb := b.feedback(id).(type) {
+	case *records.MoneyTransferConfirmed:
+		return id, ""
+	case *records.MoneyTransferFailed:
+		return id, fb.Reason
+	default:
+		b.t.Fatalf("feedback %T", fb)
+		return id, ""
+	}
+}
+
+// changes are the distinct BalanceChanged events of command id.
+func (b *bank) changes(id uuid.UUID) []*records.BalanceChanged {
+	var out []*records.BalanceChanged
+	for _, d := range distinctChanges(b.tail.All(func(d topology.Delivery) bool {
+		return d.Topic == topology.TopicBalanceChanged && d.Header(topology.HeaderCommandID) == id.String()
+	})) {
+		out = append(out, d)
+	}
+	return out
+}
+
+// distinctChanges drops redelivered BalanceChanged events (same command id and
+// iban), checking that the copies are identical.
+func distinctChanges(ds []topology.Delivery) []*records.BalanceChanged {
+	seen := map[string]*records.BalanceChanged{}
+	var out []*records.BalanceChanged
+	for _, d := range ds {
+		bc := d.Record.(*records.BalanceChanged)
+		k := d.Header(topology.HeaderCommandID) + "/" + bc.IBAN
+		if prev, ok := seen[k]; ok {
+			if !reflect.DeepEqual(prev, bc) {
+				panic(fmt.Sprintf("redelivered BalanceChanged differs: %+v vs %+v", prev, bc))
+			}
+			continue
+		}
+		seen[k] = bc
+		out = append(out, bc)
+	}
+	return out
+}
+
+var httpClient = &http.Client{Timeout: 2 * time.Second}
+
+func httpGet(url string) (int, error) {
+	resp, err := httpClient.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
