@@ -28,8 +28,7 @@ type config struct {
 	paused   bool
 }
 
-func readConfig() (config, error) {
-	env := topology.NewEnv()
+func readConfig(env *topology.Env) (config, error) {
 	c := config{
 		kafka:    topology.ReadKafkaConfig(env, "heartbeat"),
 		httpPort: env.Int("HTTP_PORT", 17888, 1, 65535),
@@ -41,7 +40,7 @@ func readConfig() (config, error) {
 		Interval:  env.Duration("HEARTBEAT_INTERVAL", 100*time.Millisecond, pace.MinInterval, pace.MaxInterval),
 	}
 	if raw := env.String("HEARTBEAT_RATE", ""); raw != "" {
-		_, batchSet := os.LookupEnv("HEARTBEAT_BATCH_SIZE")
+		batchSet := env.String("HEARTBEAT_BATCH_SIZE", "") != ""
 		env.Check(!batchSet, "HEARTBEAT_RATE", "set either HEARTBEAT_RATE or HEARTBEAT_BATCH_SIZE (with HEARTBEAT_INTERVAL), not both")
 		rate, err := strconv.ParseFloat(raw, 64)
 		s, rerr := pace.FromRate(rate, c.settings.Interval)
@@ -65,7 +64,7 @@ func main() {
 }
 
 func run(log *slog.Logger) error {
-	cfg, err := readConfig()
+	cfg, err := readConfig(topology.NewEnv())
 	if err != nil {
 		return err
 	}

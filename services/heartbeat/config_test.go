@@ -1,0 +1,54 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"openbank/services/heartbeat/internal/pace"
+	"openbank/topology"
+)
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := readConfig(topology.NewEnvFrom(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.httpPort != 17888 || c.settings != (pace.Settings{BatchSize: 0, Interval: 100 * time.Millisecond}) || c.paused {
+		t.Fatalf("defaults %+v", c)
+	}
+}
+
+func TestConfigRate(t *testing.T) {
+	c, err := readConfig(topology.NewEnvFrom(map[string]string{"HEARTBEAT_RATE": "30"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.settings.BatchSize != 1 || c.settings.Interval != 33333333*time.Nanosecond {
+		t.Fatalf("rate 30: %+v", c.settings)
+	}
+	c, err = readConfig(topology.NewEnvFrom(map[string]string{"HEARTBEAT_BATCH_SIZE": "2", "HEARTBEAT_INTERVAL": "1s"}))
+	if err != nil || c.settings.Rate() != 2 {
+		t.Fatalf("batch 2 every 1s: %+v, %v", c.settings, err)
+	}
+}
+
+func TestConfigRefuses(t *testing.T) {
+	cases := []struct {
+		vars map[string]string
+		name string
+	}{
+		{map[string]string{"HEARTBEAT_RATE": "fast"}, "HEARTBEAT_RATE"},
+		{map[string]string{"HEARTBEAT_RATE": "-1"}, "HEARTBEAT_RATE"},
+		{map[string]string{"HEARTBEAT_RATE": "10", "HEARTBEAT_BATCH_SIZE": "1"}, "HEARTBEAT_RATE"},
+		{map[string]string{"HEARTBEAT_BATCH_SIZE": "-1"}, "HEARTBEAT_BATCH_SIZE"},
+		{map[string]string{"HEARTBEAT_INTERVAL": "0s"}, "HEARTBEAT_INTERVAL"},
+		{map[string]string{"HTTP_PORT": "0"}, "HTTP_PORT"},
+	}
+	for _, c := range cases {
+		_, err := readConfig(topology.NewEnvFrom(c.vars))
+		if err == nil || !strings.Contains(err.Error(), c.name) {
+			t.Errorf("%v: error %v, want it to name %s", c.vars, err, c.name)
+		}
+	}
+}
