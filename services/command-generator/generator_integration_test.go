@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -234,6 +235,17 @@ func TestHeartbeatDrivesCommands(t *testing.T) {
 			}
 		}
 		t.Logf("rate %d/s: %d beats and %d commands in %s (%.1f commands/s); kinds %v", rate, beats, len(commands), window, perSecond, kinds)
+		// How evenly the beats were spaced (producer timestamps): a figure, not a check.
+		all := tail.All(func(d topology.Delivery) bool { _, ok := beatOf(d); return ok })[startBeats:]
+		var gaps []time.Duration
+		for i := 1; i < len(all); i++ {
+			gaps = append(gaps, all[i].Timestamp.Sub(all[i-1].Timestamp))
+		}
+		if len(gaps) > 0 {
+			slices.Sort(gaps)
+			t.Logf("gaps between beats: p1 %s, p50 %s, p99 %s, max %s (want %s)", gaps[len(gaps)/100], gaps[len(gaps)/2],
+				gaps[len(gaps)*99/100], gaps[len(gaps)-1], time.Second/rate)
+		}
 		// Loose bounds: this checks the pacing works, not how fast the machine is.
 		if perSecond < rate*0.7 || perSecond > rate*1.3 {
 			t.Fatalf("%.1f commands/s at a heartbeat rate of %d/s", perSecond, rate)
