@@ -32,8 +32,7 @@ type config struct {
 	maxAccounts int
 }
 
-func readConfig() (config, error) {
-	env := topology.NewEnv()
+func readConfig(env *topology.Env) (config, error) {
 	c := config{
 		kafka:    topology.ReadKafkaConfig(env, "command-generator"),
 		httpPort: env.Int("HTTP_PORT", 8091, 1, 65535),
@@ -54,7 +53,7 @@ func main() {
 }
 
 func run(log *slog.Logger) error {
-	cfg, err := readConfig()
+	cfg, err := readConfig(topology.NewEnv())
 	if err != nil {
 		return err
 	}
