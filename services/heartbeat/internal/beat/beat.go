@@ -126,11 +126,13 @@ func (l *Loop) Run(ctx context.Context) error {
 func (l *Loop) pace(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	var sc *pace.Schedule // the running schedule, nil while nothing is sent
 	for {
 		l.mu.Lock()
 		s, paused := l.settings, l.paused
 		l.mu.Unlock()
 		if paused || s.BatchSize == 0 {
+			sc = nil
 			select {
 			case <-ctx.Done():
 				return nil
@@ -138,14 +140,12 @@ func (l *Loop) pace(ctx context.Context) error {
 				continue
 			}
 		}
-		sc := pace.NewSchedule(s, time.Now())
+		sc = pace.NewSchedule(s, startAfter(sc, s, time.Now()))
 		var reported int64
 	ticking:
 		for {
 			if n := sc.Due(time.Now()); n > 0 {
-				if err := l.send(ctx, n); err != nil {
-					return err
-				}
+				l.send(ctx, n)
 			}
 			if skipped := sc.Skipped(); skipped > reported {
 				l.counts.Skipped(skipped - reported)
@@ -163,9 +163,21 @@ func (l *Loop) pace(ctx context.Context) error {
 	}
 }
 
+// startAfter is when a new schedule for s starts: at the old schedule's next
+// tick when that comes within one new interval (so a change, or a repeated
+// call with the same values, does not add an extra batch), otherwise now.
+func startAfter(old *pace.Schedule, s pace.Settings, now time.Time) time.Time {
+	if old != nil {
+		if next := old.Next(); next.After(now) && next.Sub(now) <= s.Interval {
+			return next
+		}
+	}
+	return now
+}
+
 // send hands n beats to Kafka. The counter moves past them whatever happens,
 // so a beat number is never sent twice (a failure leaves a gap instead).
-func (l *Loop) send(ctx context.Context, n int) error {
+func (l *Loop) send(ctx context.Context, n int) {
 	l.mu.Lock()
 	first := l.beat
 	l.beat += int64(n)
@@ -180,11 +192,10 @@ func (l *Loop) send(ctx context.Context, n int) error {
 	if err != nil {
 		l.counts.Failed(n)
 		l.log.Error("send heartbeat", "first_beat", first, "count", n, "error", err)
-		return nil
+		return
 	}
 	l.counts.Sent(n)
 	l.pending <- delivery{n: n, wait: wait} // blocks only when Kafka is far behind
-	return nil
 }
 
 // awaitDeliveries counts acknowledgements in send order. Failures are logged at

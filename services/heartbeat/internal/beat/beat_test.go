@@ -136,3 +136,20 @@ func TestSetRefusesInvalidSettings(t *testing.T) {
 		t.Fatalf("settings changed to %+v", s)
 	}
 }
+
+func TestChangeKeepsTheTickSpacing(t *testing.T) {
+	now := time.Unix(100, 0)
+	old := pace.NewSchedule(pace.Settings{BatchSize: 1, Interval: 100 * time.Millisecond}, now.Add(-30*time.Millisecond))
+	old.Due(now) // tick 0 sent; the next is due 70 ms from now
+	same := pace.Settings{BatchSize: 1, Interval: 100 * time.Millisecond}
+	if got := startAfter(old, same, now); !got.Equal(now.Add(70 * time.Millisecond)) {
+		t.Fatalf("same settings start %s from now, want 70ms", got.Sub(now))
+	}
+	faster := pace.Settings{BatchSize: 1, Interval: 10 * time.Millisecond}
+	if got := startAfter(old, faster, now); !got.Equal(now) {
+		t.Fatalf("a faster pace starts %s from now, want at once", got.Sub(now))
+	}
+	if got := startAfter(nil, same, now); !got.Equal(now) {
+		t.Fatalf("after a pause the pace starts %s from now, want at once", got.Sub(now))
+	}
+}
