@@ -71,6 +71,11 @@ func readConfig() (config, error) {
 	queued := env.Int("KAFKA_QUEUED_MAX_KBYTES", 1024, 64, 2_097_151)
 	c.consumer["queued.max.messages.kbytes"] = queued
 	c.consumer["fetch.max.bytes"] = min(queued*1024, 52_428_800)
+	if _, set := os.LookupEnv("KAFKA_LINGER_MS"); !set {
+		// A batch's events are produced at once and then waited for: lingering
+		// would only add to every command's latency.
+		c.kafka.Linger = 0
+	}
 	switch c.db.SSLMode {
 	case "disable", "allow", "prefer", "require", "verify-ca", "verify-full":
 	default:

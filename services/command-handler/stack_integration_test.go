@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
@@ -43,9 +44,45 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build command-handler:", err)
 		os.Exit(1)
 	}
+	if err := startAtEnd(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	code := m.Run()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// startAtEnd commits the group's offsets at the end of the commands topic, so
+// this run's handlers skip what earlier runs on the same stack left there.
+func startAtEnd() error {
+	env := topology.NewEnv()
+	cfg := topology.ReadKafkaConfig(env, "integration-test")
+	if err := env.Err(); err != nil {
+		return err
+	}
+	conf := cfg.ClientConfig()
+	conf["group.id"] = group
+	kc, err := kafka.NewConsumer(&conf)
+	if err != nil {
+		return err
+	}
+	defer kc.Close()
+	topic := topology.TopicCommands
+	md, err := kc.GetMetadata(&topic, false, 10_000)
+	if err != nil {
+		return fmt.Errorf("metadata of %s (is the stack up? source $STACK_DIR/env): %w", topic, err)
+	}
+	var parts []kafka.TopicPartition
+	for _, p := range md.Topics[topic].Partitions {
+		_, high, err := kc.QueryWatermarkOffsets(topic, p.ID, 10_000)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, kafka.TopicPartition{Topic: &topic, Partition: p.ID, Offset: kafka.Offset(high)})
+	}
+	_, err = kc.CommitOffsets(parts)
+	return err
 }
 
 // startHandler runs the handler in this run's group on a free HTTP port and

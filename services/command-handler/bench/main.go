@@ -14,6 +14,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -132,22 +133,27 @@ func run(bin, rateList string, phase time.Duration, flat, nAccounts int, extraEn
 	gen := &generator{accounts: accounts, rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))}
 	idle := rss(pid)
 	fmt.Printf("idle RSS %.1f MiB after setup\n\n", idle)
-	fmt.Printf("%-10s %9s %10s %9s %9s %9s %14s %13s\n", "phase", "commands", "cmds/s", "p50 ms", "p99 ms", "max ms", "CPU s/1000cmd", "peak RSS MiB")
+	fmt.Printf("%-10s %9s %10s %9s %9s %9s %14s %13s %11s %13s\n", "phase", "commands", "cmds/s", "p50 ms", "p99 ms", "max ms",
+		"CPU s/1000cmd", "peak RSS MiB", "avg batch", "avg batch ms")
 
 	for _, rate := range rates {
 		resetPeak(pid)
+		m0 := scrape(port)
 		r, err := paced(ctx, producer, fb, gen, pid, rate, phase)
 		if err != nil {
 			return err
 		}
+		r.batches = scrape(port).since(m0)
 		r.print(fmt.Sprintf("%d/s", rate))
 	}
 	if flat > 0 {
 		resetPeak(pid)
+		m0 := scrape(port)
 		r, err := flatOut(ctx, producer, fb, gen, pid, flat)
 		if err != nil {
 			return err
 		}
+		r.batches = scrape(port).since(m0)
 		r.print("flat out")
 	}
 	return nil
@@ -160,6 +166,9 @@ type result struct {
 	latencies []time.Duration
 	cpu       float64 // handler CPU seconds in the phase
 	peakRSS   float64 // MiB
+	batches   batchStats
+	anonRSS   float64 // MiB at the end of the phase
+	fileRSS   float64
 }
 
 func (r result) print(name string) {
@@ -170,8 +179,44 @@ func (r result) print(name string) {
 		}
 		return float64(r.latencies[min(len(r.latencies)-1, int(p*float64(len(r.latencies))))]) / 1e6
 	}
-	fmt.Printf("%-10s %9d %10.0f %9.1f %9.1f %9.1f %14.3f %13.1f\n", name, r.commands,
-		float64(r.commands)/r.elapsed.Seconds(), q(0.50), q(0.99), q(1), 1000*r.cpu/float64(r.commands), r.peakRSS)
+	fmt.Printf("%-10s %9d %10.0f %9.1f %9.1f %9.1f %14.3f %13.1f %11.1f %13.2f\n", name, r.commands,
+		float64(r.commands)/r.elapsed.Seconds(), q(0.50), q(0.99), q(1), 1000*r.cpu/float64(r.commands), r.peakRSS,
+		r.batches.size, r.batches.millis)
+	fmt.Printf("%-10s   per batch: %.2f ms deciding (database), %.2f ms publishing (until acknowledged); RSS at the end: %.1f MiB anonymous + %.1f MiB file-backed (the binary)\n", "",
+		r.batches.decideMillis, r.batches.publishMillis, r.anonRSS, r.fileRSS)
+}
+
+// batchStats are the handler's own batch figures over a phase (from /metrics).
+type batchStats struct{ size, millis, decideMillis, publishMillis float64 }
+
+type sample map[string]float64
+
+func scrape(port int) sample {
+	s := sample{}
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	if err != nil {
+		return s
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 && strings.HasPrefix(f[0], "command_handler_") {
+			s[f[0]], _ = strconv.ParseFloat(f[1], 64)
+		}
+	}
+	return s
+}
+
+func (s sample) since(before sample) batchStats {
+	d := func(k string) float64 { return s[k] - before[k] }
+	n := d("command_handler_batch_size_count")
+	if n == 0 {
+		return batchStats{}
+	}
+	return batchStats{size: d("command_handler_batch_size_sum") / n, millis: 1000 * d("command_handler_batch_duration_seconds_sum") / n,
+		decideMillis:  1000 * d(`command_handler_batch_stage_seconds_sum{stage="decide"}`) / n,
+		publishMillis: 1000 * d(`command_handler_batch_stage_seconds_sum{stage="publish"}`) / n}
 }
 
 // generator makes transfers between the bench's accounts, small enough to
@@ -325,6 +370,7 @@ func collect(fb *feedbackTail, ids []uuid.UUID, start time.Time, pid int, cpu0 f
 	r.elapsed = last.Sub(start)
 	r.cpu = cpuSeconds(pid) - cpu0
 	r.peakRSS = peakRSS(pid)
+	r.anonRSS, r.fileRSS = statusKB(pid, "RssAnon")/1024, statusKB(pid, "RssFile")/1024
 	return r, nil
 }
 

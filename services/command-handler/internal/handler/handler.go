@@ -106,6 +106,7 @@ func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) error {
 	if err != nil {
 		return err
 	}
+	decided := time.Now()
 	msgs := make([]topology.Message, 0, 2*len(answers))
 	for _, a := range answers {
 		msgs = append(msgs, events(a)...)
@@ -119,6 +120,8 @@ func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) error {
 
 	done := time.Now()
 	h.metrics.observeBatch(len(batch), done.Sub(start))
+	h.metrics.Stage.WithLabelValues("decide").Observe(decided.Sub(start).Seconds())
+	h.metrics.Stage.WithLabelValues("publish").Observe(done.Sub(decided).Seconds())
 	h.metrics.DeadLetters.Add(float64(len(dead)))
 	for _, a := range answers {
 		h.metrics.Commands.WithLabelValues(a.cmd.kind.String(), a.result).Inc()

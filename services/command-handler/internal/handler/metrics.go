@@ -14,6 +14,7 @@ type Metrics struct {
 	Latency       prometheus.Histogram
 	BatchDuration prometheus.Histogram
 	BatchSize     prometheus.Histogram
+	Stage         *prometheus.HistogramVec
 }
 
 // NewMetrics registers the handler's metrics with reg.
@@ -47,7 +48,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000},
 		}),
 	}
-	reg.MustRegister(m.Commands, m.Rejections, m.DeadLetters, m.Latency, m.BatchDuration, m.BatchSize)
+	m.Stage = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "command_handler_batch_stage_seconds",
+		Help:    "Time per batch in each stage: decide (the database transaction) and publish (until Kafka acknowledged every event).",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+	}, []string{"stage"})
+	reg.MustRegister(m.Commands, m.Rejections, m.DeadLetters, m.Latency, m.BatchDuration, m.BatchSize, m.Stage)
 	return m
 }
 

@@ -112,24 +112,36 @@ type Handled struct {
 	Outcome   bank.Outcome
 }
 
-// Tx is the transaction of one batch of commands.
+// Tx is the transaction of one batch of commands. BEGIN travels with the
+// first statements and COMMIT with the last, so a batch costs two round trips.
 type Tx struct {
-	tx pgx.Tx
+	conn *pgxpool.Conn
 	// balance of each loaded account when it was locked, to write back only changes
 	loaded map[string]int64
 }
 
-// Begin starts a batch's transaction.
+// Begin takes a connection for a batch's transaction; Load starts it.
 func (s *Store) Begin(ctx context.Context) (*Tx, error) {
-	tx, err := s.pool.Begin(ctx)
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
+		return nil, fmt.Errorf("acquire a database connection: %w", err)
 	}
-	return &Tx{tx: tx}, nil
+	return &Tx{conn: conn}, nil
 }
 
-// Rollback ends the transaction without changes; after Commit it does nothing.
-func (t *Tx) Rollback(ctx context.Context) { _ = t.tx.Rollback(ctx) }
+// Rollback ends the transaction without changes (after Commit there is none
+// left) and gives the connection back; call it always.
+func (t *Tx) Rollback(ctx context.Context) {
+	if t.conn == nil {
+		return
+	}
+	if t.conn.Conn().PgConn().TxStatus() != 'I' {
+		// If even this fails the pool drops the connection, which rolls back too.
+		_, _ = t.conn.Exec(ctx, "ROLLBACK")
+	}
+	t.conn.Release()
+	t.conn = nil
+}
 
 const (
 	// Locking in iban order means two batches touching the same accounts wait
@@ -146,11 +158,15 @@ const (
 // commands among ids that were handled before. One round trip.
 func (t *Tx) Load(ctx context.Context, ibans []string, ids [][16]byte) (bank.Book, map[[16]byte]Handled, error) {
 	b := &pgx.Batch{}
+	b.Queue("BEGIN")
 	b.Queue(lockAccounts, ibans)
 	b.Queue(handledCommands, ids)
-	br := t.tx.SendBatch(ctx, b)
+	br := t.conn.SendBatch(ctx, b)
 	defer br.Close()
 
+	if _, err := br.Exec(); err != nil {
+		return nil, nil, fmt.Errorf("begin: %w", err)
+	}
 	book := make(bank.Book, len(ibans))
 	t.loaded = make(map[string]int64, len(ibans))
 	rows, err := br.Query()
@@ -234,8 +250,7 @@ const (
 )
 
 // Commit writes the accounts of book that are new or changed and the newly
-// handled commands, then commits: all of it or nothing. One round trip plus
-// the commit.
+// handled commands, and commits: all of it or nothing, in one round trip.
 func (t *Tx) Commit(ctx context.Context, book bank.Book, handled []Handled) error {
 	var newIBAN, newToken, newType, changedIBAN []string
 	var newBalance, newLimit, changedBalance []int64
@@ -291,13 +306,9 @@ func (t *Tx) Commit(ctx context.Context, book bank.Book, handled []Handled) erro
 		b.Queue(insertCommands, ids, kinds, parts, offsets, reasons, ibans, tokens, types,
 			amounts, froms, tos, ds, fromBalances, toBalances)
 	}
-	if b.Len() > 0 {
-		if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
-			return fmt.Errorf("write batch: %w", err)
-		}
-	}
-	if err := t.tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
+	b.Queue("COMMIT")
+	if err := t.conn.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("write and commit batch: %w", err)
 	}
 	return nil
 }
