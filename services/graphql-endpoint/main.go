@@ -18,9 +18,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
 	"openbank/services/graphql-endpoint/graph"
 	"openbank/services/graphql-endpoint/graph/generated"
-	"openbank/services/graphql-endpoint/internal/fanout"
 	"openbank/services/graphql-endpoint/internal/gateway"
 	"openbank/services/graphql-endpoint/internal/httpapi"
 	"openbank/services/graphql-endpoint/internal/store"
@@ -127,13 +128,15 @@ func run(cfg config, log *slog.Logger) error {
 	}
 	defer producer.Close()
 
-	gw := gateway.New(st, producer, fanout.NewHub(), gateway.Options{
+	hub := graph.NewHub()
+	gw := gateway.New(st, producer, hub, gateway.Options{
 		FeedbackTimeout: cfg.feedbackWait,
 		StreamSince:     started.Add(-cfg.streamGrace),
 	}, log)
 
 	balances, err := topology.NewConsumer(cfg.kafka, serde, nil, topology.ConsumerOptions{
 		Group: cfg.group + "-transactions", Topics: []string{topology.TopicBalanceChanged},
+		Config: smallPrefetch,
 	}, log)
 	if err != nil {
 		return err
@@ -142,6 +145,7 @@ func run(cfg config, log *slog.Logger) error {
 	feedbackConsumer, err := topology.NewConsumer(cfg.kafka, serde, nil, topology.ConsumerOptions{
 		Group:  cfg.group + "-feedback",
 		Topics: []string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback},
+		Config: smallPrefetch,
 	}, log)
 	if err != nil {
 		return err
@@ -165,7 +169,7 @@ func run(cfg config, log *slog.Logger) error {
 		}()
 	}
 
-	schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Gateway: gw}))
+	schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Gateway: gw, Hub: hub}))
 	var stopping atomic.Bool
 	api := httpapi.Handler(schema, httpapi.Config{
 		Limits: cfg.limits, CORSOrigins: cfg.cors, Log: log,
@@ -220,6 +224,11 @@ func run(cfg config, log *slog.Logger) error {
 	log.Info("stopped")
 	return runErr
 }
+
+// smallPrefetch keeps librdkafka's read-ahead queue small (default 64 MiB per
+// consumer): the gateway reads a few hundred small records a second, and on a
+// first start the whole topic's history would otherwise be buffered.
+var smallPrefetch = kafka.ConfigMap{"queued.max.messages.kbytes": 2048}
 
 func newServer(port int, h http.Handler, base context.Context) *http.Server {
 	return &http.Server{

@@ -10,16 +10,23 @@ import (
 
 	"openbank/services/graphql-endpoint/graph/generated"
 	"openbank/services/graphql-endpoint/graph/model"
+	"openbank/services/graphql-endpoint/internal/fanout"
 	"openbank/services/graphql-endpoint/internal/gateway"
 	"openbank/services/graphql-endpoint/internal/metrics"
 	"openbank/services/graphql-endpoint/internal/transaction"
 	"openbank/services/graphql-endpoint/internal/transfer"
 )
 
-// Resolver answers the schema's fields through the gateway.
+// Resolver answers the schema's fields through the gateway; streams come
+// from Hub (which the gateway publishes to).
 type Resolver struct {
 	Gateway *gateway.Gateway
+	Hub     *fanout.Hub[*model.Transaction]
 }
+
+// NewHub returns the hub streams subscribe to: each transaction is shown
+// once, and the same value goes to every subscriber.
+func NewHub() *fanout.Hub[*model.Transaction] { return fanout.NewHub(ToModel) }
 
 var _ generated.ResolverRoot = (*Resolver)(nil)
 
@@ -222,31 +229,16 @@ func StreamFilter(iban *string, minAmount, maxAmount *int64, direction *model.Dt
 }
 
 func (r subscriptionResolver) StreamTransactions(ctx context.Context, iban *string, minAmount, maxAmount *int64, direction *model.Dtype, descrIncludes *string) (<-chan *model.Transaction, error) {
-	sub := r.Gateway.Hub().Subscribe(StreamFilter(iban, minAmount, maxAmount, direction, descrIncludes))
+	sub := r.Hub.Subscribe(StreamFilter(iban, minAmount, maxAmount, direction, descrIncludes))
 	done := track("stream_transactions")
-	out := make(chan *model.Transaction)
-	go func() {
-		// Ends with the subscription's context: the client stopped or went away.
-		defer done()
-		defer close(out)
-		defer sub.Close()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case t, ok := <-sub.C():
-				if !ok {
-					return // fell too far behind
-				}
-				select {
-				case out <- ToModel(t):
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
-	return out, nil
+	// No goroutine of our own: gqlgen reads the channel, and the subscription
+	// is closed when its context ends (the client stopped or went away). A
+	// subscriber that falls too far behind gets its channel closed by the hub.
+	context.AfterFunc(ctx, func() {
+		sub.Close()
+		done()
+	})
+	return sub.C(), nil
 }
 
 // once is a channel with one value, then closed: the subscription completes.

@@ -17,11 +17,13 @@ const BufferSize = 256
 const recentIDs = 16384
 
 // Hub keeps the subscribers. Subscribers with an iban filter are indexed by
-// iban, so an event costs work only for those that may want it.
-type Hub struct {
+// iban, so an event costs work only for those that may want it. M is what
+// subscribers receive: render makes it once per transaction, shared by all.
+type Hub[M any] struct {
+	render  func(transaction.Transaction) M
 	mu      sync.RWMutex
-	byIBAN  map[string]map[*Subscription]struct{}
-	anyIBAN map[*Subscription]struct{}
+	byIBAN  map[string]map[*Subscription[M]]struct{}
+	anyIBAN map[*Subscription[M]]struct{}
 
 	seenMu   sync.Mutex
 	seen     map[int64]struct{}
@@ -30,36 +32,37 @@ type Hub struct {
 }
 
 // NewHub returns a hub without subscribers.
-func NewHub() *Hub {
-	return &Hub{
-		byIBAN:   map[string]map[*Subscription]struct{}{},
-		anyIBAN:  map[*Subscription]struct{}{},
+func NewHub[M any](render func(transaction.Transaction) M) *Hub[M] {
+	return &Hub[M]{
+		render:   render,
+		byIBAN:   map[string]map[*Subscription[M]]struct{}{},
+		anyIBAN:  map[*Subscription[M]]struct{}{},
 		seen:     make(map[int64]struct{}, recentIDs),
 		seenRing: make([]int64, 0, recentIDs),
 	}
 }
 
 // Subscription is one stream_transactions subscriber.
-type Subscription struct {
-	hub    *Hub
+type Subscription[M any] struct {
+	hub    *Hub[M]
 	filter transaction.Filter
-	c      chan transaction.Transaction
+	c      chan M
 	once   sync.Once
 }
 
 // C delivers the matching transactions; it is closed when the subscription
 // ends (Close, or the subscriber fell BufferSize behind).
-func (s *Subscription) C() <-chan transaction.Transaction { return s.c }
+func (s *Subscription[M]) C() <-chan M { return s.c }
 
 // Subscribe starts delivering transactions that match f.
-func (h *Hub) Subscribe(f transaction.Filter) *Subscription {
-	s := &Subscription{hub: h, filter: f, c: make(chan transaction.Transaction, BufferSize)}
+func (h *Hub[M]) Subscribe(f transaction.Filter) *Subscription[M] {
+	s := &Subscription[M]{hub: h, filter: f, c: make(chan M, BufferSize)}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if f.IBAN != nil {
 		set := h.byIBAN[*f.IBAN]
 		if set == nil {
-			set = map[*Subscription]struct{}{}
+			set = map[*Subscription[M]]struct{}{}
 			h.byIBAN[*f.IBAN] = set
 		}
 		set[s] = struct{}{}
@@ -70,7 +73,7 @@ func (h *Hub) Subscribe(f transaction.Filter) *Subscription {
 }
 
 // Close ends the subscription; safe to call more than once.
-func (s *Subscription) Close() {
+func (s *Subscription[M]) Close() {
 	s.once.Do(func() {
 		h := s.hub
 		h.mu.Lock()
@@ -90,7 +93,7 @@ func (s *Subscription) Close() {
 }
 
 // Len is the number of subscribers.
-func (h *Hub) Len() int {
+func (h *Hub[M]) Len() int {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	n := len(h.anyIBAN)
@@ -102,31 +105,34 @@ func (h *Hub) Len() int {
 
 // Publish hands each transaction to every matching subscriber, once: a row id
 // published before (a redelivered record) is skipped.
-func (h *Hub) Publish(txs []transaction.Transaction) {
-	var slow []*Subscription
+func (h *Hub[M]) Publish(txs []transaction.Transaction) {
+	var slow []*Subscription[M]
 	delivered := 0
 	h.mu.RLock()
 	for _, t := range txs {
 		if !h.firstTime(t.ID) {
 			continue
 		}
-		for s := range h.byIBAN[t.IBAN] {
-			if s.filter.Matches(t) {
-				if s.offer(t) {
-					delivered++
-				} else {
-					slow = append(slow, s)
-				}
+		var m M
+		rendered := false
+		offer := func(s *Subscription[M]) {
+			if !s.filter.Matches(t) {
+				return
+			}
+			if !rendered {
+				m, rendered = h.render(t), true
+			}
+			if s.offer(m) {
+				delivered++
+			} else {
+				slow = append(slow, s)
 			}
 		}
+		for s := range h.byIBAN[t.IBAN] {
+			offer(s)
+		}
 		for s := range h.anyIBAN {
-			if s.filter.Matches(t) {
-				if s.offer(t) {
-					delivered++
-				} else {
-					slow = append(slow, s)
-				}
-			}
+			offer(s)
 		}
 	}
 	h.mu.RUnlock()
@@ -140,16 +146,16 @@ func (h *Hub) Publish(txs []transaction.Transaction) {
 // offer never blocks: false means the subscriber's buffer is full. It runs
 // under the hub's read lock, and Close removes a subscriber under the write
 // lock before closing its channel, so the channel is still open here.
-func (s *Subscription) offer(t transaction.Transaction) bool {
+func (s *Subscription[M]) offer(m M) bool {
 	select {
-	case s.c <- t:
+	case s.c <- m:
 		return true
 	default:
 		return false
 	}
 }
 
-func (h *Hub) firstTime(id int64) bool {
+func (h *Hub[M]) firstTime(id int64) bool {
 	h.seenMu.Lock()
 	defer h.seenMu.Unlock()
 	if _, ok := h.seen[id]; ok {

@@ -8,7 +8,7 @@ import (
 
 func ptr[T any](v T) *T { return &v }
 
-func drain(s *Subscription) []int64 {
+func drain(s *Subscription[transaction.Transaction]) []int64 {
 	var ids []int64
 	for {
 		select {
@@ -24,7 +24,7 @@ func drain(s *Subscription) []int64 {
 }
 
 func TestPublishMatchesFiltersOnce(t *testing.T) {
-	h := NewHub()
+	h := NewHub(func(t transaction.Transaction) transaction.Transaction { return t })
 	all := h.Subscribe(transaction.Filter{})
 	a := h.Subscribe(transaction.Filter{IBAN: ptr("A")})
 	aDebit := h.Subscribe(transaction.Filter{IBAN: ptr("A"), Direction: ptr(transaction.Debit)})
@@ -37,7 +37,7 @@ func TestPublishMatchesFiltersOnce(t *testing.T) {
 	h.Publish(txs)
 	h.Publish(txs[:2]) // a redelivery: already published
 	for name, c := range map[string]struct {
-		s    *Subscription
+		s    *Subscription[transaction.Transaction]
 		want []int64
 	}{
 		"all": {all, []int64{1, 2, 3}}, "a": {a, []int64{1, 2}}, "a debit": {aDebit, []int64{2}}, "b": {b, nil},
@@ -68,7 +68,7 @@ func TestPublishMatchesFiltersOnce(t *testing.T) {
 }
 
 func TestSlowSubscriberIsEnded(t *testing.T) {
-	h := NewHub()
+	h := NewHub(func(t transaction.Transaction) transaction.Transaction { return t })
 	s := h.Subscribe(transaction.Filter{})
 	for i := range BufferSize + 1 {
 		h.Publish([]transaction.Transaction{{ID: int64(i + 1), IBAN: "A"}})

@@ -12,7 +12,6 @@ import (
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"openbank/services/graphql-endpoint/internal/account"
-	"openbank/services/graphql-endpoint/internal/fanout"
 	"openbank/services/graphql-endpoint/internal/feedback"
 	"openbank/services/graphql-endpoint/internal/metrics"
 	"openbank/services/graphql-endpoint/internal/store"
@@ -36,6 +35,11 @@ type Sender interface {
 	Send(ctx context.Context, msgs ...topology.Message) error
 }
 
+// Publisher hands stored transactions to the stream subscribers (fanout.Hub).
+type Publisher interface {
+	Publish(txs []transaction.Transaction)
+}
+
 // Options tune the gateway.
 type Options struct {
 	// FeedbackTimeout is how long a request waits for the command handler.
@@ -52,7 +56,7 @@ type Options struct {
 type Gateway struct {
 	store     *store.Store
 	sender    Sender
-	hub       *fanout.Hub
+	hub       Publisher
 	accounts  *feedback.Waiters[store.AccountCreation]
 	transfers *feedback.Waiters[store.TransferResult]
 	opts      Options
@@ -61,7 +65,7 @@ type Gateway struct {
 }
 
 // New returns a gateway.
-func New(st *store.Store, sender Sender, hub *fanout.Hub, opts Options, log *slog.Logger) *Gateway {
+func New(st *store.Store, sender Sender, hub Publisher, opts Options, log *slog.Logger) *Gateway {
 	if opts.FeedbackTimeout <= 0 {
 		opts.FeedbackTimeout = 10 * time.Second
 	}
@@ -75,9 +79,6 @@ func New(st *store.Store, sender Sender, hub *fanout.Hub, opts Options, log *slo
 		opts:      opts, hashSlots: make(chan struct{}, opts.HashConcurrency), log: log,
 	}
 }
-
-// Hub is where stream subscribers subscribe.
-func (g *Gateway) Hub() *fanout.Hub { return g.hub }
 
 // Store is transactiondb, for the queries.
 func (g *Gateway) Store() *store.Store { return g.store }
@@ -355,10 +356,12 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Del
 			fresh[cmd+"\x00"+bc.IBAN] = true
 		}
 	}
+	start := time.Now()
 	stored, inserted, err := g.store.AddTransactions(ctx, txs)
 	if err != nil {
 		return err
 	}
+	metrics.StoreBatch.Observe(time.Since(start).Seconds())
 	metrics.TransactionsStored.Add(float64(inserted))
 	streamed := stored[:0:0]
 	for _, t := range stored {

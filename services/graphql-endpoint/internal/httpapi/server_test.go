@@ -17,6 +17,7 @@ import (
 
 	"openbank/services/graphql-endpoint/graph"
 	"openbank/services/graphql-endpoint/graph/generated"
+	"openbank/services/graphql-endpoint/graph/model"
 	"openbank/services/graphql-endpoint/internal/fanout"
 	"openbank/services/graphql-endpoint/internal/gateway"
 	"openbank/services/graphql-endpoint/internal/gqlws"
@@ -26,14 +27,14 @@ import (
 
 // server runs the real schema in-process. Without a database only what needs
 // none works: validation, limits, and streams (fed through the hub).
-func server(t *testing.T, limits httpapi.Limits, origins ...string) (*httptest.Server, *fanout.Hub) {
+func server(t *testing.T, limits httpapi.Limits, origins ...string) (*httptest.Server, *fanout.Hub[*model.Transaction]) {
 	t.Helper()
 	if len(origins) == 0 {
 		origins = []string{"*"}
 	}
-	hub := fanout.NewHub()
+	hub := graph.NewHub()
 	gw := gateway.New(nil, nil, hub, gateway.Options{}, slog.New(slog.DiscardHandler))
-	schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Gateway: gw}))
+	schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Gateway: gw, Hub: hub}))
 	srv := httptest.NewServer(httpapi.Handler(schema, httpapi.Config{
 		Limits: limits, CORSOrigins: origins, Log: slog.New(slog.DiscardHandler),
 		Ready: func(context.Context) error { return nil },
