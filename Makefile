@@ -31,12 +31,13 @@ build: ## build every Go module
 generate: ## regenerate generated code (Avro records, GraphQL)
 	go generate $(GO_PACKAGES)
 
-lint: ## gofmt, go vet and staticcheck on every module
+lint: ## gofmt, go vet and staticcheck on every module; shellcheck on the scripts
 	@unformatted=$$(gofmt -l $$(go list -f '{{.Dir}}' -m)); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	go vet $(GO_PACKAGES)
 	go vet -tags integration $(GO_PACKAGES)
 	go run $(STATICCHECK) $(GO_PACKAGES)
+	shellcheck deploy/*.sh .ci/run
 
 unit-test: ## unit tests: pure logic, no I/O
 	go test -count=1 $(GO_PACKAGES)

@@ -502,7 +502,7 @@ run_synchronizer() {
   local log=$LOG_DIR/synchronizer.log
   timeout "$SYNCHRONIZER_TIMEOUT" "$BIN_DIR/synchronizer" </dev/null >>"$log" 2>&1 ||
     { show_log "$log"; die "the synchronizer failed (log: $log)"; }
-  say "synchronizer done"
+  say "synchronizer: $(tail -n 1 "$log")"
 }
 
 # A service that dies within its first two seconds is reported as failed.
