@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -71,7 +72,7 @@ func readConfig() (config, error) {
 	queued := env.Int("KAFKA_QUEUED_MAX_KBYTES", 1024, 64, 2_097_151)
 	c.consumer["queued.max.messages.kbytes"] = queued
 	c.consumer["fetch.max.bytes"] = min(queued*1024, 52_428_800)
-	if _, set := os.LookupEnv("KAFKA_LINGER_MS"); !set {
+	if strings.TrimSpace(os.Getenv("KAFKA_LINGER_MS")) == "" {
 		// A batch's events are produced at once and then waited for: lingering
 		// would only add to every command's latency.
 		c.kafka.Linger = 0

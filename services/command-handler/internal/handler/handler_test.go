@@ -1,0 +1,112 @@
+package handler
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+	"github.com/google/uuid"
+
+	"openbank/services/command-handler/internal/bank"
+	"openbank/topology"
+	"openbank/topology/records"
+)
+
+func TestParse(t *testing.T) {
+	id := uuid.MustParse("0f8fad5b-d9cb-469f-a165-70867728950e")
+	transfer := &records.ConfirmMoneyTransfer{ID: id, Token: "t", Amount: 5, From: "cash", To: "x", Description: "d"}
+	tests := []struct {
+		name   string
+		key    string
+		record records.Record
+		err    error
+		kind   bank.Kind
+	}{
+		{name: "transfer keyed by its id", key: id.String(), record: transfer, kind: bank.KindMoneyTransfer},
+		{name: "account creation keyed by its id", key: id.String(), record: &records.ConfirmAccountCreation{ID: id, AType: "AUTO"}, kind: bank.KindAccountCreation},
+		{name: "no key", record: transfer, kind: bank.KindMoneyTransfer},
+		{name: "key in upper case", key: "0F8FAD5B-D9CB-469F-A165-70867728950E", record: transfer, kind: bank.KindMoneyTransfer},
+		{name: "key is no UUID", key: "0f8fad5b", record: transfer, err: ErrKeyNotUUID},
+		{name: "key is another id", key: uuid.NewString(), record: transfer, err: ErrKeyMismatch},
+		{name: "record of another topic", key: id.String(), record: &records.BalanceChanged{}, err: ErrNotACommand},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := &topology.Delivery{Key: []byte(tt.key), Record: tt.record}
+			c, err := parse(d)
+			if !errors.Is(err, tt.err) {
+				t.Fatalf("error %v, want %v", err, tt.err)
+			}
+			if err != nil {
+				return
+			}
+			if c.id != id || c.kind != tt.kind || c.d != d {
+				t.Fatalf("command %+v", c)
+			}
+			if c.kind == bank.KindMoneyTransfer {
+				want := bank.Transfer{Token: "t", Amount: 5, From: "cash", To: "x", Description: "d"}
+				if c.transfer != want {
+					t.Fatalf("transfer %+v, want %+v", c.transfer, want)
+				}
+			}
+		})
+	}
+}
+
+func TestEvents(t *testing.T) {
+	id := uuid.New()
+	idText := id.String()
+	header := []kafka.Header{{Key: topology.HeaderCommandID, Value: []byte(idText)}}
+	transfer := bank.Outcome{Kind: bank.KindMoneyTransfer, Transfer: bank.Transfer{Amount: 5, From: "A", To: "B", Description: "d"},
+		Debited: true, FromBalance: 10, Credited: true, ToBalance: 20}
+	changes := []topology.Message{
+		{Topic: topology.TopicBalanceChanged, Key: "A", Headers: header,
+			Record: &records.BalanceChanged{IBAN: "A", NewBalance: 10, ChangedBy: -5, FromTo: "B", Description: "d"}},
+		{Topic: topology.TopicBalanceChanged, Key: "B", Headers: header,
+			Record: &records.BalanceChanged{IBAN: "B", NewBalance: 20, ChangedBy: 5, FromTo: "A", Description: "d"}},
+	}
+	confirmed := topology.Message{Topic: topology.TopicMoneyTransferFeedback, Key: idText, Headers: header,
+		Record: &records.MoneyTransferConfirmed{ID: id}}
+	tests := []struct {
+		name string
+		a    answer
+		want []topology.Message
+	}{
+		{name: "decided transfer", a: answer{outcome: transfer, sendChanges: true},
+			want: append(append([]topology.Message{}, changes...), confirmed)},
+		{name: "client retry: feedback only", a: answer{outcome: transfer}, want: []topology.Message{confirmed}},
+		{name: "failed transfer", a: answer{outcome: bank.Outcome{Kind: bank.KindMoneyTransfer, Reason: "invalid token"}, sendChanges: true},
+			want: []topology.Message{{Topic: topology.TopicMoneyTransferFeedback, Key: idText, Headers: header,
+				Record: &records.MoneyTransferFailed{ID: id, Reason: "invalid token"}}}},
+		{name: "account created", a: answer{outcome: bank.Outcome{Kind: bank.KindAccountCreation, IBAN: "I", Token: "T", AType: "MANUAL"}, sendChanges: true},
+			want: []topology.Message{{Topic: topology.TopicAccountCreationFeedback, Key: idText, Headers: header,
+				Record: &records.AccountCreationConfirmed{ID: id, IBAN: "I", Token: "T", AType: "MANUAL"}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.a.cmd.id = id
+			if got := events(tt.a); !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("events\n got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDeadLetterKeepsTheRecordAndSaysWhere(t *testing.T) {
+	d := &topology.Delivery{Topic: "commands", Partition: 7, Offset: 42, Key: []byte("k"), Value: []byte{0, 1, 2},
+		Headers: []kafka.Header{{Key: "h", Value: []byte("v")}}}
+	m := deadLetter("dl", d, ErrKeyNotUUID)
+	if *m.TopicPartition.Topic != "dl" || string(m.Key) != "k" || string(m.Value) != "\x00\x01\x02" {
+		t.Fatalf("dead letter %+v", m)
+	}
+	want := map[string]string{topology.HeaderDeadLetterTopic: "commands", topology.HeaderDeadLetterPartition: "7",
+		topology.HeaderDeadLetterOffset: "42", topology.HeaderDeadLetterError: ErrKeyNotUUID.Error(), "h": "v"}
+	got := map[string]string{}
+	for _, h := range m.Headers {
+		got[h.Key] = string(h.Value)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("headers %v, want %v", got, want)
+	}
+}

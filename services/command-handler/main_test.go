@@ -1,0 +1,37 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestReadConfigDefaults(t *testing.T) {
+	for _, name := range []string{"DB_USER", "DB_NAME", "HTTP_PORT", "COMMAND_BATCH_SIZE", "COMMAND_BATCH_WAIT_MS", "KAFKA_LINGER_MS", "MIGRATE_ON_START"} {
+		t.Setenv(name, "") // empty is unset
+	}
+	cfg, err := readConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.db.User != "command_handler" || cfg.db.Database != "balancedb" || cfg.httpPort != 8090 ||
+		cfg.batchSize != 500 || cfg.batchWait != 5*time.Millisecond || cfg.kafka.Linger != 0 || !cfg.migrate {
+		t.Fatalf("defaults %+v", cfg)
+	}
+}
+
+func TestReadConfigNamesEveryBadVariable(t *testing.T) {
+	t.Setenv("DB_PORT", "seventy")
+	t.Setenv("HTTP_PORT", "0")
+	t.Setenv("COMMAND_BATCH_SIZE", "-1")
+	t.Setenv("DB_SSLMODE", "sometimes")
+	_, err := readConfig()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, name := range []string{"DB_PORT", "HTTP_PORT", "COMMAND_BATCH_SIZE", "DB_SSLMODE"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}
