@@ -400,6 +400,11 @@ func TestPoisonRecordsGoToTheDeadLetterTopic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	nulID := uuid.New()
+	withNUL, err := serde.Encode(topology.TopicCommands, &records.ConfirmMoneyTransfer{ID: nulID, Amount: 1, From: "cash", To: shared.OwnIBAN, Description: "a\x00b"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	marker := uuid.NewString()
 	poison := []struct {
 		name  string
@@ -412,6 +417,7 @@ func TestPoisonRecordsGoToTheDeadLetterTopic(t *testing.T) {
 		{"record type of another topic", uuid.NewString(), wrongType},
 		{"key that is no UUID", "not-a-uuid", valid},
 		{"key that is another command's id", uuid.NewString(), valid},
+		{"text PostgreSQL cannot store", nulID.String(), withNUL},
 	}
 	var raw []*kafka.Message
 	for i, p := range poison {

@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/google/uuid"
@@ -236,6 +238,9 @@ var (
 	ErrNotACommand = errors.New("record type does not belong on the commands topic")
 	ErrKeyNotUUID  = errors.New("record key is not a UUID")
 	ErrKeyMismatch = errors.New("record key is not the command's id")
+	// ErrBadText: PostgreSQL text holds neither NUL nor invalid UTF-8, so such a
+	// command could never be stored and would stop the handler for good.
+	ErrBadText = errors.New("text field is not valid UTF-8 or holds a NUL character")
 )
 
 // parse checks that d is a command whose key, when it has one, is its id.
@@ -245,9 +250,17 @@ func parse(d *topology.Delivery) (command, error) {
 	switch r := d.Record.(type) {
 	case *records.ConfirmAccountCreation:
 		c = command{d: d, id: r.ID, kind: bank.KindAccountCreation, aType: r.AType}
+		if !storable(r.AType) {
+			return c, ErrBadText
+		}
 	case *records.ConfirmMoneyTransfer:
 		c = command{d: d, id: r.ID, kind: bank.KindMoneyTransfer, transfer: bank.Transfer{
 			Token: r.Token, Amount: r.Amount, From: r.From, To: r.To, Description: r.Description}}
+		for _, s := range []string{r.Token, r.From, r.To, r.Description} {
+			if !storable(s) {
+				return c, ErrBadText
+			}
+		}
 	default:
 		return c, fmt.Errorf("%w: %T", ErrNotACommand, d.Record)
 	}
@@ -262,6 +275,10 @@ func parse(d *topology.Delivery) (command, error) {
 		return c, fmt.Errorf("%w: key %s, id %s", ErrKeyMismatch, key, uuid.UUID(c.id))
 	}
 	return c, nil
+}
+
+func storable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 // deadLetter is d's record, byte for byte, for the dead-letter topic, with

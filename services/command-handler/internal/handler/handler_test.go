@@ -30,6 +30,12 @@ func TestParse(t *testing.T) {
 		{name: "key is no UUID", key: "0f8fad5b", record: transfer, err: ErrKeyNotUUID},
 		{name: "key is another id", key: uuid.NewString(), record: transfer, err: ErrKeyMismatch},
 		{name: "record of another topic", key: id.String(), record: &records.BalanceChanged{}, err: ErrNotACommand},
+		{name: "NUL in the description", key: id.String(), err: ErrBadText,
+			record: &records.ConfirmMoneyTransfer{ID: id, Amount: 1, From: "cash", To: "x", Description: "a\x00b"}},
+		{name: "invalid UTF-8 in to", key: id.String(), err: ErrBadText,
+			record: &records.ConfirmMoneyTransfer{ID: id, Amount: 1, From: "cash", To: "\xff"}},
+		{name: "plain text is fine", key: id.String(), kind: bank.KindMoneyTransfer,
+			record: &records.ConfirmMoneyTransfer{ID: id, Token: "t", Amount: 5, From: "cash", To: "x", Description: "d"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
