@@ -101,8 +101,17 @@ func startAtEnd(t *testing.T, group string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := kc.CommitOffsets([]kafka.TopicPartition{{Topic: &topic, Partition: 0, Offset: kafka.Offset(high)}}); err != nil {
-		t.Fatal(err)
+	// A new cluster may still be electing the group coordinator.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, err := kc.CommitOffsets([]kafka.TopicPartition{{Topic: &topic, Partition: 0, Offset: kafka.Offset(high)}})
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("commit offsets of %s: %v", group, err)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 }
 

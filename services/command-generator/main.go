@@ -106,7 +106,7 @@ func run(log *slog.Logger) error {
 		return nil
 	}
 
-	reader, err := feedback.NewReader(cfg.kafka, serde, topology.TopicAccountCreationFeedback, cfg.group+"-accounts", log)
+	reader, err := feedback.NewReader(ctx, cfg.kafka, serde, topology.TopicAccountCreationFeedback, cfg.group+"-accounts", log)
 	if err != nil {
 		return err
 	}

@@ -57,18 +57,28 @@ const (
 // NewReader assigns every partition of topic from its beginning. With no
 // committed offsets (a new group) the accounts already on the topic are
 // remembered without a salary; only later ones get one.
-func NewReader(cfg topology.KafkaConfig, serde *topology.Serde, topic, group string, log *slog.Logger) (*Reader, error) {
+// Kafka that is not ready yet (a new cluster still electing its group
+// coordinator) is waited for until ctx ends.
+func NewReader(ctx context.Context, cfg topology.KafkaConfig, serde *topology.Serde, topic, group string, log *slog.Logger) (*Reader, error) {
 	conf := cfg.ConsumerConfig(group)
 	kc, err := kafka.NewConsumer(&conf)
 	if err != nil {
 		return nil, fmt.Errorf("create Kafka consumer: %w", err)
 	}
 	r := &Reader{kc: kc, serde: serde, log: log, topic: topic, paidTo: map[int32]int64{}, end: map[int32]int64{}, start: map[int32]int64{}}
-	if err := r.assign(); err != nil {
-		_ = kc.Close()
-		return nil, err
+	for {
+		err := r.assign()
+		if err == nil {
+			return r, nil
+		}
+		log.Warn("reading account feedback cannot start yet; retrying", "error", err)
+		select {
+		case <-ctx.Done():
+			_ = kc.Close()
+			return nil, err
+		case <-time.After(time.Second):
+		}
 	}
-	return r, nil
 }
 
 func (r *Reader) assign() error {
@@ -94,6 +104,9 @@ func (r *Reader) assign() error {
 		return fmt.Errorf("committed offsets of %s: %w", r.topic, err)
 	}
 	for _, tp := range committed {
+		if tp.Error != nil {
+			return fmt.Errorf("committed offset of %s/%d: %w", r.topic, tp.Partition, tp.Error)
+		}
 		if tp.Offset >= 0 {
 			r.paidTo[tp.Partition] = int64(tp.Offset)
 		} else {
