@@ -1,17 +1,18 @@
 module openbank/loadtest
 
-go 1.26
+go 1.26.0
 
 require (
-	openbank/schemas v0.0.0
-	openbank/topology v0.0.0
+	github.com/prometheus/common v0.72.0
+	github.com/prometheus/procfs v0.21.0
 )
 
 require (
-	github.com/coder/websocket v1.8.15 // indirect
-	github.com/prometheus/common v0.62.0 // indirect
-	github.com/prometheus/procfs v0.15.1 // indirect
-	golang.org/x/sys v0.28.0 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/prometheus/client_model v0.6.3 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
 )
 
 replace (
