@@ -222,13 +222,9 @@ func (b *bank) transfer(token string, amount int64, from, to string) (uuid.UUID,
 
 // changes are the distinct BalanceChanged events of command id.
 func (b *bank) changes(id uuid.UUID) []*records.BalanceChanged {
-	var out []*records.BalanceChanged
-	for _, d := range distinctChanges(b.tail.All(func(d topology.Delivery) bool {
+	return distinctChanges(b.tail.All(func(d topology.Delivery) bool {
 		return d.Topic == topology.TopicBalanceChanged && d.Header(topology.HeaderCommandID) == id.String()
-	})) {
-		out = append(out, d)
-	}
-	return out
+	}))
 }
 
 // distinctChanges drops redelivered BalanceChanged events (same command id and
