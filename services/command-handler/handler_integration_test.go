@@ -379,7 +379,8 @@ func TestKillMidStream(t *testing.T) {
 		_, ours := s.kind[uuid.MustParse(d.Header(topology.HeaderCommandID))]
 		return isFeedback(d) && ours
 	}))
-	t.Logf("%d feedback records for %d commands (%d redelivered after the kills, identical)", copies, len(s.ids), copies-len(s.ids))
+	t.Logf("%d feedback records for %d commands (%d sent again after the kills, identical); the last instance found %v commands redelivered",
+		copies, len(s.ids), copies-len(s.ids), metricSum(t, port, `command_handler_commands_total{result="redelivered"`))
 	if err := h.Stop(10 * time.Second); err != nil {
 		t.Errorf("stop after SIGTERM: %v\n%s", err, h.Output())
 	}
@@ -575,4 +576,92 @@ func (p *proxy) stop() {
 		c.Close()
 	}
 	p.conns = nil
+}
+
+// A crash between the database commit and the offset commit means the same
+// records are read again: every stored event is sent again, identical, and
+// nothing changes. Rewinding the group's offsets reproduces that exactly.
+func TestRedeliveredCommandsAreAnsweredAgainUnchanged(t *testing.T) {
+	h, port := startHandler(t)
+	b := newBank(t, topology.TopicCommands)
+	iban, token := b.openAccount()
+	var ids []uuid.UUID
+	var msgs []topology.Message
+	for _, m := range []topology.Message{
+		transferCommand(uuid.Nil, "cash", 5_000, "cash", iban, "deposit"),
+		transferCommand(uuid.Nil, token, 1_500, iban, shared.OwnIBAN, "fee"),
+		transferCommand(uuid.Nil, token, 100_000, iban, "cash", "too much"),
+	} {
+		id := uuid.New()
+		ids = append(ids, id)
+		m.Key = id.String()
+		m.Record.(*records.ConfirmMoneyTransfer).ID = id
+		msgs = append(msgs, m)
+	}
+	b.send(msgs...)
+	for _, id := range ids {
+		b.feedback(id)
+	}
+	if err := h.Stop(10 * time.Second); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+
+	// Rewind the group to the first of these commands in each partition.
+	rewind := map[int32]int64{}
+	for _, id := range ids {
+		d := b.tail.WaitFor(t, 10*time.Second, func(d topology.Delivery) bool {
+			return d.Topic == topology.TopicCommands && string(d.Key) == id.String()
+		})
+		if o, ok := rewind[d.Partition]; !ok || d.Offset < o {
+			rewind[d.Partition] = d.Offset
+		}
+	}
+	commitOffsets(t, rewind)
+	before := balance(t, db(t), iban)
+
+	h.Restart()
+	waitReady(t, h, port)
+	for _, id := range ids {
+		b.tail.WaitFor(t, 30*time.Second, func(topology.Delivery) bool { return len(b.feedbacks(id)) >= 2 })
+	}
+	time.Sleep(500 * time.Millisecond) // let the BalanceChanged copies arrive
+	for _, id := range ids {
+		fbs := b.feedbacks(id)
+		if len(fbs) != 2 || !reflect.DeepEqual(fbs[0], fbs[1]) {
+			t.Errorf("command %s: feedbacks %+v, want two identical", id, fbs)
+		}
+		all := b.tail.All(func(d topology.Delivery) bool {
+			return d.Topic == topology.TopicBalanceChanged && d.Header(topology.HeaderCommandID) == id.String()
+		})
+		distinct := b.changes(id) // panics when copies differ
+		if len(all) != 2*len(distinct) {
+			t.Errorf("command %s: %d BalanceChanged records for %d changes, want each sent again", id, len(all), len(distinct))
+		}
+	}
+	if got := balance(t, db(t), iban); got != before || got != 3_500 {
+		t.Errorf("balance %d after redelivery (before %d), want 3500", got, before)
+	}
+	if n := metricSum(t, port, `command_handler_commands_total{result="redelivered"`); n < float64(len(ids)) {
+		t.Errorf("%v commands counted as redelivered, want at least %d", n, len(ids))
+	}
+}
+
+// commitOffsets sets this run's group's offsets in the commands topic.
+func commitOffsets(t *testing.T, offsets map[int32]int64) {
+	t.Helper()
+	conf := topologytest.Kafka(t).ClientConfig()
+	conf["group.id"] = group
+	kc, err := kafka.NewConsumer(&conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	topic := topology.TopicCommands
+	var parts []kafka.TopicPartition
+	for p, o := range offsets {
+		parts = append(parts, kafka.TopicPartition{Topic: &topic, Partition: p, Offset: kafka.Offset(o)})
+	}
+	if _, err := kc.CommitOffsets(parts); err != nil {
+		t.Fatalf("rewind the group: %v", err)
+	}
 }
