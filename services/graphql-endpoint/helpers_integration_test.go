@@ -105,7 +105,9 @@ func startGateway(t *testing.T, env ...string) *gatewayProc {
 	return g
 }
 
-func (g *gatewayProc) url(path string) string { return fmt.Sprintf("http://127.0.0.1:%d%s", g.port, path) }
+func (g *gatewayProc) url(path string) string {
+	return fmt.Sprintf("http://127.0.0.1:%d%s", g.port, path)
+}
 
 func (g *gatewayProc) dial(t *testing.T, path, protocol string) *gqlws.Conn {
 	t.Helper()

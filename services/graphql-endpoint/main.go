@@ -9,11 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // served only when PPROF_PORT is set
 	"os"
 	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -34,6 +34,7 @@ type config struct {
 	httpPort     int
 	staticDir    string
 	staticPort   int
+	pprofPort    int // 0: off; else net/http/pprof on 127.0.0.1 only
 	cors         []string
 	group        string
 	feedbackWait time.Duration
@@ -60,6 +61,7 @@ func readConfig(env *topology.Env) config {
 		env.Check(err == nil && st.IsDir(), "STATIC_DIR", "want a directory of files to serve")
 	}
 	c.staticPort = env.Int("STATIC_PORT", 8181, 1, 65535)
+	c.pprofPort = env.Int("PPROF_PORT", 0, 0, 65535)
 	env.Check(c.staticDir == "" || c.staticPort != c.httpPort, "STATIC_PORT",
 		"must differ from HTTP_PORT (the files get a listener of their own)")
 	for _, o := range strings.Split(env.String("CORS_ORIGINS", "*"), ",") {
@@ -134,40 +136,29 @@ func run(cfg config, log *slog.Logger) error {
 		StreamSince:     started.Add(-cfg.streamGrace),
 	}, log)
 
-	balances, err := topology.NewConsumer(cfg.kafka, serde, nil, topology.ConsumerOptions{
-		Group: cfg.group + "-transactions", Topics: []string{topology.TopicBalanceChanged},
+	// One consumer (one librdkafka client) for the three topics; the group is
+	// this instance's own, so it reads every record.
+	consumer, err := topology.NewConsumer(cfg.kafka, serde, nil, topology.ConsumerOptions{
+		Group: cfg.group,
+		Topics: []string{topology.TopicBalanceChanged,
+			topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback},
 		Config: smallPrefetch,
 	}, log)
 	if err != nil {
 		return err
 	}
-	defer balances.Close()
-	feedbackConsumer, err := topology.NewConsumer(cfg.kafka, serde, nil, topology.ConsumerOptions{
-		Group:  cfg.group + "-feedback",
-		Topics: []string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback},
-		Config: smallPrefetch,
-	}, log)
-	if err != nil {
-		return err
-	}
-	defer feedbackConsumer.Close()
+	defer consumer.Close()
 
 	consumeCtx, stopConsuming := context.WithCancel(context.Background())
 	defer stopConsuming()
-	var consumers sync.WaitGroup
-	failed := make(chan error, 2)
-	for name, c := range map[string]struct {
-		c *topology.Consumer
-		h topology.Handler
-	}{"balance_changed": {balances, gw.HandleBalanceChanged}, "feedback": {feedbackConsumer, gw.HandleFeedback}} {
-		consumers.Add(1)
-		go func() {
-			defer consumers.Done()
-			if err := c.c.Run(consumeCtx, c.h); err != nil {
-				failed <- fmt.Errorf("%s consumer: %w", name, err)
-			}
-		}()
-	}
+	failed := make(chan error, 3)
+	consumed := make(chan struct{})
+	go func() {
+		defer close(consumed)
+		if err := consumer.Run(consumeCtx, gw.Handle); err != nil {
+			failed <- fmt.Errorf("consumer: %w", err)
+		}
+	}()
 
 	schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Gateway: gw, Hub: hub}))
 	var stopping atomic.Bool
@@ -187,6 +178,11 @@ func run(cfg config, log *slog.Logger) error {
 	servers := []*http.Server{newServer(cfg.httpPort, api, baseCtx)}
 	if cfg.staticDir != "" {
 		servers = append(servers, newServer(cfg.staticPort, httpapi.Static(cfg.staticDir), baseCtx))
+	}
+	if cfg.pprofPort != 0 {
+		pp := newServer(cfg.pprofPort, http.DefaultServeMux, baseCtx) // net/http/pprof registers there
+		pp.Addr = "127.0.0.1" + pp.Addr
+		servers = append(servers, pp)
 	}
 	for _, srv := range servers {
 		ln, err := net.Listen("tcp", srv.Addr)
@@ -220,7 +216,7 @@ func run(cfg config, log *slog.Logger) error {
 		}
 	}
 	stopConsuming()
-	consumers.Wait()
+	<-consumed
 	log.Info("stopped")
 	return runErr
 }

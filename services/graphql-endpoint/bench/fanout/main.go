@@ -40,6 +40,7 @@ type options struct {
 	warmup      time.Duration
 	duration    time.Duration
 	protocol    string
+	gatewayEnv  string
 }
 
 func main() {
@@ -51,6 +52,7 @@ func main() {
 	flag.DurationVar(&o.warmup, "warmup", 5*time.Second, "load before measuring")
 	flag.DurationVar(&o.duration, "duration", 30*time.Second, "measured time")
 	flag.StringVar(&o.protocol, "protocol", gqlws.TransportWS, "graphql-transport-ws or graphql-ws (legacy)")
+	flag.StringVar(&o.gatewayEnv, "gateway-env", "", "extra NAME=value,... for the gateway (e.g. GOMEMLIMIT=64MiB)")
 	flag.Parse()
 	if o.bin == "" {
 		fmt.Fprintln(os.Stderr, "-bin is required")
@@ -88,7 +90,10 @@ func run(o options) error {
 	gw := exec.Command(o.bin)
 	gw.Env = append(os.Environ(), "HTTP_PORT="+strconv.Itoa(port),
 		fmt.Sprintf("KAFKA_GROUP_ID=fanout-bench-%d", time.Now().UnixNano()), "LOG_LEVEL=warn",
-		"STREAM_CATCH_UP_GRACE=0s")
+		"STREAM_CATCH_UP_GRACE=0s", "PPROF_PORT="+os.Getenv("BENCH_PPROF_PORT"))
+	if o.gatewayEnv != "" {
+		gw.Env = append(gw.Env, strings.Split(o.gatewayEnv, ",")...)
+	}
 	gwLog, _ := os.CreateTemp("", "fanout-gateway-*.log")
 	gw.Stdout, gw.Stderr = gwLog, gwLog
 	if err := gw.Start(); err != nil {
@@ -229,11 +234,20 @@ func run(o options) error {
 			continue
 		}
 		if t, ok := ts[a.seq]; ok {
-			lat = append(lat, a.at.Sub(t))
+			lat = append(lat, a.at.Sub(t.kafka))
 		}
 	}
 	mu.Unlock()
 	slices.Sort(lat)
+	// The same records read by a plain consumer in this process: what the
+	// machine and Kafka alone cost, before any gateway work.
+	var plain []time.Duration
+	for s := measureFrom; s <= measureTo; s++ {
+		if t, ok := ts[s]; ok {
+			plain = append(plain, t.read.Sub(t.kafka))
+		}
+	}
+	slices.Sort(plain)
 	perEvent := 1
 	if o.ibans == 0 {
 		perEvent = o.subscribers
@@ -250,6 +264,10 @@ func run(o options) error {
 		fmt.Printf("latency from Kafka timestamp: p50 %s  p99 %s  max %s\n",
 			pct(lat, 50).Round(100*time.Microsecond), pct(lat, 99).Round(100*time.Microsecond), lat[len(lat)-1].Round(100*time.Microsecond))
 	}
+	if len(plain) > 0 {
+		fmt.Printf("baseline, a plain consumer in the benchmark: p50 %s  p99 %s  max %s\n",
+			pct(plain, 50).Round(100*time.Microsecond), pct(plain, 99).Round(100*time.Microsecond), plain[len(plain)-1].Round(100*time.Microsecond))
+	}
 	fmt.Printf("gateway CPU %.0f%% of one core; memory %s\n", cpuPct, memory(gw.Process.Pid))
 	return nil
 }
@@ -261,7 +279,7 @@ func pct(sorted []time.Duration, p int) time.Duration {
 
 // tailTimestamps reads balance_changed from its end and keeps each bench
 // record's Kafka timestamp by sequence number.
-func tailTimestamps(cfg topology.KafkaConfig) (func() map[int64]time.Time, func(), error) {
+func tailTimestamps(cfg topology.KafkaConfig) (func() map[int64]stamp, func(), error) {
 	serde := topology.NewSerde(topology.NewRegistry(cfg.RegistryURL))
 	conf := cfg.ClientConfig()
 	conf["group.id"] = fmt.Sprintf("fanout-bench-tail-%d", time.Now().UnixNano())
@@ -283,7 +301,7 @@ func tailTimestamps(cfg topology.KafkaConfig) (func() map[int64]time.Time, func(
 		return nil, nil, err
 	}
 	var mu sync.Mutex
-	m := map[int64]time.Time{}
+	m := map[int64]stamp{}
 	done := make(chan struct{})
 	stop := make(chan struct{})
 	go func() {
@@ -305,13 +323,13 @@ func tailTimestamps(cfg topology.KafkaConfig) (func() map[int64]time.Time, func(
 			if bc, ok := rec.(*records.BalanceChanged); ok {
 				if seq, ok := seqFromDescr(bc.Description); ok {
 					mu.Lock()
-					m[seq] = msg.Timestamp
+					m[seq] = stamp{kafka: msg.Timestamp, read: time.Now()}
 					mu.Unlock()
 				}
 			}
 		}
 	}()
-	get := func() map[int64]time.Time {
+	get := func() map[int64]stamp {
 		mu.Lock()
 		defer mu.Unlock()
 		return maps(m)
@@ -319,8 +337,11 @@ func tailTimestamps(cfg topology.KafkaConfig) (func() map[int64]time.Time, func(
 	return get, func() { close(stop); <-done; _ = kc.Close() }, nil
 }
 
-func maps(m map[int64]time.Time) map[int64]time.Time {
-	out := make(map[int64]time.Time, len(m))
+// stamp is a record's Kafka timestamp and when a plain consumer read it.
+type stamp struct{ kafka, read time.Time }
+
+func maps(m map[int64]stamp) map[int64]stamp {
+	out := make(map[int64]stamp, len(m))
 	for k, v := range m {
 		out[k] = v
 	}

@@ -302,6 +302,15 @@ func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (Tran
 	}
 }
 
+// Handle is the consumer's handler for all three topics: feedback first (it
+// wakes waiting requests), then balance changes.
+func (g *Gateway) Handle(ctx context.Context, batch []topology.Delivery) error {
+	if err := g.HandleFeedback(ctx, batch); err != nil {
+		return err
+	}
+	return g.HandleBalanceChanged(ctx, batch)
+}
+
 // HandleFeedback is the handler of the feedback consumer: it stores the
 // answers (first) and then wakes whoever waits for them.
 func (g *Gateway) HandleFeedback(ctx context.Context, batch []topology.Delivery) error {
@@ -357,6 +366,9 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Del
 		}
 	}
 	start := time.Now()
+	if len(txs) == 0 {
+		return nil
+	}
 	stored, inserted, err := g.store.AddTransactions(ctx, txs)
 	if err != nil {
 		return err
