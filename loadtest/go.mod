@@ -3,12 +3,16 @@ module openbank/loadtest
 go 1.26.0
 
 require (
+	github.com/chromedp/chromedp v0.23.0
+	github.com/coder/websocket v1.8.15
+	github.com/google/uuid v1.6.0
 	github.com/prometheus/common v0.72.0
 	github.com/prometheus/procfs v0.21.0
 )
 
 require (
-	github.com/google/uuid v1.6.0 // indirect
+	github.com/chromedp/cdproto v0.159.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/prometheus/client_model v0.6.3 // indirect
 	golang.org/x/sys v0.48.0 // indirect

@@ -1,0 +1,207 @@
+// Package report groups result files by category and additional load into
+// figures: latency statistics, mean CPU and memory per component.
+package report
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"openbank/loadtest/internal/result"
+	"openbank/loadtest/internal/stats"
+)
+
+// Mapping renames categories matching Pattern (a path glob such as "go-*")
+// to Name, so several runs' categories can be combined.
+type Mapping struct {
+	Pattern, Name string
+}
+
+// ParseMapping reads "PATTERN=NAME".
+func ParseMapping(s string) (Mapping, error) {
+	p, n, ok := strings.Cut(s, "=")
+	if !ok || p == "" || n == "" {
+		return Mapping{}, fmt.Errorf("category mapping %q: want PATTERN=NAME, e.g. 'go-*=go'", s)
+	}
+	if _, err := path.Match(p, ""); err != nil {
+		return Mapping{}, fmt.Errorf("category mapping %q: %w", s, err)
+	}
+	return Mapping{Pattern: p, Name: n}, nil
+}
+
+// CategoryOf applies the first matching mapping.
+func CategoryOf(category string, mappings []Mapping) string {
+	for _, m := range mappings {
+		if ok, _ := path.Match(m.Pattern, category); ok {
+			return m.Name
+		}
+	}
+	return category
+}
+
+// Results is what results.json holds (the frontend's Results page reads it).
+type Results struct {
+	Format     int        `json:"format"`
+	Generated  time.Time  `json:"generated"`
+	Components []string   `json:"components"`
+	Categories []Category `json:"categories"`
+}
+
+// Category is the figures of all runs mapped to one name.
+type Category struct {
+	Name         string         `json:"name"`
+	Sources      []string       `json:"sources"` // the runs' own category names
+	Runs         []RunInfo      `json:"runs"`
+	BreakingLoad *stats.Summary `json:"breaking_load,omitempty"` // over runs that ended by time-outs
+	Loads        []Load         `json:"loads"`
+}
+
+// RunInfo identifies one run of a category.
+type RunInfo struct {
+	File         string          `json:"file"`
+	Category     string          `json:"category"`
+	Driver       string          `json:"driver"`
+	Profile      string          `json:"profile"`
+	Started      time.Time       `json:"started"`
+	Machine      result.Machine  `json:"machine"`
+	Versions     result.Versions `json:"versions"`
+	EndReason    string          `json:"end_reason"` // "" when the file has no end line
+	Loops        int             `json:"loops"`
+	BreakingLoad *float64        `json:"breaking_load,omitempty"`
+}
+
+// Load is the figures at one additional load (heartbeats per second).
+type Load struct {
+	AdditionalLoad float64                  `json:"additional_load"`
+	Latency        stats.Summary            `json:"latency_ms"`  // until the transaction was visible
+	Feedback       *stats.Summary           `json:"feedback_ms"` // until the command's answer (api driver)
+	Samples        int                      `json:"samples"`     // interactions, time-outs and errors included
+	Timeouts       int                      `json:"timeouts"`
+	Errors         int                      `json:"errors"`
+	Components     map[string]ComponentMean `json:"components"`
+	ConsumerLag    *float64                 `json:"consumer_lag,omitempty"` // mean
+}
+
+// ComponentMean is the mean use of one component at one load.
+type ComponentMean struct {
+	CPUPct  float64 `json:"cpu_pct"`
+	RSSMiB  float64 `json:"rss_mib"`
+	Samples int     `json:"samples"`
+}
+
+type loadAcc struct {
+	latency, feedback []float64
+	samples, timeouts int
+	errors            int
+	cpu, rss          map[string][]float64
+	lag               []float64
+}
+
+// Build groups files by (mapped) category and additional load.
+func Build(files []*result.File, mappings []Mapping, now time.Time) Results {
+	type catAcc struct {
+		sources  map[string]bool
+		runs     []RunInfo
+		breaking []float64
+		loads    map[float64]*loadAcc
+	}
+	cats := map[string]*catAcc{}
+	compSet := map[string]bool{}
+	for _, f := range files {
+		name := CategoryOf(f.Run.Category, mappings)
+		c := cats[name]
+		if c == nil {
+			c = &catAcc{sources: map[string]bool{}, loads: map[float64]*loadAcc{}}
+			cats[name] = c
+		}
+		c.sources[f.Run.Category] = true
+		ri := RunInfo{File: f.Path, Category: f.Run.Category, Driver: f.Run.Driver, Profile: f.Run.Profile,
+			Started: f.Run.Started, Machine: f.Run.Machine, Versions: f.Run.Versions}
+		if f.End != nil {
+			ri.EndReason, ri.Loops, ri.BreakingLoad = f.End.Reason, f.End.Loops, f.End.BreakingLoad
+			if f.End.BreakingLoad != nil {
+				c.breaking = append(c.breaking, *f.End.BreakingLoad)
+			}
+		} else if n := len(f.Samples); n > 0 {
+			ri.Loops = f.Samples[n-1].Loop
+		}
+		c.runs = append(c.runs, ri)
+		at := func(load float64) *loadAcc {
+			a := c.loads[load]
+			if a == nil {
+				a = &loadAcc{cpu: map[string][]float64{}, rss: map[string][]float64{}}
+				c.loads[load] = a
+			}
+			return a
+		}
+		for _, s := range f.Samples {
+			a := at(s.AdditionalLoad)
+			a.samples++
+			switch {
+			case s.Error != "":
+				a.errors++
+			case s.Timeout:
+				a.timeouts++
+			case s.LatencyMS != nil:
+				a.latency = append(a.latency, *s.LatencyMS)
+			}
+			if s.FeedbackMS != nil && s.Error == "" {
+				a.feedback = append(a.feedback, *s.FeedbackMS)
+			}
+		}
+		for _, r := range f.Resources {
+			a := at(r.AdditionalLoad)
+			for comp, v := range r.Components {
+				compSet[comp] = true
+				if !v.Found {
+					continue
+				}
+				a.cpu[comp] = append(a.cpu[comp], v.CPUPct)
+				a.rss[comp] = append(a.rss[comp], v.RSSMiB)
+			}
+			if r.ConsumerLag != nil {
+				a.lag = append(a.lag, *r.ConsumerLag)
+			}
+		}
+	}
+
+	out := Results{Format: 1, Generated: now.UTC()}
+	for comp := range compSet {
+		out.Components = append(out.Components, comp)
+	}
+	sort.Strings(out.Components)
+	for name, c := range cats {
+		cat := Category{Name: name, Runs: c.runs}
+		for s := range c.sources {
+			cat.Sources = append(cat.Sources, s)
+		}
+		sort.Strings(cat.Sources)
+		sort.Slice(cat.Runs, func(i, j int) bool { return cat.Runs[i].Started.Before(cat.Runs[j].Started) })
+		if len(c.breaking) > 0 {
+			b := stats.Summarize(c.breaking)
+			cat.BreakingLoad = &b
+		}
+		for load, a := range c.loads {
+			l := Load{AdditionalLoad: load, Latency: stats.Summarize(a.latency), Samples: a.samples,
+				Timeouts: a.timeouts, Errors: a.errors, Components: map[string]ComponentMean{}}
+			if len(a.feedback) > 0 {
+				fb := stats.Summarize(a.feedback)
+				l.Feedback = &fb
+			}
+			for comp, cpu := range a.cpu {
+				l.Components[comp] = ComponentMean{CPUPct: stats.Mean(cpu), RSSMiB: stats.Mean(a.rss[comp]), Samples: len(cpu)}
+			}
+			if len(a.lag) > 0 {
+				m := stats.Mean(a.lag)
+				l.ConsumerLag = &m
+			}
+			cat.Loads = append(cat.Loads, l)
+		}
+		sort.Slice(cat.Loads, func(i, j int) bool { return cat.Loads[i].AdditionalLoad < cat.Loads[j].AdditionalLoad })
+		out.Categories = append(out.Categories, cat)
+	}
+	sort.Slice(out.Categories, func(i, j int) bool { return out.Categories[i].Name < out.Categories[j].Name })
+	return out
+}

@@ -1,0 +1,259 @@
+package run
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"openbank/loadtest/internal/driver"
+	"openbank/loadtest/internal/heartbeat"
+	"openbank/loadtest/internal/promtext"
+	"openbank/loadtest/internal/result"
+	"openbank/loadtest/internal/stats"
+)
+
+// End reasons.
+const (
+	ReasonTimeouts    = "timeouts"
+	ReasonMaxLoops    = "max-loops"
+	ReasonMaxDuration = "max-duration"
+	ReasonInterrupted = "interrupted"
+	ReasonFailed      = "failed"
+)
+
+// ResourceSampler measures the components' CPU and memory.
+type ResourceSampler interface {
+	Sample(ctx context.Context) (map[string]result.Component, error)
+}
+
+// Runner runs one load test.
+type Runner struct {
+	Config    Config
+	Driver    driver.Driver
+	Sampler   ResourceSampler // nil: none
+	Heartbeat *heartbeat.Client
+	Extra     *driver.ExtraClients // nil: none
+	Out       *result.Writer
+	Progress  io.Writer // live progress; nil: none
+	Live      bool      // Progress is a terminal: rewrite one line
+	Log       *slog.Logger
+	Versions  result.Versions
+	Machine   result.Machine
+}
+
+// Run writes the header, loops until a stop condition or until ctx ends
+// (Ctrl-C: the data so far is kept), and writes the end line. The returned
+// End says why it stopped.
+func (r *Runner) Run(ctx context.Context) (result.End, error) {
+	cfg := r.Config
+	rawCfg, err := json.Marshal(cfg)
+	if err != nil {
+		return result.End{}, err
+	}
+	started := time.Now().UTC()
+	header := result.Run{
+		Type: result.TypeRun, Format: 1, Category: cfg.Category, Driver: cfg.Driver, Profile: cfg.Profile,
+		Started: started, Config: rawCfg, Machine: r.Machine, Versions: r.Versions,
+	}
+	if err := r.Out.Write(header); err != nil {
+		return result.End{}, err
+	}
+	end := result.End{Type: result.TypeEnd}
+	finish := func(reason string) (result.End, error) {
+		end.Reason = reason
+		end.Time = time.Now().UTC()
+		return end, r.Out.Write(end)
+	}
+
+	// Setup uses its own context: Ctrl-C during setup still ends cleanly.
+	if err := r.Driver.Open(ctx); err != nil {
+		end.Errors++
+		_, _ = finish(ReasonFailed)
+		return end, fmt.Errorf("open %s driver: %w", cfg.Driver, err)
+	}
+	defer r.Driver.Close()
+
+	load := -1.0
+	setLoad := func(l float64) {
+		if r.Heartbeat == nil || l == load {
+			return
+		}
+		if _, err := r.Heartbeat.SetRate(context.WithoutCancel(ctx), l); err != nil {
+			r.Log.Warn("cannot set the heartbeat's rate", "rate", l, "error", err)
+			return
+		}
+		load = l
+	}
+	if r.Heartbeat != nil && cfg.ResetLoad {
+		defer func() {
+			resetCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if _, err := r.Heartbeat.SetRate(resetCtx, 0); err != nil {
+				r.Log.Warn("cannot set the heartbeat back to 0", "error", err)
+			}
+		}()
+	}
+
+	if r.Extra != nil && r.Extra.Clients > 0 {
+		extraCtx, stopExtra := context.WithCancel(ctx)
+		if err := r.Extra.Start(extraCtx); err != nil {
+			stopExtra()
+			end.Errors++
+			_, _ = finish(ReasonFailed)
+			return end, err
+		}
+		defer func() { stopExtra(); r.Extra.Wait() }()
+	}
+
+	// The resource sampler runs beside the loop so its cost does not delay it.
+	var sampling sync.WaitGroup
+	defer sampling.Wait()
+	if r.Sampler != nil {
+		_, _ = r.Sampler.Sample(ctx) // CPU baseline
+	}
+	sample := func(loop int, l float64) {
+		sampling.Add(1)
+		go func() {
+			defer sampling.Done()
+			r.writeResources(context.WithoutCancel(ctx), loop, l)
+		}()
+	}
+
+	var latencies stats.Running
+	var deadline time.Time
+	if cfg.MaxDuration > 0 {
+		deadline = started.Add(cfg.MaxDuration.D())
+	}
+	for loop := 1; ; loop++ {
+		if ctx.Err() != nil {
+			return finish(ReasonInterrupted)
+		}
+		if !deadline.IsZero() && time.Now().After(deadline) {
+			return finish(ReasonMaxDuration)
+		}
+		loopStart := time.Now()
+		setLoad(cfg.LoadAt(loop))
+		current := max(load, 0)
+		kind, amount := InteractionAt(loop)
+		in := driver.Interaction{Loop: loop, Kind: kind, AmountCents: amount,
+			Description: fmt.Sprintf("loadtest %s %d", started.Format("150405"), loop)}
+		m := r.Driver.Do(ctx, in, cfg.Timeout.D())
+		if ctx.Err() != nil && m.Err != nil {
+			return finish(ReasonInterrupted) // cut off by Ctrl-C: not a measurement
+		}
+		s := result.Sample{Type: result.TypeSample, Loop: loop, Time: loopStart.UTC(), AdditionalLoad: current,
+			Kind: kind, AmountCents: amount}
+		if m.Feedback > 0 {
+			s.FeedbackMS = ms(m.Feedback)
+		}
+		switch {
+		case m.Err != nil:
+			s.Error = m.Err.Error()
+			end.Errors++
+			r.Log.Warn("interaction failed", "loop", loop, "error", m.Err)
+		case m.Timeout:
+			s.Timeout = true
+			end.Timeouts++
+		default:
+			s.LatencyMS, s.VisibleMS = ms(m.Visible), ms(m.Visible)
+			latencies.Add(float64(m.Visible) / float64(time.Millisecond))
+		}
+		if err := r.Out.Write(s); err != nil {
+			return end, err
+		}
+		end.Loops = loop
+		r.progress(loop, current, s, &latencies, end)
+		if loop%cfg.SampleEvery == 0 {
+			sample(loop, current)
+		}
+		if end.Timeouts >= cfg.MaxTimeouts {
+			end.BreakingLoad = &current
+			return finish(ReasonTimeouts)
+		}
+		// Errors (refused transfers, a lost connection) count like time-outs
+		// for stopping, so a broken stack cannot spin for 6000 loops.
+		if end.Errors >= max(cfg.MaxTimeouts, 10) {
+			return finish(ReasonFailed)
+		}
+		if loop >= cfg.MaxLoops {
+			return finish(ReasonMaxLoops)
+		}
+		select {
+		case <-ctx.Done():
+			return finish(ReasonInterrupted)
+		case <-time.After(time.Until(loopStart.Add(cfg.MinLoopTime.D()))):
+		}
+	}
+}
+
+func ms(d time.Duration) *float64 {
+	v := float64(d) / float64(time.Millisecond)
+	return &v
+}
+
+// writeResources samples the components, the heartbeat and the consumer lag.
+func (r *Runner) writeResources(ctx context.Context, loop int, load float64) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	res := result.Resources{Type: result.TypeResources, Loop: loop, Time: time.Now().UTC(), AdditionalLoad: load,
+		Components: map[string]result.Component{}}
+	var errs []error
+	if r.Sampler != nil {
+		comps, err := r.Sampler.Sample(ctx)
+		errs = append(errs, err)
+		if comps != nil {
+			res.Components = comps
+		}
+	}
+	if r.Heartbeat != nil {
+		st, err := r.Heartbeat.Get(ctx)
+		errs = append(errs, err)
+		if err == nil {
+			res.HeartbeatBeat, res.AchievedRate = &st.Beat, &st.AchievedRate
+		}
+	}
+	if r.Config.MetricsURL != "" {
+		lag, found, err := promtext.Fetch(ctx, r.Config.MetricsURL, r.Config.LagMetric)
+		errs = append(errs, err)
+		if found {
+			res.ConsumerLag = &lag
+		}
+	}
+	if r.Extra != nil && r.Extra.Clients > 0 {
+		ops := r.Extra.Ops.Load()
+		res.ExtraClientOps = &ops
+	}
+	if err := errors.Join(errs...); err != nil {
+		res.Errors = append(res.Errors, err.Error())
+	}
+	if err := r.Out.Write(res); err != nil {
+		r.Log.Warn("cannot write resources", "error", err)
+	}
+}
+
+func (r *Runner) progress(loop int, load float64, s result.Sample, lat *stats.Running, end result.End) {
+	if r.Progress == nil {
+		return
+	}
+	last := "time-out"
+	switch {
+	case s.Error != "":
+		last = "error"
+	case s.LatencyMS != nil:
+		last = fmt.Sprintf("%.0f ms", *s.LatencyMS)
+	}
+	line := fmt.Sprintf("loop %5d  load %6.0f msg/s  last %9s  p99 %6.0f ms  time-outs %d/%d  errors %d",
+		loop, load, last, lat.Percentile(99), end.Timeouts, r.Config.MaxTimeouts, end.Errors)
+	if r.Live {
+		fmt.Fprintf(r.Progress, "\r%s\x1b[K", line)
+		return
+	}
+	if loop%r.Config.SampleEvery == 0 || s.Timeout || s.Error != "" {
+		fmt.Fprintln(r.Progress, line)
+	}
+}

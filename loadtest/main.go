@@ -1,0 +1,49 @@
+// Command loadtest measures the bank as the original open-bank-mark did:
+// `loadtest run` drives the page or the API while raising the heartbeat load
+// and samples CPU and memory; `loadtest report` groups runs into figures,
+// charts and the frontend's results.json.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "run":
+		err = runCommand(os.Args[2:], log)
+	case "report":
+		err = reportCommand(os.Args[2:])
+	case "-h", "--help", "help":
+		usage()
+		return
+	default:
+		usage()
+		os.Exit(2)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `usage:
+  loadtest run [--profile original|quick|steep] [--driver api|browser] [flags]
+  loadtest report [flags] RESULT.jsonl|GLOB ...
+run 'loadtest run -h' or 'loadtest report -h' for the flags.
+`)
+}
