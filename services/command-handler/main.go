@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -40,6 +41,7 @@ type config struct {
 	batchSize int
 	batchWait time.Duration
 	migrate   bool
+	pprof     bool
 	// librdkafka settings of the consumer that matter to this service
 	consumer kafka.ConfigMap
 }
@@ -62,6 +64,7 @@ func readConfig() (config, error) {
 		batchSize: env.Int("COMMAND_BATCH_SIZE", 500, 1, 100_000),
 		batchWait: time.Duration(env.Int("COMMAND_BATCH_WAIT_MS", 5, 1, 10_000)) * time.Millisecond,
 		migrate:   env.Bool("MIGRATE_ON_START", true),
+		pprof:     env.Bool("PPROF", false),
 		consumer: kafka.ConfigMap{
 			// How long a crashed instance's partitions wait before another takes them.
 			"session.timeout.ms": env.Int("KAFKA_SESSION_TIMEOUT_MS", 10_000, 6_000, 300_000),
@@ -142,7 +145,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var ready atomic.Bool
 	var db atomic.Pointer[store.Store]
-	srv := &http.Server{Addr: net.JoinHostPort("", strconv.Itoa(cfg.httpPort)), Handler: routes(reg, &ready, &db),
+	srv := &http.Server{Addr: net.JoinHostPort("", strconv.Itoa(cfg.httpPort)), Handler: routes(reg, &ready, &db, cfg.pprof),
 		ReadHeaderTimeout: 5 * time.Second}
 	ln, err := net.Listen("tcp", srv.Addr)
 	if err != nil {
@@ -216,8 +219,13 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 
 // routes serves /healthz (the process runs), /readyz (it consumes and the
 // database answers) and /metrics.
-func routes(reg *prometheus.Registry, ready *atomic.Bool, db *atomic.Pointer[store.Store]) http.Handler {
+func routes(reg *prometheus.Registry, ready *atomic.Bool, db *atomic.Pointer[store.Store], withPprof bool) http.Handler {
 	mux := http.NewServeMux()
+	if withPprof {
+		// Profiles on demand (PPROF=true), for finding where CPU and memory go.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
