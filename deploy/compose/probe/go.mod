@@ -1,0 +1,3 @@
+module openbank/deploy/compose/probe
+
+go 1.26
