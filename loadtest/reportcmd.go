@@ -65,11 +65,10 @@ func reportCommand(args []string) error {
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		return err
 	}
-	js, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
+	if err := writeJSON(filepath.Join(*outDir, "report.json"), res); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(*outDir, "results.json"), append(js, '\n'), 0o644); err != nil {
+	if err := writeJSON(filepath.Join(*outDir, "results.json"), report.Frontend(res)); err != nil {
 		return err
 	}
 	htmlFile, err := os.Create(filepath.Join(*outDir, "report.html"))
@@ -86,7 +85,15 @@ func reportCommand(args []string) error {
 	if err := report.WriteTable(os.Stdout, res); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "loadtest: %d run(s) in %d categories → %s, %s\n", len(files), len(res.Categories),
-		filepath.Join(*outDir, "report.html"), filepath.Join(*outDir, "results.json"))
+	fmt.Fprintf(os.Stderr, "loadtest: %d run(s) in %d categories → %s (report.html, report.json, results.json)\n",
+		len(files), len(res.Categories), *outDir)
 	return nil
+}
+
+func writeJSON(path string, v any) error {
+	js, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(js, '\n'), 0o644)
 }

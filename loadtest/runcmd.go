@@ -82,6 +82,7 @@ func runCommand(args []string, log *slog.Logger) error {
 	fs.StringVar(&cfg.HeartbeatURL, "heartbeat-url", cfg.HeartbeatURL, "heartbeat control API; empty: no additional load")
 	fs.StringVar(&cfg.MetricsURL, "metrics-url", cfg.MetricsURL, "command handler's Prometheus /metrics (consumer lag); empty: none")
 	fs.StringVar(&cfg.LagMetric, "lag-metric", cfg.LagMetric, "metric with the consumer lag")
+	fs.StringVar(&cfg.GeneratorURL, "generator-url", cfg.GeneratorURL, "command generator's HTTP address (to find its process for sampling)")
 	fs.Var(durationFlag{&cfg.MinLoopTime}, "min-loop-time", "at least this long per loop")
 	fs.Var(durationFlag{&cfg.Timeout}, "timeout", "a latency above this is a time-out")
 	fs.IntVar(&cfg.MaxTimeouts, "max-timeouts", cfg.MaxTimeouts, "stop after this many time-outs")
@@ -201,7 +202,7 @@ func localComponents(cfg run.Config) []string {
 	add("command-handler", portOf(cfg.MetricsURL, 8090))
 	add("graphql-endpoint", portOf(cfg.GraphQLURL, 8888))
 	add("heartbeat", portOf(cfg.HeartbeatURL, 17888))
-	add("command-generator", portOf(os.Getenv("COMMAND_GENERATOR_URL"), 8091))
+	add("command-generator", portOf(cfg.GeneratorURL, 8091))
 	return out
 }
 

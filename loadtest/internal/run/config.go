@@ -26,6 +26,7 @@ type Config struct {
 	HeartbeatURL string `json:"heartbeat_url"` // control API; empty: no additional load
 	MetricsURL   string `json:"metrics_url"`   // command handler's /metrics for the consumer lag
 	LagMetric    string `json:"lag_metric"`
+	GeneratorURL string `json:"generator_url"` // command generator's HTTP address: finds its process
 
 	MinLoopTime Duration `json:"min_loop_time"`
 	Timeout     Duration `json:"timeout"`

@@ -1,0 +1,164 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"openbank/loadtest/internal/result"
+)
+
+func f(v float64) *float64 { return &v }
+
+func file(category string, breaking *float64, samples []result.Sample, res []result.Resources) *result.File {
+	end := &result.End{Type: result.TypeEnd, Reason: "max-loops", Loops: len(samples)}
+	if breaking != nil {
+		end.Reason, end.BreakingLoad = "timeouts", breaking
+	}
+	return &result.File{Path: category + ".jsonl", Run: result.Run{Type: result.TypeRun, Category: category, Driver: "api"},
+		Samples: samples, Resources: res, End: end}
+}
+
+func lat(load, ms float64) result.Sample {
+	return result.Sample{Type: result.TypeSample, AdditionalLoad: load, LatencyMS: f(ms), FeedbackMS: f(ms / 2)}
+}
+
+func TestBuildGroupsByMappedCategoryAndLoad(t *testing.T) {
+	a := file("go-linger5", f(300), []result.Sample{lat(0, 10), lat(0, 20), lat(10, 100),
+		{AdditionalLoad: 10, Timeout: true}, {AdditionalLoad: 10, Error: "refused"}},
+		[]result.Resources{{AdditionalLoad: 0, Components: map[string]result.Component{
+			"kafka": {CPUPct: 50, RSSMiB: 400, Found: true}, "heartbeat": {Found: false}}, ConsumerLag: f(4)}})
+	b := file("go-linger100", f(500), []result.Sample{lat(0, 30), lat(0, 40)},
+		[]result.Resources{{AdditionalLoad: 0, Components: map[string]result.Component{"kafka": {CPUPct: 70, RSSMiB: 600, Found: true}}}})
+	c := file("rust", nil, []result.Sample{lat(0, 5)}, nil)
+	mappings := []Mapping{{"go-*", "go"}}
+	r := Build([]*result.File{a, b, c}, mappings, time.Unix(0, 0))
+
+	if len(r.Categories) != 2 || r.Categories[0].Name != "go" || r.Categories[1].Name != "rust" {
+		t.Fatalf("categories = %+v", r.Categories)
+	}
+	g := r.Categories[0]
+	if strings.Join(g.Sources, ",") != "go-linger100,go-linger5" || len(g.Runs) != 2 {
+		t.Errorf("sources %v runs %d", g.Sources, len(g.Runs))
+	}
+	if g.BreakingLoad == nil || g.BreakingLoad.Mean != 400 || g.BreakingLoad.N != 2 {
+		t.Errorf("breaking load = %+v", g.BreakingLoad)
+	}
+	if len(g.Loads) != 2 || g.Loads[0].AdditionalLoad != 0 || g.Loads[1].AdditionalLoad != 10 {
+		t.Fatalf("loads = %+v", g.Loads)
+	}
+	l0 := g.Loads[0]
+	// 10, 20, 30, 40 from both runs: mean 25, p50 25.
+	if l0.Latency.N != 4 || l0.Latency.Mean != 25 || l0.Latency.P50 != 25 || l0.Latency.Max != 40 {
+		t.Errorf("load 0 latency = %+v", l0.Latency)
+	}
+	if want := math.Sqrt(500.0/3) / 2; math.Abs(l0.Latency.StdErr-want) > 1e-9 {
+		t.Errorf("std err = %v, want %v", l0.Latency.StdErr, want)
+	}
+	if l0.Feedback == nil || l0.Feedback.Mean != 12.5 {
+		t.Errorf("feedback = %+v", l0.Feedback)
+	}
+	if k := l0.Components["kafka"]; k.CPUPct != 60 || k.RSSMiB != 500 || k.Samples != 2 {
+		t.Errorf("kafka = %+v", k)
+	}
+	if _, ok := l0.Components["heartbeat"]; ok {
+		t.Error("a component that was not found got figures")
+	}
+	if l0.ConsumerLag == nil || *l0.ConsumerLag != 4 {
+		t.Errorf("lag = %v", l0.ConsumerLag)
+	}
+	l1 := g.Loads[1]
+	if l1.Samples != 3 || l1.Timeouts != 1 || l1.Errors != 1 || l1.Latency.N != 1 {
+		t.Errorf("load 10 = %+v", l1)
+	}
+	if strings.Join(r.Components, ",") != "heartbeat,kafka" {
+		t.Errorf("components = %v", r.Components)
+	}
+	if r.Categories[1].BreakingLoad != nil {
+		t.Error("rust never broke")
+	}
+}
+
+func TestMapping(t *testing.T) {
+	m, err := ParseMapping("go-*=go")
+	if err != nil || CategoryOf("go-rdkafka", []Mapping{m}) != "go" || CategoryOf("rust", []Mapping{m}) != "rust" {
+		t.Errorf("mapping %+v %v", m, err)
+	}
+	for _, bad := range []string{"go", "=go", "go-*=", "[=x"} {
+		if _, err := ParseMapping(bad); err == nil {
+			t.Errorf("ParseMapping(%q) accepted", bad)
+		}
+	}
+	first := []Mapping{{"go-*", "go"}, {"go-rd*", "rd"}}
+	if CategoryOf("go-rdkafka", first) != "go" {
+		t.Error("the first matching mapping must win")
+	}
+}
+
+func TestFrontendFormat(t *testing.T) {
+	r := Build([]*result.File{file("go", f(30), []result.Sample{lat(0, 10), lat(0, 30), {AdditionalLoad: 30, Timeout: true}},
+		[]result.Resources{{AdditionalLoad: 0, Components: map[string]result.Component{"kafka": {CPUPct: 5, RSSMiB: 9, Found: true}}}})}, nil, time.Unix(0, 0))
+	b, err := json.Marshal(Frontend(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	// The load with only a time-out has no latency figures: left out.
+	if len(got) != 1 || got[0]["category"] != "go" || len(got[0]["runs"].([]any)) != 1 {
+		t.Fatalf("frontend = %s", b)
+	}
+	step := got[0]["runs"].([]any)[0].(map[string]any)
+	for _, k := range []string{"additional_load", "count", "mean", "stderr", "p50", "p90", "p99", "max", "timeouts", "cpu", "mem"} {
+		if _, ok := step[k]; !ok {
+			t.Errorf("step has no %s: %s", k, b)
+		}
+	}
+	if step["mean"] != 20.0 || step["cpu"].(map[string]any)["kafka"] != 5.0 || step["mem"].(map[string]any)["kafka"] != 9.0 {
+		t.Errorf("step = %v", step)
+	}
+	if d, _ := got[0]["description"].(string); !strings.Contains(d, "breaking point 30") {
+		t.Errorf("description = %q", d)
+	}
+}
+
+func TestHTMLAndTable(t *testing.T) {
+	r := Build([]*result.File{
+		file("go", nil, []result.Sample{lat(0, 10), lat(10, 20)}, []result.Resources{
+			{AdditionalLoad: 0, Components: map[string]result.Component{"command-handler": {CPUPct: 1, RSSMiB: 20, Found: true}}}}),
+		file("<script>", nil, []result.Sample{lat(0, 15)}, nil),
+	}, nil, time.Unix(0, 0))
+	var page bytes.Buffer
+	if err := WriteHTML(&page, r); err != nil {
+		t.Fatal(err)
+	}
+	html := page.String()
+	if strings.Count(html, "<svg") < 6 || !strings.Contains(html, "CPU of command-handler") || !strings.Contains(html, "<polyline") {
+		t.Errorf("report lacks charts")
+	}
+	if strings.Contains(html, "<script>") {
+		t.Error("a category name was not escaped")
+	}
+	var table bytes.Buffer
+	if err := WriteTable(&table, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(table.String(), "command-handler") || !strings.Contains(table.String(), "p99") {
+		t.Errorf("table:\n%s", table.String())
+	}
+}
+
+func TestLineChartEmptyAndFlat(t *testing.T) {
+	if s := string(LineChart("t", "x", "y", nil)); !strings.Contains(s, "no data") {
+		t.Errorf("empty chart: %s", s)
+	}
+	s := string(LineChart("t", "x", "y", []Series{{Name: "a", Points: []Point{{0, 0}}}}))
+	if strings.Contains(s, "NaN") || strings.Contains(s, "Inf") {
+		t.Errorf("one-point chart has NaN/Inf: %s", s)
+	}
+}

@@ -1,0 +1,199 @@
+//go:build integration
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"openbank/loadtest/internal/report"
+	"openbank/loadtest/internal/result"
+	"openbank/topology/topologytest"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// waitReady polls a service's /readyz until it answers 200.
+func waitReady(t *testing.T, svc *topologytest.Service, port int) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		if !svc.Running() {
+			t.Fatalf("service on %d exited:\n%s", port, svc.Output())
+		}
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("service on %d not ready within 90 s:\n%s", port, svc.Output())
+}
+
+// TestQuickProfile runs the bank's services and `loadtest run --profile quick`
+// with the API driver against the local stack, then `loadtest report`, and
+// checks that both produce well-formed files. It asserts nothing about speed.
+func TestQuickProfile(t *testing.T) {
+	topologytest.Kafka(t) // fails unless the stack's environment is set
+	// The heartbeat topic is shared by every command generator on the stack.
+	topologytest.Exclusive(t, "heartbeat")
+	suffix := fmt.Sprintf("%d", time.Now().UnixNano())
+
+	bins := map[string]string{}
+	for _, s := range []string{"command-handler", "graphql-endpoint", "heartbeat", "command-generator"} {
+		bins[s] = topologytest.Build(t, filepath.Join("..", "services", s))
+	}
+	loadtest := topologytest.Build(t, ".")
+
+	ports := map[string]int{}
+	for _, s := range []string{"command-handler", "graphql-endpoint", "heartbeat", "command-generator"} {
+		ports[s] = freePort(t)
+	}
+	start := func(name string, env ...string) {
+		svc := topologytest.Start(t, bins[name], append(env, fmt.Sprintf("HTTP_PORT=%d", ports[name]))...)
+		waitReady(t, svc, ports[name])
+	}
+	start("command-handler", "KAFKA_GROUP_ID=loadtest-it-handler-"+suffix)
+	start("graphql-endpoint", "KAFKA_GROUP_ID=loadtest-it-gateway-"+suffix)
+	start("heartbeat")
+	start("command-generator", "COMMAND_GENERATOR_GROUP=loadtest-it-generator-"+suffix)
+
+	dir := t.TempDir()
+	out := filepath.Join(dir, "quick.jsonl")
+	cmd := exec.Command(loadtest, "run", "--profile", "quick", "--driver", "api",
+		"--category", "go-it-quick",
+		"--output", out,
+		"--graphql-url", fmt.Sprintf("ws://127.0.0.1:%d/graphql-ws", ports["graphql-endpoint"]),
+		"--heartbeat-url", fmt.Sprintf("http://127.0.0.1:%d", ports["heartbeat"]),
+		"--metrics-url", fmt.Sprintf("http://127.0.0.1:%d/metrics", ports["command-handler"]),
+		"--generator-url", fmt.Sprintf("http://127.0.0.1:%d", ports["command-generator"]),
+	)
+	runOut, err := cmd.CombinedOutput()
+	t.Logf("loadtest run:\n%s", runOut)
+	if err != nil {
+		t.Fatalf("loadtest run: %v", err)
+	}
+
+	f, err := result.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Run.Category != "go-it-quick" || f.Run.Driver != "api" || f.Run.Profile != "quick" {
+		t.Errorf("header = %+v", f.Run)
+	}
+	if f.Run.Machine.NProc < 1 || f.Run.Machine.MemoryMiB < 1 || f.Run.Versions.Go == "" {
+		t.Errorf("machine/versions missing: %+v %+v", f.Run.Machine, f.Run.Versions)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(f.Run.Config, &cfg); err != nil || cfg["min_loop_time"] != "200ms" || cfg["sample_every"] != float64(20) {
+		t.Errorf("config in header = %v (%v)", cfg, err)
+	}
+	if f.End == nil {
+		t.Fatal("no end line")
+	}
+	switch f.End.Reason {
+	case "max-loops", "max-duration", "timeouts":
+	default:
+		t.Fatalf("run ended with %q", f.End.Reason)
+	}
+	if len(f.Samples) != f.End.Loops || len(f.Samples) < 20 {
+		t.Fatalf("%d samples for %d loops", len(f.Samples), f.End.Loops)
+	}
+	measured := 0
+	loads := map[float64]bool{}
+	for i, s := range f.Samples {
+		if s.Loop != i+1 || (s.Kind != "deposit" && s.Kind != "transfer") {
+			t.Errorf("sample %d: %+v", i, s)
+		}
+		loads[s.AdditionalLoad] = true
+		if s.LatencyMS != nil {
+			measured++
+			if *s.LatencyMS <= 0 || s.FeedbackMS == nil || *s.FeedbackMS <= 0 {
+				t.Errorf("sample %d: latency %v feedback %v", s.Loop, *s.LatencyMS, s.FeedbackMS)
+			}
+		}
+	}
+	if measured < len(f.Samples)/2 {
+		t.Errorf("only %d of %d interactions measured", measured, len(f.Samples))
+	}
+	if len(loads) < 2 {
+		t.Errorf("the additional load never rose: %v", loads)
+	}
+	if len(f.Resources) < 1 {
+		t.Fatal("no resources lines")
+	}
+	r := f.Resources[len(f.Resources)-1]
+	for _, c := range []string{"command-handler", "graphql-endpoint", "heartbeat", "command-generator", "kafka", "postgres"} {
+		if comp, ok := r.Components[c]; !ok || !comp.Found || comp.RSSMiB <= 0 {
+			t.Errorf("component %s: %+v (found in map: %v)", c, comp, ok)
+		}
+	}
+	if r.HeartbeatBeat == nil || *r.HeartbeatBeat <= 0 {
+		t.Errorf("heartbeat beat = %v", r.HeartbeatBeat)
+	}
+	if r.ConsumerLag == nil {
+		t.Error("no consumer lag")
+	}
+
+	repDir := filepath.Join(dir, "report")
+	repOut, err := exec.Command(loadtest, "report", "--out", repDir, "--category", "go-*=go", filepath.Join(dir, "*.jsonl")).CombinedOutput()
+	t.Logf("loadtest report:\n%s", repOut)
+	if err != nil {
+		t.Fatalf("loadtest report: %v", err)
+	}
+	page, err := os.ReadFile(filepath.Join(repDir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), "<svg") || !strings.Contains(string(page), "graphql-endpoint") {
+		t.Error("report.html has no charts or no components")
+	}
+	raw, err := os.ReadFile(filepath.Join(repDir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res report.Results
+	if err := json.Unmarshal(raw, &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Categories) != 1 || res.Categories[0].Name != "go" || len(res.Categories[0].Loads) < 2 {
+		t.Fatalf("results.json categories = %+v", res.Categories)
+	}
+	if l := res.Categories[0].Loads[0]; l.Latency.N == 0 || l.Latency.P99 < l.Latency.P50 || l.Feedback == nil {
+		t.Errorf("first load = %+v", l)
+	}
+	raw, err = os.ReadFile(filepath.Join(repDir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var front []report.FrontendCategory
+	if err := json.Unmarshal(raw, &front); err != nil {
+		t.Fatal(err)
+	}
+	if len(front) != 1 || front[0].Category != "go" || len(front[0].Runs) == 0 || front[0].Runs[0].P99 <= 0 ||
+		len(front[0].Runs[0].CPU) == 0 || len(front[0].Runs[0].Mem) == 0 {
+		t.Errorf("results.json (frontend) = %s", raw)
+	}
+	if !strings.Contains(string(repOut), "go") {
+		t.Error("no summary table")
+	}
+}
