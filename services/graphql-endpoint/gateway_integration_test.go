@@ -199,6 +199,34 @@ func TestAccountCreationFailure(t *testing.T) {
 	if r := next[accountResult](t, events, "get_account"); str(r.IBAN) != iban {
 		t.Fatalf("second creation = %s %s", str(r.IBAN), str(r.Reason))
 	}
+
+	// The mutations: login never opens an account; open_account logs in when it exists.
+	const login = `mutation($u: String!, $p: String!) { login(username: $u, password: $p) { iban token reason } }`
+	const open = `mutation($u: String!, $p: String!) { open_account(username: $u, password: $p) { iban token reason } }`
+	var r accountResult
+	mustJSON(t, gw.query(t, login, map[string]any{"u": user, "p": "second"}).Data["login"], &r)
+	if str(r.IBAN) != iban || str(r.Token) != "12345678901234567890" {
+		t.Errorf("login mutation: %s %s %s", str(r.IBAN), str(r.Token), str(r.Reason))
+	}
+	mustJSON(t, gw.query(t, open, map[string]any{"u": user, "p": "first"}).Data["open_account"], &r)
+	if str(r.Reason) != "incorrect password" {
+		t.Errorf("open_account with the old password: %s", str(r.Reason))
+	}
+	mustJSON(t, gw.query(t, login, map[string]any{"u": user + "-nobody", "p": "x"}).Data["login"], &r)
+	if str(r.Reason) != "unknown username" || r.IBAN != nil {
+		t.Errorf("login of an unknown user: %s %s", str(r.IBAN), str(r.Reason))
+	}
+
+	// A clean stop on SIGTERM, with a subscription open.
+	subscribe(t, conn, qStream, nil)
+	if err := gw.Stop(10 * time.Second); err != nil {
+		t.Errorf("stop: %v\n%s", err, gw.Output())
+	}
+	select {
+	case <-conn.Done():
+	case <-time.After(5 * time.Second):
+		t.Error("the WebSocket stayed open after the gateway stopped")
+	}
 }
 
 // TestRepeatedUUIDWhilePending: a repeat arriving before the answer waits for

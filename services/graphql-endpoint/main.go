@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -136,29 +137,42 @@ func run(cfg config, log *slog.Logger) error {
 		StreamSince:     started.Add(-cfg.streamGrace),
 	}, log)
 
-	// One consumer (one librdkafka client) for the three topics; the group is
-	// this instance's own, so it reads every record.
-	consumer, err := topology.NewConsumer(cfg.kafka, serde, nil, topology.ConsumerOptions{
-		Group: cfg.group,
-		Topics: []string{topology.TopicBalanceChanged,
-			topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback},
-		Config: smallPrefetch,
+	// Two consumers, in groups of this instance's own, so it reads every
+	// record: feedback apart from balance changes, so an answer never waits
+	// behind a backlog of transactions (on a first start, the topic's history).
+	balances, err := topology.NewConsumer(cfg.kafka, serde, nil, topology.ConsumerOptions{
+		Group: cfg.group + "-transactions", Topics: []string{topology.TopicBalanceChanged},
+		BatchWait: 2 * time.Millisecond, Config: smallPrefetch,
 	}, log)
 	if err != nil {
 		return err
 	}
-	defer consumer.Close()
+	defer balances.Close()
+	answers, err := topology.NewConsumer(cfg.kafka, serde, nil, topology.ConsumerOptions{
+		Group:     cfg.group + "-feedback",
+		Topics:    []string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback},
+		BatchWait: 2 * time.Millisecond, Config: smallPrefetch,
+	}, log)
+	if err != nil {
+		return err
+	}
+	defer answers.Close()
 
 	consumeCtx, stopConsuming := context.WithCancel(context.Background())
 	defer stopConsuming()
-	failed := make(chan error, 3)
-	consumed := make(chan struct{})
-	go func() {
-		defer close(consumed)
-		if err := consumer.Run(consumeCtx, gw.Handle); err != nil {
-			failed <- fmt.Errorf("consumer: %w", err)
-		}
-	}()
+	failed := make(chan error, 4)
+	var consumers sync.WaitGroup
+	consume := func(name string, c *topology.Consumer, h topology.Handler) {
+		consumers.Add(1)
+		go func() {
+			defer consumers.Done()
+			if err := c.Run(consumeCtx, h); err != nil {
+				failed <- fmt.Errorf("%s consumer: %w", name, err)
+			}
+		}()
+	}
+	consume("balance_changed", balances, gw.HandleBalanceChanged)
+	consume("feedback", answers, gw.HandleFeedback)
 
 	schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Gateway: gw, Hub: hub}))
 	var stopping atomic.Bool
@@ -216,7 +230,7 @@ func run(cfg config, log *slog.Logger) error {
 		}
 	}
 	stopConsuming()
-	<-consumed
+	consumers.Wait()
 	log.Info("stopped")
 	return runErr
 }

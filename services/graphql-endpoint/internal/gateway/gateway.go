@@ -302,15 +302,6 @@ func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (Tran
 	}
 }
 
-// Handle is the consumer's handler for all three topics: feedback first (it
-// wakes waiting requests), then balance changes.
-func (g *Gateway) Handle(ctx context.Context, batch []topology.Delivery) error {
-	if err := g.HandleFeedback(ctx, batch); err != nil {
-		return err
-	}
-	return g.HandleBalanceChanged(ctx, batch)
-}
-
 // HandleFeedback is the handler of the feedback consumer: it stores the
 // answers (first) and then wakes whoever waits for them.
 func (g *Gateway) HandleFeedback(ctx context.Context, batch []topology.Delivery) error {

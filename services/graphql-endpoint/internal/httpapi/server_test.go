@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -329,6 +331,37 @@ func TestGraphiQLAndHealth(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 || !strings.Contains(strings.ToLower(string(b)), want) {
 			t.Errorf("%s: %d, lacks %q", path, resp.StatusCode, want)
+		}
+	}
+}
+
+func TestStaticFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("<html>bank</html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "app.js"), []byte("console.log(1)"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.Static(dir))
+	defer srv.Close()
+	for path, want := range map[string]struct {
+		status int
+		body   string
+	}{
+		"/":             {200, "<html>bank</html>"},
+		"/app.js":       {200, "console.log(1)"},
+		"/transactions": {200, "<html>bank</html>"}, // a route of the single-page app
+		"/missing.js":   {404, ""},
+	} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want.status || want.body != "" && string(b) != want.body {
+			t.Errorf("%s: %d %q", path, resp.StatusCode, b)
 		}
 	}
 }
