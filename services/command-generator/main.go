@@ -142,6 +142,9 @@ func run(log *slog.Logger) error {
 		// Joined only now: a member that does not poll would hold partitions.
 		heartbeats, err := topology.NewConsumer(cfg.kafka, serde, nil, topology.ConsumerOptions{
 			Group: cfg.group, Topics: []string{topology.TopicHeartbeat},
+			// Each batch waits for its commands' acknowledgements: big batches
+			// keep up with a fast heartbeat.
+			MaxBatch: 5000,
 		}, log)
 		if err != nil {
 			errs <- err
