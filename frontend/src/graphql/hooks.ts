@@ -1,0 +1,165 @@
+// React's view of the connection: its status, and live lists of transactions
+// that fill in what was missed whenever the connection comes back.
+import { createContext, useContext, useEffect, useReducer, useSyncExternalStore } from 'react';
+import { type Filter, type Transaction, latestPerIban, matches, mergeTransactions, streamVariables } from '../lib/transactions';
+import type { Connection, ConnectionStatus } from './connection';
+import { AllLastTransactionsDocument, StreamTransactionsDocument, TransactionsByIbanDocument } from './generated';
+
+export const ConnectionContext = createContext<Connection | null>(null);
+
+export function useConnection(): Connection {
+  const c = useContext(ConnectionContext);
+  if (!c) throw new Error('useConnection outside ConnectionContext');
+  return c;
+}
+
+export function useConnectionStatus(): ConnectionStatus {
+  const c = useConnection();
+  return useSyncExternalStore(c.subscribeStatus, c.getStatus);
+}
+
+/** A stream that ends or fails is started again after this long. */
+const RESUBSCRIBE_MS = 3000;
+
+export interface LiveList {
+  transactions: Transaction[];
+  /** True until the first history answer (or the first live transaction). */
+  loading: boolean;
+  error?: string;
+}
+
+type Action = { type: 'reset' } | { type: 'merge'; fresh: readonly (Transaction | null)[]; limit: number; latestPerIban?: boolean; loaded?: boolean } | { type: 'error'; error: string };
+
+function reducer(state: LiveList, action: Action): LiveList {
+  switch (action.type) {
+    case 'reset':
+      return { transactions: [], loading: true };
+    case 'merge': {
+      const transactions = action.latestPerIban
+        ? latestPerIban(state.transactions, action.fresh)
+        : mergeTransactions(state.transactions, action.fresh, action.limit);
+      return { transactions, loading: state.loading && !action.loaded && action.fresh.length === 0 };
+    }
+    case 'error':
+      return { ...state, loading: false, error: action.error };
+  }
+}
+
+/** Keeps a subscription running: started again a while after it fails or ends. */
+function keepSubscribed(start: (restart: () => void) => () => void): () => void {
+  let dispose: (() => void) | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  const restart = () => {
+    dispose?.();
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(run, RESUBSCRIBE_MS);
+  };
+  const run = () => {
+    if (!stopped) dispose = start(restart);
+  };
+  run();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    dispose?.();
+  };
+}
+
+/**
+ * The newest `limit` transactions of iban that pass filter: the history the
+ * gateway has, then every new one live. After a reconnect the history is
+ * fetched again, so nothing that happened meanwhile is missing.
+ */
+export function useLiveTransactions(iban: string | undefined, filter: Filter, limit: number): LiveList {
+  const connection = useConnection();
+  const { generation } = useConnectionStatus();
+  const [state, dispatch] = useReducer(reducer, { transactions: [], loading: true });
+  const filterKey = JSON.stringify(filter);
+
+  useEffect(() => {
+    dispatch({ type: 'reset' });
+    if (!iban) return;
+    const f = JSON.parse(filterKey) as Filter;
+    return keepSubscribed((restart) =>
+      connection.subscribe(StreamTransactionsDocument, streamVariables(iban, f), {
+        next: ({ stream_transactions: t }) => {
+          if (t && matches(t, f)) dispatch({ type: 'merge', fresh: [t], limit });
+        },
+        error: (err) => {
+          dispatch({ type: 'error', error: err.message });
+          restart();
+        },
+        complete: restart,
+      }),
+    );
+  }, [connection, iban, filterKey, limit]);
+
+  useEffect(() => {
+    if (!iban || generation === 0) return;
+    const f = JSON.parse(filterKey) as Filter;
+    const abort = new AbortController();
+    // A filter hides most rows: read further back so the list is not empty.
+    const maxItems = Object.keys(f).length > 0 ? Math.min(1000, limit * 10) : limit;
+    connection
+      .request(TransactionsByIbanDocument, { iban, max_items: maxItems }, abort.signal)
+      .then((d) => dispatch({ type: 'merge', fresh: (d.transactions_by_iban ?? []).filter((t) => t && matches(t, f)), limit, loaded: true }))
+      .catch((err: Error) => {
+        if (err.name !== 'AbortError') dispatch({ type: 'error', error: err.message });
+      });
+    return () => abort.abort();
+  }, [connection, iban, filterKey, limit, generation]);
+
+  return state;
+}
+
+/** How often the account list takes in the transactions that arrived meanwhile. */
+const ACCOUNTS_FLUSH_MS = 500;
+
+/** The last transaction of every account, kept current live (the bank employee's list). */
+export function useAllAccounts(): LiveList {
+  const connection = useConnection();
+  const { generation } = useConnectionStatus();
+  const [state, dispatch] = useReducer(reducer, { transactions: [], loading: true });
+
+  useEffect(() => {
+    // Under load hundreds of transactions a second arrive: render in batches.
+    let pending: Transaction[] = [];
+    const flush = setInterval(() => {
+      if (pending.length === 0) return;
+      dispatch({ type: 'merge', fresh: pending, limit: Infinity, latestPerIban: true });
+      pending = [];
+    }, ACCOUNTS_FLUSH_MS);
+    const stop = keepSubscribed((restart) =>
+      connection.subscribe(StreamTransactionsDocument, {}, {
+        next: ({ stream_transactions: t }) => {
+          if (t) pending.push(t);
+        },
+        error: (err) => {
+          dispatch({ type: 'error', error: err.message });
+          restart();
+        },
+        complete: restart,
+      }),
+    );
+    return () => {
+      clearInterval(flush);
+      stop();
+    };
+  }, [connection]);
+
+  useEffect(() => {
+    if (generation === 0) return;
+    const abort = new AbortController();
+    connection
+      .request(AllLastTransactionsDocument, {}, abort.signal)
+      .then((d) => dispatch({ type: 'merge', fresh: d.all_last_transactions ?? [], limit: Infinity, latestPerIban: true, loaded: true }))
+      .catch((err: Error) => {
+        if (err.name !== 'AbortError') dispatch({ type: 'error', error: err.message });
+      });
+    return () => abort.abort();
+  }, [connection, generation]);
+
+  return state;
+}

@@ -1,0 +1,125 @@
+// The load test's summary, as the Results page reads it from
+// results/index.json (see README "Results format"): one entry per compared
+// setup (category), each with one row per step of additional heartbeat load.
+
+/** Figures of one category at one additional load. Latencies in milliseconds. */
+export interface LoadStep {
+  /** Heartbeat messages per second on top of the client's own interactions. */
+  additional_load: number;
+  /** Measurements behind this row (optional). */
+  count?: number;
+  mean: number;
+  /** Standard error of the mean (optional). */
+  stderr?: number;
+  p50: number;
+  p90?: number;
+  p99: number;
+  max: number;
+  /** Interactions that took longer than the time-out (optional). */
+  timeouts?: number;
+  /** Mean CPU use per component, percent of one core. */
+  cpu: Record<string, number>;
+  /** Mean resident memory per component, MiB. */
+  mem: Record<string, number>;
+}
+
+export interface ResultCategory {
+  /** What was measured, e.g. "go, linger.ms=5, 1 broker". */
+  category: string;
+  description?: string;
+  runs: LoadStep[];
+}
+
+export class ResultsFormatError extends Error {}
+
+function fail(where: string, what: string): never {
+  throw new ResultsFormatError(`${where}: ${what}`);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function num(obj: Record<string, unknown>, key: string, where: string, optional: true): number | undefined;
+function num(obj: Record<string, unknown>, key: string, where: string, optional?: false): number;
+function num(obj: Record<string, unknown>, key: string, where: string, optional = false): number | undefined {
+  const v = obj[key];
+  if (v === undefined || v === null) {
+    if (optional) return undefined;
+    fail(where, `${key} is missing`);
+  }
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(where, `${key} must be a number`);
+  return v;
+}
+
+function perComponent(v: unknown, where: string): Record<string, number> {
+  if (v === undefined || v === null) return {};
+  if (!isObject(v)) fail(where, 'must map component names to numbers');
+  const out: Record<string, number> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x !== 'number' || !Number.isFinite(x)) fail(`${where}.${k}`, 'must be a number');
+    out[k] = x;
+  }
+  return out;
+}
+
+/** Checks and reads results/index.json; throws ResultsFormatError naming the first bad field. */
+export function parseResults(data: unknown): ResultCategory[] {
+  if (!Array.isArray(data)) fail('results', 'must be a list of categories');
+  return data.map((c, i): ResultCategory => {
+    const where = `results[${i}]`;
+    if (!isObject(c)) fail(where, 'must be an object');
+    if (typeof c.category !== 'string' || c.category.trim() === '') fail(where, 'category must be a non-empty text');
+    if (!Array.isArray(c.runs)) fail(where, 'runs must be a list');
+    const runs = c.runs.map((r, j): LoadStep => {
+      const at = `${where}.runs[${j}]`;
+      if (!isObject(r)) fail(at, 'must be an object');
+      const step: LoadStep = {
+        additional_load: num(r, 'additional_load', at),
+        mean: num(r, 'mean', at),
+        p50: num(r, 'p50', at),
+        p99: num(r, 'p99', at),
+        max: num(r, 'max', at),
+        cpu: perComponent(r.cpu, `${at}.cpu`),
+        mem: perComponent(r.mem, `${at}.mem`),
+      };
+      for (const key of ['count', 'stderr', 'p90', 'timeouts'] as const) {
+        const v = num(r, key, at, true);
+        if (v !== undefined) step[key] = v;
+      }
+      return step;
+    });
+    runs.sort((a, b) => a.additional_load - b.additional_load);
+    const out: ResultCategory = { category: c.category, runs };
+    if (typeof c.description === 'string') out.description = c.description;
+    return out;
+  });
+}
+
+export interface Point {
+  x: number;
+  y: number;
+}
+
+/** One line per category: metric against additional load, steps without the metric left out. */
+export function series(categories: readonly ResultCategory[], metric: (s: LoadStep) => number | undefined): { label: string; points: Point[] }[] {
+  return categories.map((c) => ({
+    label: c.category,
+    points: c.runs.flatMap((s) => {
+      const y = metric(s);
+      return y === undefined ? [] : [{ x: s.additional_load, y }];
+    }),
+  }));
+}
+
+/** Every component that has a figure of kind in any category, sorted. */
+export function componentNames(categories: readonly ResultCategory[], kind: 'cpu' | 'mem'): string[] {
+  const names = new Set<string>();
+  for (const c of categories) for (const s of c.runs) for (const k of Object.keys(s[kind])) names.add(k);
+  return [...names].sort();
+}
+
+/** The highest additional load each category reached (where it broke, for a run that ended on time-outs). */
+export function maxLoad(c: ResultCategory): number | undefined {
+  return c.runs.length === 0 ? undefined : c.runs[c.runs.length - 1]!.additional_load;
+}

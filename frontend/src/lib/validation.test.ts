@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { BANK_IBAN } from './iban';
+import { DEPOSITS, checkLogin, checkTransfer } from './validation';
+
+const OWN = 'NL91ABNA0417164300'; // any valid iban stands for the client's own here
+
+describe('checkLogin', () => {
+  it('accepts a name and a password of 8 characters, trimming the name only', () => {
+    expect(checkLogin('  alice ', ' 1234567')).toEqual({ ok: true, value: { username: 'alice', password: ' 1234567' } });
+  });
+
+  it('says why a password is too short', () => {
+    expect(checkLogin('alice', '1234567')).toEqual({ ok: false, errors: { password: 'The password needs at least 8 characters' } });
+  });
+
+  it('counts characters, not UTF-16 units', () => {
+    expect(checkLogin('alice', '😀😀😀😀').ok).toBe(false);
+    expect(checkLogin('alice', '😀😀😀😀😀😀😀😀').ok).toBe(true);
+  });
+
+  it('names every problem at once', () => {
+    expect(checkLogin('   ', '')).toEqual({
+      ok: false,
+      errors: { username: 'Enter a username', password: 'The password needs at least 8 characters' },
+    });
+    expect(checkLogin('x'.repeat(101), 'password').ok).toBe(false);
+  });
+});
+
+describe('checkTransfer', () => {
+  it('accepts a transfer to the bank', () => {
+    expect(checkTransfer({ amount: '12,50', to: 'nl66 open 0000 0000 00', descr: ' rent ' }, OWN)).toEqual({
+      ok: true,
+      value: { cents: 1250, to: BANK_IBAN, descr: 'rent' },
+    });
+  });
+
+  it('accepts cash (a withdrawal) and any name', () => {
+    expect(checkTransfer({ amount: '20', to: 'CASH', descr: 'atm' }, OWN)).toEqual({ ok: true, value: { cents: 2000, to: 'cash', descr: 'atm' } });
+    expect(checkTransfer({ amount: '3,10', to: 'Bakery Jansen', descr: 'bread' }, OWN)).toEqual({
+      ok: true,
+      value: { cents: 310, to: 'Bakery Jansen', descr: 'bread' },
+    });
+  });
+
+  it('refuses the own account, bad check digits and iban look-alikes', () => {
+    expect(checkTransfer({ amount: '1', to: OWN.toLowerCase(), descr: 'x' }, OWN)).toEqual({
+      ok: false,
+      errors: { to: "You can't transfer to your own account" },
+    });
+    expect(checkTransfer({ amount: '1', to: 'NL67OPEN0000000000', descr: 'x' }, OWN)).toEqual({
+      ok: false,
+      errors: { to: 'This iban has wrong check digits' },
+    });
+    expect(checkTransfer({ amount: '1', to: 'NL66OPEN00000-00000', descr: 'x' }, OWN)).toEqual({
+      ok: false,
+      errors: { to: 'This looks like an iban but is not one' },
+    });
+  });
+
+  it('names every empty or bad field', () => {
+    expect(checkTransfer({ amount: '', to: ' ', descr: '' }, OWN)).toEqual({
+      ok: false,
+      errors: { amount: 'Enter an amount', to: 'Enter an iban, "cash" or a name', descr: 'Describe the transfer' },
+    });
+    expect(checkTransfer({ amount: '-1', to: BANK_IBAN, descr: 'y'.repeat(141) }, OWN)).toEqual({
+      ok: false,
+      errors: { amount: 'The amount must be more than €0,00', descr: 'Use at most 140 characters' },
+    });
+  });
+
+  it('has the five deposit buttons the load test clicks', () => {
+    expect(DEPOSITS.map((c) => `deposit-${c}`)).toEqual(['deposit-1000', 'deposit-2000', 'deposit-5000', 'deposit-10000', 'deposit-20000']);
+  });
+});

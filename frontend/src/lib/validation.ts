@@ -1,0 +1,78 @@
+// Checks of what a client types, before anything is sent to the bank. The
+// bank has the last word (tokens, balances); these catch what can be caught here.
+import { BANK_IBAN, isValidIban, looksLikeIban, normalizeIban } from './iban';
+import { parseAmountInput } from './money';
+
+export const MIN_PASSWORD_LENGTH = 8;
+export const MAX_USERNAME_LENGTH = 100;
+/** SEPA's limit for a transfer's description (remittance information). */
+export const MAX_DESCRIPTION_LENGTH = 140;
+
+export type Checked<T, F extends string> = { ok: true; value: T } | { ok: false; errors: Partial<Record<F, string>> };
+
+export interface Login {
+  username: string;
+  password: string;
+}
+
+/** Username and password for get_account: a name, and a password of at least 8 characters. */
+export function checkLogin(username: string, password: string): Checked<Login, keyof Login> {
+  const errors: Partial<Record<keyof Login, string>> = {};
+  const name = username.trim();
+  if (name === '') errors.username = 'Enter a username';
+  else if ([...name].length > MAX_USERNAME_LENGTH) errors.username = `Use at most ${MAX_USERNAME_LENGTH} characters`;
+  // Code points, not UTF-16 units: an emoji is one character to its owner.
+  if ([...password].length < MIN_PASSWORD_LENGTH) errors.password = `The password needs at least ${MIN_PASSWORD_LENGTH} characters`;
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  return { ok: true, value: { username: name, password } };
+}
+
+export interface TransferInput {
+  amount: string;
+  to: string;
+  descr: string;
+}
+
+export interface Transfer {
+  cents: number;
+  to: string;
+  descr: string;
+}
+
+/**
+ * A transfer form from account ownIban: a positive amount of at most two
+ * decimals; to an iban with correct check digits (spaces allowed), "cash"
+ * (a withdrawal) or any other name, but not ownIban; a description.
+ */
+export function checkTransfer(input: TransferInput, ownIban: string): Checked<Transfer, keyof TransferInput> {
+  const errors: Partial<Record<keyof TransferInput, string>> = {};
+
+  const amount = parseAmountInput(input.amount);
+  if (!amount.ok) errors.amount = amount.error;
+
+  let to = input.to.trim();
+  if (to === '') errors.to = 'Enter an iban, "cash" or a name';
+  else if (/^cash$/i.test(to)) to = 'cash';
+  else if (looksLikeIban(to)) {
+    to = normalizeIban(to);
+    if (!isValidIban(to)) errors.to = 'This iban has wrong check digits';
+    else if (to === normalizeIban(ownIban)) errors.to = "You can't transfer to your own account";
+  } else if (/^[A-Za-z]{2}\d{2}/.test(to.replace(/\s+/g, '')) && to.replace(/\s+/g, '').length >= 15) {
+    errors.to = 'This looks like an iban but is not one';
+  }
+
+  const descr = input.descr.trim();
+  if (descr === '') errors.descr = 'Describe the transfer';
+  else if ([...descr].length > MAX_DESCRIPTION_LENGTH) errors.descr = `Use at most ${MAX_DESCRIPTION_LENGTH} characters`;
+
+  if (Object.keys(errors).length > 0 || !amount.ok) return { ok: false, errors };
+  return { ok: true, value: { cents: amount.cents, to, descr } };
+}
+
+/** The deposit buttons of the client page, in cents; element ids are deposit-<cents>. */
+export const DEPOSITS = [1000, 2000, 5000, 10000, 20000] as const;
+
+/** Whether a transfer goes to the bank's own account (as the load test's do). */
+export function toBank(to: string): boolean {
+  return normalizeIban(to) === BANK_IBAN;
+}
