@@ -1,0 +1,4 @@
+// Package checks holds the deployment checks (docker-compose.yml, the
+// Kubernetes manifests) and the generator of the Kubernetes topics. The checks
+// are unit tests: they read repository files only, no Docker engine or cluster.
+package checks
