@@ -12,6 +12,7 @@ import (
 	_ "net/http/pprof" // served only when PPROF_PORT is set
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -113,8 +114,16 @@ func main() {
 	}
 }
 
+// defaultGCPercent is used unless GOGC is set: the heap is mostly short-lived
+// response garbage, so collecting at +25% instead of +100% keeps the RSS of
+// 1,000 subscribers under 100 MiB for a few % of a core (bench/fanout).
+const defaultGCPercent = 25
+
 func run(cfg config, log *slog.Logger) error {
 	started := time.Now()
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
