@@ -96,6 +96,8 @@ func runCommand(args []string, log *slog.Logger) error {
 	fs.StringVar(&cfg.Sampler, "sampler", cfg.Sampler, "proc (local processes), docker (containers) or none")
 	fs.Var(listFlag{&cfg.Components}, "component", "component to sample, repeatable: proc: name=port:N or name=cmd:REGEX; docker: a compose service name or glob (default: the local stack by its ports, or every container)")
 	fs.StringVar(&cfg.DockerSocket, "docker-socket", cfg.DockerSocket, "Docker Engine API socket (sampler docker)")
+	fs.IntVar(&cfg.WarmupOK, "warmup-ok", cfg.WarmupOK, "unrecorded warm-up interactions until this many in a row are visible within the time-out (0: none)")
+	fs.Var(durationFlag{&cfg.WarmupMax}, "warmup-max", "give up warming up after this long")
 	fs.IntVar(&cfg.ExtraClients, "extra-clients", cfg.ExtraClients, "concurrent API clients adding load of their own")
 	fs.Float64Var(&cfg.ExtraClientRate, "extra-client-rate", cfg.ExtraClientRate, "interactions per second of each extra client")
 	if err := fs.Parse(args); err != nil {

@@ -43,6 +43,12 @@ type Config struct {
 	Components   []string `json:"components"`
 	DockerSocket string   `json:"docker_socket,omitempty"`
 
+	// Warm-up: unrecorded interactions until WarmupOK in a row are visible
+	// within the time-out (a stack that is still catching up is not idle),
+	// for at most WarmupMax.
+	WarmupOK  int      `json:"warmup_ok"`
+	WarmupMax Duration `json:"warmup_max"`
+
 	ExtraClients    int     `json:"extra_clients"`
 	ExtraClientRate float64 `json:"extra_client_rate"`
 }
@@ -74,13 +80,15 @@ var Profiles = map[string]func(*Config){
 		c.LoadStep, c.LoadEvery = 10, 60
 		c.SampleEvery = 20
 	},
-	// For CI: at most ~3 minutes (300 loops of ≥ 200 ms, bounded by max-duration).
+	// For CI: at most 3 minutes (warm-up ≤ 45 s, then 300 loops of ≥ 200 ms
+	// bounded by max-duration).
 	"quick": func(c *Config) {
 		c.MinLoopTime = Duration(200 * time.Millisecond)
 		c.Timeout = Duration(5 * time.Second)
 		c.MaxTimeouts = 3
 		c.MaxLoops = 300
-		c.MaxDuration = Duration(150 * time.Second)
+		c.MaxDuration = Duration(120 * time.Second)
+		c.WarmupMax = Duration(45 * time.Second)
 		c.LoadStep, c.LoadEvery = 50, 20
 		c.SampleEvery = 20
 	},
@@ -121,6 +129,8 @@ func Defaults(profile string) (Config, error) {
 		Sampler:         "proc",
 		DockerSocket:    "/var/run/docker.sock",
 		ExtraClientRate: 10,
+		WarmupOK:        3,
+		WarmupMax:       Duration(3 * time.Minute),
 	}
 	apply, ok := Profiles[profile]
 	if !ok {
@@ -149,6 +159,7 @@ func (c Config) Validate() error {
 	check(c.SampleEvery >= 1, "--sample-every must be at least 1")
 	check(c.ExtraClients >= 0 && c.ExtraClientRate > 0, "--extra-clients must not be negative, --extra-client-rate positive")
 	check(c.Category != "", "--category must not be empty")
+	check(c.WarmupOK >= 0 && c.WarmupMax >= 0, "--warmup-ok and --warmup-max must not be negative")
 	return errors.Join(errs...)
 }
 

@@ -77,6 +77,15 @@ func (r *Runner) Run(ctx context.Context) (result.End, error) {
 		return end, fmt.Errorf("open %s driver: %w", cfg.Driver, err)
 	}
 	defer r.Driver.Close()
+	if err := r.warmUp(ctx); err != nil {
+		end.Errors++
+		reason := ReasonFailed
+		if ctx.Err() != nil {
+			reason = ReasonInterrupted
+		}
+		_, _ = finish(reason)
+		return end, err
+	}
 
 	load := -1.0
 	setLoad := func(l float64) {
@@ -127,7 +136,7 @@ func (r *Runner) Run(ctx context.Context) (result.End, error) {
 	var latencies stats.Running
 	var deadline time.Time
 	if cfg.MaxDuration > 0 {
-		deadline = started.Add(cfg.MaxDuration.D())
+		deadline = time.Now().Add(cfg.MaxDuration.D()) // after the warm-up
 	}
 	for loop := 1; ; loop++ {
 		if ctx.Err() != nil {
@@ -189,6 +198,53 @@ func (r *Runner) Run(ctx context.Context) (result.End, error) {
 		case <-time.After(time.Until(loopStart.Add(cfg.MinLoopTime.D()))):
 		}
 	}
+}
+
+// warmUp performs unrecorded interactions until WarmupOK in a row are
+// visible within the time-out: the heartbeat is set to the initial load first,
+// and the stack may still be catching up with an earlier run's backlog.
+func (r *Runner) warmUp(ctx context.Context) error {
+	cfg := r.Config
+	if cfg.WarmupOK == 0 {
+		return nil
+	}
+	if r.Heartbeat != nil {
+		if _, err := r.Heartbeat.SetRate(ctx, cfg.InitialLoad); err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	deadline := time.Now().Add(cfg.WarmupMax.D())
+	ok := 0
+	for i := 1; ok < cfg.WarmupOK; i++ {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("warm-up: not %d interactions in a row visible within %s after %s: is the stack up and idle?",
+				cfg.WarmupOK, cfg.Timeout.D(), cfg.WarmupMax.D())
+		}
+		start := time.Now()
+		kind, amount := InteractionAt(i)
+		m := r.Driver.Do(ctx, driver.Interaction{Loop: -i, Kind: kind, AmountCents: amount,
+			Description: fmt.Sprintf("loadtest warm-up %s %d", start.UTC().Format("150405"), i)}, cfg.Timeout.D())
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case m.Err == nil && !m.Timeout:
+			ok++
+		default:
+			ok = 0
+			if m.Err != nil {
+				r.Log.Warn("warm-up interaction failed", "error", m.Err)
+			}
+		}
+		if r.Progress != nil && r.Live {
+			fmt.Fprintf(r.Progress, "\rwarm-up %d: %d/%d in a row visible within %s\x1b[K", i, ok, cfg.WarmupOK, cfg.Timeout.D())
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Until(start.Add(cfg.MinLoopTime.D()))):
+		}
+	}
+	return nil
 }
 
 func ms(d time.Duration) *float64 {
