@@ -77,7 +77,7 @@ func runCommand(args []string, log *slog.Logger) error {
 	fs.StringVar(&cfg.Driver, "driver", cfg.Driver, "api (GraphQL WebSocket) or browser (headless Chromium on the client page)")
 	fs.StringVar(&cfg.Output, "output", "", "result file (JSON lines); default results/<category>-<time>.jsonl")
 	fs.StringVar(&cfg.GraphQLURL, "graphql-url", cfg.GraphQLURL, "GraphQL WebSocket URL (api driver)")
-	fs.StringVar(&cfg.FrontendURL, "frontend-url", cfg.FrontendURL, "the client page (browser driver)")
+	fs.StringVar(&cfg.FrontendURL, "frontend-url", cfg.FrontendURL, "the frontend's client page (browser driver); ?graphql= is added from --graphql-url unless given")
 	fs.StringVar(&cfg.Chromium, "chromium", cfg.Chromium, "Chromium binary (browser driver); default: found on PATH")
 	fs.StringVar(&cfg.HeartbeatURL, "heartbeat-url", cfg.HeartbeatURL, "heartbeat control API; empty: no additional load")
 	fs.StringVar(&cfg.MetricsURL, "metrics-url", cfg.MetricsURL, "command handler's Prometheus /metrics (consumer lag); empty: none")
@@ -144,7 +144,7 @@ func runCommand(args []string, log *slog.Logger) error {
 	case "api":
 		drv = driver.NewAPI(cfg.GraphQLURL)
 	case "browser":
-		drv = driver.NewBrowser(cfg.FrontendURL, cfg.Chromium, log)
+		drv = driver.NewBrowser(cfg.FrontendURL, cfg.GraphQLURL, cfg.Chromium, log)
 	}
 
 	out, err := result.Create(cfg.Output)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -14,9 +15,9 @@ import (
 )
 
 // Page is how the browser driver finds its way on the frontend's client page
-// (frontend/src: the element ids and classes it renders).
+// (frontend/src/pages/Client.tsx and components/TransactionTable.tsx: the
+// element ids and classes it renders).
 type Page struct {
-	Path          string // the client page, relative to the frontend URL
 	Username      string // login form
 	Password      string
 	Login         string // button that opens the account or logs in
@@ -26,12 +27,11 @@ type Page struct {
 	TransferAmt   string // amount in euros
 	TransferDescr string
 	TransferSend  string
-	Transaction   string // one row of the account's transaction list
+	Transaction   string // one row of the account's transaction list, newest first, with data-id
 }
 
 // ClientPage is the frontend's client page.
 var ClientPage = Page{
-	Path:          "/client",
 	Username:      "#username",
 	Password:      "#password",
 	Login:         "#login",
@@ -41,13 +41,13 @@ var ClientPage = Page{
 	TransferAmt:   "#transfer-amount",
 	TransferDescr: "#transfer-descr",
 	TransferSend:  "#transfer-submit",
-	Transaction:   ".transaction",
+	Transaction:   "#transactions tr.transaction",
 }
 
 // Browser clicks the real page in headless Chromium, as the original's load
 // test did, and measures until the new transaction is visible on it.
 type Browser struct {
-	URL      string
+	URL      string // the client page, with ?graphql= naming the gateway
 	Chromium string
 	Page     Page
 	log      *slog.Logger
@@ -59,10 +59,26 @@ type Browser struct {
 	version     string
 }
 
-// NewBrowser returns a browser driver for the frontend at url; chromium is
+// NewBrowser returns a browser driver for the client page at pageURL (e.g.
+// http://127.0.0.1:8181/client), pointed at the gateway graphqlURL through
+// the page's ?graphql= parameter unless pageURL already has one; chromium is
 // the binary (empty: chromium or chromium-browser on PATH).
-func NewBrowser(url, chromium string, log *slog.Logger) *Browser {
-	return &Browser{URL: strings.TrimRight(url, "/"), Chromium: chromium, Page: ClientPage, log: log}
+func NewBrowser(pageURL, graphqlURL, chromium string, log *slog.Logger) *Browser {
+	return &Browser{URL: ClientURL(pageURL, graphqlURL), Chromium: chromium, Page: ClientPage, log: log}
+}
+
+// ClientURL adds ?graphql=graphqlURL to pageURL unless it has the parameter.
+func ClientURL(pageURL, graphqlURL string) string {
+	u, err := url.Parse(pageURL)
+	if err != nil || graphqlURL == "" {
+		return pageURL
+	}
+	q := u.Query()
+	if q.Get("graphql") == "" {
+		q.Set("graphql", graphqlURL)
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
 }
 
 // FindChromium returns the Chromium binary to use.
@@ -133,7 +149,7 @@ func (b *Browser) Open(ctx context.Context) error {
 	openCtx, cancel := context.WithTimeout(tab, 60*time.Second)
 	defer cancel()
 	p := b.Page
-	url := b.URL + p.Path
+	url := b.URL
 	if err := chromedp.Do(openCtx, chromedp.Navigate(url)); err != nil {
 		return fmt.Errorf("open %s in Chromium: %w", url, err)
 	}
@@ -177,9 +193,10 @@ func (b *Browser) expect(ctx context.Context, selectors ...string) error {
 }
 
 // Do clicks a deposit button or fills and sends the transfer form, then
-// waits until the page lists one more transaction. The time is taken in the
-// page (performance.now()) from just before the click to the DOM mutation
-// that added the row, so Chrome DevTools round trips do not count.
+// waits until a newer transaction heads the page's list (newest first, capped
+// in length). The time is taken in the page (performance.now()) from just
+// before the click to the DOM mutation that added the row, so Chrome DevTools
+// round trips do not count.
 func (b *Browser) Do(ctx context.Context, in Interaction, timeout time.Duration) Measurement {
 	p := b.Page
 	ctx, cancel := context.WithTimeout(b.tabCtx(ctx), timeout+2*time.Second)
@@ -202,14 +219,15 @@ func (b *Browser) Do(ctx context.Context, in Interaction, timeout time.Duration)
 	if in.Kind == KindDeposit {
 		button = fmt.Sprintf(p.DepositButton, in.AmountCents)
 	}
-	// One expression: count the rows, click, and resolve when a row is added
-	// (or after the time-out, with -1).
+	// One expression: note the newest row, click, and resolve when a newer
+	// one heads the list (or after the time-out, with -1).
 	script := fmt.Sprintf(`new Promise(resolve => {
-  const sel = %q, rows = () => document.querySelectorAll(sel).length;
-  const before = rows();
+  const sel = %q;
+  const top = () => { const r = document.querySelector(sel); return r ? Number(r.dataset.id) : -1; };
+  const before = top();
   const t0 = performance.now();
   const done = v => { obs.disconnect(); clearTimeout(timer); resolve(v); };
-  const obs = new MutationObserver(() => { if (rows() > before) done(performance.now() - t0); });
+  const obs = new MutationObserver(() => { if (top() > before) done(performance.now() - t0); });
   obs.observe(document.body, {childList: true, subtree: true});
   const timer = setTimeout(() => done(-1), %d);
   const btn = document.querySelector(%q);
