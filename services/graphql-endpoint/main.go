@@ -55,6 +55,13 @@ func readConfig(env *topology.Env) config {
 		Password: env.String("DB_PASSWORD", "open-bank"),
 		Database: env.String("DB_NAME", "transactiondb"),
 		MaxConns: env.Int("DB_MAX_CONNS", 10, 2, 1000),
+		// on (durable) unless set; see store.Config.
+		SynchronousCommit: env.String("DB_SYNCHRONOUS_COMMIT", ""),
+	}
+	switch c.db.SynchronousCommit {
+	case "", "on", "off", "local", "remote_write", "remote_apply":
+	default:
+		env.Check(false, "DB_SYNCHRONOUS_COMMIT", "want on, off, local, remote_write or remote_apply")
 	}
 	c.httpPort = env.Int("HTTP_PORT", 8888, 1, 65535)
 	c.staticDir = env.String("STATIC_DIR", "")
