@@ -64,7 +64,11 @@ func (r *Runner) Run(ctx context.Context) (result.End, error) {
 		return result.End{}, err
 	}
 	end := result.End{Type: result.TypeEnd}
+	// The resource sampler runs beside the loop so its cost does not delay
+	// it; the end line waits for a sampling under way.
+	var sampling sync.WaitGroup
 	finish := func(reason string) (result.End, error) {
+		sampling.Wait()
 		end.Reason = reason
 		end.Time = time.Now().UTC()
 		return end, r.Out.Write(end)
@@ -119,9 +123,6 @@ func (r *Runner) Run(ctx context.Context) (result.End, error) {
 		defer func() { stopExtra(); r.Extra.Wait() }()
 	}
 
-	// The resource sampler runs beside the loop so its cost does not delay it.
-	var sampling sync.WaitGroup
-	defer sampling.Wait()
 	if r.Sampler != nil {
 		_, _ = r.Sampler.Sample(ctx) // CPU baseline
 	}
