@@ -116,8 +116,8 @@ the command generator. CPU is % of one core; memory is resident set size summed 
 <div class="charts">{{range .Latency}}{{.SVG}}{{end}}</div>
 {{range .R.Categories}}{{$cat := .}}
 <h3>{{.Name}}</h3>
-<table><tr><th>load</th><th>n</th><th>mean</th><th>std err</th><th>p50</th><th>p90</th><th>p99</th><th>max</th><th>time-outs</th><th>errors</th><th>feedback p50</th><th>feedback p99</th><th>consumer lag</th></tr>
-{{range .Loads}}<tr><td>{{f0 .AdditionalLoad}}</td><td>{{.Latency.N}}</td><td>{{f1 .Latency.Mean}}</td><td>{{f1 .Latency.StdErr}}</td><td>{{f1 .Latency.P50}}</td><td>{{f1 .Latency.P90}}</td><td>{{f1 .Latency.P99}}</td><td>{{f1 .Latency.Max}}</td><td>{{.Timeouts}}</td><td>{{.Errors}}</td><td>{{with .Feedback}}{{f1 .P50}}{{end}}</td><td>{{with .Feedback}}{{f1 .P99}}{{end}}</td><td>{{with .ConsumerLag}}{{f0 (deref .)}}{{end}}</td></tr>
+<table><tr><th>load</th><th>n</th><th>mean</th><th>std err</th><th>p50</th><th>p90</th><th>p99</th><th>max</th><th>time-outs</th><th>errors</th><th>feedback p50</th><th>feedback p99</th><th>handler lag</th><th>generator lag</th></tr>
+{{range .Loads}}<tr><td>{{f0 .AdditionalLoad}}</td><td>{{.Latency.N}}</td><td>{{f1 .Latency.Mean}}</td><td>{{f1 .Latency.StdErr}}</td><td>{{f1 .Latency.P50}}</td><td>{{f1 .Latency.P90}}</td><td>{{f1 .Latency.P99}}</td><td>{{f1 .Latency.Max}}</td><td>{{.Timeouts}}</td><td>{{.Errors}}</td><td>{{with .Feedback}}{{f1 .P50}}{{end}}</td><td>{{with .Feedback}}{{f1 .P99}}{{end}}</td><td>{{with .ConsumerLag}}{{f0 (deref .)}}{{end}}</td><td>{{with .GeneratorLag}}{{f0 (deref .)}}{{end}}</td></tr>
 {{end}}</table>
 <table><tr><th>load</th>{{range $.R.Components}}<th>{{.}} CPU %</th><th>{{.}} MiB</th>{{end}}</tr>
 {{range .Loads}}{{$l := .}}<tr><td>{{f0 .AdditionalLoad}}</td>{{range $.R.Components}}{{with comp $l .}}<td>{{f1 .CPUPct}}</td><td>{{f1 .RSSMiB}}</td>{{else}}<td></td><td></td>{{end}}{{end}}</tr>

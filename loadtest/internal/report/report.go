@@ -81,7 +81,8 @@ type Load struct {
 	Timeouts       int                      `json:"timeouts"`
 	Errors         int                      `json:"errors"`
 	Components     map[string]ComponentMean `json:"components"`
-	ConsumerLag    *float64                 `json:"consumer_lag,omitempty"` // mean
+	ConsumerLag    *float64                 `json:"consumer_lag,omitempty"`  // mean, command handler
+	GeneratorLag   *float64                 `json:"generator_lag,omitempty"` // mean, command generator
 }
 
 // ComponentMean is the mean use of one component at one load.
@@ -96,7 +97,7 @@ type loadAcc struct {
 	samples, timeouts int
 	errors            int
 	cpu, rss          map[string][]float64
-	lag               []float64
+	lag, genLag       []float64
 }
 
 // Build groups files by (mapped) category and additional load.
@@ -164,6 +165,9 @@ func Build(files []*result.File, mappings []Mapping, now time.Time) Results {
 			if r.ConsumerLag != nil {
 				a.lag = append(a.lag, *r.ConsumerLag)
 			}
+			if r.GeneratorLag != nil {
+				a.genLag = append(a.genLag, *r.GeneratorLag)
+			}
 		}
 	}
 
@@ -196,6 +200,10 @@ func Build(files []*result.File, mappings []Mapping, now time.Time) Results {
 			if len(a.lag) > 0 {
 				m := stats.Mean(a.lag)
 				l.ConsumerLag = &m
+			}
+			if len(a.genLag) > 0 {
+				m := stats.Mean(a.genLag)
+				l.GeneratorLag = &m
 			}
 			cat.Loads = append(cat.Loads, l)
 		}

@@ -82,7 +82,8 @@ type Resources struct {
 	Components     map[string]Component `json:"components"`
 	HeartbeatBeat  *int64               `json:"heartbeat_beat,omitempty"`
 	AchievedRate   *float64             `json:"heartbeat_achieved_rate,omitempty"`
-	ConsumerLag    *float64             `json:"consumer_lag,omitempty"`
+	ConsumerLag    *float64             `json:"consumer_lag,omitempty"`  // command handler, on commands
+	GeneratorLag   *float64             `json:"generator_lag,omitempty"` // command generator, on heartbeat
 	ExtraClientOps *int64               `json:"extra_client_ops,omitempty"`
 	Errors         []string             `json:"errors,omitempty"`
 }

@@ -26,7 +26,8 @@ type Config struct {
 	HeartbeatURL string `json:"heartbeat_url"` // control API; empty: no additional load
 	MetricsURL   string `json:"metrics_url"`   // command handler's /metrics for the consumer lag
 	LagMetric    string `json:"lag_metric"`
-	GeneratorURL string `json:"generator_url"` // command generator's HTTP address: finds its process
+	GeneratorURL string `json:"generator_url"` // command generator's HTTP address: its process and lag
+	GeneratorLag string `json:"generator_lag_metric"`
 
 	MinLoopTime Duration `json:"min_loop_time"`
 	Timeout     Duration `json:"timeout"`

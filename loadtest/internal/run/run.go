@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -279,6 +280,13 @@ func (r *Runner) writeResources(ctx context.Context, loop int, load float64) {
 		errs = append(errs, err)
 		if found {
 			res.ConsumerLag = &lag
+		}
+	}
+	if r.Config.GeneratorURL != "" && r.Config.GeneratorLag != "" {
+		lag, found, err := promtext.Fetch(ctx, strings.TrimRight(r.Config.GeneratorURL, "/")+"/metrics", r.Config.GeneratorLag)
+		errs = append(errs, err)
+		if found {
+			res.GeneratorLag = &lag
 		}
 	}
 	if r.Extra != nil && r.Extra.Clients > 0 {

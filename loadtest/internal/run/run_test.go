@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,6 +92,7 @@ func runWith(t *testing.T, cfg Config, d *scripted, ctx context.Context) (result
 func testConfig() Config {
 	c, _ := Defaults("quick")
 	c.MinLoopTime, c.MaxDuration, c.WarmupOK = 0, 0, 2
+	c.MetricsURL, c.GeneratorURL = "", "" // nothing to read here
 	c.LoadStep, c.LoadEvery, c.SampleEvery, c.MaxLoops = 10, 4, 5, 1000
 	return c
 }
