@@ -2,6 +2,7 @@ package driver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -202,17 +203,29 @@ func (b *Browser) Do(ctx context.Context, in Interaction, timeout time.Duration)
 	ctx, cancel := context.WithTimeout(b.tabCtx(ctx), timeout+2*time.Second)
 	defer cancel()
 	if in.Kind == KindTransfer {
-		euros := fmt.Sprintf("%d", in.AmountCents/100)
-		err := chromedp.Do(ctx,
-			chromedp.SetValue(chromedp.CSS(p.TransferTo), ""),
-			chromedp.SendKeys(chromedp.CSS(p.TransferTo), BankIBAN),
-			chromedp.SetValue(chromedp.CSS(p.TransferAmt), ""),
-			chromedp.SendKeys(chromedp.CSS(p.TransferAmt), euros),
-			chromedp.SetValue(chromedp.CSS(p.TransferDescr), ""),
-			chromedp.SendKeys(chromedp.CSS(p.TransferDescr), in.Description),
-		)
+		// Filled as typing would (the native value setter and an input event,
+		// which React's controlled inputs listen to), before the clock starts.
+		fill := fmt.Sprintf(`(() => {
+  const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+  const missing = [];
+  for (const [sel, v] of %s) {
+    const el = document.querySelector(sel);
+    if (!el) { missing.push(sel); continue; }
+    setter.call(el, v);
+    el.dispatchEvent(new Event('input', {bubbles: true}));
+  }
+  return missing.join(', ');
+})()`, jsPairs([][2]string{
+			{p.TransferTo, BankIBAN},
+			{p.TransferAmt, fmt.Sprintf("%d,%02d", in.AmountCents/100, in.AmountCents%100)},
+			{p.TransferDescr, in.Description},
+		}))
+		missing, err := chromedp.Run(ctx, chromedp.Evaluate[string](fill))
 		if err != nil {
 			return Measurement{Err: fmt.Errorf("fill the transfer form: %w", err)}
+		}
+		if missing != "" {
+			return Measurement{Err: fmt.Errorf("fill the transfer form: no element %s on the page", missing)}
 		}
 	}
 	button := p.TransferSend
@@ -244,6 +257,12 @@ func (b *Browser) Do(ctx context.Context, in Interaction, timeout time.Duration)
 		return Measurement{Timeout: true}
 	}
 	return Measurement{Visible: time.Duration(ms * float64(time.Millisecond))}
+}
+
+// jsPairs is a JavaScript array literal of [selector, value] pairs.
+func jsPairs(pairs [][2]string) string {
+	b, _ := json.Marshal(pairs)
+	return string(b)
 }
 
 // tabCtx is the browser tab's context, ending also when ctx ends.
