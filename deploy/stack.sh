@@ -520,7 +520,13 @@ start_services() {
     say "building $name"
     build_go "$name"
     say "starting $name (log: $LOG_DIR/$name.log)"
-    start_bg "$RUN_DIR/$name.pid" "$LOG_DIR/$name.log" "$BIN_DIR/$name"
+    local extra=()
+    # The gateway also serves the built frontend (port 8181) when there is one.
+    if [[ $name == graphql-endpoint && -f $REPO_ROOT/frontend/dist/index.html ]]; then
+      extra=("STATIC_DIR=$REPO_ROOT/frontend/dist")
+      say "graphql-endpoint serves the frontend on http://localhost:${STATIC_PORT:-8181}"
+    fi
+    start_bg "$RUN_DIR/$name.pid" "$LOG_DIR/$name.log" env "${extra[@]}" "$BIN_DIR/$name"
     started+=("$name")
   done
   for name in "${started[@]}"; do
