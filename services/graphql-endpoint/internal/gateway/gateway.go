@@ -205,6 +205,11 @@ func (g *Gateway) awaitOthersCreation(ctx context.Context, username string, id b
 		}
 		return AccountResult{Reason: a.Reason}, true, nil
 	case <-timer.C:
+		// Its sender has given up by now too (it started earlier): drop the row,
+		// so the username is not stuck on a creation that never got an answer.
+		if err := g.store.DropPendingAccount(context.WithoutCancel(ctx), id); err != nil {
+			g.log.Warn("drop unanswered account creation", "error", err)
+		}
 		return AccountResult{Reason: ReasonNoAnswer}, true, nil
 	case <-ctx.Done():
 		return AccountResult{}, true, ctx.Err()
