@@ -285,3 +285,37 @@ func TestArgumentErrors(t *testing.T) {
 		t.Errorf("%d commands produced for invalid requests", n)
 	}
 }
+
+// TestNoAnswer: without the command handler's feedback the answer is a clear
+// reason after FEEDBACK_TIMEOUT; the username is free again, and a repeated
+// transfer uuid waits again instead of sending the command twice.
+func TestNoAnswer(t *testing.T) {
+	gw := startGateway(t, "FEEDBACK_TIMEOUT=1s")
+	h := newHandlerPart(t)
+	conn := gw.dial(t, "/graphql-ws", gqlws.TransportWS)
+	user := fmt.Sprintf("patient-%d", time.Now().UnixNano())
+	const noAnswer = "no answer from the command handler in time, try again"
+
+	_, events := subscribe(t, conn, qGetAccount, map[string]any{"u": user, "p": "pw"})
+	first := command[*records.ConfirmAccountCreation](t, h)
+	if r := next[accountResult](t, events, "get_account"); str(r.Reason) != noAnswer {
+		t.Fatalf("get_account without feedback: %s %s", str(r.IBAN), str(r.Reason))
+	}
+	_, events = subscribe(t, conn, qGetAccount, map[string]any{"u": user, "p": "other"})
+	if second := command[*records.ConfirmAccountCreation](t, h); second.ID == first.ID {
+		t.Error("no new creation command after the time-out")
+	}
+	next[accountResult](t, events, "get_account")
+
+	id := uuid.NewString()
+	vars := map[string]any{"uuid": id, "token": "cash", "amount": 100, "from": "cash", "to": "NL66OPEN0000000000", "descr": "lost"}
+	for range 2 {
+		_, events = subscribe(t, conn, qTransfer, vars)
+		if r := next[transferResult](t, events, "money_transfer"); str(r.Reason) != noAnswer || r.Success == nil || *r.Success {
+			t.Fatalf("transfer without feedback: %+v %s", r, str(r.Reason))
+		}
+	}
+	if n := h.commandsWithID(uuid.MustParse(id)); n != 1 {
+		t.Errorf("sent %d times", n)
+	}
+}
