@@ -45,16 +45,17 @@ func main() {
 	phase := flag.Duration("phase", 20*time.Second, "length of each paced phase")
 	flat := flag.Int("flat", 50_000, "commands in the flat-out phase (0: none)")
 	accounts := flag.Int("accounts", 50, "accounts the transfers move money between")
+	drain := flag.Int("drain", 0, "commands in a drain phase: queued while the handler is stopped (SIGSTOP), then handled flat out (0: none)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
-	if err := run(*bin, *rates, *phase, *flat, *accounts, flag.Args(), log); err != nil {
+	if err := run(*bin, *rates, *phase, *flat, *drain, *accounts, flag.Args(), log); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, rateList string, phase time.Duration, flat, nAccounts int, extraEnv []string, log *slog.Logger) error {
+func run(bin, rateList string, phase time.Duration, flat, drain, nAccounts int, extraEnv []string, log *slog.Logger) error {
 	env := topology.NewEnv()
 	cfg := topology.ReadKafkaConfig(env, "bench")
 	if err := env.Err(); err != nil {
@@ -158,7 +159,52 @@ func run(bin, rateList string, phase time.Duration, flat, nAccounts int, extraEn
 		r.batches = scrape(port).since(m0)
 		r.print("flat out")
 	}
+	if drain > 0 {
+		resetPeak(pid)
+		m0 := scrape(port)
+		r, err := drained(ctx, producer, fb, gen, pid, drain)
+		if err != nil {
+			return err
+		}
+		r.batches = scrape(port).since(m0)
+		r.print("drain")
+	}
 	return nil
+}
+
+// drained queues n commands while the handler is stopped, so the producer does
+// not compete for the CPU, then lets it handle them: the handler's own pace.
+// Latency is left out: it is mostly the time spent queued.
+func drained(ctx context.Context, p *topology.Producer, fb *feedbackTail, gen *generator, pid, n int) (result, error) {
+	proc, err := os.FindProcess(pid)
+	if err != nil {
+		return result{}, err
+	}
+	if err := proc.Signal(syscall.SIGSTOP); err != nil {
+		return result{}, err
+	}
+	ids := make([]uuid.UUID, 0, n)
+	for i := 0; i < n; i += 1_000 {
+		var msgs []topology.Message
+		for j := i; j < min(n, i+1_000); j++ {
+			id, m := gen.next()
+			fb.expect(id, time.Now())
+			ids = append(ids, id)
+			msgs = append(msgs, m)
+		}
+		if err := p.Send(ctx, msgs...); err != nil {
+			_ = proc.Signal(syscall.SIGCONT)
+			return result{}, err
+		}
+	}
+	cpu0 := cpuSeconds(pid)
+	start := time.Now()
+	if err := proc.Signal(syscall.SIGCONT); err != nil {
+		return result{}, err
+	}
+	r, err := collect(fb, ids, start, pid, cpu0)
+	r.latencies = nil
+	return r, err
 }
 
 // result of one phase.
