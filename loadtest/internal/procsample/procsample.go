@@ -237,18 +237,16 @@ func subtree(roots []int, procs map[int]*proc, children map[int][]int) []int {
 func (s *Sampler) listeners(procs map[int]*proc) (map[int][]int, error) {
 	inodePort := map[uint64]int{}
 	var errs []error
-	for _, read := range []func() (procfs.NetTCP, error){s.fs.NetTCP, s.fs.NetTCP6} {
-		lines, err := read()
+	for _, name := range []string{"tcp", "tcp6"} {
+		b, err := os.ReadFile(filepath.Join(s.root, "net", name))
 		if err != nil {
 			if !errors.Is(err, os.ErrNotExist) {
 				errs = append(errs, fmt.Errorf("read tcp sockets: %w", err))
 			}
 			continue
 		}
-		for _, l := range lines {
-			if l.St == tcpListen && l.Inode != 0 {
-				inodePort[l.Inode] = int(l.LocalPort)
-			}
+		for inode, port := range listening(string(b)) {
+			inodePort[inode] = port
 		}
 	}
 	out := map[int][]int{}
@@ -290,6 +288,31 @@ func (s *Sampler) listeners(procs map[int]*proc) (map[int][]int, error) {
 		out[port] = roots
 	}
 	return out, errors.Join(errs...)
+}
+
+// listening parses /proc/net/tcp{,6} (read directly: the format is stable,
+// and netlink cannot read a /proc of fake files) into the inodes of listening
+// sockets and their local ports.
+func listening(table string) map[uint64]int {
+	out := map[uint64]int{}
+	for i, line := range strings.Split(table, "\n") {
+		f := strings.Fields(line)
+		if i == 0 || len(f) < 10 {
+			continue // the header, or not a socket line
+		}
+		state, err := strconv.ParseUint(f[3], 16, 8)
+		if err != nil || state != tcpListen {
+			continue
+		}
+		_, portHex, ok := strings.Cut(f[1], ":")
+		port, perr := strconv.ParseUint(portHex, 16, 16)
+		inode, ierr := strconv.ParseUint(f[9], 10, 64)
+		if !ok || perr != nil || ierr != nil || inode == 0 {
+			continue
+		}
+		out[inode] = int(port)
+	}
+	return out
 }
 
 func hasAncestorIn(pid int, set map[int]bool, procs map[int]*proc) bool {
