@@ -30,7 +30,7 @@ require (
 	golang.org/x/sync v0.21.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
-	openbank/schemas v0.0.0-00010101000000-000000000000 // indirect
+	openbank/schemas v0.0.0 // indirect
 )
 
 replace (
