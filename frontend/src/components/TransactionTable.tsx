@@ -1,3 +1,4 @@
+import { useRef } from 'react';
 import type { Transaction } from '../lib/transactions';
 
 interface Props {
@@ -13,6 +14,10 @@ interface Props {
 
 /** Transactions newest first; a row that arrives live is highlighted briefly. */
 export function TransactionTable({ id, caption, transactions, loading, error, showIban = false, empty = 'No transactions yet.' }: Props) {
+  // Rows newer than what the first load showed arrived live: those flash once.
+  const shownAtLoad = useRef<number | null>(null);
+  if (shownAtLoad.current === null && !loading) shownAtLoad.current = transactions[0]?.id ?? 0;
+  const arrived = (t: Transaction) => shownAtLoad.current !== null && t.id > shownAtLoad.current;
   return (
     <div className="table-container">
       {error && (
@@ -38,10 +43,9 @@ export function TransactionTable({ id, caption, transactions, loading, error, sh
         </thead>
         <tbody id={id}>
           {transactions.map((t) => (
-            <tr key={t.id} data-id={t.id} className="transaction">
+            <tr key={t.id} data-id={t.id} className={`transaction ${arrived(t) ? 'arrived' : ''}`}>
               {showIban && <td className="iban is-family-monospace">{t.iban}</td>}
               <td className={`changed-by has-text-weight-semibold ${t.direction === 'DEBIT' ? 'has-text-danger' : 'has-text-success'}`}>
-                <span className="is-sr-only">{t.direction === 'DEBIT' ? 'minus ' : 'plus '}</span>
                 {t.changed_by}
               </td>
               <td className="direction">

@@ -60,8 +60,26 @@ export class Connection {
   }
 
   private update(change: Partial<ConnectionStatus>) {
+    const before = this.status.generation;
     this.status = { ...this.status, ...change };
     for (const l of this.listeners) l();
+    if (this.status.generation !== before) for (const l of this.reconnectListeners) l(this.status.generation);
+  }
+
+  private readonly reconnectListeners = new Set<(generation: number) => void>();
+
+  /**
+   * Calls listener after each reconnect: a connection made after the one
+   * that was up (or being made) when onReconnect was called. Whatever was
+   * missed while the connection was down can then be fetched again.
+   */
+  onReconnect(listener: () => void): () => void {
+    const since = Math.max(1, this.status.generation);
+    const l = (generation: number) => {
+      if (generation > since) listener();
+    };
+    this.reconnectListeners.add(l);
+    return () => this.reconnectListeners.delete(l);
   }
 
   /** For useSyncExternalStore. */

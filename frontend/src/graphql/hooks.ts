@@ -18,9 +18,6 @@ export function useConnectionStatus(): ConnectionStatus {
   return useSyncExternalStore(c.subscribeStatus, c.getStatus);
 }
 
-/** A stream that ends or fails is started again after this long. */
-const RESUBSCRIBE_MS = 3000;
-
 export interface LiveList {
   transactions: Transaction[];
   /** True until the first history answer (or the first live transaction). */
@@ -45,19 +42,30 @@ function reducer(state: LiveList, action: Action): LiveList {
   }
 }
 
-/** Keeps a subscription running: started again a while after it fails or ends. */
-function keepSubscribed(start: (restart: () => void) => () => void): () => void {
+/**
+ * Keeps a subscription running: started again when it ends (the gateway
+ * ends streams when it shuts down) or fails, soon at first, then backing off
+ * while it keeps ending early. start returns the function that stops it.
+ */
+function keepSubscribed(start: (restart: (failed: boolean) => void) => () => void): () => void {
   let dispose: (() => void) | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
-  const restart = () => {
+  let startedAt = 0;
+  let delay = 0;
+  const restart = (failed: boolean) => {
     dispose?.();
+    dispose = undefined;
     if (stopped) return;
+    delay = Date.now() - startedAt > 10_000 ? 250 : Math.min(5000, Math.max(250, delay * 2));
+    if (failed) delay = Math.max(delay, 1000);
     clearTimeout(timer);
-    timer = setTimeout(run, RESUBSCRIBE_MS);
+    timer = setTimeout(run, delay);
   };
   const run = () => {
-    if (!stopped) dispose = start(restart);
+    if (stopped) return;
+    startedAt = Date.now();
+    dispose = start(restart);
   };
   run();
   return () => {
@@ -68,13 +76,34 @@ function keepSubscribed(start: (restart: () => void) => () => void): () => void 
 }
 
 /**
+ * Runs fetch now and again after every reconnect; fetch gets a signal that
+ * aborts the previous run. Returns the function that stops it all.
+ */
+function fetchNowAndOnReconnect(connection: Connection, fetch: (signal: AbortSignal) => void): { again: () => void; stop: () => void } {
+  let abort: AbortController | undefined;
+  const again = () => {
+    abort?.abort();
+    abort = new AbortController();
+    fetch(abort.signal);
+  };
+  const off = connection.onReconnect(again);
+  return {
+    again,
+    stop: () => {
+      off();
+      abort?.abort();
+    },
+  };
+}
+
+/**
  * The newest `limit` transactions of iban that pass filter: the history the
- * gateway has, then every new one live. After a reconnect the history is
- * fetched again, so nothing that happened meanwhile is missing.
+ * gateway has, then every new one live. The history is read again after the
+ * stream (re)starts and after every reconnect, so nothing that happened while
+ * the page was not listening is missing; duplicates merge by id.
  */
 export function useLiveTransactions(iban: string | undefined, filter: Filter, limit: number): LiveList {
   const connection = useConnection();
-  const { generation } = useConnectionStatus();
   const [state, dispatch] = useReducer(reducer, { transactions: [], loading: true });
   const filterKey = JSON.stringify(filter);
 
@@ -82,34 +111,35 @@ export function useLiveTransactions(iban: string | undefined, filter: Filter, li
     dispatch({ type: 'reset' });
     if (!iban) return;
     const f = JSON.parse(filterKey) as Filter;
-    return keepSubscribed((restart) =>
-      connection.subscribe(StreamTransactionsDocument, streamVariables(iban, f), {
+    // A filter hides most rows: read further back so the list is not empty.
+    const maxItems = Object.keys(f).length > 0 ? Math.min(1000, limit * 10) : limit;
+    const history = fetchNowAndOnReconnect(connection, (signal) =>
+      connection
+        .request(TransactionsByIbanDocument, { iban, max_items: maxItems }, signal)
+        .then((d) => dispatch({ type: 'merge', fresh: (d.transactions_by_iban ?? []).filter((t) => t && matches(t, f)), limit, loaded: true }))
+        .catch((err: Error) => {
+          if (err.name !== 'AbortError') dispatch({ type: 'error', error: err.message });
+        }),
+    );
+    const stream = keepSubscribed((restart) => {
+      const dispose = connection.subscribe(StreamTransactionsDocument, streamVariables(iban, f), {
         next: ({ stream_transactions: t }) => {
           if (t && matches(t, f)) dispatch({ type: 'merge', fresh: [t], limit });
         },
         error: (err) => {
           dispatch({ type: 'error', error: err.message });
-          restart();
+          restart(true);
         },
-        complete: restart,
-      }),
-    );
-  }, [connection, iban, filterKey, limit]);
-
-  useEffect(() => {
-    if (!iban || generation === 0) return;
-    const f = JSON.parse(filterKey) as Filter;
-    const abort = new AbortController();
-    // A filter hides most rows: read further back so the list is not empty.
-    const maxItems = Object.keys(f).length > 0 ? Math.min(1000, limit * 10) : limit;
-    connection
-      .request(TransactionsByIbanDocument, { iban, max_items: maxItems }, abort.signal)
-      .then((d) => dispatch({ type: 'merge', fresh: (d.transactions_by_iban ?? []).filter((t) => t && matches(t, f)), limit, loaded: true }))
-      .catch((err: Error) => {
-        if (err.name !== 'AbortError') dispatch({ type: 'error', error: err.message });
+        complete: () => restart(false),
       });
-    return () => abort.abort();
-  }, [connection, iban, filterKey, limit, generation]);
+      history.again(); // after subscribing: what happens from here on comes either way
+      return dispose;
+    });
+    return () => {
+      stream();
+      history.stop();
+    };
+  }, [connection, iban, filterKey, limit]);
 
   return state;
 }
@@ -120,7 +150,6 @@ const ACCOUNTS_FLUSH_MS = 500;
 /** The last transaction of every account, kept current live (the bank employee's list). */
 export function useAllAccounts(): LiveList {
   const connection = useConnection();
-  const { generation } = useConnectionStatus();
   const [state, dispatch] = useReducer(reducer, { transactions: [], loading: true });
 
   useEffect(() => {
@@ -131,35 +160,34 @@ export function useAllAccounts(): LiveList {
       dispatch({ type: 'merge', fresh: pending, limit: Infinity, latestPerIban: true });
       pending = [];
     }, ACCOUNTS_FLUSH_MS);
-    const stop = keepSubscribed((restart) =>
-      connection.subscribe(StreamTransactionsDocument, {}, {
+    const accounts = fetchNowAndOnReconnect(connection, (signal) =>
+      connection
+        .request(AllLastTransactionsDocument, {}, signal)
+        .then((d) => dispatch({ type: 'merge', fresh: d.all_last_transactions ?? [], limit: Infinity, latestPerIban: true, loaded: true }))
+        .catch((err: Error) => {
+          if (err.name !== 'AbortError') dispatch({ type: 'error', error: err.message });
+        }),
+    );
+    const stream = keepSubscribed((restart) => {
+      const dispose = connection.subscribe(StreamTransactionsDocument, {}, {
         next: ({ stream_transactions: t }) => {
           if (t) pending.push(t);
         },
         error: (err) => {
           dispatch({ type: 'error', error: err.message });
-          restart();
+          restart(true);
         },
-        complete: restart,
-      }),
-    );
+        complete: () => restart(false),
+      });
+      accounts.again();
+      return dispose;
+    });
     return () => {
       clearInterval(flush);
-      stop();
+      stream();
+      accounts.stop();
     };
   }, [connection]);
-
-  useEffect(() => {
-    if (generation === 0) return;
-    const abort = new AbortController();
-    connection
-      .request(AllLastTransactionsDocument, {}, abort.signal)
-      .then((d) => dispatch({ type: 'merge', fresh: d.all_last_transactions ?? [], limit: Infinity, latestPerIban: true, loaded: true }))
-      .catch((err: Error) => {
-        if (err.name !== 'AbortError') dispatch({ type: 'error', error: err.message });
-      });
-    return () => abort.abort();
-  }, [connection, generation]);
 
   return state;
 }

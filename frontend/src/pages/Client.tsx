@@ -198,27 +198,19 @@ function AccountView({ account, onLogout }: { account: Account; onLogout: () => 
 
   return (
     <>
-      <div className="level is-mobile mb-4">
-        <div className="level-left">
-          <div className="level-item">
-            <div>
-              <h1 className="title mb-1">Your account</h1>
-              <p>
-                <span className="is-family-monospace" id="iban">
-                  {account.iban}
-                </span>{' '}
-                <span className="has-text-grey">({account.username})</span>
-              </p>
-            </div>
-          </div>
+      <div className="is-flex is-flex-wrap-wrap is-justify-content-space-between is-align-items-flex-start mb-4" style={{ gap: '0.75rem' }}>
+        <div>
+          <h1 className="title mb-1">Your account</h1>
+          <p>
+            <span className="is-family-monospace" id="iban">
+              {account.iban}
+            </span>{' '}
+            <span className="has-text-grey">({account.username})</span>
+          </p>
         </div>
-        <div className="level-right">
-          <div className="level-item">
-            <button id="logout" type="button" className="button is-small" onClick={onLogout}>
-              Log out
-            </button>
-          </div>
-        </div>
+        <button id="logout" type="button" className="button is-small" onClick={onLogout}>
+          Log out
+        </button>
       </div>
       <p className="is-size-4 mb-4">
         Balance: <strong id="balance">{balance ?? formatEuro(0)}</strong>

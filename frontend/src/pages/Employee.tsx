@@ -181,19 +181,15 @@ function Followed({ iban, onStop }: { iban: string; onStop: () => void }) {
   const filtered = Object.keys(filter).length > 0;
   return (
     <section aria-labelledby="followed-title">
-      <div className="level is-mobile mb-3">
-        <div className="level-left">
-          <h2 className="title is-5 level-item" id="followed-title">
-            <span className="is-family-monospace" id="followed-iban">
-              {iban}
-            </span>
-          </h2>
-        </div>
-        <div className="level-right">
-          <button type="button" className="button is-small level-item" onClick={onStop}>
-            Stop following
-          </button>
-        </div>
+      <div className="is-flex is-flex-wrap-wrap is-justify-content-space-between is-align-items-center mb-3" style={{ gap: '0.5rem' }}>
+        <h2 className="title is-5 mb-0" id="followed-title">
+          <span className="is-family-monospace" id="followed-iban">
+            {iban}
+          </span>
+        </h2>
+        <button type="button" className="button is-small" onClick={onStop}>
+          Stop following
+        </button>
       </div>
       <form className="box" onSubmit={apply} noValidate aria-label="Filter transactions">
         <div className="columns is-multiline is-mobile">

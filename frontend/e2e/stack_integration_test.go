@@ -1,0 +1,139 @@
+//go:build integration
+
+package e2e
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"openbank/topology"
+	"openbank/topology/topologytest"
+)
+
+// bank is the command handler and the gateway (which also serves the page)
+// as real processes on the stack.
+type bank struct {
+	handler  *topologytest.Service
+	gateway  *topologytest.Service
+	gwPort   int // GraphQL over HTTP and WebSocket
+	pagePort int // the gateway's STATIC_DIR listener
+}
+
+// distDir is the built page; the tests do not build it themselves (npm is
+// not their business), they say how to.
+func distDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs("../dist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "index.html")); err != nil {
+		t.Fatalf("%s has no index.html: the page is not built; run `npm ci && npm run build` in frontend/ first", dir)
+	}
+	return dir
+}
+
+// startBank builds and starts the command handler and the gateway with
+// groups of their own, so they see only this test's commands and events.
+func startBank(t *testing.T) *bank {
+	t.Helper()
+	dist := distDir(t)
+	topologytest.Kafka(t) // fails clearly without the stack's environment
+	handlerBin := topologytest.Build(t, "../../services/command-handler")
+	gatewayBin := topologytest.Build(t, "../../services/graphql-endpoint")
+	run := time.Now().UnixNano()
+
+	b := &bank{gwPort: freePort(t), pagePort: freePort(t)}
+	group := fmt.Sprintf("frontend-e2e-handler-%d", run)
+	skipHistory(t, group, topology.TopicCommands)
+	handlerPort := freePort(t)
+	b.handler = topologytest.Start(t, handlerBin, "KAFKA_GROUP_ID="+group, "HTTP_PORT="+strconv.Itoa(handlerPort))
+	waitReady(t, b.handler, "command handler", handlerPort)
+
+	b.gateway = topologytest.Start(t, gatewayBin,
+		"HTTP_PORT="+strconv.Itoa(b.gwPort),
+		"STATIC_DIR="+dist,
+		"STATIC_PORT="+strconv.Itoa(b.pagePort),
+		fmt.Sprintf("KAFKA_GROUP_ID=frontend-e2e-gateway-%d", run),
+		"FEEDBACK_TIMEOUT=20s",
+	)
+	waitReady(t, b.gateway, "gateway", b.gwPort)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("command handler said:\n%s", b.handler.Output())
+			t.Logf("gateway said:\n%s", b.gateway.Output())
+		}
+	})
+	return b
+}
+
+// pageURL is a page of the app, pointed at this test's gateway through the
+// query parameter (the stack's default, port 8888, may belong to another run).
+func (b *bank) pageURL(path string) string {
+	return fmt.Sprintf("http://127.0.0.1:%d%s?graphql=ws://127.0.0.1:%d/graphql-ws", b.pagePort, path, b.gwPort)
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func waitReady(t *testing.T, s *topologytest.Service, name string, port int) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if !s.Running() || time.Now().After(deadline) {
+			t.Fatalf("%s not ready on port %d: %v\n%s", name, port, err, s.Output())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// skipHistory commits the end of topic for group, so a new command handler
+// handles this test's commands only, not everything earlier tests left.
+func skipHistory(t *testing.T, group, topic string) {
+	t.Helper()
+	conf := topologytest.Kafka(t).ClientConfig()
+	conf["group.id"] = group
+	conf["enable.auto.commit"] = false
+	kc, err := kafka.NewConsumer(&conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	md, err := kc.GetMetadata(&topic, false, 10_000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []kafka.TopicPartition
+	for _, p := range md.Topics[topic].Partitions {
+		_, high, err := kc.QueryWatermarkOffsets(topic, p.ID, 10_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, kafka.TopicPartition{Topic: &topic, Partition: p.ID, Offset: kafka.Offset(high)})
+	}
+	if _, err := kc.CommitOffsets(parts); err != nil {
+		t.Fatal(err)
+	}
+}
