@@ -74,7 +74,8 @@ func readConfig() (config, error) {
 	// 64 MiB queued, 50 MiB per fetch): a few batches ahead is all that helps.
 	queued := env.Int("KAFKA_QUEUED_MAX_KBYTES", 1024, 64, 2_097_151)
 	c.consumer["queued.max.messages.kbytes"] = queued
-	c.consumer["fetch.max.bytes"] = min(queued*1024, 52_428_800)
+	// librdkafka wants a fetch to hold at least one message (message.max.bytes, ~1 MB).
+	c.consumer["fetch.max.bytes"] = min(max(queued*1024, 1<<20), 52_428_800)
 	if strings.TrimSpace(os.Getenv("KAFKA_LINGER_MS")) == "" {
 		// A batch's events are produced at once and then waited for: lingering
 		// would only add to every command's latency.
