@@ -442,3 +442,25 @@ func TestFrontendProxiesToTheGateway(t *testing.T) {
 		t.Errorf("frontend: health check on %s", got)
 	}
 }
+
+func TestDockerfilesCopyEveryReplacedModule(t *testing.T) {
+	// A module the service replaces with a local path (../../topology) must be
+	// in the image's build workspace, or the build fails only in Docker.
+	replaced := regexp.MustCompile(`(?m)=>\s*(\.\./\S+)`)
+	for name, dir := range serviceDirs {
+		mod, err := os.ReadFile(filepath.Join(root, dir, "go.mod"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		df, err := os.ReadFile(filepath.Join(root, dir, "Dockerfile"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range replaced.FindAllStringSubmatch(string(mod), -1) {
+			rel := filepath.ToSlash(filepath.Clean(filepath.Join(dir, m[1])))
+			if !strings.Contains(string(df), "COPY "+rel+"/ ") || !strings.Contains(string(df), " "+m[1]) {
+				t.Errorf("%s: go.mod replaces %s, which %s/Dockerfile does not copy into its workspace", name, rel, dir)
+			}
+		}
+	}
+}
