@@ -362,7 +362,8 @@ func TestKillMidStream(t *testing.T) {
 	s := newStream(t, b, 5, 2_000, 2)
 
 	// Send in the background and kill the handler three times while commands
-	// are in flight; it is busy all along, so the kills hit every stage.
+	// are in flight; it is busy all along, so the kills hit every stage. Then
+	// stop it once with SIGTERM.
 	sent := make(chan error, 1)
 	go func() {
 		for i := 0; i < len(s.msgs); i += 50 {
@@ -380,7 +381,7 @@ func TestKillMidStream(t *testing.T) {
 	// between a batch's database commit and its offset commit.
 	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
 	redelivered := 0.0
-	for _, at := range []int{300, 900, 1_500} {
+	for i, at := range []int{300, 900, 1_500, 1_800} {
 		for deadline := time.Now().Add(60 * time.Second); len(s.answered(b)) < at; time.Sleep(10 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatalf("fewer than %d commands answered within a minute:\n%s", at, h.Output())
@@ -388,8 +389,17 @@ func TestKillMidStream(t *testing.T) {
 		}
 		time.Sleep(time.Duration(rnd.IntN(15_000)) * time.Microsecond)
 		redelivered += metricSum(t, port, `command_handler_commands_total{result="redelivered"`)
-		h.Kill()
-		t.Logf("killed with %d of %d commands answered", len(s.answered(b)), len(s.ids))
+		if i < 3 {
+			h.Kill()
+			t.Logf("killed with %d of %d commands answered", len(s.answered(b)), len(s.ids))
+		} else {
+			// The last time SIGTERM, while busy: the batch in hand is finished,
+			// flushed and committed, within the 10 s a deployment allows.
+			if err := h.Stop(10 * time.Second); err != nil {
+				t.Errorf("SIGTERM while busy: %v\n%s", err, h.Output())
+			}
+			t.Logf("stopped with %d of %d commands answered", len(s.answered(b)), len(s.ids))
+		}
 		h.Restart()
 		waitReady(t, h, port)
 	}
