@@ -2,3 +2,5 @@
 // Kubernetes manifests) and the generator of the Kubernetes topics. The checks
 // are unit tests: they read repository files only, no Docker engine or cluster.
 package checks
+
+//go:generate go run ./cmd/gen-topics -o ../kubernetes/base/topics.yaml

@@ -186,7 +186,7 @@ func TestKubernetesTopicsEqualTheTopology(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(committed, KafkaTopicsYAML()) {
-		t.Errorf("%s differs from the topology; run: go run ./deploy/checks/cmd/gen-topics > %s", TopicsPath, TopicsPath)
+		t.Errorf("%s differs from the topology; run: go generate ./deploy/checks", TopicsPath)
 	}
 	// Read back independently of the generator's rendering.
 	m := loadManifests(t)

@@ -1,16 +1,28 @@
-// Command gen-topics prints the bank's topics as Strimzi KafkaTopics:
+// Command gen-topics writes the bank's topics as Strimzi KafkaTopics, to
+// standard output or to the file named by -o:
 //
-//	go run ./deploy/checks/cmd/gen-topics > deploy/kubernetes/base/topics.yaml
+//	go run ./deploy/checks/cmd/gen-topics -o deploy/kubernetes/base/topics.yaml
 package main
 
 import (
+	"flag"
+	"fmt"
 	"os"
 
 	"openbank/deploy/checks"
 )
 
 func main() {
-	if _, err := os.Stdout.Write(checks.KafkaTopicsYAML()); err != nil {
+	out := flag.String("o", "", "file to write (default: standard output)")
+	flag.Parse()
+	var err error
+	if *out == "" {
+		_, err = os.Stdout.Write(checks.KafkaTopicsYAML())
+	} else {
+		err = os.WriteFile(*out, checks.KafkaTopicsYAML(), 0o644)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gen-topics:", err)
 		os.Exit(1)
 	}
 }
