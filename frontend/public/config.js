@@ -7,6 +7,7 @@ window.OPEN_BANK_CONFIG = {
   // ":8888/graphql-ws" (the page's own host, port 8888: the local stack) or
   // "/graphql-ws" (the page's own origin, behind a reverse proxy).
   graphqlUrl: ':8888/graphql-ws',
-  // The load test's summary for the Results page (see the README).
-  resultsUrl: '/results/index.json',
+  // The load test's summary for the Results page: `loadtest report` writes it
+  // as results.json; copy it next to index.html (see the README).
+  resultsUrl: '/results.json',
 };

@@ -1,10 +1,12 @@
-import { useEffect, useRef, useState } from 'react';
+import { Suspense, lazy, useEffect, useRef, useState } from 'react';
 import { NavLink, Route, Routes, useLocation } from 'react-router';
 import { ConnectionBanner, ConnectionTag } from './components/ConnectionBanner';
 import { Client } from './pages/Client';
 import { Employee } from './pages/Employee';
 import { Home } from './pages/Home';
-import { Results } from './pages/Results';
+
+// The charts library is only needed on the Results page: load it with that page.
+const Results = lazy(() => import('./pages/Results').then((m) => ({ default: m.Results })));
 
 const PAGES = [
   { to: '/', label: 'Home', end: true },
@@ -75,7 +77,14 @@ export function App() {
             <Route path="/" element={<Home />} />
             <Route path="/employee" element={<Employee />} />
             <Route path="/client" element={<Client />} />
-            <Route path="/results" element={<Results />} />
+            <Route
+              path="/results"
+              element={
+                <Suspense fallback={<p aria-busy="true">Loading…</p>}>
+                  <Results />
+                </Suspense>
+              }
+            />
             <Route
               path="*"
               element={

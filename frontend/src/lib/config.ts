@@ -15,7 +15,8 @@ export interface RuntimeConfig {
 
 /** The gateway listens on 8888 and the page on 8181 in the local stack. */
 export const DEFAULT_GRAPHQL_URL = ':8888/graphql-ws';
-export const DEFAULT_RESULTS_URL = '/results/index.json';
+// A file, not a folder: a folder named results would shadow the /results page.
+export const DEFAULT_RESULTS_URL = '/results.json';
 export const GRAPHQL_PARAM = 'graphql';
 const SESSION_KEY = 'open-bank.graphql-url';
 

@@ -1,5 +1,5 @@
 // The load test's summary, as the Results page reads it from
-// results/index.json (see README "Results format"): one entry per compared
+// results.json beside index.html (see README "Results format"): one entry per compared
 // setup (category), each with one row per step of additional heartbeat load.
 
 /** Figures of one category at one additional load. Latencies in milliseconds. */
@@ -63,7 +63,7 @@ function perComponent(v: unknown, where: string): Record<string, number> {
   return out;
 }
 
-/** Checks and reads results/index.json; throws ResultsFormatError naming the first bad field. */
+/** Checks and reads results.json; throws ResultsFormatError naming the first bad field. */
 export function parseResults(data: unknown): ResultCategory[] {
   if (!Array.isArray(data)) fail('results', 'must be a list of categories');
   return data.map((c, i): ResultCategory => {

@@ -10,7 +10,7 @@ const PAGE_SIZE = 15;
 export function Employee() {
   const [params, setParams] = useSearchParams();
   const followed = params.get('iban') ?? undefined;
-  const follow = (iban: string | undefined) =>
+  const follow = (iban: string | undefined) => {
     setParams(
       (p) => {
         const next = new URLSearchParams(p);
@@ -20,6 +20,9 @@ export function Employee() {
       },
       { replace: false },
     );
+    // Keyboard and phone users land on what they picked (below the list on a phone).
+    if (iban) requestAnimationFrame(() => document.getElementById('followed-title')?.focus());
+  };
 
   return (
     <>
@@ -118,9 +121,9 @@ function Accounts({ followed, onFollow }: { followed?: string; onFollow: (iban: 
                     {t.iban}
                   </button>
                 </td>
-                <td className="has-text-right">{t.new_balance}</td>
+                <td className="has-text-right nowrap">{t.new_balance}</td>
                 <td className="is-hidden-mobile">
-                  <span className={t.direction === 'DEBIT' ? 'has-text-danger' : 'has-text-success'}>
+                  <span className={`nowrap ${t.direction === 'DEBIT' ? 'has-text-danger' : 'has-text-success'}`}>
                     {t.direction === 'DEBIT' ? '−' : '+'}
                     {t.changed_by}
                   </span>{' '}
@@ -182,7 +185,7 @@ function Followed({ iban, onStop }: { iban: string; onStop: () => void }) {
   return (
     <section aria-labelledby="followed-title">
       <div className="is-flex is-flex-wrap-wrap is-justify-content-space-between is-align-items-center mb-3" style={{ gap: '0.5rem' }}>
-        <h2 className="title is-5 mb-0" id="followed-title">
+        <h2 className="title is-5 mb-0" id="followed-title" tabIndex={-1}>
           <span className="is-family-monospace" id="followed-iban">
             {iban}
           </span>

@@ -139,7 +139,7 @@ function ChartBox({ title, categories, colour, metric }: { title: string; catego
       data: l.points,
       borderColor: colour.get(l.label),
       backgroundColor: colour.get(l.label),
-      pointRadius: 2,
+      pointRadius: 3,
       tension: 0.1,
     })),
   };
