@@ -37,7 +37,7 @@ lint: ## gofmt, go vet and staticcheck on every module; shellcheck on the script
 	go vet $(GO_PACKAGES)
 	go vet -tags integration $(GO_PACKAGES)
 	go run $(STATICCHECK) $(GO_PACKAGES)
-	shellcheck deploy/*.sh .ci/run
+	shellcheck deploy/*.sh deploy/certs/*.sh deploy/compose/postgres/*.sh .ci/run
 
 unit-test: ## unit tests: pure logic, no I/O
 	go test -count=1 $(GO_PACKAGES)
