@@ -2,6 +2,7 @@
 // that fill in what was missed whenever the connection comes back.
 import { createContext, useContext, useEffect, useReducer, useSyncExternalStore } from 'react';
 import { type Filter, type Transaction, latestPerIban, matches, mergeTransactions, streamVariables } from '../lib/transactions';
+import { keepSubscribed } from '../lib/resubscribe';
 import type { Connection, ConnectionStatus } from './connection';
 import { AllLastTransactionsDocument, StreamTransactionsDocument, TransactionsByIbanDocument } from './generated';
 
@@ -40,39 +41,6 @@ function reducer(state: LiveList, action: Action): LiveList {
     case 'error':
       return { ...state, loading: false, error: action.error };
   }
-}
-
-/**
- * Keeps a subscription running: started again when it ends (the gateway
- * ends streams when it shuts down) or fails, soon at first, then backing off
- * while it keeps ending early. start returns the function that stops it.
- */
-function keepSubscribed(start: (restart: (failed: boolean) => void) => () => void): () => void {
-  let dispose: (() => void) | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let stopped = false;
-  let startedAt = 0;
-  let delay = 0;
-  const restart = (failed: boolean) => {
-    dispose?.();
-    dispose = undefined;
-    if (stopped) return;
-    delay = Date.now() - startedAt > 10_000 ? 250 : Math.min(5000, Math.max(250, delay * 2));
-    if (failed) delay = Math.max(delay, 1000);
-    clearTimeout(timer);
-    timer = setTimeout(run, delay);
-  };
-  const run = () => {
-    if (stopped) return;
-    startedAt = Date.now();
-    dispose = start(restart);
-  };
-  run();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-    dispose?.();
-  };
 }
 
 /**
