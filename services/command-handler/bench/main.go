@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -135,7 +136,8 @@ func run(bin, rateList string, phase time.Duration, flat, drain, nAccounts int, 
 	}
 	gen := &generator{accounts: accounts, rnd: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))}
 	idle := rss(pid)
-	fmt.Printf("idle RSS %.1f MiB after setup\n\n", idle)
+	fmt.Printf("idle RSS %.1f MiB after setup; load average %s\n\n", idle, loadAverage())
+	defer func() { fmt.Printf("\nload average %s\n", loadAverage()) }()
 	fmt.Printf("%-10s %9s %10s %9s %9s %9s %14s %13s %11s %13s\n", "phase", "commands", "cmds/s", "p50 ms", "p99 ms", "max ms",
 		"CPU s/1000cmd", "peak RSS MiB", "avg batch", "avg batch ms")
 
@@ -671,4 +673,15 @@ func peakRSS(pid int) float64 { return statusKB(pid, "VmHWM") / 1024 }
 // resetPeak starts a new VmHWM measurement (Linux: clear_refs 5).
 func resetPeak(pid int) {
 	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
+}
+
+// loadAverage is the machine's 1/5/15-minute load: the figures mean little
+// when other work competes for the CPU.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:3], " ") + fmt.Sprintf(" on %d CPUs", runtime.NumCPU())
 }
