@@ -182,15 +182,16 @@ func TestClientPage(t *testing.T) {
 	b.do("open the client page", chromedp.Navigate(bank.pageURL("/client")))
 	b.waitFor("the connection to the gateway", `document.querySelector('#connection-state')?.dataset.state === 'connected'`, 20*time.Second)
 
-	// A short password is refused on the page, with the reason.
-	b.do("log in with a short password",
-		chromedp.SendKeys(chromedp.ID("username"), username),
+	// A short username and password are refused on the page, with the reasons.
+	b.do("log in with a short username and password",
+		chromedp.SendKeys(chromedp.ID("username"), "bob"),
 		chromedp.SendKeys(chromedp.ID("password"), "short"+kb.Enter), // Enter submits: the form works from the keyboard
 	)
-	b.waitFor("the short password's reason", `(document.getElementById('password-error')?.textContent || '').includes('at least 8 characters')`, 5*time.Second)
+	b.waitFor("the short username's and password's reasons", `(document.getElementById('username-error')?.textContent || '').includes('at least 8 characters') &&
+		(document.getElementById('password-error')?.textContent || '').includes('at least 8 characters')`, 5*time.Second)
 
 	// Opening the account.
-	b.do("open an account", replace("password", password), chromedp.Click(chromedp.ID("login")))
+	b.do("open an account", replace("username", username), replace("password", password), chromedp.Click(chromedp.ID("login")))
 	b.waitFor("the new account's iban", `!!document.getElementById('iban')`, bankAnswer)
 	iban := b.eval(`document.getElementById('iban').textContent.trim()`)
 	if !ibanPattern.MatchString(iban) {

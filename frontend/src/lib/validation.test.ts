@@ -6,16 +6,18 @@ const OWN = 'NL91ABNA0417164300'; // any valid iban stands for the client's own 
 
 describe('checkLogin', () => {
   it('accepts a name and a password of 8 characters, trimming the name only', () => {
-    expect(checkLogin('  alice ', ' 1234567')).toEqual({ ok: true, value: { username: 'alice', password: ' 1234567' } });
+    expect(checkLogin('  alice123 ', ' 1234567')).toEqual({ ok: true, value: { username: 'alice123', password: ' 1234567' } });
   });
 
-  it('says why a password is too short', () => {
-    expect(checkLogin('alice', '1234567')).toEqual({ ok: false, errors: { password: 'The password needs at least 8 characters' } });
+  it('says why a username or password is too short', () => {
+    expect(checkLogin('alice123', '1234567')).toEqual({ ok: false, errors: { password: 'The password needs at least 8 characters' } });
+    expect(checkLogin('  alice  ', '12345678')).toEqual({ ok: false, errors: { username: 'The username needs at least 8 characters' } });
   });
 
   it('counts characters, not UTF-16 units', () => {
-    expect(checkLogin('alice', '😀😀😀😀').ok).toBe(false);
-    expect(checkLogin('alice', '😀😀😀😀😀😀😀😀').ok).toBe(true);
+    expect(checkLogin('alice123', '😀😀😀😀').ok).toBe(false);
+    expect(checkLogin('alice123', '😀😀😀😀😀😀😀😀').ok).toBe(true);
+    expect(checkLogin('😀😀😀😀', 'password').ok).toBe(false);
   });
 
   it('names every problem at once', () => {

@@ -3,6 +3,8 @@
 import { BANK_IBAN, isValidIban, looksLikeIban, normalizeIban } from './iban';
 import { parseAmountInput } from './money';
 
+/** The original's rule: username and password of at least 8 characters each. */
+export const MIN_USERNAME_LENGTH = 8;
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_USERNAME_LENGTH = 100;
 /** SEPA's limit for a transfer's description (remittance information). */
@@ -15,11 +17,12 @@ export interface Login {
   password: string;
 }
 
-/** Username and password for get_account: a name, and a password of at least 8 characters. */
+/** Username and password for get_account: both of at least 8 characters; the name is trimmed. */
 export function checkLogin(username: string, password: string): Checked<Login, keyof Login> {
   const errors: Partial<Record<keyof Login, string>> = {};
   const name = username.trim();
   if (name === '') errors.username = 'Enter a username';
+  else if ([...name].length < MIN_USERNAME_LENGTH) errors.username = `The username needs at least ${MIN_USERNAME_LENGTH} characters`;
   else if ([...name].length > MAX_USERNAME_LENGTH) errors.username = `Use at most ${MAX_USERNAME_LENGTH} characters`;
   // Code points, not UTF-16 units: an emoji is one character to its owner.
   if ([...password].length < MIN_PASSWORD_LENGTH) errors.password = `The password needs at least ${MIN_PASSWORD_LENGTH} characters`;

@@ -79,10 +79,11 @@ function LoginForm({ onAccount }: { onAccount: (a: Account) => void }) {
       <div className="column is-6-tablet is-5-desktop">
         <h1 className="title">Client</h1>
         <p className="mb-4">
-          Log in, or open an account by choosing a username that is not taken yet. The password needs at least 8 characters.
+          Log in, or open an account by choosing a username that is not taken yet. Username and password need at least 8 characters
+          each.
         </p>
         <form className="box" onSubmit={submit} noValidate aria-describedby={reason ? 'login-reason' : undefined}>
-          <Field id="username" label="Username" error={errors.username}>
+          <Field id="username" label="Username" error={errors.username} help="At least 8 characters.">
             <input
               id="username"
               className={`input ${errors.username ? 'is-danger' : ''}`}
@@ -90,7 +91,7 @@ function LoginForm({ onAccount }: { onAccount: (a: Account) => void }) {
               value={username}
               onChange={(e) => setUsername(e.target.value)}
               aria-invalid={!!errors.username}
-              aria-describedby={errors.username ? 'username-error' : undefined}
+              aria-describedby={errors.username ? 'username-error' : 'username-help'}
               required
             />
           </Field>
