@@ -94,6 +94,7 @@ func TestQuickProfile(t *testing.T) {
 		"--heartbeat-url", fmt.Sprintf("http://127.0.0.1:%d", ports["heartbeat"]),
 		"--metrics-url", fmt.Sprintf("http://127.0.0.1:%d/metrics", ports["command-handler"]),
 		"--generator-url", fmt.Sprintf("http://127.0.0.1:%d", ports["command-generator"]),
+		"--extra-clients", "2", "--extra-client-rate", "5",
 	)
 	runOut, err := cmd.CombinedOutput()
 	t.Logf("loadtest run:\n%s", runOut)
@@ -158,8 +159,11 @@ func TestQuickProfile(t *testing.T) {
 	if r.HeartbeatBeat == nil || *r.HeartbeatBeat <= 0 {
 		t.Errorf("heartbeat beat = %v", r.HeartbeatBeat)
 	}
-	if r.ConsumerLag == nil {
-		t.Error("no consumer lag")
+	if r.ConsumerLag == nil || r.GeneratorLag == nil {
+		t.Errorf("consumer lag %v, generator lag %v", r.ConsumerLag, r.GeneratorLag)
+	}
+	if r.ExtraClientOps == nil || *r.ExtraClientOps <= 0 {
+		t.Errorf("extra clients did nothing: %v", r.ExtraClientOps)
 	}
 
 	repDir := filepath.Join(dir, "report")

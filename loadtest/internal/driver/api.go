@@ -36,6 +36,9 @@ type API struct {
 
 	mu      sync.Mutex
 	waiters map[string]chan time.Time // description → arrival
+
+	streamDone chan struct{} // closed when stream_transactions ended
+	streamErr  error
 }
 
 // Account is a bank account of the load test's user.
@@ -69,6 +72,7 @@ func (a *API) Open(ctx context.Context) error {
 		_ = conn.Close()
 		return fmt.Errorf("stream_transactions: %w", err)
 	}
+	a.streamDone = make(chan struct{})
 	go a.watch(events)
 	return nil
 }
@@ -108,7 +112,15 @@ func OpenAccount(ctx context.Context, conn *gqlws.Conn, username string) (Accoun
 
 // watch hands each arriving transaction to whoever waits for its description.
 func (a *API) watch(events <-chan gqlws.Event) {
+	defer close(a.streamDone)
+	a.streamErr = errors.New("stream_transactions ended")
 	for ev := range events {
+		if ev.Done {
+			// The gateway ended the subscription (e.g. this client fell too
+			// far behind) or the connection closed: nothing will be visible.
+			a.streamErr = fmt.Errorf("stream_transactions ended: %v", ev.Err())
+			continue
+		}
 		at := time.Now()
 		var r struct {
 			StreamTransactions struct {
@@ -163,7 +175,7 @@ func (a *API) Do(ctx context.Context, in Interaction, timeout time.Duration) Mea
 		return Measurement{Err: err}
 	}
 	var m Measurement
-	feedback := events
+	feedback, streamDone := events, a.streamDone
 	for feedback != nil || m.Visible == 0 {
 		select {
 		case ev, ok := <-feedback:
@@ -199,6 +211,11 @@ func (a *API) Do(ctx context.Context, in Interaction, timeout time.Duration) Mea
 			}
 		case at := <-visible:
 			m.Visible = at.Sub(start)
+		case <-streamDone:
+			if m.Visible == 0 {
+				return Measurement{Feedback: m.Feedback, Err: a.streamErr}
+			}
+			streamDone = nil
 		case <-ctx.Done():
 			if ctx.Err() == context.DeadlineExceeded {
 				_ = a.conn.Stop(context.Background(), id)
