@@ -31,6 +31,10 @@ func TestOriginalMethod(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Errorf("original does not validate: %v", err)
 	}
+	if c.FrontendURL != "http://127.0.0.1:8181/client" || c.GraphQLURL != "ws://127.0.0.1:8888/graphql-ws" ||
+		c.HeartbeatURL != "http://127.0.0.1:17888" || c.GeneratorURL != "http://127.0.0.1:8091" || c.GeneratorLag == "" || c.LagMetric == "" {
+		t.Errorf("default addresses = %+v", c)
+	}
 }
 
 func TestQuickStaysWithinThreeMinutes(t *testing.T) {
