@@ -44,8 +44,8 @@ func fmtTick(v float64) string {
 // LineChart draws series as an inline SVG line chart with axes, ticks and a
 // legend; a self-contained image that needs no script or network.
 func LineChart(title, xLabel, yLabel string, series []Series) template.HTML {
-	const w, h = 640.0, 340.0
-	const left, right, top, bottom = 64.0, 150.0, 34.0, 46.0
+	const w, h = 720.0, 340.0
+	const left, right, top, bottom = 64.0, 230.0, 34.0, 46.0
 	pw, ph := w-left-right, h-top-bottom
 	xmin, xmax, ymax := math.Inf(1), math.Inf(-1), 0.0
 	any := false
