@@ -8,12 +8,16 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Integration tests share one broker: run packages one after the other.
 INTEGRATION_FLAGS := -tags integration -count=1 -p 1 -timeout 20m
 
-.PHONY: help up down status clean test unit-test integration-test lint generate build
+FRONTEND_DEPS := frontend/node_modules/.package-lock.json
+
+.PHONY: help up down status clean test unit-test integration-test lint generate build frontend frontend-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-up: ## start Kafka, schema registry, PostgreSQL, the synchronizer and the services
+up: ## start Kafka, schema registry, PostgreSQL, the synchronizer, the services and the page on :8181
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory frontend; \
+	  else echo "npm not found: the page is not built (apt-get install -y nodejs npm)"; fi
 	deploy/stack.sh up
 
 down: ## stop everything `make up` started
@@ -39,10 +43,19 @@ lint: ## gofmt, go vet and staticcheck on every module; shellcheck on the script
 	go run $(STATICCHECK) $(GO_PACKAGES)
 	shellcheck deploy/*.sh deploy/certs/*.sh deploy/compose/postgres/*.sh .ci/run
 
+$(FRONTEND_DEPS): frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+
+frontend: $(FRONTEND_DEPS) ## build the web page into frontend/dist
+	cd frontend && npm run build
+
+frontend-test: $(FRONTEND_DEPS) ## type-check the page, its unit tests and the generated-types check
+	cd frontend && npm run lint && npm test
+
 unit-test: ## unit tests: pure logic, no I/O
 	go test -count=1 $(GO_PACKAGES)
 
-integration-test: ## integration tests against a fresh stack of their own (deploy/test-stack.sh)
+integration-test: frontend ## integration tests (end-to-end in Chromium too) against a fresh stack of their own
 	deploy/test-stack.sh go test $(INTEGRATION_FLAGS) $(GO_PACKAGES)
 
-test: lint unit-test integration-test ## everything CI runs
+test: lint unit-test frontend-test integration-test ## everything CI runs
