@@ -110,9 +110,9 @@ func TestWithRealCommandHandler(t *testing.T) {
 	}
 }
 
-// skipHistory commits group's offsets at the end of topic, so a handler in a
-// new group does not work through earlier tests' commands.
-func skipHistory(t *testing.T, group, topic string) {
+// skipHistory commits group's offsets at the end of topics, so a new group
+// does not work through earlier tests' records.
+func skipHistory(t *testing.T, group string, topics ...string) {
 	t.Helper()
 	cfg := topologytest.Kafka(t)
 	conf := cfg.ClientConfig()
@@ -123,17 +123,19 @@ func skipHistory(t *testing.T, group, topic string) {
 		t.Fatal(err)
 	}
 	defer kc.Close()
-	md, err := kc.GetMetadata(&topic, false, 10_000)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var parts []kafka.TopicPartition
-	for _, p := range md.Topics[topic].Partitions {
-		_, high, err := kc.QueryWatermarkOffsets(topic, p.ID, 10_000)
+	for _, topic := range topics {
+		md, err := kc.GetMetadata(&topic, false, 10_000)
 		if err != nil {
 			t.Fatal(err)
 		}
-		parts = append(parts, kafka.TopicPartition{Topic: &topic, Partition: p.ID, Offset: kafka.Offset(high)})
+		for _, p := range md.Topics[topic].Partitions {
+			_, high, err := kc.QueryWatermarkOffsets(topic, p.ID, 10_000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts = append(parts, kafka.TopicPartition{Topic: &topic, Partition: p.ID, Offset: kafka.Offset(high)})
+		}
 	}
 	if _, err := kc.CommitOffsets(parts); err != nil {
 		t.Fatal(err)

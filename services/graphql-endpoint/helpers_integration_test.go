@@ -75,10 +75,24 @@ func freePort(t *testing.T) int {
 // until it is ready.
 func startGateway(t *testing.T, env ...string) *gatewayProc {
 	t.Helper()
+	return startGatewayIn(t, true, env...)
+}
+
+// startGatewayIn starts a gateway in new groups; atEnd makes them start at
+// the topics' ends (the tests are about live records, and the topics'
+// history, earlier runs and other packages' tests, can be long), else the
+// gateway chooses its start itself as in production.
+func startGatewayIn(t *testing.T, atEnd bool, env ...string) *gatewayProc {
+	t.Helper()
 	port := freePort(t)
+	group := fmt.Sprintf("gw-test-%d-%d", port, time.Now().UnixNano())
+	if atEnd {
+		skipHistory(t, group+"-transactions", topology.TopicBalanceChanged)
+		skipHistory(t, group+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback)
+	}
 	env = append([]string{
 		"HTTP_PORT=" + strconv.Itoa(port),
-		fmt.Sprintf("KAFKA_GROUP_ID=gw-test-%d-%d", port, time.Now().UnixNano()),
+		"KAFKA_GROUP_ID=" + group,
 		"FEEDBACK_TIMEOUT=15s",
 		"LOG_LEVEL=debug",
 	}, env...)

@@ -4,6 +4,10 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,4 +89,65 @@ func TestTwoInstances(t *testing.T) {
 	if n := h.commandsWithID(uuid.MustParse(id)); n != 1 {
 		t.Errorf("sent %d times", n)
 	}
+}
+
+// TestNewInstanceStartsWhereTheDatabaseIs: a gateway with a new consumer
+// group starts at transactiondb's progress, not at the topic's beginning, and
+// still stores what was produced while no gateway ran.
+func TestNewInstanceStartsWhereTheDatabaseIs(t *testing.T) {
+	h := newHandlerPart(t)
+	first := startGatewayIn(t, false)
+	iban1, _ := bank.NewIBAN()
+	h.balanceChanged(t, bank.Fixed(bank.NewCommandID()), &records.BalanceChanged{IBAN: iban1, NewBalance: 100, ChangedBy: 100, FromTo: "cash", Description: "before"})
+	waitForRows(t, first, iban1, 1)
+	if err := first.Stop(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	// Produced while no gateway runs.
+	iban2, _ := bank.NewIBAN()
+	h.balanceChanged(t, bank.Fixed(bank.NewCommandID()), &records.BalanceChanged{IBAN: iban2, NewBalance: 200, ChangedBy: 200, FromTo: "cash", Description: "meanwhile"})
+
+	second := startGatewayIn(t, false)
+	waitForRows(t, second, iban2, 1)
+	// The second instance did not work through the topic's history again.
+	if n := metric(t, second, "graphql_transactions_store_batch_seconds_count"); n > 50 {
+		t.Errorf("the new instance stored %v batches: it replayed history", n)
+	}
+}
+
+func waitForRows(t *testing.T, gw *gatewayProc, iban string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp := gw.query(t, `query($iban: String!) { transactions_by_iban(iban: $iban, max_items: 10) { id } }`, map[string]any{"iban": iban})
+		var rows []txResult
+		mustJSON(t, resp.Data["transactions_by_iban"], &rows)
+		if len(rows) == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has %d rows, want %d", iban, len(rows), n)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// metric reads one value from the gateway's /metrics.
+func metric(t *testing.T, gw *gatewayProc, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(gw.url("/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == name {
+			v, _ := strconv.ParseFloat(f[1], 64)
+			return v
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }

@@ -26,6 +26,7 @@ import (
 	"openbank/services/graphql-endpoint/graph/generated"
 	"openbank/services/graphql-endpoint/internal/gateway"
 	"openbank/services/graphql-endpoint/internal/httpapi"
+	"openbank/services/graphql-endpoint/internal/kafkastart"
 	"openbank/services/graphql-endpoint/internal/store"
 	"openbank/topology"
 )
@@ -152,6 +153,24 @@ func run(cfg config, log *slog.Logger) error {
 		FeedbackTimeout: cfg.feedbackWait,
 		StreamSince:     started.Add(-cfg.streamGrace),
 	}, log)
+
+	// A group new to Kafka starts where transactiondb is (any instance's
+	// progress) for balance changes, and at the end for feedback (only answers
+	// to commands sent from now on are waited for here).
+	progress, err := st.Progress(ctx)
+	if err != nil {
+		return err
+	}
+	err = kafkastart.CommitStart(cfg.kafka, cfg.group+"-transactions", []string{topology.TopicBalanceChanged},
+		func(_ string, p int32, _, _ int64) (int64, bool) { o, ok := progress[p]; return o, ok })
+	if err != nil {
+		return err
+	}
+	err = kafkastart.CommitStart(cfg.kafka, cfg.group+"-feedback",
+		[]string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback}, kafkastart.AtEnd)
+	if err != nil {
+		return err
+	}
 
 	// Two consumers, in groups of this instance's own, so it reads every
 	// record: feedback apart from balance changes, so an answer never waits

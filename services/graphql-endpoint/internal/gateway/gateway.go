@@ -4,9 +4,11 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
@@ -342,6 +344,16 @@ func (g *Gateway) HandleFeedback(ctx context.Context, batch []topology.Delivery)
 // HandleBalanceChanged is the handler of the balance_changed consumer: it
 // stores each change once and streams what the database holds.
 func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Delivery) error {
+	// In (partition, offset) order: see store.AddTransactions. One partition's
+	// records (one iban's) keep their order, so their row ids do too.
+	batch = slices.Clone(batch)
+	slices.SortStableFunc(batch, func(a, b topology.Delivery) int {
+		return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
+	})
+	next := map[int32]int64{}
+	for _, d := range batch {
+		next[d.Partition] = max(next[d.Partition], d.Offset+1)
+	}
 	txs := make([]transaction.Transaction, 0, len(batch))
 	fresh := make(map[string]bool, len(batch)) // command id + iban -> stream it
 	for _, d := range batch {
@@ -362,10 +374,7 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Del
 		}
 	}
 	start := time.Now()
-	if len(txs) == 0 {
-		return nil
-	}
-	stored, inserted, err := g.store.AddTransactions(ctx, txs)
+	stored, inserted, err := g.store.AddTransactions(ctx, txs, next)
 	if err != nil {
 		return err
 	}

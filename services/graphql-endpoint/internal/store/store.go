@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/golang-migrate/migrate/v4"
@@ -123,10 +124,16 @@ func scanTx(row pgx.Row) (transaction.Transaction, error) {
 // with row ids, in the given order, each (command id, iban) once. A change
 // stored before (redelivery, or another instance was first) comes back with
 // the existing row; inserted counts only the new rows.
-func (s *Store) AddTransactions(ctx context.Context, txs []transaction.Transaction) (stored []transaction.Transaction, inserted int, err error) {
+//
+// progress (balance_changed partition -> next offset) is recorded in the same
+// statement, so it never runs ahead of the rows. Callers give the changes in
+// (partition, offset) order: two instances then take row locks in the same
+// order and cannot deadlock.
+func (s *Store) AddTransactions(ctx context.Context, txs []transaction.Transaction, progress map[int32]int64) (stored []transaction.Transaction, inserted int, err error) {
 	if len(txs) == 0 {
-		return nil, 0, nil
+		return nil, 0, s.RecordProgress(ctx, progress)
 	}
+	parts, offsets := progressArrays(progress)
 	type key struct{ cmd, iban string }
 	var cmds, ibans, fromTos, descrs []string
 	var balances, changes []int64
@@ -145,13 +152,14 @@ func (s *Store) AddTransactions(ctx context.Context, txs []transaction.Transacti
 	}
 	// WITH ORDINALITY + ORDER BY keeps row ids in the order the changes happened.
 	rows, err := s.pool.Query(ctx, `
+		WITH progress AS (`+upsertProgress("$7", "$8")+`)
 		INSERT INTO transactions (command_id, iban, new_balance, changed_by, from_to, descr)
 		SELECT c, i, b, ch, f, d
 		  FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[])
 		       WITH ORDINALITY AS u(c, i, b, ch, f, d, n)
 		 ORDER BY n
 		ON CONFLICT (command_id, iban) DO NOTHING
-		RETURNING `+txColumns, cmds, ibans, balances, changes, fromTos, descrs)
+		RETURNING `+txColumns, cmds, ibans, balances, changes, fromTos, descrs, parts, offsets)
 	if err != nil {
 		return nil, 0, fmt.Errorf("insert transactions: %w", err)
 	}
@@ -383,4 +391,62 @@ func (s *Store) ForgetTransfer(ctx context.Context, id bank.CommandID) error {
 		return fmt.Errorf("forget transfer %s: %w", id, err)
 	}
 	return nil
+}
+
+// ------------------------------------------------------------- progress
+
+// RecordProgress notes that balance_changed is stored up to (not including)
+// next[partition]; progress only moves forward.
+func (s *Store) RecordProgress(ctx context.Context, next map[int32]int64) error {
+	if len(next) == 0 {
+		return nil
+	}
+	parts, offsets := progressArrays(next)
+	_, err := s.pool.Exec(ctx, upsertProgress("$1", "$2"), parts, offsets)
+	if err != nil {
+		return fmt.Errorf("record progress: %w", err)
+	}
+	return nil
+}
+
+// upsertProgress moves balance_progress forward, in partition order (lock
+// order), with the partitions and offsets in the given parameters.
+func upsertProgress(partitions, offsets string) string {
+	return `
+	INSERT INTO balance_progress (kafka_partition, next_offset)
+	SELECT p, o FROM unnest(` + partitions + `::int[], ` + offsets + `::bigint[]) AS v(p, o) ORDER BY p
+	ON CONFLICT (kafka_partition) DO UPDATE
+	   SET next_offset = GREATEST(balance_progress.next_offset, EXCLUDED.next_offset)`
+}
+
+func progressArrays(next map[int32]int64) ([]int32, []int64) {
+	parts := make([]int32, 0, len(next))
+	for p := range next {
+		parts = append(parts, p)
+	}
+	slices.Sort(parts)
+	offsets := make([]int64, len(parts))
+	for i, p := range parts {
+		offsets[i] = next[p]
+	}
+	return parts, offsets
+}
+
+// Progress returns the next offset to store, per partition of balance_changed.
+func (s *Store) Progress(ctx context.Context) (map[int32]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT kafka_partition, next_offset FROM balance_progress`)
+	if err != nil {
+		return nil, fmt.Errorf("read progress: %w", err)
+	}
+	defer rows.Close()
+	out := map[int32]int64{}
+	for rows.Next() {
+		var p int32
+		var o int64
+		if err := rows.Scan(&p, &o); err != nil {
+			return nil, fmt.Errorf("read progress: %w", err)
+		}
+		out[p] = o
+	}
+	return out, rows.Err()
 }
