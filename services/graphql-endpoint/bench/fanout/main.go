@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -276,6 +277,9 @@ func run(o options) error {
 		fmt.Printf("baseline, a plain consumer in the benchmark: p50 %s  p99 %s  max %s\n",
 			pct(plain, 50).Round(100*time.Microsecond), pct(plain, 99).Round(100*time.Microsecond), plain[len(plain)-1].Round(100*time.Microsecond))
 	}
+	if lag := gatewayLag("http://" + base + "/metrics"); lag != "" {
+		fmt.Println("gateway, record age when fanned out (graphql_stream_lag_seconds, whole run):", lag)
+	}
 	fmt.Printf("gateway CPU %.0f%% of one core; memory %s\n", cpuPct, memory(gw.Process.Pid))
 	return nil
 }
@@ -354,6 +358,45 @@ func maps(m map[int64]stamp) map[int64]stamp {
 		out[k] = v
 	}
 	return out
+}
+
+// gatewayLag summarises the gateway's stream lag histogram: the share of
+// records fanned out within each bucket bound.
+func gatewayLag(url string) string {
+	resp, err := http.Get(url)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var total float64
+	type bucket struct {
+		le    string
+		count float64
+	}
+	var buckets []bucket
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "graphql_stream_lag_seconds_bucket{") {
+			continue
+		}
+		f := strings.Fields(line)
+		le := strings.TrimSuffix(strings.TrimPrefix(f[0], `graphql_stream_lag_seconds_bucket{le="`), `"}`)
+		n, _ := strconv.ParseFloat(f[1], 64)
+		buckets = append(buckets, bucket{le, n})
+		if le == "+Inf" {
+			total = n
+		}
+	}
+	if total == 0 {
+		return ""
+	}
+	var parts []string
+	for _, bk := range buckets {
+		if bk.le == "0.01" || bk.le == "0.02" || bk.le == "0.05" || bk.le == "0.1" || bk.le == "0.25" {
+			parts = append(parts, fmt.Sprintf("≤%ss %.1f%%", bk.le, 100*bk.count/total))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // startAtEnd commits group's offsets at the end of topics.

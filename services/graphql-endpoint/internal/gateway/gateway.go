@@ -355,7 +355,7 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Del
 		next[d.Partition] = max(next[d.Partition], d.Offset+1)
 	}
 	txs := make([]transaction.Transaction, 0, len(batch))
-	fresh := make(map[string]bool, len(batch)) // command id + iban -> stream it
+	fresh := make(map[string]time.Time, len(batch)) // command id + iban -> Kafka timestamp, for those to stream
 	for _, d := range batch {
 		bc, ok := d.Record.(*records.BalanceChanged)
 		if !ok {
@@ -370,7 +370,7 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Del
 		txs = append(txs, transaction.Transaction{CommandID: cmd, IBAN: bc.IBAN, NewBalance: bc.NewBalance,
 			ChangedBy: bc.ChangedBy, FromTo: bc.FromTo, Descr: bc.Description})
 		if !d.Timestamp.Before(g.opts.StreamSince) {
-			fresh[cmd+"\x00"+bc.IBAN] = true
+			fresh[cmd+"\x00"+bc.IBAN] = d.Timestamp
 		}
 	}
 	start := time.Now()
@@ -382,8 +382,9 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Del
 	metrics.TransactionsStored.Add(float64(inserted))
 	streamed := stored[:0:0]
 	for _, t := range stored {
-		if fresh[t.CommandID+"\x00"+t.IBAN] {
+		if ts, ok := fresh[t.CommandID+"\x00"+t.IBAN]; ok {
 			streamed = append(streamed, t)
+			metrics.StreamLag.Observe(time.Since(ts).Seconds())
 		}
 	}
 	g.hub.Publish(streamed)

@@ -33,6 +33,14 @@ var (
 		Help:    "Time to store one batch of BalanceChanged records in transactiondb.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14), // 0.5 ms .. ~4 s
 	})
+	// StreamLag is how old a record is (from its Kafka timestamp) when its
+	// transaction is handed to the stream subscribers: Kafka, consuming and
+	// storing, before any WebSocket work.
+	StreamLag = promauto.NewHistogram(prometheus.HistogramOpts{
+		Name:    "graphql_stream_lag_seconds",
+		Help:    "Age of a BalanceChanged record (from its Kafka timestamp) when its transaction is fanned out.",
+		Buckets: []float64{.002, .005, .01, .015, .02, .03, .05, .075, .1, .15, .25, .5, 1, 2.5, 5, 10},
+	})
 	// FeedbackWait is how long a request waited for the command handler's answer.
 	FeedbackWait = promauto.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "graphql_feedback_wait_seconds",
