@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -363,5 +364,32 @@ func TestStaticFiles(t *testing.T) {
 		if resp.StatusCode != want.status || want.body != "" && string(b) != want.body {
 			t.Errorf("%s: %d %q", path, resp.StatusCode, b)
 		}
+	}
+}
+
+func TestGETTransport(t *testing.T) {
+	srv, _ := server(t, defaults())
+	q := url.QueryEscape(`{ transactions_by_iban(iban: "x", max_items: 0) { id } }`)
+	resp, err := http.Get(srv.URL + "/graphql?query=" + q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var r response
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	if !hasError(r, "max_items: must be from 1 to 1000") {
+		t.Errorf("GET query: %+v", r.Errors)
+	}
+	// Mutations are not allowed over GET.
+	m := url.QueryEscape(`mutation { login(username: "a", password: "b") { reason } }`)
+	resp2, err := http.Get(srv.URL + "/graphql?query=" + m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp2.Body.Close()
+	if resp2.StatusCode == http.StatusOK {
+		t.Error("a mutation over GET was accepted")
 	}
 }
