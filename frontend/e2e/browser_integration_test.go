@@ -250,7 +250,7 @@ func TestClientPage(t *testing.T) {
 	b.waitFor("the page to show the lost connection", `document.getElementById('connection-state').dataset.state === 'reconnecting' &&
 		(document.getElementById('connection-banner').textContent || '').includes('Connection to the bank lost')`, 20*time.Second)
 	bank.gateway.Restart()
-	waitReady(t, bank.gateway, "restarted gateway", bank.gwPort)
+	bank.gateway.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", bank.gwPort))
 	b.waitFor("the page to reconnect by itself", `document.getElementById('connection-state').dataset.state === 'connected'`, 30*time.Second)
 	b.do("deposit €20 after the reconnect", chromedp.Click(chromedp.ID("deposit-2000")))
 	b.waitFor("the €20,00 deposit at the top", fmt.Sprintf(`%s === '€20,00'`, topRow("transactions", "changed-by")), bankAnswer)

@@ -4,15 +4,11 @@ package e2e
 
 import (
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"openbank/topology"
 	"openbank/topology/topologytest"
@@ -51,12 +47,12 @@ func startBank(t *testing.T) *bank {
 	gatewayBin := topologytest.Build(t, "../../services/graphql-endpoint")
 	run := time.Now().UnixNano()
 
-	b := &bank{gwPort: freePort(t), pagePort: freePort(t)}
+	b := &bank{gwPort: topologytest.FreePort(t), pagePort: topologytest.FreePort(t)}
 	group := fmt.Sprintf("frontend-e2e-handler-%d", run)
-	skipHistory(t, group, topology.TopicCommands)
-	handlerPort := freePort(t)
+	topologytest.StartGroupAtEnd(t, group, topology.TopicCommands)
+	handlerPort := topologytest.FreePort(t)
 	b.handler = topologytest.Start(t, handlerBin, "KAFKA_GROUP_ID="+group, "HTTP_PORT="+strconv.Itoa(handlerPort))
-	waitReady(t, b.handler, "command handler", handlerPort)
+	b.handler.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", handlerPort))
 
 	b.gateway = topologytest.Start(t, gatewayBin,
 		"HTTP_PORT="+strconv.Itoa(b.gwPort),
@@ -65,7 +61,7 @@ func startBank(t *testing.T) *bank {
 		fmt.Sprintf("KAFKA_GROUP_ID=frontend-e2e-gateway-%d", run),
 		"FEEDBACK_TIMEOUT=20s",
 	)
-	waitReady(t, b.gateway, "gateway", b.gwPort)
+	b.gateway.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", b.gwPort))
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("command handler said:\n%s", b.handler.Output())
@@ -79,61 +75,4 @@ func startBank(t *testing.T) *bank {
 // query parameter (the stack's default, port 8888, may belong to another run).
 func (b *bank) pageURL(path string) string {
 	return fmt.Sprintf("http://127.0.0.1:%d%s?graphql=ws://127.0.0.1:%d/graphql-ws", b.pagePort, path, b.gwPort)
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-func waitReady(t *testing.T, s *topologytest.Service, name string, port int) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if !s.Running() || time.Now().After(deadline) {
-			t.Fatalf("%s not ready on port %d: %v\n%s", name, port, err, s.Output())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// skipHistory commits the end of topic for group, so a new command handler
-// handles this test's commands only, not everything earlier tests left.
-func skipHistory(t *testing.T, group, topic string) {
-	t.Helper()
-	conf := topologytest.Kafka(t).ClientConfig()
-	conf["group.id"] = group
-	conf["enable.auto.commit"] = false
-	kc, err := kafka.NewConsumer(&conf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
-	md, err := kc.GetMetadata(&topic, false, 10_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var parts []kafka.TopicPartition
-	for _, p := range md.Topics[topic].Partitions {
-		_, high, err := kc.QueryWatermarkOffsets(topic, p.ID, 10_000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		parts = append(parts, kafka.TopicPartition{Topic: &topic, Partition: p.ID, Offset: kafka.Offset(high)})
-	}
-	if _, err := kc.CommitOffsets(parts); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"regexp"
 	"slices"
@@ -56,65 +55,6 @@ func call(t *testing.T, method, url, body string) (int, control) {
 	return res.StatusCode, c
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func waitReady(t *testing.T, svc *topologytest.Service, url string) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if res, err := http.Get(url); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if !svc.Running() {
-			t.Fatalf("%s exited:\n%s", url, svc.Output())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("%s not ready within 60 s:\n%s", url, svc.Output())
-}
-
-// startAtEnd commits group's offsets at the end of the heartbeat topic, so a
-// generator in that new group does not turn old beats into commands.
-func startAtEnd(t *testing.T, group string) {
-	t.Helper()
-	conf := topologytest.Kafka(t).ClientConfig()
-	conf["group.id"] = group
-	conf["enable.auto.commit"] = false
-	kc, err := kafka.NewConsumer(&conf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
-	topic := topology.TopicHeartbeat
-	_, high, err := kc.QueryWatermarkOffsets(topic, 0, 10_000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A new cluster may still be electing the group coordinator.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		_, err := kc.CommitOffsets([]kafka.TopicPartition{{Topic: &topic, Partition: 0, Offset: kafka.Offset(high)}})
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("commit offsets of %s: %v", group, err)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-}
-
 func isCommand(d topology.Delivery) bool { return d.Topic == topology.TopicCommands && d.Record != nil }
 
 // fromGenerator says whether d is a command a generator sent.
@@ -151,16 +91,16 @@ func TestHeartbeatDrivesCommands(t *testing.T) {
 	hbBin := topologytest.Build(t, "../heartbeat")
 	cgBin := topologytest.Build(t, ".")
 	group := fmt.Sprintf("command-generator-test-%d", time.Now().UnixNano())
-	startAtEnd(t, group)
+	topologytest.StartGroupAtEnd(t, group, topology.TopicHeartbeat)
 	tail := topologytest.NewTail(t, topology.TopicHeartbeat, topology.TopicCommands)
 	producer := topologytest.Producer(t)
 
-	hbPort, cgPort := freePort(t), freePort(t)
+	hbPort, cgPort := topologytest.FreePort(t), topologytest.FreePort(t)
 	hbURL := fmt.Sprintf("http://127.0.0.1:%d", hbPort)
 	hb := topologytest.Start(t, hbBin, fmt.Sprintf("HTTP_PORT=%d", hbPort), "HEARTBEAT_RATE=0")
-	waitReady(t, hb, hbURL+"/readyz")
+	hb.WaitReady(t, hbURL+"/readyz")
 	cg := topologytest.Start(t, cgBin, fmt.Sprintf("HTTP_PORT=%d", cgPort), "COMMAND_GENERATOR_GROUP="+group)
-	waitReady(t, cg, fmt.Sprintf("http://127.0.0.1:%d/readyz", cgPort))
+	cg.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", cgPort))
 
 	t.Run("control API refuses bad input", func(t *testing.T) {
 		_, before := call(t, "GET", hbURL+"/control", "")
@@ -273,7 +213,7 @@ func TestHeartbeatDrivesCommands(t *testing.T) {
 		}
 		before := len(tail.All(isCommand))
 		cg.Restart()
-		waitReady(t, cg, fmt.Sprintf("http://127.0.0.1:%d/readyz", cgPort))
+		cg.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", cgPort))
 		time.Sleep(2 * time.Second)
 		if again := tail.All(isCommand)[before:]; len(again) > 0 {
 			t.Fatalf("%d commands after the restart without heartbeats, first %+v", len(again), again[0].Record)
@@ -302,7 +242,7 @@ func TestHeartbeatDrivesCommands(t *testing.T) {
 			t.Fatalf("heartbeat did not stop cleanly: %v\n%s", err, hb.Output())
 		}
 		hb.Restart()
-		waitReady(t, hb, hbURL+"/readyz")
+		hb.WaitReady(t, hbURL+"/readyz")
 		if code, c := call(t, "PUT", hbURL+"/control", fmt.Sprintf(`{"rate": %d}`, rate)); code != http.StatusOK {
 			t.Fatalf("set rate after restart: %d %+v", code, c)
 		}

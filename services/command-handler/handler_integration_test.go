@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"reflect"
 	"slices"
@@ -401,7 +402,7 @@ func TestKillMidStream(t *testing.T) {
 			t.Logf("stopped with %d of %d commands answered", len(s.answered(b)), len(s.ids))
 		}
 		h.Restart()
-		waitReady(t, h, port)
+		h.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
 	}
 	if err := <-sent; err != nil {
 		t.Fatal(err)
@@ -497,7 +498,7 @@ func TestPoisonRecordsGoToTheDeadLetterTopic(t *testing.T) {
 // metricSum adds up every sample of a counter on the handler's /metrics.
 func metricSum(t *testing.T, port int, name string) float64 {
 	t.Helper()
-	resp, err := httpClient.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	resp, err := (&http.Client{Timeout: 2 * time.Second}).Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -566,7 +567,7 @@ type proxy struct {
 }
 
 func startProxy(t *testing.T, target string) *proxy {
-	p := &proxy{t: t, target: target, port: freePort(t)}
+	p := &proxy{t: t, target: target, port: topologytest.FreePort(t)}
 	p.start()
 	t.Cleanup(p.stop)
 	return p
@@ -655,7 +656,7 @@ func TestRedeliveredCommandsAreAnsweredAgainUnchanged(t *testing.T) {
 	before := balance(t, db(t), iban)
 
 	h.Restart()
-	waitReady(t, h, port)
+	h.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
 	for _, id := range ids {
 		b.tail.WaitFor(t, 30*time.Second, func(topology.Delivery) bool { return len(b.feedbacks(id)) >= 2 })
 	}

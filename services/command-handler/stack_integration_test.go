@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
@@ -45,7 +43,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	if err := startAtEnd(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(os.Stderr, "position the test group (is the stack up? source $STACK_DIR/env):", err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -61,64 +59,20 @@ func startAtEnd() error {
 	if err := env.Err(); err != nil {
 		return err
 	}
-	conf := cfg.ClientConfig()
-	conf["group.id"] = group
-	kc, err := kafka.NewConsumer(&conf)
-	if err != nil {
-		return err
-	}
-	defer kc.Close()
-	topic := topology.TopicCommands
-	md, err := kc.GetMetadata(&topic, false, 10_000)
-	if err != nil {
-		return fmt.Errorf("metadata of %s (is the stack up? source $STACK_DIR/env): %w", topic, err)
-	}
-	var parts []kafka.TopicPartition
-	for _, p := range md.Topics[topic].Partitions {
-		_, high, err := kc.QueryWatermarkOffsets(topic, p.ID, 10_000)
-		if err != nil {
-			return err
-		}
-		parts = append(parts, kafka.TopicPartition{Topic: &topic, Partition: p.ID, Offset: kafka.Offset(high)})
-	}
-	_, err = kc.CommitOffsets(parts)
-	return err
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return topology.CommitGroupAtEnd(ctx, cfg, group, topology.TopicCommands)
 }
 
 // startHandler runs the handler in this run's group on a free HTTP port and
 // waits until it is ready.
 func startHandler(t *testing.T, extraEnv ...string) (*topologytest.Service, int) {
 	t.Helper()
-	port := freePort(t)
+	port := topologytest.FreePort(t)
 	env := append([]string{"KAFKA_GROUP_ID=" + group, "HTTP_PORT=" + strconv.Itoa(port)}, extraEnv...)
 	s := topologytest.Start(t, handlerBin, env...)
-	waitReady(t, s, port)
+	s.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
 	return s, port
-}
-
-func waitReady(t *testing.T, s *topologytest.Service, port int) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if !s.Running() {
-			t.Fatalf("handler exited:\n%s", s.Output())
-		}
-		if resp, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/readyz", port)); err == nil && resp == 200 {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("handler not ready within 30 s:\n%s", s.Output())
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // db connects to balancedb as the handler's role.
@@ -245,15 +199,4 @@ func distinctChanges(ds []topology.Delivery) []*records.BalanceChanged {
 		out = append(out, bc)
 	}
 	return out
-}
-
-var httpClient = &http.Client{Timeout: 2 * time.Second}
-
-func httpGet(url string) (int, error) {
-	resp, err := httpClient.Get(url)
-	if err != nil {
-		return 0, err
-	}
-	resp.Body.Close()
-	return resp.StatusCode, nil
 }

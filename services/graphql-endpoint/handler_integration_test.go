@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/google/uuid"
 
 	"openbank/services/graphql-endpoint/internal/gqlws"
@@ -22,8 +21,8 @@ import (
 func TestWithRealCommandHandler(t *testing.T) {
 	handlerBin := topologytest.Build(t, "../command-handler")
 	group := fmt.Sprintf("gw-e2e-handler-%d", time.Now().UnixNano())
-	skipHistory(t, group, topology.TopicCommands)
-	hport := freePort(t)
+	topologytest.StartGroupAtEnd(t, group, topology.TopicCommands)
+	hport := topologytest.FreePort(t)
 	handler := topologytest.Start(t, handlerBin, "KAFKA_GROUP_ID="+group, "HTTP_PORT="+strconv.Itoa(hport))
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -107,37 +106,5 @@ func TestWithRealCommandHandler(t *testing.T) {
 	mustJSON(t, resp.Data["transactions_by_iban"], &list)
 	if len(list) != 2 || list[0].NewBalance != "€74,50" || list[1].NewBalance != "€100,00" {
 		t.Errorf("transactions_by_iban: %+v", list)
-	}
-}
-
-// skipHistory commits group's offsets at the end of topics, so a new group
-// does not work through earlier tests' records.
-func skipHistory(t *testing.T, group string, topics ...string) {
-	t.Helper()
-	cfg := topologytest.Kafka(t)
-	conf := cfg.ClientConfig()
-	conf["group.id"] = group
-	conf["enable.auto.commit"] = false
-	kc, err := kafka.NewConsumer(&conf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
-	var parts []kafka.TopicPartition
-	for _, topic := range topics {
-		md, err := kc.GetMetadata(&topic, false, 10_000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range md.Topics[topic].Partitions {
-			_, high, err := kc.QueryWatermarkOffsets(topic, p.ID, 10_000)
-			if err != nil {
-				t.Fatal(err)
-			}
-			parts = append(parts, kafka.TopicPartition{Topic: &topic, Partition: p.ID, Offset: kafka.Offset(high)})
-		}
-	}
-	if _, err := kc.CommitOffsets(parts); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -61,16 +60,6 @@ type gatewayProc struct {
 	port int
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // startGateway runs the gateway binary with its own consumer group and waits
 // until it is ready.
 func startGateway(t *testing.T, env ...string) *gatewayProc {
@@ -84,11 +73,11 @@ func startGateway(t *testing.T, env ...string) *gatewayProc {
 // gateway chooses its start itself as in production.
 func startGatewayIn(t *testing.T, atEnd bool, env ...string) *gatewayProc {
 	t.Helper()
-	port := freePort(t)
+	port := topologytest.FreePort(t)
 	group := fmt.Sprintf("gw-test-%d-%d", port, time.Now().UnixNano())
 	if atEnd {
-		skipHistory(t, group+"-transactions", topology.TopicBalanceChanged)
-		skipHistory(t, group+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback)
+		topologytest.StartGroupAtEnd(t, group+"-transactions", topology.TopicBalanceChanged)
+		topologytest.StartGroupAtEnd(t, group+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback)
 	}
 	env = append([]string{
 		"HTTP_PORT=" + strconv.Itoa(port),

@@ -88,8 +88,8 @@ func run(bin, rateList string, phase time.Duration, flat, drain, nAccounts int, 
 	}
 
 	group := fmt.Sprintf("command-handler-bench-%d", time.Now().UnixNano())
-	if err := startAtEnd(cfg, group, topology.TopicCommands); err != nil {
-		return err
+	if err := topology.CommitGroupAtEnd(context.Background(), cfg, group, topology.TopicCommands); err != nil {
+		return fmt.Errorf("position group %s at the end of the commands: %w", group, err)
 	}
 	serde := topology.NewSerde(topology.NewRegistry(cfg.RegistryURL))
 	producer, err := topology.NewProducer(cfg, serde, log)
@@ -594,27 +594,6 @@ func endOf(kc *kafka.Consumer, topics ...string) ([]kafka.TopicPartition, error)
 		}
 	}
 	return parts, nil
-}
-
-// startAtEnd commits group's offsets at the end of topic, so a handler in that
-// group only sees the bench's commands.
-func startAtEnd(cfg topology.KafkaConfig, group, topic string) error {
-	conf := cfg.ClientConfig()
-	conf["group.id"] = group
-	conf["enable.auto.commit"] = false
-	kc, err := kafka.NewConsumer(&conf)
-	if err != nil {
-		return err
-	}
-	defer kc.Close()
-	parts, err := endOf(kc, topic)
-	if err != nil {
-		return err
-	}
-	if _, err := kc.CommitOffsets(parts); err != nil {
-		return fmt.Errorf("position group %s at the end of %s: %w", group, topic, err)
-	}
-	return nil
 }
 
 func freePort() (int, error) {

@@ -91,10 +91,10 @@ func run(o options) error {
 	// A group of its own that starts at the topics' ends: earlier runs' records
 	// (the history a first start would work through) are not part of this run.
 	group := fmt.Sprintf("fanout-bench-%d", time.Now().UnixNano())
-	if err := startAtEnd(kcfg, group+"-transactions", topology.TopicBalanceChanged); err != nil {
+	if err := topology.CommitGroupAtEnd(context.Background(), kcfg, group+"-transactions", topology.TopicBalanceChanged); err != nil {
 		return err
 	}
-	if err := startAtEnd(kcfg, group+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback); err != nil {
+	if err := topology.CommitGroupAtEnd(context.Background(), kcfg, group+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback); err != nil {
 		return err
 	}
 	gw := exec.Command(o.bin)
@@ -397,34 +397,6 @@ func gatewayLag(url string) string {
 		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-// startAtEnd commits group's offsets at the end of topics.
-func startAtEnd(cfg topology.KafkaConfig, group string, topics ...string) error {
-	conf := cfg.ClientConfig()
-	conf["group.id"] = group
-	conf["enable.auto.commit"] = false
-	kc, err := kafka.NewConsumer(&conf)
-	if err != nil {
-		return err
-	}
-	defer kc.Close()
-	var parts []kafka.TopicPartition
-	for _, topic := range topics {
-		md, err := kc.GetMetadata(&topic, false, 10_000)
-		if err != nil {
-			return fmt.Errorf("metadata of %s: %w", topic, err)
-		}
-		for _, p := range md.Topics[topic].Partitions {
-			_, high, err := kc.QueryWatermarkOffsets(topic, p.ID, 10_000)
-			if err != nil {
-				return fmt.Errorf("watermarks of %s/%d: %w", topic, p.ID, err)
-			}
-			parts = append(parts, kafka.TopicPartition{Topic: &topic, Partition: p.ID, Offset: kafka.Offset(high)})
-		}
-	}
-	_, err = kc.CommitOffsets(parts)
-	return err
 }
 
 // memory reports VmHWM (peak) and VmRSS of pid.
