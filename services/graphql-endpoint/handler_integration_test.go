@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"openbank/services/graphql-endpoint/internal/gqlws"
+	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/topology"
 	"openbank/topology/topologytest"
 )

@@ -18,7 +18,7 @@ import (
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
-	"openbank/services/graphql-endpoint/internal/gqlws"
+	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/topology"
 	"openbank/topology/bank"
 	"openbank/topology/records"

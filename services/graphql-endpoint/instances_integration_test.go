@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"openbank/services/graphql-endpoint/internal/gqlws"
+	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/topology"
 	"openbank/topology/bank"
 	"openbank/topology/records"

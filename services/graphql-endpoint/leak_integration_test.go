@@ -18,7 +18,7 @@ import (
 	"openbank/services/graphql-endpoint/graph"
 	"openbank/services/graphql-endpoint/graph/generated"
 	"openbank/services/graphql-endpoint/internal/gateway"
-	"openbank/services/graphql-endpoint/internal/gqlws"
+	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/services/graphql-endpoint/internal/httpapi"
 	"openbank/services/graphql-endpoint/internal/store"
 	"openbank/topology/records"

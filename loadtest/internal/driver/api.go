@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"openbank/loadtest/internal/gqlws"
+	"openbank/services/graphql-endpoint/gqlws"
 )
 
 const (
@@ -86,6 +86,9 @@ func OpenAccount(ctx context.Context, conn *gqlws.Conn, username string) (Accoun
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	ev, err := gqlws.First(ctx, events)
+	if err == nil {
+		err = ev.Err()
+	}
 	if err != nil {
 		return Account{}, fmt.Errorf("get_account: %w", err)
 	}

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"openbank/loadtest/internal/gqlws"
+	"openbank/services/graphql-endpoint/gqlws"
 )
 
 // ExtraClients are concurrent API clients that add load of their own, like
@@ -64,7 +64,10 @@ func (e *ExtraClients) run(ctx context.Context, conn *gqlws.Conn, acc Account) {
 		opCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		_, events, err := conn.Subscribe(opCtx, transferQuery, TransferCommand(acc, in), 2)
 		if err == nil {
-			_, err = gqlws.First(opCtx, events)
+			var ev gqlws.Event
+			if ev, err = gqlws.First(opCtx, events); err == nil {
+				err = ev.Err()
+			}
 		}
 		cancel()
 		if err != nil {

@@ -23,7 +23,7 @@ import (
 	"openbank/services/graphql-endpoint/graph/model"
 	"openbank/services/graphql-endpoint/internal/fanout"
 	"openbank/services/graphql-endpoint/internal/gateway"
-	"openbank/services/graphql-endpoint/internal/gqlws"
+	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/services/graphql-endpoint/internal/httpapi"
 	"openbank/services/graphql-endpoint/internal/transaction"
 )

@@ -1,5 +1,7 @@
 // Package gqlws is a small GraphQL-over-WebSocket client speaking both
-// sub-protocols the gateway serves, for tests and the benchmark.
+// sub-protocols the gateway serves (graphql-transport-ws, and the legacy
+// subscriptions-transport-ws), for the gateway's tests, its benchmark and the
+// load test's API driver.
 package gqlws
 
 import (
@@ -13,23 +15,19 @@ import (
 	"github.com/coder/websocket"
 )
 
-// The two sub-protocols.
+// The two sub-protocols the gateway serves.
 const (
-	// TransportWS is graphql-transport-ws (the graphql-ws library).
 	TransportWS = "graphql-transport-ws"
-	// LegacyWS is graphql-ws as spoken by subscriptions-transport-ws.
-	LegacyWS = "graphql-ws"
+	LegacyWS    = "graphql-ws"
 )
 
-// Message is one protocol message.
-type Message struct {
+type message struct {
 	ID      string          `json:"id,omitempty"`
 	Type    string          `json:"type"`
 	Payload json.RawMessage `json:"payload,omitempty"`
 }
 
-// Event is what a subscription receives: a result (Data/Errors), or the end
-// (Done), possibly with protocol-level Errors.
+// Event is one result of an operation, or its end (Done).
 type Event struct {
 	Data   json.RawMessage
 	Errors []GraphQLError
@@ -42,10 +40,23 @@ type GraphQLError struct {
 	Extensions map[string]any `json:"extensions,omitempty"`
 }
 
-// Conn is one WebSocket connection.
+// Err joins the event's errors, or is nil.
+func (e Event) Err() error {
+	if len(e.Errors) == 0 {
+		return nil
+	}
+	msgs := make([]error, len(e.Errors))
+	for i, x := range e.Errors {
+		msgs[i] = errors.New(x.Message)
+	}
+	return errors.Join(msgs...)
+}
+
+// Conn is one connection; operations on it may run concurrently.
 type Conn struct {
 	ws       *websocket.Conn
 	protocol string
+	wmu      sync.Mutex
 
 	mu     sync.Mutex
 	subs   map[string]chan Event
@@ -54,20 +65,20 @@ type Conn struct {
 	done   chan struct{}
 }
 
-// Dial connects to url (ws://host:port/graphql-ws) with protocol and
-// completes the connection_init handshake.
+// Dial connects to url (ws://host:port/graphql-ws) and completes the
+// connection_init handshake.
 func Dial(ctx context.Context, url, protocol string) (*Conn, error) {
 	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{protocol}})
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", url, err)
 	}
-	ws.SetReadLimit(1 << 20)
+	ws.SetReadLimit(4 << 20)
 	if ws.Subprotocol() != protocol {
 		_ = ws.CloseNow()
-		return nil, fmt.Errorf("server chose sub-protocol %q, want %q", ws.Subprotocol(), protocol)
+		return nil, fmt.Errorf("dial %s: server chose sub-protocol %q, want %q", url, ws.Subprotocol(), protocol)
 	}
 	c := &Conn{ws: ws, protocol: protocol, subs: map[string]chan Event{}, done: make(chan struct{})}
-	if err := c.write(ctx, Message{Type: "connection_init", Payload: json.RawMessage(`{}`)}); err != nil {
+	if err := c.write(ctx, message{Type: "connection_init", Payload: json.RawMessage(`{}`)}); err != nil {
 		_ = ws.CloseNow()
 		return nil, err
 	}
@@ -89,25 +100,24 @@ func Dial(ctx context.Context, url, protocol string) (*Conn, error) {
 	return c, nil
 }
 
-// Protocol is the negotiated sub-protocol.
-func (c *Conn) Protocol() string { return c.protocol }
-
-func (c *Conn) write(ctx context.Context, m Message) error {
+func (c *Conn) write(ctx context.Context, m message) error {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	return c.ws.Write(ctx, websocket.MessageText, b)
 }
 
-func (c *Conn) read(ctx context.Context) (Message, error) {
+func (c *Conn) read(ctx context.Context) (message, error) {
 	_, b, err := c.ws.Read(ctx)
 	if err != nil {
-		return Message{}, err
+		return message{}, err
 	}
-	var m Message
+	var m message
 	if err := json.Unmarshal(b, &m); err != nil {
-		return Message{}, fmt.Errorf("bad message %q: %w", b, err)
+		return message{}, fmt.Errorf("bad message %q: %w", b, err)
 	}
 	return m, nil
 }
@@ -121,7 +131,10 @@ func (c *Conn) readLoop() {
 			c.mu.Lock()
 			c.err = err
 			for id, ch := range c.subs {
-				ch <- Event{Done: true, Errors: []GraphQLError{{Message: "connection closed: " + err.Error()}}}
+				select {
+				case ch <- Event{Done: true, Errors: []GraphQLError{{Message: "connection closed: " + err.Error()}}}:
+				default:
+				}
 				close(ch)
 				delete(c.subs, id)
 			}
@@ -130,7 +143,8 @@ func (c *Conn) readLoop() {
 		}
 		switch m.Type {
 		case "ping":
-			_ = c.write(ctx, Message{Type: "pong"})
+			_ = c.write(ctx, message{Type: "pong"})
+		case "ka", "pong":
 		case "next", "data":
 			var r struct {
 				Data   json.RawMessage `json:"data"`
@@ -145,8 +159,6 @@ func (c *Conn) readLoop() {
 				_ = json.Unmarshal(m.Payload, &one)
 				errs = []GraphQLError{one}
 			}
-			// graphql-transport-ws ends an operation with error; the legacy
-			// protocol may still send complete, which finds nothing then.
 			c.deliver(m.ID, Event{Errors: errs, Done: true}, true)
 		case "complete":
 			c.deliver(m.ID, Event{Done: true}, true)
@@ -154,28 +166,27 @@ func (c *Conn) readLoop() {
 	}
 }
 
+// deliver blocks when a subscriber's buffer is full: a load test must not
+// lose a transaction it waits for.
 func (c *Conn) deliver(id string, e Event, last bool) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	ch, ok := c.subs[id]
+	if ok && last {
+		delete(c.subs, id)
+	}
+	c.mu.Unlock()
 	if !ok {
 		return
 	}
-	select {
-	case ch <- e:
-	default:
-		// The reader is far behind: drop the subscription rather than block every other.
-		last = true
-	}
+	ch <- e
 	if last {
 		close(ch)
-		delete(c.subs, id)
 	}
 }
 
-// Subscribe starts an operation; its events arrive on the channel, which is
-// closed after the last (Done) one. buffer is the channel's size.
-func (c *Conn) Subscribe(ctx context.Context, query string, variables map[string]any, buffer int) (id string, events <-chan Event, err error) {
+// Subscribe starts an operation; its events arrive on the channel (of size
+// buffer), which is closed after the last one.
+func (c *Conn) Subscribe(ctx context.Context, query string, variables map[string]any, buffer int) (string, <-chan Event, error) {
 	payload, err := json.Marshal(map[string]any{"query": query, "variables": variables})
 	if err != nil {
 		return "", nil, err
@@ -184,18 +195,21 @@ func (c *Conn) Subscribe(ctx context.Context, query string, variables map[string
 	c.mu.Lock()
 	if c.err != nil {
 		c.mu.Unlock()
-		return "", nil, c.err
+		return "", nil, fmt.Errorf("connection closed: %w", c.err)
 	}
 	c.nextID++
-	id = strconv.Itoa(c.nextID)
+	id := strconv.Itoa(c.nextID)
 	c.subs[id] = ch
 	c.mu.Unlock()
 	typ := "subscribe"
 	if c.protocol == LegacyWS {
 		typ = "start"
 	}
-	if err := c.write(ctx, Message{ID: id, Type: typ, Payload: payload}); err != nil {
-		return "", nil, err
+	if err := c.write(ctx, message{ID: id, Type: typ, Payload: payload}); err != nil {
+		c.mu.Lock()
+		delete(c.subs, id)
+		c.mu.Unlock()
+		return "", nil, fmt.Errorf("subscribe: %w", err)
 	}
 	return id, ch, nil
 }
@@ -206,15 +220,31 @@ func (c *Conn) Stop(ctx context.Context, id string) error {
 	if c.protocol == LegacyWS {
 		typ = "stop"
 	}
-	return c.write(ctx, Message{ID: id, Type: typ})
+	c.mu.Lock()
+	delete(c.subs, id)
+	c.mu.Unlock()
+	return c.write(ctx, message{ID: id, Type: typ})
 }
 
-// Close closes the connection politely.
-func (c *Conn) Close() error {
-	err := c.ws.Close(websocket.StatusNormalClosure, "bye")
-	<-c.done
-	return err
+// ErrClosed is returned by First when the operation ended without a result.
+var ErrClosed = errors.New("operation ended without a result")
+
+// First waits for the first result of an operation. GraphQL errors are part
+// of the result (see Event.Err), not an error of First.
+func First(ctx context.Context, events <-chan Event) (Event, error) {
+	select {
+	case e, ok := <-events:
+		if !ok || (e.Done && e.Data == nil && len(e.Errors) == 0) {
+			return Event{}, ErrClosed
+		}
+		return e, nil
+	case <-ctx.Done():
+		return Event{}, ctx.Err()
+	}
 }
+
+// Protocol is the negotiated sub-protocol.
+func (c *Conn) Protocol() string { return c.protocol }
 
 // Drop closes the TCP connection without a close handshake, as a client
 // that vanishes does.
@@ -226,18 +256,9 @@ func (c *Conn) Drop() {
 // Done is closed when the connection has ended.
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
-// ErrClosed is returned by First when the operation ended without a result.
-var ErrClosed = errors.New("operation ended without a result")
-
-// First waits for the first result of an operation.
-func First(ctx context.Context, events <-chan Event) (Event, error) {
-	select {
-	case e, ok := <-events:
-		if !ok {
-			return Event{}, ErrClosed
-		}
-		return e, nil
-	case <-ctx.Done():
-		return Event{}, ctx.Err()
-	}
+// Close closes the connection politely.
+func (c *Conn) Close() error {
+	err := c.ws.Close(websocket.StatusNormalClosure, "bye")
+	<-c.done
+	return err
 }
