@@ -15,10 +15,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/services/graphql-endpoint/graph"
 	"openbank/services/graphql-endpoint/graph/generated"
 	"openbank/services/graphql-endpoint/internal/gateway"
-	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/services/graphql-endpoint/internal/httpapi"
 	"openbank/services/graphql-endpoint/internal/store"
 	"openbank/topology/records"

@@ -18,12 +18,12 @@ import (
 
 	coderws "github.com/coder/websocket"
 
+	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/services/graphql-endpoint/graph"
 	"openbank/services/graphql-endpoint/graph/generated"
 	"openbank/services/graphql-endpoint/graph/model"
 	"openbank/services/graphql-endpoint/internal/fanout"
 	"openbank/services/graphql-endpoint/internal/gateway"
-	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/services/graphql-endpoint/internal/httpapi"
 	"openbank/services/graphql-endpoint/internal/transaction"
 )
