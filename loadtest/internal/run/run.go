@@ -66,9 +66,23 @@ func (r *Runner) Run(ctx context.Context) (result.End, error) {
 	}
 	end := result.End{Type: result.TypeEnd}
 	// The resource sampler runs beside the loop so its cost does not delay
-	// it; the end line waits for a sampling under way.
+	// it, one sampling after the other so the file keeps them in loop order;
+	// the end line waits for the samplings asked for.
+	type sampleRequest struct {
+		loop int
+		load float64
+	}
+	requests := make(chan sampleRequest, 64)
 	var sampling sync.WaitGroup
+	sampling.Add(1)
+	go func() {
+		defer sampling.Done()
+		for q := range requests {
+			r.writeResources(context.WithoutCancel(ctx), q.loop, q.load)
+		}
+	}()
 	finish := func(reason string) (result.End, error) {
+		close(requests)
 		sampling.Wait()
 		end.Reason = reason
 		end.Time = time.Now().UTC()
@@ -127,13 +141,7 @@ func (r *Runner) Run(ctx context.Context) (result.End, error) {
 	if r.Sampler != nil {
 		_, _ = r.Sampler.Sample(ctx) // CPU baseline
 	}
-	sample := func(loop int, l float64) {
-		sampling.Add(1)
-		go func() {
-			defer sampling.Done()
-			r.writeResources(context.WithoutCancel(ctx), loop, l)
-		}()
-	}
+	sample := func(loop int, l float64) { requests <- sampleRequest{loop, l} }
 
 	var latencies stats.Running
 	var deadline time.Time
