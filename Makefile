@@ -6,7 +6,9 @@ SHELL := /bin/bash
 GO_PACKAGES := openbank/...
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Integration tests share one broker: run packages one after the other.
-INTEGRATION_FLAGS := -tags integration -count=1 -p 1 -timeout 20m
+# e2e adds the load test's browser driver in Chromium against the built page.
+INTEGRATION_TAGS := integration,e2e
+INTEGRATION_FLAGS := -tags $(INTEGRATION_TAGS) -count=1 -p 1 -timeout 20m
 
 FRONTEND_DEPS := frontend/node_modules/.package-lock.json
 
@@ -39,7 +41,7 @@ lint: ## gofmt, go vet and staticcheck on every module; shellcheck on the script
 	@unformatted=$$(gofmt -l $$(go list -f '{{.Dir}}' -m)); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	go vet $(GO_PACKAGES)
-	go vet -tags integration $(GO_PACKAGES)
+	go vet -tags $(INTEGRATION_TAGS) $(GO_PACKAGES)
 	go run $(STATICCHECK) $(GO_PACKAGES)
 	shellcheck deploy/*.sh deploy/certs/*.sh deploy/compose/postgres/*.sh .ci/run
 
