@@ -34,16 +34,16 @@ func TestBrowserDriver(t *testing.T) {
 	gatewayBin := topologytest.Build(t, filepath.Join("..", "services", "graphql-endpoint"))
 	loadtest := topologytest.Build(t, ".")
 
-	handlerPort, gatewayPort, pagePort := freePort(t), freePort(t), freePort(t)
+	handlerPort, gatewayPort, pagePort := topologytest.FreePort(t), topologytest.FreePort(t), topologytest.FreePort(t)
 	handlerGroup, gatewayGroup := "loadtest-e2e-handler-"+suffix, "loadtest-e2e-gateway-"+suffix
-	skipHistory(t, handlerGroup, topology.TopicCommands)
-	skipHistory(t, gatewayGroup+"-transactions", topology.TopicBalanceChanged)
-	skipHistory(t, gatewayGroup+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback)
+	topologytest.StartGroupAtEnd(t, handlerGroup, topology.TopicCommands)
+	topologytest.StartGroupAtEnd(t, gatewayGroup+"-transactions", topology.TopicBalanceChanged)
+	topologytest.StartGroupAtEnd(t, gatewayGroup+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback)
 	handler := topologytest.Start(t, handlerBin, fmt.Sprintf("HTTP_PORT=%d", handlerPort), "KAFKA_GROUP_ID="+handlerGroup)
-	waitReady(t, handler, handlerPort)
+	handler.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", handlerPort))
 	gateway := topologytest.Start(t, gatewayBin, fmt.Sprintf("HTTP_PORT=%d", gatewayPort), "KAFKA_GROUP_ID="+gatewayGroup,
 		"STATIC_DIR="+dist, fmt.Sprintf("STATIC_PORT=%d", pagePort))
-	waitReady(t, gateway, gatewayPort)
+	gateway.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", gatewayPort))
 
 	out := filepath.Join(t.TempDir(), "browser.jsonl")
 	cmd := exec.Command(loadtest, "run", "--profile", "quick", "--driver", "browser",

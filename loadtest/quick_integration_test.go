@@ -5,8 +5,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,43 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
-
 	"openbank/loadtest/internal/report"
 	"openbank/loadtest/internal/result"
 	"openbank/topology"
 	"openbank/topology/topologytest"
 )
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// waitReady polls a service's /readyz until it answers 200.
-func waitReady(t *testing.T, svc *topologytest.Service, port int) {
-	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
-		if !svc.Running() {
-			t.Fatalf("service on %d exited:\n%s", port, svc.Output())
-		}
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-	t.Fatalf("service on %d not ready within 90 s:\n%s", port, svc.Output())
-}
 
 // TestQuickProfile runs the bank's services and `loadtest run --profile quick`
 // with the API driver against the local stack, then `loadtest report`, and
@@ -69,17 +35,17 @@ func TestQuickProfile(t *testing.T) {
 
 	ports := map[string]int{}
 	for _, s := range []string{"command-handler", "graphql-endpoint", "heartbeat", "command-generator"} {
-		ports[s] = freePort(t)
+		ports[s] = topologytest.FreePort(t)
 	}
 	start := func(name string, env ...string) {
 		svc := topologytest.Start(t, bins[name], append(env, fmt.Sprintf("HTTP_PORT=%d", ports[name]))...)
-		waitReady(t, svc, ports[name])
+		svc.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[name]))
 	}
 	handlerGroup, gatewayGroup, generatorGroup := "loadtest-it-handler-"+suffix, "loadtest-it-gateway-"+suffix, "loadtest-it-generator-"+suffix
-	skipHistory(t, handlerGroup, topology.TopicCommands)
-	skipHistory(t, gatewayGroup+"-transactions", topology.TopicBalanceChanged)
-	skipHistory(t, gatewayGroup+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback)
-	skipHistory(t, generatorGroup, topology.TopicHeartbeat)
+	topologytest.StartGroupAtEnd(t, handlerGroup, topology.TopicCommands)
+	topologytest.StartGroupAtEnd(t, gatewayGroup+"-transactions", topology.TopicBalanceChanged)
+	topologytest.StartGroupAtEnd(t, gatewayGroup+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback)
+	topologytest.StartGroupAtEnd(t, generatorGroup, topology.TopicHeartbeat)
 	start("command-handler", "KAFKA_GROUP_ID="+handlerGroup)
 	start("graphql-endpoint", "KAFKA_GROUP_ID="+gatewayGroup)
 	start("heartbeat")
@@ -207,37 +173,5 @@ func TestQuickProfile(t *testing.T) {
 	}
 	if !strings.Contains(string(repOut), "go") {
 		t.Error("no summary table")
-	}
-}
-
-// skipHistory commits the end of every topic for group, so a service in a new
-// group of its own starts at the present instead of replaying what earlier
-// runs left on the shared stack (the groups read from the earliest offset).
-func skipHistory(t *testing.T, group string, topics ...string) {
-	t.Helper()
-	conf := topologytest.Kafka(t).ClientConfig()
-	conf["group.id"] = group
-	conf["enable.auto.commit"] = false
-	kc, err := kafka.NewConsumer(&conf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
-	var parts []kafka.TopicPartition
-	for _, topic := range topics {
-		md, err := kc.GetMetadata(&topic, false, 10_000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range md.Topics[topic].Partitions {
-			_, high, err := kc.QueryWatermarkOffsets(topic, p.ID, 10_000)
-			if err != nil {
-				t.Fatal(err)
-			}
-			parts = append(parts, kafka.TopicPartition{Topic: &topic, Partition: p.ID, Offset: kafka.Offset(high)})
-		}
-	}
-	if _, err := kc.CommitOffsets(parts); err != nil {
-		t.Fatalf("commit the end offsets for %s: %v", group, err)
 	}
 }

@@ -22,11 +22,12 @@ func FreePort(t testing.TB) int {
 }
 
 // WaitReady polls url until it answers 200, failing the test with the
-// service's output when the process exits or a minute passes.
+// service's output when the process exits or 90 s pass (a busy CI machine
+// builds and starts several services at once).
 func (s *Service) WaitReady(t testing.TB, url string) {
 	t.Helper()
 	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		if res, err := client.Get(url); err == nil {
 			res.Body.Close()
@@ -39,7 +40,7 @@ func (s *Service) WaitReady(t testing.TB, url string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("%s not ready within a minute:\n%s", url, s.Output())
+	t.Fatalf("%s not ready within 90 s:\n%s", url, s.Output())
 }
 
 // StartGroupAtEnd commits group's offsets at the end of topics, so a service
