@@ -7,17 +7,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
-	"net/http"
 	"os"
 	"os/signal"
 	"sync"
-	"sync/atomic"
 	"syscall"
-	"time"
 
 	"openbank/services/command-generator/internal/feedback"
 	"openbank/services/command-generator/internal/traffic"
@@ -62,29 +58,8 @@ func run(log *slog.Logger) error {
 
 	gen := traffic.New(mrand.New(mrand.NewPCG(seed(), seed())), traffic.NewAccounts(cfg.maxAccounts))
 	m := newMetrics(gen)
-	var ready atomic.Bool
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !ready.Load() {
-			http.Error(w, "starting: rebuilding the list of AUTO accounts", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ready\n"))
-	})
-	mux.Handle("GET /metrics", m.handler())
-	srv := &http.Server{Addr: fmt.Sprintf(":%d", cfg.httpPort), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	serveErr := make(chan error, 1)
-	go func() {
-		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-			serveErr <- fmt.Errorf("serve HTTP on :%d: %w", cfg.httpPort, err)
-		}
-	}()
-	defer func() {
-		shutCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutCtx)
-	}()
+	ops := topology.StartOps(cfg.httpPort, m.handler(), "rebuilding the list of AUTO accounts")
+	defer ops.Shutdown()
 
 	serde := topology.NewSerde(topology.NewRegistry(cfg.kafka.RegistryURL))
 	producer, err := topology.NewProducer(cfg.kafka, serde, log)
@@ -152,7 +127,7 @@ func run(log *slog.Logger) error {
 		}
 		defer func() { _ = heartbeats.Close() }()
 		m.watchLag(heartbeats)
-		ready.Store(true)
+		ops.SetReady()
 		errs <- heartbeats.Run(ctx, func(ctx context.Context, batch []topology.Delivery) error {
 			cmds := make([]traffic.Command, 0, len(batch))
 			for _, d := range batch {
@@ -171,7 +146,7 @@ func run(log *slog.Logger) error {
 
 	var first error
 	select {
-	case first = <-serveErr:
+	case first = <-ops.Err():
 	case first = <-errs:
 	case <-ctx.Done():
 	}

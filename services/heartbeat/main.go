@@ -4,14 +4,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -72,29 +69,8 @@ func run(log *slog.Logger) error {
 	defer stop()
 
 	metrics := newMetrics()
-	var ready atomic.Bool
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !ready.Load() {
-			http.Error(w, "starting: reading the last beat", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ready\n"))
-	})
-	mux.Handle("GET /metrics", metrics.handler())
-	srv := &http.Server{Addr: fmt.Sprintf(":%d", cfg.httpPort), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	serveErr := make(chan error, 1)
-	go func() {
-		if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
-			serveErr <- fmt.Errorf("serve HTTP on :%d: %w", cfg.httpPort, err)
-		}
-	}()
-	defer func() {
-		shutCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutCtx)
-	}()
+	ops := topology.StartOps(cfg.httpPort, metrics.handler(), "reading the last beat")
+	defer ops.Shutdown()
 
 	serde := topology.NewSerde(topology.NewRegistry(cfg.kafka.RegistryURL))
 	last, err := lastBeat(ctx, cfg.kafka, serde, log)
@@ -111,16 +87,16 @@ func run(log *slog.Logger) error {
 	defer producer.Close()
 
 	loop := beat.New(producer, metrics, log, cfg.settings, cfg.paused, next)
-	control.Routes(mux, loop)
+	control.Routes(ops.Mux, loop)
 	metrics.watch(loop)
-	ready.Store(true)
+	ops.SetReady()
 	log.Info("heartbeat started", "http_port", cfg.httpPort, "rate", cfg.settings.Rate(),
 		"batch_size", cfg.settings.BatchSize, "interval", cfg.settings.Interval.String(), "paused", cfg.paused)
 
 	done := make(chan error, 1)
 	go func() { done <- loop.Run(ctx) }()
 	select {
-	case err := <-serveErr:
+	case err := <-ops.Err():
 		stop()
 		<-done
 		return err
