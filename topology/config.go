@@ -2,10 +2,9 @@ package topology
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"time"
-
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 )
 
 // KafkaConfig is how a service reaches Kafka and the schema registry.
@@ -20,6 +19,9 @@ type KafkaConfig struct {
 	KeyPassword         string // SSL_KEY_PASSWORD
 	// Linger is how long the producer waits to fill a batch (KAFKA_LINGER_MS).
 	Linger time.Duration
+	// Client is the Kafka client library (KAFKA_CLIENT): ClientLibrdkafka or
+	// ClientFranz; empty means the default of this build.
+	Client string
 }
 
 // ReadKafkaConfig reads the Kafka settings of DESIGN.md from env; clientID is
@@ -34,7 +36,10 @@ func ReadKafkaConfig(env *Env, clientID string) KafkaConfig {
 		KeyLocation:         env.File("SSL_KEY_LOCATION"),
 		KeyPassword:         env.String("SSL_KEY_PASSWORD", ""),
 		Linger:              time.Duration(env.Int("KAFKA_LINGER_MS", 5, 0, 60_000)) * time.Millisecond,
+		Client:              env.String("KAFKA_CLIENT", defaultClient()),
 	}
+	env.Check(slices.Contains(Clients(), c.Client), "KAFKA_CLIENT",
+		"want one of the Kafka clients built into this binary: "+strings.Join(Clients(), ", "))
 	u, err := url.Parse(c.RegistryURL)
 	env.Check(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "",
 		"SCHEMA_REGISTRY_URL", "want an http(s) URL such as http://localhost:8081")
@@ -54,53 +59,4 @@ func brokersValid(list string) bool {
 		}
 	}
 	return true
-}
-
-// ClientConfig is the librdkafka configuration every client shares.
-func (c KafkaConfig) ClientConfig() kafka.ConfigMap {
-	m := kafka.ConfigMap{
-		"bootstrap.servers": c.Brokers,
-		"client.id":         c.ClientID,
-	}
-	if c.CALocation != "" {
-		m["security.protocol"] = "ssl"
-		m["ssl.ca.location"] = c.CALocation
-		if c.CertificateLocation != "" {
-			m["ssl.certificate.location"] = c.CertificateLocation
-			m["ssl.key.location"] = c.KeyLocation
-		}
-		if c.KeyPassword != "" {
-			m["ssl.key.password"] = c.KeyPassword
-		}
-	}
-	return m
-}
-
-// ProducerConfig is the bank's producer: every write acknowledged by all
-// in-sync replicas, idempotent so retries never duplicate or reorder.
-func (c KafkaConfig) ProducerConfig() kafka.ConfigMap {
-	m := c.ClientConfig()
-	m["acks"] = "all"
-	m["enable.idempotence"] = true
-	m["linger.ms"] = int(c.Linger / time.Millisecond)
-	m["compression.type"] = "lz4"
-	// Producer uses per-call delivery channels and never ProduceChannel; the
-	// client's default buffers (a million entries each, ~24 MiB) only cost memory.
-	m["go.events.channel.size"] = 1000
-	m["go.produce.channel.size"] = 1000
-	return m
-}
-
-// ConsumerConfig is a consumer in group that commits offsets itself, only after
-// a batch is handled.
-func (c KafkaConfig) ConsumerConfig(group string) kafka.ConfigMap {
-	m := c.ClientConfig()
-	m["group.id"] = group
-	m["enable.auto.commit"] = false
-	m["enable.auto.offset.store"] = false
-	m["auto.offset.reset"] = "earliest"
-	m["isolation.level"] = "read_committed"
-	m["partition.assignment.strategy"] = "cooperative-sticky"
-	m["fetch.wait.max.ms"] = 10 // latency matters more than fetch efficiency in this bank
-	return m
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"openbank/topology/records"
 )
@@ -23,20 +22,13 @@ type Delivery struct {
 	// Value is the record as read, in the wire format, so a consumer that
 	// rejects a decodable record can still dead-letter it byte for byte.
 	Value     []byte
-	Headers   []kafka.Header
+	Headers   []Header
 	Timestamp time.Time
 	Record    records.Record
 }
 
 // Header returns the value of the header named key, or "".
-func (d Delivery) Header(key string) string {
-	for _, h := range d.Headers {
-		if h.Key == key {
-			return string(h.Value)
-		}
-	}
-	return ""
-}
+func (d Delivery) Header(key string) string { return headerValue(d.Headers, key) }
 
 // ConsumerOptions say what a Consumer reads and how it batches.
 type ConsumerOptions struct {
@@ -49,9 +41,12 @@ type ConsumerOptions struct {
 	// DeadLetterTopic receives records that can never be decoded; without it
 	// such records are logged and skipped.
 	DeadLetterTopic string
-	// Config holds further librdkafka settings, applied over ConsumerConfig's
-	// (a service's own knobs: session.timeout.ms, queued.max.messages.kbytes, ...).
-	Config kafka.ConfigMap
+	// SessionTimeout is how long a crashed member keeps its partitions
+	// before another takes them (default 10 s).
+	SessionTimeout time.Duration
+	// MaxBufferedBytes bounds the records fetched ahead of the handler
+	// (default 1 MiB): a few batches ahead is all that helps.
+	MaxBufferedBytes int
 }
 
 // Handler handles one batch. It returns nil only when the whole batch is done:
@@ -62,7 +57,7 @@ type Handler func(ctx context.Context, batch []Delivery) error
 // Consumer reads bank records in batches and commits offsets only after its
 // handler has finished with them (at-least-once).
 type Consumer struct {
-	kc    *kafka.Consumer
+	raw   rawConsumer
 	serde *Serde
 	dead  *Producer
 	opts  ConsumerOptions
@@ -81,19 +76,24 @@ func NewConsumer(cfg KafkaConfig, serde *Serde, dead *Producer, opts ConsumerOpt
 	if opts.DeadLetterTopic != "" && dead == nil {
 		return nil, errors.New("a dead-letter topic needs a producer")
 	}
-	conf := cfg.ConsumerConfig(opts.Group)
-	for k, v := range opts.Config {
-		conf[k] = v
+	if opts.SessionTimeout <= 0 {
+		opts.SessionTimeout = 10 * time.Second
 	}
-	kc, err := kafka.NewConsumer(&conf)
+	if opts.MaxBufferedBytes <= 0 {
+		opts.MaxBufferedBytes = 1 << 20
+	}
+	client, err := clientOf(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("create Kafka consumer: %w", err)
+		return nil, err
 	}
-	if err := kc.SubscribeTopics(opts.Topics, nil); err != nil {
-		_ = kc.Close()
-		return nil, fmt.Errorf("subscribe to %v: %w", opts.Topics, err)
+	raw, err := client.newConsumer(cfg, consumerSpec{
+		group: opts.Group, topics: opts.Topics,
+		sessionTimeout: opts.SessionTimeout, maxBufferedBytes: opts.MaxBufferedBytes,
+	}, log)
+	if err != nil {
+		return nil, err
 	}
-	return &Consumer{kc: kc, serde: serde, dead: dead, opts: opts, log: log}, nil
+	return &Consumer{raw: raw, serde: serde, dead: dead, opts: opts, log: log}, nil
 }
 
 // Run hands batches to handle until ctx is cancelled. A batch already read when
@@ -105,6 +105,7 @@ func (c *Consumer) Run(ctx context.Context, handle Handler) error {
 			return err
 		}
 		if len(msgs) == 0 {
+			c.raw.allowRebalance()
 			continue
 		}
 		// Finish what was read even when shutdown starts meanwhile.
@@ -118,55 +119,48 @@ func (c *Consumer) Run(ctx context.Context, handle Handler) error {
 				return err
 			}
 		}
-		c.commit(msgs)
+		c.commit(work, msgs)
+		c.raw.allowRebalance()
 	}
 	return nil
 }
 
-// poll gathers up to MaxBatch messages, waiting at most BatchWait after the first.
-func (c *Consumer) poll(ctx context.Context) ([]*kafka.Message, error) {
-	var msgs []*kafka.Message
-	var deadline time.Time
-	for len(msgs) < c.opts.MaxBatch {
-		wait := 100 * time.Millisecond
-		if len(msgs) > 0 {
-			wait = time.Until(deadline)
-			if wait <= 0 {
-				break
-			}
-		} else if ctx.Err() != nil {
+// poll gathers up to MaxBatch records, waiting at most BatchWait after the first.
+func (c *Consumer) poll(ctx context.Context) ([]RawRecord, error) {
+	return pollBatch(ctx, c.raw, c.opts.MaxBatch, c.opts.BatchWait)
+}
+
+// pollBatch gathers up to max records from raw, waiting at most batchWait
+// after the first for more.
+func pollBatch(ctx context.Context, raw rawConsumer, max int, batchWait time.Duration) ([]RawRecord, error) {
+	if ctx.Err() != nil {
+		return nil, nil
+	}
+	msgs, err := raw.poll(ctx, max, 100*time.Millisecond)
+	if err != nil || len(msgs) == 0 {
+		return msgs, err
+	}
+	deadline := time.Now().Add(batchWait)
+	for len(msgs) < max {
+		wait := time.Until(deadline)
+		if wait <= 0 {
 			break
 		}
-		switch ev := c.kc.Poll(max(1, int(wait/time.Millisecond))).(type) {
-		case *kafka.Message:
-			if ev.TopicPartition.Error != nil {
-				c.log.Warn("kafka consumer", "error", ev.TopicPartition.Error)
-				continue
-			}
-			if len(msgs) == 0 {
-				deadline = time.Now().Add(c.opts.BatchWait)
-			}
-			msgs = append(msgs, ev)
-		case kafka.Error:
-			if ev.IsFatal() {
-				return msgs, fmt.Errorf("kafka consumer: %w", ev)
-			}
-			c.log.Warn("kafka consumer", "error", ev, "code", ev.Code())
-		case nil:
-			if len(msgs) > 0 {
-				return msgs, nil
-			}
+		more, err := raw.poll(ctx, max-len(msgs), wait)
+		if err != nil {
+			return msgs, err
 		}
+		msgs = append(msgs, more...)
 	}
 	return msgs, nil
 }
 
 // decode turns messages into deliveries. Records that can never be decoded go
 // to the dead-letter topic; a registry that does not answer is waited for.
-func (c *Consumer) decode(ctx context.Context, msgs []*kafka.Message) ([]Delivery, error) {
+func (c *Consumer) decode(ctx context.Context, msgs []RawRecord) ([]Delivery, error) {
 	batch := make([]Delivery, 0, len(msgs))
 	for _, m := range msgs {
-		topic := *m.TopicPartition.Topic
+		topic := m.Topic
 		var rec records.Record
 		err := retry(ctx, c.log, "decode record", func() error {
 			var err error
@@ -188,7 +182,7 @@ func (c *Consumer) decode(ctx context.Context, msgs []*kafka.Message) ([]Deliver
 			return nil, err
 		}
 		batch = append(batch, Delivery{
-			Topic: topic, Partition: m.TopicPartition.Partition, Offset: int64(m.TopicPartition.Offset),
+			Topic: topic, Partition: m.Partition, Offset: m.Offset,
 			Key: m.Key, Value: m.Value, Headers: m.Headers, Timestamp: m.Timestamp, Record: rec,
 		})
 	}
@@ -203,71 +197,52 @@ const (
 	HeaderDeadLetterError     = "dead-letter-error"
 )
 
-func (c *Consumer) deadLetter(ctx context.Context, m *kafka.Message, why *DecodeError) error {
-	tp := m.TopicPartition
-	c.log.Error("undecodable record", "topic", *tp.Topic, "partition", tp.Partition, "offset", int64(tp.Offset),
+func (c *Consumer) deadLetter(ctx context.Context, m RawRecord, why *DecodeError) error {
+	c.log.Error("undecodable record", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset,
 		"error", why, "dead_letter_topic", c.opts.DeadLetterTopic)
 	if c.opts.DeadLetterTopic == "" {
 		return nil
 	}
-	headers := append([]kafka.Header{
-		{Key: HeaderDeadLetterTopic, Value: []byte(*tp.Topic)},
-		{Key: HeaderDeadLetterPartition, Value: []byte(strconv.Itoa(int(tp.Partition)))},
-		{Key: HeaderDeadLetterOffset, Value: []byte(strconv.FormatInt(int64(tp.Offset), 10))},
+	dl := DeadLetter(c.opts.DeadLetterTopic, m, why)
+	return retry(ctx, c.log, "send dead letter", func() error { return c.dead.SendRaw(ctx, dl) })
+}
+
+// DeadLetter is m for topic, byte for byte, with headers that say where it
+// came from and why it was rejected.
+func DeadLetter(topic string, m RawRecord, why error) RawMessage {
+	headers := append([]Header{
+		{Key: HeaderDeadLetterTopic, Value: []byte(m.Topic)},
+		{Key: HeaderDeadLetterPartition, Value: []byte(strconv.Itoa(int(m.Partition)))},
+		{Key: HeaderDeadLetterOffset, Value: []byte(strconv.FormatInt(m.Offset, 10))},
 		{Key: HeaderDeadLetterError, Value: []byte(why.Error())},
 	}, m.Headers...)
-	dl := rawMessage(c.opts.DeadLetterTopic, string(m.Key), m.Value, headers)
-	return retry(ctx, c.log, "send dead letter", func() error { return c.dead.SendRaw(ctx, dl) })
+	return RawMessage{Topic: topic, Key: m.Key, Value: m.Value, Headers: headers}
 }
 
 // commit stores the offsets after msgs. A failed commit only means these
 // records may be read again, which handlers tolerate, so it is logged.
-func (c *Consumer) commit(msgs []*kafka.Message) {
-	next := map[string]map[int32]kafka.Offset{}
-	for _, m := range msgs {
-		tp := m.TopicPartition
-		if next[*tp.Topic] == nil {
-			next[*tp.Topic] = map[int32]kafka.Offset{}
-		}
-		if o := tp.Offset + 1; o > next[*tp.Topic][tp.Partition] {
-			next[*tp.Topic][tp.Partition] = o
-		}
-	}
-	var offsets []kafka.TopicPartition
-	for topic, parts := range next {
-		for p, o := range parts {
-			offsets = append(offsets, kafka.TopicPartition{Topic: &topic, Partition: p, Offset: o})
-		}
-	}
-	if _, err := c.kc.CommitOffsets(offsets); err != nil {
+func (c *Consumer) commit(ctx context.Context, msgs []RawRecord) {
+	if err := c.raw.commit(ctx, nextOffsets(msgs)); err != nil {
 		c.log.Warn("commit offsets; the records will be read again", "error", err)
 	}
 }
 
-// Lag is how many records of the assigned partitions are not yet read.
-func (c *Consumer) Lag() (int64, error) {
-	assigned, err := c.kc.Assignment()
-	if err != nil {
-		return 0, fmt.Errorf("assignment: %w", err)
+// nextOffsets is, per partition, the offset after the last of msgs.
+func nextOffsets(msgs []RawRecord) map[TopicPartition]int64 {
+	next := map[TopicPartition]int64{}
+	for _, m := range msgs {
+		tp := TopicPartition{m.Topic, m.Partition}
+		next[tp] = max(next[tp], m.Offset+1)
 	}
-	positions, err := c.kc.Position(assigned)
-	if err != nil {
-		return 0, fmt.Errorf("positions: %w", err)
-	}
-	var lag int64
-	for _, tp := range positions {
-		_, high, err := c.kc.GetWatermarkOffsets(*tp.Topic, tp.Partition)
-		if err != nil || tp.Offset < 0 {
-			continue
-		}
-		lag += max(0, high-int64(tp.Offset))
-	}
-	return lag, nil
+	return next
 }
+
+// Lag is how many records of the assigned partitions are not yet read.
+func (c *Consumer) Lag() (int64, error) { return c.raw.lag() }
 
 // Close leaves the group and closes the consumer.
 func (c *Consumer) Close() error {
-	if err := c.kc.Close(); err != nil {
+	if err := c.raw.close(); err != nil {
 		return fmt.Errorf("close Kafka consumer: %w", err)
 	}
 	return nil

@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
-
 	"openbank/topology"
 )
 
@@ -77,51 +75,46 @@ func NewTail(t testing.TB, topics ...string) *Tail {
 	t.Helper()
 	cfg := Kafka(t)
 	serde := topology.NewSerde(topology.NewRegistry(cfg.RegistryURL))
-	conf := cfg.ClientConfig()
-	conf["group.id"] = fmt.Sprintf("tail-%d", time.Now().UnixNano()) // unused for commits; librdkafka wants one
-	conf["enable.auto.commit"] = false
-	kc, err := kafka.NewConsumer(&conf)
+	log := Log(t)
+	admin, err := topology.NewAdmin(cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Assign every partition at its current end, so nothing older is seen and
+	defer admin.Close()
+	// Every partition at its current end, so nothing older is seen and
 	// nothing produced after NewTail returns is missed.
-	var parts []kafka.TopicPartition
-	for _, topic := range topics {
-		md, err := kc.GetMetadata(&topic, false, 10_000)
-		if err != nil {
-			t.Fatalf("metadata of %s: %v", topic, err)
-		}
-		for _, p := range md.Topics[topic].Partitions {
-			_, high, err := kc.QueryWatermarkOffsets(topic, p.ID, 10_000)
-			if err != nil {
-				t.Fatalf("watermarks of %s/%d: %v", topic, p.ID, err)
-			}
-			parts = append(parts, kafka.TopicPartition{Topic: &topic, Partition: p.ID, Offset: kafka.Offset(high)})
-		}
+	start, err := admin.Partitions(context.Background(), topology.OffsetEnd, topics...)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := kc.Assign(parts); err != nil {
+	reader, err := topology.NewReader(cfg, start, "", log)
+	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	tail := &Tail{changed: make(chan struct{}), cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(tail.done)
-		defer kc.Close()
+		defer func() { _ = reader.Close() }()
 		for ctx.Err() == nil {
-			m, ok := kc.Poll(100).(*kafka.Message)
-			if !ok || m.TopicPartition.Error != nil {
+			recs, err := reader.Poll(ctx, 500, 100*time.Millisecond)
+			if err != nil {
+				t.Logf("tail: %v", err)
+			}
+			if len(recs) == 0 {
 				continue
 			}
-			d := topology.Delivery{Topic: *m.TopicPartition.Topic, Partition: m.TopicPartition.Partition,
-				Offset: int64(m.TopicPartition.Offset), Key: m.Key, Value: m.Value, Headers: m.Headers, Timestamp: m.Timestamp}
-			rec, err := serde.Decode(d.Topic, m.Value)
-			if err != nil {
-				t.Logf("tail: %s/%d@%d: %v", d.Topic, d.Partition, d.Offset, err)
-			}
-			d.Record = rec
 			tail.mu.Lock()
-			tail.seen = append(tail.seen, d)
+			for _, m := range recs {
+				d := topology.Delivery{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset,
+					Key: m.Key, Value: m.Value, Headers: m.Headers, Timestamp: m.Timestamp}
+				rec, err := serde.Decode(d.Topic, m.Value)
+				if err != nil {
+					t.Logf("tail: %s/%d@%d: %v", d.Topic, d.Partition, d.Offset, err)
+				}
+				d.Record = rec
+				tail.seen = append(tail.seen, d)
+			}
 			close(tail.changed)
 			tail.changed = make(chan struct{})
 			tail.mu.Unlock()

@@ -1,0 +1,316 @@
+package topology
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// franz is franz-go: a Kafka client in pure Go.
+type franz struct{}
+
+func init() { clients[ClientFranz] = franz{} }
+
+// franzOpts is the configuration every franz-go client shares.
+func franzOpts(c KafkaConfig, log *slog.Logger) ([]kgo.Opt, error) {
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(strings.Split(c.Brokers, ",")...),
+		kgo.ClientID(c.ClientID),
+		kgo.WithLogger(franzLogger{log}),
+	}
+	if c.CALocation != "" {
+		tc, err := tlsConfig(c)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, kgo.DialTLSConfig(tc))
+	}
+	return opts, nil
+}
+
+// franzLogger forwards franz-go's warnings and errors to slog.
+type franzLogger struct{ log *slog.Logger }
+
+func (franzLogger) Level() kgo.LogLevel { return kgo.LogLevelWarn }
+
+func (l franzLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
+	lvl := slog.LevelWarn
+	if level == kgo.LogLevelError {
+		lvl = slog.LevelError
+	}
+	l.log.Log(context.Background(), lvl, msg, append([]any{"kafka_client", ClientFranz}, keyvals...)...)
+}
+
+type franzProducer struct{ cl *kgo.Client }
+
+func (franz) newProducer(cfg KafkaConfig, log *slog.Logger) (rawProducer, error) {
+	opts, err := franzOpts(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts,
+		kgo.RequiredAcks(kgo.AllISRAcks()), // idempotent writes (franz-go's default) need all
+		kgo.ProducerLinger(cfg.Linger),
+		kgo.ProducerBatchCompression(kgo.Lz4Compression()),
+		// librdkafka's message.timeout.ms default: a record is not retried forever.
+		kgo.RecordDeliveryTimeout(5*time.Minute),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("create Kafka producer: %w", err)
+	}
+	return &franzProducer{cl: cl}, nil
+}
+
+func (p *franzProducer) produce(ctx context.Context, msgs []RawMessage) (func(context.Context) error, error) {
+	results := make(chan error, len(msgs))
+	for _, m := range msgs {
+		rec := &kgo.Record{Topic: m.Topic, Key: m.Key, Value: m.Value, Headers: franzHeaders(m.Headers)}
+		// The record is produced even when the caller stops waiting: the
+		// acknowledgement, not the enqueue, is what ctx bounds.
+		p.cl.Produce(context.WithoutCancel(ctx), rec, func(r *kgo.Record, err error) {
+			if err != nil {
+				err = fmt.Errorf("deliver to %s: %w", r.Topic, err)
+			}
+			results <- err
+		})
+	}
+	return func(ctx context.Context) error {
+		var first error
+		for range msgs {
+			select {
+			case err := <-results:
+				if first == nil {
+					first = err
+				}
+			case <-ctx.Done():
+				if first == nil {
+					first = fmt.Errorf("waiting for delivery: %w", ctx.Err())
+				}
+				return first
+			}
+		}
+		return first
+	}, nil
+}
+
+func (p *franzProducer) close(timeout time.Duration) int {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	left := 0
+	if err := p.cl.Flush(ctx); err != nil {
+		left = int(p.cl.BufferedProduceRecords())
+	}
+	p.cl.Close()
+	return left
+}
+
+func franzHeaders(hs []Header) []kgo.RecordHeader {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make([]kgo.RecordHeader, len(hs))
+	for i, h := range hs {
+		out[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
+	}
+	return out
+}
+
+type franzConsumer struct {
+	cl    *kgo.Client
+	spec  consumerSpec
+	admin *franzAdmin // commits of a reader, which has no group membership
+
+	mu sync.Mutex
+	// progress per partition: the next offset to read and the high watermark
+	// of the last fetch, for lag.
+	progress map[TopicPartition][2]int64
+}
+
+func (franz) newConsumer(cfg KafkaConfig, spec consumerSpec, log *slog.Logger) (rawConsumer, error) {
+	opts, err := franzOpts(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts,
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxWait(10*time.Millisecond), // latency matters more than fetch efficiency in this bank
+	)
+	if b := spec.maxBufferedBytes; b > 0 {
+		opts = append(opts, kgo.FetchMaxBytes(int32(b)), kgo.FetchMaxPartitionBytes(int32(b)))
+	}
+	if spec.assign != nil {
+		parts := map[string]map[int32]kgo.Offset{}
+		for tp, o := range spec.assign {
+			if parts[tp.Topic] == nil {
+				parts[tp.Topic] = map[int32]kgo.Offset{}
+			}
+			switch o {
+			case OffsetBeginning:
+				parts[tp.Topic][tp.Partition] = kgo.NewOffset().AtStart()
+			case OffsetEnd:
+				parts[tp.Topic][tp.Partition] = kgo.NewOffset().AtEnd()
+			default:
+				parts[tp.Topic][tp.Partition] = kgo.NewOffset().At(o)
+			}
+		}
+		opts = append(opts, kgo.ConsumePartitions(parts))
+	} else {
+		opts = append(opts,
+			kgo.ConsumerGroup(spec.group),
+			kgo.ConsumeTopics(spec.topics...),
+			kgo.DisableAutoCommit(),
+			// Partitions move only between batches, after the commit.
+			kgo.BlockRebalanceOnPoll(),
+			kgo.Balancers(kgo.CooperativeStickyBalancer()),
+		)
+		if spec.sessionTimeout > 0 {
+			opts = append(opts, kgo.SessionTimeout(spec.sessionTimeout))
+		}
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("create Kafka consumer: %w", err)
+	}
+	c := &franzConsumer{cl: cl, spec: spec, progress: map[TopicPartition][2]int64{}}
+	if spec.assign != nil && spec.group != "" {
+		c.admin = newFranzAdmin(cl)
+	}
+	return c, nil
+}
+
+func (c *franzConsumer) poll(ctx context.Context, maxRecords int, wait time.Duration) ([]RawRecord, error) {
+	pctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	fetches := c.cl.PollRecords(pctx, maxRecords)
+	if fetches.IsClientClosed() {
+		return nil, errors.New("kafka consumer closed")
+	}
+	var errs []error
+	fetches.EachError(func(topic string, p int32, err error) {
+		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+			errs = append(errs, fmt.Errorf("fetch %s/%d: %w", topic, p, err))
+		}
+	})
+	var out []RawRecord
+	c.mu.Lock()
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		tp := TopicPartition{p.Topic, p.Partition}
+		pr := c.progress[tp]
+		pr[1] = p.HighWatermark
+		for _, r := range p.Records {
+			out = append(out, RawRecord{
+				Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value,
+				Headers: fromFranzHeaders(r.Headers), Timestamp: r.Timestamp,
+			})
+			pr[0] = r.Offset + 1
+		}
+		c.progress[tp] = pr
+	})
+	c.mu.Unlock()
+	// A fetch error is retried by the client itself; only say it once here.
+	if len(out) == 0 && len(errs) > 0 {
+		var fatal *kerr.Error
+		if errors.As(errs[0], &fatal) && !fatal.Retriable {
+			return nil, fmt.Errorf("kafka consumer: %w", errors.Join(errs...))
+		}
+	}
+	return out, nil
+}
+
+func fromFranzHeaders(hs []kgo.RecordHeader) []Header {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make([]Header, len(hs))
+	for i, h := range hs {
+		out[i] = Header{Key: h.Key, Value: h.Value}
+	}
+	return out
+}
+
+func (c *franzConsumer) commit(ctx context.Context, next map[TopicPartition]int64) error {
+	if c.spec.group == "" {
+		return errors.New("a reader without a group cannot commit")
+	}
+	if c.admin != nil {
+		return c.admin.commitOffsets(ctx, c.spec.group, next)
+	}
+	offsets := map[string]map[int32]kgo.EpochOffset{}
+	for tp, o := range next {
+		if offsets[tp.Topic] == nil {
+			offsets[tp.Topic] = map[int32]kgo.EpochOffset{}
+		}
+		offsets[tp.Topic][tp.Partition] = kgo.EpochOffset{Epoch: -1, Offset: o}
+	}
+	var result error
+	c.cl.CommitOffsetsSync(ctx, offsets, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+		if err != nil {
+			result = err
+			return
+		}
+		for _, t := range resp.Topics {
+			for _, p := range t.Partitions {
+				if err := kerr.ErrorForCode(p.ErrorCode); err != nil && result == nil {
+					result = fmt.Errorf("commit %s/%d: %w", t.Topic, p.Partition, err)
+				}
+			}
+		}
+	})
+	return result
+}
+
+func (c *franzConsumer) lag() (int64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var lag int64
+	for _, pr := range c.progress {
+		if pr[0] > 0 {
+			lag += max(0, pr[1]-pr[0])
+		}
+	}
+	return lag, nil
+}
+
+func (c *franzConsumer) allowRebalance() {
+	if c.spec.assign == nil {
+		c.cl.AllowRebalance()
+	}
+}
+
+func (c *franzConsumer) close() error {
+	if c.spec.assign == nil {
+		c.cl.CloseAllowingRebalance()
+	} else {
+		c.cl.Close()
+	}
+	return nil
+}
+
+// tlsConfig is TLS, with a client certificate when one is set, from the
+// same PEM files librdkafka reads.
+func tlsConfig(c KafkaConfig) (*tls.Config, error) {
+	pool, err := certPool(c.CALocation)
+	if err != nil {
+		return nil, err
+	}
+	tc := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	if c.CertificateLocation != "" {
+		cert, err := clientCertificate(c.CertificateLocation, c.KeyLocation, c.KeyPassword)
+		if err != nil {
+			return nil, err
+		}
+		tc.Certificates = []tls.Certificate{cert}
+	}
+	return tc, nil
+}

@@ -1,0 +1,512 @@
+//go:build cgo
+
+package topology
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+)
+
+// librdkafka is confluent-kafka-go: librdkafka through cgo.
+type librdkafka struct{}
+
+func init() { clients[ClientLibrdkafka] = librdkafka{} }
+
+// rdConfig is the configuration every librdkafka client shares.
+func rdConfig(c KafkaConfig) kafka.ConfigMap {
+	m := kafka.ConfigMap{
+		"bootstrap.servers": c.Brokers,
+		"client.id":         c.ClientID,
+		// librdkafka logs through a channel drained into slog, not on stderr.
+		"go.logs.channel.enable": true,
+	}
+	if c.CALocation != "" {
+		m["security.protocol"] = "ssl"
+		m["ssl.ca.location"] = c.CALocation
+		if c.CertificateLocation != "" {
+			m["ssl.certificate.location"] = c.CertificateLocation
+			m["ssl.key.location"] = c.KeyLocation
+		}
+		if c.KeyPassword != "" {
+			m["ssl.key.password"] = c.KeyPassword
+		}
+	}
+	return m
+}
+
+// drainLogs forwards librdkafka's log lines to slog.
+func drainLogs(logs chan kafka.LogEvent, log *slog.Logger) {
+	for e := range logs {
+		level := slog.LevelDebug
+		switch {
+		case e.Level <= 3:
+			level = slog.LevelError
+		case e.Level == 4:
+			level = slog.LevelWarn
+		case e.Level <= 6:
+			level = slog.LevelInfo
+		}
+		log.Log(context.Background(), level, e.Message, "kafka_client", ClientLibrdkafka, "facility", e.Tag, "client", e.Name)
+	}
+}
+
+type rdProducer struct {
+	kp  *kafka.Producer
+	log *slog.Logger
+}
+
+func (librdkafka) newProducer(cfg KafkaConfig, log *slog.Logger) (rawProducer, error) {
+	m := rdConfig(cfg)
+	m["acks"] = "all"
+	m["enable.idempotence"] = true
+	m["linger.ms"] = int(cfg.Linger / time.Millisecond)
+	m["compression.type"] = "lz4"
+	// The Java client's partitioner (franz-go's too), so a key lands on the
+	// same partition whichever client wrote it.
+	m["partitioner"] = "murmur2_random"
+	// Deliveries go to per-call channels and ProduceChannel is unused; the
+	// client's default buffers (a million entries each, ~24 MiB) only cost memory.
+	m["go.events.channel.size"] = 1000
+	m["go.produce.channel.size"] = 1000
+	kp, err := kafka.NewProducer(&m)
+	if err != nil {
+		return nil, fmt.Errorf("create Kafka producer: %w", err)
+	}
+	go drainLogs(kp.Logs(), log)
+	p := &rdProducer{kp: kp, log: log}
+	go p.logEvents()
+	return p, nil
+}
+
+// logEvents drains client-level events; delivery reports go to per-call channels.
+func (p *rdProducer) logEvents() {
+	for ev := range p.kp.Events() {
+		if e, ok := ev.(kafka.Error); ok {
+			p.log.Warn("kafka producer", "error", e, "code", e.Code())
+		}
+	}
+}
+
+func (p *rdProducer) produce(ctx context.Context, msgs []RawMessage) (func(context.Context) error, error) {
+	if len(msgs) == 0 {
+		return func(context.Context) error { return nil }, nil
+	}
+	reports := make(chan kafka.Event, len(msgs))
+	for sent, m := range msgs {
+		km := &kafka.Message{
+			TopicPartition: kafka.TopicPartition{Topic: &m.Topic, Partition: kafka.PartitionAny},
+			Key:            m.Key, Value: m.Value, Headers: rdHeaders(m.Headers),
+		}
+		for {
+			err := p.kp.Produce(km, reports)
+			if err == nil {
+				break
+			}
+			var kerr kafka.Error
+			if errors.As(err, &kerr) && kerr.Code() == kafka.ErrQueueFull && ctx.Err() == nil {
+				// The local queue is full: let deliveries drain, then try again.
+				p.kp.Flush(100)
+				continue
+			}
+			return nil, rdAwait(ctx, reports, sent, fmt.Errorf("produce to %s: %w", m.Topic, err))
+		}
+	}
+	return func(ctx context.Context) error { return rdAwait(ctx, reports, len(msgs), nil) }, nil
+}
+
+// rdAwait waits for n delivery reports and returns the first error among
+// them, or first when it is set.
+func rdAwait(ctx context.Context, reports chan kafka.Event, n int, first error) error {
+	for i := 0; i < n; i++ {
+		select {
+		case ev := <-reports:
+			if m, ok := ev.(*kafka.Message); ok && m.TopicPartition.Error != nil && first == nil {
+				first = fmt.Errorf("deliver to %s: %w", *m.TopicPartition.Topic, m.TopicPartition.Error)
+			}
+		case <-ctx.Done():
+			if first == nil {
+				first = fmt.Errorf("waiting for delivery: %w", ctx.Err())
+			}
+			return first
+		}
+	}
+	return first
+}
+
+func (p *rdProducer) close(timeout time.Duration) int {
+	left := p.kp.Flush(int(timeout / time.Millisecond))
+	p.kp.Close()
+	return left
+}
+
+func rdHeaders(hs []Header) []kafka.Header {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make([]kafka.Header, len(hs))
+	for i, h := range hs {
+		out[i] = kafka.Header{Key: h.Key, Value: h.Value}
+	}
+	return out
+}
+
+type rdConsumer struct {
+	kc   *kafka.Consumer
+	log  *slog.Logger
+	spec consumerSpec
+}
+
+func (librdkafka) newConsumer(cfg KafkaConfig, spec consumerSpec, log *slog.Logger) (rawConsumer, error) {
+	m := rdConfig(cfg)
+	group := spec.group
+	if group == "" {
+		group = "open-bank-reader" // librdkafka wants one; a reader without a group commits nothing
+	}
+	m["group.id"] = group
+	m["enable.auto.commit"] = false
+	m["enable.auto.offset.store"] = false
+	m["auto.offset.reset"] = "earliest"
+	m["isolation.level"] = "read_committed"
+	m["partition.assignment.strategy"] = "cooperative-sticky"
+	m["fetch.wait.max.ms"] = 10 // latency matters more than fetch efficiency in this bank
+	if spec.sessionTimeout > 0 {
+		m["session.timeout.ms"] = int(spec.sessionTimeout / time.Millisecond)
+	}
+	if b := spec.maxBufferedBytes; b > 0 {
+		m["queued.max.messages.kbytes"] = max(b/1024, 64)
+		// librdkafka wants a fetch to hold at least one message (message.max.bytes, ~1 MB).
+		m["fetch.max.bytes"] = min(max(b, 1<<20), 52_428_800)
+	}
+	kc, err := kafka.NewConsumer(&m)
+	if err != nil {
+		return nil, fmt.Errorf("create Kafka consumer: %w", err)
+	}
+	go drainLogs(kc.Logs(), log)
+	c := &rdConsumer{kc: kc, log: log, spec: spec}
+	if spec.assign != nil {
+		var parts []kafka.TopicPartition
+		for tp, o := range spec.assign {
+			topic := tp.Topic
+			parts = append(parts, kafka.TopicPartition{Topic: &topic, Partition: tp.Partition, Offset: rdOffset(o)})
+		}
+		err = kc.Assign(parts)
+	} else {
+		err = kc.SubscribeTopics(spec.topics, nil)
+	}
+	if err != nil {
+		_ = kc.Close()
+		return nil, fmt.Errorf("read %v: %w", spec.topics, err)
+	}
+	return c, nil
+}
+
+func rdOffset(o int64) kafka.Offset {
+	switch o {
+	case OffsetBeginning:
+		return kafka.OffsetBeginning
+	case OffsetEnd:
+		return kafka.OffsetEnd
+	}
+	return kafka.Offset(o)
+}
+
+func (c *rdConsumer) poll(ctx context.Context, maxRecords int, wait time.Duration) ([]RawRecord, error) {
+	var out []RawRecord
+	deadline := time.Now().Add(wait)
+	for len(out) < maxRecords {
+		timeout := 0 // once a record is there, take only what is already fetched
+		if len(out) == 0 {
+			left := time.Until(deadline)
+			if left <= 0 || ctx.Err() != nil {
+				break
+			}
+			timeout = max(1, int(min(left, 100*time.Millisecond)/time.Millisecond))
+		}
+		switch ev := c.kc.Poll(timeout).(type) {
+		case *kafka.Message:
+			if ev.TopicPartition.Error != nil {
+				c.log.Warn("kafka consumer", "error", ev.TopicPartition.Error)
+				continue
+			}
+			out = append(out, RawRecord{
+				Topic: *ev.TopicPartition.Topic, Partition: ev.TopicPartition.Partition,
+				Offset: int64(ev.TopicPartition.Offset), Key: ev.Key, Value: ev.Value,
+				Headers: fromRdHeaders(ev.Headers), Timestamp: ev.Timestamp,
+			})
+		case kafka.Error:
+			if ev.IsFatal() {
+				return out, fmt.Errorf("kafka consumer: %w", ev)
+			}
+			c.log.Warn("kafka consumer", "error", ev, "code", ev.Code())
+		case nil:
+			if len(out) > 0 {
+				return out, nil
+			}
+		}
+	}
+	return out, nil
+}
+
+func fromRdHeaders(hs []kafka.Header) []Header {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make([]Header, len(hs))
+	for i, h := range hs {
+		out[i] = Header{Key: h.Key, Value: h.Value}
+	}
+	return out
+}
+
+func (c *rdConsumer) commit(_ context.Context, next map[TopicPartition]int64) error {
+	if c.spec.group == "" {
+		return errors.New("a reader without a group cannot commit")
+	}
+	offsets := make([]kafka.TopicPartition, 0, len(next))
+	for tp, o := range next {
+		topic := tp.Topic
+		offsets = append(offsets, kafka.TopicPartition{Topic: &topic, Partition: tp.Partition, Offset: kafka.Offset(o)})
+	}
+	_, err := c.kc.CommitOffsets(offsets)
+	return err
+}
+
+func (c *rdConsumer) lag() (int64, error) {
+	assigned, err := c.kc.Assignment()
+	if err != nil {
+		return 0, fmt.Errorf("assignment: %w", err)
+	}
+	positions, err := c.kc.Position(assigned)
+	if err != nil {
+		return 0, fmt.Errorf("positions: %w", err)
+	}
+	var lag int64
+	for _, tp := range positions {
+		_, high, err := c.kc.GetWatermarkOffsets(*tp.Topic, tp.Partition)
+		if err != nil || tp.Offset < 0 {
+			continue
+		}
+		lag += max(0, high-int64(tp.Offset))
+	}
+	return lag, nil
+}
+
+// allowRebalance has nothing to do: librdkafka rebalances inside Poll, and a
+// batch handed out before a revocation is at worst read again elsewhere.
+func (c *rdConsumer) allowRebalance() {}
+
+func (c *rdConsumer) close() error {
+	if err := c.kc.Close(); err != nil {
+		return fmt.Errorf("close Kafka consumer: %w", err)
+	}
+	return nil
+}
+
+type rdAdmin struct {
+	admin   *kafka.AdminClient
+	timeout time.Duration
+}
+
+func (librdkafka) newAdmin(cfg KafkaConfig, _ *slog.Logger) (rawAdmin, error) {
+	m := rdConfig(cfg)
+	m["go.logs.channel.enable"] = false // an admin client has no log channel
+	admin, err := kafka.NewAdminClient(&m)
+	if err != nil {
+		return nil, fmt.Errorf("create Kafka admin client: %w", err)
+	}
+	return &rdAdmin{admin: admin, timeout: 30 * time.Second}, nil
+}
+
+func (a *rdAdmin) close() { a.admin.Close() }
+
+func (a *rdAdmin) timeoutMs(ctx context.Context) int {
+	t := a.timeout
+	if d, ok := ctx.Deadline(); ok {
+		t = min(t, time.Until(d))
+	}
+	return max(1, int(t/time.Millisecond))
+}
+
+func (a *rdAdmin) brokers(ctx context.Context) (int, error) {
+	res, err := a.admin.DescribeCluster(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("describe cluster: %w", err)
+	}
+	return len(res.Nodes), nil
+}
+
+func (a *rdAdmin) topics(ctx context.Context, configKeys []string) (map[string]TopicState, error) {
+	md, err := a.admin.GetMetadata(nil, true, a.timeoutMs(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("read cluster metadata: %w", err)
+	}
+	out := map[string]TopicState{}
+	var resources []kafka.ConfigResource
+	for name, t := range md.Topics {
+		if t.Error.Code() != kafka.ErrNoError {
+			return nil, fmt.Errorf("metadata of topic %s: %w", name, t.Error)
+		}
+		rf := 0
+		if len(t.Partitions) > 0 {
+			rf = len(t.Partitions[0].Replicas)
+		}
+		out[name] = TopicState{Partitions: len(t.Partitions), ReplicationFactor: rf, Configs: map[string]string{}}
+		resources = append(resources, kafka.ConfigResource{Type: kafka.ResourceTopic, Name: name})
+	}
+	if len(resources) == 0 || len(configKeys) == 0 {
+		return out, nil
+	}
+	results, err := a.admin.DescribeConfigs(ctx, resources)
+	if err != nil {
+		return nil, fmt.Errorf("describe topic configs: %w", err)
+	}
+	for _, r := range results {
+		if r.Error.Code() != kafka.ErrNoError {
+			return nil, fmt.Errorf("configs of topic %s: %w", r.Name, r.Error)
+		}
+		for _, k := range configKeys {
+			if e, ok := r.Config[k]; ok {
+				out[r.Name].Configs[k] = e.Value
+			}
+		}
+	}
+	return out, nil
+}
+
+func rdResults(results []kafka.TopicResult, err error) error {
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		if r.Error.Code() != kafka.ErrNoError {
+			return r.Error
+		}
+	}
+	return nil
+}
+
+func (a *rdAdmin) createTopic(ctx context.Context, topic string, partitions, rf int, configs map[string]string) error {
+	return rdResults(a.admin.CreateTopics(ctx, []kafka.TopicSpecification{{
+		Topic: topic, NumPartitions: partitions, ReplicationFactor: rf, Config: configs,
+	}}, kafka.SetAdminOperationTimeout(a.timeout)))
+}
+
+func (a *rdAdmin) addPartitions(ctx context.Context, topic string, total int) error {
+	return rdResults(a.admin.CreatePartitions(ctx, []kafka.PartitionsSpecification{{
+		Topic: topic, IncreaseTo: total,
+	}}, kafka.SetAdminOperationTimeout(a.timeout)))
+}
+
+func (a *rdAdmin) deleteTopic(ctx context.Context, topic string) error {
+	return rdResults(a.admin.DeleteTopics(ctx, []string{topic}, kafka.SetAdminOperationTimeout(a.timeout)))
+}
+
+func (a *rdAdmin) alterConfigs(ctx context.Context, topic string, configs map[string]string) error {
+	entries := make([]kafka.ConfigEntry, 0, len(configs))
+	for k, v := range configs {
+		entries = append(entries, kafka.ConfigEntry{Name: k, Value: v, IncrementalOperation: kafka.AlterConfigOpTypeSet})
+	}
+	results, err := a.admin.IncrementalAlterConfigs(ctx, []kafka.ConfigResource{{
+		Type: kafka.ResourceTopic, Name: topic, Config: entries,
+	}})
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		if r.Error.Code() != kafka.ErrNoError {
+			return r.Error
+		}
+	}
+	return nil
+}
+
+func (a *rdAdmin) watermarks(ctx context.Context, topic string) (map[int32]Watermarks, error) {
+	md, err := a.admin.GetMetadata(&topic, false, a.timeoutMs(ctx))
+	if err != nil {
+		return nil, err
+	}
+	t, ok := md.Topics[topic]
+	if !ok || t.Error.Code() != kafka.ErrNoError {
+		return nil, fmt.Errorf("topic not found: %v", t.Error)
+	}
+	specs := map[kafka.TopicPartition]kafka.OffsetSpec{}
+	out := map[int32]Watermarks{}
+	for _, p := range t.Partitions {
+		specs[kafka.TopicPartition{Topic: &topic, Partition: p.ID}] = kafka.EarliestOffsetSpec
+	}
+	for i, spec := range []kafka.OffsetSpec{kafka.EarliestOffsetSpec, kafka.LatestOffsetSpec} {
+		for tp := range specs {
+			specs[tp] = spec
+		}
+		res, err := a.admin.ListOffsets(ctx, specs, kafka.SetAdminIsolationLevel(kafka.IsolationLevelReadUncommitted))
+		if err != nil {
+			return nil, err
+		}
+		for tp, r := range res.ResultInfos {
+			if r.Error.Code() != kafka.ErrNoError {
+				return nil, fmt.Errorf("offsets of %s/%d: %w", topic, tp.Partition, r.Error)
+			}
+			w := out[tp.Partition]
+			if i == 0 {
+				w.Low = int64(r.Offset)
+			} else {
+				w.High = int64(r.Offset)
+			}
+			out[tp.Partition] = w
+		}
+	}
+	return out, nil
+}
+
+func (a *rdAdmin) committed(ctx context.Context, group, topic string) (map[int32]int64, error) {
+	marks, err := a.watermarks(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	var parts []kafka.TopicPartition
+	for _, p := range sortedPartitions(marks) {
+		parts = append(parts, kafka.TopicPartition{Topic: &topic, Partition: p})
+	}
+	res, err := a.admin.ListConsumerGroupOffsets(ctx, []kafka.ConsumerGroupTopicPartitions{{Group: group, Partitions: parts}},
+		kafka.SetAdminRequireStableOffsets(true))
+	if err != nil {
+		return nil, err
+	}
+	out := map[int32]int64{}
+	for _, g := range res.ConsumerGroupsTopicPartitions {
+		for _, tp := range g.Partitions {
+			if tp.Error != nil {
+				return nil, fmt.Errorf("%s/%d: %w", topic, tp.Partition, tp.Error)
+			}
+			if tp.Offset >= 0 {
+				out[tp.Partition] = int64(tp.Offset)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (a *rdAdmin) commitOffsets(ctx context.Context, group string, next map[TopicPartition]int64) error {
+	var parts []kafka.TopicPartition
+	for tp, o := range next {
+		topic := tp.Topic
+		parts = append(parts, kafka.TopicPartition{Topic: &topic, Partition: tp.Partition, Offset: kafka.Offset(o)})
+	}
+	res, err := a.admin.AlterConsumerGroupOffsets(ctx, []kafka.ConsumerGroupTopicPartitions{{Group: group, Partitions: parts}})
+	if err != nil {
+		return err
+	}
+	for _, g := range res.ConsumerGroupsTopicPartitions {
+		for _, tp := range g.Partitions {
+			if tp.Error != nil {
+				return fmt.Errorf("%s/%d: %w", *tp.Topic, tp.Partition, tp.Error)
+			}
+		}
+	}
+	return nil
+}
