@@ -40,7 +40,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	cluster, err := adapters.NewCluster(cfg)
+	cluster, err := adapters.NewCluster(cfg, slog.Default())
 	if err != nil {
 		return err
 	}

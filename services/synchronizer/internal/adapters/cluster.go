@@ -6,26 +6,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
-
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 
 	"openbank/services/synchronizer/internal/sync"
 	"openbank/topology"
 )
 
-// Cluster is a Kafka cluster reached through the admin API.
+// Cluster is a Kafka cluster reached through topology's admin client.
 type Cluster struct {
-	admin   *kafka.AdminClient
+	admin   *topology.Admin
 	timeout time.Duration
 }
 
 // NewCluster connects an admin client.
-func NewCluster(cfg topology.KafkaConfig) (*Cluster, error) {
-	conf := cfg.ClientConfig()
-	admin, err := kafka.NewAdminClient(&conf)
+func NewCluster(cfg topology.KafkaConfig, log *slog.Logger) (*Cluster, error) {
+	admin, err := topology.NewAdmin(cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("create Kafka admin client: %w", err)
+		return nil, err
 	}
 	return &Cluster{admin: admin, timeout: 30 * time.Second}, nil
 }
@@ -34,81 +32,33 @@ func NewCluster(cfg topology.KafkaConfig) (*Cluster, error) {
 func (c *Cluster) Close() { c.admin.Close() }
 
 // Brokers counts the cluster's brokers.
-func (c *Cluster) Brokers(ctx context.Context) (int, error) {
-	res, err := c.admin.DescribeCluster(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("describe cluster: %w", err)
-	}
-	return len(res.Nodes), nil
-}
+func (c *Cluster) Brokers(ctx context.Context) (int, error) { return c.admin.Brokers(ctx) }
 
 // Topics describes every topic with its partition count, replication factor
 // and the values of configKeys.
 func (c *Cluster) Topics(ctx context.Context, configKeys []string) (map[string]sync.TopicState, error) {
-	md, err := c.admin.GetMetadata(nil, true, int(c.timeout/time.Millisecond))
-	if err != nil {
-		return nil, fmt.Errorf("read cluster metadata: %w", err)
-	}
-	out := map[string]sync.TopicState{}
-	var resources []kafka.ConfigResource
-	for name, t := range md.Topics {
-		if t.Error.Code() != kafka.ErrNoError {
-			return nil, fmt.Errorf("metadata of topic %s: %w", name, t.Error)
-		}
-		rf := 0
-		if len(t.Partitions) > 0 {
-			rf = len(t.Partitions[0].Replicas)
-		}
-		out[name] = sync.TopicState{Partitions: len(t.Partitions), ReplicationFactor: rf, Configs: map[string]string{}}
-		resources = append(resources, kafka.ConfigResource{Type: kafka.ResourceTopic, Name: name})
-	}
-	if len(resources) == 0 {
-		return out, nil
-	}
-	results, err := c.admin.DescribeConfigs(ctx, resources)
-	if err != nil {
-		return nil, fmt.Errorf("describe topic configs: %w", err)
-	}
-	for _, r := range results {
-		if r.Error.Code() != kafka.ErrNoError {
-			return nil, fmt.Errorf("configs of topic %s: %w", r.Name, r.Error)
-		}
-		for _, k := range configKeys {
-			if e, ok := r.Config[k]; ok {
-				out[r.Name].Configs[k] = e.Value
-			}
-		}
-	}
-	return out, nil
+	return c.admin.Topics(ctx, configKeys)
 }
 
 // Apply carries out one planned action.
 func (c *Cluster) Apply(ctx context.Context, a sync.Action) error {
-	var results []kafka.TopicResult
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
 	var err error
 	switch a.Kind {
 	case sync.CreateTopic:
-		results, err = c.admin.CreateTopics(ctx, []kafka.TopicSpecification{{
-			Topic: a.Topic, NumPartitions: a.Partitions, ReplicationFactor: a.ReplicationFactor, Config: a.Configs,
-		}}, kafka.SetAdminOperationTimeout(c.timeout))
+		err = c.admin.CreateTopic(actx, a.Topic, a.Partitions, a.ReplicationFactor, a.Configs)
 	case sync.AddPartitions:
-		results, err = c.admin.CreatePartitions(ctx, []kafka.PartitionsSpecification{{
-			Topic: a.Topic, IncreaseTo: a.Partitions,
-		}}, kafka.SetAdminOperationTimeout(c.timeout))
+		err = c.admin.AddPartitions(actx, a.Topic, a.Partitions)
 	case sync.DeleteTopic:
-		results, err = c.admin.DeleteTopics(ctx, []string{a.Topic}, kafka.SetAdminOperationTimeout(c.timeout))
+		err = c.admin.DeleteTopic(actx, a.Topic)
 	case sync.AlterConfigs:
-		return c.alterConfigs(ctx, a)
+		return c.admin.AlterConfigs(actx, a.Topic, a.Configs)
 	default:
 		return fmt.Errorf("nothing to apply for %q", a.Kind)
 	}
 	if err != nil {
 		return err
-	}
-	for _, r := range results {
-		if r.Error.Code() != kafka.ErrNoError {
-			return r.Error
-		}
 	}
 	return c.awaitMetadata(ctx, a)
 }
@@ -116,40 +66,20 @@ func (c *Cluster) Apply(ctx context.Context, a sync.Action) error {
 // awaitMetadata waits until the cluster's metadata shows the change, so what
 // starts after the synchronizer finds its topics.
 func (c *Cluster) awaitMetadata(ctx context.Context, a sync.Action) error {
-	return waitUntil(ctx, c.timeout, func(context.Context) error {
-		md, err := c.admin.GetMetadata(&a.Topic, false, 5000)
+	return waitUntil(ctx, c.timeout, func(ctx context.Context) error {
+		topics, err := c.admin.Topics(ctx, nil)
 		if err != nil {
 			return err
 		}
-		t, ok := md.Topics[a.Topic]
-		gone := !ok || t.Error.Code() == kafka.ErrUnknownTopicOrPart
+		t, listed := topics[a.Topic]
 		switch {
-		case a.Kind == sync.DeleteTopic && !gone:
+		case a.Kind == sync.DeleteTopic && listed:
 			return fmt.Errorf("topic %s still listed", a.Topic)
-		case a.Kind != sync.DeleteTopic && (gone || len(t.Partitions) < a.Partitions):
+		case a.Kind != sync.DeleteTopic && (!listed || t.Partitions < a.Partitions):
 			return fmt.Errorf("topic %s not yet listed with %d partitions", a.Topic, a.Partitions)
 		}
 		return nil
 	})
-}
-
-func (c *Cluster) alterConfigs(ctx context.Context, a sync.Action) error {
-	entries := make([]kafka.ConfigEntry, 0, len(a.Configs))
-	for k, v := range a.Configs {
-		entries = append(entries, kafka.ConfigEntry{Name: k, Value: v, IncrementalOperation: kafka.AlterConfigOpTypeSet})
-	}
-	results, err := c.admin.IncrementalAlterConfigs(ctx, []kafka.ConfigResource{{
-		Type: kafka.ResourceTopic, Name: a.Topic, Config: entries,
-	}})
-	if err != nil {
-		return err
-	}
-	for _, r := range results {
-		if r.Error.Code() != kafka.ErrNoError {
-			return r.Error
-		}
-	}
-	return nil
 }
 
 // WaitForBrokers polls the cluster until it answers or timeout passes.

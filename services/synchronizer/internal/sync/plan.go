@@ -12,12 +12,9 @@ import (
 	"openbank/topology"
 )
 
-// TopicState is what the cluster has for one topic.
-type TopicState struct {
-	Partitions        int
-	ReplicationFactor int
-	Configs           map[string]string // the topic's effective values of the keys the topology sets
-}
+// TopicState is what the cluster has for one topic: its partitions,
+// replication factor, and effective values of the keys the topology sets.
+type TopicState = topology.TopicState
 
 // ActionKind is what the synchronizer does to one topic.
 type ActionKind string
