@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
-
 	"openbank/services/command-generator/internal/traffic"
 	"openbank/topology"
 	"openbank/topology/bank"
@@ -143,7 +141,7 @@ func TestHeartbeatDrivesCommands(t *testing.T) {
 			if err := producer.Send(context.Background(), topology.Message{
 				Topic: topology.TopicAccountCreationFeedback, Key: id.String(),
 				Record:  &records.AccountCreationConfirmed{ID: cac.ID, IBAN: iban, Token: token, AType: records.AtypeAuto},
-				Headers: []kafka.Header{topology.CommandIDHeader(id.String())},
+				Headers: []topology.Header{topology.CommandIDHeader(id.String())},
 			}); err != nil {
 				t.Fatal(err)
 			}

@@ -2,9 +2,15 @@ module openbank/services/command-generator
 
 go 1.26.0
 
+require openbank/topology v0.0.0
+
 require (
-	github.com/confluentinc/confluent-kafka-go/v2 v2.11.1
-	openbank/topology v0.0.0
+	github.com/confluentinc/confluent-kafka-go/v2 v2.11.1 // indirect
+	github.com/klauspost/compress v1.20.3 // indirect
+	github.com/pierrec/lz4/v4 v4.1.33 // indirect
+	github.com/twmb/franz-go v1.22.3 // indirect
+	github.com/twmb/franz-go/pkg/kadm v1.20.0 // indirect
+	github.com/twmb/franz-go/pkg/kmsg v1.15.1 // indirect
 )
 
 require (

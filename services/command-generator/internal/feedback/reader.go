@@ -10,8 +10,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
-
 	"openbank/topology"
 	"openbank/topology/records"
 )
@@ -32,7 +30,7 @@ type Handler func(ctx context.Context, batch []Confirmed) error
 // beginning, assigned by hand (no group rebalancing). Its group only keeps
 // offsets, which mark where the salaries were paid up to.
 type Reader struct {
-	kc    *kafka.Consumer
+	kc    *topology.Reader
 	serde *topology.Serde
 	log   *slog.Logger
 	topic string
@@ -60,65 +58,52 @@ const (
 // Kafka that is not ready yet (a new cluster still electing its group
 // coordinator) is waited for until ctx ends.
 func NewReader(ctx context.Context, cfg topology.KafkaConfig, serde *topology.Serde, topic, group string, log *slog.Logger) (*Reader, error) {
-	conf := cfg.ConsumerConfig(group)
-	kc, err := kafka.NewConsumer(&conf)
+	admin, err := topology.NewAdmin(cfg, log)
 	if err != nil {
-		return nil, fmt.Errorf("create Kafka consumer: %w", err)
+		return nil, err
 	}
-	r := &Reader{kc: kc, serde: serde, log: log, topic: topic, paidTo: map[int32]int64{}, end: map[int32]int64{}, start: map[int32]int64{}}
+	defer admin.Close()
+	r := &Reader{serde: serde, log: log, topic: topic, paidTo: map[int32]int64{}, end: map[int32]int64{}, start: map[int32]int64{}}
 	for {
-		err := r.assign()
+		err := r.assign(ctx, cfg, admin, group)
 		if err == nil {
 			return r, nil
 		}
 		log.Warn("reading account feedback cannot start yet; retrying", "error", err)
 		select {
 		case <-ctx.Done():
-			_ = kc.Close()
 			return nil, err
 		case <-time.After(time.Second):
 		}
 	}
 }
 
-func (r *Reader) assign() error {
-	md, err := r.kc.GetMetadata(&r.topic, false, int(timeout/time.Millisecond))
+func (r *Reader) assign(ctx context.Context, cfg topology.KafkaConfig, admin *topology.Admin, group string) error {
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	marks, err := admin.Watermarks(actx, r.topic)
 	if err != nil {
-		return fmt.Errorf("metadata of %s: %w", r.topic, err)
+		return fmt.Errorf("topic %s (the synchronizer creates it): %w", r.topic, err)
 	}
-	tm, ok := md.Topics[r.topic]
-	if !ok || tm.Error.Code() != kafka.ErrNoError || len(tm.Partitions) == 0 {
-		return fmt.Errorf("topic %s not found (the synchronizer creates it): %v", r.topic, tm.Error)
-	}
-	var parts []kafka.TopicPartition
-	for _, p := range tm.Partitions {
-		low, high, err := r.kc.QueryWatermarkOffsets(r.topic, p.ID, int(timeout/time.Millisecond))
-		if err != nil {
-			return fmt.Errorf("end of %s/%d: %w", r.topic, p.ID, err)
-		}
-		r.start[p.ID], r.end[p.ID] = low, high
-		parts = append(parts, kafka.TopicPartition{Topic: &r.topic, Partition: p.ID})
-	}
-	committed, err := r.kc.Committed(parts, int(timeout/time.Millisecond))
+	committed, err := admin.Committed(actx, group, r.topic)
 	if err != nil {
-		return fmt.Errorf("committed offsets of %s: %w", r.topic, err)
+		return err
 	}
-	for _, tp := range committed {
-		if tp.Error != nil {
-			return fmt.Errorf("committed offset of %s/%d: %w", r.topic, tp.Partition, tp.Error)
-		}
-		if tp.Offset >= 0 {
-			r.paidTo[tp.Partition] = int64(tp.Offset)
+	from := map[topology.TopicPartition]int64{}
+	for p, w := range marks {
+		r.start[p], r.end[p] = w.Low, w.High
+		if o, ok := committed[p]; ok {
+			r.paidTo[p] = o
 		} else {
-			r.paidTo[tp.Partition] = r.end[tp.Partition]
+			r.paidTo[p] = w.High
 		}
+		from[topology.TopicPartition{Topic: r.topic, Partition: p}] = topology.OffsetBeginning
 	}
-	for i := range parts {
-		parts[i].Offset = kafka.OffsetBeginning
+	kc, err := topology.NewReader(cfg, from, group, r.log)
+	if err != nil {
+		return err
 	}
-	if err := r.kc.Assign(parts); err != nil {
-		return fmt.Errorf("assign %s: %w", r.topic, err)
-	}
+	r.kc = kc
 	return nil
 }
 
@@ -147,41 +132,10 @@ func (r *Reader) Run(ctx context.Context, handle Handler, caughtUp func()) error
 	return nil
 }
 
-func (r *Reader) poll(ctx context.Context) ([]*kafka.Message, error) {
-	var msgs []*kafka.Message
-	var deadline time.Time
-	for len(msgs) < maxBatch {
-		wait := 100 * time.Millisecond
-		if len(msgs) > 0 {
-			if wait = time.Until(deadline); wait <= 0 {
-				break
-			}
-		} else if ctx.Err() != nil {
-			break
-		}
-		switch ev := r.kc.Poll(max(1, int(wait/time.Millisecond))).(type) {
-		case *kafka.Message:
-			if ev.TopicPartition.Error != nil {
-				r.log.Warn("account feedback reader", "error", ev.TopicPartition.Error)
-				continue
-			}
-			if len(msgs) == 0 {
-				deadline = time.Now().Add(batchWait)
-			}
-			msgs = append(msgs, ev)
-		case kafka.Error:
-			if ev.IsFatal() {
-				return nil, fmt.Errorf("account feedback reader: %w", ev)
-			}
-			r.log.Warn("account feedback reader", "error", ev, "code", ev.Code())
-		case nil:
-			if len(msgs) > 0 {
-				return msgs, nil
-			}
-			if !r.caughtUp {
-				return nil, nil // let Run check the positions
-			}
-		}
+func (r *Reader) poll(ctx context.Context) ([]topology.RawRecord, error) {
+	msgs, err := r.kc.PollBatch(ctx, maxBatch, batchWait)
+	if err != nil {
+		return nil, fmt.Errorf("account feedback reader: %w", err)
 	}
 	return msgs, nil
 }
@@ -190,11 +144,11 @@ func (r *Reader) poll(ctx context.Context) ([]*kafka.Message, error) {
 // the offsets past the newly handled ones.
 // When ctx ends first, nothing is committed: the salaries of this batch are
 // paid (again) after the restart.
-func (r *Reader) handle(ctx context.Context, msgs []*kafka.Message, handle Handler) {
+func (r *Reader) handle(ctx context.Context, msgs []topology.RawRecord, handle Handler) {
 	var batch []Confirmed
 	next := map[int32]int64{}
 	for _, m := range msgs {
-		p, offset := m.TopicPartition.Partition, int64(m.TopicPartition.Offset)
+		p, offset := m.Partition, m.Offset
 		next[p] = max(next[p], offset+1)
 		rec, err := r.decode(ctx, m)
 		if err != nil {
@@ -218,15 +172,15 @@ func (r *Reader) handle(ctx context.Context, msgs []*kafka.Message, handle Handl
 		case <-time.After(time.Second):
 		}
 	}
-	var offsets []kafka.TopicPartition
+	offsets := map[topology.TopicPartition]int64{}
 	for p, o := range next {
 		if o > r.paidTo[p] {
-			offsets = append(offsets, kafka.TopicPartition{Topic: &r.topic, Partition: p, Offset: kafka.Offset(o)})
+			offsets[topology.TopicPartition{Topic: r.topic, Partition: p}] = o
 			r.paidTo[p] = o
 		}
 	}
 	if len(offsets) > 0 {
-		if _, err := r.kc.CommitOffsets(offsets); err != nil {
+		if err := r.kc.Commit(ctx, offsets); err != nil {
 			// At worst these salaries are paid again after a restart.
 			r.log.Warn("commit account feedback offsets", "error", err)
 		}
@@ -235,7 +189,7 @@ func (r *Reader) handle(ctx context.Context, msgs []*kafka.Message, handle Handl
 
 // decode returns the record in m, or nil for bytes that are not a record of
 // the bank (logged and skipped). A registry that does not answer is waited for.
-func (r *Reader) decode(ctx context.Context, m *kafka.Message) (records.Record, error) {
+func (r *Reader) decode(ctx context.Context, m topology.RawRecord) (records.Record, error) {
 	for {
 		rec, err := r.serde.Decode(r.topic, m.Value)
 		var bad *topology.DecodeError
@@ -243,8 +197,8 @@ func (r *Reader) decode(ctx context.Context, m *kafka.Message) (records.Record, 
 		case err == nil:
 			return rec, nil
 		case errors.As(err, &bad):
-			r.log.Error("undecodable account feedback skipped", "partition", m.TopicPartition.Partition,
-				"offset", int64(m.TopicPartition.Offset), "error", err)
+			r.log.Error("undecodable account feedback skipped", "partition", m.Partition,
+				"offset", m.Offset, "error", err)
 			return nil, nil
 		}
 		r.log.Warn("decoding account feedback failed; retrying", "error", err)
@@ -274,19 +228,11 @@ func (r *Reader) checkCaughtUp() {
 }
 
 func (r *Reader) atEnd() bool {
-	assigned, err := r.kc.Assignment()
-	if err != nil {
-		return false
-	}
-	positions, err := r.kc.Position(assigned)
-	if err != nil {
-		return false
-	}
-	for _, tp := range positions {
-		if r.end[tp.Partition] <= r.start[tp.Partition] {
+	for p, end := range r.end {
+		if end <= r.start[p] {
 			continue // nothing was there at start
 		}
-		if int64(tp.Offset) < r.end[tp.Partition] { // also before the first fetch (OffsetInvalid)
+		if next, ok := r.kc.Next(topology.TopicPartition{Topic: r.topic, Partition: p}); !ok || next < end {
 			return false
 		}
 	}
