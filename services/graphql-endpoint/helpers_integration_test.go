@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
-
 	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/topology"
 	"openbank/topology/bank"
@@ -253,7 +251,7 @@ func (h *handlerPart) send(t *testing.T, id [16]byte, topic, key string, rec rec
 		key = cid
 	}
 	err := h.producer.Send(context.Background(), topology.Message{Topic: topic, Key: key, Record: rec,
-		Headers: []kafka.Header{topology.CommandIDHeader(cid)}})
+		Headers: []topology.Header{topology.CommandIDHeader(cid)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,13 +20,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
-
 	"openbank/services/graphql-endpoint/graph"
 	"openbank/services/graphql-endpoint/graph/generated"
 	"openbank/services/graphql-endpoint/internal/gateway"
 	"openbank/services/graphql-endpoint/internal/httpapi"
-	"openbank/services/graphql-endpoint/internal/kafkastart"
 	"openbank/services/graphql-endpoint/internal/store"
 	"openbank/topology"
 )
@@ -161,13 +158,17 @@ func run(cfg config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	err = kafkastart.CommitStart(cfg.kafka, cfg.group+"-transactions", []string{topology.TopicBalanceChanged},
-		func(_ string, p int32, _, _ int64) (int64, bool) { o, ok := progress[p]; return o, ok })
+	admin, err := topology.NewAdmin(cfg.kafka, log)
 	if err != nil {
 		return err
 	}
-	err = kafkastart.CommitStart(cfg.kafka, cfg.group+"-feedback",
-		[]string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback}, kafkastart.AtEnd)
+	err = admin.StartGroup(ctx, cfg.group+"-transactions", []string{topology.TopicBalanceChanged},
+		func(_ string, p int32, _, _ int64) (int64, bool) { o, ok := progress[p]; return o, ok })
+	if err == nil {
+		err = admin.StartGroup(ctx, cfg.group+"-feedback",
+			[]string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback}, topology.AtEnd)
+	}
+	admin.Close()
 	if err != nil {
 		return err
 	}
@@ -177,7 +178,7 @@ func run(cfg config, log *slog.Logger) error {
 	// behind a backlog of transactions (on a first start, the topic's history).
 	balances, err := topology.NewConsumer(cfg.kafka, serde, nil, topology.ConsumerOptions{
 		Group: cfg.group + "-transactions", Topics: []string{topology.TopicBalanceChanged},
-		BatchWait: 2 * time.Millisecond, Config: smallPrefetch,
+		BatchWait: 2 * time.Millisecond, MaxBufferedBytes: smallPrefetch,
 	}, log)
 	if err != nil {
 		return err
@@ -186,7 +187,7 @@ func run(cfg config, log *slog.Logger) error {
 	answers, err := topology.NewConsumer(cfg.kafka, serde, nil, topology.ConsumerOptions{
 		Group:     cfg.group + "-feedback",
 		Topics:    []string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback},
-		BatchWait: 2 * time.Millisecond, Config: smallPrefetch,
+		BatchWait: 2 * time.Millisecond, MaxBufferedBytes: smallPrefetch,
 	}, log)
 	if err != nil {
 		return err
@@ -270,10 +271,10 @@ func run(cfg config, log *slog.Logger) error {
 	return runErr
 }
 
-// smallPrefetch keeps librdkafka's read-ahead queue small (default 64 MiB per
-// consumer): the gateway reads a few hundred small records a second, and on a
-// first start the whole topic's history would otherwise be buffered.
-var smallPrefetch = kafka.ConfigMap{"queued.max.messages.kbytes": 2048}
+// smallPrefetch keeps the read-ahead small: the gateway reads a few hundred
+// small records a second, and on a first start the whole topic's history
+// would otherwise be buffered.
+const smallPrefetch = 2 << 20
 
 func newServer(port int, h http.Handler, base context.Context) *http.Server {
 	return &http.Server{

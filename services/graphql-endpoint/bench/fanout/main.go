@@ -25,8 +25,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
-
 	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/topology"
 	"openbank/topology/bank"
@@ -212,7 +210,7 @@ func run(o options) error {
 				id := bank.NewCommandID()
 				msg := topology.Message{Topic: topology.TopicBalanceChanged, Key: iban,
 					Record:  &records.BalanceChanged{IBAN: iban, NewBalance: n * 100, ChangedBy: 100, FromTo: "cash", Description: fmt.Sprint("bench ", n)},
-					Headers: []kafka.Header{topology.CommandIDHeader(id.String())}}
+					Headers: []topology.Header{topology.CommandIDHeader(id.String())}}
 				producing.Add(1)
 				go func() {
 					defer producing.Done()
@@ -293,23 +291,19 @@ func pct(sorted []time.Duration, p int) time.Duration {
 // record's Kafka timestamp by sequence number.
 func tailTimestamps(cfg topology.KafkaConfig) (func() map[int64]stamp, func(), error) {
 	serde := topology.NewSerde(topology.NewRegistry(cfg.RegistryURL))
-	conf := cfg.ClientConfig()
-	conf["group.id"] = fmt.Sprintf("fanout-bench-tail-%d", time.Now().UnixNano())
-	conf["enable.auto.commit"] = false
-	kc, err := kafka.NewConsumer(&conf)
+	log := slog.Default()
+	admin, err := topology.NewAdmin(cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}
+	defer admin.Close()
 	topic := topology.TopicBalanceChanged
-	md, err := kc.GetMetadata(&topic, false, 10_000)
+	start, err := admin.Partitions(context.Background(), topology.OffsetEnd, topic)
 	if err != nil {
 		return nil, nil, err
 	}
-	var parts []kafka.TopicPartition
-	for _, p := range md.Topics[topic].Partitions {
-		parts = append(parts, kafka.TopicPartition{Topic: &topic, Partition: p.ID, Offset: kafka.OffsetEnd})
-	}
-	if err := kc.Assign(parts); err != nil {
+	kc, err := topology.NewReader(cfg, start, "", log)
+	if err != nil {
 		return nil, nil, err
 	}
 	var mu sync.Mutex
@@ -324,19 +318,18 @@ func tailTimestamps(cfg topology.KafkaConfig) (func() map[int64]stamp, func(), e
 				return
 			default:
 			}
-			msg, ok := kc.Poll(50).(*kafka.Message)
-			if !ok {
-				continue
-			}
-			rec, err := serde.Decode(topic, msg.Value)
-			if err != nil {
-				continue
-			}
-			if bc, ok := rec.(*records.BalanceChanged); ok {
-				if seq, ok := seqFromDescr(bc.Description); ok {
-					mu.Lock()
-					m[seq] = stamp{kafka: msg.Timestamp, read: time.Now()}
-					mu.Unlock()
+			msgs, _ := kc.Poll(context.Background(), 500, 50*time.Millisecond)
+			for _, msg := range msgs {
+				rec, err := serde.Decode(topic, msg.Value)
+				if err != nil {
+					continue
+				}
+				if bc, ok := rec.(*records.BalanceChanged); ok {
+					if seq, ok := seqFromDescr(bc.Description); ok {
+						mu.Lock()
+						m[seq] = stamp{kafka: msg.Timestamp, read: time.Now()}
+						mu.Unlock()
+					}
 				}
 			}
 		}

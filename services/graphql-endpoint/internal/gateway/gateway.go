@@ -11,8 +11,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
-
 	"openbank/services/graphql-endpoint/internal/account"
 	"openbank/services/graphql-endpoint/internal/feedback"
 	"openbank/services/graphql-endpoint/internal/metrics"
@@ -145,7 +143,7 @@ func (g *Gateway) createAccount(ctx context.Context, id bank.CommandID) (Account
 	err := g.sender.Send(ctx, topology.Message{
 		Topic: topology.TopicCommands, Key: id.String(),
 		Record:  &records.ConfirmAccountCreation{ID: bank.Fixed(id), AType: records.AtypeManual},
-		Headers: []kafka.Header{topology.CommandIDHeader(id.String())},
+		Headers: []topology.Header{topology.CommandIDHeader(id.String())},
 	})
 	if err != nil {
 		_ = g.store.DropPendingAccount(cleanup, id)
@@ -271,7 +269,7 @@ func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (Tran
 			Topic: topology.TopicCommands, Key: cmd.ID.String(),
 			Record: &records.ConfirmMoneyTransfer{ID: bank.Fixed(cmd.ID), Token: cmd.Token, Amount: cmd.Amount,
 				From: cmd.From, To: cmd.To, Description: cmd.Descr},
-			Headers: []kafka.Header{topology.CommandIDHeader(cmd.ID.String())},
+			Headers: []topology.Header{topology.CommandIDHeader(cmd.ID.String())},
 		})
 		if err != nil {
 			_ = g.store.ForgetTransfer(context.WithoutCancel(ctx), cmd.ID)
