@@ -261,3 +261,9 @@ func retry(ctx context.Context, log *slog.Logger, what string, op func() error) 
 		}))
 	return err
 }
+
+// Raw is the delivery's record as read, before decoding.
+func (d Delivery) Raw() RawRecord {
+	return RawRecord{Topic: d.Topic, Partition: d.Partition, Offset: d.Offset, Key: d.Key, Value: d.Value,
+		Headers: d.Headers, Timestamp: d.Timestamp}
+}

@@ -20,7 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/google/uuid"
 
 	"openbank/topology"
@@ -460,13 +459,11 @@ func TestPoisonRecordsGoToTheDeadLetterTopic(t *testing.T) {
 		{"key that is another command's id", uuid.NewString(), valid},
 		{"text PostgreSQL cannot store", nulID.String(), withNUL},
 	}
-	var raw []*kafka.Message
+	var raw []topology.RawMessage
 	for i, p := range poison {
-		topic := topology.TopicCommands
-		raw = append(raw, &kafka.Message{
-			TopicPartition: kafka.TopicPartition{Topic: &topic, Partition: kafka.PartitionAny},
-			Key:            []byte(p.key), Value: p.value,
-			Headers: []kafka.Header{{Key: "test-marker", Value: []byte(marker)}, {Key: "poison", Value: []byte(strconv.Itoa(i))}},
+		raw = append(raw, topology.RawMessage{
+			Topic: topology.TopicCommands, Key: []byte(p.key), Value: p.value,
+			Headers: []topology.Header{{Key: "test-marker", Value: []byte(marker)}, {Key: "poison", Value: []byte(strconv.Itoa(i))}},
 		})
 	}
 	if err := b.p.SendRaw(ctx, raw...); err != nil {
@@ -691,19 +688,16 @@ func TestRedeliveredCommandsAreAnsweredAgainUnchanged(t *testing.T) {
 // commitOffsets sets this run's group's offsets in the commands topic.
 func commitOffsets(t *testing.T, offsets map[int32]int64) {
 	t.Helper()
-	conf := topologytest.Kafka(t).ClientConfig()
-	conf["group.id"] = group
-	kc, err := kafka.NewConsumer(&conf)
+	admin, err := topology.NewAdmin(topologytest.Kafka(t), topologytest.Log(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer kc.Close()
-	topic := topology.TopicCommands
-	var parts []kafka.TopicPartition
+	defer admin.Close()
+	next := map[topology.TopicPartition]int64{}
 	for p, o := range offsets {
-		parts = append(parts, kafka.TopicPartition{Topic: &topic, Partition: p, Offset: kafka.Offset(o)})
+		next[topology.TopicPartition{Topic: topology.TopicCommands, Partition: p}] = o
 	}
-	if _, err := kc.CommitOffsets(parts); err != nil {
+	if err := admin.CommitOffsets(context.Background(), group, next); err != nil {
 		t.Fatalf("rewind the group: %v", err)
 	}
 }

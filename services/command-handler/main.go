@@ -19,7 +19,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -42,8 +41,11 @@ type config struct {
 	batchWait time.Duration
 	migrate   bool
 	pprof     bool
-	// librdkafka settings of the consumer that matter to this service
-	consumer kafka.ConfigMap
+	// How long a crashed instance's partitions wait before another takes them.
+	sessionTimeout time.Duration
+	// Bounds the records fetched ahead of the handler: a few batches ahead
+	// is all that helps.
+	maxBuffered int
 }
 
 func readConfig() (config, error) {
@@ -59,23 +61,15 @@ func readConfig() (config, error) {
 			SSLMode:  env.String("DB_SSLMODE", "prefer"),
 			MaxConns: int32(env.Int("DB_MAX_CONNS", 4, 2, 100)),
 		},
-		group:     env.String("KAFKA_GROUP_ID", "command-handler"),
-		httpPort:  env.Int("HTTP_PORT", 8090, 1, 65535),
-		batchSize: env.Int("COMMAND_BATCH_SIZE", 500, 1, 100_000),
-		batchWait: time.Duration(env.Int("COMMAND_BATCH_WAIT_MS", 5, 1, 10_000)) * time.Millisecond,
-		migrate:   env.Bool("MIGRATE_ON_START", true),
-		pprof:     env.Bool("PPROF", false),
-		consumer: kafka.ConfigMap{
-			// How long a crashed instance's partitions wait before another takes them.
-			"session.timeout.ms": env.Int("KAFKA_SESSION_TIMEOUT_MS", 10_000, 6_000, 300_000),
-		},
+		group:          env.String("KAFKA_GROUP_ID", "command-handler"),
+		httpPort:       env.Int("HTTP_PORT", 8090, 1, 65535),
+		batchSize:      env.Int("COMMAND_BATCH_SIZE", 500, 1, 100_000),
+		batchWait:      time.Duration(env.Int("COMMAND_BATCH_WAIT_MS", 5, 1, 10_000)) * time.Millisecond,
+		migrate:        env.Bool("MIGRATE_ON_START", true),
+		pprof:          env.Bool("PPROF", false),
+		sessionTimeout: time.Duration(env.Int("KAFKA_SESSION_TIMEOUT_MS", 10_000, 6_000, 300_000)) * time.Millisecond,
+		maxBuffered:    env.Int("KAFKA_QUEUED_MAX_KBYTES", 1024, 64, 2_097_151) * 1024,
 	}
-	// Bounds the records fetched ahead of the handler (librdkafka's default is
-	// 64 MiB queued, 50 MiB per fetch): a few batches ahead is all that helps.
-	queued := env.Int("KAFKA_QUEUED_MAX_KBYTES", 1024, 64, 2_097_151)
-	c.consumer["queued.max.messages.kbytes"] = queued
-	// librdkafka wants a fetch to hold at least one message (message.max.bytes, ~1 MB).
-	c.consumer["fetch.max.bytes"] = min(max(queued*1024, 1<<20), 52_428_800)
 	if strings.TrimSpace(os.Getenv("KAFKA_LINGER_MS")) == "" {
 		// A batch's events are produced at once and then waited for: lingering
 		// would only add to every command's latency.
@@ -182,12 +176,13 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	defer producer.Close()
 	consumer, err := topology.NewConsumer(cfg.kafka, serde, producer, topology.ConsumerOptions{
-		Group:           cfg.group,
-		Topics:          []string{topology.TopicCommands},
-		MaxBatch:        cfg.batchSize,
-		BatchWait:       cfg.batchWait,
-		DeadLetterTopic: topology.TopicCommandsDeadLetter,
-		Config:          cfg.consumer,
+		Group:            cfg.group,
+		Topics:           []string{topology.TopicCommands},
+		MaxBatch:         cfg.batchSize,
+		BatchWait:        cfg.batchWait,
+		DeadLetterTopic:  topology.TopicCommandsDeadLetter,
+		SessionTimeout:   cfg.sessionTimeout,
+		MaxBufferedBytes: cfg.maxBuffered,
 	}, log)
 	if err != nil {
 		return err

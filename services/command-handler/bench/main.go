@@ -33,7 +33,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/google/uuid"
 
 	"openbank/topology"
@@ -455,7 +454,7 @@ func collect(fb *feedbackTail, ids []uuid.UUID, start time.Time, pid int, cpu0 f
 // feedbackTail reads money_transfer_feedback and account_creation_feedback from
 // their end and notes when the feedback to each expected command arrives.
 type feedbackTail struct {
-	kc     *kafka.Consumer
+	kc     *topology.Reader
 	serde  *topology.Serde
 	mu     sync.Mutex
 	sent   map[uuid.UUID]time.Time
@@ -471,21 +470,18 @@ type arrival struct {
 }
 
 func newFeedbackTail(cfg topology.KafkaConfig, serde *topology.Serde) (*feedbackTail, error) {
-	conf := cfg.ClientConfig()
-	conf["group.id"] = "bench-tail"
-	conf["enable.auto.commit"] = false
-	conf["fetch.wait.max.ms"] = 5
-	kc, err := kafka.NewConsumer(&conf)
+	admin, err := topology.NewAdmin(cfg, slog.Default())
 	if err != nil {
 		return nil, err
 	}
-	parts, err := endOf(kc, topology.TopicMoneyTransferFeedback, topology.TopicAccountCreationFeedback)
+	defer admin.Close()
+	parts, err := admin.Partitions(context.Background(), topology.OffsetEnd,
+		topology.TopicMoneyTransferFeedback, topology.TopicAccountCreationFeedback)
 	if err != nil {
-		kc.Close()
 		return nil, err
 	}
-	if err := kc.Assign(parts); err != nil {
-		kc.Close()
+	kc, err := topology.NewReader(cfg, parts, "", slog.Default())
+	if err != nil {
 		return nil, err
 	}
 	t := &feedbackTail{kc: kc, serde: serde, sent: map[uuid.UUID]time.Time{}, got: map[uuid.UUID]arrival{},
@@ -502,36 +498,36 @@ func (t *feedbackTail) read() {
 			return
 		default:
 		}
-		m, ok := t.kc.Poll(50).(*kafka.Message)
-		if !ok || m.TopicPartition.Error != nil {
-			continue
-		}
+		msgs, _ := t.kc.Poll(context.Background(), 500, 50*time.Millisecond)
 		now := time.Now()
-		var id uuid.UUID
-		var err error
-		for _, h := range m.Headers {
-			if h.Key == topology.HeaderCommandID {
-				id, err = uuid.ParseBytes(h.Value)
-			}
+		for _, m := range msgs {
+			t.arrived(m, now)
 		}
-		if err != nil {
-			continue
-		}
-		t.mu.Lock()
-		if _, ours := t.sent[id]; ours {
-			if _, seen := t.got[id]; !seen {
-				var rec records.Record
-				if *m.TopicPartition.Topic == topology.TopicAccountCreationFeedback {
-					// Only account creations need their record decoded (iban, token).
-					rec, _ = t.serde.Decode(*m.TopicPartition.Topic, m.Value)
-				}
-				t.got[id] = arrival{at: now, record: rec}
-				close(t.signal)
-				t.signal = make(chan struct{})
-			}
-		}
-		t.mu.Unlock()
 	}
+}
+
+// arrived notes feedback m to a command the bench sent.
+func (t *feedbackTail) arrived(m topology.RawRecord, now time.Time) {
+	id, err := uuid.Parse(m.Header(topology.HeaderCommandID))
+	if err != nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ours := t.sent[id]; !ours {
+		return
+	}
+	if _, seen := t.got[id]; seen {
+		return
+	}
+	var rec records.Record
+	if m.Topic == topology.TopicAccountCreationFeedback {
+		// Only account creations need their record decoded (iban, token).
+		rec, _ = t.serde.Decode(m.Topic, m.Value)
+	}
+	t.got[id] = arrival{at: now, record: rec}
+	close(t.signal)
+	t.signal = make(chan struct{})
 }
 
 func (t *feedbackTail) expect(id uuid.UUID, at time.Time) {
@@ -574,26 +570,7 @@ func (t *feedbackTail) latency(id uuid.UUID, timeout time.Duration) (time.Durati
 func (t *feedbackTail) close() {
 	close(t.stop)
 	<-t.done
-	t.kc.Close()
-}
-
-// endOf returns every partition of topics at its current end.
-func endOf(kc *kafka.Consumer, topics ...string) ([]kafka.TopicPartition, error) {
-	var parts []kafka.TopicPartition
-	for _, topic := range topics {
-		md, err := kc.GetMetadata(&topic, false, 10_000)
-		if err != nil {
-			return nil, fmt.Errorf("metadata of %s: %w", topic, err)
-		}
-		for _, p := range md.Topics[topic].Partitions {
-			_, high, err := kc.QueryWatermarkOffsets(topic, p.ID, 10_000)
-			if err != nil {
-				return nil, fmt.Errorf("watermarks of %s/%d: %w", topic, p.ID, err)
-			}
-			parts = append(parts, kafka.TopicPartition{Topic: &topic, Partition: p.ID, Offset: kafka.Offset(high)})
-		}
-	}
-	return parts, nil
+	_ = t.kc.Close()
 }
 
 func freePort() (int, error) {

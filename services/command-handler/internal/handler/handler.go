@@ -9,12 +9,10 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/google/uuid"
 
 	"openbank/services/command-handler/internal/bank"
@@ -27,7 +25,7 @@ import (
 // Publisher sends records and waits until Kafka has acknowledged all of them.
 type Publisher interface {
 	Send(ctx context.Context, msgs ...topology.Message) error
-	SendRaw(ctx context.Context, msgs ...*kafka.Message) error
+	SendRaw(ctx context.Context, msgs ...topology.RawMessage) error
 }
 
 // Handler decides commands and answers them.
@@ -91,14 +89,14 @@ const (
 func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) error {
 	start := time.Now()
 	cmds := make([]command, 0, len(batch))
-	var dead []*kafka.Message
+	var dead []topology.RawMessage
 	for i := range batch {
 		d := &batch[i]
 		c, err := parse(d)
 		if err != nil {
 			h.log.Error("not a valid command; dead-lettered", "topic", d.Topic, "partition", d.Partition,
 				"offset", d.Offset, "error", err, "dead_letter_topic", h.deadLetter)
-			dead = append(dead, deadLetter(h.deadLetter, d, err))
+			dead = append(dead, topology.DeadLetter(h.deadLetter, d.Raw(), err))
 			continue
 		}
 		cmds = append(cmds, c)
@@ -219,7 +217,7 @@ func (h *Handler) decide(ctx context.Context, cmds []command) ([]answer, error) 
 // are to be sent) and its feedback, each with the command id header.
 func events(a answer) []topology.Message {
 	idText := uuid.UUID(a.cmd.id).String()
-	header := []kafka.Header{topology.CommandIDHeader(idText)}
+	header := []topology.Header{topology.CommandIDHeader(idText)}
 	var out []topology.Message
 	if a.sendChanges {
 		for _, bc := range a.outcome.BalanceChanges() {
@@ -279,21 +277,4 @@ func parse(d *topology.Delivery) (command, error) {
 
 func storable(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
-}
-
-// deadLetter is d's record, byte for byte, for the dead-letter topic, with
-// headers that say where it came from and why.
-func deadLetter(topic string, d *topology.Delivery, why error) *kafka.Message {
-	headers := append([]kafka.Header{
-		{Key: topology.HeaderDeadLetterTopic, Value: []byte(d.Topic)},
-		{Key: topology.HeaderDeadLetterPartition, Value: []byte(strconv.Itoa(int(d.Partition)))},
-		{Key: topology.HeaderDeadLetterOffset, Value: []byte(strconv.FormatInt(d.Offset, 10))},
-		{Key: topology.HeaderDeadLetterError, Value: []byte(why.Error())},
-	}, d.Headers...)
-	return &kafka.Message{
-		TopicPartition: kafka.TopicPartition{Topic: &topic, Partition: kafka.PartitionAny},
-		Key:            d.Key,
-		Value:          d.Value,
-		Headers:        headers,
-	}
 }

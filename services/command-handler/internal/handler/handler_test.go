@@ -5,7 +5,6 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 	"github.com/google/uuid"
 
 	"openbank/services/command-handler/internal/bank"
@@ -63,7 +62,7 @@ func TestParse(t *testing.T) {
 func TestEvents(t *testing.T) {
 	id := uuid.New()
 	idText := id.String()
-	header := []kafka.Header{{Key: topology.HeaderCommandID, Value: []byte(idText)}}
+	header := []topology.Header{{Key: topology.HeaderCommandID, Value: []byte(idText)}}
 	transfer := bank.Outcome{Kind: bank.KindMoneyTransfer, Transfer: bank.Transfer{Amount: 5, From: "A", To: "B", Description: "d"},
 		Debited: true, FromBalance: 10, Credited: true, ToBalance: 20}
 	changes := []topology.Message{
@@ -101,9 +100,9 @@ func TestEvents(t *testing.T) {
 
 func TestDeadLetterKeepsTheRecordAndSaysWhere(t *testing.T) {
 	d := &topology.Delivery{Topic: "commands", Partition: 7, Offset: 42, Key: []byte("k"), Value: []byte{0, 1, 2},
-		Headers: []kafka.Header{{Key: "h", Value: []byte("v")}}}
-	m := deadLetter("dl", d, ErrKeyNotUUID)
-	if *m.TopicPartition.Topic != "dl" || string(m.Key) != "k" || string(m.Value) != "\x00\x01\x02" {
+		Headers: []topology.Header{{Key: "h", Value: []byte("v")}}}
+	m := topology.DeadLetter("dl", d.Raw(), ErrKeyNotUUID)
+	if m.Topic != "dl" || string(m.Key) != "k" || string(m.Value) != "\x00\x01\x02" {
 		t.Fatalf("dead letter %+v", m)
 	}
 	want := map[string]string{topology.HeaderDeadLetterTopic: "commands", topology.HeaderDeadLetterPartition: "7",
