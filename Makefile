@@ -10,6 +10,9 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 INTEGRATION_TAGS := integration,e2e
 INTEGRATION_FLAGS := -tags $(INTEGRATION_TAGS) -count=1 -p 1 -timeout 20m
 
+# Import paths of Kafka client libraries, which only openbank/topology may use.
+KAFKA_LIBRARIES := confluent-kafka-go|twmb/franz-go|segmentio/kafka-go|IBM/sarama|Shopify/sarama
+
 FRONTEND_DEPS := frontend/node_modules/.package-lock.json
 
 .PHONY: help up down status clean test unit-test integration-test lint generate build frontend frontend-test
@@ -43,6 +46,10 @@ lint: ## gofmt, go vet and staticcheck on every module; shellcheck on the script
 	go vet $(GO_PACKAGES)
 	go vet -tags $(INTEGRATION_TAGS) $(GO_PACKAGES)
 	go run $(STATICCHECK) $(GO_PACKAGES)
+	@# Kafka is reached only through topology: no other package, tests included, imports a client library.
+	@bad=$$(go list -tags $(INTEGRATION_TAGS) -f '{{.ImportPath}}: {{join .Imports " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' $(GO_PACKAGES) \
+	  | grep -v '^openbank/topology: ' | grep -E '$(KAFKA_LIBRARIES)' | cut -d: -f1); \
+	  if [ -n "$$bad" ]; then echo "these packages import a Kafka client library; use openbank/topology instead:"; echo "$$bad"; exit 1; fi
 	shellcheck deploy/*.sh deploy/certs/*.sh deploy/compose/postgres/*.sh .ci/run
 
 $(FRONTEND_DEPS): frontend/package-lock.json
