@@ -290,7 +290,7 @@ func (c *franzConsumer) allowRebalance() {
 
 func (c *franzConsumer) close() error {
 	if c.spec.assign == nil {
-		c.cl.CloseAllowingRebalance()
+		closeWithin(closeGrace, c.cl.CloseAllowingRebalance)
 	} else {
 		c.cl.Close()
 	}

@@ -190,3 +190,22 @@ func sortedPartitions[V any](m map[int32]V) []int32 {
 	slices.Sort(ps)
 	return ps
 }
+
+// closeGrace bounds how long closing a group consumer may take. Leaving the
+// group waits for a rebalance under way, which waits for a crashed member's
+// session to time out; nothing is committed on close, so giving up is safe.
+const closeGrace = 2 * time.Second
+
+// closeWithin runs shut and returns when it is done or after d, whichever
+// comes first; shut then finishes in the background.
+func closeWithin(d time.Duration, shut func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		shut()
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
+}

@@ -301,7 +301,9 @@ func (c *rdConsumer) lag() (int64, error) {
 func (c *rdConsumer) allowRebalance() {}
 
 func (c *rdConsumer) close() error {
-	if err := c.kc.Close(); err != nil {
+	var err error
+	closeWithin(closeGrace, func() { err = c.kc.Close() })
+	if err != nil {
 		return fmt.Errorf("close Kafka consumer: %w", err)
 	}
 	return nil
@@ -314,7 +316,7 @@ type rdAdmin struct {
 
 func (librdkafka) newAdmin(cfg KafkaConfig, _ *slog.Logger) (rawAdmin, error) {
 	m := rdConfig(cfg)
-	m["go.logs.channel.enable"] = false // an admin client has no log channel
+	delete(m, "go.logs.channel.enable") // an admin client has no log channel
 	admin, err := kafka.NewAdminClient(&m)
 	if err != nil {
 		return nil, fmt.Errorf("create Kafka admin client: %w", err)
