@@ -64,7 +64,12 @@ frontend-test: $(FRONTEND_DEPS) ## type-check the page, its unit tests and the g
 unit-test: ## unit tests: pure logic, no I/O
 	go test -count=1 $(GO_PACKAGES)
 
+# Every integration test runs with the default Kafka client (librdkafka); the
+# contract suite covers both clients itself, and the command handler's crash
+# tests run again with franz-go.
+OTHER_CLIENT_TESTS := go test $(INTEGRATION_FLAGS) -run 'TestKillMidStream|TestTwoInstancesConserveMoney' openbank/services/command-handler
+
 integration-test: frontend ## integration tests (end-to-end in Chromium too) against a fresh stack of their own
-	deploy/test-stack.sh go test $(INTEGRATION_FLAGS) $(GO_PACKAGES)
+	deploy/test-stack.sh bash -c 'go test $(INTEGRATION_FLAGS) $(GO_PACKAGES) && KAFKA_CLIENT=franz $(OTHER_CLIENT_TESTS)'
 
 test: lint unit-test frontend-test integration-test ## everything CI runs

@@ -59,7 +59,7 @@ die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
   cat <<EOF
-usage: $(basename "$0") up [--infra-only] | down [--clean] | clean | status
+usage: $(basename "$0") up [--infra-only] | down [--clean] | clean | status | restart-services
 
   up          start PostgreSQL, Kafka, the schema registry, run the synchronizer
               and start the services (only the infrastructure and the
@@ -68,6 +68,9 @@ usage: $(basename "$0") up [--infra-only] | down [--clean] | clean | status
   down --clean, clean
               stop and remove STACK_DIR ($STACK_DIR)
   status      one line per component; exit code 3 if some infrastructure is down
+  restart-services
+              rebuild and restart the services with the current environment
+              (e.g. KAFKA_CLIENT=franz, KAFKA_LINGER_MS=0) on the running stack
 
 environment (current value):
   STACK_DIR ($STACK_DIR)
@@ -642,6 +645,27 @@ cmd_up() {
   say "up (source $ENV_FILE to use it)"
 }
 
+stop_services() {
+  local pidfile name
+  for pidfile in "$RUN_DIR"/*.pid; do
+    [[ -e $pidfile ]] || continue
+    name=$(basename "$pidfile" .pid)
+    case $name in kafka* | schema-registry) continue ;; esac
+    stop_pid "$name" "$pidfile" "$(service_pattern "$name")" 10
+  done
+}
+
+# Restart the services (rebuilt) with the current environment, e.g. another
+# KAFKA_CLIENT or KAFKA_LINGER_MS, on the running infrastructure.
+cmd_restart_services() {
+  load_ports
+  infra_running || die "the stack is not running; start it with '$0 up'"
+  stop_services
+  # shellcheck source=/dev/null
+  source "$ENV_FILE"
+  start_services
+}
+
 cmd_down() {
   local clean=0 arg
   for arg in "$@"; do
@@ -651,14 +675,8 @@ cmd_down() {
     esac
   done
   load_ports
-  local pidfile name
   # Services first (any that this stack started, even if its folder is gone).
-  for pidfile in "$RUN_DIR"/*.pid; do
-    [[ -e $pidfile ]] || continue
-    name=$(basename "$pidfile" .pid)
-    case $name in kafka | schema-registry) continue ;; esac
-    stop_pid "$name" "$pidfile" "$(service_pattern "$name")" 10
-  done
+  stop_services
   stop_pid schema-registry "$RUN_DIR/schema-registry.pid" "$SR_PATTERN" 10
   stop_pid kafka "$RUN_DIR/kafka.pid" "$KAFKA_PATTERN" 30
   pg_down
@@ -715,6 +733,7 @@ main() {
     down) cmd_down "$@" ;;
     clean) cmd_down --clean "$@" ;;
     status) cmd_status "$@" ;;
+    restart-services) cmd_restart_services "$@" ;;
     -h | --help | help) usage ;;
     *) usage >&2; exit 2 ;;
   esac

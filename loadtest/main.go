@@ -1,7 +1,8 @@
 // Command loadtest measures the bank as the original open-bank-mark did:
 // `loadtest run` drives the page or the API while raising the heartbeat load
 // and samples CPU and memory; `loadtest report` groups runs into figures,
-// charts and the frontend's results.json.
+// charts and the frontend's results.json; `loadtest matrix` runs and reports
+// every Kafka client × linger.ms setting side by side.
 package main
 
 import (
@@ -24,6 +25,8 @@ func main() {
 		err = runCommand(os.Args[2:], log)
 	case "report":
 		err = reportCommand(os.Args[2:])
+	case "matrix":
+		err = matrixCommand(os.Args[2:], os.Stderr, func(args []string) error { return runCommand(args, log) })
 	case "-h", "--help", "help":
 		usage()
 		return
@@ -44,6 +47,7 @@ func usage() {
 	fmt.Fprint(os.Stderr, `usage:
   loadtest run [--profile original|quick|steep] [--driver api|browser] [flags]
   loadtest report [flags] RESULT.jsonl|GLOB ...
-run 'loadtest run -h' or 'loadtest report -h' for the flags.
+  loadtest matrix [--clients librdkafka,franz] [--linger 0,5] [--rounds 2] [-- RUN FLAGS...]
+run 'loadtest run -h', 'loadtest report -h' or 'loadtest matrix -h' for the flags.
 `)
 }
