@@ -67,7 +67,7 @@ unit-test: ## unit tests: pure logic, no I/O
 # Every integration test runs with the default Kafka client (librdkafka); the
 # contract suite covers both clients itself, and the command handler's crash
 # tests run again with franz-go.
-OTHER_CLIENT_TESTS := go test $(INTEGRATION_FLAGS) -run 'TestKillMidStream|TestTwoInstancesConserveMoney' openbank/services/command-handler
+OTHER_CLIENT_TESTS := go test $(INTEGRATION_FLAGS) -run "TestKillMidStream|TestTwoInstancesConserveMoney" openbank/services/command-handler
 
 integration-test: frontend ## integration tests (end-to-end in Chromium too) against a fresh stack of their own
 	deploy/test-stack.sh bash -c 'go test $(INTEGRATION_FLAGS) $(GO_PACKAGES) && KAFKA_CLIENT=franz $(OTHER_CLIENT_TESTS)'
