@@ -257,7 +257,7 @@ func TestComposePortsLineUp(t *testing.T) {
 				t.Errorf("%s: port %s is neither exposed nor published", name, port)
 			}
 		}
-		// What users and the load test reach on the host (DESIGN.md).
+		// What users and the load test reach on the host (docs/design.md).
 		for name, port := range map[string]string{"frontend": "8181", "graphql-endpoint": "8888", "heartbeat": "17888"} {
 			if !slices.ContainsFunc(p.Services[name].Ports, func(pc types.ServicePortConfig) bool { return pc.Published == port }) {
 				t.Errorf("%s: host port %s is not published", name, port)
