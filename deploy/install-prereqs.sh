@@ -3,7 +3,7 @@
 # list of prerequisites, used by `make up` (runtime) and by .ci/run (test).
 #
 # Usage: deploy/install-prereqs.sh [up|test] [--check]
-#   up     what `make up` needs: PostgreSQL, Java, Maven, gcc, Node.js and npm, curl
+#   up     what `make up` needs: PostgreSQL, Java, Maven, gcc, Node.js (20.19+) and npm, curl
 #   test   that plus what `make test` needs: shellcheck and Chromium (default)
 #   --check  only print what is missing; exit 1 if something is
 # As root it runs apt-get; otherwise through sudo when sudo is there; otherwise
@@ -55,32 +55,54 @@ else
   fi
 fi
 
-if ((${#missing[@]} == 0)); then
-  ((go_ok)) || exit 1
-  exit 0
-fi
+# as_root CMD...: run CMD as root: directly, through sudo, or not at all (then
+# print WHAT to run and stop).
+as_root() {
+  if ((EUID == 0)); then
+    "$@"
+  elif has sudo && sudo -n true 2>/dev/null; then
+    sudo -n "$@"
+  elif has sudo && [[ -t 0 ]]; then
+    sudo "$@" # asks for the password on this terminal
+  else
+    say "not root and no sudo: run this as root, then the same make command again:" >&2
+    printf '  %s\n' "$command_line" >&2
+    exit 1
+  fi
+}
 
 command_line="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
-if ((check)); then
-  say "missing: ${missing[*]}"
-  say "install them with: $command_line"
-  exit 1
+if ((${#missing[@]} > 0)); then
+  if ((check)); then
+    say "missing: ${missing[*]}"
+    say "install them with: $command_line"
+    exit 1
+  fi
+  say "installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  say "installed ${missing[*]}"
 fi
 
-if ((EUID == 0)); then
-  as_root=()
-elif has sudo && sudo -n true 2>/dev/null; then
-  as_root=(sudo -n)
-elif has sudo && [[ -t 0 ]]; then
-  as_root=(sudo) # asks for the password on this terminal
-else
-  say "missing: ${missing[*]}" >&2
-  say "not root and no sudo: run this as root, then the same make command again:" >&2
-  printf '  %s\n' "$command_line" >&2
-  exit 1
+# The page's build tool (Vite) needs Node.js 20.19+ or 22.12+; Debian 12 ships
+# 18. The npm registry carries Node's own Linux build as the package node.
+node_fits() {
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+    process.exit((a === 20 && b >= 19) || (a === 22 && b >= 12) || a > 22 ? 0 : 1)' 2>/dev/null
+}
+if has node && ! node_fits; then
+  command_line="npm install -g --no-audit --no-fund node@20"
+  if ((check)); then
+    say "Node.js $(node --version) is too old for the page's build (20.19 or newer); install Node 20 with: $command_line"
+    exit 1
+  fi
+  say "Node.js $(node --version) is too old for the page's build: installing Node 20 from the npm registry"
+  as_root npm install -g --no-audit --no-fund node@20 >/dev/null
+  hash -r
+  node_fits || {
+    say "Node.js 20 is installed in $(npm prefix -g)/bin, but $(command -v node) ($(node --version)) comes first on PATH" >&2
+    exit 1
+  }
+  say "Node.js $(node --version) at $(command -v node)"
 fi
-say "installing ${missing[*]}"
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-say "installed ${missing[*]}"
 ((go_ok)) || exit 1
