@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the bank needs that this machine lacks: the one
-# list of prerequisites, used by `make up` (runtime) and by .ci/run (test).
+# list of prerequisites, used by `make up` and by .ci/run (both with test).
 #
 # Usage: deploy/install-prereqs.sh [up|test] [--check]
-#   up     what `make up` needs: PostgreSQL, Java, Maven, gcc, Node.js (20.19+) and npm, curl
-#   test   that plus what `make test` needs: shellcheck and Chromium (default)
+#   up     what running the stack needs: PostgreSQL, Java, Maven, gcc, Node.js (20.19+) and npm, curl
+#   test   that plus what `make test` needs: shellcheck and Chromium (the default)
 #   --check  only print what is missing; exit 1 if something is
 # As root it runs apt-get; otherwise through sudo when sudo is there; otherwise
 # it prints the one command to run and exits 1. Go is not a Debian package here
