@@ -79,6 +79,13 @@ if ((${#missing[@]} > 0)); then
     exit 1
   fi
   say "installing ${missing[*]}"
+  if [[ " ${missing[*]} " == *" postgresql "* ]]; then
+    # The bank runs PostgreSQL itself (deploy/stack.sh); Debian's default
+    # cluster would only take port 5432 from it.
+    as_root mkdir -p /etc/postgresql-common/createcluster.d
+    echo 'create_main_cluster = off # deploy/install-prereqs.sh: the bank runs its own PostgreSQL' |
+      as_root tee /etc/postgresql-common/createcluster.d/open-bank.conf >/dev/null
+  fi
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   say "installed ${missing[*]}"
