@@ -376,6 +376,9 @@ kafka_java() {
 # An older stack kept one node's data in kafka/data: it becomes node 1's.
 kafka_adopt_old_layout() {
   [[ -f $KAFKA_DIR/data/meta.properties && ! -e $KAFKA_DIR/nodes ]] || return 0
+  if alive_pid "$RUN_DIR/kafka.pid" "kafka.Kafka $KAFKA_DIR/server.properties" >/dev/null; then
+    die "Kafka runs from an older layout of $KAFKA_DIR; run '$0 down' first, then up again (the data is kept)"
+  fi
   ((KAFKA_NODES == 1)) || die "$KAFKA_DIR holds a one-node Kafka; run '$0 clean' (drops the stack's data) before KAFKA_NODES=$KAFKA_NODES"
   mkdir -p "$(kafka_node_dir 1)"
   mv -T "$KAFKA_DIR/data" "$(kafka_node_dir 1)/data"
@@ -834,6 +837,9 @@ cmd_status() {
     rc=3
   fi
   local i
+  if pid=$(alive_pid "$RUN_DIR/kafka.pid" "kafka.Kafka $KAFKA_DIR/server.properties"); then
+    status_line kafka "running from an older layout (pid $pid); '$0 down' and up again to number it"
+  fi
   for ((i = 1; i <= KAFKA_NODES; i++)); do
     if pid=$(kafka_node_pid "$i"); then
       status_line "kafka-$i" "running (pid $pid, port $(kafka_port "$i"), controller port $(kafka_controller_port "$i"))"
