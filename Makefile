@@ -20,9 +20,9 @@ FRONTEND_DEPS := frontend/node_modules/.package-lock.json
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-up: ## start Kafka, schema registry, PostgreSQL, the synchronizer, the services and the page on :8181
-	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory frontend; \
-	  else echo "npm not found: the page is not built (apt-get install -y nodejs npm)"; fi
+up: ## install what is missing (also for make test), then start Kafka, schema registry, PostgreSQL, the synchronizer, the services and the page on :8181
+	deploy/install-prereqs.sh test
+	$(MAKE) --no-print-directory frontend
 	deploy/stack.sh up
 
 down: ## stop everything `make up` started

@@ -6,6 +6,9 @@
 # then the one-shot synchronizer and the long-running services of this repo.
 #
 # Usage: deploy/stack.sh up [--infra-only] | down [--clean] | clean | status
+#                        | kafka-kill N | kafka-start N | kafka-restart N
+# KAFKA_NODES=3 makes Kafka a three-node KRaft cluster on loopback (topics at
+# replication 3, min.insync.replicas 2); one node is the default.
 # Everything the stack writes lives in STACK_DIR (default <repo>/.local/stack);
 # downloaded jars and the registry binary are cached in
 # ${XDG_CACHE_HOME:-~/.cache}/open-bank-go.
@@ -24,6 +27,8 @@ STACK_DIR=$(realpath -m -- "${STACK_DIR:-$REPO_ROOT/.local/stack}")
 CACHE_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/open-bank-go
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
+KAFKA_NODES=${KAFKA_NODES:-1}
+KAFKA_PORT_STEP=${KAFKA_PORT_STEP:-10}
 SCHEMA_REGISTRY_PORT=${SCHEMA_REGISTRY_PORT:-8081}
 DB_PORT=${DB_PORT:-5432}
 DB_PASSWORD=${DB_PASSWORD:-open-bank}
@@ -40,7 +45,6 @@ ENV_FILE=$STACK_DIR/env
 PORTS_FILE=$STACK_DIR/ports
 MARKER=$STACK_DIR/.open-bank-stack
 KAFKA_DIR=$STACK_DIR/kafka
-KAFKA_PROPS=$KAFKA_DIR/server.properties
 KAFKA_LIBS=$CACHE_DIR/kafka-$KAFKA_VERSION/libs
 SR_DIR=$STACK_DIR/schema-registry
 SR_CONFIG=$SR_DIR/config.yaml
@@ -60,21 +64,35 @@ die() { printf 'stack: error: %s\n' "$*" >&2; exit 1; }
 usage() {
   cat <<EOF
 usage: $(basename "$0") up [--infra-only] | down [--clean] | clean | status | restart-services
+                | kafka-kill N | kafka-start N | kafka-restart N
 
   up          start PostgreSQL, Kafka, the schema registry, run the synchronizer
               and start the services (only the infrastructure and the
               synchronizer with --infra-only or STACK_INFRA_ONLY=1)
-  down        stop everything this stack started (data is kept)
+  down        stop everything this stack started, every Kafka node (data is kept)
   down --clean, clean
               stop and remove STACK_DIR ($STACK_DIR)
-  status      one line per component; exit code 3 if some infrastructure is down
+  status      one line per component and Kafka node; exit code 3 if some
+              infrastructure is down
   restart-services
               rebuild and restart the services with the current environment
               (e.g. KAFKA_CLIENT=franz, KAFKA_LINGER_MS=0) on the running stack
+  kafka-kill N     kill Kafka node N (1..KAFKA_NODES) with SIGKILL; it stays down
+  kafka-start N    start Kafka node N again and wait until it serves
+  kafka-restart N  both: a crash and a restart of one node, for fault tests
+              Node N's pid is in \$STACK_DIR/run/kafka-N.pid, its log in
+              \$STACK_DIR/logs/kafka-N.log.
+
+  KAFKA_NODES=3 starts a three-node KRaft cluster from the same jars: node N
+  listens on KAFKA_PORT and KAFKA_CONTROLLER_PORT plus (N-1) x KAFKA_PORT_STEP;
+  the env file's KAFKA_BROKERS lists every node. The synchronizer then makes
+  the topics with replication 3 and min.insync.replicas 2. A stack's node
+  count is fixed when its Kafka storage is formatted ('clean' to change it).
 
 environment (current value):
   STACK_DIR ($STACK_DIR)
   KAFKA_PORT ($KAFKA_PORT), KAFKA_CONTROLLER_PORT ($KAFKA_CONTROLLER_PORT),
+  KAFKA_NODES ($KAFKA_NODES), KAFKA_PORT_STEP ($KAFKA_PORT_STEP),
   SCHEMA_REGISTRY_PORT ($SCHEMA_REGISTRY_PORT), DB_PORT ($DB_PORT), DB_PASSWORD,
   STACK_INFRA_ONLY ($STACK_INFRA_ONLY), KAFKA_HEAP_OPTS ($KAFKA_HEAP_OPTS),
   START_TIMEOUT ($START_TIMEOUT s), SYNCHRONIZER_TIMEOUT ($SYNCHRONIZER_TIMEOUT s),
@@ -294,7 +312,23 @@ pg_down() {
 
 # ------------------------------------------------------------------ Kafka
 
-KAFKA_PATTERN="kafka.Kafka $KAFKA_PROPS"
+# Node N (1..KAFKA_NODES) listens on KAFKA_PORT and KAFKA_CONTROLLER_PORT plus
+# (N-1)*KAFKA_PORT_STEP; its config, data, log and pid file are its own.
+kafka_port() { echo $((KAFKA_PORT + ($1 - 1) * KAFKA_PORT_STEP)); }
+kafka_controller_port() { echo $((KAFKA_CONTROLLER_PORT + ($1 - 1) * KAFKA_PORT_STEP)); }
+kafka_node_dir() { echo "$KAFKA_DIR/node-$1"; }
+kafka_props() { echo "$KAFKA_DIR/node-$1/server.properties"; }
+kafka_pattern() { echo "kafka.Kafka $(kafka_props "$1")"; }
+kafka_pidfile() { echo "$RUN_DIR/kafka-$1.pid"; }
+kafka_log() { echo "$LOG_DIR/kafka-$1.log"; }
+kafka_node_pid() { alive_pid "$(kafka_pidfile "$1")" "$(kafka_pattern "$1")"; }
+
+# The brokers' addresses, as clients want them.
+kafka_brokers() {
+  local i list=()
+  for ((i = 1; i <= KAFKA_NODES; i++)); do list+=("127.0.0.1:$(kafka_port "$i")"); done
+  (IFS=, && echo "${list[*]}")
+}
 
 kafka_libs_ready() {
   local stamp=$CACHE_DIR/kafka-$KAFKA_VERSION/.complete
@@ -330,83 +364,191 @@ java_check() {
     die "Kafka $KAFKA_VERSION needs Java 17 or newer (found ${v:-none}); install it with: apt-get install -y openjdk-17-jre-headless"
 }
 
-# kafka_java CLASS ARGS...: the broker's JVM with our logging and class path.
+# kafka_java LOGNAME CLASS ARGS...: the broker's JVM with our logging (into
+# LOG_DIR/LOGNAME.log) and class path.
 kafka_java() {
-  local heap
+  local heap logname=$1
+  shift
   read -ra heap <<<"$KAFKA_HEAP_OPTS"
   KAFKA_CMD=("$JAVA" "${heap[@]}" -Djava.awt.headless=true
     -Dlog4j2.configurationFile="$DEPLOY_DIR/kafka/log4j2.properties" -Dkafka.logs.dir="$LOG_DIR"
-    -cp "$KAFKA_LIBS/*" "$@")
+    -Dkafka.log.name="$logname" -cp "$KAFKA_LIBS/*" "$@")
   [[ ${KAFKA_DRY_RUN:-} == 1 ]] || "${KAFKA_CMD[@]}"
 }
 
-kafka_start() {
-  local pid
-  if pid=$(alive_pid "$RUN_DIR/kafka.pid" "$KAFKA_PATTERN"); then
-    say "kafka already running (pid $pid, port $KAFKA_PORT)"
-    KAFKA_LOG_OFFSET=
-    return 0
+# An older stack kept one node's data in kafka/data: it becomes node 1's.
+kafka_adopt_old_layout() {
+  [[ -f $KAFKA_DIR/data/meta.properties && ! -e $KAFKA_DIR/nodes ]] || return 0
+  if alive_pid "$RUN_DIR/kafka.pid" "kafka.Kafka $KAFKA_DIR/server.properties" >/dev/null; then
+    die "Kafka runs from an older layout of $KAFKA_DIR; run '$0 down' first, then up again (the data is kept)"
   fi
-  require_free_port "$KAFKA_PORT" KAFKA_PORT "the Kafka broker"
-  require_free_port "$KAFKA_CONTROLLER_PORT" KAFKA_CONTROLLER_PORT "the Kafka controller"
-  mkdir -p "$KAFKA_DIR/data"
-  cat >"$KAFKA_PROPS" <<EOF
-# Written by deploy/stack.sh on every up: one combined broker + controller.
+  ((KAFKA_NODES == 1)) || die "$KAFKA_DIR holds a one-node Kafka; run '$0 clean' (drops the stack's data) before KAFKA_NODES=$KAFKA_NODES"
+  mkdir -p "$(kafka_node_dir 1)"
+  mv -T "$KAFKA_DIR/data" "$(kafka_node_dir 1)/data"
+  rm -f "$KAFKA_DIR/server.properties"
+  echo 1 >"$KAFKA_DIR/nodes"
+}
+
+# Write every node's config and format the storage the first time. The
+# cluster's node count is fixed when it is formatted.
+kafka_prepare() {
+  kafka_adopt_old_layout
+  if [[ -r $KAFKA_DIR/nodes && $(<"$KAFKA_DIR/nodes") != "$KAFKA_NODES" ]]; then
+    die "the Kafka data in $KAFKA_DIR is a $(<"$KAFKA_DIR/nodes")-node cluster; use KAFKA_NODES=$(<"$KAFKA_DIR/nodes") or run '$0 clean' (drops the stack's data)"
+  fi
+  local i voters=() replication=$((KAFKA_NODES < 3 ? KAFKA_NODES : 3)) min_isr
+  # min.insync.replicas below the replication, so one node down never stops writes.
+  min_isr=$((replication > 1 ? replication - 1 : 1))
+  for ((i = 1; i <= KAFKA_NODES; i++)); do voters+=("$i@127.0.0.1:$(kafka_controller_port "$i")"); done
+  local quorum
+  quorum=$(IFS=, && echo "${voters[*]}")
+  for ((i = 1; i <= KAFKA_NODES; i++)); do
+    mkdir -p "$(kafka_node_dir "$i")/data"
+    cat >"$(kafka_props "$i")" <<EOF
+# Written by deploy/stack.sh on every up: node $i of $KAFKA_NODES, each a combined broker + controller.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+node.id=$i
+controller.quorum.voters=$quorum
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$i"),CONTROLLER://127.0.0.1:$(kafka_controller_port "$i")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$i")
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-log.dirs=$KAFKA_DIR/data
+log.dirs=$(kafka_node_dir "$i")/data
 num.partitions=1
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+default.replication.factor=$replication
+min.insync.replicas=$min_isr
+offsets.topic.replication.factor=$replication
+transaction.state.log.replication.factor=$replication
+transaction.state.log.min.isr=$min_isr
+share.coordinator.state.topic.replication.factor=$replication
+share.coordinator.state.topic.min.isr=$min_isr
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 EOF
+  done
   # Format the storage only the first time (meta.properties marks it).
-  if [[ ! -f $KAFKA_DIR/data/meta.properties ]]; then
-    local id log=$LOG_DIR/kafka-format.log
-    [[ -s $KAFKA_DIR/cluster.id ]] || kafka_java kafka.tools.StorageTool random-uuid 2>>"$log" >"$KAFKA_DIR/cluster.id"
-    id=$(<"$KAFKA_DIR/cluster.id")
-    say "formatting Kafka storage (cluster id $id)"
-    kafka_java kafka.tools.StorageTool format -t "$id" -c "$KAFKA_PROPS" >>"$log" 2>&1 ||
-      { show_log "$log"; die "formatting the Kafka storage failed (log: $log)"; }
-  fi
-  say "starting kafka on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT)"
-  touch "$LOG_DIR/kafka.log"
-  # Readiness is judged on log lines written after this offset.
-  KAFKA_LOG_OFFSET=$(stat -c %s "$LOG_DIR/kafka.log")
-  # start_bg needs a command line, not a function: take kafka_java's.
-  KAFKA_DRY_RUN=1 kafka_java kafka.Kafka "$KAFKA_PROPS"
-  start_bg "$RUN_DIR/kafka.pid" "$LOG_DIR/kafka.out" "${KAFKA_CMD[@]}"
+  local id log=$LOG_DIR/kafka-format.log
+  [[ -s $KAFKA_DIR/cluster.id ]] || kafka_java kafka-tools kafka.tools.StorageTool random-uuid 2>>"$log" >"$KAFKA_DIR/cluster.id"
+  id=$(<"$KAFKA_DIR/cluster.id")
+  for ((i = 1; i <= KAFKA_NODES; i++)); do
+    [[ -f $(kafka_node_dir "$i")/data/meta.properties ]] && continue
+    say "formatting Kafka storage of node $i (cluster id $id)"
+    kafka_java kafka-tools kafka.tools.StorageTool format -t "$id" -c "$(kafka_props "$i")" >>"$log" 2>&1 ||
+      { show_log "$log"; die "formatting the Kafka storage of node $i failed (log: $log)"; }
+  done
+  echo "$KAFKA_NODES" >"$KAFKA_DIR/nodes"
 }
 
-kafka_ready() {
-  alive_pid "$RUN_DIR/kafka.pid" "$KAFKA_PATTERN" >/dev/null || {
-    show_log "$LOG_DIR/kafka.out"
-    show_log "$LOG_DIR/kafka.log"
-    die "Kafka exited during startup (logs: $LOG_DIR/kafka.log, $LOG_DIR/kafka.out)"
+# kafka_start_node N: start node N unless it runs; KAFKA_LOG_OFFSET[N] marks
+# where its readiness line is looked for.
+declare -A KAFKA_LOG_OFFSET=()
+kafka_start_node() {
+  local i=$1 pid log
+  log=$(kafka_log "$i")
+  if pid=$(kafka_node_pid "$i"); then
+    say "kafka node $i already running (pid $pid, port $(kafka_port "$i"))"
+    KAFKA_LOG_OFFSET[$i]=
+    return 0
+  fi
+  require_free_port "$(kafka_port "$i")" KAFKA_PORT "Kafka node $i"
+  require_free_port "$(kafka_controller_port "$i")" KAFKA_CONTROLLER_PORT "Kafka node $i's controller"
+  say "starting kafka node $i on 127.0.0.1:$(kafka_port "$i") (controller $(kafka_controller_port "$i"))"
+  touch "$log"
+  # Readiness is judged on log lines written after this offset.
+  KAFKA_LOG_OFFSET[$i]=$(stat -c %s "$log")
+  # start_bg needs a command line, not a function: take kafka_java's.
+  KAFKA_DRY_RUN=1 kafka_java "kafka-$i" kafka.Kafka "$(kafka_props "$i")"
+  start_bg "$(kafka_pidfile "$i")" "$LOG_DIR/kafka-$i.out" "${KAFKA_CMD[@]}"
+}
+
+kafka_start() {
+  kafka_prepare
+  local i
+  for ((i = 1; i <= KAFKA_NODES; i++)); do kafka_start_node "$i"; done
+}
+
+kafka_node_ready() {
+  local i=$1 log
+  log=$(kafka_log "$i")
+  kafka_node_pid "$i" >/dev/null || {
+    show_log "$LOG_DIR/kafka-$i.out"
+    show_log "$log"
+    die "Kafka node $i exited during startup (logs: $log, $LOG_DIR/kafka-$i.out)"
   }
-  port_open "$KAFKA_PORT" || return 1
-  [[ -n $KAFKA_LOG_OFFSET ]] || return 0
+  port_open "$(kafka_port "$i")" || return 1
+  local offset=${KAFKA_LOG_OFFSET[$i]:-}
+  [[ -n $offset ]] || return 0
   # The listener port opens before the broker serves requests. A log that
   # rolled over meanwhile is read from its start.
-  (($(stat -c %s "$LOG_DIR/kafka.log") >= KAFKA_LOG_OFFSET)) || KAFKA_LOG_OFFSET=0
+  (($(stat -c %s "$log") >= offset)) || KAFKA_LOG_OFFSET[$i]=0
   # (No grep -q: with pipefail, tail's SIGPIPE would fail the check.)
-  tail -c +"$((KAFKA_LOG_OFFSET + 1))" "$LOG_DIR/kafka.log" | grep 'Kafka Server started' >/dev/null
+  tail -c +"$((KAFKA_LOG_OFFSET[$i] + 1))" "$log" | grep 'Kafka Server started' >/dev/null
+}
+
+kafka_wait_node() {
+  local i=$1
+  poll "$START_TIMEOUT" kafka_node_ready "$i" ||
+    { show_log "$(kafka_log "$i")"; die "Kafka node $i did not accept connections on 127.0.0.1:$(kafka_port "$i") within ${START_TIMEOUT}s (log: $(kafka_log "$i"))"; }
+  say "kafka node $i ready on 127.0.0.1:$(kafka_port "$i")"
 }
 
 kafka_wait() {
-  poll "$START_TIMEOUT" kafka_ready ||
-    { show_log "$LOG_DIR/kafka.log"; die "Kafka did not accept connections on 127.0.0.1:$KAFKA_PORT within ${START_TIMEOUT}s (log: $LOG_DIR/kafka.log)"; }
-  say "kafka ready on 127.0.0.1:$KAFKA_PORT"
+  local i
+  for ((i = 1; i <= KAFKA_NODES; i++)); do kafka_wait_node "$i"; done
+}
+
+# Stop every node at once: one by one, the last ones would wait for a
+# controller quorum that is already gone.
+kafka_stop_all() {
+  local pidfile i pids=()
+  for pidfile in "$RUN_DIR"/kafka-*.pid; do
+    [[ -e $pidfile ]] || continue
+    i=${pidfile##*/kafka-}
+    i=${i%.pid}
+    [[ $i =~ ^[0-9]+$ ]] || continue
+    stop_pid "kafka node $i" "$pidfile" "$(kafka_pattern "$i")" 30 &
+    pids+=($!)
+  done
+  # A stack started before the nodes were numbered.
+  stop_pid kafka "$RUN_DIR/kafka.pid" "kafka.Kafka $KAFKA_DIR/server.properties" 30 &
+  pids+=($!)
+  local pid failed=0
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  ((failed == 0)) || die "a Kafka node could not be stopped"
+}
+
+# kafka-kill N / kafka-start N / kafka-restart N: for fault tests on a running
+# stack. kill is SIGKILL (no clean shutdown); start waits until N serves again.
+kafka_node_arg() {
+  if [[ ! ${1:-} =~ ^[0-9]+$ ]] || (($1 < 1 || $1 > KAFKA_NODES)); then
+    die "want a Kafka node number from 1 to $KAFKA_NODES, got '${1:-}'"
+  fi
+  [[ -f $(kafka_props "$1") ]] || die "no Kafka node $1 in $STACK_DIR; start the stack first"
+}
+
+cmd_kafka_kill() {
+  load_ports
+  kafka_node_arg "${1:-}"
+  local pid
+  pid=$(kafka_node_pid "$1") || { say "kafka node $1 is not running"; return 0; }
+  kill -KILL "$pid"
+  poll 10 pid_gone "$pid" "$(kafka_pattern "$1")" || die "kafka node $1 (pid $pid) survived SIGKILL"
+  rm -f "$(kafka_pidfile "$1")"
+  say "killed kafka node $1 (pid $pid) with SIGKILL"
+}
+
+cmd_kafka_start() {
+  load_ports
+  kafka_node_arg "${1:-}"
+  java_check
+  kafka_start_node "$1"
+  kafka_wait_node "$1"
+}
+
+cmd_kafka_restart() {
+  cmd_kafka_kill "$@"
+  cmd_kafka_start "$@"
 }
 
 # -------------------------------------------------------- schema registry
@@ -543,8 +685,13 @@ start_services() {
 # ------------------------------------------------------------ subcommands
 
 infra_running() {
-  pg_running_pid >/dev/null || alive_pid "$RUN_DIR/kafka.pid" "$KAFKA_PATTERN" >/dev/null ||
-    alive_pid "$RUN_DIR/schema-registry.pid" "$SR_PATTERN" >/dev/null
+  local pidfile
+  pg_running_pid >/dev/null || alive_pid "$RUN_DIR/schema-registry.pid" "$SR_PATTERN" >/dev/null && return 0
+  for pidfile in "$RUN_DIR"/kafka*.pid; do
+    [[ -e $pidfile ]] || continue
+    alive_pid "$pidfile" kafka.Kafka >/dev/null && return 0
+  done
+  return 1
 }
 
 # The ports a running stack was started with win over the environment for
@@ -554,7 +701,7 @@ load_ports() {
   local key value
   while IFS='=' read -r key value; do
     case $key in
-      KAFKA_PORT | KAFKA_CONTROLLER_PORT | SCHEMA_REGISTRY_PORT | DB_PORT)
+      KAFKA_PORT | KAFKA_CONTROLLER_PORT | KAFKA_NODES | KAFKA_PORT_STEP | SCHEMA_REGISTRY_PORT | DB_PORT)
         if [[ ${1:-} == check && ${!key} != "$value" ]]; then
           die "the stack in $STACK_DIR is running with $key=$value; run '$0 down' before changing it"
         fi
@@ -569,6 +716,10 @@ validate_config() {
   for var in KAFKA_PORT KAFKA_CONTROLLER_PORT SCHEMA_REGISTRY_PORT DB_PORT; do
     [[ ${!var} =~ ^[0-9]+$ && ${!var} -ge 1 && ${!var} -le 65535 ]] || die "$var=${!var} is not a port number"
   done
+  [[ $KAFKA_NODES =~ ^[1-9]$ ]] || die "KAFKA_NODES=$KAFKA_NODES: want a number of Kafka nodes from 1 to 9"
+  [[ $KAFKA_PORT_STEP =~ ^[0-9]+$ && $KAFKA_PORT_STEP -ge 2 ]] || die "KAFKA_PORT_STEP=$KAFKA_PORT_STEP: want a number of 2 or more"
+  (($(kafka_port "$KAFKA_NODES") <= 65535 && $(kafka_controller_port "$KAFKA_NODES") <= 65535)) ||
+    die "KAFKA_NODES=$KAFKA_NODES with KAFKA_PORT_STEP=$KAFKA_PORT_STEP puts a Kafka port above 65535"
   # The registry puts the password unquoted into a libpq connection string.
   [[ -n $DB_PASSWORD && $DB_PASSWORD != *[[:space:]\'\"\\]* ]] ||
     die "DB_PASSWORD must be non-empty and hold no whitespace, quotes or backslashes"
@@ -578,7 +729,7 @@ write_env() {
   local tmp=$ENV_FILE.tmp
   {
     echo "# Written by deploy/stack.sh up: source it to use the local stack."
-    printf 'export KAFKA_BROKERS=%q\n' "127.0.0.1:$KAFKA_PORT"
+    printf 'export KAFKA_BROKERS=%s\n' "$(kafka_brokers)" # host:port list: nothing to quote
     printf 'export SCHEMA_REGISTRY_URL=%q\n' "http://127.0.0.1:$SCHEMA_REGISTRY_PORT"
     printf 'export DB_HOSTNAME=%q\n' "127.0.0.1"
     printf 'export DB_PORT=%q\n' "$DB_PORT"
@@ -609,6 +760,7 @@ cmd_up() {
   mkdir -p "$LOG_DIR" "$RUN_DIR" "$BIN_DIR"
   touch "$MARKER"
   printf '%s=%s\n' KAFKA_PORT "$KAFKA_PORT" KAFKA_CONTROLLER_PORT "$KAFKA_CONTROLLER_PORT" \
+    KAFKA_NODES "$KAFKA_NODES" KAFKA_PORT_STEP "$KAFKA_PORT_STEP" \
     SCHEMA_REGISTRY_PORT "$SCHEMA_REGISTRY_PORT" DB_PORT "$DB_PORT" >"$PORTS_FILE"
 
   # The two slow first-time steps (Maven, go build) run side by side.
@@ -650,7 +802,7 @@ stop_services() {
   for pidfile in "$RUN_DIR"/*.pid; do
     [[ -e $pidfile ]] || continue
     name=$(basename "$pidfile" .pid)
-    case $name in kafka* | schema-registry) continue ;; esac
+    case $name in kafka | kafka-[0-9]* | schema-registry) continue ;; esac
     stop_pid "$name" "$pidfile" "$(service_pattern "$name")" 10
   done
 }
@@ -678,7 +830,7 @@ cmd_down() {
   # Services first (any that this stack started, even if its folder is gone).
   stop_services
   stop_pid schema-registry "$RUN_DIR/schema-registry.pid" "$SR_PATTERN" 10
-  stop_pid kafka "$RUN_DIR/kafka.pid" "$KAFKA_PATTERN" 30
+  kafka_stop_all
   pg_down
   if ((clean)); then
     if [[ -d $STACK_DIR ]]; then
@@ -702,12 +854,18 @@ cmd_status() {
     status_line postgresql stopped
     rc=3
   fi
-  if pid=$(alive_pid "$RUN_DIR/kafka.pid" "$KAFKA_PATTERN"); then
-    status_line kafka "running (pid $pid, port $KAFKA_PORT, controller port $KAFKA_CONTROLLER_PORT)"
-  else
-    status_line kafka stopped
-    rc=3
+  local i
+  if pid=$(alive_pid "$RUN_DIR/kafka.pid" "kafka.Kafka $KAFKA_DIR/server.properties"); then
+    status_line kafka "running from an older layout (pid $pid); '$0 down' and up again to number it"
   fi
+  for ((i = 1; i <= KAFKA_NODES; i++)); do
+    if pid=$(kafka_node_pid "$i"); then
+      status_line "kafka-$i" "running (pid $pid, port $(kafka_port "$i"), controller port $(kafka_controller_port "$i"))"
+    else
+      status_line "kafka-$i" stopped
+      rc=3
+    fi
+  done
   if pid=$(alive_pid "$RUN_DIR/schema-registry.pid" "$SR_PATTERN"); then
     status_line schema-registry "running (pid $pid, port $SCHEMA_REGISTRY_PORT)"
   else
@@ -734,6 +892,9 @@ main() {
     clean) cmd_down --clean "$@" ;;
     status) cmd_status "$@" ;;
     restart-services) cmd_restart_services "$@" ;;
+    kafka-kill) cmd_kafka_kill "$@" ;;
+    kafka-start) cmd_kafka_start "$@" ;;
+    kafka-restart) cmd_kafka_restart "$@" ;;
     -h | --help | help) usage ;;
     *) usage >&2; exit 2 ;;
   esac

@@ -7,7 +7,8 @@
 # TEST_DB_PORT), so it can run next to the stack of deploy/stack.sh; runs that
 # share a folder wait for each other. Only the infrastructure (and the
 # synchronizer) is started; CMD runs with the stack's env file sourced, and its
-# exit code is returned. Progress goes to stderr.
+# exit code is returned. Progress goes to stderr. KAFKA_NODES=3 runs CMD against
+# a three-node Kafka cluster (see deploy/stack.sh help for its ports).
 set -euo pipefail
 
 DEPLOY_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)

@@ -24,7 +24,7 @@ type KafkaConfig struct {
 	Client string
 }
 
-// ReadKafkaConfig reads the Kafka settings of DESIGN.md from env; clientID is
+// ReadKafkaConfig reads the Kafka settings of docs/design.md from env; clientID is
 // the default for KAFKA_CLIENT_ID.
 func ReadKafkaConfig(env *Env, clientID string) KafkaConfig {
 	c := KafkaConfig{

@@ -4,7 +4,7 @@ import (
 	"openbank/topology/records"
 )
 
-// Topic names of the bank (DESIGN.md).
+// Topic names of the bank (docs/design.md).
 const (
 	TopicHeartbeat               = "heartbeat"
 	TopicCommands                = "commands"

@@ -26,7 +26,7 @@ var serviceDirs = map[string]string{
 }
 
 // dbServices are the services with a database: the database and the role they
-// must be given (DESIGN.md).
+// must be given (docs/design.md).
 var dbServices = map[string]struct{ db, role string }{
 	"command-handler":         {"balancedb", "command_handler"},
 	"command-handler-migrate": {"balancedb", "command_handler"},

@@ -1,5 +1,5 @@
 // Command graphql-endpoint is the bank's GraphQL gateway: the browser's API
-// for accounts, money transfers and live transactions (see DESIGN.md).
+// for accounts, money transfers and live transactions (see docs/design.md).
 package main
 
 import (

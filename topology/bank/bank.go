@@ -11,7 +11,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// The bank's own account (DESIGN.md).
+// The bank's own account (docs/design.md).
 const (
 	OwnIBAN  = "NL66OPEN0000000000"
 	OwnToken = "00000000000000000000"

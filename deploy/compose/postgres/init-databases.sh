@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs once, when the official postgres image initialises an empty volume: the
-# bank's two databases, each owned by its own role (DESIGN.md), with the
+# bank's two databases, each owned by its own role (docs/design.md), with the
 # password from DB_PASSWORD.
 set -euo pipefail
 psql -X -v ON_ERROR_STOP=1 -v pw="${DB_PASSWORD:?DB_PASSWORD is not set}" \

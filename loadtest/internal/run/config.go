@@ -1,4 +1,4 @@
-// Package run is `loadtest run`: the loop of DESIGN.md's method — one
+// Package run is `loadtest run`: the loop of docs/design.md's method — one
 // interaction per min-loop-time, alternating five deposits and five
 // transfers, the heartbeat load raised every load-every loops, resources
 // sampled every sample-every loops — writing one result file.
@@ -72,7 +72,7 @@ func (d Duration) D() time.Duration { return time.Duration(d) }
 
 // Profiles are named starting points; every value stays a flag.
 var Profiles = map[string]func(*Config){
-	// DESIGN.md's method, as the original measured.
+	// docs/design.md's method, as the original measured.
 	"original": func(c *Config) {
 		c.MinLoopTime = Duration(time.Second)
 		c.Timeout = Duration(5 * time.Second)

@@ -11,6 +11,6 @@ CREATE TABLE balance (
     CONSTRAINT balance_within_limit CHECK (amount >= lmt)
 );
 
--- The bank's own account (DESIGN.md).
+-- The bank's own account (docs/design.md).
 INSERT INTO balance (iban, token, amount, lmt, a_type)
 VALUES ('NL66OPEN0000000000', '00000000000000000000', 100000000000000000, -50000, 'AUTO');
