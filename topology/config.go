@@ -17,7 +17,9 @@ type KafkaConfig struct {
 	CertificateLocation string // SSL_CERTIFICATE_LOCATION
 	KeyLocation         string // SSL_KEY_LOCATION
 	KeyPassword         string // SSL_KEY_PASSWORD
-	// Linger is how long the producer waits to fill a batch (KAFKA_LINGER_MS).
+	// Linger is how long the producer waits to fill a batch (KAFKA_LINGER_MS,
+	// default 0: the bank's callers wait for the acknowledgement, and a batch
+	// still fills with what queues while earlier requests are in flight).
 	Linger time.Duration
 	// Client is the Kafka client library (KAFKA_CLIENT): ClientLibrdkafka or
 	// ClientFranz; empty means the default of this build.
@@ -35,7 +37,7 @@ func ReadKafkaConfig(env *Env, clientID string) KafkaConfig {
 		CertificateLocation: env.File("SSL_CERTIFICATE_LOCATION"),
 		KeyLocation:         env.File("SSL_KEY_LOCATION"),
 		KeyPassword:         env.String("SSL_KEY_PASSWORD", ""),
-		Linger:              time.Duration(env.Int("KAFKA_LINGER_MS", 5, 0, 60_000)) * time.Millisecond,
+		Linger:              time.Duration(env.Int("KAFKA_LINGER_MS", 0, 0, 60_000)) * time.Millisecond,
 		Client:              env.String("KAFKA_CLIENT", defaultClient()),
 	}
 	env.Check(slices.Contains(Clients(), c.Client), "KAFKA_CLIENT",

@@ -36,7 +36,10 @@ type ConsumerOptions struct {
 	Topics []string
 	// MaxBatch is the most records handed to the handler at once (default 500).
 	MaxBatch int
-	// BatchWait is how long a batch may wait for more records after its first (default 5ms).
+	// BatchWait is how long a batch may wait for more records after its
+	// first. The default 0 hands over what is already fetched at once: no
+	// waiting when idle, while under load batches still grow with what
+	// arrives during the previous batch.
 	BatchWait time.Duration
 	// DeadLetterTopic receives records that can never be decoded; without it
 	// such records are logged and skipped.
@@ -69,9 +72,6 @@ type Consumer struct {
 func NewConsumer(cfg KafkaConfig, serde *Serde, dead *Producer, opts ConsumerOptions, log *slog.Logger) (*Consumer, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 500
-	}
-	if opts.BatchWait <= 0 {
-		opts.BatchWait = 5 * time.Millisecond
 	}
 	if opts.DeadLetterTopic != "" && dead == nil {
 		return nil, errors.New("a dead-letter topic needs a producer")
@@ -125,7 +125,8 @@ func (c *Consumer) Run(ctx context.Context, handle Handler) error {
 	return nil
 }
 
-// poll gathers up to MaxBatch records, waiting at most BatchWait after the first.
+// poll gathers up to MaxBatch records: what is fetched already, and more for
+// up to BatchWait.
 func (c *Consumer) poll(ctx context.Context) ([]RawRecord, error) {
 	return pollBatch(ctx, c.raw, c.opts.MaxBatch, c.opts.BatchWait)
 }
@@ -137,7 +138,7 @@ func pollBatch(ctx context.Context, raw rawConsumer, max int, batchWait time.Dur
 		return nil, nil
 	}
 	msgs, err := raw.poll(ctx, max, 100*time.Millisecond)
-	if err != nil || len(msgs) == 0 {
+	if err != nil || len(msgs) == 0 || batchWait <= 0 {
 		return msgs, err
 	}
 	deadline := time.Now().Add(batchWait)

@@ -64,7 +64,7 @@ func readConfig() (config, error) {
 		group:          env.String("KAFKA_GROUP_ID", "command-handler"),
 		httpPort:       env.Int("HTTP_PORT", 8090, 1, 65535),
 		batchSize:      env.Int("COMMAND_BATCH_SIZE", 500, 1, 100_000),
-		batchWait:      time.Duration(env.Int("COMMAND_BATCH_WAIT_MS", 5, 1, 10_000)) * time.Millisecond,
+		batchWait:      time.Duration(env.Int("COMMAND_BATCH_WAIT_MS", 0, 0, 10_000)) * time.Millisecond,
 		migrate:        env.Bool("MIGRATE_ON_START", true),
 		pprof:          env.Bool("PPROF", false),
 		sessionTimeout: time.Duration(env.Int("KAFKA_SESSION_TIMEOUT_MS", 10_000, 6_000, 300_000)) * time.Millisecond,

@@ -15,7 +15,7 @@ func TestReadConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.db.User != "command_handler" || cfg.db.Database != "balancedb" || cfg.httpPort != 8090 ||
-		cfg.batchSize != 500 || cfg.batchWait != 5*time.Millisecond || cfg.kafka.Linger != 0 || !cfg.migrate {
+		cfg.batchSize != 500 || cfg.batchWait != 0 || cfg.kafka.Linger != 0 || !cfg.migrate {
 		t.Fatalf("defaults %+v", cfg)
 	}
 }

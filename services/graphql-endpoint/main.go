@@ -178,7 +178,7 @@ func run(cfg config, log *slog.Logger) error {
 	// behind a backlog of transactions (on a first start, the topic's history).
 	balances, err := topology.NewConsumer(cfg.kafka, serde, nil, topology.ConsumerOptions{
 		Group: cfg.group + "-transactions", Topics: []string{topology.TopicBalanceChanged},
-		BatchWait: 2 * time.Millisecond, MaxBufferedBytes: smallPrefetch,
+		MaxBufferedBytes: smallPrefetch,
 	}, log)
 	if err != nil {
 		return err
@@ -187,7 +187,7 @@ func run(cfg config, log *slog.Logger) error {
 	answers, err := topology.NewConsumer(cfg.kafka, serde, nil, topology.ConsumerOptions{
 		Group:     cfg.group + "-feedback",
 		Topics:    []string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback},
-		BatchWait: 2 * time.Millisecond, MaxBufferedBytes: smallPrefetch,
+		MaxBufferedBytes: smallPrefetch,
 	}, log)
 	if err != nil {
 		return err

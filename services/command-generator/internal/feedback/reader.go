@@ -48,7 +48,7 @@ type Reader struct {
 
 const (
 	maxBatch  = 500
-	batchWait = 5 * time.Millisecond
+	batchWait = 0 // what is fetched already; a new account's salary need not wait
 	timeout   = 10 * time.Second
 )
 
