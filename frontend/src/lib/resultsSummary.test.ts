@@ -103,9 +103,11 @@ describe('summarize', () => {
     expect(summarize(categories, [])[0]!.runs).toBeUndefined();
   });
 
-  it('compares by default at no load and the highest load all reached', () => {
-    expect(defaultLoads(categories)).toEqual([0]);
-    expect(defaultLoads([...categories.slice(0, 1), ...newer])).toEqual([0, 10]);
+  it('compares by default at no load and the highest load all rising runs reached', () => {
+    expect(defaultLoads(categories)).toEqual([0, 10]);
+    expect(defaultLoads(newer)).toEqual([0, 200]);
+    expect(defaultLoads(categories.slice(1))).toEqual([0]);
+    expect(defaultLoads([])).toEqual([0]);
   });
 
   it('reads the loads a person types', () => {

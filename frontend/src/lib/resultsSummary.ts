@@ -155,9 +155,12 @@ export function summarize(categories: readonly ResultCategory[], loads: readonly
   });
 }
 
-/** Loads to compare at by default: none, and the highest load every category reached (when that is more). */
+/**
+ * Loads to compare at by default: none, and the highest load that every
+ * category measured at more than one load reached (when that is more).
+ */
 export function defaultLoads(categories: readonly ResultCategory[]): number[] {
-  const reached = categories.map((c) => c.runs[c.runs.length - 1]?.additional_load ?? 0);
+  const reached = categories.filter((c) => c.runs.length > 1).map((c) => c.runs[c.runs.length - 1]!.additional_load);
   const common = reached.length > 0 ? Math.min(...reached) : 0;
   return common > 0 ? [0, common] : [0];
 }
