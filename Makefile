@@ -11,6 +11,9 @@ INTEGRATION_TAGS := integration,e2e
 INTEGRATION_FLAGS := -tags $(INTEGRATION_TAGS) -count=1 -p 1 -timeout 20m
 
 FRONTEND_DEPS := frontend/node_modules/.package-lock.json
+# What the Results page of `make up` shows: the committed measurements, or
+# your own with `make up RESULTS=report/results.json`.
+RESULTS ?= docs/loadtest/results.json
 
 .PHONY: help up down status clean test unit-test integration-test lint generate build frontend frontend-test
 
@@ -18,7 +21,7 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
 up: ## start Kafka, schema registry, PostgreSQL, the synchronizer, the services and the page on :8181
-	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory frontend; \
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory frontend && cp "$(RESULTS)" frontend/dist/results.json; \
 	  else echo "npm not found: the page is not built (apt-get install -y nodejs npm)"; fi
 	deploy/stack.sh up
 
