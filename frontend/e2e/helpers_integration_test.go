@@ -73,7 +73,7 @@ func (b *browser) accessible(what string) {
 	if err != nil {
 		b.t.Fatalf("axe-core is not installed (run `npm ci` in frontend/): %v", err)
 	}
-	b.do("load axe-core", chromedp.Evaluate[chromedp.Void](`window.axe || (0, eval)(`+jsString(string(script))+`)`))
+	b.do("load axe-core", chromedp.Evaluate[chromedp.Void](`void (window.axe || (0, eval)(`+jsString(string(script))+`))`))
 	ctx, cancel := contextWithTimeout(b, 60*time.Second)
 	defer cancel()
 	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, {

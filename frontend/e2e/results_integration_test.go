@@ -16,9 +16,9 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// resultsServer serves the built page like the gateway does, with
+// pageServer serves the built page like the gateway does, with
 // results.json whatever results holds (nil: none, a 404).
-func resultsServer(t *testing.T, results *atomic.Value) *httptest.Server {
+func pageServer(t *testing.T, results *atomic.Value) *httptest.Server {
 	t.Helper()
 	dist := distDir(t)
 	files := http.FileServer(http.Dir(dist))
@@ -57,7 +57,7 @@ func TestResultsPage(t *testing.T) {
 	}
 	var results atomic.Value
 	results.Store(committed)
-	srv := resultsServer(t, &results)
+	srv := pageServer(t, &results)
 	b := newBrowser(t)
 
 	// The committed runs: a summary row each, one chart, its picker.

@@ -1,11 +1,19 @@
-import { type FormEvent, useMemo, useState } from 'react';
+import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { useLiveTransactions } from '../graphql/hooks';
 import { ALL_FIELDS, type TransactionField, fieldDocuments, selectedFields } from '../lib/fields';
 import { EMPTY_FILTER_INPUT, type Filter, type FilterInput, parseFilter } from '../lib/transactions';
 import { COLUMN_LABELS, TransactionTable } from './TransactionTable';
 
 /** One account's transactions, live, filtered, with the fields the employee chose (and only those asked of the gateway). */
-export function FollowedAccount({ iban, onStop }: { iban: string; onStop: () => void }) {
+export function FollowedAccount({ iban, onStop, bringIntoView = false }: { iban: string; onStop: () => void; bringIntoView?: boolean }) {
+  const title = useRef<HTMLHeadingElement>(null);
+  // Everyone lands on what they picked: below the list on a phone, beside it on a desktop.
+  useEffect(() => {
+    if (!bringIntoView) return;
+    const reduce = window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+    title.current?.scrollIntoView({ block: 'start', behavior: reduce ? 'auto' : 'smooth' });
+    title.current?.focus({ preventScroll: true });
+  }, [bringIntoView]);
   const [input, setInput] = useState<FilterInput>(EMPTY_FILTER_INPUT);
   const [filter, setFilter] = useState<Filter>({});
   const [errors, setErrors] = useState<Partial<Record<'min' | 'max', string>>>({});
@@ -38,7 +46,7 @@ export function FollowedAccount({ iban, onStop }: { iban: string; onStop: () => 
   return (
     <section aria-labelledby="followed-title" id="followed">
       <div className="is-flex is-flex-wrap-wrap is-justify-content-space-between is-align-items-center mb-3" style={{ gap: '0.5rem' }}>
-        <h2 className="title is-5 mb-0" id="followed-title" tabIndex={-1}>
+        <h2 className="title is-5 mb-0" id="followed-title" tabIndex={-1} ref={title}>
           <span className="is-sr-only">Following </span>
           <span className="is-family-monospace" id="followed-iban">
             {iban}

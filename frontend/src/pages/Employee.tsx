@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { FollowedAccount } from '../components/FollowedAccount';
 import { useAllAccounts, useConnectionStatus } from '../graphql/hooks';
@@ -23,14 +23,10 @@ export function Employee() {
       },
       { replace: false },
     );
-    // Everyone lands on what they picked: below the list on a phone, beside it on a desktop.
-    if (iban)
-      requestAnimationFrame(() => {
-        const title = document.getElementById('followed-title');
-        title?.scrollIntoView({ block: 'start', behavior: window.matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
-        title?.focus({ preventScroll: true });
-      });
+    picked.current = !!iban;
   };
+  // Set when the employee picks an account here (not when a shared link opens the page with one).
+  const picked = useRef(false);
 
   return (
     <>
@@ -41,7 +37,7 @@ export function Employee() {
         </div>
         <div className="column is-7-desktop">
           {followed ? (
-            <FollowedAccount key={followed} iban={followed} onStop={() => follow(undefined)} />
+            <FollowedAccount key={followed} iban={followed} onStop={() => follow(undefined)} bringIntoView={picked.current} />
           ) : (
             <p className="notification">Pick an account to follow its transactions live.</p>
           )}
