@@ -213,7 +213,7 @@ function Balance({ live }: { live: LiveList }) {
   if (balance) return <strong id="balance">{balance}</strong>;
   if (!live.loading && !live.error) return <strong id="balance">{formatEuro(0)}</strong>;
   return (
-    <strong id="balance" className="has-text-grey-dark" data-state={state === 'connected' ? 'loading' : 'offline'} aria-busy="true">
+    <strong id="balance" className="has-text-grey-dark has-text-weight-normal is-size-5" data-state={state === 'connected' ? 'loading' : 'offline'} aria-busy="true">
       {state === 'connected' ? 'loading…' : 'unknown: not connected to the bank'}
     </strong>
   );
