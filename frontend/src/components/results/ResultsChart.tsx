@@ -111,7 +111,34 @@ export function ResultsChart({ metric, categories, colour, log }: Props) {
     parsing: false,
     interaction: { mode: 'nearest', intersect: false },
     plugins: {
-      legend: { position: 'bottom', labels: { usePointStyle: false, boxWidth: 28 } },
+      // One legend entry per category (the line styles are explained above the chart); a click hides all its lines.
+      legend: {
+        position: 'bottom',
+        labels: {
+          boxWidth: 24,
+          generateLabels: (chart) =>
+            categories
+              .map((c) => ({ c, first: lines.findIndex((l) => l.category === c.category) }))
+              .filter(({ first }) => first >= 0)
+              .map(({ c, first }) => ({
+                text: c.category,
+                fillStyle: colour.get(c.category),
+                strokeStyle: colour.get(c.category),
+                lineWidth: 0,
+                hidden: !chart.isDatasetVisible(first),
+                datasetIndex: first,
+              })),
+        },
+        onClick: (_e, item, legend) => {
+          const chart = legend.chart;
+          const category = lines[item.datasetIndex!]!.category;
+          const show = !chart.isDatasetVisible(item.datasetIndex!);
+          lines.forEach((l, i) => {
+            if (l.category === category) chart.setDatasetVisibility(i, show);
+          });
+          chart.update();
+        },
+      },
       markers: { breakingPoints },
       tooltip: {
         callbacks: {
