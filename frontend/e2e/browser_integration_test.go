@@ -381,6 +381,8 @@ func employeePage(t *testing.T, bank *bank, b *browser, iban string) {
 	b.do("find the account again", replace("account-search", iban))
 	b.waitFor("the followed account marked, its colours kept", `(() => { const r = document.querySelector('#accounts tr[aria-current=true]');
 		return !!r && getComputedStyle(r.querySelector('.last-change span')).color !== getComputedStyle(r).backgroundColor; })()`, 5*time.Second)
+	b.do("every account again, 15 a page", replace("account-search", ""), chromedp.SetValue(chromedp.ID("page-size"), "15"), chromedp.Evaluate[chromedp.Void](
+		`document.getElementById('page-size').dispatchEvent(new Event('change', { bubbles: true }))`))
 	b.accessible("the employee page")
 	b.screenshots("employee")
 }
