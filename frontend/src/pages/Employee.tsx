@@ -3,12 +3,12 @@ import { useSearchParams } from 'react-router';
 import { FollowedAccount } from '../components/FollowedAccount';
 import { useAllAccounts, useConnectionStatus } from '../graphql/hooks';
 import { isValidIban, normalizeIban } from '../lib/iban';
-import type { Transaction } from '../lib/transactions';
+import { type AccountOrder, orderAccounts } from '../lib/transactions';
 
 /** Rows per page the employee can choose (the original offered 5 to 250). */
 export const PAGE_SIZES = [5, 10, 15, 25, 50, 100, 250] as const;
 
-type Order = 'iban' | 'recent';
+type Order = AccountOrder;
 
 export function Employee() {
   const [params, setParams] = useSearchParams();
@@ -47,10 +47,6 @@ export function Employee() {
   );
 }
 
-function sorted(accounts: readonly Transaction[], order: Order): Transaction[] {
-  // By iban the rows stay where they are while balances change under load; "recent" moves them.
-  return order === 'iban' ? [...accounts].sort((a, b) => (a.iban ?? '').localeCompare(b.iban ?? '')) : [...accounts];
-}
 
 function Accounts({ followed, onFollow }: { followed?: string; onFollow: (iban: string) => void }) {
   const accounts = useAllAccounts();
@@ -59,12 +55,15 @@ function Accounts({ followed, onFollow }: { followed?: string; onFollow: (iban: 
   const [page, setPage] = useState(0);
   const [pageSize, setPageSize] = useState<number>(15);
   const [order, setOrder] = useState<Order>('iban');
+  const [held, setHeld] = useState<string[] | null>(null);
+  const hold = () => setHeld((h) => h ?? accounts.transactions.map((t) => t.iban ?? ''));
+  const release = () => setHeld(null);
 
   const found = useMemo(() => {
     const q = search.replace(/\s+/g, '').toLowerCase();
     const matching = q === '' ? accounts.transactions : accounts.transactions.filter((t) => (t.iban ?? '').toLowerCase().includes(q));
-    return sorted(matching, order);
-  }, [accounts.transactions, search, order]);
+    return orderAccounts(matching, order, held);
+  }, [accounts.transactions, search, order, held]);
   const pages = Math.max(1, Math.ceil(found.length / pageSize));
   const current = Math.min(page, pages - 1);
   const shown = found.slice(current * pageSize, (current + 1) * pageSize);
@@ -141,7 +140,20 @@ function Accounts({ followed, onFollow }: { followed?: string; onFollow: (iban: 
           Could not load the accounts: {accounts.error}. Retrying…
         </p>
       )}
-      <div className="table-container">
+      {order === 'recent' && (
+        <p className="help mt-0 mb-1" id="order-note">
+          {held ? 'Order held while you point at or move through the list.' : 'The order holds still while you point at or move through the list.'}
+        </p>
+      )}
+      <div
+        className="table-container"
+        onPointerEnter={order === 'recent' ? hold : undefined}
+        onPointerLeave={release}
+        onFocus={order === 'recent' ? hold : undefined}
+        onBlur={(e) => {
+          if (!e.currentTarget.contains(e.relatedTarget as Node | null)) release();
+        }}
+      >
         <table className="table is-fullwidth is-hoverable is-narrow accounts" aria-busy={accounts.loading}>
           <caption className="is-sr-only">Accounts with their last transaction, {order === 'iban' ? 'by iban' : 'most recently changed first'}</caption>
           <thead>
