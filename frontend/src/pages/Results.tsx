@@ -199,7 +199,8 @@ function Comparison({ categories, url }: { categories: ResultCategory[]; url: st
               </label>
               <span className="is-size-7 has-text-grey-dark">
                 {metric.lines(shown[0]!).length > 1 || shown.some((c) => metric.lines(c).length > 1) ? 'Solid p50, dashed p99. ' : ''}
-                {metric.id === 'mean' ? 'Bars: ± one standard error. ' : ''}× marks a load with time-outs; a dashed upright line, the breaking point.
+                {metric.id === 'mean' ? 'Bars: ± one standard error. ' : ''}
+                {metric.id === 'achieved' ? 'Grey dotted: the load as asked. ' : ''}× marks a load with time-outs; a dashed upright line, the breaking point.
               </span>
               <a href={chartLink(metric.id)} className="is-size-7" id="chart-link">
                 Link to this chart

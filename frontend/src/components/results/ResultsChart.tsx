@@ -99,6 +99,22 @@ export function ResultsChart({ metric, categories, colour, log }: Props) {
       };
     }),
   };
+  // Achieved load against what was asked: the diagonal is "as asked".
+  if (metric.id === 'achieved') {
+    const maxX = Math.max(...lines.flatMap((l) => l.points.map((p) => p.x)));
+    data.datasets.push({
+      label: 'as asked',
+      data: [
+        { x: 0, y: 0 },
+        { x: maxX, y: maxX },
+      ],
+      borderColor: '#6b7280',
+      backgroundColor: '#6b7280',
+      borderDash: [3, 3],
+      borderWidth: 1,
+      pointRadius: 0,
+    } as (typeof data.datasets)[number]);
+  }
   const timeoutsAt = new Map<string, number>(lines.flatMap((l) => l.points.filter((p) => p.timeouts).map((p) => [`${l.category}@${p.x}`, p.timeouts!] as const)));
   const breakingPoints: Marker[] = categories.flatMap((c) => {
     const x = c.breaking_point ?? (c.runs.at(-1)?.timeouts ? c.runs.at(-1)!.additional_load : undefined);
@@ -131,7 +147,7 @@ export function ResultsChart({ metric, categories, colour, log }: Props) {
         },
         onClick: (_e, item, legend) => {
           const chart = legend.chart;
-          const category = lines[item.datasetIndex!]!.category;
+          const category = lines[item.datasetIndex!]?.category;
           const show = !chart.isDatasetVisible(item.datasetIndex!);
           lines.forEach((l, i) => {
             if (l.category === category) chart.setDatasetVisibility(i, show);
@@ -143,7 +159,8 @@ export function ResultsChart({ metric, categories, colour, log }: Props) {
       tooltip: {
         callbacks: {
           label: (item) => {
-            const ds = lines[item.datasetIndex]!;
+            const ds = lines[item.datasetIndex];
+            if (!ds) return `${item.dataset.label}: ${fmt(item.parsed.y ?? 0)}`;
             const e = (data.datasets[item.datasetIndex] as Extra).errorBars?.[item.dataIndex];
             const t = timeoutsAt.get(`${ds.category}@${item.parsed.x}`);
             return `${item.dataset.label}: ${fmt(item.parsed.y ?? 0)}${e ? ` ± ${fmt(e)}` : ''}${t ? ` (${t} time-out${t > 1 ? 's' : ''})` : ''}`;
