@@ -84,7 +84,15 @@ func TestResultsPage(t *testing.T) {
 	b.waitFor("its machine, versions and settings", `(() => { const d = [...document.querySelectorAll('details.category-details')].find(d => d.open);
 		const t = d.querySelector('table.run-details').textContent; return t.includes('2 CPUs') && t.includes('go1.26.8') && t.includes('timeouts after 731 loops at 4500 msg/s') &&
 		d.querySelector('dl.settings').textContent.includes('load_step250'); })()`, 5*time.Second)
-	b.waitFor("a CSV button", `!!document.getElementById('csv-download')`, 5*time.Second)
+	b.waitFor("a CSV button, and no hop chart (these runs did not time hops)", `!!document.getElementById('csv-download') && !document.querySelector('a[data-chart=hops]')`, 5*time.Second)
+
+	// A file whose runs timed each hop: a chart of the hops and a column each.
+	results.Store([]byte(`[{"category": "EXAMPLE hops", "runs": [
+	  {"additional_load": 0, "mean": 20, "p50": 18, "p99": 40, "max": 50, "hops": {"gateway→kafka": 3, "kafka→handler": 5}},
+	  {"additional_load": 100, "mean": 30, "p50": 25, "p99": 60, "max": 70, "hops": {"gateway→kafka": 4, "kafka→handler": 9}}]}]`))
+	b.do("open results with hops", chromedp.Navigate(srv.URL+"/results?chart=hops"))
+	b.waitFor("the hop chart and columns", `document.getElementById('chart-title')?.textContent === 'Chart: Time per hop (mean)' && document.querySelectorAll('canvas').length === 1 &&
+		[...document.querySelectorAll('table.figures th')].some(th => th.textContent === 'kafka→handler ms')`, 20*time.Second)
 
 	// The EXAMPLE fixture (an older file without the newer fields): a run left out drops its lines.
 	results.Store(example)
