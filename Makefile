@@ -14,6 +14,9 @@ INTEGRATION_FLAGS := -tags $(INTEGRATION_TAGS) -count=1 -p 1 -timeout 20m
 KAFKA_LIBRARIES := confluent-kafka-go|twmb/franz-go|segmentio/kafka-go|IBM/sarama|Shopify/sarama
 
 FRONTEND_DEPS := frontend/node_modules/.package-lock.json
+# What the Results page of `make up` shows: the committed measurements, or
+# your own with `make up RESULTS=report/results.json`.
+RESULTS ?= docs/loadtest/results.json
 
 .PHONY: help up down status clean test unit-test integration-test lint generate build frontend frontend-test
 
@@ -23,6 +26,7 @@ help: ## list the targets
 up: ## install what is missing (also for make test), then start Kafka, schema registry, PostgreSQL, the synchronizer, the services and the page on :8181
 	deploy/install-prereqs.sh test
 	$(MAKE) --no-print-directory frontend
+	cp "$(RESULTS)" frontend/dist/results.json
 	deploy/stack.sh up
 
 down: ## stop everything `make up` started

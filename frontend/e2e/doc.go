@@ -5,6 +5,7 @@
 //
 //	deploy/test-stack.sh go test -tags integration ./frontend/e2e
 //
-// after `npm ci && npm run build` in frontend/. The screenshot of the client
-// page is left in frontend/e2e/artifacts/.
+// after `npm ci && npm run build` in frontend/. Every page is checked with
+// axe-core; screenshots of every page at 1280 and 390 px are left in
+// frontend/e2e/artifacts/.
 package e2e

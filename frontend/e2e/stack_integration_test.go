@@ -4,9 +4,14 @@ package e2e
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +26,9 @@ type bank struct {
 	gateway  *topologytest.Service
 	gwPort   int // GraphQL over HTTP and WebSocket
 	pagePort int // the gateway's STATIC_DIR listener
+	// page serves dist/ apart from the gateway, so the page still loads
+	// while the gateway is stopped.
+	page *httptest.Server
 }
 
 // distDir is the built page; the tests do not build it themselves (npm is
@@ -62,6 +70,9 @@ func startBank(t *testing.T) *bank {
 		"FEEDBACK_TIMEOUT=20s",
 	)
 	b.gateway.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", b.gwPort))
+	checkGatewayServesPage(t, b.pagePort)
+	var noResults atomic.Value
+	b.page = pageServer(t, &noResults)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("command handler said:\n%s", b.handler.Output())
@@ -74,5 +85,20 @@ func startBank(t *testing.T) *bank {
 // pageURL is a page of the app, pointed at this test's gateway through the
 // query parameter (the stack's default, port 8888, may belong to another run).
 func (b *bank) pageURL(path string) string {
-	return fmt.Sprintf("http://127.0.0.1:%d%s?graphql=ws://127.0.0.1:%d/graphql-ws", b.pagePort, path, b.gwPort)
+	return fmt.Sprintf("%s%s?graphql=ws://127.0.0.1:%d/graphql-ws", b.page.URL, path, b.gwPort)
+}
+
+// checkGatewayServesPage: the gateway's STATIC_DIR listener serves the app
+// at its routes, as `make up` uses it.
+func checkGatewayServesPage(t *testing.T, port int) {
+	t.Helper()
+	res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/client", port))
+	if err != nil {
+		t.Fatalf("the gateway's page listener: %v", err)
+	}
+	body, err := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusOK || !strings.Contains(string(body), `<div id="root">`) {
+		t.Fatalf("the gateway's page listener answered /client with %d, %v:\n%.300s", res.StatusCode, err, body)
+	}
 }

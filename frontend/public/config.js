@@ -10,4 +10,7 @@ window.OPEN_BANK_CONFIG = {
   // The load test's summary for the Results page: `loadtest report` writes it
   // as results.json; copy it next to index.html (see the README).
   resultsUrl: '/results.json',
+  // Where the source can be browsed, e.g. a repository's tree URL: the
+  // Background page then links its folders there. Empty: it names the paths.
+  sourceUrl: '',
 };

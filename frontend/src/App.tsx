@@ -3,6 +3,7 @@ import { NavLink, Route, Routes, useLocation } from 'react-router';
 import { ConnectionBanner, ConnectionTag } from './components/ConnectionBanner';
 import { Client } from './pages/Client';
 import { Employee } from './pages/Employee';
+import { Background } from './pages/Background';
 import { Home } from './pages/Home';
 
 // The charts library is only needed on the Results page: load it with that page.
@@ -13,6 +14,7 @@ const PAGES = [
   { to: '/employee', label: 'Bank employee' },
   { to: '/client', label: 'Client' },
   { to: '/results', label: 'Results' },
+  { to: '/background', label: 'Background' },
 ];
 
 export function App() {
@@ -77,6 +79,7 @@ export function App() {
             <Route path="/" element={<Home />} />
             <Route path="/employee" element={<Employee />} />
             <Route path="/client" element={<Client />} />
+            <Route path="/background" element={<Background />} />
             <Route
               path="/results"
               element={
@@ -98,7 +101,8 @@ export function App() {
       </main>
       <footer className="footer py-4">
         <div className="content has-text-centered is-size-7">
-          Open Bank: an event-sourced bank on Apache Kafka, a Go port of <em>open-bank-mark</em>.
+          Open Bank: an event-sourced bank on Apache Kafka, a Go port of <a href="https://github.com/openweb-nl/open-bank-mark">open-bank-mark</a>.{' '}
+          <NavLink to="/background">How it works and where the source is</NavLink>.
         </div>
       </footer>
     </>

@@ -1,5 +1,17 @@
 import { useRef } from 'react';
+import { useConnectionStatus } from '../graphql/hooks';
+import { ALL_FIELDS, type TransactionField } from '../lib/fields';
 import type { Transaction } from '../lib/transactions';
+
+/** A column of the table: a field of the transaction. */
+export type Column = TransactionField;
+export const COLUMN_LABELS: Record<Column, string> = {
+  changed_by: 'Amount',
+  direction: 'Direction',
+  from_to: 'From / to',
+  descr: 'Description',
+  new_balance: 'Balance',
+};
 
 interface Props {
   id?: string;
@@ -10,10 +22,14 @@ interface Props {
   /** Show each row's iban (lists that mix accounts). */
   showIban?: boolean;
   empty?: string;
+  columns?: readonly Column[];
 }
 
 /** Transactions newest first; a row that arrives live is highlighted briefly. */
-export function TransactionTable({ id, caption, transactions, loading, error, showIban = false, empty = 'No transactions yet.' }: Props) {
+export function TransactionTable({ id, caption, transactions, loading, error, showIban = false, empty = 'No transactions yet.', columns = ALL_FIELDS }: Props) {
+  const { state } = useConnectionStatus();
+  const show = (c: Column) => columns.includes(c);
+  const span = columns.length + (showIban ? 1 : 0);
   // Rows newer than what the first load showed arrived live: those flash once.
   const shownAtLoad = useRef<number | null>(null);
   if (shownAtLoad.current === null && !loading) shownAtLoad.current = transactions[0]?.id ?? 0;
@@ -30,43 +46,51 @@ export function TransactionTable({ id, caption, transactions, loading, error, sh
         <thead>
           <tr>
             {showIban && <th scope="col">Account</th>}
-            <th scope="col">Amount</th>
-            <th scope="col">
-              <abbr title="Debit (money out) or credit (money in)">Dir.</abbr>
-            </th>
-            <th scope="col">From / to</th>
-            <th scope="col">Description</th>
-            <th scope="col" className="has-text-right is-hidden-mobile">
-              Balance
-            </th>
+            {show('changed_by') && (
+              <th scope="col" className="has-text-right">
+                Amount
+              </th>
+            )}
+            {show('direction') && (
+              <th scope="col">
+                <abbr title="Debit (money out) or credit (money in)">Dir.</abbr>
+              </th>
+            )}
+            {show('from_to') && <th scope="col">From / to</th>}
+            {show('descr') && <th scope="col">Description</th>}
+            {show('new_balance') && (
+              <th scope="col" className="has-text-right">
+                Balance
+              </th>
+            )}
           </tr>
         </thead>
         <tbody id={id}>
           {transactions.map((t) => (
             <tr key={t.id} data-id={t.id} className={`transaction ${arrived(t) ? 'arrived' : ''}`}>
               {showIban && <td className="iban is-family-monospace">{t.iban}</td>}
-              <td className={`changed-by has-text-weight-semibold ${t.direction === 'DEBIT' ? 'has-text-danger' : 'has-text-success'}`}>
-                {t.changed_by}
-              </td>
-              <td className="direction">
-                <span className={`tag ${t.direction === 'DEBIT' ? 'is-danger' : 'is-success'} is-light`}>{t.direction}</span>
-              </td>
-              <td className="from-to is-family-monospace">{t.from_to}</td>
-              <td className="descr">{t.descr}</td>
-              <td className="new-balance has-text-right is-hidden-mobile">{t.new_balance}</td>
+              {show('changed_by') && <td className={`changed-by has-text-right has-text-weight-semibold nowrap ${t.direction === 'DEBIT' ? 'text-debit' : 'text-credit'}`}>{t.changed_by}</td>}
+              {show('direction') && (
+                <td className="direction">
+                  <span className={`tag ${t.direction === 'DEBIT' ? 'tag-debit' : 'tag-credit'}`}>{t.direction}</span>
+                </td>
+              )}
+              {show('from_to') && <td className="from-to is-family-monospace">{t.from_to}</td>}
+              {show('descr') && <td className="descr">{t.descr}</td>}
+              {show('new_balance') && <td className="new-balance has-text-right nowrap">{t.new_balance}</td>}
             </tr>
           ))}
           {!loading && transactions.length === 0 && (
             <tr>
-              <td colSpan={showIban ? 6 : 5} className="has-text-grey">
+              <td colSpan={span} className="has-text-grey-dark">
                 {empty}
               </td>
             </tr>
           )}
           {loading && transactions.length === 0 && (
             <tr>
-              <td colSpan={showIban ? 6 : 5} className="has-text-grey">
-                Loading…
+              <td colSpan={span} className="has-text-grey-dark waiting" data-state={state === 'connected' ? 'loading' : 'offline'}>
+                {state === 'connected' ? 'Loading…' : 'Waiting for the connection to the bank…'}
               </td>
             </tr>
           )}

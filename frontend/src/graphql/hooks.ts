@@ -3,6 +3,7 @@
 import { createContext, useContext, useEffect, useReducer, useSyncExternalStore } from 'react';
 import { type Filter, type Transaction, latestPerIban, matches, mergeTransactions, streamVariables } from '../lib/transactions';
 import { keepSubscribed } from '../lib/resubscribe';
+import type { FieldDocuments } from '../lib/fields';
 import type { Connection, ConnectionStatus } from './connection';
 import { AllLastTransactionsDocument, StreamTransactionsDocument, TransactionsByIbanDocument } from './generated';
 
@@ -70,10 +71,12 @@ function fetchNowAndOnReconnect(connection: Connection, fetch: (signal: AbortSig
  * stream (re)starts and after every reconnect, so nothing that happened while
  * the page was not listening is missing; duplicates merge by id.
  */
-export function useLiveTransactions(iban: string | undefined, filter: Filter, limit: number): LiveList {
+export function useLiveTransactions(iban: string | undefined, filter: Filter, limit: number, documents?: FieldDocuments): LiveList {
   const connection = useConnection();
   const [state, dispatch] = useReducer(reducer, { transactions: [], loading: true });
   const filterKey = JSON.stringify(filter);
+  const historyDocument = documents?.history ?? TransactionsByIbanDocument;
+  const streamDocument = documents?.stream ?? StreamTransactionsDocument;
 
   useEffect(() => {
     dispatch({ type: 'reset' });
@@ -83,14 +86,14 @@ export function useLiveTransactions(iban: string | undefined, filter: Filter, li
     const maxItems = Object.keys(f).length > 0 ? Math.min(1000, limit * 10) : limit;
     const history = fetchNowAndOnReconnect(connection, (signal) =>
       connection
-        .request(TransactionsByIbanDocument, { iban, max_items: maxItems }, signal)
+        .request(historyDocument, { iban, max_items: maxItems }, signal)
         .then((d) => dispatch({ type: 'merge', fresh: (d.transactions_by_iban ?? []).filter((t) => t && matches(t, f)), limit, loaded: true }))
         .catch((err: Error) => {
           if (err.name !== 'AbortError') dispatch({ type: 'error', error: err.message });
         }),
     );
     const stream = keepSubscribed((restart) => {
-      const dispose = connection.subscribe(StreamTransactionsDocument, streamVariables(iban, f), {
+      const dispose = connection.subscribe(streamDocument, streamVariables(iban, f), {
         next: ({ stream_transactions: t }) => {
           if (t && matches(t, f)) dispatch({ type: 'merge', fresh: [t], limit });
         },
@@ -107,7 +110,7 @@ export function useLiveTransactions(iban: string | undefined, filter: Filter, li
       stream();
       history.stop();
     };
-  }, [connection, iban, filterKey, limit]);
+  }, [connection, iban, filterKey, limit, historyDocument, streamDocument]);
 
   return state;
 }

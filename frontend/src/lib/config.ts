@@ -11,6 +11,8 @@ export interface RuntimeConfig {
   graphqlUrl?: string;
   /** URL of the load test's results index, relative to the page. */
   resultsUrl?: string;
+  /** Where this repository's source can be browsed (folder links are added to it); none: paths only. */
+  sourceUrl?: string;
 }
 
 /** The gateway listens on 8888 and the page on 8181 in the local stack. */
@@ -95,4 +97,10 @@ export function graphqlUrl(): string {
 export function resultsUrl(): string {
   const configured = runtimeConfig().resultsUrl;
   return configured && configured.trim() !== '' ? configured.trim() : DEFAULT_RESULTS_URL;
+}
+
+/** Where the Background page links the source folders to; undefined when config.js does not say. */
+export function sourceUrl(): string | undefined {
+  const configured = runtimeConfig().sourceUrl;
+  return configured && /^https?:\/\//.test(configured.trim()) ? configured.trim() : undefined;
 }

@@ -21,6 +21,46 @@ export interface LoadStep {
   cpu: Record<string, number>;
   /** Mean resident memory per component, MiB. */
   mem: Record<string, number>;
+  /** Fastest measured latency (optional, as every field below). */
+  min?: number;
+  /** Interactions at this load, time-outs and errors included. */
+  samples?: number;
+  errors?: number;
+  /** Time until the command's answer (the API driver measures it). */
+  feedback?: Feedback;
+  /** The heartbeat's measured rate, msg/s. */
+  achieved_load?: number;
+  /** The load test's own interactions per second. */
+  throughput?: number;
+  consumer_lag?: number;
+  generator_lag?: number;
+  /** Mean time per hop in ms, e.g. {"gateway→kafka": 3.1}; only when the run measured hops. */
+  hops?: Record<string, number>;
+}
+
+export interface Feedback {
+  count?: number;
+  mean: number;
+  stderr?: number;
+  p50: number;
+  p99: number;
+  min?: number;
+  max?: number;
+}
+
+/** One run of a category: where, with what and how it ran. Every field is optional. */
+export interface RunDetail {
+  file?: string;
+  category?: string;
+  driver?: string;
+  profile?: string;
+  started?: string;
+  end_reason?: string;
+  loops?: number;
+  breaking_load?: number;
+  machine?: Record<string, string | number | boolean>;
+  versions?: Record<string, string | number | boolean>;
+  settings?: Record<string, string>;
 }
 
 export interface ResultCategory {
@@ -28,6 +68,9 @@ export interface ResultCategory {
   category: string;
   description?: string;
   runs: LoadStep[];
+  /** Mean additional load at which runs stopped on time-outs (optional). */
+  breaking_point?: number;
+  run_details?: RunDetail[];
 }
 
 export class ResultsFormatError extends Error {}
@@ -63,6 +106,40 @@ function perComponent(v: unknown, where: string): Record<string, number> {
   return out;
 }
 
+function feedback(v: unknown, where: string): Feedback {
+  if (!isObject(v)) fail(where, 'must be an object');
+  const f: Feedback = { mean: num(v, 'mean', where), p50: num(v, 'p50', where), p99: num(v, 'p99', where) };
+  for (const key of ['count', 'stderr', 'min', 'max'] as const) {
+    const x = num(v, key, where, true);
+    if (x !== undefined) f[key] = x;
+  }
+  return f;
+}
+
+function flat(v: unknown, where: string): Record<string, string | number | boolean> {
+  if (!isObject(v)) fail(where, 'must be an object');
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, x] of Object.entries(v)) if (typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean') out[k] = x;
+  return out;
+}
+
+function runDetail(v: unknown, where: string): RunDetail {
+  if (!isObject(v)) fail(where, 'must be an object');
+  const d: RunDetail = {};
+  for (const key of ['file', 'category', 'driver', 'profile', 'started', 'end_reason'] as const) if (typeof v[key] === 'string') d[key] = v[key];
+  for (const key of ['loops', 'breaking_load'] as const) {
+    const x = num(v, key, where, true);
+    if (x !== undefined) d[key] = x;
+  }
+  if (v.machine != null) d.machine = flat(v.machine, `${where}.machine`);
+  if (v.versions != null) d.versions = flat(v.versions, `${where}.versions`);
+  if (v.settings != null) {
+    const s = flat(v.settings, `${where}.settings`);
+    d.settings = Object.fromEntries(Object.entries(s).map(([k, x]) => [k, String(x)]));
+  }
+  return d;
+}
+
 /** Checks and reads results.json; throws ResultsFormatError naming the first bad field. */
 export function parseResults(data: unknown): ResultCategory[] {
   if (!Array.isArray(data)) fail('results', 'must be a list of categories');
@@ -83,15 +160,23 @@ export function parseResults(data: unknown): ResultCategory[] {
         cpu: perComponent(r.cpu, `${at}.cpu`),
         mem: perComponent(r.mem, `${at}.mem`),
       };
-      for (const key of ['count', 'stderr', 'p90', 'timeouts'] as const) {
+      for (const key of ['count', 'stderr', 'p90', 'timeouts', 'min', 'samples', 'errors', 'achieved_load', 'throughput', 'consumer_lag', 'generator_lag'] as const) {
         const v = num(r, key, at, true);
         if (v !== undefined) step[key] = v;
+      }
+      if (r.feedback !== undefined && r.feedback !== null) step.feedback = feedback(r.feedback, `${at}.feedback`);
+      if (r.hops !== undefined && r.hops !== null) {
+        const hops = perComponent(r.hops, `${at}.hops`);
+        if (Object.keys(hops).length > 0) step.hops = hops;
       }
       return step;
     });
     runs.sort((a, b) => a.additional_load - b.additional_load);
     const out: ResultCategory = { category: c.category, runs };
     if (typeof c.description === 'string') out.description = c.description;
+    const breaking = num(c, 'breaking_point', where, true);
+    if (breaking !== undefined) out.breaking_point = breaking;
+    if (Array.isArray(c.run_details)) out.run_details = c.run_details.map((d, j) => runDetail(d, `${where}.run_details[${j}]`));
     return out;
   });
 }

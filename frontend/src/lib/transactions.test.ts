@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Transaction, currentBalance, latestPerIban, matches, mergeTransactions, parseFilter, streamVariables, EMPTY_FILTER_INPUT } from './transactions';
+import { type Transaction, currentBalance, latestPerIban, matches, mergeTransactions, orderAccounts, parseFilter, streamVariables, EMPTY_FILTER_INPUT } from './transactions';
 
 function tx(id: number, changedBy: string, direction: 'DEBIT' | 'CREDIT', descr = 'deposit', iban = 'NL66OPEN0000000000'): Transaction {
   return { id, iban, new_balance: '€1,00', changed_by: changedBy, from_to: 'cash', descr, direction };
@@ -61,5 +61,22 @@ describe('filters', () => {
   it('takes the balance from the newest transaction', () => {
     expect(currentBalance([])).toBeNull();
     expect(currentBalance([tx(2, '€1,00', 'CREDIT')])).toBe('€1,00');
+  });
+});
+
+describe('orderAccounts', () => {
+  const t = (id: number, iban: string) => ({ id, iban, new_balance: null, changed_by: null, from_to: null, descr: null, direction: null });
+  const accounts = [t(5, 'NL02B'), t(9, 'NL01A'), t(7, 'NL03C')];
+  const ibans = (list: { iban: string | null }[]) => list.map((a) => a.iban);
+
+  it('sorts by iban or by the most recent change', () => {
+    expect(ibans(orderAccounts(accounts, 'iban'))).toEqual(['NL01A', 'NL02B', 'NL03C']);
+    expect(ibans(orderAccounts(accounts, 'recent'))).toEqual(['NL01A', 'NL03C', 'NL02B']);
+  });
+
+  it('keeps a held order while changes arrive, new accounts at the end', () => {
+    const later = [t(12, 'NL02B'), t(9, 'NL01A'), t(7, 'NL03C'), t(11, 'NL04D')];
+    expect(ibans(orderAccounts(later, 'recent', ['NL01A', 'NL03C', 'NL02B']))).toEqual(['NL01A', 'NL03C', 'NL02B', 'NL04D']);
+    expect(ibans(orderAccounts(later, 'recent'))).toEqual(['NL02B', 'NL04D', 'NL01A', 'NL03C']);
   });
 });

@@ -104,3 +104,20 @@ export function currentBalance(transactions: readonly Transaction[]): string | n
 }
 
 
+
+export type AccountOrder = 'iban' | 'recent';
+
+/**
+ * The employee's account list in order: by iban (rows stay where they are
+ * while balances change under load), or most recently changed first, except
+ * while held: then in the held order of ibans, accounts new since at the end,
+ * so nothing moves under the pointer.
+ */
+export function orderAccounts(accounts: readonly Transaction[], order: AccountOrder, held: readonly string[] | null = null): Transaction[] {
+  if (order === 'iban') return [...accounts].sort((a, b) => (a.iban ?? '').localeCompare(b.iban ?? ''));
+  const recent = [...accounts].sort((a, b) => b.id - a.id);
+  if (!held) return recent;
+  const at = new Map(held.map((iban, i) => [iban, i]));
+  const rank = (t: Transaction) => at.get(t.iban ?? '') ?? held.length;
+  return recent.sort((a, b) => rank(a) - rank(b));
+}

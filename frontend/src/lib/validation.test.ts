@@ -60,6 +60,27 @@ describe('checkTransfer', () => {
     });
   });
 
+  it('refuses a cut-off iban instead of taking it for a name', () => {
+    expect(checkTransfer({ amount: '1', to: 'NL66OPEN000000', descr: 'x' }, OWN)).toEqual({
+      ok: false,
+      errors: { to: 'This iban has 14 characters; NL ibans have 18' },
+    });
+    expect(checkTransfer({ amount: '1', to: 'nl66 open', descr: 'x' }, OWN)).toEqual({
+      ok: false,
+      errors: { to: 'This iban has 8 characters; NL ibans have 18' },
+    });
+    // A country without a known length: too short for any iban.
+    expect(checkTransfer({ amount: '1', to: 'XK05 1212', descr: 'x' }, OWN)).toEqual({
+      ok: false,
+      errors: { to: 'This looks like an iban but is not one' },
+    });
+    // Spaces and lower case are fine in a whole one.
+    expect(checkTransfer({ amount: '1', to: 'nl66 open 0000 0000 00', descr: 'x' }, OWN)).toEqual({
+      ok: true,
+      value: { cents: 100, to: BANK_IBAN, descr: 'x' },
+    });
+  });
+
   it('names every empty or bad field', () => {
     expect(checkTransfer({ amount: '', to: ' ', descr: '' }, OWN)).toEqual({
       ok: false,
@@ -71,7 +92,7 @@ describe('checkTransfer', () => {
     });
   });
 
-  it('has the five deposit buttons the load test clicks', () => {
-    expect(DEPOSITS.map((c) => `deposit-${c}`)).toEqual(['deposit-1000', 'deposit-2000', 'deposit-5000', 'deposit-10000', 'deposit-20000']);
+  it('has the deposit buttons the load test clicks, and the original\'s €500', () => {
+    expect(DEPOSITS.map((c) => `deposit-${c}`)).toEqual(['deposit-1000', 'deposit-2000', 'deposit-5000', 'deposit-10000', 'deposit-20000', 'deposit-50000']);
   });
 });

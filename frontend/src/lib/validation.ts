@@ -10,6 +10,22 @@ export const MAX_USERNAME_LENGTH = 100;
 /** SEPA's limit for a transfer's description (remittance information). */
 export const MAX_DESCRIPTION_LENGTH = 140;
 
+/** Iban lengths of some countries (ISO 13616 registry), to say what is missing from a cut-off iban. */
+export const IBAN_LENGTHS: Readonly<Record<string, number>> = {
+  AT: 20,
+  BE: 16,
+  CH: 21,
+  DE: 22,
+  ES: 24,
+  FR: 27,
+  GB: 22,
+  IE: 22,
+  IT: 27,
+  LU: 20,
+  NL: 18,
+  PT: 25,
+};
+
 export type Checked<T, F extends string> = { ok: true; value: T } | { ok: false; errors: Partial<Record<F, string>> };
 
 export interface Login {
@@ -17,7 +33,7 @@ export interface Login {
   password: string;
 }
 
-/** Username and password for get_account: both of at least 8 characters; the name is trimmed. */
+/** Username and password for login and open_account: both of at least 8 characters; the name is trimmed. */
 export function checkLogin(username: string, password: string): Checked<Login, keyof Login> {
   const errors: Partial<Record<keyof Login, string>> = {};
   const name = username.trim();
@@ -54,14 +70,20 @@ export function checkTransfer(input: TransferInput, ownIban: string): Checked<Tr
   if (!amount.ok) errors.amount = amount.error;
 
   let to = input.to.trim();
+  const compact = normalizeIban(to);
   if (to === '') errors.to = 'Enter an iban, "cash" or a name';
   else if (/^cash$/i.test(to)) to = 'cash';
-  else if (looksLikeIban(to)) {
-    to = normalizeIban(to);
-    if (!isValidIban(to)) errors.to = 'This iban has wrong check digits';
-    else if (to === normalizeIban(ownIban)) errors.to = "You can't transfer to your own account";
-  } else if (/^[A-Za-z]{2}\d{2}/.test(to.replace(/\s+/g, '')) && to.replace(/\s+/g, '').length >= 15) {
-    errors.to = 'This looks like an iban but is not one';
+  else if (/^[A-Z]{2}\d{2}/.test(compact)) {
+    // Two letters and two digits: meant as an iban, so it must be a whole, correct one.
+    const country = compact.slice(0, 2);
+    const length = IBAN_LENGTHS[country];
+    if (!/^[A-Z0-9]+$/.test(compact)) errors.to = 'This looks like an iban but is not one';
+    else if (length !== undefined && compact.length !== length)
+      errors.to = `This iban has ${compact.length} characters; ${country} ibans have ${length}`;
+    else if (!looksLikeIban(compact)) errors.to = 'This looks like an iban but is not one';
+    else if (!isValidIban(compact)) errors.to = 'This iban has wrong check digits';
+    else if (compact === normalizeIban(ownIban)) errors.to = "You can't transfer to your own account";
+    else to = compact;
   }
 
   const descr = input.descr.trim();
@@ -73,7 +95,7 @@ export function checkTransfer(input: TransferInput, ownIban: string): Checked<Tr
 }
 
 /** The deposit buttons of the client page, in cents; element ids are deposit-<cents>. */
-export const DEPOSITS = [1000, 2000, 5000, 10000, 20000] as const;
+export const DEPOSITS = [1000, 2000, 5000, 10000, 20000, 50000] as const;
 
 /** Whether a transfer goes to the bank's own account (as the load test's do). */
 export function toBank(to: string): boolean {

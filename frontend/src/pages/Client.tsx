@@ -1,13 +1,13 @@
-import { type FormEvent, useCallback, useId, useRef, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { TransactionTable } from '../components/TransactionTable';
+import { TransferForm, type TransferOutcome } from '../components/TransferForm';
 import type { Connection } from '../graphql/connection';
-import { GetAccountDocument, MoneyTransferDocument } from '../graphql/generated';
-import { useConnection, useLiveTransactions } from '../graphql/hooks';
-import { BANK_IBAN } from '../lib/iban';
+import { LoginDocument, MoneyTransferDocument, OpenAccountDocument } from '../graphql/generated';
+import { type LiveList, useConnection, useConnectionStatus, useLiveTransactions } from '../graphql/hooks';
 import { formatEuro } from '../lib/money';
 import { currentBalance } from '../lib/transactions';
 import { uuidV4 } from '../lib/uuid';
-import { DEPOSITS, type TransferInput, checkLogin, checkTransfer } from '../lib/validation';
+import { DEPOSITS, checkLogin } from '../lib/validation';
 
 interface Account {
   username: string;
@@ -45,16 +45,21 @@ export function Client() {
   return account ? <AccountView account={account} onLogout={() => choose(null)} /> : <LoginForm onAccount={choose} />;
 }
 
+/** How long the page waits for the bank's answer to a log-in before saying so. */
+const ANSWER_TIMEOUT_MS = 15_000;
+
+type LoginAction = 'login' | 'open';
+
 function LoginForm({ onAccount }: { onAccount: (a: Account) => void }) {
   const connection = useConnection();
+  const { state } = useConnectionStatus();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [errors, setErrors] = useState<{ username?: string; password?: string }>({});
   const [reason, setReason] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const [busy, setBusy] = useState<LoginAction | null>(null);
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
+  async function submit(action: LoginAction) {
     const checked = checkLogin(username, password);
     setReason(null);
     if (!checked.ok) {
@@ -62,27 +67,44 @@ function LoginForm({ onAccount }: { onAccount: (a: Account) => void }) {
       return;
     }
     setErrors({});
-    setBusy(true);
+    setBusy(action);
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), ANSWER_TIMEOUT_MS);
     try {
-      const { get_account: result } = await connection.request(GetAccountDocument, checked.value);
+      const result =
+        action === 'login'
+          ? (await connection.request(LoginDocument, checked.value, abort.signal)).login
+          : (await connection.request(OpenAccountDocument, checked.value, abort.signal)).open_account;
       if (result?.iban && result.token && !result.reason) onAccount({ username: checked.value.username, iban: result.iban, token: result.token });
       else setReason(result?.reason ?? 'the bank gave no account and no reason');
     } catch (err) {
-      setReason((err as Error).message);
+      const e = err as Error;
+      setReason(
+        e.name === 'AbortError'
+          ? `the bank did not answer within ${ANSWER_TIMEOUT_MS / 1000} s${connection.getStatus().state === 'connected' ? '' : ' (no connection to the bank)'}; try again`
+          : e.message,
+      );
     } finally {
-      setBusy(false);
+      clearTimeout(timer);
+      setBusy(null);
     }
   }
 
+  const offline = state !== 'connected';
   return (
     <section className="columns is-centered">
       <div className="column is-6-tablet is-5-desktop">
         <h1 className="title">Client</h1>
-        <p className="mb-4">
-          Log in, or open an account by choosing a username that is not taken yet. Username and password need at least 8 characters
-          each.
-        </p>
-        <form className="box" onSubmit={submit} noValidate aria-describedby={reason ? 'login-reason' : undefined}>
+        <p className="mb-4">Log in to your account, or open a new one. Username and password need at least 8 characters each.</p>
+        <form
+          className="box"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void submit('login');
+          }}
+          noValidate
+          aria-describedby={reason ? 'login-reason' : undefined}
+        >
           <Field id="username" label="Username" error={errors.username} help="At least 8 characters.">
             <input
               id="username"
@@ -110,13 +132,34 @@ function LoginForm({ onAccount }: { onAccount: (a: Account) => void }) {
             />
           </Field>
           {reason && (
-            <p className="notification is-danger is-light" id="login-reason" role="alert">
+            <div className="notification is-danger is-light" id="login-reason" role="alert">
               Not logged in: {reason}
+              {reason === 'unknown username' && (
+                <>
+                  . Check the spelling, or open a new account with this username.
+                </>
+              )}
+            </div>
+          )}
+          {offline && busy === null && (
+            <p className="help mb-3" id="login-offline">
+              Not connected to the bank yet; logging in works once the connection is there.
             </p>
           )}
-          <button id="login" type="submit" className={`button is-primary is-fullwidth ${busy ? 'is-loading' : ''}`} disabled={busy}>
-            Log in or open account
-          </button>
+          <div className="buttons">
+            <button id="login" type="submit" className={`button is-primary ${busy === 'login' ? 'is-loading' : ''}`} disabled={busy !== null}>
+              Log in
+            </button>
+            <button
+              id="open-account"
+              type="button"
+              className={`button is-link is-outlined ${busy === 'open' ? 'is-loading' : ''}`}
+              disabled={busy !== null}
+              onClick={() => void submit('open')}
+            >
+              Open a new account
+            </button>
+          </div>
         </form>
       </div>
     </section>
@@ -145,15 +188,8 @@ function Field({ id, label, error, help, children }: { id: string; label: string
   );
 }
 
-interface TransferOutcome {
-  uuid: string;
-  what: string;
-  status: 'pending' | 'success' | 'failed';
-  reason?: string;
-}
-
 /** How many transfer outcomes the page keeps showing. */
-const OUTCOMES_SHOWN = 8;
+const OUTCOMES_SHOWN = 6;
 
 async function sendTransfer(connection: Connection, account: Account, uuid: string, cents: number, from: string, to: string, descr: string) {
   const { money_transfer: r } = await connection.request(MoneyTransferDocument, {
@@ -170,91 +206,116 @@ async function sendTransfer(connection: Connection, account: Account, uuid: stri
 
 const NO_FILTER = {};
 
+/** The balance, or why it is not known yet: never €0,00 for "don't know". */
+function Balance({ live }: { live: LiveList }) {
+  const { state } = useConnectionStatus();
+  const balance = currentBalance(live.transactions);
+  if (balance) return <strong id="balance">{balance}</strong>;
+  if (!live.loading && !live.error) return <strong id="balance">{formatEuro(0)}</strong>;
+  return (
+    <strong id="balance" className="has-text-grey-dark has-text-weight-normal is-size-5" data-state={state === 'connected' ? 'loading' : 'offline'} aria-busy="true">
+      {state === 'connected' ? 'loading…' : 'unknown: not connected to the bank'}
+    </strong>
+  );
+}
+
 function AccountView({ account, onLogout }: { account: Account; onLogout: () => void }) {
   const connection = useConnection();
   const live = useLiveTransactions(account.iban, NO_FILTER, 20);
-  const balance = currentBalance(live.transactions);
   const [outcomes, setOutcomes] = useState<TransferOutcome[]>([]);
+  const [depositing, setDepositing] = useState<ReadonlySet<number>>(new Set());
 
-  const transfer = useCallback(
-    (what: string, cents: number, from: string, to: string, descr: string) => {
-      const uuid = uuidV4();
-      setOutcomes((o) => [{ uuid, what, status: 'pending' as const }, ...o].slice(0, OUTCOMES_SHOWN));
-      const settle = (status: TransferOutcome['status'], reason?: string) =>
-        setOutcomes((o) => o.map((x) => (x.uuid === uuid ? { ...x, status, ...(reason ? { reason } : {}) } : x)));
+  const send = useCallback(
+    (uuid: string, what: string, cents: number, from: string, to: string, descr: string): Promise<TransferOutcome> => {
+      setOutcomes((o) => [{ uuid, what, status: 'pending' as const }, ...o.filter((x) => x.uuid !== uuid)].slice(0, OUTCOMES_SHOWN));
+      const settle = (outcome: TransferOutcome) => {
+        setOutcomes((o) => o.map((x) => (x.uuid === uuid ? outcome : x)));
+        return outcome;
+      };
       return sendTransfer(connection, account, uuid, cents, from, to, descr).then(
-        (r) => {
-          if (r?.success) settle('success');
-          else settle('failed', r?.reason ?? 'the bank gave no reason');
-          return !!r?.success;
-        },
-        (err: Error) => {
-          settle('failed', err.message);
-          return false;
-        },
+        (r) => settle(r?.success ? { uuid, what, status: 'success', answered: true } : { uuid, what, status: 'failed', reason: r?.reason ?? 'the bank gave no reason', answered: true }),
+        (err: Error) => settle({ uuid, what, status: 'failed', reason: err.message }),
       );
     },
     [connection, account],
+  );
+
+  const deposit = (cents: number) => {
+    // One deposit per button at a time: a double click deposits once.
+    if (depositing.has(cents)) return;
+    setDepositing((d) => new Set(d).add(cents));
+    void send(uuidV4(), `Deposit of ${formatEuro(cents)}`, cents, 'cash', account.iban, 'deposit').then(() =>
+      setDepositing((d) => {
+        const next = new Set(d);
+        next.delete(cents);
+        return next;
+      }),
+    );
+  };
+
+  const outcomeList = (
+    <section aria-labelledby="outcomes-title" className="mt-4">
+      <h3 className="title is-6 mb-2" id="outcomes-title">
+        Your transfers
+      </h3>
+      <ul id="transfer-results" aria-live="polite">
+        {outcomes.length === 0 && <li className="has-text-grey-dark">None yet in this visit.</li>}
+        {outcomes.map((o) => (
+          <li key={o.uuid} className="transfer-result mb-1" data-status={o.status} data-uuid={o.uuid}>
+            <span className={`tag mr-2 ${o.status === 'success' ? 'is-success' : o.status === 'failed' ? 'is-danger' : 'is-info'} is-light`}>
+              {o.status === 'success' ? 'done' : o.status === 'failed' ? 'refused' : 'sending…'}
+            </span>
+            {o.what}
+            {o.reason && <span className="reason text-debit">: {o.reason}</span>}
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 
   return (
     <>
       <div className="is-flex is-flex-wrap-wrap is-justify-content-space-between is-align-items-flex-start mb-4" style={{ gap: '0.75rem' }}>
         <div>
-          <h1 className="title mb-1">Your account</h1>
+          <h1 className="title is-4 mb-1">Your account</h1>
           <p>
             <span className="is-family-monospace" id="iban">
               {account.iban}
             </span>{' '}
-            <span className="has-text-grey">({account.username})</span>
+            <span className="has-text-grey-dark">({account.username})</span>
+          </p>
+          <p className="is-size-4 mt-1">
+            Balance: <Balance live={live} />
           </p>
         </div>
         <button id="logout" type="button" className="button is-small" onClick={onLogout}>
           Log out
         </button>
       </div>
-      <p className="is-size-4 mb-4">
-        Balance: <strong id="balance">{balance ?? formatEuro(0)}</strong>
-      </p>
 
       <div className="columns">
         <div className="column is-5">
-          <section className="box" aria-labelledby="deposit-title">
-            <h2 className="title is-5" id="deposit-title">
+          <section className="box py-4" aria-labelledby="deposit-title">
+            <h2 className="title is-6 mb-3" id="deposit-title">
               Deposit cash
             </h2>
-            <div className="buttons deposits">
+            <div className="buttons deposits mb-0">
               {DEPOSITS.map((cents) => (
                 <button
                   key={cents}
                   id={`deposit-${cents}`}
                   type="button"
-                  className="button is-success is-light"
-                  onClick={() => void transfer(`Deposit of ${formatEuro(cents)}`, cents, 'cash', account.iban, 'deposit')}
+                  className="button is-success is-light is-small"
+                  disabled={depositing.has(cents)}
+                  aria-busy={depositing.has(cents)}
+                  onClick={() => deposit(cents)}
                 >
                   {formatEuro(cents).replace(/,00$/, '')}
                 </button>
               ))}
             </div>
           </section>
-          <TransferForm iban={account.iban} onTransfer={(t) => transfer(`${formatEuro(t.cents)} to ${t.to}`, t.cents, account.iban, t.to, t.descr)} />
-          <section aria-labelledby="outcomes-title">
-            <h2 className="title is-6" id="outcomes-title">
-              Your transfers
-            </h2>
-            <ul id="transfer-results" aria-live="polite">
-              {outcomes.length === 0 && <li className="has-text-grey">None yet in this visit.</li>}
-              {outcomes.map((o) => (
-                <li key={o.uuid} className="transfer-result mb-1" data-status={o.status} data-uuid={o.uuid}>
-                  <span className={`tag mr-2 ${o.status === 'success' ? 'is-success' : o.status === 'failed' ? 'is-danger' : 'is-info'} is-light`}>
-                    {o.status === 'success' ? 'done' : o.status === 'failed' ? 'refused' : 'sending…'}
-                  </span>
-                  {o.what}
-                  {o.reason && <span className="reason has-text-danger">: {o.reason}</span>}
-                </li>
-              ))}
-            </ul>
-          </section>
+          <TransferForm iban={account.iban} send={(uuid, what, t) => send(uuid, what, t.cents, account.iban, t.to, t.descr)} outcomes={outcomeList} />
         </div>
         <div className="column is-7">
           <section aria-labelledby="transactions-title">
@@ -266,66 +327,5 @@ function AccountView({ account, onLogout }: { account: Account; onLogout: () => 
         </div>
       </div>
     </>
-  );
-}
-
-function TransferForm({ iban, onTransfer }: { iban: string; onTransfer: (t: { cents: number; to: string; descr: string }) => Promise<boolean> }) {
-  const [input, setInput] = useState<TransferInput>({ amount: '', to: '', descr: '' });
-  const [errors, setErrors] = useState<Partial<Record<keyof TransferInput, string>>>({});
-  const firstInvalid = useRef<Record<keyof TransferInput, HTMLInputElement | null>>({ amount: null, to: null, descr: null });
-  const idPrefix = useId();
-
-  function submit(e: FormEvent) {
-    e.preventDefault();
-    const checked = checkTransfer(input, iban);
-    if (!checked.ok) {
-      setErrors(checked.errors);
-      const first = (['amount', 'to', 'descr'] as const).find((k) => checked.errors[k]);
-      if (first) firstInvalid.current[first]?.focus();
-      return;
-    }
-    setErrors({});
-    void onTransfer(checked.value).then((ok) => {
-      if (ok) setInput((i) => ({ ...i, amount: '', descr: '' }));
-    });
-  }
-
-  const field = (key: keyof TransferInput, label: string, props: React.InputHTMLAttributes<HTMLInputElement>, help?: string) => (
-    <div className="field">
-      <label className="label" htmlFor={`transfer-${key}`}>
-        {label}
-      </label>
-      <div className="control">
-        <input
-          id={`transfer-${key}`}
-          ref={(el) => {
-            firstInvalid.current[key] = el;
-          }}
-          className={`input ${errors[key] ? 'is-danger' : ''}`}
-          value={input[key]}
-          onChange={(e) => setInput((i) => ({ ...i, [key]: e.target.value }))}
-          aria-invalid={!!errors[key]}
-          aria-describedby={`${idPrefix}-${key}-msg`}
-          {...props}
-        />
-      </div>
-      <p className={`help ${errors[key] ? 'is-danger' : ''}`} id={`${idPrefix}-${key}-msg`}>
-        {errors[key] ?? help}
-      </p>
-    </div>
-  );
-
-  return (
-    <form className="box" onSubmit={submit} noValidate aria-labelledby="transfer-title">
-      <h2 className="title is-5" id="transfer-title">
-        Transfer money
-      </h2>
-      {field('amount', 'Amount (€)', { inputMode: 'decimal', placeholder: '12,50', autoComplete: 'off' }, 'In euros, e.g. 12,50')}
-      {field('to', 'To', { placeholder: BANK_IBAN, autoComplete: 'off', spellCheck: false }, 'An iban, "cash" to withdraw, or a name')}
-      {field('descr', 'Description', { placeholder: 'What it is for', autoComplete: 'off' })}
-      <button id="transfer-submit" type="submit" className="button is-primary">
-        Transfer
-      </button>
-    </form>
   );
 }

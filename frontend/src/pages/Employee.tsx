@@ -1,11 +1,14 @@
-import { type FormEvent, useMemo, useState } from 'react';
+import { useMemo, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
-import { TransactionTable } from '../components/TransactionTable';
-import { useAllAccounts, useLiveTransactions } from '../graphql/hooks';
+import { FollowedAccount } from '../components/FollowedAccount';
+import { useAllAccounts, useConnectionStatus } from '../graphql/hooks';
 import { isValidIban, normalizeIban } from '../lib/iban';
-import { EMPTY_FILTER_INPUT, type Filter, type FilterInput, parseFilter } from '../lib/transactions';
+import { type AccountOrder, orderAccounts } from '../lib/transactions';
 
-const PAGE_SIZE = 15;
+/** Rows per page the employee can choose (the original offered 5 to 250). */
+export const PAGE_SIZES = [5, 10, 15, 25, 50, 100, 250] as const;
+
+type Order = AccountOrder;
 
 export function Employee() {
   const [params, setParams] = useSearchParams();
@@ -20,9 +23,10 @@ export function Employee() {
       },
       { replace: false },
     );
-    // Keyboard and phone users land on what they picked (below the list on a phone).
-    if (iban) requestAnimationFrame(() => document.getElementById('followed-title')?.focus());
+    picked.current = !!iban;
   };
+  // Set when the employee picks an account here (not when a shared link opens the page with one).
+  const picked = useRef(false);
 
   return (
     <>
@@ -33,7 +37,7 @@ export function Employee() {
         </div>
         <div className="column is-7-desktop">
           {followed ? (
-            <Followed key={followed} iban={followed} onStop={() => follow(undefined)} />
+            <FollowedAccount key={followed} iban={followed} onStop={() => follow(undefined)} bringIntoView={picked.current} />
           ) : (
             <p className="notification">Pick an account to follow its transactions live.</p>
           )}
@@ -43,18 +47,26 @@ export function Employee() {
   );
 }
 
+
 function Accounts({ followed, onFollow }: { followed?: string; onFollow: (iban: string) => void }) {
   const accounts = useAllAccounts();
+  const { state } = useConnectionStatus();
   const [search, setSearch] = useState('');
   const [page, setPage] = useState(0);
+  const [pageSize, setPageSize] = useState<number>(15);
+  const [order, setOrder] = useState<Order>('iban');
+  const [held, setHeld] = useState<string[] | null>(null);
+  const hold = () => setHeld((h) => h ?? accounts.transactions.map((t) => t.iban ?? ''));
+  const release = () => setHeld(null);
 
   const found = useMemo(() => {
     const q = search.replace(/\s+/g, '').toLowerCase();
-    return q === '' ? accounts.transactions : accounts.transactions.filter((t) => (t.iban ?? '').toLowerCase().includes(q));
-  }, [accounts.transactions, search]);
-  const pages = Math.max(1, Math.ceil(found.length / PAGE_SIZE));
+    const matching = q === '' ? accounts.transactions : accounts.transactions.filter((t) => (t.iban ?? '').toLowerCase().includes(q));
+    return orderAccounts(matching, order, held);
+  }, [accounts.transactions, search, order, held]);
+  const pages = Math.max(1, Math.ceil(found.length / pageSize));
   const current = Math.min(page, pages - 1);
-  const shown = found.slice(current * PAGE_SIZE, (current + 1) * PAGE_SIZE);
+  const shown = found.slice(current * pageSize, (current + 1) * pageSize);
   const typedIban = normalizeIban(search);
 
   return (
@@ -89,41 +101,81 @@ function Accounts({ followed, onFollow }: { followed?: string; onFollow: (iban: 
           </p>
         )}
       </div>
+      <div className="is-flex is-flex-wrap-wrap mb-2" style={{ gap: '0.5rem 1rem' }}>
+        <div className="field is-horizontal mb-0">
+          <label className="label is-small mr-2 mb-0 pt-1" htmlFor="account-order">
+            Order
+          </label>
+          <div className="select is-small">
+            <select id="account-order" value={order} onChange={(e) => setOrder(e.target.value as Order)}>
+              <option value="iban">by iban (rows stay put)</option>
+              <option value="recent">most recently changed first</option>
+            </select>
+          </div>
+        </div>
+        <div className="field is-horizontal mb-0">
+          <label className="label is-small mr-2 mb-0 pt-1" htmlFor="page-size">
+            Rows per page
+          </label>
+          <div className="select is-small">
+            <select
+              id="page-size"
+              value={pageSize}
+              onChange={(e) => {
+                setPageSize(Number(e.target.value));
+                setPage(0);
+              }}
+            >
+              {PAGE_SIZES.map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+      </div>
       {accounts.error && (
         <p className="notification is-warning is-light" role="status">
           Could not load the accounts: {accounts.error}. Retrying…
         </p>
       )}
-      <div className="table-container">
-        <table className="table is-fullwidth is-hoverable is-narrow" aria-busy={accounts.loading}>
-          <caption className="is-sr-only">Accounts with their last transaction, most recently changed first</caption>
+      {order === 'recent' && (
+        <p className="help mt-0 mb-1" id="order-note">
+          {held ? 'Order held while you point at or move through the list.' : 'The order holds still while you point at or move through the list.'}
+        </p>
+      )}
+      <div
+        className="table-container"
+        onPointerEnter={order === 'recent' ? hold : undefined}
+        onPointerLeave={release}
+        onFocus={order === 'recent' ? hold : undefined}
+        onBlur={(e) => {
+          if (!e.currentTarget.contains(e.relatedTarget as Node | null)) release();
+        }}
+      >
+        <table className="table is-fullwidth is-hoverable is-narrow accounts" aria-busy={accounts.loading}>
+          <caption className="is-sr-only">Accounts with their last transaction, {order === 'iban' ? 'by iban' : 'most recently changed first'}</caption>
           <thead>
             <tr>
               <th scope="col">Account</th>
               <th scope="col" className="has-text-right">
                 Balance
               </th>
-              <th scope="col" className="is-hidden-mobile">
-                Last change
-              </th>
+              <th scope="col">Last change</th>
             </tr>
           </thead>
           <tbody id="accounts">
             {shown.map((t) => (
-              <tr key={t.iban} className={t.iban === followed ? 'is-selected' : ''} aria-current={t.iban === followed ? 'true' : undefined}>
+              <tr key={t.iban} className={t.iban === followed ? 'is-followed' : ''} aria-current={t.iban === followed ? 'true' : undefined}>
                 <td>
-                  <button
-                    type="button"
-                    className="button is-small is-ghost p-0 is-family-monospace account"
-                    onClick={() => onFollow(t.iban!)}
-                    aria-label={`Follow ${t.iban}`}
-                  >
+                  <button type="button" className="button is-small is-ghost p-0 is-family-monospace account" onClick={() => onFollow(t.iban!)} aria-label={`Follow ${t.iban}`}>
                     {t.iban}
                   </button>
                 </td>
-                <td className="has-text-right nowrap">{t.new_balance}</td>
-                <td className="is-hidden-mobile">
-                  <span className={`nowrap ${t.direction === 'DEBIT' ? 'has-text-danger' : 'has-text-success'}`}>
+                <td className="has-text-right nowrap balance">{t.new_balance}</td>
+                <td className="last-change">
+                  <span className={`nowrap has-text-weight-semibold ${t.direction === 'DEBIT' ? 'text-debit' : 'text-credit'}`}>
                     {t.direction === 'DEBIT' ? '−' : '+'}
                     {t.changed_by}
                   </span>{' '}
@@ -133,8 +185,8 @@ function Accounts({ followed, onFollow }: { followed?: string; onFollow: (iban: 
             ))}
             {shown.length === 0 && (
               <tr>
-                <td colSpan={3} className="has-text-grey">
-                  {accounts.loading ? 'Loading…' : search ? 'No account matches.' : 'No accounts yet.'}
+                <td colSpan={3} className="has-text-grey-dark waiting">
+                  {accounts.loading ? (state === 'connected' ? 'Loading…' : 'Waiting for the connection to the bank…') : search ? 'No account matches.' : 'No accounts yet.'}
                 </td>
               </tr>
             )}
@@ -154,115 +206,6 @@ function Accounts({ followed, onFollow }: { followed?: string; onFollow: (iban: 
           </p>
         </nav>
       )}
-    </section>
-  );
-}
-
-function Followed({ iban, onStop }: { iban: string; onStop: () => void }) {
-  const [input, setInput] = useState<FilterInput>(EMPTY_FILTER_INPUT);
-  const [filter, setFilter] = useState<Filter>({});
-  const [errors, setErrors] = useState<Partial<Record<'min' | 'max', string>>>({});
-  const live = useLiveTransactions(iban, filter, 50);
-
-  function apply(e: FormEvent) {
-    e.preventDefault();
-    const parsed = parseFilter(input);
-    if (!parsed.ok) {
-      setErrors(parsed.errors);
-      return;
-    }
-    setErrors({});
-    setFilter(parsed.filter);
-  }
-
-  function clear() {
-    setInput(EMPTY_FILTER_INPUT);
-    setErrors({});
-    setFilter({});
-  }
-
-  const filtered = Object.keys(filter).length > 0;
-  return (
-    <section aria-labelledby="followed-title">
-      <div className="is-flex is-flex-wrap-wrap is-justify-content-space-between is-align-items-center mb-3" style={{ gap: '0.5rem' }}>
-        <h2 className="title is-5 mb-0" id="followed-title" tabIndex={-1}>
-          <span className="is-family-monospace" id="followed-iban">
-            {iban}
-          </span>
-        </h2>
-        <button type="button" className="button is-small" onClick={onStop}>
-          Stop following
-        </button>
-      </div>
-      <form className="box" onSubmit={apply} noValidate aria-label="Filter transactions">
-        <div className="columns is-multiline is-mobile">
-          <div className="column is-half-mobile is-3-tablet">
-            <div className="field">
-              <label className="label is-small" htmlFor="filter-direction">
-                Direction
-              </label>
-              <div className="control">
-                <div className="select is-small is-fullwidth">
-                  <select id="filter-direction" value={input.direction} onChange={(e) => setInput({ ...input, direction: e.target.value as FilterInput['direction'] })}>
-                    <option value="">Both</option>
-                    <option value="CREDIT">Credit (in)</option>
-                    <option value="DEBIT">Debit (out)</option>
-                  </select>
-                </div>
-              </div>
-            </div>
-          </div>
-          {(['min', 'max'] as const).map((key) => (
-            <div className="column is-half-mobile is-3-tablet" key={key}>
-              <div className="field">
-                <label className="label is-small" htmlFor={`filter-${key}`}>
-                  {key === 'min' ? 'Minimum €' : 'Maximum €'}
-                </label>
-                <div className="control">
-                  <input
-                    id={`filter-${key}`}
-                    className={`input is-small ${errors[key] ? 'is-danger' : ''}`}
-                    inputMode="decimal"
-                    value={input[key]}
-                    onChange={(e) => setInput({ ...input, [key]: e.target.value })}
-                    aria-invalid={!!errors[key]}
-                    aria-describedby={errors[key] ? `filter-${key}-error` : undefined}
-                  />
-                </div>
-                {errors[key] && (
-                  <p className="help is-danger" id={`filter-${key}-error`}>
-                    {errors[key]}
-                  </p>
-                )}
-              </div>
-            </div>
-          ))}
-          <div className="column is-half-mobile is-3-tablet">
-            <div className="field">
-              <label className="label is-small" htmlFor="filter-descr">
-                Description has
-              </label>
-              <div className="control">
-                <input id="filter-descr" className="input is-small" value={input.descr} onChange={(e) => setInput({ ...input, descr: e.target.value })} />
-              </div>
-            </div>
-          </div>
-        </div>
-        <div className="buttons">
-          <button type="submit" className="button is-primary is-small" id="filter-apply">
-            Apply filters
-          </button>
-          <button type="button" className="button is-small" onClick={clear} disabled={!filtered && input === EMPTY_FILTER_INPUT}>
-            Clear
-          </button>
-        </div>
-      </form>
-      <TransactionTable
-        id="followed-transactions"
-        caption={`Live transactions of ${iban}${filtered ? ' matching the filters' : ''}, newest first`}
-        {...live}
-        empty={filtered ? 'No transactions match the filters.' : 'No transactions yet.'}
-      />
     </section>
   );
 }

@@ -22,7 +22,7 @@ export function Home() {
         </p>
         <p>
           Try it: open an account as a <Link to="/client">client</Link>, deposit some money and transfer it, or look over every account
-          as a <Link to="/employee">bank employee</Link>.
+          as a <Link to="/employee">bank employee</Link>. How it all fits together: <Link to="/background">Background</Link>.
         </p>
       </section>
       <section aria-labelledby="bank-account">

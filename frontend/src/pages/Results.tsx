@@ -1,14 +1,13 @@
-import { CategoryScale, Chart as ChartJS, Legend, LineController, LineElement, LinearScale, PointElement, Title, Tooltip } from 'chart.js';
-import type { ChartData, ChartOptions } from 'chart.js';
 import { useEffect, useMemo, useState } from 'react';
-import { Line } from 'react-chartjs-2';
+import { Link, useSearchParams } from 'react-router';
+import { ResultsChart } from '../components/results/ResultsChart';
+import { FigureTable, RunDetails, SummaryTable } from '../components/results/ResultTables';
 import { resultsUrl } from '../lib/config';
-import { type LoadStep, type ResultCategory, ResultsFormatError, componentNames, maxLoad, parseResults, series } from '../lib/results';
+import { type ResultCategory, ResultsFormatError, parseResults } from '../lib/results';
+import { defaultLoads, metrics, parseLoads, summarize, toCsv } from '../lib/resultsSummary';
 
-ChartJS.register(LineController, LineElement, PointElement, LinearScale, CategoryScale, Title, Tooltip, Legend);
-
-// Colour-blind-friendly (Okabe–Ito) colours, one per compared category.
-const COLOURS = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
+// Colour-blind-friendly (Okabe–Ito) colours, dark enough for lines on white; one per category.
+const COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#8C6D00'];
 
 type Loaded = { kind: 'loading' } | { kind: 'none' } | { kind: 'error'; message: string } | { kind: 'ok'; categories: ResultCategory[] };
 
@@ -39,42 +38,87 @@ export function Results() {
   return (
     <>
       <h1 className="title">Load test results</h1>
-      <p className="mb-4">
-        Each interaction of the load test is a deposit or a transfer on the client page; its latency is the time until the new
-        transaction shows. Every minute the heartbeat adds 10 messages a second of background load, until three interactions take
-        longer than 5 s. Figures are grouped by that additional load.
+      <p className="mb-4 measure">
+        Each interaction of the load test is a deposit or a transfer; its latency is the time until the new transaction shows (on the
+        client page for the browser driver, on the GraphQL stream for the API driver). The heartbeat adds background load in steps
+        until three interactions take longer than the time-out: that load is the <em>breaking point</em>. Figures are grouped by the
+        additional load. How it is measured: <Link to="/background#load-test">Background</Link>.
       </p>
       {loaded.kind === 'loading' && <p aria-busy="true">Loading results…</p>}
-      {loaded.kind === 'none' && (
-        <div className="notification" id="no-results">
-          <strong>No results yet.</strong> Run the load test (see the README, "Load test"); it writes its summary to{' '}
-          <code>{url}</code> under the page's files.
-        </div>
-      )}
+      {loaded.kind === 'none' && <NoResults url={url} />}
       {loaded.kind === 'error' && (
         <div className="notification is-danger is-light" role="alert">
           Could not read the results: {loaded.message}
         </div>
       )}
-      {loaded.kind === 'ok' && <Comparison categories={loaded.categories} />}
+      {loaded.kind === 'ok' && <Comparison categories={loaded.categories} url={url} />}
     </>
   );
 }
 
-function Comparison({ categories }: { categories: ResultCategory[] }) {
-  const [chosen, setChosen] = useState<Set<string>>(() => new Set(categories.slice(0, COLOURS.length).map((c) => c.category)));
-  const colour = useMemo(() => new Map(categories.map((c, i) => [c.category, COLOURS[i % COLOURS.length]!])), [categories]);
-  const shown = categories.filter((c) => chosen.has(c.category));
-  const cpu = componentNames(shown, 'cpu');
-  const mem = componentNames(shown, 'mem');
+function NoResults({ url }: { url: string }) {
+  return (
+    <div className="notification" id="no-results">
+      <p className="mb-2">
+        <strong>No results yet.</strong> The page reads <code>{url}</code> next to its own files. To make results, with the stack of{' '}
+        <code>make up</code> running:
+      </p>
+      <pre className="mb-2">
+        {`source .local/stack/env
+go run ./loadtest run --profile quick --driver api     # about 3 minutes
+go run ./loadtest report --out report results/*.jsonl
+cp report/results.json frontend/dist/`}
+      </pre>
+      <p>
+        <code>make up</code> shows the committed measurements of <code>docs/loadtest/</code> here; <code>make up RESULTS=report/results.json</code>{' '}
+        shows your own.
+      </p>
+    </div>
+  );
+}
 
-  const toggle = (name: string) =>
-    setChosen((s) => {
-      const next = new Set(s);
-      if (next.has(name)) next.delete(name);
-      else next.add(name);
-      return next;
-    });
+function Comparison({ categories, url }: { categories: ResultCategory[]; url: string }) {
+  const [params, setParams] = useSearchParams();
+  const colour = useMemo(() => new Map(categories.map((c, i) => [c.category, COLOURS[i % COLOURS.length]!])), [categories]);
+  const hidden = new Set((params.get('hide') ?? '').split(',').filter(Boolean));
+  const shown = categories.filter((c) => !hidden.has(c.category));
+  const all = useMemo(() => metrics(categories), [categories]);
+  const metric = all.find((m) => m.id === params.get('chart')) ?? all[0]!;
+  const log = params.get('log') === '1';
+  const [loadsText, setLoadsText] = useState(() => params.get('at') ?? defaultLoads(categories).join(', '));
+  const loads = parseLoads(loadsText);
+  const summary = summarize(shown, loads ?? []);
+  const downloadCsv = () => {
+    const href = URL.createObjectURL(new Blob([toCsv(shown)], { type: 'text/csv;charset=utf-8' }));
+    const a = document.createElement('a');
+    a.href = href;
+    a.download = 'open-bank-results.csv';
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(href), 10_000);
+  };
+
+  const set = (key: string, value: string | null) =>
+    setParams(
+      (p) => {
+        const next = new URLSearchParams(p);
+        if (value === null || value === '') next.delete(key);
+        else next.set(key, value);
+        return next;
+      },
+      { replace: true },
+    );
+  const toggle = (name: string) => {
+    const next = new Set(hidden);
+    if (next.has(name)) next.delete(name);
+    else next.add(name);
+    set('hide', [...next].join(','));
+  };
+  const chartLink = (id: string) => {
+    const p = new URLSearchParams(params);
+    p.set('chart', id);
+    return `?${p.toString()}`;
+  };
+  const groups = [...new Set(all.map((m) => m.group))];
 
   return (
     <>
@@ -84,12 +128,8 @@ function Comparison({ categories }: { categories: ResultCategory[] }) {
           {categories.map((c) => (
             <div className="column is-half-tablet is-one-third-desktop" key={c.category}>
               <label className="checkbox">
-                <input type="checkbox" checked={chosen.has(c.category)} onChange={() => toggle(c.category)} />{' '}
-                <span className="tag" style={{ backgroundColor: colour.get(c.category), color: '#fff' }} aria-hidden="true">
-                  &nbsp;
-                </span>{' '}
+                <input type="checkbox" checked={!hidden.has(c.category)} onChange={() => toggle(c.category)} /> <span className="swatch" style={{ backgroundColor: colour.get(c.category) }} aria-hidden="true" />{' '}
                 {c.category}
-                <span className="has-text-grey is-size-7"> · up to {maxLoad(c) ?? 0} msg/s</span>
               </label>
               {c.description && <p className="help">{c.description}</p>}
             </div>
@@ -101,123 +141,102 @@ function Comparison({ categories }: { categories: ResultCategory[] }) {
         <p className="notification">Choose at least one run.</p>
       ) : (
         <>
-          <h2 className="title is-5">Latency</h2>
-          <div className="columns is-multiline">
-            <ChartBox title="Median latency (p50), ms" categories={shown} colour={colour} metric={(s) => s.p50} />
-            <ChartBox title="99th percentile latency (p99), ms" categories={shown} colour={colour} metric={(s) => s.p99} />
-            <ChartBox title="Mean latency, ms" categories={shown} colour={colour} metric={(s) => s.mean} />
-            <ChartBox title="Maximum latency, ms" categories={shown} colour={colour} metric={(s) => s.max} />
-          </div>
-          {cpu.length > 0 && <h2 className="title is-5">CPU per component</h2>}
-          <div className="columns is-multiline">
-            {cpu.map((name) => (
-              <ChartBox key={name} title={`CPU of ${name}, % of one core`} categories={shown} colour={colour} metric={(s) => s.cpu[name]} />
+          <section aria-labelledby="summary-title" className="mb-5">
+            <div className="is-flex is-flex-wrap-wrap is-justify-content-space-between is-align-items-end mb-2" style={{ gap: '0.75rem' }}>
+              <h2 className="title is-5 mb-0" id="summary-title">
+                Summary
+              </h2>
+              <div className="field mb-0">
+                <label className="label is-small" htmlFor="summary-loads">
+                  Compare latency at loads (msg/s)
+                </label>
+                <div className="control">
+                  <input
+                    id="summary-loads"
+                    className={`input is-small ${loads ? '' : 'is-danger'}`}
+                    value={loadsText}
+                    onChange={(e) => {
+                      setLoadsText(e.target.value);
+                      if (parseLoads(e.target.value)) set('at', e.target.value);
+                    }}
+                    aria-invalid={!loads}
+                    aria-describedby="summary-loads-help"
+                  />
+                </div>
+                <p className={`help ${loads ? '' : 'is-danger'}`} id="summary-loads-help">
+                  {loads ? 'e.g. 0, 500, 1000; ≈ marks a figure between two measured loads' : 'Numbers of 0 or more, separated by commas'}
+                </p>
+              </div>
+            </div>
+            <SummaryTable rows={summary} colour={colour} />
+          </section>
+
+          <section aria-labelledby="chart-title" className="mb-5">
+            <h2 className="title is-5" id="chart-title">
+              Chart: {metric.label}
+            </h2>
+            <nav className="chart-picker mb-3" aria-label="Charts">
+              {groups.map((g) => (
+                <div className="chart-group" key={g}>
+                  <span className="chart-group-name">{g}</span>
+                  <ul>
+                    {all
+                      .filter((m) => m.group === g)
+                      .map((m) => (
+                        <li key={m.id}>
+                          <Link to={chartLink(m.id)} replace className={`tag is-medium ${m.id === metric.id ? 'is-link' : 'is-white'}`} aria-current={m.id === metric.id ? 'page' : undefined} data-chart={m.id}>
+                            {m.label.replace(/^(CPU|Memory) of /, '')}
+                          </Link>
+                        </li>
+                      ))}
+                  </ul>
+                </div>
+              ))}
+            </nav>
+            <div className="is-flex is-flex-wrap-wrap is-align-items-center mb-2" style={{ gap: '1rem' }}>
+              <label className="checkbox">
+                <input type="checkbox" id="log-scale" checked={log} disabled={!metric.logScale} onChange={(e) => set('log', e.target.checked ? '1' : null)} /> Log scale
+              </label>
+              <span className="is-size-7 has-text-grey-dark">
+                {metric.lines(shown[0]!).length > 1 || shown.some((c) => metric.lines(c).length > 1) ? 'Solid p50, dashed p99. ' : ''}
+                {metric.id === 'mean' ? 'Bars: ± one standard error. ' : ''}
+                {metric.id === 'achieved' ? 'Grey dotted: the load as asked. ' : ''}× marks a load with time-outs; a dashed upright line, the breaking point.
+              </span>
+              <a href={chartLink(metric.id)} className="is-size-7" id="chart-link">
+                Link to this chart
+              </a>
+            </div>
+            <ResultsChart metric={metric} categories={shown} colour={colour} log={log} />
+          </section>
+
+          <section aria-labelledby="details-title">
+            <div className="is-flex is-flex-wrap-wrap is-justify-content-space-between is-align-items-center mb-3" style={{ gap: '0.75rem' }}>
+              <h2 className="title is-5 mb-0" id="details-title">
+                Figures and runs
+              </h2>
+              <div className="buttons mb-0">
+                <button type="button" className="button is-small" onClick={downloadCsv} id="csv-download">
+                  Download CSV
+                </button>
+                <a className="button is-small" href={url} download="results.json">
+                  Download results.json
+                </a>
+              </div>
+            </div>
+            {shown.map((c) => (
+              <details className="mb-4 category-details" key={c.category}>
+                <summary className="has-text-weight-semibold">
+                  <span className="swatch" style={{ backgroundColor: colour.get(c.category) }} aria-hidden="true" /> {c.category}
+                </summary>
+                <h3 className="title is-6 mt-3 mb-2">Runs</h3>
+                <RunDetails category={c} />
+                <h3 className="title is-6 mt-3 mb-2">Figures per load</h3>
+                <FigureTable category={c} />
+              </details>
             ))}
-          </div>
-          {mem.length > 0 && <h2 className="title is-5">Memory per component</h2>}
-          <div className="columns is-multiline">
-            {mem.map((name) => (
-              <ChartBox key={name} title={`Memory of ${name}, MiB`} categories={shown} colour={colour} metric={(s) => s.mem[name]} />
-            ))}
-          </div>
-          <h2 className="title is-5">Figures</h2>
-          {shown.map((c) => (
-            <FigureTable key={c.category} category={c} />
-          ))}
+          </section>
         </>
       )}
     </>
-  );
-}
-
-function ChartBox({ title, categories, colour, metric }: { title: string; categories: ResultCategory[]; colour: Map<string, string>; metric: (s: LoadStep) => number | undefined }) {
-  const lines = series(categories, metric).filter((l) => l.points.length > 0);
-  if (lines.length === 0) return null;
-  const data: ChartData<'line', { x: number; y: number }[]> = {
-    datasets: lines.map((l) => ({
-      label: l.label,
-      data: l.points,
-      borderColor: colour.get(l.label),
-      backgroundColor: colour.get(l.label),
-      pointRadius: 3,
-      tension: 0.1,
-    })),
-  };
-  const options: ChartOptions<'line'> = {
-    responsive: true,
-    maintainAspectRatio: false,
-    animation: false,
-    parsing: false,
-    plugins: { title: { display: true, text: title }, legend: { position: 'bottom' } },
-    scales: {
-      x: { type: 'linear', title: { display: true, text: 'additional load (msg/s)' }, beginAtZero: true },
-      y: { beginAtZero: true },
-    },
-  };
-  return (
-    <div className="column is-half-desktop">
-      <div className="chart-box">
-        <Line data={data} options={options} role="img" aria-label={`${title} against additional load; the figures are in the tables below`} />
-      </div>
-    </div>
-  );
-}
-
-const ms = (v: number | undefined) => (v === undefined ? '–' : Math.round(v).toString());
-
-function FigureTable({ category }: { category: ResultCategory }) {
-  const cpu = componentNames([category], 'cpu');
-  const mem = componentNames([category], 'mem');
-  return (
-    <details className="mb-4">
-      <summary className="has-text-weight-semibold">{category.category}</summary>
-      <div className="table-container">
-        <table className="table is-narrow is-striped is-size-7">
-          <caption className="is-sr-only">Figures of {category.category} per additional load</caption>
-          <thead>
-            <tr>
-              <th scope="col">load msg/s</th>
-              <th scope="col">n</th>
-              <th scope="col">mean ms</th>
-              <th scope="col">± stderr</th>
-              <th scope="col">p50</th>
-              <th scope="col">p90</th>
-              <th scope="col">p99</th>
-              <th scope="col">max</th>
-              {cpu.map((n) => (
-                <th scope="col" key={`c${n}`}>
-                  CPU % {n}
-                </th>
-              ))}
-              {mem.map((n) => (
-                <th scope="col" key={`m${n}`}>
-                  MiB {n}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {category.runs.map((s) => (
-              <tr key={s.additional_load}>
-                <th scope="row">{s.additional_load}</th>
-                <td>{s.count ?? '–'}</td>
-                <td>{ms(s.mean)}</td>
-                <td>{ms(s.stderr)}</td>
-                <td>{ms(s.p50)}</td>
-                <td>{ms(s.p90)}</td>
-                <td>{ms(s.p99)}</td>
-                <td>{ms(s.max)}</td>
-                {cpu.map((n) => (
-                  <td key={`c${n}`}>{s.cpu[n]?.toFixed(1) ?? '–'}</td>
-                ))}
-                {mem.map((n) => (
-                  <td key={`m${n}`}>{s.mem[n]?.toFixed(1) ?? '–'}</td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    </details>
   );
 }

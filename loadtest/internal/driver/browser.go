@@ -21,7 +21,7 @@ import (
 type Page struct {
 	Username      string // login form
 	Password      string
-	Login         string // button that opens the account or logs in
+	Login         string // button that opens a new account
 	IBAN          string // shows the logged-in account's iban
 	DepositButton string // fmt pattern with the amount in cents, e.g. #deposit-%d
 	TransferTo    string // transfer form
@@ -35,7 +35,7 @@ type Page struct {
 var ClientPage = Page{
 	Username:      "#username",
 	Password:      "#password",
-	Login:         "#login",
+	Login:         "#open-account", // #login only logs in to an existing account
 	IBAN:          "#iban",
 	DepositButton: "#deposit-%d",
 	TransferTo:    "#transfer-to",
@@ -200,8 +200,19 @@ func (b *Browser) expect(ctx context.Context, selectors ...string) error {
 // round trips do not count.
 func (b *Browser) Do(ctx context.Context, in Interaction, timeout time.Duration) Measurement {
 	p := b.Page
-	ctx, cancel := context.WithTimeout(b.tabCtx(ctx), timeout+2*time.Second)
+	// Up to timeout waiting for the previous interaction, timeout measuring.
+	ctx, cancel := context.WithTimeout(b.tabCtx(ctx), 2*timeout+2*time.Second)
 	defer cancel()
+	button := p.TransferSend
+	if in.Kind == KindDeposit {
+		button = fmt.Sprintf(p.DepositButton, in.AmountCents)
+	}
+	// The page allows one transfer (and one deposit per button) at a time: wait
+	// until the previous one is answered, before the clock starts.
+	ready := fmt.Sprintf(`(() => { const b = document.querySelector(%q); return !b || !b.disabled; })()`, button)
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](ready, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
+		return Measurement{Err: fmt.Errorf("%s button still busy with the previous one after %s: %w", in.Kind, timeout, err)}
+	}
 	if in.Kind == KindTransfer {
 		// Filled as typing would (the native value setter and an input event,
 		// which React's controlled inputs listen to), before the clock starts.
@@ -227,10 +238,6 @@ func (b *Browser) Do(ctx context.Context, in Interaction, timeout time.Duration)
 		if missing != "" {
 			return Measurement{Err: fmt.Errorf("fill the transfer form: no element %s on the page", missing)}
 		}
-	}
-	button := p.TransferSend
-	if in.Kind == KindDeposit {
-		button = fmt.Sprintf(p.DepositButton, in.AmountCents)
 	}
 	// One expression: note the newest row, click, and resolve when a newer
 	// one heads the list (or after the time-out, with -1).

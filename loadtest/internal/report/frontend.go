@@ -1,19 +1,29 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
+
+	"openbank/loadtest/internal/result"
 )
 
-// FrontendCategory is one entry of the frontend's results/index.json
+// FrontendCategory is one entry of the frontend's results.json
 // (frontend/src/lib/results.ts): the figures of one category, one row per
 // additional load. Latencies are in milliseconds; cpu is % of one core and
-// mem MiB, per component.
+// mem MiB, per component. Fields after Runs were added later; the page
+// treats each as optional, so older files still load.
 type FrontendCategory struct {
 	Category    string         `json:"category"`
 	Description string         `json:"description,omitempty"`
 	Runs        []FrontendStep `json:"runs"`
+	// BreakingPoint is the mean additional load (msg/s) at which the runs
+	// that ended on time-outs stopped; absent when none did.
+	BreakingPoint *float64 `json:"breaking_point,omitempty"`
+	// RunDetails says where, with what and how each run of the category ran.
+	RunDetails []FrontendRun `json:"run_details,omitempty"`
 }
 
 // FrontendStep is one row: the figures at one additional load.
@@ -29,6 +39,49 @@ type FrontendStep struct {
 	Timeouts       int                `json:"timeouts"`
 	CPU            map[string]float64 `json:"cpu"`
 	Mem            map[string]float64 `json:"mem"`
+
+	Min float64 `json:"min"`
+	// Samples counts every interaction at this load, time-outs and errors included.
+	Samples int `json:"samples"`
+	Errors  int `json:"errors"`
+	// Feedback is the time until the command's answer (api driver only).
+	Feedback *FrontendLatency `json:"feedback,omitempty"`
+	// AchievedLoad is the heartbeat's measured rate, msg/s.
+	AchievedLoad *float64 `json:"achieved_load,omitempty"`
+	// Throughput is the load test's interactions per second.
+	Throughput   *float64 `json:"throughput,omitempty"`
+	ConsumerLag  *float64 `json:"consumer_lag,omitempty"`
+	GeneratorLag *float64 `json:"generator_lag,omitempty"`
+	// Hops is the mean time per hop in ms, {"gateway→kafka": 3.1, …}, when
+	// the run measured hops; absent otherwise.
+	Hops map[string]float64 `json:"hops,omitempty"`
+}
+
+// FrontendLatency is a latency summary in milliseconds.
+type FrontendLatency struct {
+	Count  int     `json:"count"`
+	Mean   float64 `json:"mean"`
+	StdErr float64 `json:"stderr"`
+	P50    float64 `json:"p50"`
+	P99    float64 `json:"p99"`
+	Min    float64 `json:"min"`
+	Max    float64 `json:"max"`
+}
+
+// FrontendRun is one run of a category: the machine, the versions and the
+// settings it ran with, and how it ended.
+type FrontendRun struct {
+	File         string            `json:"file"`
+	Category     string            `json:"category"`
+	Driver       string            `json:"driver"`
+	Profile      string            `json:"profile"`
+	Started      time.Time         `json:"started"`
+	EndReason    string            `json:"end_reason"`
+	Loops        int               `json:"loops"`
+	BreakingLoad *float64          `json:"breaking_load,omitempty"`
+	Machine      result.Machine    `json:"machine"`
+	Versions     result.Versions   `json:"versions"`
+	Settings     map[string]string `json:"settings,omitempty"`
 }
 
 // Frontend converts the results to the Results page's format. Loads without
@@ -37,13 +90,27 @@ func Frontend(r Results) []FrontendCategory {
 	out := []FrontendCategory{}
 	for _, c := range r.Categories {
 		fc := FrontendCategory{Category: c.Name, Description: describe(c), Runs: []FrontendStep{}}
+		if c.BreakingLoad != nil {
+			b := c.BreakingLoad.Mean
+			fc.BreakingPoint = &b
+		}
+		for _, run := range c.Runs {
+			fc.RunDetails = append(fc.RunDetails, FrontendRun{File: run.File, Category: run.Category, Driver: run.Driver,
+				Profile: run.Profile, Started: run.Started, EndReason: run.EndReason, Loops: run.Loops,
+				BreakingLoad: run.BreakingLoad, Machine: run.Machine, Versions: run.Versions, Settings: settings(run.Config)})
+		}
 		for _, l := range c.Loads {
 			if l.Latency.N == 0 {
 				continue
 			}
 			s := FrontendStep{AdditionalLoad: l.AdditionalLoad, Count: l.Latency.N, Mean: l.Latency.Mean,
 				StdErr: l.Latency.StdErr, P50: l.Latency.P50, P90: l.Latency.P90, P99: l.Latency.P99, Max: l.Latency.Max,
-				Timeouts: l.Timeouts, CPU: map[string]float64{}, Mem: map[string]float64{}}
+				Timeouts: l.Timeouts, CPU: map[string]float64{}, Mem: map[string]float64{},
+				Min: l.Latency.Min, Samples: l.Samples, Errors: l.Errors, AchievedLoad: l.AchievedLoad,
+				Throughput: l.Throughput, ConsumerLag: l.ConsumerLag, GeneratorLag: l.GeneratorLag, Hops: l.HopsMS}
+			if fb := l.Feedback; fb != nil {
+				s.Feedback = &FrontendLatency{Count: fb.N, Mean: fb.Mean, StdErr: fb.StdErr, P50: fb.P50, P99: fb.P99, Min: fb.Min, Max: fb.Max}
+			}
 			for name, m := range l.Components {
 				s.CPU[name], s.Mem[name] = m.CPUPct, m.RSSMiB
 			}
@@ -51,6 +118,44 @@ func Frontend(r Results) []FrontendCategory {
 		}
 		out = append(out, fc)
 	}
+	return out
+}
+
+// settings flattens a run's configuration into name → text, for a table:
+// lists are joined with ", ", nested objects get dotted names.
+func settings(config json.RawMessage) map[string]string {
+	if len(config) == 0 {
+		return nil
+	}
+	var v map[string]any
+	if err := json.Unmarshal(config, &v); err != nil {
+		return map[string]string{"config": string(config)}
+	}
+	out := map[string]string{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				name := k
+				if prefix != "" {
+					name = prefix + "." + k
+				}
+				walk(name, e)
+			}
+		case []any:
+			parts := make([]string, len(x))
+			for i, e := range x {
+				parts[i] = fmt.Sprint(e)
+			}
+			out[prefix] = strings.Join(parts, ", ")
+		case nil:
+			out[prefix] = ""
+		default:
+			out[prefix] = fmt.Sprint(x)
+		}
+	}
+	walk("", v)
 	return out
 }
 

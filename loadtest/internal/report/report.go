@@ -3,6 +3,7 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
 	"sort"
@@ -61,6 +62,7 @@ type Category struct {
 // RunInfo identifies one run of a category.
 type RunInfo struct {
 	File         string          `json:"file"`
+	Config       json.RawMessage `json:"config,omitempty"` // the run's settings, as its header has them
 	Category     string          `json:"category"`
 	Driver       string          `json:"driver"`
 	Profile      string          `json:"profile"`
@@ -83,6 +85,13 @@ type Load struct {
 	Components     map[string]ComponentMean `json:"components"`
 	ConsumerLag    *float64                 `json:"consumer_lag,omitempty"`  // mean, command handler
 	GeneratorLag   *float64                 `json:"generator_lag,omitempty"` // mean, command generator
+	// AchievedLoad is the heartbeat's mean achieved rate (msg/s) over the samplings at this load.
+	AchievedLoad *float64 `json:"achieved_load,omitempty"`
+	// Throughput is the load test's own interactions per second at this load
+	// (samples over the time between the first and the last), the mean over runs.
+	Throughput *float64 `json:"throughput,omitempty"`
+	// HopsMS is the mean time per hop (ms), for samples that measured hops.
+	HopsMS map[string]float64 `json:"hops_ms,omitempty"`
 }
 
 // ComponentMean is the mean use of one component at one load.
@@ -98,6 +107,15 @@ type loadAcc struct {
 	errors            int
 	cpu, rss          map[string][]float64
 	lag, genLag       []float64
+	achieved          []float64
+	hops              map[string][]float64
+	// first and last sample time per run file, for the throughput.
+	spans map[string]*span
+}
+
+type span struct {
+	first, last time.Time
+	n           int
 }
 
 // Build groups files by (mapped) category and additional load.
@@ -118,7 +136,7 @@ func Build(files []*result.File, mappings []Mapping, now time.Time) Results {
 			cats[name] = c
 		}
 		c.sources[f.Run.Category] = true
-		ri := RunInfo{File: f.Path, Category: f.Run.Category, Driver: f.Run.Driver, Profile: f.Run.Profile,
+		ri := RunInfo{File: f.Path, Config: f.Run.Config, Category: f.Run.Category, Driver: f.Run.Driver, Profile: f.Run.Profile,
 			Started: f.Run.Started, Machine: f.Run.Machine, Versions: f.Run.Versions}
 		if f.End != nil {
 			ri.EndReason, ri.Loops, ri.BreakingLoad = f.End.Reason, f.End.Loops, f.End.BreakingLoad
@@ -132,7 +150,7 @@ func Build(files []*result.File, mappings []Mapping, now time.Time) Results {
 		at := func(load float64) *loadAcc {
 			a := c.loads[load]
 			if a == nil {
-				a = &loadAcc{cpu: map[string][]float64{}, rss: map[string][]float64{}}
+				a = &loadAcc{cpu: map[string][]float64{}, rss: map[string][]float64{}, hops: map[string][]float64{}, spans: map[string]*span{}}
 				c.loads[load] = a
 			}
 			return a
@@ -151,6 +169,23 @@ func Build(files []*result.File, mappings []Mapping, now time.Time) Results {
 			if s.FeedbackMS != nil && s.Error == "" {
 				a.feedback = append(a.feedback, *s.FeedbackMS)
 			}
+			for hop, ms := range s.HopsMS {
+				a.hops[hop] = append(a.hops[hop], ms)
+			}
+			if !s.Time.IsZero() {
+				sp := a.spans[f.Path]
+				if sp == nil {
+					sp = &span{first: s.Time, last: s.Time}
+					a.spans[f.Path] = sp
+				}
+				sp.n++
+				if s.Time.Before(sp.first) {
+					sp.first = s.Time
+				}
+				if s.Time.After(sp.last) {
+					sp.last = s.Time
+				}
+			}
 		}
 		for _, r := range f.Resources {
 			a := at(r.AdditionalLoad)
@@ -167,6 +202,10 @@ func Build(files []*result.File, mappings []Mapping, now time.Time) Results {
 			}
 			if r.GeneratorLag != nil {
 				a.genLag = append(a.genLag, *r.GeneratorLag)
+			}
+			// The heartbeat reports 0 until its first full second at a new rate.
+			if r.AchievedRate != nil && *r.AchievedRate > 0 {
+				a.achieved = append(a.achieved, *r.AchievedRate)
 			}
 		}
 	}
@@ -205,6 +244,17 @@ func Build(files []*result.File, mappings []Mapping, now time.Time) Results {
 				m := stats.Mean(a.genLag)
 				l.GeneratorLag = &m
 			}
+			if len(a.achieved) > 0 {
+				m := stats.Mean(a.achieved)
+				l.AchievedLoad = &m
+			}
+			l.Throughput = throughput(a.spans)
+			if len(a.hops) > 0 {
+				l.HopsMS = map[string]float64{}
+				for hop, ms := range a.hops {
+					l.HopsMS[hop] = stats.Mean(ms)
+				}
+			}
 			cat.Loads = append(cat.Loads, l)
 		}
 		sort.Slice(cat.Loads, func(i, j int) bool { return cat.Loads[i].AdditionalLoad < cat.Loads[j].AdditionalLoad })
@@ -212,4 +262,23 @@ func Build(files []*result.File, mappings []Mapping, now time.Time) Results {
 	}
 	sort.Slice(out.Categories, func(i, j int) bool { return out.Categories[i].Name < out.Categories[j].Name })
 	return out
+}
+
+// throughput is interactions per second, the mean over the runs that had at
+// least two samples at a load (one sample spans no time); nil for none.
+func throughput(spans map[string]*span) *float64 {
+	var rates []float64
+	for _, sp := range spans {
+		d := sp.last.Sub(sp.first).Seconds()
+		if sp.n < 2 || d <= 0 {
+			continue
+		}
+		// n samples span n-1 intervals.
+		rates = append(rates, float64(sp.n-1)/d)
+	}
+	if len(rates) == 0 {
+		return nil
+	}
+	m := stats.Mean(rates)
+	return &m
 }

@@ -162,3 +162,75 @@ func TestLineChartEmptyAndFlat(t *testing.T) {
 		t.Errorf("one-point chart has NaN/Inf: %s", s)
 	}
 }
+
+// at is a sample at load, sec seconds after the epoch.
+func at(load, ms, sec float64) result.Sample {
+	s := lat(load, ms)
+	s.Time = time.Unix(0, 0).Add(time.Duration(sec * float64(time.Second)))
+	return s
+}
+
+func TestFrontendRunDetailsThroughputAchievedLoadAndHops(t *testing.T) {
+	a := file("go", f(20), []result.Sample{at(0, 10, 0), at(0, 30, 1), at(0, 20, 2), {AdditionalLoad: 0, Timeout: true}},
+		[]result.Resources{
+			{AdditionalLoad: 0, AchievedRate: f(0)}, // before the heartbeat's first full second: not counted
+			{AdditionalLoad: 0, AchievedRate: f(9)},
+			{AdditionalLoad: 0, AchievedRate: f(11)},
+		})
+	a.Run.Config = json.RawMessage(`{"profile":"steep","timeout":"5s","load_step":250,"components":["kafka=port:1","db=port:2"],"nested":{"a":true}}`)
+	a.Run.Machine = result.Machine{NProc: 2, CPUModel: "Xeon"}
+	a.Run.Versions = result.Versions{Go: "go1.26.8", Chromium: "Chromium 140"}
+	a.Samples[1].HopsMS = map[string]float64{"gateway→kafka": 4, "kafka→handler": 6}
+	a.Samples[2].HopsMS = map[string]float64{"gateway→kafka": 2, "kafka→handler": 10}
+	got := Frontend(Build([]*result.File{a}, nil, time.Unix(0, 0)))
+	if len(got) != 1 || len(got[0].Runs) != 1 {
+		t.Fatalf("frontend = %+v", got)
+	}
+	c := got[0]
+	if c.BreakingPoint == nil || *c.BreakingPoint != 20 {
+		t.Errorf("breaking point = %v", c.BreakingPoint)
+	}
+	if len(c.RunDetails) != 1 {
+		t.Fatalf("run details = %+v", c.RunDetails)
+	}
+	rd := c.RunDetails[0]
+	if rd.Driver != "api" || rd.EndReason != "timeouts" || rd.Machine.CPUModel != "Xeon" || rd.Versions.Chromium != "Chromium 140" ||
+		rd.BreakingLoad == nil || *rd.BreakingLoad != 20 {
+		t.Errorf("run details = %+v", rd)
+	}
+	for k, want := range map[string]string{"profile": "steep", "timeout": "5s", "load_step": "250",
+		"components": "kafka=port:1, db=port:2", "nested.a": "true"} {
+		if rd.Settings[k] != want {
+			t.Errorf("setting %s = %q, want %q (all: %v)", k, rd.Settings[k], want, rd.Settings)
+		}
+	}
+	s := c.Runs[0]
+	if s.Min != 10 || s.Samples != 4 || s.Timeouts != 1 || s.Count != 3 {
+		t.Errorf("step = %+v", s)
+	}
+	if s.Feedback == nil || s.Feedback.Min != 5 || s.Feedback.Max != 15 || s.Feedback.Count != 3 {
+		t.Errorf("feedback = %+v", s.Feedback)
+	}
+	if s.AchievedLoad == nil || *s.AchievedLoad != 10 {
+		t.Errorf("achieved load = %v", s.AchievedLoad)
+	}
+	// Three timed samples over 2 s: 1 interaction a second (the time-out has no time).
+	if s.Throughput == nil || *s.Throughput != 1 {
+		t.Errorf("throughput = %v", s.Throughput)
+	}
+	if s.Hops["gateway→kafka"] != 3 || s.Hops["kafka→handler"] != 8 || len(s.Hops) != 2 {
+		t.Errorf("hops = %v", s.Hops)
+	}
+}
+
+func TestFrontendLeavesOutWhatWasNotMeasured(t *testing.T) {
+	b, err := json.Marshal(Frontend(Build([]*result.File{file("rust", nil, []result.Sample{{AdditionalLoad: 0, LatencyMS: f(5)}}, nil)}, nil, time.Unix(0, 0))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"breaking_point", "hops", "feedback", "achieved_load", "throughput"} {
+		if strings.Contains(string(b), `"`+k+`"`) {
+			t.Errorf("%s present though not measured: %s", k, b)
+		}
+	}
+}
