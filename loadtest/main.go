@@ -25,6 +25,8 @@ func main() {
 		err = runCommand(os.Args[2:], log)
 	case "report":
 		err = reportCommand(os.Args[2:])
+	case "floor":
+		err = floorCommand(os.Args[2:], log)
 	case "matrix":
 		err = matrixCommand(os.Args[2:], os.Stderr, func(args []string) error { return runCommand(args, log) })
 	case "-h", "--help", "help":
@@ -47,7 +49,8 @@ func usage() {
 	fmt.Fprint(os.Stderr, `usage:
   loadtest run [--profile original|quick|steep] [--driver api|browser] [flags]
   loadtest report [flags] RESULT.jsonl|GLOB ...
+  loadtest floor [--clients librdkafka,franz] [--out floor.json]
   loadtest matrix [--clients librdkafka,franz] [--linger 0,5] [--rounds 2] [-- RUN FLAGS...]
-run 'loadtest run -h', 'loadtest report -h' or 'loadtest matrix -h' for the flags.
+run 'loadtest COMMAND -h' for the flags of each.
 `)
 }

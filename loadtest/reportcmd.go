@@ -20,6 +20,7 @@ func reportCommand(args []string) error {
 		fs.PrintDefaults()
 	}
 	outDir := fs.String("out", "report", "directory for report.html and results.json")
+	floorFile := fs.String("floor", "", "a 'loadtest floor' result to set the latency beside")
 	var mappings []report.Mapping
 	fs.Func("category", "combine categories: PATTERN=NAME (a glob, e.g. 'go-*=go'), repeatable, first match wins", func(s string) error {
 		m, err := report.ParseMapping(s)
@@ -62,6 +63,13 @@ func reportCommand(args []string) error {
 		files = append(files, f)
 	}
 	res := report.Build(files, mappings, time.Now())
+	if *floorFile != "" {
+		f, err := result.ReadFloor(*floorFile)
+		if err != nil {
+			return err
+		}
+		res.Floor, res.FloorRatios = f, report.FloorRatios(res, f)
+	}
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		return err
 	}

@@ -112,6 +112,14 @@ the command generator. CPU is % of one core; memory is resident set size summed 
 <td>{{with .BreakingLoad}}mean {{f0 .Mean}} (min {{f0 .Min}}, max {{f0 .Max}}, n {{.N}}){{else}}not reached{{end}}</td></tr>{{end}}
 </table>
 
+{{with .R.FloorRatios}}<h2>Beside the floor</h2>
+<p>The floor is what this machine allows the bank's path at the time of the report's floor measurement: two Kafka
+round trips with the bank's producer and consumer settings (command, then event) and two PostgreSQL commits; the
+p99 floor is the sum of p99s, an upper bound. Figures at each category's lowest additional load, in ms.</p>
+<table><tr><th class="l">category</th><th>load</th><th class="l">client</th><th>p50</th><th>floor p50</th><th>ratio</th><th>p99</th><th>floor p99</th><th>ratio</th></tr>
+{{range .}}<tr><td class="l">{{.Category}}</td><td>{{f0 .Load}}</td><td class="l">{{.Client}}</td><td>{{f1 .BankP50}}</td><td>{{f1 .FloorP50}}</td><td>{{f1 .RatioP50}}×</td><td>{{f1 .BankP99}}</td><td>{{f1 .FloorP99}}</td><td>{{f1 .RatioP99}}×</td></tr>
+{{end}}</table>{{end}}
+
 <h2>Latency</h2>
 <div class="charts">{{range .Latency}}{{.SVG}}{{end}}</div>
 {{range .R.Categories}}{{$cat := .}}
@@ -146,6 +154,9 @@ func WriteTable(w io.Writer, r Results) error {
 		}
 	}
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if err := writeFloor(w, r); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)

@@ -48,6 +48,10 @@ type Results struct {
 	Generated  time.Time  `json:"generated"`
 	Components []string   `json:"components"`
 	Categories []Category `json:"categories"`
+	// Floor is what the machine allows (loadtest floor), when given, and
+	// FloorRatios each category's latency beside it.
+	Floor       *result.Floor `json:"floor,omitempty"`
+	FloorRatios []FloorRatio  `json:"floor_ratios,omitempty"`
 }
 
 // Category is the figures of all runs mapped to one name.

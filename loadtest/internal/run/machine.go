@@ -2,6 +2,7 @@ package run
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
@@ -69,4 +70,17 @@ func TheseVersions() result.Versions {
 		}
 	}
 	return v
+}
+
+// ThisLoad is the machine's load average over the last minute, or -1.
+func ThisLoad() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	var l float64
+	if _, err := fmt.Sscan(string(b), &l); err != nil {
+		return -1
+	}
+	return l
 }

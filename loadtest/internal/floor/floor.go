@@ -1,0 +1,171 @@
+// Package floor measures what the bank cannot go below on this machine: a bare
+// Kafka produce → consume round trip with the bank's own producer and consumer
+// settings (per Kafka client), and a PostgreSQL commit.
+package floor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"openbank/loadtest/internal/result"
+	"openbank/loadtest/internal/stats"
+	"openbank/topology"
+)
+
+// Topic is where the round trips go; the load test creates it when missing.
+const Topic = "loadtest_floor"
+
+// Result is one measurement of the floor (kept with the result formats).
+type Result = result.Floor
+
+// KafkaFloor is one client's round trip.
+type KafkaFloor = result.KafkaFloor
+
+// Kafka produces n records, one at a time every interval, and reads them
+// back, with cfg's client.
+func Kafka(ctx context.Context, cfg topology.KafkaConfig, n int, interval time.Duration, log *slog.Logger) (KafkaFloor, error) {
+	if err := ensureTopic(ctx, cfg, log); err != nil {
+		return KafkaFloor{}, err
+	}
+	admin, err := topology.NewAdmin(cfg, log)
+	if err != nil {
+		return KafkaFloor{}, err
+	}
+	start, err := admin.Partitions(ctx, topology.OffsetEnd, Topic)
+	admin.Close()
+	if err != nil {
+		return KafkaFloor{}, err
+	}
+	reader, err := topology.NewReader(cfg, start, "", log)
+	if err != nil {
+		return KafkaFloor{}, err
+	}
+	defer func() { _ = reader.Close() }()
+	producer, err := topology.NewProducer(cfg, nil, log)
+	if err != nil {
+		return KafkaFloor{}, err
+	}
+	defer producer.Close()
+
+	sent := make([]time.Time, n)
+	type arrival struct {
+		seq int
+		at  time.Time
+	}
+	arrived := make(chan arrival, n)
+	readCtx, stopReading := context.WithCancel(ctx)
+	defer stopReading()
+	go func() {
+		for readCtx.Err() == nil {
+			recs, _ := reader.Poll(readCtx, 100, 100*time.Millisecond)
+			at := time.Now()
+			for _, r := range recs {
+				if i, err := strconv.Atoi(string(r.Key)); err == nil && i >= 0 && i < n {
+					arrived <- arrival{i, at}
+				}
+			}
+		}
+	}()
+	var acked []float64
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for i := 0; i < n; i++ {
+		select {
+		case <-ctx.Done():
+			return KafkaFloor{}, ctx.Err()
+		case <-tick.C:
+		}
+		sent[i] = time.Now()
+		msg := topology.RawMessage{Topic: Topic, Key: []byte(strconv.Itoa(i)), Value: make([]byte, 200)}
+		if err := producer.SendRaw(ctx, msg); err != nil {
+			return KafkaFloor{}, fmt.Errorf("produce to %s: %w", Topic, err)
+		}
+		acked = append(acked, ms(time.Since(sent[i])))
+	}
+	deadline := time.After(30 * time.Second)
+	trips, got := make([]float64, n), 0
+	for got < n {
+		select {
+		case a := <-arrived:
+			trips[a.seq] = ms(a.at.Sub(sent[a.seq]))
+			got++
+		case <-deadline:
+			return KafkaFloor{}, fmt.Errorf("%d of %d records read back within 30 s", got, n)
+		}
+	}
+	// The first records pay for connections and metadata: they are not the floor.
+	warm := min(20, n/10)
+	return KafkaFloor{Acknowledged: stats.Summarize(acked[warm:]), RoundTrip: stats.Summarize(trips[warm:])}, nil
+}
+
+// ensureTopic creates Topic with one partition and the cluster's replication
+// (up to 3, min.insync.replicas 2 with three), as the bank's topics have.
+func ensureTopic(ctx context.Context, cfg topology.KafkaConfig, log *slog.Logger) error {
+	admin, err := topology.NewAdmin(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	topics, err := admin.Topics(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if _, ok := topics[Topic]; ok {
+		return nil
+	}
+	brokers, err := admin.Brokers(ctx)
+	if err != nil {
+		return err
+	}
+	rf := min(3, max(1, brokers))
+	configs := map[string]string{"retention.ms": "3600000"}
+	if rf == 3 {
+		configs["min.insync.replicas"] = "2"
+	}
+	if err := admin.CreateTopic(ctx, Topic, 1, rf, configs); err != nil {
+		return err
+	}
+	// The new topic's leader may take a moment to be known everywhere.
+	for i := 0; i < 50; i++ {
+		if _, err := admin.Watermarks(ctx, Topic); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return errors.New("topic " + Topic + " created but not listed")
+}
+
+// Postgres commits n one-statement transactions that take a transaction id,
+// one every interval, on the database at dsn.
+func Postgres(ctx context.Context, dsn string, n int, interval time.Duration) (stats.Summary, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return stats.Summary{}, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer func() { _ = conn.Close(context.Background()) }()
+	var commits []float64
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for i := 0; i < n; i++ {
+		select {
+		case <-ctx.Done():
+			return stats.Summary{}, ctx.Err()
+		case <-tick.C:
+		}
+		t := time.Now()
+		// txid_current() gives the transaction an id, so its commit is flushed.
+		if _, err := conn.Exec(ctx, "SELECT txid_current()"); err != nil {
+			return stats.Summary{}, fmt.Errorf("commit: %w", err)
+		}
+		commits = append(commits, ms(time.Since(t)))
+	}
+	return stats.Summarize(commits), nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

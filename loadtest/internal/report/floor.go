@@ -1,0 +1,88 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"openbank/loadtest/internal/result"
+)
+
+// FloorRatio sets a category's latency at its lowest additional load beside
+// the floor of the bank's path: two Kafka round trips (command, then event)
+// and two PostgreSQL commits (balancedb, then transactiondb).
+type FloorRatio struct {
+	Category string  `json:"category"`
+	Load     float64 `json:"additional_load"`
+	Client   string  `json:"kafka_client"` // whose round trip the floor uses
+	BankP50  float64 `json:"bank_p50_ms"`
+	BankP99  float64 `json:"bank_p99_ms"`
+	FloorP50 float64 `json:"floor_p50_ms"`
+	FloorP99 float64 `json:"floor_p99_ms"` // the sum of p99s: an upper bound
+	RatioP50 float64 `json:"ratio_p50"`
+	RatioP99 float64 `json:"ratio_p99"`
+}
+
+// FloorRatios compares every category with the floor; nil without one.
+func FloorRatios(r Results, f *result.Floor) []FloorRatio {
+	if f == nil || len(f.Kafka) == 0 {
+		return nil
+	}
+	var out []FloorRatio
+	for _, c := range r.Categories {
+		if len(c.Loads) == 0 {
+			continue
+		}
+		l := c.Loads[0] // loads are in order: the lowest is the closest to idle
+		client := clientOf(c.Name, f)
+		k := f.Kafka[client]
+		fr := FloorRatio{Category: c.Name, Load: l.AdditionalLoad, Client: client,
+			BankP50: l.Latency.P50, BankP99: l.Latency.P99,
+			FloorP50: 2*k.RoundTrip.P50 + 2*f.PostgresCommit.P50,
+			FloorP99: 2*k.RoundTrip.P99 + 2*f.PostgresCommit.P99}
+		if fr.FloorP50 > 0 {
+			fr.RatioP50 = fr.BankP50 / fr.FloorP50
+		}
+		if fr.FloorP99 > 0 {
+			fr.RatioP99 = fr.BankP99 / fr.FloorP99
+		}
+		out = append(out, fr)
+	}
+	return out
+}
+
+// clientOf is the Kafka client a category name speaks of (go-franz-linger0),
+// else librdkafka (the default), else the first measured.
+func clientOf(category string, f *result.Floor) string {
+	names := make([]string, 0, len(f.Kafka))
+	for n := range f.Kafka {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if strings.Contains(category, n) {
+			return n
+		}
+	}
+	if _, ok := f.Kafka["librdkafka"]; ok {
+		return "librdkafka"
+	}
+	return names[0]
+}
+
+// writeFloor prints the floor ratios, when there are any.
+func writeFloor(w io.Writer, r Results) error {
+	if len(r.FloorRatios) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "category\tload\tclient\tp50\tfloor p50\tratio\tp99\tfloor p99\tratio\t")
+	for _, f := range r.FloorRatios {
+		fmt.Fprintf(tw, "%s\t%.0f\t%s\t%.1f\t%.1f\t%.1f×\t%.1f\t%.1f\t%.1f×\t\n", f.Category, f.Load, f.Client,
+			f.BankP50, f.FloorP50, f.RatioP50, f.BankP99, f.FloorP99, f.RatioP99)
+	}
+	return tw.Flush()
+}

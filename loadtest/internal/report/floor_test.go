@@ -1,0 +1,38 @@
+package report
+
+import (
+	"math"
+	"testing"
+
+	"openbank/loadtest/internal/result"
+	"openbank/loadtest/internal/stats"
+)
+
+func TestFloorRatiosUseTheCategorysClientAndTheLowestLoad(t *testing.T) {
+	f := &result.Floor{
+		Kafka: map[string]result.KafkaFloor{
+			"franz":      {RoundTrip: stats.Summary{P50: 1, P99: 10}},
+			"librdkafka": {RoundTrip: stats.Summary{P50: 2, P99: 20}},
+		},
+		PostgresCommit: stats.Summary{P50: 0.5, P99: 5},
+	}
+	r := Results{Categories: []Category{
+		{Name: "go-franz-linger0", Loads: []Load{{AdditionalLoad: 0, Latency: stats.Summary{P50: 15, P99: 60}}, {AdditionalLoad: 100}}},
+		{Name: "go", Loads: []Load{{AdditionalLoad: 0, Latency: stats.Summary{P50: 30, P99: 100}}}},
+		{Name: "empty"},
+	}}
+	got := FloorRatios(r, f)
+	if len(got) != 2 {
+		t.Fatalf("%d ratios, want 2 (a category without loads has none)", len(got))
+	}
+	franz, other := got[0], got[1]
+	if franz.Client != "franz" || franz.FloorP50 != 3 || franz.FloorP99 != 30 || franz.RatioP50 != 5 || franz.RatioP99 != 2 {
+		t.Fatalf("franz %+v", franz)
+	}
+	if other.Client != "librdkafka" || other.FloorP50 != 5 || math.Abs(other.RatioP99-100.0/50) > 1e-9 {
+		t.Fatalf("default client %+v", other)
+	}
+	if FloorRatios(r, nil) != nil {
+		t.Fatal("no floor, no ratios")
+	}
+}

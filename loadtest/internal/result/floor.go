@@ -1,0 +1,42 @@
+package result
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"openbank/loadtest/internal/stats"
+)
+
+// Floor is what the bank cannot go below on the machine of a run, as
+// `loadtest floor` measures it.
+type Floor struct {
+	Time  time.Time `json:"time"`
+	Load1 float64   `json:"load_average_1m"` // of the machine, when it ended
+	// Kafka holds, per client, the time from producing a record until it is
+	// acknowledged and until a reader of the topic has it.
+	Kafka map[string]KafkaFloor `json:"kafka"`
+	// PostgresCommit is a one-statement transaction that must be flushed to
+	// the write-ahead log (it takes a transaction id).
+	PostgresCommit stats.Summary `json:"postgres_commit_ms"`
+}
+
+// KafkaFloor is one Kafka client's round trip.
+type KafkaFloor struct {
+	Acknowledged stats.Summary `json:"acknowledged_ms"`
+	RoundTrip    stats.Summary `json:"round_trip_ms"`
+}
+
+// ReadFloor reads a floor file.
+func ReadFloor(path string) (*Floor, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var f Floor
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &f, nil
+}
