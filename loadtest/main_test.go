@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"openbank/loadtest/internal/run"
+)
 
 func TestProfileOf(t *testing.T) {
 	cases := map[string][]string{
@@ -27,5 +31,13 @@ func TestPortOf(t *testing.T) {
 		if got := portOf(in, 7); got != want {
 			t.Errorf("portOf(%q) = %d, want %d", in, got, want)
 		}
+	}
+}
+
+func TestDefaultHopURLsFollowTheServices(t *testing.T) {
+	cfg := run.Config{MetricsURL: "http://127.0.0.1:8090/metrics", GraphQLURL: "ws://127.0.0.1:8888/graphql-ws"}
+	got := defaultHopURLs(cfg)
+	if len(got) != 2 || got[0] != cfg.MetricsURL || got[1] != "http://127.0.0.1:8888/metrics" {
+		t.Fatalf("hop URLs %v", got)
 	}
 }

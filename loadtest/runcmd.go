@@ -62,6 +62,24 @@ func (f listFlag) String() string {
 }
 func (f listFlag) Set(s string) error { *f.l = append(*f.l, s); return nil }
 
+// defaultsListFlag is a repeatable flag whose first use replaces the defaults;
+// an empty value clears the list.
+type defaultsListFlag struct {
+	l   *[]string
+	set *bool
+}
+
+func (f defaultsListFlag) String() string { return listFlag{f.l}.String() }
+func (f defaultsListFlag) Set(s string) error {
+	if !*f.set {
+		*f.l, *f.set = nil, true
+	}
+	if s != "" {
+		*f.l = append(*f.l, s)
+	}
+	return nil
+}
+
 func runCommand(args []string, log *slog.Logger) error {
 	cfg, err := run.Defaults(profileOf(args))
 	if err != nil {
@@ -93,6 +111,8 @@ func runCommand(args []string, log *slog.Logger) error {
 	fs.Float64Var(&cfg.LoadStep, "load-step", cfg.LoadStep, "additional load added (msg/s) …")
 	fs.IntVar(&cfg.LoadEvery, "load-every", cfg.LoadEvery, "… every this many loops")
 	fs.BoolVar(&cfg.ResetLoad, "reset-load", cfg.ResetLoad, "set the heartbeat back to 0 msg/s at the end")
+	hopsSet := false
+	fs.Var(defaultsListFlag{&cfg.HopURLs, &hopsSet}, "hop-url", "a service's /metrics with bank_hop_seconds histograms, repeatable (default: --metrics-url and the gateway's /metrics beside --graphql-url; '' for none)")
 	fs.IntVar(&cfg.SampleEvery, "sample-every", cfg.SampleEvery, "sample CPU and memory every this many loops")
 	fs.StringVar(&cfg.Sampler, "sampler", cfg.Sampler, "proc (local processes), docker (containers) or none")
 	fs.Var(listFlag{&cfg.Components}, "component", "component to sample, repeatable: proc: name=port:N or name=cmd:REGEX; docker: a compose service name or glob (default: the local stack by its ports, or every container)")
@@ -106,6 +126,9 @@ func runCommand(args []string, log *slog.Logger) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if !hopsSet {
+		cfg.HopURLs = defaultHopURLs(cfg)
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -236,4 +259,17 @@ func portOf(s string, def int) int {
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// defaultHopURLs are the command handler's /metrics and the gateway's, which
+// listens where its GraphQL endpoint does.
+func defaultHopURLs(cfg run.Config) []string {
+	var out []string
+	if cfg.MetricsURL != "" {
+		out = append(out, cfg.MetricsURL)
+	}
+	if u, err := url.Parse(cfg.GraphQLURL); err == nil && u.Host != "" {
+		out = append(out, "http://"+u.Host+"/metrics")
+	}
+	return out
 }

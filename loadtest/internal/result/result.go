@@ -88,7 +88,16 @@ type Resources struct {
 	ConsumerLag    *float64             `json:"consumer_lag,omitempty"`  // command handler, on commands
 	GeneratorLag   *float64             `json:"generator_lag,omitempty"` // command generator, on heartbeat
 	ExtraClientOps *int64               `json:"extra_client_ops,omitempty"`
-	Errors         []string             `json:"errors,omitempty"`
+	// Hops are the services' bank_hop_seconds histograms at this sampling,
+	// per hop: cumulative, so reports take the difference to the previous one.
+	Hops   map[string]HopTotal `json:"hops,omitempty"`
+	Errors []string            `json:"errors,omitempty"`
+}
+
+// HopTotal is a hop's histogram sum (seconds) and count so far.
+type HopTotal struct {
+	Sum   float64 `json:"sum_s"`
+	Count float64 `json:"count"`
 }
 
 // Component is the CPU and memory use of one component (process tree or

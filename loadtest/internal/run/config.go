@@ -28,6 +28,9 @@ type Config struct {
 	LagMetric    string `json:"lag_metric"`
 	GeneratorURL string `json:"generator_url"` // command generator's HTTP address: its process and lag
 	GeneratorLag string `json:"generator_lag_metric"`
+	// HopURLs are the /metrics of the services whose bank_hop_seconds
+	// histograms say where the time goes (command handler, gateway).
+	HopURLs []string `json:"hop_urls,omitempty"`
 
 	MinLoopTime Duration `json:"min_loop_time"`
 	Timeout     Duration `json:"timeout"`

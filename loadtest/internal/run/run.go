@@ -262,6 +262,9 @@ func ms(d time.Duration) *float64 {
 	return &v
 }
 
+// HopMetric is the histogram every service records its hops in, labelled hop.
+const HopMetric = "bank_hop_seconds"
+
 // writeResources samples the components, the heartbeat and the consumer lag.
 func (r *Runner) writeResources(ctx context.Context, loop int, load float64) {
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
@@ -295,6 +298,16 @@ func (r *Runner) writeResources(ctx context.Context, loop int, load float64) {
 		errs = append(errs, err)
 		if found {
 			res.GeneratorLag = &lag
+		}
+	}
+	for _, u := range r.Config.HopURLs {
+		hops, err := promtext.FetchHistograms(ctx, u, HopMetric, "hop")
+		errs = append(errs, err)
+		for hop, t := range hops {
+			if res.Hops == nil {
+				res.Hops = map[string]result.HopTotal{}
+			}
+			res.Hops[hop] = result.HopTotal{Sum: t.Sum, Count: t.Count}
 		}
 	}
 	if r.Extra != nil && r.Extra.Clients > 0 {
