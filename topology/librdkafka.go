@@ -314,7 +314,8 @@ type rdAdmin struct {
 
 func (librdkafka) newAdmin(cfg KafkaConfig, _ *slog.Logger) (rawAdmin, error) {
 	m := rdConfig(cfg)
-	m["go.logs.channel.enable"] = false // an admin client has no log channel
+	// An admin client has no log channel and rejects the setting altogether.
+	delete(m, "go.logs.channel.enable")
 	admin, err := kafka.NewAdminClient(&m)
 	if err != nil {
 		return nil, fmt.Errorf("create Kafka admin client: %w", err)
