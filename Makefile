@@ -58,6 +58,7 @@ unit-test: ## unit tests: pure logic, no I/O
 	go test -count=1 $(GO_PACKAGES)
 
 integration-test: frontend ## integration tests (end-to-end in Chromium too) against a fresh stack of their own
-	deploy/test-stack.sh go test $(INTEGRATION_FLAGS) $(GO_PACKAGES)
+	TEST_KAFKA_TLS_PORT=$${TEST_KAFKA_TLS_PORT-19094} TEST_KAFKA_PROXY_PORT=$${TEST_KAFKA_PROXY_PORT-19095} \
+		deploy/test-stack.sh go test $(INTEGRATION_FLAGS) $(GO_PACKAGES)
 
 test: lint unit-test frontend-test integration-test ## everything CI runs

@@ -26,6 +26,11 @@ KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 SCHEMA_REGISTRY_PORT=${SCHEMA_REGISTRY_PORT:-8081}
 DB_PORT=${DB_PORT:-5432}
+# Opt-in extra listeners for tests: TLS with required client certificates,
+# and a plaintext one that advertises KAFKA_PROXY_PORT while it listens on the
+# next port, for a test's TCP proxy in between.
+KAFKA_TLS_PORT=${KAFKA_TLS_PORT:-}
+KAFKA_PROXY_PORT=${KAFKA_PROXY_PORT:-}
 DB_PASSWORD=${DB_PASSWORD:-open-bank}
 STACK_INFRA_ONLY=${STACK_INFRA_ONLY:-0}
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
@@ -73,6 +78,7 @@ environment (current value):
   STACK_DIR ($STACK_DIR)
   KAFKA_PORT ($KAFKA_PORT), KAFKA_CONTROLLER_PORT ($KAFKA_CONTROLLER_PORT),
   SCHEMA_REGISTRY_PORT ($SCHEMA_REGISTRY_PORT), DB_PORT ($DB_PORT), DB_PASSWORD,
+  KAFKA_TLS_PORT (${KAFKA_TLS_PORT:-off}), KAFKA_PROXY_PORT (${KAFKA_PROXY_PORT:-off}),
   STACK_INFRA_ONLY ($STACK_INFRA_ONLY), KAFKA_HEAP_OPTS ($KAFKA_HEAP_OPTS),
   START_TIMEOUT ($START_TIMEOUT s), SYNCHRONIZER_TIMEOUT ($SYNCHRONIZER_TIMEOUT s),
   JAVA_HOME, PG_BIN (PostgreSQL server binaries, default: newest /usr/lib/postgresql/*/bin)
@@ -347,16 +353,35 @@ kafka_start() {
   require_free_port "$KAFKA_PORT" KAFKA_PORT "the Kafka broker"
   require_free_port "$KAFKA_CONTROLLER_PORT" KAFKA_CONTROLLER_PORT "the Kafka controller"
   mkdir -p "$KAFKA_DIR/data"
+  local listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT advertised=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+  local protocols=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT tls_props=
+  if [[ -n $KAFKA_TLS_PORT ]]; then
+    require_free_port "$KAFKA_TLS_PORT" KAFKA_TLS_PORT "the Kafka TLS listener"
+    CERTS_DIR=$STACK_DIR/certs "$DEPLOY_DIR/certs/make-certs.sh" >/dev/null
+    listeners+=,SSL://127.0.0.1:$KAFKA_TLS_PORT advertised+=,SSL://127.0.0.1:$KAFKA_TLS_PORT protocols+=,SSL:SSL
+    tls_props="listener.name.ssl.ssl.client.auth=required
+listener.name.ssl.ssl.keystore.type=PEM
+listener.name.ssl.ssl.keystore.location=$STACK_DIR/certs/kafka-1/keystore.pem
+listener.name.ssl.ssl.truststore.type=PEM
+listener.name.ssl.ssl.truststore.location=$STACK_DIR/certs/ca.pem"
+  fi
+  if [[ -n $KAFKA_PROXY_PORT ]]; then
+    require_free_port "$KAFKA_PROXY_PORT" KAFKA_PROXY_PORT "a test's proxy to Kafka"
+    require_free_port "$((KAFKA_PROXY_PORT + 1))" KAFKA_PROXY_PORT "the Kafka listener behind a test's proxy"
+    listeners+=,PROXIED://127.0.0.1:$((KAFKA_PROXY_PORT + 1)) advertised+=,PROXIED://127.0.0.1:$KAFKA_PROXY_PORT
+    protocols+=,PROXIED:PLAINTEXT
+  fi
   cat >"$KAFKA_PROPS" <<EOF
 # Written by deploy/stack.sh on every up: one combined broker + controller.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=$listeners,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=$advertised
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=$protocols
+$tls_props
 log.dirs=$KAFKA_DIR/data
 num.partitions=1
 offsets.topic.replication.factor=1
@@ -563,7 +588,8 @@ load_ports() {
 
 validate_config() {
   local var
-  for var in KAFKA_PORT KAFKA_CONTROLLER_PORT SCHEMA_REGISTRY_PORT DB_PORT; do
+  for var in KAFKA_PORT KAFKA_CONTROLLER_PORT SCHEMA_REGISTRY_PORT DB_PORT KAFKA_TLS_PORT KAFKA_PROXY_PORT; do
+    [[ -z ${!var} && ($var == KAFKA_TLS_PORT || $var == KAFKA_PROXY_PORT) ]] && continue # opt-in listeners off
     [[ ${!var} =~ ^[0-9]+$ && ${!var} -ge 1 && ${!var} -le 65535 ]] || die "$var=${!var} is not a port number"
   done
   # The registry puts the password unquoted into a libpq connection string.
@@ -580,6 +606,16 @@ write_env() {
     printf 'export DB_HOSTNAME=%q\n' "127.0.0.1"
     printf 'export DB_PORT=%q\n' "$DB_PORT"
     printf 'export DB_PASSWORD=%q\n' "$DB_PASSWORD"
+    if [[ -n $KAFKA_TLS_PORT ]]; then
+      printf 'export KAFKA_TLS_BROKERS=%q\n' "127.0.0.1:$KAFKA_TLS_PORT"
+      printf 'export KAFKA_TLS_CA_LOCATION=%q\n' "$STACK_DIR/certs/client/ca.pem"
+      printf 'export KAFKA_TLS_CERTIFICATE_LOCATION=%q\n' "$STACK_DIR/certs/client/client.pem"
+      printf 'export KAFKA_TLS_KEY_LOCATION=%q\n' "$STACK_DIR/certs/client/client.key"
+    fi
+    if [[ -n $KAFKA_PROXY_PORT ]]; then
+      printf 'export KAFKA_PROXY_BROKERS=%q\n' "127.0.0.1:$KAFKA_PROXY_PORT"
+      printf 'export KAFKA_PROXY_TARGET=%q\n' "127.0.0.1:$((KAFKA_PROXY_PORT + 1))"
+    fi
   } >"$tmp"
   mv -f "$tmp" "$ENV_FILE"
 }

@@ -51,8 +51,8 @@ func TestContract(t *testing.T) {
 		{"LastRecord", testLastRecord},
 		{"Admin", testAdmin},
 		{"ProducerBurst", testProducerBurst},
-		// {"ProducerDisturbed", testProducerDisturbed},
-		// {"TLS", testTLS},
+		{"ProducerDisturbed", testProducerDisturbed},
+		{"TLS", testTLS},
 	}
 	clients := topology.Clients()
 	if len(clients) < 2 {

@@ -60,8 +60,8 @@ func testRebalance(t *testing.T, k *kit) {
 	// The Consumer commits a batch right after its handler returns and logs
 	// when that fails, before it takes the next batch.
 	logger := func(name string) *slog.Logger {
-		return slog.New(&watchLog{Handler: topologytest.Log(t).Handler(), watch: func(msg string) {
-			if msg == commitFailed {
+		return slog.New(&watchLog{Handler: topologytest.Log(t).Handler(), watch: func(r slog.Record) {
+			if r.Message == commitFailed {
 				mu.Lock()
 				uncommitted[lastBatch[name]] = true
 				mu.Unlock()
@@ -144,14 +144,14 @@ func testRebalance(t *testing.T, k *kit) {
 // commitFailed is what the Consumer logs when a batch's commit fails.
 const commitFailed = "commit offsets; the records will be read again"
 
-// watchLog passes every log record on and shows its message to watch.
+// watchLog passes every log record on and shows it to watch.
 type watchLog struct {
 	slog.Handler
-	watch func(msg string)
+	watch func(slog.Record)
 }
 
 func (w *watchLog) Handle(ctx context.Context, r slog.Record) error {
-	w.watch(r.Message)
+	w.watch(r)
 	return w.Handler.Handle(ctx, r)
 }
 
