@@ -161,6 +161,34 @@ func testHandlerErrorRedelivers(t *testing.T, k *kit) {
 	})
 }
 
+// A batch being handled when shutdown starts is still finished and
+// committed: Run returns only after that.
+func testShutdownCommits(t *testing.T, k *kit) {
+	topic, group := k.topic(1), k.name("shutdown")
+	k.send(k.producer(), beats(topic, "one", 0, 5)...)
+	inHandler, release := make(chan int64), make(chan struct{})
+	r := k.consume(topology.ConsumerOptions{Group: group, Topics: []string{topic}},
+		nil, func(ctx context.Context, b []topology.Delivery) error {
+			inHandler <- b[len(b)-1].Offset
+			<-release
+			return ctx.Err() // the handler's context outlives the shutdown
+		})
+	last := <-inHandler
+	r.stop()
+	close(release)
+	if err := <-r.done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	r.done <- nil // for the cleanup's close
+	c, err := k.admin.Committed(k.ctx(30*time.Second), group, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c[0] != last+1 {
+		t.Fatalf("after shutdown the group committed %v, want partition 0 at %d", c, last+1)
+	}
+}
+
 // The crash child: a consumer in another process that handles and commits
 // batches until one holds an offset from CONTRACT_HANG_FROM on; it hangs in
 // the handler on that one until it is killed -9, so its commit never happens.
