@@ -189,6 +189,36 @@ func testShutdownCommits(t *testing.T, k *kit) {
 	}
 }
 
+// Lag counts what the consumer has not read yet of its partitions.
+func testLag(t *testing.T, k *kit) {
+	topic := k.topic(1)
+	k.send(k.producer(), beats(topic, "one", 0, 10)...)
+	var lags []int64
+	h := newHandled()
+	var r *running
+	started := make(chan struct{})
+	r = k.consume(topology.ConsumerOptions{Group: k.name("lag"), Topics: []string{topic}, MaxBatch: 2},
+		nil, func(_ context.Context, b []topology.Delivery) error {
+			<-started
+			lag, err := r.c.Lag()
+			if err != nil {
+				return err
+			}
+			if len(lags) == 0 || b[len(b)-1].Offset == 9 {
+				lags = append(lags, lag, b[len(b)-1].Offset)
+			}
+			h.add(b)
+			return nil
+		})
+	close(started)
+	h.waitFor(t, 10, time.Minute)
+	// After the first batch of at most 2, the other records are behind;
+	// after the last, none.
+	if len(lags) != 4 || lags[0] != 9-lags[1] || lags[2] != 0 {
+		t.Fatalf("lag, last offset read: %v; want 9-offset after the first batch, 0 after the last", lags)
+	}
+}
+
 // The crash child: a consumer in another process that handles and commits
 // batches until one holds an offset from CONTRACT_HANG_FROM on; it hangs in
 // the handler on that one until it is killed -9, so its commit never happens.

@@ -43,6 +43,7 @@ func TestContract(t *testing.T) {
 		{"Headers", testHeaders},
 		{"HandlerErrorRedelivers", testHandlerErrorRedelivers},
 		{"ShutdownCommits", testShutdownCommits},
+		{"Lag", testLag},
 		{"KilledConsumerLeavesRecords", testKilledConsumerLeavesRecords},
 		{"DeadLetters", testDeadLetters},
 		{"Rebalance", testRebalance},
