@@ -154,6 +154,11 @@ func testReadToEnd(t *testing.T, k *kit) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for tp, o := range k.partitionsOf(topology.OffsetEnd, topic) {
+		if o != marks[tp.Partition].High {
+			t.Errorf("Partitions at the end gives %s at %d, want its end watermark %d", tp, o, marks[tp.Partition].High)
+		}
+	}
 	r := k.reader(k.partitionsOf(topology.OffsetBeginning, topic), "")
 	atEnd := func([]topology.RawRecord) bool {
 		for p, w := range marks {
