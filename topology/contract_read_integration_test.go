@@ -120,6 +120,17 @@ func testReaderStart(t *testing.T, k *kit) {
 		t.Errorf("reader's group committed %v (%v), want partition 0 at 10", c, err)
 	}
 
+	// An explicit offset at the end waits there for the next record (a
+	// position a service stored), never falling back to the beginning.
+	atHigh := k.reader(map[topology.TopicPartition]int64{tp: 10}, "")
+	if recs, err := atHigh.Poll(k.ctx(time.Minute), 10, 500*time.Millisecond); err != nil || len(recs) > 0 {
+		t.Fatalf("a reader at the end offset 10 read %d records (%v) before any was produced", len(recs), err)
+	}
+	k.send(p, beats(topic, "one", 10, 11)...)
+	if got := k.readUntil(atHigh, time.Minute, one); got[0].Offset != 10 {
+		t.Errorf("a reader at the end offset 10 first read offset %d", got[0].Offset)
+	}
+
 	// The end is resolved when the reader starts fetching, which the API does
 	// not report: produce until the reader sees something, which must be new.
 	atEnd := k.reader(map[topology.TopicPartition]int64{tp: topology.OffsetEnd}, "")
@@ -127,14 +138,14 @@ func testReaderStart(t *testing.T, k *kit) {
 		t.Error("Next is known before the first record of a reader at the end")
 	}
 	ctx := k.ctx(time.Minute)
-	for i := 10; ; i++ {
+	for i := 11; ; i++ {
 		k.send(p, beats(topic, "one", i, i+1)...)
 		recs, err := atEnd.Poll(ctx, 10, 200*time.Millisecond)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(recs) > 0 {
-			if recs[0].Offset < 10 {
+			if recs[0].Offset < 11 {
 				t.Errorf("a reader at the end read old offset %d", recs[0].Offset)
 			}
 			break
@@ -286,5 +297,8 @@ func testAdmin(t *testing.T, k *kit) {
 	})
 	if err := k.admin.DeleteTopic(ctx, topic); err == nil {
 		t.Error("deleting a deleted topic: no error")
+	}
+	if _, err := k.admin.Watermarks(ctx, topic); err == nil {
+		t.Error("watermarks of a deleted topic: no error")
 	}
 }
