@@ -74,6 +74,7 @@ unit-test: ## unit tests: pure logic, no I/O
 OTHER_CLIENT_TESTS := go test $(INTEGRATION_FLAGS) -run "TestKillMidStream|TestTwoInstancesConserveMoney" openbank/services/command-handler
 
 integration-test: frontend ## integration tests (end-to-end in Chromium too) against a fresh stack of their own
-	deploy/test-stack.sh bash -c 'go test $(INTEGRATION_FLAGS) $(GO_PACKAGES) && KAFKA_CLIENT=franz $(OTHER_CLIENT_TESTS)'
+	TEST_KAFKA_TLS_PORT=$${TEST_KAFKA_TLS_PORT-19094} TEST_KAFKA_PROXY_PORT=$${TEST_KAFKA_PROXY_PORT-19095} \
+		deploy/test-stack.sh bash -c 'go test $(INTEGRATION_FLAGS) $(GO_PACKAGES) && KAFKA_CLIENT=franz $(OTHER_CLIENT_TESTS)'
 
 test: lint unit-test frontend-test integration-test ## everything CI runs
