@@ -22,7 +22,13 @@ import (
 type Resolver struct {
 	Gateway *gateway.Gateway
 	Hub     *fanout.Hub[*model.Transaction]
+	// MaxLastTransactions bounds all_last_transactions (ibans answered);
+	// 0 means DefaultMaxLastTransactions.
+	MaxLastTransactions int
 }
+
+// DefaultMaxLastTransactions is all_last_transactions' bound unless set.
+const DefaultMaxLastTransactions = 1000
 
 // NewHub returns the hub streams subscribe to: each transaction is shown
 // once, and the same value goes to every subscriber.
@@ -30,9 +36,23 @@ func NewHub() *fanout.Hub[*model.Transaction] { return fanout.NewHub(ToModel) }
 
 var _ generated.ResolverRoot = (*Resolver)(nil)
 
-// NewSchema returns the executable schema with r as its resolvers.
+// NewSchema returns the executable schema with r as its resolvers. A list's
+// complexity is its most items times its element's, so the complexity limit
+// bounds the rows a request can ask for (gqlgen counts 1 per field).
 func NewSchema(r *Resolver) generated.Config {
-	return generated.Config{Resolvers: r}
+	c := generated.Config{Resolvers: r}
+	c.Complexity.Query.TransactionsByIban = func(child int, _ string, maxItems int64) int {
+		return 1 + child*int(min(max(maxItems, 1), transaction.MaxItemsLimit))
+	}
+	c.Complexity.Query.AllLastTransactions = func(child int) int { return 1 + child*r.maxLast() }
+	return c
+}
+
+func (r *Resolver) maxLast() int {
+	if r.MaxLastTransactions > 0 {
+		return r.MaxLastTransactions
+	}
+	return DefaultMaxLastTransactions
 }
 
 func (r *Resolver) Query() generated.QueryResolver               { return queryResolver{r} }
@@ -139,7 +159,7 @@ func (r queryResolver) TransactionsByIban(ctx context.Context, iban string, maxI
 }
 
 func (r queryResolver) AllLastTransactions(ctx context.Context) ([]*model.Transaction, error) {
-	txs, err := r.Gateway.Store().LastTransactions(ctx)
+	txs, err := r.Gateway.Store().LastTransactions(ctx, r.maxLast())
 	if err != nil {
 		return nil, err
 	}

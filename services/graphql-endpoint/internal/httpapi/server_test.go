@@ -40,14 +40,15 @@ func server(t *testing.T, limits httpapi.Limits, origins ...string) (*httptest.S
 	schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Gateway: gw, Hub: hub}))
 	srv := httptest.NewServer(httpapi.Handler(schema, httpapi.Config{
 		Limits: limits, CORSOrigins: origins, Log: slog.New(slog.DiscardHandler),
-		Ready: func(context.Context) error { return nil },
+		Ready:         func(context.Context) error { return nil },
+		Introspection: true, WithOps: true,
 	}))
 	t.Cleanup(srv.Close)
 	return srv, hub
 }
 
 func defaults() httpapi.Limits {
-	return httpapi.Limits{MaxDepth: 10, MaxComplexity: 200, MaxRequestBytes: 64 << 10,
+	return httpapi.Limits{MaxTokens: 2000, MaxFields: 300, MaxDepth: 10, MaxComplexity: 10_000, MaxRequestBytes: 64 << 10,
 		MaxSubscriptionsPerSocket: 20, IdleTimeout: time.Minute, PingInterval: 20 * time.Second}
 }
 
@@ -204,7 +205,7 @@ func TestSubscriptionsPerConnection(t *testing.T) {
 	waitFor(t, "two subscribers", func() bool { return hub.Len() == 2 })
 	_, third, _ := c.Subscribe(ctx, stream, nil, 4)
 	e, err := gqlws.First(ctx, third)
-	if err != nil || len(e.Errors) == 0 || !strings.Contains(e.Errors[0].Message, "too many subscriptions") {
+	if err != nil || len(e.Errors) == 0 || !strings.Contains(e.Errors[0].Message, "too many operations") {
 		t.Fatalf("third subscription: %+v %v", e, err)
 	}
 	if err := c.Stop(ctx, first); err != nil {
