@@ -526,6 +526,11 @@ start_services() {
       extra=("STATIC_DIR=$REPO_ROOT/frontend/dist")
       say "graphql-endpoint serves the frontend on http://localhost:${STATIC_PORT:-8181}"
     fi
+    # Locally every client (browsers, the load test) is 127.0.0.1: the
+    # per-client caps are lifted unless set.
+    if [[ $name == graphql-endpoint ]]; then
+      extra+=("MAX_CONNECTIONS_PER_CLIENT=${MAX_CONNECTIONS_PER_CLIENT:-0}" "PASSWORD_RATE_PER_MINUTE=${PASSWORD_RATE_PER_MINUTE:-0}")
+    fi
     start_bg "$RUN_DIR/$name.pid" "$LOG_DIR/$name.log" env "${extra[@]}" "$BIN_DIR/$name"
     started+=("$name")
   done
