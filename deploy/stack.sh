@@ -277,6 +277,8 @@ SELECT format('CREATE DATABASE %I OWNER %I', d, o)
                ('transactiondb', 'graphql_endpoint'),
                ('schemaregistry', 'schemaregistry')) AS t(d, o)
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = d) \\gexec
+-- Each role connects to its own database only (owners keep CONNECT).
+REVOKE CONNECT ON DATABASE balancedb, transactiondb, schemaregistry, postgres FROM PUBLIC;
 EOF
 }
 

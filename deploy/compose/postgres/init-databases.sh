@@ -9,4 +9,6 @@ CREATE ROLE command_handler LOGIN PASSWORD :'pw';
 CREATE ROLE graphql_endpoint LOGIN PASSWORD :'pw';
 CREATE DATABASE balancedb OWNER command_handler;
 CREATE DATABASE transactiondb OWNER graphql_endpoint;
+-- Each role connects to its own database only (owners keep CONNECT).
+REVOKE CONNECT ON DATABASE balancedb, transactiondb, postgres FROM PUBLIC;
 SQL
