@@ -34,7 +34,7 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 			public.Message = gateway.ErrUnavailable.Error() + " (request id " + id + ")"
 			public.Extensions["code"] = "UNAVAILABLE"
 			log.Warn("request not served", "request_id", id, "path", path.String(), "error", err)
-		case err.Error() == "introspection disabled": // gqlgen's, a plain error with no sentinel
+		case innermost(err).Error() == "introspection disabled": // gqlgen's, a plain error with no sentinel
 			public.Message = "introspection is disabled on this port"
 			public.Extensions["code"] = "INTROSPECTION_DISABLED"
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -48,6 +48,13 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		return public
 	}
+}
+
+func innermost(err error) error {
+	for u := errors.Unwrap(err); u != nil; u = errors.Unwrap(err) {
+		err = u
+	}
+	return err
 }
 
 func errorID() string {

@@ -18,11 +18,12 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	coderws "github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"openbank/services/graphql-endpoint/internal/graphiql"
 )
 
 // Limits protect the gateway from abusive requests.
@@ -138,7 +139,9 @@ func Ops(es graphql.ExecutableSchema, cfg Config) http.Handler {
 }
 
 func addOps(mux *http.ServeMux) {
-	mux.Handle("GET /{$}", playground.Handler("Open Bank", "/graphql"))
+	// GraphiQL from the gateway's own embedded files: no CDN.
+	mux.Handle("GET /{$}", graphiql.Page("Open Bank", "/graphql", "/graphiql/"))
+	mux.Handle("GET /graphiql/{file}", graphiql.Files())
 	mux.Handle("GET /metrics", promhttp.Handler())
 }
 
