@@ -25,10 +25,11 @@ type config struct {
 	httpPort int
 	// control API: its own listener at controlAddr when set, else on
 	// httpPort answering only this host's clients unless a token is set.
-	controlAddr  string
-	controlToken string
-	settings     pace.Settings
-	paused       bool
+	controlAddr   string
+	controlToken  string
+	controlRemote bool
+	settings      pace.Settings
+	paused        bool
 }
 
 func readConfig(env *topology.Env) (config, error) {
@@ -39,6 +40,9 @@ func readConfig(env *topology.Env) (config, error) {
 		// Unset: the control API answers on HTTP_PORT, to this host only (or with the token).
 		controlAddr:  env.String("CONTROL_ADDR", ""),
 		controlToken: env.String("CONTROL_TOKEN", ""),
+		// Only where the port is reachable from this host alone (a port
+		// published to 127.0.0.1): a container's peer is never loopback.
+		controlRemote: env.Bool("CONTROL_ALLOW_REMOTE", false),
 	}
 	if c.controlAddr != "" {
 		_, port, err := net.SplitHostPort(c.controlAddr)
@@ -113,7 +117,8 @@ func run(log *slog.Logger) error {
 		go func() { controlErr <- srv.Serve(ln) }()
 		defer srv.Close()
 	} else {
-		control.Routes(ops.Mux, loop, control.Access{Token: cfg.controlToken, LoopbackOnly: cfg.controlToken == ""})
+		control.Routes(ops.Mux, loop, control.Access{Token: cfg.controlToken,
+			LoopbackOnly: cfg.controlToken == "" && !cfg.controlRemote})
 	}
 	metrics.watch(loop)
 	ops.SetReady()
