@@ -136,4 +136,15 @@ type kustomization struct {
 		Pairs map[string]string `json:"pairs"`
 	} `json:"labels"`
 	Resources []string `json:"resources"`
+	// SecretGenerator makes the database Secrets from files never committed.
+	SecretGenerator []struct {
+		Name     string   `json:"name"`
+		Type     string   `json:"type"`
+		Literals []string `json:"literals"`
+		Envs     []string `json:"envs"`
+		Options  struct {
+			DisableNameSuffixHash bool              `json:"disableNameSuffixHash"`
+			Labels                map[string]string `json:"labels"`
+		} `json:"options"`
+	} `json:"secretGenerator"`
 }
