@@ -99,14 +99,17 @@ func TestRateLimiterRefills(t *testing.T) {
 	l := httpapi.NewRateLimiter(60, 2) // one a second
 	now := time.Unix(0, 0)
 	httpapi.SetClock(l, func() time.Time { return now })
-	if !l.Allow("a") || !l.Allow("a") || l.Allow("a") {
-		t.Fatal("burst of 2 not as expected")
+	for i, want := range []bool{true, true, false} {
+		if got := l.Allow("a"); got != want {
+			t.Fatalf("call %d of a burst of 2: %v", i+1, got)
+		}
 	}
 	if !l.Allow("b") {
 		t.Error("another client shares the bucket")
 	}
 	now = now.Add(time.Second)
-	if !l.Allow("a") || l.Allow("a") {
-		t.Error("one token a second not as expected")
+	first, second := l.Allow("a"), l.Allow("a")
+	if !first || second {
+		t.Errorf("a second later: %v, %v; want one token", first, second)
 	}
 }
