@@ -13,7 +13,7 @@ import (
 
 // Maximum lengths in characters (runes).
 const (
-	MaxUsername      = 64
+	MaxUsername      = 100 // as the page allows
 	MaxPassword      = 128
 	MaxToken         = 64 // tokens are 20 digits; room for other generators
 	MaxIBAN          = 34 // the longest IBAN any country uses
