@@ -126,7 +126,7 @@ func readConfig(env *topology.Env) config {
 		"must be longer than FEEDBACK_TIMEOUT plus KAFKA_SEND_TIMEOUT")
 	c.limits = httpapi.Limits{
 		MaxTokens:                 env.Int("MAX_QUERY_TOKENS", 2000, 100, 1_000_000),
-		MaxFields:                 env.Int("MAX_QUERY_FIELDS", 300, 10, 100_000),
+		MaxFields:                 env.Int("MAX_QUERY_FIELDS", 200, 10, 100_000),
 		MaxDepth:                  env.Int("MAX_QUERY_DEPTH", 10, 2, 100),
 		MaxComplexity:             env.Int("MAX_QUERY_COMPLEXITY", 10_000, 10, 10_000_000),
 		PasswordPerMinute:         env.Int("PASSWORD_RATE_PER_MINUTE", 60, 0, 1_000_000),

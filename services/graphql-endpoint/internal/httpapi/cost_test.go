@@ -3,10 +3,16 @@ package httpapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"openbank/services/graphql-endpoint/graph"
+	"openbank/services/graphql-endpoint/graph/generated"
+	"openbank/services/graphql-endpoint/internal/gateway"
 	"openbank/services/graphql-endpoint/internal/httpapi"
 )
 
@@ -111,5 +117,33 @@ func TestRateLimiterRefills(t *testing.T) {
 	first, second := l.Allow("a"), l.Allow("a")
 	if !first || second {
 		t.Errorf("a second later: %v, %v; want one token", first, second)
+	}
+}
+
+// BenchmarkAttackQueries: what the 60 KB query of repeated fields costs now
+// (refused at the token limit), and the most a query under the limits costs
+// to validate (200 fields of one name: the overlapping-fields check's worst).
+func BenchmarkAttackQueries(b *testing.B) {
+	for name, q := range map[string]string{
+		"60KB-refused":      "{ all_last_transactions { " + strings.Repeat("id ", 20_000) + "} }",
+		"200-fields-at-max": "{ all_last_transactions { " + strings.Repeat("id ", 199) + "} }",
+	} {
+		b.Run(name, func(b *testing.B) {
+			l := defaults()
+			l.MaxRequestBytes = 1 << 20
+			l.MaxComplexity = 10 // refused after validation: nothing runs
+			hub := graph.NewHub()
+			gw := gateway.New(nil, nil, hub, gateway.Options{}, slog.New(slog.DiscardHandler))
+			schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Gateway: gw, Hub: hub, MaxLastTransactions: 1}))
+			h := httpapi.GraphQL(schema, httpapi.Config{Limits: l, Log: slog.New(slog.DiscardHandler), CORSOrigins: []string{"*"}})
+			req := body(q)
+			b.ResetTimer()
+			for i := range b.N {
+				// A different query text each time, so the query cache does not answer.
+				r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(strings.Replace(req, "{ all", fmt.Sprintf("query Q%d { all", i), 1)))
+				r.Header.Set("Content-Type", "application/json")
+				h.ServeHTTP(httptest.NewRecorder(), r)
+			}
+		})
 	}
 }
