@@ -99,7 +99,10 @@ type pgCluster struct {
 		Storage   struct {
 			Size string `json:"size"`
 		} `json:"storage"`
-		Resources corev1.ResourceRequirements `json:"resources"`
+		Resources  corev1.ResourceRequirements `json:"resources"`
+		Postgresql struct {
+			PgHBA []string `json:"pg_hba"`
+		} `json:"postgresql"`
 		Bootstrap struct {
 			InitDB struct {
 				Database string   `json:"database"`

@@ -429,6 +429,17 @@ func TestKubernetesDatabases(t *testing.T) {
 		}
 		owners[d.Spec.Name] = d.Spec.Owner
 	}
+	for role := range roleSecret {
+		// Each role only to its own database: its database's line, then a reject.
+		reject := slices.Index(pg.Spec.Postgresql.PgHBA, "host all "+role+" all reject")
+		own := slices.IndexFunc(pg.Spec.Postgresql.PgHBA, func(l string) bool {
+			f := strings.Fields(l)
+			return len(f) == 5 && f[2] == role && f[1] != "all"
+		})
+		if reject < 0 || own < 0 || own > reject {
+			t.Errorf("role %s: pg_hba %q must let it reach its database only", role, pg.Spec.Postgresql.PgHBA)
+		}
+	}
 	for role, secret := range roleSecret {
 		s, ok := m.secrets[secret]
 		if !ok || s.Type != corev1.SecretTypeBasicAuth || s.StringData["username"] != role {
