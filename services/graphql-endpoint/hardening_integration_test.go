@@ -402,7 +402,7 @@ func TestKafkaDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw := startGateway(t, "KAFKA_SEND_TIMEOUT=2s", "FEEDBACK_TIMEOUT=2s")
+	gw := startGateway(t, "KAFKA_SEND_TIMEOUT=2s", "FEEDBACK_TIMEOUT=2s", "SHUTDOWN_TIMEOUT=3s")
 	c := gw.dial(t, "/graphql-ws", gqlws.TransportWS)
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
@@ -423,4 +423,6 @@ func TestKafkaDown(t *testing.T) {
 	if took > 30*time.Second {
 		t.Errorf("answered after %s", took)
 	}
+	// Shutdown is bounded too, Kafka still down (SHUTDOWN_TIMEOUT 3 s; Stop fails the test past 30 s).
+	_ = gw.Stop(30 * time.Second)
 }

@@ -305,9 +305,16 @@ func run(cfg config, log *slog.Logger) error {
 	case runErr = <-failed:
 	}
 	stopping.Store(true)
+	// Whatever hangs on the way out (Kafka or the database unreachable: the
+	// consumers' batch, their close, the producer's flush), the process ends
+	// within SHUTDOWN_TIMEOUT; an uncommitted batch is read again on the next start.
+	time.AfterFunc(cfg.shutdownWait, func() {
+		log.Error("shutdown took longer than SHUTDOWN_TIMEOUT; exiting", "timeout", cfg.shutdownWait)
+		os.Exit(1)
+	})
 	// HTTP first (no new requests; subscriptions end), then the consumers
-	// finish their batch; all within SHUTDOWN_TIMEOUT (a SIGTERM allows 10 s).
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownWait)
+	// finish their batch.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownWait/2)
 	defer cancel()
 	closeConnections()
 	for _, srv := range servers {
@@ -317,17 +324,8 @@ func run(cfg config, log *slog.Logger) error {
 		}
 	}
 	stopConsuming()
-	stopped := make(chan struct{})
-	go func() { consumers.Wait(); close(stopped) }()
-	select {
-	case <-stopped:
-		log.Info("stopped")
-	case <-shutdownCtx.Done():
-		// A consumer stuck on an unreachable Kafka or database: exit anyway,
-		// its uncommitted batch is read again by the next start.
-		log.Warn("stopped without waiting for the consumers", "timeout", cfg.shutdownWait)
-		os.Exit(1)
-	}
+	consumers.Wait()
+	log.Info("stopped")
 	return runErr
 }
 
