@@ -304,6 +304,8 @@ SELECT format('CREATE DATABASE %I OWNER %I', d, o)
                ('transactiondb', 'graphql_endpoint'),
                ('schemaregistry', 'schemaregistry')) AS t(d, o)
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = d) \\gexec
+-- Each role connects to its own database only (owners keep CONNECT).
+REVOKE CONNECT ON DATABASE balancedb, transactiondb, schemaregistry, postgres FROM PUBLIC;
 EOF
 }
 
@@ -708,6 +710,11 @@ start_services() {
     if [[ $name == graphql-endpoint && -f $REPO_ROOT/frontend/dist/index.html ]]; then
       extra=("STATIC_DIR=$REPO_ROOT/frontend/dist")
       say "graphql-endpoint serves the frontend on http://localhost:${STATIC_PORT:-8181}"
+    fi
+    # Locally every client (browsers, the load test) is 127.0.0.1: the
+    # per-client caps are lifted unless set.
+    if [[ $name == graphql-endpoint ]]; then
+      extra+=("MAX_CONNECTIONS_PER_CLIENT=${MAX_CONNECTIONS_PER_CLIENT:-0}" "PASSWORD_RATE_PER_MINUTE=${PASSWORD_RATE_PER_MINUTE:-0}")
     fi
     start_bg "$RUN_DIR/$name.pid" "$LOG_DIR/$name.log" env "${extra[@]}" "$BIN_DIR/$name"
     started+=("$name")
