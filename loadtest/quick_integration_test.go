@@ -49,7 +49,7 @@ func TestQuickProfile(t *testing.T) {
 	start("command-handler", "KAFKA_GROUP_ID="+handlerGroup)
 	start("graphql-endpoint", "KAFKA_GROUP_ID="+gatewayGroup)
 	start("heartbeat")
-	start("command-generator", "COMMAND_GENERATOR_GROUP="+generatorGroup)
+	start("command-generator", "KAFKA_GROUP_ID="+generatorGroup)
 
 	dir := t.TempDir()
 	out := filepath.Join(dir, "quick.jsonl")

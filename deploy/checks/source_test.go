@@ -39,11 +39,13 @@ var envRead = regexp.MustCompile(`\b(?:env|e)\.(?:String|Int|Duration|Bool|File)
 
 // readsEnv scans the non-test Go files of dir (not bench/ or other commands
 // below it) for the environment variables the program reads; a program that
-// calls topology.ReadKafkaConfig also reads what topology/config.go reads.
+// calls topology.ReadKafkaConfig also reads what topology/config.go reads, and
+// one that calls service.ReadConfig or service.ReadLogLevel what
+// kit/service/config.go reads.
 func readsEnv(t *testing.T, dir string) map[string]bool {
 	t.Helper()
 	names := map[string]bool{}
-	kafka := false
+	kafka, skeleton := false, false
 	scan := func(path string) {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -53,6 +55,7 @@ func readsEnv(t *testing.T, dir string) map[string]bool {
 			names[m[1]+m[2]] = true
 		}
 		kafka = kafka || strings.Contains(string(b), "topology.ReadKafkaConfig(")
+		skeleton = skeleton || strings.Contains(string(b), "service.ReadConfig(") || strings.Contains(string(b), "service.ReadLogLevel(")
 	}
 	err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -71,6 +74,9 @@ func readsEnv(t *testing.T, dir string) map[string]bool {
 	}
 	if kafka {
 		scan(filepath.Join(root, "topology", "config.go"))
+	}
+	if skeleton {
+		scan(filepath.Join(root, "kit", "service", "config.go"))
 	}
 	if len(names) == 0 {
 		t.Fatalf("%s: found no environment variables read; has the way services read configuration changed?", dir)

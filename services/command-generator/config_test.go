@@ -12,7 +12,7 @@ func TestConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.httpPort != 8091 || c.group != "command-generator" || c.maxAccounts != 10_000 {
+	if c.service.HTTPPort != 8091 || c.group != "command-generator" || c.maxAccounts != 10_000 {
 		t.Fatalf("defaults %+v", c)
 	}
 	_, err = readConfig(topology.NewEnvFrom(map[string]string{"COMMAND_GENERATOR_MAX_ACCOUNTS": "0", "HTTP_PORT": "x"}))

@@ -97,7 +97,7 @@ func TestHeartbeatDrivesCommands(t *testing.T) {
 	hbURL := fmt.Sprintf("http://127.0.0.1:%d", hbPort)
 	hb := topologytest.Start(t, hbBin, fmt.Sprintf("HTTP_PORT=%d", hbPort), "HEARTBEAT_RATE=0")
 	hb.WaitReady(t, hbURL+"/readyz")
-	cg := topologytest.Start(t, cgBin, fmt.Sprintf("HTTP_PORT=%d", cgPort), "COMMAND_GENERATOR_GROUP="+group)
+	cg := topologytest.Start(t, cgBin, fmt.Sprintf("HTTP_PORT=%d", cgPort), "KAFKA_GROUP_ID="+group)
 	cg.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", cgPort))
 
 	t.Run("control API refuses bad input", func(t *testing.T) {

@@ -32,9 +32,10 @@ require (
 	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/riferrei/srclient v0.7.4 // indirect
 	github.com/santhosh-tekuri/jsonschema/v5 v5.3.0 // indirect
-	golang.org/x/sync v0.22.0 // indirect
+	golang.org/x/sync v0.23.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
+	openbank/kit v0.0.0
 	openbank/schemas v0.0.0 // indirect
 )
 
@@ -42,3 +43,5 @@ replace (
 	openbank/schemas => ../../schemas
 	openbank/topology => ../../topology
 )
+
+replace openbank/kit => ../../kit

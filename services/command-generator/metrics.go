@@ -1,13 +1,9 @@
 package main
 
 import (
-	"net/http"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"openbank/services/command-generator/internal/traffic"
 	"openbank/topology"
@@ -20,9 +16,8 @@ type metrics struct {
 	accounts prometheus.Counter
 }
 
-func newMetrics(gen *traffic.Generator) *metrics {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+// newMetrics registers the generator's metrics in reg.
+func newMetrics(reg *prometheus.Registry, gen *traffic.Generator) *metrics {
 	m := &metrics{
 		reg: reg,
 		commands: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "command_generator_commands_total",
@@ -64,7 +59,3 @@ func label(k traffic.Kind) string {
 func (m *metrics) command(k traffic.Kind) { m.commands.WithLabelValues(label(k)).Inc() }
 func (m *metrics) heartbeats(n int)       { m.beats.Add(float64(n)) }
 func (m *metrics) accountSeen()           { m.accounts.Inc() }
-
-func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Timeout: 5 * time.Second})
-}

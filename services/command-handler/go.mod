@@ -3,11 +3,15 @@ module openbank/services/command-handler
 go 1.26.0
 
 require (
-	github.com/golang-migrate/migrate/v4 v4.20.1
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/prometheus/client_golang v1.25.0
 	openbank/topology v0.0.0
+)
+
+require (
+	github.com/golang-migrate/migrate/v4 v4.20.1 // indirect
+	github.com/kylelemons/godebug v1.1.0 // indirect
 )
 
 require (
@@ -47,6 +51,7 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
+	openbank/kit v0.0.0
 	openbank/schemas v0.0.0 // indirect
 )
 
@@ -54,3 +59,5 @@ replace (
 	openbank/schemas => ../../schemas
 	openbank/topology => ../../topology
 )
+
+replace openbank/kit => ../../kit

@@ -13,7 +13,7 @@ func TestReadConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.db.User != "command_handler" || cfg.db.Database != "balancedb" || cfg.httpPort != 8090 ||
+	if cfg.db.User != "command_handler" || cfg.db.Database != "balancedb" || cfg.service.HTTPPort != 8090 ||
 		cfg.batchSize != 500 || cfg.batchWait != 0 || cfg.kafka.Linger != 0 || !cfg.migrate {
 		t.Fatalf("defaults %+v", cfg)
 	}

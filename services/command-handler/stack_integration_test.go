@@ -103,17 +103,17 @@ func balance(t *testing.T, conn *pgx.Conn, iban string) int64 {
 	return amount
 }
 
-// bank is a test client of the bank: it sends commands and reads the answers.
-type bank struct {
+// bankClient is a test client of the bank: it sends commands and reads the answers.
+type bankClient struct {
 	t    *testing.T
 	p    *topology.Producer
 	tail *topologytest.Tail
 }
 
-func newBank(t *testing.T, extraTopics ...string) *bank {
+func newBank(t *testing.T, extraTopics ...string) *bankClient {
 	topics := append([]string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback,
 		topology.TopicBalanceChanged}, extraTopics...)
-	return &bank{t: t, p: topologytest.Producer(t), tail: topologytest.NewTail(t, topics...)}
+	return &bankClient{t: t, p: topologytest.Producer(t), tail: topologytest.NewTail(t, topics...)}
 }
 
 func commandMessage(id uuid.UUID, r records.Record) topology.Message {
@@ -124,7 +124,7 @@ func transferCommand(id uuid.UUID, token string, amount int64, from, to, descr s
 	return commandMessage(id, &records.ConfirmMoneyTransfer{ID: id, Token: token, Amount: amount, From: from, To: to, Description: descr})
 }
 
-func (b *bank) send(msgs ...topology.Message) {
+func (b *bankClient) send(msgs ...topology.Message) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -134,7 +134,7 @@ func (b *bank) send(msgs ...topology.Message) {
 }
 
 // feedback waits for the feedback to the command id.
-func (b *bank) feedback(id uuid.UUID) records.Record {
+func (b *bankClient) feedback(id uuid.UUID) records.Record {
 	b.t.Helper()
 	d := b.tail.WaitFor(b.t, 30*time.Second, func(d topology.Delivery) bool {
 		return isFeedback(d) && d.Header(topology.HeaderCommandID) == id.String()
@@ -147,7 +147,7 @@ func isFeedback(d topology.Delivery) bool {
 }
 
 // openAccount creates an account through the handler and returns iban and token.
-func (b *bank) openAccount() (string, string) {
+func (b *bankClient) openAccount() (string, string) {
 	b.t.Helper()
 	id := uuid.New()
 	b.send(commandMessage(id, &records.ConfirmAccountCreation{ID: id, AType: records.AtypeManual}))
@@ -159,7 +159,7 @@ func (b *bank) openAccount() (string, string) {
 }
 
 // transfer sends one transfer and returns its feedback's reason ("" when confirmed).
-func (b *bank) transfer(token string, amount int64, from, to string) (uuid.UUID, string) {
+func (b *bankClient) transfer(token string, amount int64, from, to string) (uuid.UUID, string) {
 	b.t.Helper()
 	id := uuid.New()
 	b.send(transferCommand(id, token, amount, from, to, "test"))
@@ -175,7 +175,7 @@ func (b *bank) transfer(token string, amount int64, from, to string) (uuid.UUID,
 }
 
 // changes are the distinct BalanceChanged events of command id.
-func (b *bank) changes(id uuid.UUID) []*records.BalanceChanged {
+func (b *bankClient) changes(id uuid.UUID) []*records.BalanceChanged {
 	return distinctChanges(b.tail.All(func(d topology.Delivery) bool {
 		return d.Topic == topology.TopicBalanceChanged && d.Header(topology.HeaderCommandID) == id.String()
 	}))

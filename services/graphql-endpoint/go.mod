@@ -59,6 +59,7 @@ require (
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/tools v0.51.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
+	openbank/kit v0.0.0
 )
 
 replace (
@@ -67,3 +68,5 @@ replace (
 )
 
 tool github.com/99designs/gqlgen
+
+replace openbank/kit => ../../kit

@@ -14,7 +14,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.httpPort != 17888 || c.settings != (pace.Settings{BatchSize: 0, Interval: 100 * time.Millisecond}) || c.paused {
+	if c.service.HTTPPort != 17888 || c.settings != (pace.Settings{BatchSize: 0, Interval: 100 * time.Millisecond}) || c.paused {
 		t.Fatalf("defaults %+v", c)
 	}
 }

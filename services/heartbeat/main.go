@@ -8,11 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"strconv"
-	"syscall"
 	"time"
+
+	"openbank/kit/service"
 
 	"openbank/services/heartbeat/internal/beat"
 	"openbank/services/heartbeat/internal/control"
@@ -21,10 +20,10 @@ import (
 )
 
 type config struct {
-	kafka    topology.KafkaConfig
-	httpPort int
+	service service.Config
+	kafka   topology.KafkaConfig
 	// control API: its own listener at controlAddr when set, else on
-	// httpPort answering only this host's clients unless a token is set.
+	// HTTP_PORT answering only this host's clients unless a token is set.
 	controlAddr   string
 	controlToken  string
 	controlRemote bool
@@ -34,9 +33,9 @@ type config struct {
 
 func readConfig(env *topology.Env) (config, error) {
 	c := config{
-		kafka:    topology.ReadKafkaConfig(env, "heartbeat"),
-		httpPort: env.Int("HTTP_PORT", 17888, 1, 65535),
-		paused:   env.Bool("HEARTBEAT_PAUSED", false),
+		service: service.ReadConfig(env, 17888),
+		kafka:   topology.ReadKafkaConfig(env, "heartbeat"),
+		paused:  env.Bool("HEARTBEAT_PAUSED", false),
 		// Unset: the control API answers on HTTP_PORT, to this host only (or with the token).
 		controlAddr:  env.String("CONTROL_ADDR", ""),
 		controlToken: env.String("CONTROL_TOKEN", ""),
@@ -46,7 +45,7 @@ func readConfig(env *topology.Env) (config, error) {
 	}
 	if c.controlAddr != "" {
 		_, port, err := net.SplitHostPort(c.controlAddr)
-		env.Check(err == nil && port != "" && port != strconv.Itoa(c.httpPort), "CONTROL_ADDR",
+		env.Check(err == nil && port != "" && port != strconv.Itoa(c.service.HTTPPort), "CONTROL_ADDR",
 			"want host:port (e.g. 127.0.0.1:17889), another port than HTTP_PORT")
 	}
 	// Like the original: nothing is sent until the load test sets a pace.
@@ -71,25 +70,19 @@ func readConfig(env *topology.Env) (config, error) {
 }
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	if err := run(log); err != nil {
-		log.Error("heartbeat stopped", "error", err)
-		os.Exit(1)
-	}
+	cfg, err := readConfig(topology.NewEnv())
+	log := service.NewLogger(cfg.service.LogLevel)
+	service.CheckConfig(log, err)
+	service.Main("heartbeat", cfg.service, log, func(ctx context.Context, ops *service.Ops) error {
+		return run(ctx, cfg, ops, log)
+	})
 }
 
-func run(log *slog.Logger) error {
-	cfg, err := readConfig(topology.NewEnv())
-	if err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-
-	metrics := newMetrics()
-	ops := topology.StartOps(cfg.httpPort, metrics.handler(), "reading the last beat")
-	defer ops.Shutdown()
-
+// run continues the beat from the last one on the topic and sends at the
+// configured pace until ctx ends.
+func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) error {
+	ops.Starting("reading the last beat")
+	metrics := newMetrics(ops.Registry)
 	serde := topology.NewSerde(topology.NewRegistry(cfg.kafka.RegistryURL))
 	last, err := lastBeat(ctx, cfg.kafka, serde, log)
 	if err != nil {
@@ -105,39 +98,42 @@ func run(log *slog.Logger) error {
 	defer producer.Close()
 
 	loop := beat.New(producer, metrics, log, cfg.settings, cfg.paused, next)
-	controlErr := make(chan error, 1)
-	if cfg.controlAddr != "" {
-		mux := http.NewServeMux()
-		control.Routes(mux, loop, control.Access{Token: cfg.controlToken})
-		ln, err := net.Listen("tcp", cfg.controlAddr)
-		if err != nil {
-			return fmt.Errorf("control API: listen on %s: %w", cfg.controlAddr, err)
-		}
-		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second}
-		go func() { controlErr <- srv.Serve(ln) }()
-		defer srv.Close()
-	} else {
-		control.Routes(ops.Mux, loop, control.Access{Token: cfg.controlToken,
-			LoopbackOnly: cfg.controlToken == "" && !cfg.controlRemote})
+	controlErr, err := serveControl(cfg, ops, loop)
+	if err != nil {
+		return err
 	}
 	metrics.watch(loop)
-	ops.SetReady()
-	log.Info("heartbeat started", "http_port", cfg.httpPort, "control_addr", cfg.controlAddr, "control_token", cfg.controlToken != "", "rate", cfg.settings.Rate(),
+	ops.SetReady(true)
+	log.Info("heartbeat started", "http_port", cfg.service.HTTPPort, "control_addr", cfg.controlAddr,
+		"control_token", cfg.controlToken != "", "rate", cfg.settings.Rate(),
 		"batch_size", cfg.settings.BatchSize, "interval", cfg.settings.Interval.String(), "paused", cfg.paused)
-
 	done := make(chan error, 1)
 	go func() { done <- loop.Run(ctx) }()
 	select {
 	case err := <-controlErr:
-		stop()
-		<-done
 		return fmt.Errorf("control API: %w", err)
-	case err := <-ops.Err():
-		stop()
-		<-done
-		return err
-	case err := <-done:
-		log.Info("heartbeat stopping", "next_beat", loop.Status().Beat)
-		return err
+	case err = <-done:
 	}
+	log.Info("heartbeat stopping", "next_beat", loop.Status().Beat)
+	return err
+}
+
+// serveControl mounts the control API on the ops server, or serves it on
+// CONTROL_ADDR of its own; the channel reports that server's end.
+func serveControl(cfg config, ops *service.Ops, loop *beat.Loop) (<-chan error, error) {
+	errs := make(chan error, 1)
+	if cfg.controlAddr == "" {
+		control.Routes(ops.Mux, loop, control.Access{Token: cfg.controlToken,
+			LoopbackOnly: cfg.controlToken == "" && !cfg.controlRemote})
+		return errs, nil
+	}
+	mux := http.NewServeMux()
+	control.Routes(mux, loop, control.Access{Token: cfg.controlToken})
+	ln, err := net.Listen("tcp", cfg.controlAddr)
+	if err != nil {
+		return nil, fmt.Errorf("control API: listen on %s: %w", cfg.controlAddr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second}
+	go func() { errs <- srv.Serve(ln) }()
+	return errs, nil
 }

@@ -1,12 +1,7 @@
 package main
 
 import (
-	"net/http"
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"openbank/services/heartbeat/internal/beat"
 )
@@ -17,9 +12,8 @@ type metrics struct {
 	sent, delivered, failed, skipped prometheus.Counter
 }
 
-func newMetrics() *metrics {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+// newMetrics registers the heartbeat's metrics in reg.
+func newMetrics(reg *prometheus.Registry) *metrics {
 	m := &metrics{
 		reg: reg,
 		sent: prometheus.NewCounter(prometheus.CounterOpts{Name: "heartbeat_beats_sent_total",
@@ -56,10 +50,6 @@ func (m *metrics) watch(loop *beat.Loop) {
 		return 0
 	})
 	gauge("heartbeat_next_beat", "The next beat to send.", func(s beat.Status) float64 { return float64(s.Beat) })
-}
-
-func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Timeout: 5 * time.Second})
 }
 
 func (m *metrics) Sent(n int)          { m.sent.Add(float64(n)) }

@@ -17,12 +17,13 @@ import (
 
 	"github.com/prometheus/procfs"
 
+	"openbank/kit/procstat"
+
 	"openbank/loadtest/internal/result"
 )
 
-// userHZ is the unit of utime/stime in /proc/<pid>/stat (USER_HZ, 100 on
-// every Linux architecture Go supports).
-const userHZ = 100
+// userHZ is the unit of utime/stime in /proc/<pid>/stat.
+const userHZ = procstat.UserHZ
 
 // tcpListen is the state of a listening socket in /proc/net/tcp.
 const tcpListen = 0x0A
@@ -144,8 +145,8 @@ func (s *Sampler) Sample(now time.Time) (map[string]result.Component, error) {
 				// Born since the previous sample: all its time is in this interval.
 				delta += p.ticks
 			}
-			if st, err := p.p.NewStatus(); err == nil {
-				comp.RSSMiB += float64(st.VmRSS) / (1 << 20)
+			if mem, err := procstat.ReadMemory(p.p); err == nil {
+				comp.RSSMiB += mem.RSS
 			}
 		}
 		if !first {
@@ -196,11 +197,11 @@ func (s *Sampler) scan() (map[int]*proc, map[int][]int, error) {
 	procs := make(map[int]*proc, len(all))
 	children := map[int][]int{}
 	for _, p := range all {
-		st, err := p.Stat()
+		st, err := procstat.ReadStat(p)
 		if err != nil {
 			continue // exited meanwhile
 		}
-		procs[p.PID] = &proc{pid: p.PID, ppid: st.PPID, ticks: uint64(st.UTime + st.STime), start: st.Starttime, comm: st.Comm, p: p}
+		procs[p.PID] = &proc{pid: p.PID, ppid: st.PPID, ticks: st.CPUTicks, start: st.StartTicks, comm: st.Comm, p: p}
 		children[st.PPID] = append(children[st.PPID], p.PID)
 	}
 	return procs, children, nil

@@ -15,10 +15,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"openbank/services/command-handler/internal/bank"
-	"openbank/services/command-handler/internal/store"
+	"openbank/services/command-handler/internal/ledger"
 	"openbank/topology"
-	shared "openbank/topology/bank"
+	"openbank/topology/bank"
 	"openbank/topology/records"
 )
 
@@ -28,9 +27,20 @@ type Publisher interface {
 	SendRaw(ctx context.Context, msgs ...topology.RawMessage) error
 }
 
+// Store keeps the accounts and what each command led to; balancedb.Store is
+// the one in use.
+type Store interface {
+	// Decide locks the existing accounts among ibans and reads the commands
+	// among ids handled before, lets decide change the book and name the
+	// commands it decided, and stores both: all of it, or nothing when decide
+	// or the store fails.
+	Decide(ctx context.Context, ibans []string, ids [][16]byte,
+		decide func(ledger.Book, map[[16]byte]ledger.Handled) ([]ledger.Handled, error)) error
+}
+
 // Handler decides commands and answers them.
 type Handler struct {
-	store      *store.Store
+	store      Store
 	publish    Publisher
 	deadLetter string // topic for commands that are not valid commands
 	metrics    *Metrics
@@ -40,16 +50,16 @@ type Handler struct {
 }
 
 // New returns a handler that keeps state in st and publishes with pub.
-func New(st *store.Store, pub Publisher, deadLetterTopic string, m *Metrics, log *slog.Logger) *Handler {
+func New(st Store, pub Publisher, deadLetterTopic string, m *Metrics, log *slog.Logger) *Handler {
 	return &Handler{store: st, publish: pub, deadLetter: deadLetterTopic, metrics: m, log: log, NewAccount: newAccount}
 }
 
 func newAccount() (string, string, error) {
-	iban, err := shared.NewIBAN()
+	iban, err := bank.NewIBAN()
 	if err != nil {
 		return "", "", err
 	}
-	token, err := shared.NewToken()
+	token, err := bank.NewToken()
 	return iban, token, err
 }
 
@@ -57,15 +67,15 @@ func newAccount() (string, string, error) {
 type command struct {
 	d        *topology.Delivery
 	id       [16]byte
-	kind     bank.Kind
-	aType    string        // account creation
-	transfer bank.Transfer // money transfer
+	kind     ledger.Kind
+	aType    string          // account creation
+	transfer ledger.Transfer // money transfer
 }
 
 // answer is what one command leads to in this batch.
 type answer struct {
 	cmd     command
-	outcome bank.Outcome
+	outcome ledger.Outcome
 	// sendChanges: also (re)publish the BalanceChanged events, not only the
 	// feedback. False for a client's retry of a command handled before.
 	sendChanges bool
@@ -151,14 +161,14 @@ func (h *Handler) decide(ctx context.Context, cmds []command) ([]answer, error) 
 	for i, c := range cmds {
 		ids = append(ids, c.id)
 		switch c.kind {
-		case bank.KindMoneyTransfer:
+		case ledger.KindMoneyTransfer:
 			// Only a valid iban can be an account of this bank.
 			for _, iban := range []string{c.transfer.From, c.transfer.To} {
-				if shared.ValidIBAN(iban) {
+				if bank.ValidIBAN(iban) {
 					ibans = append(ibans, iban)
 				}
 			}
-		case bank.KindAccountCreation:
+		case ledger.KindAccountCreation:
 			iban, token, err := h.NewAccount()
 			if err != nil {
 				return nil, fmt.Errorf("generate account: %w", err)
@@ -170,52 +180,60 @@ func (h *Handler) decide(ctx context.Context, cmds []command) ([]answer, error) 
 	slices.Sort(ibans)
 	ibans = slices.Compact(ibans)
 
-	tx, err := h.store.Begin(ctx)
+	var answers []answer
+	err := h.store.Decide(ctx, ibans, ids, func(book ledger.Book, handled map[[16]byte]ledger.Handled) ([]ledger.Handled, error) {
+		var newly []ledger.Handled
+		answers, newly = decideBatch(cmds, generated, book, handled)
+		return newly, nil
+	})
 	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback(ctx)
-	book, handled, err := tx.Load(ctx, ibans, ids)
-	if err != nil {
-		return nil, err
-	}
-
-	answers := make([]answer, 0, len(cmds))
-	newly := make([]store.Handled, 0, len(cmds))
-	inBatch := make(map[[16]byte]bank.Outcome, len(cmds))
-	for i, c := range cmds {
-		if prev, ok := handled[c.id]; ok {
-			again := prev.Partition == c.d.Partition && prev.Offset == c.d.Offset
-			result := ResultDuplicate
-			if again {
-				result = ResultRedelivered
-			}
-			answers = append(answers, answer{cmd: c, outcome: prev.Outcome, sendChanges: again, result: result})
-			continue
-		}
-		if o, ok := inBatch[c.id]; ok {
-			answers = append(answers, answer{cmd: c, outcome: o, result: ResultDuplicate})
-			continue
-		}
-		var o bank.Outcome
-		switch c.kind {
-		case bank.KindMoneyTransfer:
-			o = bank.DecideTransfer(c.transfer, book)
-		case bank.KindAccountCreation:
-			o = bank.DecideAccountCreation(c.aType, generated[i][0], generated[i][1], book)
-		}
-		inBatch[c.id] = o
-		newly = append(newly, store.Handled{ID: c.id, Partition: c.d.Partition, Offset: c.d.Offset, Outcome: o})
-		result := ResultConfirmed
-		if !o.Confirmed() {
-			result = ResultFailed
-		}
-		answers = append(answers, answer{cmd: c, outcome: o, sendChanges: true, result: result})
-	}
-	if err := tx.Commit(ctx, book, newly); err != nil {
 		return nil, err
 	}
 	return answers, nil
+}
+
+// decideBatch answers each command in order against book, which it changes:
+// a command handled before or earlier in the batch gets its first answer
+// again; the rest are decided by the bank rules and returned as newly handled.
+func decideBatch(cmds []command, generated [][2]string, book ledger.Book, handled map[[16]byte]ledger.Handled) ([]answer, []ledger.Handled) {
+	answers := make([]answer, 0, len(cmds))
+	newly := make([]ledger.Handled, 0, len(cmds))
+	inBatch := make(map[[16]byte]ledger.Outcome, len(cmds))
+	for i, c := range cmds {
+		at := ledger.Position{Partition: c.d.Partition, Offset: c.d.Offset}
+		prev, stored := handled[c.id]
+		var before *ledger.Position
+		if stored {
+			p := prev.At()
+			before = &p
+		}
+		earlier, seen := inBatch[c.id]
+		how := ledger.Classify(at, before, seen)
+		a := answer{cmd: c, sendChanges: how.SendsChanges()}
+		switch how {
+		case ledger.Redelivery:
+			a.outcome, a.result = prev.Outcome, ResultRedelivered
+		case ledger.ClientRetry:
+			a.outcome, a.result = prev.Outcome, ResultDuplicate
+		case ledger.RepeatedInBatch:
+			a.outcome, a.result = earlier, ResultDuplicate
+		case ledger.New:
+			switch c.kind {
+			case ledger.KindMoneyTransfer:
+				a.outcome = ledger.DecideTransfer(c.transfer, book)
+			case ledger.KindAccountCreation:
+				a.outcome = ledger.DecideAccountCreation(c.aType, generated[i][0], generated[i][1], book)
+			}
+			inBatch[c.id] = a.outcome
+			newly = append(newly, ledger.Handled{ID: c.id, Partition: at.Partition, Offset: at.Offset, Outcome: a.outcome})
+			a.result = ResultConfirmed
+			if !a.outcome.Confirmed() {
+				a.result = ResultFailed
+			}
+		}
+		answers = append(answers, a)
+	}
+	return answers, newly
 }
 
 // events are the records that answer a: its BalanceChanged events (when they
@@ -230,7 +248,7 @@ func events(a answer) []topology.Message {
 		}
 	}
 	feedbackTopic := topology.TopicMoneyTransferFeedback
-	if a.outcome.Kind == bank.KindAccountCreation {
+	if a.outcome.Kind == ledger.KindAccountCreation {
 		feedbackTopic = topology.TopicAccountCreationFeedback
 	}
 	return append(out, topology.Message{Topic: feedbackTopic, Key: idText, Record: a.outcome.Feedback(a.cmd.id), Headers: header})
@@ -252,12 +270,12 @@ func parse(d *topology.Delivery) (command, error) {
 	var c command
 	switch r := d.Record.(type) {
 	case *records.ConfirmAccountCreation:
-		c = command{d: d, id: r.ID, kind: bank.KindAccountCreation, aType: r.AType}
+		c = command{d: d, id: r.ID, kind: ledger.KindAccountCreation, aType: r.AType}
 		if !storable(r.AType) {
 			return c, ErrBadText
 		}
 	case *records.ConfirmMoneyTransfer:
-		c = command{d: d, id: r.ID, kind: bank.KindMoneyTransfer, transfer: bank.Transfer{
+		c = command{d: d, id: r.ID, kind: ledger.KindMoneyTransfer, transfer: ledger.Transfer{
 			Token: r.Token, Amount: r.Amount, From: r.From, To: r.To, Description: r.Description}}
 		for _, s := range []string{r.Token, r.From, r.To, r.Description} {
 			if !storable(s) {
@@ -270,7 +288,7 @@ func parse(d *topology.Delivery) (command, error) {
 	if len(d.Key) == 0 {
 		return c, nil
 	}
-	key, err := shared.ParseCommandID(string(d.Key))
+	key, err := bank.ParseCommandID(string(d.Key))
 	if err != nil {
 		return c, fmt.Errorf("%w: %v", ErrKeyNotUUID, err)
 	}
@@ -293,13 +311,13 @@ func refusal(c command, why error) (topology.Message, bool) {
 	}
 	id := uuid.UUID(c.id)
 	if len(c.d.Key) > 0 {
-		if key, err := shared.ParseCommandID(string(c.d.Key)); err != nil || key != id {
+		if key, err := bank.ParseCommandID(string(c.d.Key)); err != nil || key != id {
 			return topology.Message{}, false
 		}
 	}
-	o := bank.Outcome{Kind: c.kind, Reason: ReasonInvalidCommand}
+	o := ledger.Outcome{Kind: c.kind, Reason: ReasonInvalidCommand}
 	topic := topology.TopicMoneyTransferFeedback
-	if c.kind == bank.KindAccountCreation {
+	if c.kind == ledger.KindAccountCreation {
 		topic = topology.TopicAccountCreationFeedback
 	}
 	return topology.Message{Topic: topic, Key: id.String(), Record: o.Feedback(c.id),

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"openbank/services/command-handler/internal/bank"
+	"openbank/services/command-handler/internal/ledger"
 	"openbank/topology"
 	"openbank/topology/records"
 )
@@ -20,12 +20,12 @@ func TestParse(t *testing.T) {
 		key    string
 		record records.Record
 		err    error
-		kind   bank.Kind
+		kind   ledger.Kind
 	}{
-		{name: "transfer keyed by its id", key: id.String(), record: transfer, kind: bank.KindMoneyTransfer},
-		{name: "account creation keyed by its id", key: id.String(), record: &records.ConfirmAccountCreation{ID: id, AType: "AUTO"}, kind: bank.KindAccountCreation},
-		{name: "no key", record: transfer, kind: bank.KindMoneyTransfer},
-		{name: "key in upper case", key: "0F8FAD5B-D9CB-469F-A165-70867728950E", record: transfer, kind: bank.KindMoneyTransfer},
+		{name: "transfer keyed by its id", key: id.String(), record: transfer, kind: ledger.KindMoneyTransfer},
+		{name: "account creation keyed by its id", key: id.String(), record: &records.ConfirmAccountCreation{ID: id, AType: "AUTO"}, kind: ledger.KindAccountCreation},
+		{name: "no key", record: transfer, kind: ledger.KindMoneyTransfer},
+		{name: "key in upper case", key: "0F8FAD5B-D9CB-469F-A165-70867728950E", record: transfer, kind: ledger.KindMoneyTransfer},
 		{name: "key is no UUID", key: "0f8fad5b", record: transfer, err: ErrKeyNotUUID},
 		{name: "key is another id", key: uuid.NewString(), record: transfer, err: ErrKeyMismatch},
 		{name: "record of another topic", key: id.String(), record: &records.BalanceChanged{}, err: ErrNotACommand},
@@ -33,7 +33,7 @@ func TestParse(t *testing.T) {
 			record: &records.ConfirmMoneyTransfer{ID: id, Amount: 1, From: "cash", To: "x", Description: "a\x00b"}},
 		{name: "invalid UTF-8 in to", key: id.String(), err: ErrBadText,
 			record: &records.ConfirmMoneyTransfer{ID: id, Amount: 1, From: "cash", To: "\xff"}},
-		{name: "plain text is fine", key: id.String(), kind: bank.KindMoneyTransfer,
+		{name: "plain text is fine", key: id.String(), kind: ledger.KindMoneyTransfer,
 			record: &records.ConfirmMoneyTransfer{ID: id, Token: "t", Amount: 5, From: "cash", To: "x", Description: "d"}},
 	}
 	for _, tt := range tests {
@@ -49,8 +49,8 @@ func TestParse(t *testing.T) {
 			if c.id != id || c.kind != tt.kind || c.d != d {
 				t.Fatalf("command %+v", c)
 			}
-			if c.kind == bank.KindMoneyTransfer {
-				want := bank.Transfer{Token: "t", Amount: 5, From: "cash", To: "x", Description: "d"}
+			if c.kind == ledger.KindMoneyTransfer {
+				want := ledger.Transfer{Token: "t", Amount: 5, From: "cash", To: "x", Description: "d"}
 				if c.transfer != want {
 					t.Fatalf("transfer %+v, want %+v", c.transfer, want)
 				}
@@ -63,7 +63,7 @@ func TestEvents(t *testing.T) {
 	id := uuid.New()
 	idText := id.String()
 	header := []topology.Header{{Key: topology.HeaderCommandID, Value: []byte(idText)}}
-	transfer := bank.Outcome{Kind: bank.KindMoneyTransfer, Transfer: bank.Transfer{Amount: 5, From: "A", To: "B", Description: "d"},
+	transfer := ledger.Outcome{Kind: ledger.KindMoneyTransfer, Transfer: ledger.Transfer{Amount: 5, From: "A", To: "B", Description: "d"},
 		Debited: true, FromBalance: 10, Credited: true, ToBalance: 20}
 	changes := []topology.Message{
 		{Topic: topology.TopicBalanceChanged, Key: "A", Headers: header,
@@ -81,10 +81,10 @@ func TestEvents(t *testing.T) {
 		{name: "decided transfer", a: answer{outcome: transfer, sendChanges: true},
 			want: append(append([]topology.Message{}, changes...), confirmed)},
 		{name: "client retry: feedback only", a: answer{outcome: transfer}, want: []topology.Message{confirmed}},
-		{name: "failed transfer", a: answer{outcome: bank.Outcome{Kind: bank.KindMoneyTransfer, Reason: "invalid token"}, sendChanges: true},
+		{name: "failed transfer", a: answer{outcome: ledger.Outcome{Kind: ledger.KindMoneyTransfer, Reason: "invalid token"}, sendChanges: true},
 			want: []topology.Message{{Topic: topology.TopicMoneyTransferFeedback, Key: idText, Headers: header,
 				Record: &records.MoneyTransferFailed{ID: id, Reason: "invalid token"}}}},
-		{name: "account created", a: answer{outcome: bank.Outcome{Kind: bank.KindAccountCreation, IBAN: "I", Token: "T", AType: "MANUAL"}, sendChanges: true},
+		{name: "account created", a: answer{outcome: ledger.Outcome{Kind: ledger.KindAccountCreation, IBAN: "I", Token: "T", AType: "MANUAL"}, sendChanges: true},
 			want: []topology.Message{{Topic: topology.TopicAccountCreationFeedback, Key: idText, Headers: header,
 				Record: &records.AccountCreationConfirmed{ID: id, IBAN: "I", Token: "T", AType: "MANUAL"}}}},
 	}

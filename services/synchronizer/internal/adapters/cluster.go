@@ -9,7 +9,7 @@ import (
 	"log/slog"
 	"time"
 
-	"openbank/services/synchronizer/internal/sync"
+	"openbank/services/synchronizer/internal/reconcile"
 	"openbank/topology"
 )
 
@@ -36,23 +36,23 @@ func (c *Cluster) Brokers(ctx context.Context) (int, error) { return c.admin.Bro
 
 // Topics describes every topic with its partition count, replication factor
 // and the values of configKeys.
-func (c *Cluster) Topics(ctx context.Context, configKeys []string) (map[string]sync.TopicState, error) {
+func (c *Cluster) Topics(ctx context.Context, configKeys []string) (map[string]reconcile.TopicState, error) {
 	return c.admin.Topics(ctx, configKeys)
 }
 
 // Apply carries out one planned action.
-func (c *Cluster) Apply(ctx context.Context, a sync.Action) error {
+func (c *Cluster) Apply(ctx context.Context, a reconcile.Action) error {
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var err error
 	switch a.Kind {
-	case sync.CreateTopic:
+	case reconcile.CreateTopic:
 		err = c.admin.CreateTopic(actx, a.Topic, a.Partitions, a.ReplicationFactor, a.Configs)
-	case sync.AddPartitions:
+	case reconcile.AddPartitions:
 		err = c.admin.AddPartitions(actx, a.Topic, a.Partitions)
-	case sync.DeleteTopic:
+	case reconcile.DeleteTopic:
 		err = c.admin.DeleteTopic(actx, a.Topic)
-	case sync.AlterConfigs:
+	case reconcile.AlterConfigs:
 		return c.admin.AlterConfigs(actx, a.Topic, a.Configs)
 	default:
 		return fmt.Errorf("nothing to apply for %q", a.Kind)
@@ -65,7 +65,7 @@ func (c *Cluster) Apply(ctx context.Context, a sync.Action) error {
 
 // awaitMetadata waits until the cluster's metadata shows the change, so what
 // starts after the synchronizer finds its topics.
-func (c *Cluster) awaitMetadata(ctx context.Context, a sync.Action) error {
+func (c *Cluster) awaitMetadata(ctx context.Context, a reconcile.Action) error {
 	return waitUntil(ctx, c.timeout, func(ctx context.Context) error {
 		topics, err := c.admin.Topics(ctx, nil)
 		if err != nil {
@@ -73,9 +73,9 @@ func (c *Cluster) awaitMetadata(ctx context.Context, a sync.Action) error {
 		}
 		t, listed := topics[a.Topic]
 		switch {
-		case a.Kind == sync.DeleteTopic && listed:
+		case a.Kind == reconcile.DeleteTopic && listed:
 			return fmt.Errorf("topic %s still listed", a.Topic)
-		case a.Kind != sync.DeleteTopic && (!listed || t.Partitions < a.Partitions):
+		case a.Kind != reconcile.DeleteTopic && (!listed || t.Partitions < a.Partitions):
 			return fmt.Errorf("topic %s not yet listed with %d partitions", a.Topic, a.Partitions)
 		}
 		return nil
@@ -114,4 +114,4 @@ func waitUntil(ctx context.Context, timeout time.Duration, probe func(context.Co
 	}
 }
 
-var _ sync.Cluster = (*Cluster)(nil)
+var _ reconcile.Cluster = (*Cluster)(nil)

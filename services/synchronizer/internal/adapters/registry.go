@@ -13,7 +13,7 @@ import (
 
 	"github.com/riferrei/srclient"
 
-	"openbank/services/synchronizer/internal/sync"
+	"openbank/services/synchronizer/internal/reconcile"
 	"openbank/topology"
 )
 
@@ -106,4 +106,4 @@ func (r *Registry) WaitUntilAnswering(ctx context.Context, timeout time.Duration
 	})
 }
 
-var _ sync.Registry = (*Registry)(nil)
+var _ reconcile.Registry = (*Registry)(nil)

@@ -1,6 +1,6 @@
 //go:build integration
 
-package store
+package balancedb
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"openbank/services/command-handler/internal/bank"
-	shared "openbank/topology/bank"
+	"openbank/services/command-handler/internal/ledger"
+	"openbank/topology/bank"
 	"openbank/topology/records"
 )
 
@@ -43,7 +43,7 @@ func open(t *testing.T) *Store {
 }
 
 // batch runs one batch the way the handler does: lock, decide, write, commit.
-func batch(ctx context.Context, st *Store, ibans []string, decide func(bank.Book) []Handled) error {
+func batch(ctx context.Context, st *Store, ibans []string, decide func(ledger.Book) []ledger.Handled) error {
 	tx, err := st.Begin(ctx)
 	if err != nil {
 		return err
@@ -62,26 +62,26 @@ func batch(ctx context.Context, st *Store, ibans []string, decide func(bank.Book
 func TestConcurrentBatchesOnTheSameAccounts(t *testing.T) {
 	st := open(t)
 	ctx := context.Background()
-	accounts := make([]*bank.Account, 4)
+	accounts := make([]*ledger.Account, 4)
 	for i := range accounts {
-		iban, err := shared.NewIBAN()
+		iban, err := bank.NewIBAN()
 		if err != nil {
 			t.Fatal(err)
 		}
-		accounts[i] = &bank.Account{IBAN: iban, Token: "t" + strconv.Itoa(i)}
+		accounts[i] = &ledger.Account{IBAN: iban, Token: "t" + strconv.Itoa(i)}
 	}
 	// Open and fund them in one batch.
 	var ibans []string
 	for _, a := range accounts {
 		ibans = append(ibans, a.IBAN)
 	}
-	err := batch(ctx, st, ibans, func(book bank.Book) []Handled {
-		var hs []Handled
+	err := batch(ctx, st, ibans, func(book ledger.Book) []ledger.Handled {
+		var hs []ledger.Handled
 		for _, a := range accounts {
-			o := bank.DecideAccountCreation(records.AtypeAuto, a.IBAN, a.Token, book)
-			hs = append(hs, Handled{ID: uuid.New(), Outcome: o})
-			o = bank.DecideTransfer(bank.Transfer{Amount: 10_000, From: shared.Cash, To: a.IBAN}, book)
-			hs = append(hs, Handled{ID: uuid.New(), Outcome: o})
+			o := ledger.DecideAccountCreation(records.AtypeAuto, a.IBAN, a.Token, book)
+			hs = append(hs, ledger.Handled{ID: uuid.New(), Outcome: o})
+			o = ledger.DecideTransfer(ledger.Transfer{Amount: 10_000, From: bank.Cash, To: a.IBAN}, book)
+			hs = append(hs, ledger.Handled{ID: uuid.New(), Outcome: o})
 		}
 		return hs
 	})
@@ -104,13 +104,13 @@ func TestConcurrentBatchesOnTheSameAccounts(t *testing.T) {
 				for _, i := range order {
 					named = append(named, accounts[i].IBAN)
 				}
-				err := batch(ctx, st, named, func(book bank.Book) []Handled {
-					var hs []Handled
+				err := batch(ctx, st, named, func(book ledger.Book) []ledger.Handled {
+					var hs []ledger.Handled
 					for range perBatch {
 						from, to := accounts[rnd.IntN(len(accounts))], accounts[rnd.IntN(len(accounts))]
-						o := bank.DecideTransfer(bank.Transfer{Token: from.Token, Amount: 1 + rnd.Int64N(20_000),
+						o := ledger.DecideTransfer(ledger.Transfer{Token: from.Token, Amount: 1 + rnd.Int64N(20_000),
 							From: from.IBAN, To: to.IBAN}, book)
-						hs = append(hs, Handled{ID: uuid.New(), Outcome: o})
+						hs = append(hs, ledger.Handled{ID: uuid.New(), Outcome: o})
 					}
 					return hs
 				})

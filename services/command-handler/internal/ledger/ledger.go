@@ -1,13 +1,13 @@
-// Package bank holds the command handler's rules: how a command is decided
+// Package ledger holds the command handler's rules: how a command is decided
 // against the accounts it touches. It does no I/O; the caller loads and locks
 // the accounts, and stores and publishes what the decision says.
-package bank
+package ledger
 
 import (
 	"crypto/subtle"
 	"math"
 
-	shared "openbank/topology/bank"
+	"openbank/topology/bank"
 	"openbank/topology/records"
 )
 
@@ -93,13 +93,13 @@ func DecideTransfer(t Transfer, book Book) Outcome {
 	o.Transfer.Token = ""
 	fail := func(reason string) Outcome { o.Reason = reason; return o }
 
-	deposit := t.From == shared.Cash
+	deposit := t.From == bank.Cash
 	var from *Account
 	if !deposit {
 		// An iban of this bank that has no account is as invalid as garbage:
 		// the original credited `to` from nowhere in that case.
 		from = book[t.From]
-		if from == nil || !shared.ValidIBAN(t.From) {
+		if from == nil || !bank.ValidIBAN(t.From) {
 			return fail(ReasonFromInvalid)
 		}
 	}

@@ -1,7 +1,7 @@
-// Package feedback reads account_creation_feedback from its beginning, so the
+// Package accountfeed reads account_creation_feedback from its beginning, so the
 // command generator knows every AUTO account again after a restart, and keeps
 // reading it to pay each new account a salary.
-package feedback
+package accountfeed
 
 import (
 	"context"

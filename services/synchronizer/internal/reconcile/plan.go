@@ -1,6 +1,6 @@
-// Package sync brings a Kafka cluster and a schema registry into the shape the
+// Package reconcile brings a Kafka cluster and a schema registry into the shape the
 // topology describes. Planning is pure; Cluster and Registry are the adapters.
-package sync
+package reconcile
 
 import (
 	"fmt"

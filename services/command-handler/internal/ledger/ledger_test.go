@@ -1,19 +1,19 @@
-package bank
+package ledger
 
 import (
 	"math"
 	"reflect"
 	"testing"
 
-	shared "openbank/topology/bank"
+	"openbank/topology/bank"
 	"openbank/topology/records"
 )
 
 var (
-	alice = shared.IBANFor("0000000001")
-	bob   = shared.IBANFor("0000000002")
+	alice = bank.IBANFor("0000000001")
+	bob   = bank.IBANFor("0000000002")
 	// ghost is a well-formed iban of this bank without an account.
-	ghost = shared.IBANFor("0000000003")
+	ghost = bank.IBANFor("0000000003")
 )
 
 const (
@@ -25,9 +25,9 @@ const (
 // bank's own account as the migrations seed it.
 func book(aliceBalance, bobBalance int64) Book {
 	return Book{
-		alice:          {IBAN: alice, Token: aliceToken, Balance: aliceBalance, Limit: DefaultLimit, AType: records.AtypeManual},
-		bob:            {IBAN: bob, Token: bobToken, Balance: bobBalance, Limit: DefaultLimit, AType: records.AtypeAuto},
-		shared.OwnIBAN: {IBAN: shared.OwnIBAN, Token: shared.OwnToken, Balance: 100_000_000_000_000_000, Limit: DefaultLimit, AType: records.AtypeAuto},
+		alice:        {IBAN: alice, Token: aliceToken, Balance: aliceBalance, Limit: DefaultLimit, AType: records.AtypeManual},
+		bob:          {IBAN: bob, Token: bobToken, Balance: bobBalance, Limit: DefaultLimit, AType: records.AtypeAuto},
+		bank.OwnIBAN: {IBAN: bank.OwnIBAN, Token: bank.OwnToken, Balance: 100_000_000_000_000_000, Limit: DefaultLimit, AType: records.AtypeAuto},
 	}
 }
 
@@ -97,21 +97,21 @@ func TestDecideTransfer(t *testing.T) {
 		{
 			name:     "transfer to the bank's own account",
 			book:     book(1_000, 0),
-			transfer: Transfer{Token: aliceToken, Amount: 1_000, From: alice, To: shared.OwnIBAN, Description: "fee"},
-			want:     map[string]int64{alice: 0, shared.OwnIBAN: 100_000_000_000_001_000},
+			transfer: Transfer{Token: aliceToken, Amount: 1_000, From: alice, To: bank.OwnIBAN, Description: "fee"},
+			want:     map[string]int64{alice: 0, bank.OwnIBAN: 100_000_000_000_001_000},
 			changes: []*records.BalanceChanged{
-				{IBAN: alice, NewBalance: 0, ChangedBy: -1_000, FromTo: shared.OwnIBAN, Description: "fee"},
-				{IBAN: shared.OwnIBAN, NewBalance: 100_000_000_000_001_000, ChangedBy: 1_000, FromTo: alice, Description: "fee"},
+				{IBAN: alice, NewBalance: 0, ChangedBy: -1_000, FromTo: bank.OwnIBAN, Description: "fee"},
+				{IBAN: bank.OwnIBAN, NewBalance: 100_000_000_000_001_000, ChangedBy: 1_000, FromTo: alice, Description: "fee"},
 			},
 		},
 		{
 			name:     "the bank's own account pays with its token",
 			book:     book(0, 0),
-			transfer: Transfer{Token: shared.OwnToken, Amount: 50, From: shared.OwnIBAN, To: bob},
-			want:     map[string]int64{shared.OwnIBAN: 99_999_999_999_999_950, bob: 50},
+			transfer: Transfer{Token: bank.OwnToken, Amount: 50, From: bank.OwnIBAN, To: bob},
+			want:     map[string]int64{bank.OwnIBAN: 99_999_999_999_999_950, bob: 50},
 			changes: []*records.BalanceChanged{
-				{IBAN: shared.OwnIBAN, NewBalance: 99_999_999_999_999_950, ChangedBy: -50, FromTo: bob},
-				{IBAN: bob, NewBalance: 50, ChangedBy: 50, FromTo: shared.OwnIBAN},
+				{IBAN: bank.OwnIBAN, NewBalance: 99_999_999_999_999_950, ChangedBy: -50, FromTo: bob},
+				{IBAN: bob, NewBalance: 50, ChangedBy: 50, FromTo: bank.OwnIBAN},
 			},
 		},
 		{
@@ -343,7 +343,7 @@ func TestDecideAccountCreation(t *testing.T) {
 		{name: "new iban", iban: ghost, aType: records.AtypeManual},
 		{name: "automatic account", iban: ghost, aType: records.AtypeAuto},
 		{name: "iban of an existing account", iban: alice, aType: records.AtypeManual, reason: ReasonIBANExists},
-		{name: "the bank's own iban", iban: shared.OwnIBAN, aType: records.AtypeAuto, reason: ReasonIBANExists},
+		{name: "the bank's own iban", iban: bank.OwnIBAN, aType: records.AtypeAuto, reason: ReasonIBANExists},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

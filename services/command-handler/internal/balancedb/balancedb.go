@@ -1,26 +1,23 @@
-// Package store keeps the command handler's state in PostgreSQL (balancedb):
+// Package balancedb keeps the command handler's state in PostgreSQL (balancedb):
 // the accounts and, per command id, what the command led to. One transaction
 // per batch of commands, with a constant number of round trips.
-package store
+package balancedb
 
 import (
 	"bytes"
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"slices"
 	"strconv"
 
-	"github.com/golang-migrate/migrate/v4"
-	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // the pgx5:// driver
-	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"openbank/services/command-handler/internal/bank"
+	"openbank/kit/schema"
+	"openbank/services/command-handler/internal/ledger"
 )
 
 //go:embed migrations/*.sql
@@ -48,33 +45,10 @@ func (c Config) url(scheme string) string {
 	return u.String()
 }
 
-// Migrate brings the schema up to date. Instances starting together are safe:
-// golang-migrate holds an advisory lock meanwhile.
+// Migrate brings the schema up to date (kit/schema: the embedded migrations,
+// under golang-migrate's advisory lock) and returns its version.
 func Migrate(cfg Config) (version uint, err error) {
-	src, err := iofs.New(migrations, "migrations")
-	if err != nil {
-		return 0, fmt.Errorf("read embedded migrations: %w", err)
-	}
-	m, err := migrate.NewWithSourceInstance("iofs", src, cfg.url("pgx5"))
-	if err != nil {
-		return 0, fmt.Errorf("connect for migrations: %w", err)
-	}
-	defer func() {
-		if srcErr, dbErr := m.Close(); err == nil && (srcErr != nil || dbErr != nil) {
-			err = fmt.Errorf("close migrations: %w", errors.Join(srcErr, dbErr))
-		}
-	}()
-	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
-		return 0, fmt.Errorf("apply migrations: %w", err)
-	}
-	v, dirty, err := m.Version()
-	if err != nil {
-		return 0, fmt.Errorf("schema version: %w", err)
-	}
-	if dirty {
-		return v, fmt.Errorf("schema version %d is dirty: a migration failed half-way", v)
-	}
-	return v, nil
+	return schema.Up(migrations, "migrations", cfg.url("pgx5"))
 }
 
 // Store is the pool of connections to balancedb.
@@ -104,12 +78,26 @@ func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 // Close closes every connection.
 func (s *Store) Close() { s.pool.Close() }
 
-// Handled is a command that has been decided, with where it was first read.
-type Handled struct {
-	ID        [16]byte
-	Partition int32
-	Offset    int64
-	Outcome   bank.Outcome
+// Decide is one batch's transaction: it locks the existing accounts among
+// ibans and reads the commands among ids handled before, lets decide change
+// the book and name the commands it decided, then writes both and commits.
+// When decide fails nothing is written.
+func (s *Store) Decide(ctx context.Context, ibans []string, ids [][16]byte,
+	decide func(ledger.Book, map[[16]byte]ledger.Handled) ([]ledger.Handled, error)) error {
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	book, handled, err := tx.Load(ctx, ibans, ids)
+	if err != nil {
+		return err
+	}
+	newly, err := decide(book, handled)
+	if err != nil {
+		return err
+	}
+	return tx.Commit(ctx, book, newly)
 }
 
 // Tx is the transaction of one batch of commands. BEGIN travels with the
@@ -156,7 +144,7 @@ const (
 
 // Load locks the existing accounts among ibans and returns them, with the
 // commands among ids that were handled before. One round trip.
-func (t *Tx) Load(ctx context.Context, ibans []string, ids [][16]byte) (bank.Book, map[[16]byte]Handled, error) {
+func (t *Tx) Load(ctx context.Context, ibans []string, ids [][16]byte) (ledger.Book, map[[16]byte]ledger.Handled, error) {
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
 	b.Queue(lockAccounts, ibans)
@@ -167,14 +155,14 @@ func (t *Tx) Load(ctx context.Context, ibans []string, ids [][16]byte) (bank.Boo
 	if _, err := br.Exec(); err != nil {
 		return nil, nil, fmt.Errorf("begin: %w", err)
 	}
-	book := make(bank.Book, len(ibans))
+	book := make(ledger.Book, len(ibans))
 	t.loaded = make(map[string]int64, len(ibans))
 	rows, err := br.Query()
 	if err != nil {
 		return nil, nil, fmt.Errorf("lock accounts: %w", err)
 	}
 	for rows.Next() {
-		a := &bank.Account{}
+		a := &ledger.Account{}
 		if err := rows.Scan(&a.IBAN, &a.Token, &a.Balance, &a.Limit, &a.AType); err != nil {
 			return nil, nil, fmt.Errorf("read account: %w", err)
 		}
@@ -185,7 +173,7 @@ func (t *Tx) Load(ctx context.Context, ibans []string, ids [][16]byte) (bank.Boo
 		return nil, nil, fmt.Errorf("lock accounts: %w", err)
 	}
 
-	handled := map[[16]byte]Handled{}
+	handled := map[[16]byte]ledger.Handled{}
 	rows, err = br.Query()
 	if err != nil {
 		return nil, nil, fmt.Errorf("read handled commands: %w", err)
@@ -203,9 +191,9 @@ func (t *Tx) Load(ctx context.Context, ibans []string, ids [][16]byte) (bank.Boo
 	return book, handled, br.Close()
 }
 
-func scanHandled(rows pgx.Rows) (Handled, error) {
+func scanHandled(rows pgx.Rows) (ledger.Handled, error) {
 	var (
-		h                                          Handled
+		h                                          ledger.Handled
 		kind                                       int16
 		reason, iban, token, aType, from, to, desc *string
 		amount, fromBalance, toBalance             *int64
@@ -215,9 +203,9 @@ func scanHandled(rows pgx.Rows) (Handled, error) {
 		return h, fmt.Errorf("read handled command: %w", err)
 	}
 	o := &h.Outcome
-	o.Kind = bank.Kind(kind)
+	o.Kind = ledger.Kind(kind)
 	o.Reason, o.IBAN, o.Token, o.AType = deref(reason), deref(iban), deref(token), deref(aType)
-	o.Transfer = bank.Transfer{Amount: deref(amount), From: deref(from), To: deref(to), Description: deref(desc)}
+	o.Transfer = ledger.Transfer{Amount: deref(amount), From: deref(from), To: deref(to), Description: deref(desc)}
 	o.Debited, o.FromBalance = fromBalance != nil, deref(fromBalance)
 	o.Credited, o.ToBalance = toBalance != nil, deref(toBalance)
 	return h, nil
@@ -251,7 +239,7 @@ const (
 
 // Commit writes the accounts of book that are new or changed and the newly
 // handled commands, and commits: all of it or nothing, in one round trip.
-func (t *Tx) Commit(ctx context.Context, book bank.Book, handled []Handled) error {
+func (t *Tx) Commit(ctx context.Context, book ledger.Book, handled []ledger.Handled) error {
 	var newIBAN, newToken, newType, changedIBAN []string
 	var newBalance, newLimit, changedBalance []int64
 	for iban, a := range book {
@@ -267,7 +255,7 @@ func (t *Tx) Commit(ctx context.Context, book bank.Book, handled []Handled) erro
 	// Inserted in id order, so two instances that handle the same commands
 	// during a rebalance wait on each other's ids instead of deadlocking.
 	handled = slices.Clone(handled)
-	slices.SortFunc(handled, func(a, b Handled) int { return bytes.Compare(a.ID[:], b.ID[:]) })
+	slices.SortFunc(handled, func(a, b ledger.Handled) int { return bytes.Compare(a.ID[:], b.ID[:]) })
 	n := len(handled)
 	var (
 		ids                                           = make([][16]byte, 0, n)
@@ -279,8 +267,8 @@ func (t *Tx) Commit(ctx context.Context, book bank.Book, handled []Handled) erro
 	)
 	for _, h := range handled {
 		o := h.Outcome
-		transfer := o.Kind == bank.KindMoneyTransfer
-		created := o.Kind == bank.KindAccountCreation
+		transfer := o.Kind == ledger.KindMoneyTransfer
+		created := o.Kind == ledger.KindAccountCreation
 		ids, kinds = append(ids, h.ID), append(kinds, int16(o.Kind))
 		parts, offsets = append(parts, h.Partition), append(offsets, h.Offset)
 		reasons = append(reasons, ptrIf(!o.Confirmed(), o.Reason))

@@ -14,7 +14,7 @@ import (
 	"github.com/riferrei/srclient"
 
 	"openbank/services/synchronizer/internal/adapters"
-	"openbank/services/synchronizer/internal/sync"
+	"openbank/services/synchronizer/internal/reconcile"
 	"openbank/topology"
 	"openbank/topology/topologytest"
 )
@@ -48,7 +48,7 @@ func TestSynchronizerCreatesThenChangesNothing(t *testing.T) {
 	t.Cleanup(func() { deleteTopics(t, cluster, topics) })
 
 	var out bytes.Buffer
-	dry, err := sync.Run(ctx, cluster, registry, topics, sync.Options{DryRun: true}, &out)
+	dry, err := reconcile.Run(ctx, cluster, registry, topics, reconcile.Options{DryRun: true}, &out)
 	if err != nil {
 		t.Fatalf("dry run: %v\n%s", err, out.String())
 	}
@@ -64,7 +64,7 @@ func TestSynchronizerCreatesThenChangesNothing(t *testing.T) {
 	}
 
 	out.Reset()
-	first, err := sync.Run(ctx, cluster, registry, topics, sync.Options{}, &out)
+	first, err := reconcile.Run(ctx, cluster, registry, topics, reconcile.Options{}, &out)
 	if err != nil {
 		t.Fatalf("first run: %v\n%s", err, out.String())
 	}
@@ -82,7 +82,7 @@ func TestSynchronizerCreatesThenChangesNothing(t *testing.T) {
 		if !ok {
 			t.Fatalf("topic %s missing", want.Name)
 		}
-		eff := sync.Effective(want, brokers)
+		eff := reconcile.Effective(want, brokers)
 		if got.Partitions != want.Partitions || got.ReplicationFactor != eff.ReplicationFactor {
 			t.Errorf("topic %s: %d partitions, replication %d; want %d, %d", want.Name,
 				got.Partitions, got.ReplicationFactor, want.Partitions, eff.ReplicationFactor)
@@ -103,7 +103,7 @@ func TestSynchronizerCreatesThenChangesNothing(t *testing.T) {
 	}
 
 	out.Reset()
-	second, err := sync.Run(ctx, cluster, registry, topics, sync.Options{}, &out)
+	second, err := reconcile.Run(ctx, cluster, registry, topics, reconcile.Options{}, &out)
 	if err != nil {
 		t.Fatalf("second run: %v\n%s", err, out.String())
 	}
@@ -119,13 +119,13 @@ func TestSynchronizerMendsConfigsAndPartitions(t *testing.T) {
 	prefix := fmt.Sprintf("m%d_", time.Now().UnixNano())
 	topics := prefixed(prefix)[:1] // heartbeat: 1 partition, retention 15 min
 	t.Cleanup(func() { deleteTopics(t, cluster, topics) })
-	if _, err := sync.Run(ctx, cluster, registry, topics, sync.Options{}, &bytes.Buffer{}); err != nil {
+	if _, err := reconcile.Run(ctx, cluster, registry, topics, reconcile.Options{}, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
 	topics[0].Partitions = 3
 	topics[0].Configs["retention.ms"] = "600000"
 	var out bytes.Buffer
-	rep, err := sync.Run(ctx, cluster, registry, topics, sync.Options{}, &out)
+	rep, err := reconcile.Run(ctx, cluster, registry, topics, reconcile.Options{}, &out)
 	if err != nil || rep.Changed != 2 {
 		t.Fatalf("got %+v, %v; want 2 changes\n%s", rep, err, out.String())
 	}
@@ -135,8 +135,8 @@ func TestSynchronizerMendsConfigsAndPartitions(t *testing.T) {
 	}
 
 	topics[0].Partitions = 1
-	_, err = sync.Run(ctx, cluster, registry, topics, sync.Options{}, &bytes.Buffer{})
-	if !errors.Is(err, sync.ErrMismatch) {
+	_, err = reconcile.Run(ctx, cluster, registry, topics, reconcile.Options{}, &bytes.Buffer{})
+	if !errors.Is(err, reconcile.ErrMismatch) {
 		t.Fatalf("fewer partitions than the cluster has: got %v, want ErrMismatch", err)
 	}
 }
@@ -160,8 +160,8 @@ func TestSynchronizerRefusesIncompatibleSchema(t *testing.T) {
 		_ = c.DeleteSubject(subject, true)
 	})
 
-	_, err := sync.Run(ctx, cluster, registry, topics, sync.Options{}, &bytes.Buffer{})
-	var incompatible *sync.IncompatibleSchemaError
+	_, err := reconcile.Run(ctx, cluster, registry, topics, reconcile.Options{}, &bytes.Buffer{})
+	var incompatible *reconcile.IncompatibleSchemaError
 	if !errors.As(err, &incompatible) || incompatible.Subject != subject {
 		t.Fatalf("got %v, want an IncompatibleSchemaError for %s", err, subject)
 	}
@@ -180,7 +180,7 @@ func TestDeleteUnknownSparesInternalTopics(t *testing.T) {
 	defer cancel()
 	cluster, _ := connect(t)
 	stray := fmt.Sprintf("stray%d", time.Now().UnixNano())
-	if err := cluster.Apply(ctx, sync.Action{Kind: sync.CreateTopic, Topic: stray, Partitions: 1, ReplicationFactor: 1}); err != nil {
+	if err := cluster.Apply(ctx, reconcile.Action{Kind: reconcile.CreateTopic, Topic: stray, Partitions: 1, ReplicationFactor: 1}); err != nil {
 		t.Fatal(err)
 	}
 	have, err := cluster.Topics(ctx, nil)
@@ -188,11 +188,11 @@ func TestDeleteUnknownSparesInternalTopics(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Plan against the whole cluster: only the stray topic may be deleted.
-	for _, a := range sync.PlanTopics(topology.Topics(), have, 1, true) {
-		if a.Kind != sync.DeleteTopic {
+	for _, a := range reconcile.PlanTopics(topology.Topics(), have, 1, true) {
+		if a.Kind != reconcile.DeleteTopic {
 			continue
 		}
-		if sync.Internal(a.Topic) {
+		if reconcile.Internal(a.Topic) {
 			t.Fatalf("planned to delete internal topic %s", a.Topic)
 		}
 		if a.Topic == stray {
@@ -213,7 +213,7 @@ func deleteTopics(t *testing.T, cluster *adapters.Cluster, topics []topology.Top
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, topic := range topics {
-		if err := cluster.Apply(ctx, sync.Action{Kind: sync.DeleteTopic, Topic: topic.Name}); err != nil &&
+		if err := cluster.Apply(ctx, reconcile.Action{Kind: reconcile.DeleteTopic, Topic: topic.Name}); err != nil &&
 			!isUnknownTopic(err) {
 			t.Logf("delete %s: %v", topic.Name, err)
 		}

@@ -1,0 +1,100 @@
+// Package schema applies a service's database migrations, embedded in its
+// binary, with golang-migrate. Every service with a database does it the same
+// way: at start unless MIGRATE_ON_START=false, or once with its `migrate`
+// subcommand; files are named 000001_what.up.sql / 000001_what.down.sql.
+package schema
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/golang-migrate/migrate/v4"
+	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // the pgx5:// driver
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+)
+
+// Up brings the database at url (pgx5://…) up to the migrations in dir of
+// files and returns the schema version. Instances starting together are safe:
+// golang-migrate holds an advisory lock meanwhile.
+func Up(files fs.FS, dir, url string) (version uint, err error) {
+	src, err := iofs.New(files, dir)
+	if err != nil {
+		return 0, fmt.Errorf("read embedded migrations: %w", err)
+	}
+	m, err := migrate.NewWithSourceInstance("iofs", src, url)
+	if err != nil {
+		return 0, fmt.Errorf("connect for migrations: %w", err)
+	}
+	defer func() {
+		if srcErr, dbErr := m.Close(); err == nil && (srcErr != nil || dbErr != nil) {
+			err = fmt.Errorf("close migrations: %w", errors.Join(srcErr, dbErr))
+		}
+	}()
+	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return 0, fmt.Errorf("apply migrations: %w", err)
+	}
+	v, dirty, err := m.Version()
+	if err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	if dirty {
+		return v, fmt.Errorf("schema version %d is dirty: a migration failed half-way", v)
+	}
+	return v, nil
+}
+
+// UpWhenReachable runs up until it succeeds or ctx ends, waiting for the
+// database to come up (from 100 ms up to 5 s between attempts).
+func UpWhenReachable(ctx context.Context, log *slog.Logger, up func() (uint, error)) error {
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		v, err := up()
+		if err == nil {
+			log.Info("schema up to date", "version", v)
+			return nil
+		}
+		log.Warn("migrations failed; retrying", "error", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// fileName is the one naming scheme: a six-digit version, a name, the direction.
+var fileName = regexp.MustCompile(`^[0-9]{6}_[a-z0-9_]+\.(up|down)\.sql$`)
+
+// CheckNames says which files in dir break the naming scheme, or lack their
+// other direction; a service's unit test calls it on its embedded files.
+func CheckNames(files fs.FS, dir string) error {
+	entries, err := fs.ReadDir(files, dir)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", dir, err)
+	}
+	var errs []error
+	have := map[string]bool{}
+	for _, e := range entries {
+		have[e.Name()] = true
+	}
+	for _, e := range entries {
+		name := e.Name()
+		m := fileName.FindStringSubmatch(name)
+		if m == nil {
+			errs = append(errs, fmt.Errorf("%s: want 000001_name.up.sql or 000001_name.down.sql", name))
+			continue
+		}
+		other := map[string]string{"up": "down", "down": "up"}[m[1]]
+		if pair := name[:len(name)-len(m[1])-len(".sql")] + other + ".sql"; !have[pair] {
+			errs = append(errs, fmt.Errorf("%s: no %s", name, pair))
+		}
+	}
+	if len(entries) == 0 {
+		errs = append(errs, fmt.Errorf("%s: no migrations", dir))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,87 @@
+// Package service is the skeleton every long-running service of the bank
+// shares: its configuration (HTTP_PORT, PPROF_PORT, LOG_LEVEL), a JSON log on
+// stderr, one ops server (health, readiness, metrics, optional pprof) and a
+// run loop that stops on SIGINT/SIGTERM within a bounded time.
+//
+// A main reads its configuration (its own and, with ReadConfig, the
+// skeleton's), stops with one message naming every bad variable
+// (CheckConfig), and hands the application to Main.
+package service
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+)
+
+// Env reads configuration and collects every problem; topology.Env is one.
+type Env interface {
+	String(name, def string) string
+	Int(name string, def, min, max int) int
+	Check(ok bool, name, want string)
+	Err() error
+}
+
+// Config is the configuration every service reads the same way.
+type Config struct {
+	// HTTPPort serves /healthz, /readyz, /metrics and the service's own routes.
+	HTTPPort int
+	// PprofPort serves net/http/pprof on 127.0.0.1; 0 leaves it off.
+	PprofPort int
+	LogLevel  slog.Level
+	// Grace bounds the shutdown after a signal; past it the process exits.
+	Grace time.Duration
+}
+
+// DefaultGrace fits in Kubernetes' default 30 s termination grace and
+// Docker's 10 s stop timeout; anything a service leaves undone is safe to
+// redo (uncommitted offsets are read again).
+const DefaultGrace = 9 * time.Second
+
+// ReadConfig reads HTTP_PORT (defaultHTTPPort when unset), PPROF_PORT and LOG_LEVEL.
+func ReadConfig(env Env, defaultHTTPPort int) Config {
+	c := Config{
+		HTTPPort:  env.Int("HTTP_PORT", defaultHTTPPort, 1, 65535),
+		PprofPort: env.Int("PPROF_PORT", 0, 0, 65535),
+		LogLevel:  ReadLogLevel(env),
+		Grace:     DefaultGrace,
+	}
+	env.Check(c.PprofPort == 0 || c.PprofPort != c.HTTPPort, "PPROF_PORT", "want a port other than HTTP_PORT")
+	return c
+}
+
+// ReadLogLevel reads LOG_LEVEL (debug, info, warn or error; info when unset),
+// for programs that run once and serve nothing.
+func ReadLogLevel(env Env) slog.Level {
+	var level slog.Level
+	err := level.UnmarshalText([]byte(strings.ToLower(env.String("LOG_LEVEL", "info"))))
+	env.Check(err == nil, "LOG_LEVEL", "want debug, info, warn or error")
+	return level
+}
+
+// NewLogger logs JSON to stderr from level up.
+func NewLogger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// CheckConfig stops the process (exit status 2) when err, the problems
+// found reading the configuration, is not nil: it names each bad variable.
+func CheckConfig(log *slog.Logger, err error) {
+	if err != nil {
+		log.Error("configuration", "error", err)
+		exit(2)
+	}
+}
+
+// Usage stops the process (exit status 2) after printing how to call it.
+func Usage(line string) {
+	fmt.Fprintln(os.Stderr, "usage:", line)
+	exit(2)
+}
+
+// exit is os.Exit, replaced in tests.
+var exit = osExit
+
+var osExit = os.Exit

@@ -1,0 +1,114 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/pprof"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Ops is a service's operational HTTP surface: /healthz (the process runs),
+// /readyz (it has started and every readiness check passes) and /metrics
+// (its private registry, with Go and process collectors). A service adds
+// its own routes to Mux and its metrics to Registry.
+type Ops struct {
+	Mux      *http.ServeMux
+	Registry *prometheus.Registry
+
+	ready    atomic.Bool
+	starting atomic.Pointer[string]
+	mu       sync.Mutex
+	checks   []check
+	handler  atomic.Pointer[http.Handler]
+}
+
+type check struct {
+	name string
+	f    func(context.Context) error
+}
+
+// checkTimeout bounds one readiness check: a probe must answer promptly.
+const checkTimeout = time.Second
+
+// NewOps returns the ops routes on a fresh registry; /readyz answers 503
+// until SetReady(true).
+func NewOps() *Ops {
+	o := &Ops{Mux: http.NewServeMux(), Registry: prometheus.NewRegistry()}
+	o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	o.Starting("starting")
+	o.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	o.Mux.HandleFunc("GET /readyz", o.readyz)
+	o.Mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Timeout: 5 * time.Second}))
+	var h http.Handler = o.Mux
+	o.handler.Store(&h)
+	return o
+}
+
+// Starting says what the service is doing before it is ready (/readyz shows it).
+func (o *Ops) Starting(what string) { o.starting.Store(&what) }
+
+// SetReady makes /readyz run the readiness checks (true) or answer 503 (false).
+func (o *Ops) SetReady(ready bool) { o.ready.Store(ready) }
+
+// AddCheck adds a readiness check, such as a database ping.
+func (o *Ops) AddCheck(name string, f func(context.Context) error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.checks = append(o.checks, check{name, f})
+}
+
+// Ready reports why the service is not ready, or nil.
+func (o *Ops) Ready(ctx context.Context) error {
+	if !o.ready.Load() {
+		return errors.New("starting: " + *o.starting.Load())
+	}
+	o.mu.Lock()
+	checks := append([]check(nil), o.checks...)
+	o.mu.Unlock()
+	for _, c := range checks {
+		cctx, cancel := context.WithTimeout(ctx, checkTimeout)
+		err := c.f(cctx)
+		cancel()
+		if err != nil {
+			return errors.New(c.name + ": " + err.Error())
+		}
+	}
+	return nil
+}
+
+func (o *Ops) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := o.Ready(r.Context()); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// Wrap puts middleware (CORS, say) around everything the HTTP port serves.
+func (o *Ops) Wrap(middleware func(http.Handler) http.Handler) {
+	h := middleware(*o.handler.Load())
+	o.handler.Store(&h)
+}
+
+// ServeHTTP serves the routes, through any middleware added by Wrap.
+func (o *Ops) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*o.handler.Load()).ServeHTTP(w, r)
+}
+
+// pprofMux serves the profiles of net/http/pprof.
+func pprofMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}

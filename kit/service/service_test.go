@@ -1,0 +1,229 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// mapEnv is the part of topology.Env the skeleton uses, over a map.
+type mapEnv struct {
+	vars map[string]string
+	errs []error
+}
+
+func (e *mapEnv) String(name, def string) string {
+	if v, ok := e.vars[name]; ok {
+		return v
+	}
+	return def
+}
+
+func (e *mapEnv) Int(name string, def, lo, hi int) int {
+	v, ok := e.vars[name]
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: out of range", name, v))
+		return def
+	}
+	return n
+}
+
+func (e *mapEnv) Check(ok bool, name, want string) {
+	if !ok {
+		e.errs = append(e.errs, fmt.Errorf("%s=%q: %s", name, e.vars[name], want))
+	}
+}
+
+func (e *mapEnv) Err() error { return errors.Join(e.errs...) }
+
+func TestReadConfig(t *testing.T) {
+	for _, tc := range []struct {
+		vars    map[string]string
+		want    Config
+		badVars []string
+	}{
+		{vars: map[string]string{}, want: Config{HTTPPort: 8090, LogLevel: slog.LevelInfo, Grace: DefaultGrace}},
+		{vars: map[string]string{"HTTP_PORT": "9000", "PPROF_PORT": "6060", "LOG_LEVEL": "DEBUG"},
+			want: Config{HTTPPort: 9000, PprofPort: 6060, LogLevel: slog.LevelDebug, Grace: DefaultGrace}},
+		{vars: map[string]string{"LOG_LEVEL": "warn"}, want: Config{HTTPPort: 8090, LogLevel: slog.LevelWarn, Grace: DefaultGrace}},
+		{vars: map[string]string{"LOG_LEVEL": "loud", "HTTP_PORT": "0"}, badVars: []string{"LOG_LEVEL", "HTTP_PORT"}},
+		{vars: map[string]string{"HTTP_PORT": "7000", "PPROF_PORT": "7000"}, badVars: []string{"PPROF_PORT"}},
+	} {
+		env := &mapEnv{vars: tc.vars}
+		got := ReadConfig(env, 8090)
+		err := env.Err()
+		if len(tc.badVars) == 0 {
+			if err != nil || got != tc.want {
+				t.Errorf("%v: got %+v, %v; want %+v", tc.vars, got, err, tc.want)
+			}
+			continue
+		}
+		for _, name := range tc.badVars {
+			if err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%v: error %v does not name %s", tc.vars, err, name)
+			}
+		}
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// serving runs app under run and returns once the ops server answers.
+func serving(t *testing.T, cfg Config, app App) (base string, done <-chan error, cancel func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	errs := make(chan error, 1)
+	ops := NewOps()
+	go func() { errs <- run(ctx, cfg, slog.New(slog.DiscardHandler), ops, app) }()
+	base = fmt.Sprintf("http://127.0.0.1:%d", cfg.HTTPPort)
+	for {
+		if _, err := http.Get(base + "/healthz"); err == nil {
+			return base, errs, cancel
+		}
+		select {
+		case err := <-errs:
+			t.Fatalf("run returned before serving: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+func TestOpsServerReadinessAndMetrics(t *testing.T) {
+	cfg := Config{HTTPPort: freePort(t), PprofPort: freePort(t)}
+	var dbDown atomic.Bool
+	ready := make(chan struct{})
+	proceed := make(chan struct{})
+	base, done, cancel := serving(t, cfg, func(ctx context.Context, ops *Ops) error {
+		ops.Starting("reading the last beat")
+		ops.AddCheck("database", func(context.Context) error {
+			if dbDown.Load() {
+				return errors.New("connection refused")
+			}
+			return nil
+		})
+		ops.Mux.HandleFunc("GET /own", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("mine")) })
+		close(ready)
+		<-proceed
+		ops.SetReady(true)
+		<-ctx.Done()
+		return nil
+	})
+	defer cancel()
+	<-ready
+	if code, body := get(t, base+"/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "reading the last beat") {
+		t.Errorf("/readyz while starting: %d %q", code, body)
+	}
+	close(proceed)
+	for {
+		if code, _ := get(t, base+"/readyz"); code == http.StatusOK {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	dbDown.Store(true)
+	if code, body := get(t, base+"/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "database: connection refused") {
+		t.Errorf("/readyz with the database down: %d %q", code, body)
+	}
+	if code, body := get(t, base+"/healthz"); code != http.StatusOK || body != "ok\n" {
+		t.Errorf("/healthz: %d %q", code, body)
+	}
+	if code, body := get(t, base+"/own"); code != http.StatusOK || body != "mine" {
+		t.Errorf("/own: %d %q", code, body)
+	}
+	code, body := get(t, base+"/metrics")
+	if code != http.StatusOK || !strings.Contains(body, "go_goroutines") || !strings.Contains(body, "process_cpu_seconds_total") {
+		t.Errorf("/metrics lacks the Go and process collectors: %d", code)
+	}
+	if code, _ := get(t, fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/", cfg.PprofPort)); code != http.StatusOK {
+		t.Errorf("pprof: %d", code)
+	}
+	if code, _ := get(t, base+"/debug/pprof/"); code != http.StatusNotFound {
+		t.Errorf("pprof on HTTP_PORT: %d, want 404", code)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Error("the ops server still answers after run returned")
+	}
+}
+
+func TestRunReturnsTheAppsError(t *testing.T) {
+	boom := errors.New("boom")
+	err := run(context.Background(), Config{HTTPPort: freePort(t)}, slog.New(slog.DiscardHandler), NewOps(),
+		func(context.Context, *Ops) error { return boom })
+	if !errors.Is(err, boom) {
+		t.Errorf("run: %v, want boom", err)
+	}
+}
+
+func TestRunNamesTheBusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	called := false
+	err = run(context.Background(), Config{HTTPPort: port}, slog.New(slog.DiscardHandler), NewOps(),
+		func(context.Context, *Ops) error { called = true; return nil })
+	if err == nil || !strings.Contains(err.Error(), "HTTP_PORT") || called {
+		t.Errorf("run on a busy port: %v (app called: %v), want an error naming HTTP_PORT before the app runs", err, called)
+	}
+}
+
+func TestBoundExitsWhenShutdownOutlivesGrace(t *testing.T) {
+	exited := make(chan int, 1)
+	exit = func(code int) { exited <- code }
+	defer func() { exit = osExit }()
+	ctx, cancel := context.WithCancel(context.Background())
+	disarm := bound(ctx, time.Millisecond, slog.New(slog.DiscardHandler))
+	defer disarm()
+	cancel()
+	if code := <-exited; code != 1 {
+		t.Errorf("exit(%d), want 1", code)
+	}
+
+	ctx, cancel = context.WithCancel(context.Background())
+	disarm = bound(ctx, time.Hour, slog.New(slog.DiscardHandler))
+	cancel()
+	disarm() // a shutdown within grace: nothing left armed
+	select {
+	case code := <-exited:
+		t.Errorf("exit(%d) after disarm", code)
+	default:
+	}
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"openbank/kit/service"
+	"openbank/services/command-handler/internal/balancedb"
+	"openbank/services/command-handler/internal/handler"
+	"openbank/topology"
+)
+
+// run opens the database, connects to Kafka and handles commands until ctx ends.
+func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) error {
+	db, err := openDatabase(ctx, cfg, ops, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	serde := topology.NewSerde(topology.NewRegistry(cfg.kafka.RegistryURL))
+	producer, err := topology.NewProducer(cfg.kafka, serde, log)
+	if err != nil {
+		return err
+	}
+	defer producer.Close()
+	consumer, err := joinCommands(cfg, serde, producer, ops.Registry, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := consumer.Close(); err != nil {
+			log.Warn("close consumer", "error", err)
+		}
+	}()
+
+	h := handler.New(db, producer, topology.TopicCommandsDeadLetter, handler.NewMetrics(ops.Registry), log)
+	ops.SetReady(true)
+	log.Info("command handler started", "group", cfg.group, "batch_size", cfg.batchSize,
+		"batch_wait", cfg.batchWait, "http_port", cfg.service.HTTPPort)
+	err = consumer.Run(ctx, h.Handle)
+	ops.SetReady(false)
+	log.Info("command handler stopping")
+	return err
+}
+
+// openDatabase migrates balancedb when MIGRATE_ON_START says so and opens it;
+// from then on readiness includes a database ping.
+func openDatabase(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) (*balancedb.Store, error) {
+	if cfg.migrate {
+		ops.Starting("migrating balancedb")
+		if err := migrate(ctx, cfg.db, log); err != nil {
+			return nil, err
+		}
+	}
+	ops.Starting("connecting to balancedb and Kafka")
+	db, err := balancedb.Open(ctx, cfg.db)
+	if err != nil {
+		return nil, err
+	}
+	ops.AddCheck("database", db.Ping)
+	return db, nil
+}
+
+// joinCommands joins the consumer group on the commands topic and exposes its lag.
+func joinCommands(cfg config, serde *topology.Serde, producer *topology.Producer, reg prometheus.Registerer,
+	log *slog.Logger) (*topology.Consumer, error) {
+	consumer, err := topology.NewConsumer(cfg.kafka, serde, producer, topology.ConsumerOptions{
+		Group:            cfg.group,
+		Topics:           []string{topology.TopicCommands},
+		MaxBatch:         cfg.batchSize,
+		BatchWait:        cfg.batchWait,
+		DeadLetterTopic:  topology.TopicCommandsDeadLetter,
+		SessionTimeout:   cfg.sessionTimeout,
+		MaxBufferedBytes: cfg.maxBuffered,
+	}, log)
+	if err != nil {
+		return nil, err
+	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "command_handler_consumer_lag",
+		Help: "Records of the assigned commands partitions not yet read.",
+	}, func() float64 {
+		lag, err := consumer.Lag()
+		if err != nil {
+			return -1
+		}
+		return float64(lag)
+	}))
+	return consumer, nil
+}
