@@ -26,6 +26,7 @@ import (
 	"openbank/services/command-handler/internal/handler"
 	"openbank/services/command-handler/internal/store"
 	"openbank/topology"
+	"openbank/topology/observe"
 )
 
 // shutdownGrace is how long a SIGTERM may take; past it the process exits
@@ -135,6 +136,13 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 			os.Exit(1)
 		})
 	})
+
+	// Spans only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+	stopTracing, err := observe.StartTracing(ctx, "command-handler", log)
+	if err != nil {
+		return err
+	}
+	defer observe.StopTracing(stopTracing, log)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
@@ -71,4 +72,14 @@ func StartTracing(ctx context.Context, service string, log *slog.Logger) (shutdo
 		}
 		return nil
 	}, nil
+}
+
+// StopTracing flushes what StartTracing's exporter still holds, within 2 s,
+// for a service's deferred shutdown; a failure is only logged.
+func StopTracing(shutdown func(context.Context) error, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := shutdown(ctx); err != nil {
+		log.Warn("stop tracing", "error", err)
+	}
 }

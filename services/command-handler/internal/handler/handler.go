@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
 
 	"openbank/services/command-handler/internal/bank"
 	"openbank/services/command-handler/internal/store"
@@ -60,6 +61,7 @@ type command struct {
 	kind     bank.Kind
 	aType    string        // account creation
 	transfer bank.Transfer // money transfer
+	span     trace.Span    // continues the record's trace; nil when tracing is off
 }
 
 // answer is what one command leads to in this batch.
@@ -86,7 +88,7 @@ const (
 
 // Handle handles one batch; see topology.Handler. It is safe to call again
 // with the same batch after an error or a crash.
-func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) error {
+func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) (err error) {
 	start := time.Now()
 	cmds := make([]command, 0, len(batch))
 	var dead []topology.RawMessage
@@ -101,12 +103,16 @@ func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) error {
 		}
 		cmds = append(cmds, c)
 	}
+	var answers []answer
+	var decided time.Time
+	ctx, span := startBatch(ctx, start, batch, cmds)
+	defer func() { endBatch(span, cmds, answers, decided, time.Now(), err) }()
 
-	answers, err := h.decide(ctx, cmds)
+	answers, err = h.decide(ctx, cmds)
 	if err != nil {
 		return err
 	}
-	decided := time.Now()
+	decided = time.Now()
 	msgs := make([]topology.Message, 0, 2*len(answers))
 	for _, a := range answers {
 		msgs = append(msgs, events(a)...)
@@ -132,6 +138,7 @@ func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) error {
 			h.metrics.Latency.Observe(done.Sub(a.cmd.d.Timestamp).Seconds())
 		}
 	}
+	h.metrics.observeHops(batch, len(answers), start, decided, done)
 	return nil
 }
 
@@ -217,7 +224,7 @@ func (h *Handler) decide(ctx context.Context, cmds []command) ([]answer, error) 
 // are to be sent) and its feedback, each with the command id header.
 func events(a answer) []topology.Message {
 	idText := uuid.UUID(a.cmd.id).String()
-	header := []topology.Header{topology.CommandIDHeader(idText)}
+	header := traced(a.cmd, []topology.Header{topology.CommandIDHeader(idText)})
 	var out []topology.Message
 	if a.sendChanges {
 		for _, bc := range a.outcome.BalanceChanges() {

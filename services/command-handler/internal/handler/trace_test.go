@@ -1,0 +1,111 @@
+package handler
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"openbank/services/command-handler/internal/bank"
+	"openbank/topology"
+	"openbank/topology/observe"
+)
+
+// TestEventsAnswerTheirCommandsTrace: with tracing on, each command of a
+// batch gets a span continuing the trace its record carries, and its events
+// carry that span's context, not the batch's.
+func TestEventsAnswerTheirCommandsTrace(t *testing.T) {
+	spans := tracetest.NewSpanRecorder()
+	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)))
+	topology.SetTracePropagator(propagation.TraceContext{})
+	t.Cleanup(func() { topology.SetTracePropagator(nil) })
+
+	// Two commands from two gateway requests (two traces), one batch.
+	var batch []topology.Delivery
+	var requests []trace.SpanContext
+	for i := range 2 {
+		ctx, req := otel.Tracer("gateway").Start(context.Background(), "money_transfer")
+		requests = append(requests, req.SpanContext())
+		batch = append(batch, topology.Delivery{Topic: topology.TopicCommands, Offset: int64(i),
+			Headers: topology.TraceHeaders(ctx, []topology.Header{topology.CommandIDHeader("c")})})
+		req.End()
+	}
+	cmds := []command{
+		{d: &batch[0], id: uuid.New(), kind: bank.KindMoneyTransfer},
+		{d: &batch[1], id: uuid.New(), kind: bank.KindMoneyTransfer},
+	}
+	start := time.Now()
+	_, span := startBatch(context.Background(), start, batch, cmds)
+	answers := []answer{
+		{cmd: cmds[0], outcome: bank.Outcome{Kind: bank.KindMoneyTransfer}, result: ResultConfirmed},
+		{cmd: cmds[1], outcome: bank.Outcome{Kind: bank.KindMoneyTransfer, Reason: "invalid token"}, result: ResultFailed},
+	}
+	var sent [][]topology.Message
+	for _, a := range answers {
+		sent = append(sent, events(a))
+	}
+	endBatch(span, cmds, answers, start, time.Now(), nil)
+
+	for i, msgs := range sent {
+		cmdSpan := cmds[i].span.SpanContext()
+		for _, m := range msgs {
+			got := trace.SpanContextFromContext(topology.Delivery{Headers: m.Headers}.Context(context.Background()))
+			if got.TraceID() != requests[i].TraceID() || got.SpanID() != cmdSpan.SpanID() {
+				t.Errorf("command %d: event on %s carries %s/%s, want trace %s, span %s", i, m.Topic,
+					got.TraceID(), got.SpanID(), requests[i].TraceID(), cmdSpan.SpanID())
+			}
+			if m.Headers[0].Key != topology.HeaderCommandID {
+				t.Errorf("command-id header lost: %q", m.Headers)
+			}
+		}
+	}
+	ended := map[string]sdktrace.ReadOnlySpan{}
+	for _, s := range spans.Ended() {
+		ended[s.SpanContext().SpanID().String()] = s
+	}
+	for i, c := range cmds {
+		s, ok := ended[c.span.SpanContext().SpanID().String()]
+		if !ok {
+			t.Fatalf("command %d: span not ended", i)
+		}
+		if s.Parent().SpanID() != requests[i].SpanID() || len(s.Links()) != 1 || s.Links()[0].SpanContext.SpanID() != span.SpanContext().SpanID() {
+			t.Errorf("command %d: span %q parent %s links %v, want parent %s and a link to the batch", i, s.Name(),
+				s.Parent().SpanID(), s.Links(), requests[i].SpanID())
+		}
+	}
+}
+
+// TestHopsPerCommand: every command of a batch counts once in each hop;
+// a record without a timestamp is left out of the queued hop.
+func TestHopsPerCommand(t *testing.T) {
+	m := NewMetrics(prometheus.NewRegistry())
+	now := time.Now()
+	batch := []topology.Delivery{{Timestamp: now.Add(-3 * time.Millisecond)}, {Timestamp: now.Add(-1 * time.Millisecond)}, {}}
+	m.observeHops(batch, 2, now, now.Add(4*time.Millisecond), now.Add(6*time.Millisecond))
+	for hop, want := range map[string]struct {
+		count uint64
+		sum   float64
+	}{
+		observe.HopHandlerQueued:    {2, 0.004},
+		observe.HopHandlerDecided:   {2, 0.008},
+		observe.HopHandlerPublished: {2, 0.004},
+	} {
+		var got dto.Metric
+		if err := m.Hops.WithLabelValues(hop).(prometheus.Metric).Write(&got); err != nil {
+			t.Fatal(err)
+		}
+		h := got.GetHistogram()
+		if h.GetSampleCount() != want.count || math.Abs(h.GetSampleSum()-want.sum) > 1e-9 {
+			t.Errorf("%s: %d observations summing to %g s, want %d and %g s", hop, h.GetSampleCount(), h.GetSampleSum(), want.count, want.sum)
+		}
+	}
+}
