@@ -135,12 +135,15 @@ func (g *Gateway) GetAccount(ctx context.Context, username, password string, cre
 }
 
 // createAccount sends the creation command for a pending row and waits.
-func (g *Gateway) createAccount(ctx context.Context, id bank.CommandID) (AccountResult, error) {
+func (g *Gateway) createAccount(ctx context.Context, id bank.CommandID) (res AccountResult, err error) {
+	begun := time.Now()
+	ctx, span := startCommand(ctx, "open account", id.String())
+	defer func() { endCommand(span, res.IBAN != "", res.Reason, err) }()
 	cleanup := context.WithoutCancel(ctx)
 	answer, cancel := g.accounts.Wait(id)
 	defer cancel()
 	start := time.Now()
-	err := g.sender.Send(ctx, topology.Message{
+	err = g.sender.Send(ctx, topology.Message{
 		Topic: topology.TopicCommands, Key: id.String(),
 		Record:  &records.ConfirmAccountCreation{ID: bank.Fixed(id), AType: records.AtypeManual},
 		Headers: []topology.Header{topology.CommandIDHeader(id.String())},
@@ -149,6 +152,7 @@ func (g *Gateway) createAccount(ctx context.Context, id bank.CommandID) (Account
 		_ = g.store.DropPendingAccount(cleanup, id)
 		return AccountResult{}, fmt.Errorf("send account creation: %w", err)
 	}
+	acknowledged(span, begun)
 	timer := time.NewTimer(g.opts.FeedbackTimeout)
 	defer timer.Stop()
 	select {
@@ -253,7 +257,10 @@ type TransferResult struct {
 
 // MoneyTransfer sends cmd once per uuid and returns the command handler's
 // answer; a uuid sent before (by any instance) gets that answer, or waits for it.
-func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (TransferResult, error) {
+func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (res TransferResult, err error) {
+	begun := time.Now()
+	ctx, span := startCommand(ctx, "money_transfer", cmd.ID.String())
+	defer func() { endCommand(span, res.Success, res.Reason, err) }()
 	claimed, existing, err := g.store.ClaimTransfer(ctx, cmd.ID)
 	if err != nil {
 		return TransferResult{}, err
@@ -275,6 +282,7 @@ func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (Tran
 			_ = g.store.ForgetTransfer(context.WithoutCancel(ctx), cmd.ID)
 			return TransferResult{}, fmt.Errorf("send money transfer: %w", err)
 		}
+		acknowledged(span, begun)
 	} else {
 		// Sent before and not answered when claimed: look again now that we listen.
 		r, err := g.store.TransferResult(ctx, cmd.ID)
@@ -309,7 +317,9 @@ func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (Tran
 
 // HandleFeedback is the handler of the feedback consumer: it stores the
 // answers (first) and then wakes whoever waits for them.
-func (g *Gateway) HandleFeedback(ctx context.Context, batch []topology.Delivery) error {
+func (g *Gateway) HandleFeedback(ctx context.Context, batch []topology.Delivery) (err error) {
+	ev := consume(ctx, "feedback consumed", batch, g.opts.StreamSince)
+	defer func() { ev.end(err) }()
 	var creations []store.AccountCreation
 	var results []store.TransferResult
 	for _, d := range batch {
@@ -330,6 +340,7 @@ func (g *Gateway) HandleFeedback(ctx context.Context, batch []topology.Delivery)
 	if err := g.store.RecordTransferResults(ctx, results); err != nil {
 		return err
 	}
+	ev.storedNow()
 	for _, c := range creations {
 		g.accounts.Deliver(c.CreationID, c)
 	}
@@ -341,7 +352,9 @@ func (g *Gateway) HandleFeedback(ctx context.Context, batch []topology.Delivery)
 
 // HandleBalanceChanged is the handler of the balance_changed consumer: it
 // stores each change once and streams what the database holds.
-func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Delivery) error {
+func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Delivery) (err error) {
+	ev := consume(ctx, "balance_changed consumed", batch, g.opts.StreamSince)
+	defer func() { ev.end(err) }()
 	// In (partition, offset) order: see store.AddTransactions. One partition's
 	// records (one iban's) keep their order, so their row ids do too.
 	batch = slices.Clone(batch)
@@ -377,6 +390,7 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Del
 		return err
 	}
 	metrics.StoreBatch.Observe(time.Since(start).Seconds())
+	ev.storedNow()
 	metrics.TransactionsStored.Add(float64(inserted))
 	streamed := stored[:0:0]
 	for _, t := range stored {
