@@ -27,6 +27,15 @@ const (
 	EnvTracesEndpoint = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
 )
 
+// tracesEndpoint is where spans go and the variable that says so; "" for nowhere.
+// The names are spelled out so deploy/checks sees what a service reads.
+func tracesEndpoint() (name, url string) {
+	if v := strings.TrimSpace(os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")); v != "" {
+		return EnvTracesEndpoint, v
+	}
+	return EnvEndpoint, strings.TrimSpace(os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT"))
+}
+
 // StartTracing exports spans over OTLP/HTTP (protobuf) when
 // OTEL_EXPORTER_OTLP_ENDPOINT (or ..._TRACES_ENDPOINT) is set, and installs
 // the W3C trace-context propagator, globally and for Kafka headers
@@ -35,10 +44,7 @@ const (
 // carry no trace context. shutdown flushes the spans still buffered.
 func StartTracing(ctx context.Context, service string, log *slog.Logger) (shutdown func(context.Context) error, err error) {
 	none := func(context.Context) error { return nil }
-	name, endpoint := EnvTracesEndpoint, strings.TrimSpace(os.Getenv(EnvTracesEndpoint))
-	if endpoint == "" {
-		name, endpoint = EnvEndpoint, strings.TrimSpace(os.Getenv(EnvEndpoint))
-	}
+	name, endpoint := tracesEndpoint()
 	if endpoint == "" || strings.EqualFold(os.Getenv("OTEL_SDK_DISABLED"), "true") {
 		return none, nil
 	}
