@@ -105,7 +105,7 @@ func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) (err er
 	}
 	var answers []answer
 	var decided time.Time
-	ctx, span := startBatch(ctx, start, batch, cmds)
+	span := startBatch(ctx, start, batch, cmds)
 	defer func() { endBatch(span, cmds, answers, decided, time.Now(), err) }()
 
 	answers, err = h.decide(ctx, cmds)

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"openbank/topology"
 	"openbank/topology/observe"
@@ -19,18 +20,27 @@ import (
 
 var tracer = otel.Tracer("openbank/services/command-handler")
 
-// startBatch starts the batch's span, and one span per command that continues
-// the trace its record carries (the gateway's request) and links to the batch.
-func startBatch(ctx context.Context, start time.Time, batch []topology.Delivery, cmds []command) (context.Context, trace.Span) {
-	ctx, span := tracer.Start(ctx, "handle commands", trace.WithTimestamp(start),
-		trace.WithAttributes(attribute.Int("messaging.batch.message_count", len(batch))))
-	if !span.SpanContext().IsValid() {
-		return ctx, span // tracing is off
-	}
-	link := trace.Link{SpanContext: span.SpanContext()}
+// startBatch starts, when some command of the batch carries trace context (a
+// gateway's request), the batch's span and one span per such command that
+// continues its trace and links to the batch. Commands without (the
+// generator's) get no span, so tracing costs what is traced.
+func startBatch(ctx context.Context, start time.Time, batch []topology.Delivery, cmds []command) trace.Span {
+	parents := make(map[int]context.Context)
 	for i := range cmds {
+		if p := cmds[i].d.Context(ctx); trace.SpanContextFromContext(p).IsRemote() {
+			parents[i] = p
+		}
+	}
+	if len(parents) == 0 {
+		return noop.Span{}
+	}
+	_, span := tracer.Start(ctx, "handle commands", trace.WithNewRoot(), trace.WithTimestamp(start),
+		trace.WithAttributes(attribute.Int("messaging.batch.message_count", len(batch)),
+			attribute.Int("bank.traced_commands", len(parents))))
+	link := trace.Link{SpanContext: span.SpanContext()}
+	for i, parent := range parents {
 		d := cmds[i].d
-		_, cmds[i].span = tracer.Start(d.Context(ctx), "handle "+cmds[i].kind.String(),
+		_, cmds[i].span = tracer.Start(parent, "handle "+cmds[i].kind.String(),
 			trace.WithSpanKind(trace.SpanKindConsumer), trace.WithTimestamp(start), trace.WithLinks(link),
 			trace.WithAttributes(
 				attribute.String("messaging.system", "kafka"),
@@ -40,20 +50,22 @@ func startBatch(ctx context.Context, start time.Time, batch []topology.Delivery,
 				attribute.String("bank.command_id", uuid.UUID(cmds[i].id).String()),
 			))
 	}
-	return ctx, span
+	return span
 }
 
-// endBatch ends the spans: each command's with its result, or every one with
-// err when the batch failed (it is offered again).
+// endBatch ends the spans: each traced command's with its result, or with err
+// when the batch failed (it is offered again).
 func endBatch(span trace.Span, cmds []command, answers []answer, decided, done time.Time, err error) {
 	if !span.SpanContext().IsValid() {
-		return // tracing is off
+		return // nothing traced
 	}
 	at := trace.WithTimestamp(done)
 	if err != nil {
 		for _, c := range cmds {
-			c.span.SetStatus(codes.Error, err.Error())
-			c.span.End(at)
+			if c.span != nil {
+				c.span.SetStatus(codes.Error, err.Error())
+				c.span.End(at)
+			}
 		}
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
@@ -62,6 +74,9 @@ func endBatch(span trace.Span, cmds []command, answers []answer, decided, done t
 	}
 	for _, a := range answers {
 		s := a.cmd.span
+		if s == nil {
+			continue
+		}
 		s.AddEvent("decided", trace.WithTimestamp(decided))
 		s.SetAttributes(attribute.String("bank.result", a.result))
 		if a.outcome.Reason != "" {

@@ -21,8 +21,9 @@ import (
 )
 
 // TestEventsAnswerTheirCommandsTrace: with tracing on, each command of a
-// batch gets a span continuing the trace its record carries, and its events
-// carry that span's context, not the batch's.
+// batch that carries trace context gets a span continuing that trace, and its
+// events carry that span's context, not the batch's; a command without gets
+// no span and its events no trace context.
 func TestEventsAnswerTheirCommandsTrace(t *testing.T) {
 	spans := tracetest.NewSpanRecorder()
 	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)))
@@ -39,15 +40,20 @@ func TestEventsAnswerTheirCommandsTrace(t *testing.T) {
 			Headers: topology.TraceHeaders(ctx, []topology.Header{topology.CommandIDHeader("c")})})
 		req.End()
 	}
+	// And one from the command generator, without trace context.
+	batch = append(batch, topology.Delivery{Topic: topology.TopicCommands, Offset: 2,
+		Headers: []topology.Header{topology.CommandIDHeader("g")}})
 	cmds := []command{
 		{d: &batch[0], id: uuid.New(), kind: bank.KindMoneyTransfer},
 		{d: &batch[1], id: uuid.New(), kind: bank.KindMoneyTransfer},
+		{d: &batch[2], id: uuid.New(), kind: bank.KindMoneyTransfer},
 	}
 	start := time.Now()
-	_, span := startBatch(context.Background(), start, batch, cmds)
+	span := startBatch(context.Background(), start, batch, cmds)
 	answers := []answer{
 		{cmd: cmds[0], outcome: bank.Outcome{Kind: bank.KindMoneyTransfer}, result: ResultConfirmed},
 		{cmd: cmds[1], outcome: bank.Outcome{Kind: bank.KindMoneyTransfer, Reason: "invalid token"}, result: ResultFailed},
+		{cmd: cmds[2], outcome: bank.Outcome{Kind: bank.KindMoneyTransfer}, result: ResultConfirmed},
 	}
 	var sent [][]topology.Message
 	for _, a := range answers {
@@ -55,7 +61,15 @@ func TestEventsAnswerTheirCommandsTrace(t *testing.T) {
 	}
 	endBatch(span, cmds, answers, start, time.Now(), nil)
 
-	for i, msgs := range sent {
+	if cmds[2].span != nil {
+		t.Error("a command without trace context got a span")
+	}
+	for _, m := range sent[2] {
+		if len(m.Headers) != 1 {
+			t.Errorf("event of an untraced command carries %q", m.Headers)
+		}
+	}
+	for i, msgs := range sent[:2] {
 		cmdSpan := cmds[i].span.SpanContext()
 		for _, m := range msgs {
 			got := trace.SpanContextFromContext(topology.Delivery{Headers: m.Headers}.Context(context.Background()))
@@ -72,7 +86,10 @@ func TestEventsAnswerTheirCommandsTrace(t *testing.T) {
 	for _, s := range spans.Ended() {
 		ended[s.SpanContext().SpanID().String()] = s
 	}
-	for i, c := range cmds {
+	if len(spans.Ended()) != 2+1+2 { // two requests, the batch, two commands
+		t.Errorf("%d spans ended, want 5", len(spans.Ended()))
+	}
+	for i, c := range cmds[:2] {
 		s, ok := ended[c.span.SpanContext().SpanID().String()]
 		if !ok {
 			t.Fatalf("command %d: span not ended", i)

@@ -56,7 +56,8 @@ type consumed struct {
 }
 
 // consume starts the hops of batch and, with tracing on, a span per record
-// that continues the trace the record carries (the command handler's).
+// that carries trace context (the command handler's answer to a traced
+// request), continuing that trace.
 func consume(ctx context.Context, name string, batch []topology.Delivery, since time.Time) *consumed {
 	c := &consumed{got: time.Now()}
 	queued := metrics.Hops.WithLabelValues(observe.HopGatewayEventQueued)
@@ -66,10 +67,11 @@ func consume(ctx context.Context, name string, batch []topology.Delivery, since 
 		}
 		c.n++
 		queued.Observe(c.got.Sub(d.Timestamp).Seconds())
-		_, span := tracer.Start(d.Context(ctx), name, trace.WithSpanKind(trace.SpanKindConsumer), trace.WithTimestamp(c.got))
-		if !span.SpanContext().IsValid() {
-			continue // tracing is off
+		parent := d.Context(ctx)
+		if !trace.SpanContextFromContext(parent).IsRemote() {
+			continue // not traced (the command generator's), or tracing is off
 		}
+		_, span := tracer.Start(parent, name, trace.WithSpanKind(trace.SpanKindConsumer), trace.WithTimestamp(c.got))
 		span.SetAttributes(
 			attribute.String("messaging.system", "kafka"),
 			attribute.String("messaging.destination.name", d.Topic),
