@@ -39,11 +39,12 @@ var envRead = regexp.MustCompile(`\b(?:env|e)\.(?:String|Int|Duration|Bool|File)
 
 // readsEnv scans the non-test Go files of dir (not bench/ or other commands
 // below it) for the environment variables the program reads; a program that
-// calls topology.ReadKafkaConfig also reads what topology/config.go reads.
+// calls topology.ReadKafkaConfig also reads what topology/config.go reads, one
+// that calls observe.StartTracing what topology/observe/tracing.go reads.
 func readsEnv(t *testing.T, dir string) map[string]bool {
 	t.Helper()
 	names := map[string]bool{}
-	kafka := false
+	kafka, tracing := false, false
 	scan := func(path string) {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -53,6 +54,7 @@ func readsEnv(t *testing.T, dir string) map[string]bool {
 			names[m[1]+m[2]] = true
 		}
 		kafka = kafka || strings.Contains(string(b), "topology.ReadKafkaConfig(")
+		tracing = tracing || strings.Contains(string(b), "observe.StartTracing(")
 	}
 	err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -72,6 +74,9 @@ func readsEnv(t *testing.T, dir string) map[string]bool {
 	if kafka {
 		scan(filepath.Join(root, "topology", "config.go"))
 	}
+	if tracing {
+		scan(filepath.Join(root, "topology", "observe", "tracing.go"))
+	}
 	if len(names) == 0 {
 		t.Fatalf("%s: found no environment variables read; has the way services read configuration changed?", dir)
 	}
@@ -83,7 +88,7 @@ func TestReadsEnvFindsTheConfiguration(t *testing.T) {
 	// compose and Kubernetes checks pass vacuously.
 	want := map[string][]string{
 		"services/command-handler":  {"KAFKA_BROKERS", "SCHEMA_REGISTRY_URL", "SSL_CA_LOCATION", "DB_PASSWORD", "HTTP_PORT", "KAFKA_LINGER_MS"},
-		"services/graphql-endpoint": {"KAFKA_BROKERS", "DB_NAME", "STATIC_DIR", "HTTP_PORT"},
+		"services/graphql-endpoint": {"KAFKA_BROKERS", "DB_NAME", "STATIC_DIR", "HTTP_PORT", "OTEL_EXPORTER_OTLP_ENDPOINT"},
 		"services/heartbeat":        {"KAFKA_CLIENT_ID", "HTTP_PORT"},
 		"services/synchronizer":     {"KAFKA_BROKERS", "SSL_KEY_LOCATION"},
 	}
