@@ -54,7 +54,7 @@ lint: ## gofmt, go vet and staticcheck on every module; shellcheck on the script
 	@bad=$$(go list -tags $(INTEGRATION_TAGS) -f '{{.ImportPath}}: {{join .Imports " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' $(GO_PACKAGES) \
 	  | grep -v '^openbank/topology: ' | grep -E '$(KAFKA_LIBRARIES)' | cut -d: -f1); \
 	  if [ -n "$$bad" ]; then echo "these packages import a Kafka client library; use openbank/topology instead:"; echo "$$bad"; exit 1; fi
-	shellcheck deploy/*.sh deploy/certs/*.sh deploy/compose/postgres/*.sh .ci/run
+	shellcheck deploy/*.sh deploy/certs/*.sh deploy/compose/*.sh deploy/compose/postgres/*.sh deploy/kubernetes/base/*.sh services/graphql-endpoint/internal/graphiql/update.sh .ci/run
 
 $(FRONTEND_DEPS): frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund
@@ -74,6 +74,7 @@ unit-test: ## unit tests: pure logic, no I/O
 OTHER_CLIENT_TESTS := go test $(INTEGRATION_FLAGS) -run "TestKillMidStream|TestTwoInstancesConserveMoney" openbank/services/command-handler
 
 integration-test: frontend ## integration tests (end-to-end in Chromium too) against a fresh stack of their own
-	deploy/test-stack.sh bash -c 'go test $(INTEGRATION_FLAGS) $(GO_PACKAGES) && KAFKA_CLIENT=franz $(OTHER_CLIENT_TESTS)'
+	TEST_KAFKA_TLS_PORT=$${TEST_KAFKA_TLS_PORT-19094} TEST_KAFKA_PROXY_PORT=$${TEST_KAFKA_PROXY_PORT-19095} \
+		deploy/test-stack.sh bash -c 'go test $(INTEGRATION_FLAGS) $(GO_PACKAGES) && KAFKA_CLIENT=franz $(OTHER_CLIENT_TESTS)'
 
 test: lint unit-test frontend-test integration-test ## everything CI runs

@@ -31,6 +31,11 @@ KAFKA_NODES=${KAFKA_NODES:-1}
 KAFKA_PORT_STEP=${KAFKA_PORT_STEP:-10}
 SCHEMA_REGISTRY_PORT=${SCHEMA_REGISTRY_PORT:-8081}
 DB_PORT=${DB_PORT:-5432}
+# Opt-in extra listeners for tests: TLS with required client certificates,
+# and a plaintext one that advertises KAFKA_PROXY_PORT while it listens on the
+# next port, for a test's TCP proxy in between.
+KAFKA_TLS_PORT=${KAFKA_TLS_PORT:-}
+KAFKA_PROXY_PORT=${KAFKA_PROXY_PORT:-}
 DB_PASSWORD=${DB_PASSWORD:-open-bank}
 STACK_INFRA_ONLY=${STACK_INFRA_ONLY:-0}
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
@@ -107,6 +112,7 @@ environment (current value):
   KAFKA_PORT ($KAFKA_PORT), KAFKA_CONTROLLER_PORT ($KAFKA_CONTROLLER_PORT),
   KAFKA_NODES ($KAFKA_NODES), KAFKA_PORT_STEP ($KAFKA_PORT_STEP),
   SCHEMA_REGISTRY_PORT ($SCHEMA_REGISTRY_PORT), DB_PORT ($DB_PORT), DB_PASSWORD,
+  KAFKA_TLS_PORT (${KAFKA_TLS_PORT:-off}), KAFKA_PROXY_PORT (${KAFKA_PROXY_PORT:-off}),
   STACK_INFRA_ONLY ($STACK_INFRA_ONLY), KAFKA_HEAP_OPTS ($KAFKA_HEAP_OPTS),
   START_TIMEOUT ($START_TIMEOUT s), SYNCHRONIZER_TIMEOUT ($SYNCHRONIZER_TIMEOUT s),
   STACK_METRICS ($STACK_METRICS), METRICS_PORT ($METRICS_PORT), PROMETHEUS ($PROMETHEUS),
@@ -312,6 +318,8 @@ SELECT format('CREATE DATABASE %I OWNER %I', d, o)
                ('transactiondb', 'graphql_endpoint'),
                ('schemaregistry', 'schemaregistry')) AS t(d, o)
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = d) \\gexec
+-- Each role connects to its own database only (owners keep CONNECT).
+REVOKE CONNECT ON DATABASE balancedb, transactiondb, schemaregistry, postgres FROM PUBLIC;
 EOF
 }
 
@@ -416,18 +424,43 @@ kafka_prepare() {
   for ((i = 1; i <= KAFKA_NODES; i++)); do voters+=("$i@127.0.0.1:$(kafka_controller_port "$i")"); done
   local quorum
   quorum=$(IFS=, && echo "${voters[*]}")
+  # Opt-in listeners for tests (TLS with client certificates, a proxied
+  # plaintext one) exist on node 1 of a one-node stack only: with more nodes
+  # each would need its own pair of ports.
+  if [[ -n $KAFKA_TLS_PORT || -n $KAFKA_PROXY_PORT ]] && ((KAFKA_NODES != 1)); then
+    die "KAFKA_TLS_PORT and KAFKA_PROXY_PORT need KAFKA_NODES=1"
+  fi
+  if [[ -n $KAFKA_TLS_PORT && ! -r $STACK_DIR/certs/kafka-1/keystore.pem ]]; then
+    CERTS_DIR=$STACK_DIR/certs "$DEPLOY_DIR/certs/make-certs.sh" >/dev/null
+  fi
+  local listeners advertised protocols tls_props
   for ((i = 1; i <= KAFKA_NODES; i++)); do
     mkdir -p "$(kafka_node_dir "$i")/data"
+    listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$i") advertised=PLAINTEXT://127.0.0.1:$(kafka_port "$i")
+    protocols=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT tls_props=
+    if [[ -n $KAFKA_TLS_PORT ]]; then
+      listeners+=,SSL://127.0.0.1:$KAFKA_TLS_PORT advertised+=,SSL://127.0.0.1:$KAFKA_TLS_PORT protocols+=,SSL:SSL
+      tls_props="listener.name.ssl.ssl.client.auth=required
+listener.name.ssl.ssl.keystore.type=PEM
+listener.name.ssl.ssl.keystore.location=$STACK_DIR/certs/kafka-1/keystore.pem
+listener.name.ssl.ssl.truststore.type=PEM
+listener.name.ssl.ssl.truststore.location=$STACK_DIR/certs/ca.pem"
+    fi
+    if [[ -n $KAFKA_PROXY_PORT ]]; then
+      listeners+=,PROXIED://127.0.0.1:$((KAFKA_PROXY_PORT + 1)) advertised+=,PROXIED://127.0.0.1:$KAFKA_PROXY_PORT
+      protocols+=,PROXIED:PLAINTEXT
+    fi
     cat >"$(kafka_props "$i")" <<EOF
 # Written by deploy/stack.sh on every up: node $i of $KAFKA_NODES, each a combined broker + controller.
 process.roles=broker,controller
 node.id=$i
 controller.quorum.voters=$quorum
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$i"),CONTROLLER://127.0.0.1:$(kafka_controller_port "$i")
-advertised.listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$i")
+listeners=$listeners,CONTROLLER://127.0.0.1:$(kafka_controller_port "$i")
+advertised.listeners=$advertised
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=$protocols
+$tls_props
 log.dirs=$(kafka_node_dir "$i")/data
 num.partitions=1
 default.replication.factor=$replication
@@ -467,6 +500,13 @@ kafka_start_node() {
   fi
   require_free_port "$(kafka_port "$i")" KAFKA_PORT "Kafka node $i"
   require_free_port "$(kafka_controller_port "$i")" KAFKA_CONTROLLER_PORT "Kafka node $i's controller"
+  if ((i == 1)) && [[ -n $KAFKA_TLS_PORT ]]; then
+    require_free_port "$KAFKA_TLS_PORT" KAFKA_TLS_PORT "the Kafka TLS listener"
+  fi
+  if ((i == 1)) && [[ -n $KAFKA_PROXY_PORT ]]; then
+    require_free_port "$KAFKA_PROXY_PORT" KAFKA_PROXY_PORT "a test's proxy to Kafka"
+    require_free_port "$((KAFKA_PROXY_PORT + 1))" KAFKA_PROXY_PORT "the Kafka listener behind a test's proxy"
+  fi
   say "starting kafka node $i on 127.0.0.1:$(kafka_port "$i") (controller $(kafka_controller_port "$i"))"
   touch "$log"
   # Readiness is judged on log lines written after this offset.
@@ -685,6 +725,11 @@ start_services() {
       extra=("STATIC_DIR=$REPO_ROOT/frontend/dist")
       say "graphql-endpoint serves the frontend on http://localhost:${STATIC_PORT:-8181}"
     fi
+    # Locally every client (browsers, the load test) is 127.0.0.1: the
+    # per-client caps are lifted unless set.
+    if [[ $name == graphql-endpoint ]]; then
+      extra+=("MAX_CONNECTIONS_PER_CLIENT=${MAX_CONNECTIONS_PER_CLIENT:-0}" "PASSWORD_RATE_PER_MINUTE=${PASSWORD_RATE_PER_MINUTE:-0}")
+    fi
     start_bg "$RUN_DIR/$name.pid" "$LOG_DIR/$name.log" env "${extra[@]}" "$BIN_DIR/$name"
     started+=("$name")
   done
@@ -701,11 +746,13 @@ start_services() {
 # prometheus_config: deploy/observability/prometheus.yml (what docker-compose
 # scrapes) for this machine: each job one target on 127.0.0.1 at the port the
 # file gives it (the services listen on the same ports here), Prometheus's
-# own job at METRICS_PORT.
+# own job at METRICS_PORT; the gateway has no OPS_PORT here, so its metrics
+# are on its HTTP port.
 prometheus_config() {
   awk -v self="$METRICS_PORT" '
     function target(port) {
       if (job == "prometheus") port = self
+      if (job == "graphql-endpoint") port = 8888
       printf "      - targets: [\"127.0.0.1:%s\"]\n", port
     }
     BEGIN { print "# Written by deploy/stack.sh from deploy/observability/prometheus.yml." }
@@ -788,7 +835,8 @@ load_ports() {
 
 validate_config() {
   local var
-  for var in KAFKA_PORT KAFKA_CONTROLLER_PORT SCHEMA_REGISTRY_PORT DB_PORT; do
+  for var in KAFKA_PORT KAFKA_CONTROLLER_PORT SCHEMA_REGISTRY_PORT DB_PORT KAFKA_TLS_PORT KAFKA_PROXY_PORT; do
+    [[ -z ${!var} && ($var == KAFKA_TLS_PORT || $var == KAFKA_PROXY_PORT) ]] && continue # opt-in listeners off
     [[ ${!var} =~ ^[0-9]+$ && ${!var} -ge 1 && ${!var} -le 65535 ]] || die "$var=${!var} is not a port number"
   done
   [[ $KAFKA_NODES =~ ^[1-9]$ ]] || die "KAFKA_NODES=$KAFKA_NODES: want a number of Kafka nodes from 1 to 9"
@@ -809,6 +857,16 @@ write_env() {
     printf 'export DB_HOSTNAME=%q\n' "127.0.0.1"
     printf 'export DB_PORT=%q\n' "$DB_PORT"
     printf 'export DB_PASSWORD=%q\n' "$DB_PASSWORD"
+    if [[ -n $KAFKA_TLS_PORT ]]; then
+      printf 'export KAFKA_TLS_BROKERS=%q\n' "127.0.0.1:$KAFKA_TLS_PORT"
+      printf 'export KAFKA_TLS_CA_LOCATION=%q\n' "$STACK_DIR/certs/client/ca.pem"
+      printf 'export KAFKA_TLS_CERTIFICATE_LOCATION=%q\n' "$STACK_DIR/certs/client/client.pem"
+      printf 'export KAFKA_TLS_KEY_LOCATION=%q\n' "$STACK_DIR/certs/client/client.key"
+    fi
+    if [[ -n $KAFKA_PROXY_PORT ]]; then
+      printf 'export KAFKA_PROXY_BROKERS=%q\n' "127.0.0.1:$KAFKA_PROXY_PORT"
+      printf 'export KAFKA_PROXY_TARGET=%q\n' "127.0.0.1:$((KAFKA_PROXY_PORT + 1))"
+    fi
   } >"$tmp"
   mv -f "$tmp" "$ENV_FILE"
 }

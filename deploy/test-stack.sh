@@ -5,7 +5,11 @@
 # The stack lives in <repo>/.local/test-stack (TEST_STACK_DIR) on its own ports
 # (TEST_KAFKA_PORT, TEST_KAFKA_CONTROLLER_PORT, TEST_SCHEMA_REGISTRY_PORT,
 # TEST_DB_PORT), so it can run next to the stack of deploy/stack.sh; runs that
-# share a folder wait for each other. Only the infrastructure (and the
+# share a folder wait for each other. Opt-in: TEST_KAFKA_TLS_PORT adds a TLS
+# listener that requires client certificates, TEST_KAFKA_PROXY_PORT a listener
+# on the next port that advertises this one for a test's TCP proxy (the
+# topology contract tests use both; see KAFKA_TLS_* and KAFKA_PROXY_* in the
+# env file). Only the infrastructure (and the
 # synchronizer) is started; CMD runs with the stack's env file sourced, and its
 # exit code is returned. Progress goes to stderr. KAFKA_NODES=3 runs CMD against
 # a three-node Kafka cluster (see deploy/stack.sh help for its ports).
@@ -25,6 +29,9 @@ export KAFKA_PORT=${TEST_KAFKA_PORT:-19092}
 export KAFKA_CONTROLLER_PORT=${TEST_KAFKA_CONTROLLER_PORT:-19093}
 export SCHEMA_REGISTRY_PORT=${TEST_SCHEMA_REGISTRY_PORT:-18081}
 export DB_PORT=${TEST_DB_PORT:-15432}
+# Opt-in listeners for the topology contract tests (TLS, a proxied one): off unless set.
+export KAFKA_TLS_PORT=${TEST_KAFKA_TLS_PORT:-}
+export KAFKA_PROXY_PORT=${TEST_KAFKA_PROXY_PORT:-}
 export STACK_INFRA_ONLY=1
 
 # fd 7 (the lock below) is closed for children: the stack's daemons must not
@@ -48,7 +55,9 @@ port_open() {
   timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"' "$1" 2>/dev/null
 }
 for pair in "$KAFKA_PORT:TEST_KAFKA_PORT" "$KAFKA_CONTROLLER_PORT:TEST_KAFKA_CONTROLLER_PORT" \
-  "$SCHEMA_REGISTRY_PORT:TEST_SCHEMA_REGISTRY_PORT" "$DB_PORT:TEST_DB_PORT"; do
+  "$SCHEMA_REGISTRY_PORT:TEST_SCHEMA_REGISTRY_PORT" "$DB_PORT:TEST_DB_PORT" \
+  ${KAFKA_TLS_PORT:+"$KAFKA_TLS_PORT:TEST_KAFKA_TLS_PORT"} \
+  ${KAFKA_PROXY_PORT:+"$KAFKA_PROXY_PORT:TEST_KAFKA_PROXY_PORT" "$((KAFKA_PROXY_PORT + 1)):TEST_KAFKA_PROXY_PORT"}; do
   if port_open "${pair%%:*}"; then
     echo "test-stack: error: port ${pair%%:*} is already in use by another process; stop it or choose another port with ${pair#*:}=..." >&2
     exit 1

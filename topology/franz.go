@@ -26,6 +26,10 @@ func franzOpts(c KafkaConfig, log *slog.Logger) ([]kgo.Opt, error) {
 		kgo.SeedBrokers(strings.Split(c.Brokers, ",")...),
 		kgo.ClientID(c.ClientID),
 		kgo.WithLogger(franzLogger{log}),
+		// Metadata may be refreshed 250 ms after the last time (franz-go's
+		// default is 5 s; librdkafka's fast refresh is 100 ms), so a
+		// partition just added or a topic just deleted is seen without a stall.
+		kgo.MetadataMinAge(250 * time.Millisecond),
 	}
 	if c.CALocation != "" {
 		tc, err := tlsConfig(c)

@@ -316,7 +316,8 @@ type rdAdmin struct {
 
 func (librdkafka) newAdmin(cfg KafkaConfig, _ *slog.Logger) (rawAdmin, error) {
 	m := rdConfig(cfg)
-	delete(m, "go.logs.channel.enable") // an admin client has no log channel
+	// An admin client has no log channel and rejects the setting altogether.
+	delete(m, "go.logs.channel.enable")
 	admin, err := kafka.NewAdminClient(&m)
 	if err != nil {
 		return nil, fmt.Errorf("create Kafka admin client: %w", err)

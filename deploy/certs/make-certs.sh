@@ -93,10 +93,20 @@ for b in "${BROKERS[@]}"; do
 done
 openssl verify -CAfile "$OUT/ca.pem" "$OUT/client/client.pem" >/dev/null
 
-# The containers run as their own users (appuser 1000 in the Confluent images,
-# nonroot 65532 in the Go images), not as the one who ran this script: the
-# mounted files must be readable by others. The CA key is not mounted anywhere.
+# Certificates are public (0644); private keys are 0600. The containers run
+# as their own users (appuser 1000 in the Confluent images: the brokers and the
+# registry read keystore.pem; nonroot 65532 in the Go images: client.key), not
+# as the one who ran this script, so each key must belong to its reader: run as
+# root (sudo), it is given to it. The CA key is not mounted anywhere.
 chmod 0755 "$OUT" "$OUT"/*/
 chmod 0644 "$OUT"/*/*
-chmod 0600 "$OUT/ca.key"
+chmod 0600 "$OUT/ca.key" "$OUT"/*/keystore.pem "$OUT/client/client.key"
+if [[ $(id -u) == 0 ]]; then
+  chown 1000:1000 "$OUT"/*/keystore.pem
+  chown 65532:65532 "$OUT/client/client.key"
+else
+  echo "make-certs.sh: private keys are 0600 and yours; for the containers' users to read them, run" >&2
+  echo "  sudo chown 1000:1000 $OUT/*/keystore.pem && sudo chown 65532:65532 $OUT/client/client.key" >&2
+  echo "(or run this script with sudo)" >&2
+fi
 echo "certificates in $OUT: CA, ${BROKERS[*]}, client (valid $DAYS days)"

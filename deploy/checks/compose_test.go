@@ -32,14 +32,47 @@ func loadCompose(t *testing.T, files []string) *types.Project {
 	for _, f := range files {
 		cfg = append(cfg, types.ConfigFile{Filename: filepath.Join(abs, f)})
 	}
-	// An empty environment: the files' own defaults (${DB_PASSWORD:-...}) apply.
+	// Only the passwords the files require (no defaults), one per role; else
+	// the files' own defaults apply.
 	p, err := loader.LoadWithContext(context.Background(), types.ConfigDetails{
-		WorkingDir: abs, ConfigFiles: cfg, Environment: types.Mapping{},
+		WorkingDir: abs, ConfigFiles: cfg, Environment: rolePasswords,
 	})
 	if err != nil {
 		t.Fatalf("load %v: %v", files, err)
 	}
 	return p
+}
+
+// rolePasswords are what deploy/compose/make-env.sh writes to .env.
+var rolePasswords = types.Mapping{
+	"POSTGRES_PASSWORD":            "test-admin-password",
+	"COMMAND_HANDLER_DB_PASSWORD":  "test-command-handler-password",
+	"GRAPHQL_ENDPOINT_DB_PASSWORD": "test-graphql-endpoint-password",
+}
+
+// rolePassword names the variable with each role's password.
+var rolePassword = map[string]string{
+	"command_handler":  "COMMAND_HANDLER_DB_PASSWORD",
+	"graphql_endpoint": "GRAPHQL_ENDPOINT_DB_PASSWORD",
+}
+
+func TestComposeRequiresPasswords(t *testing.T) {
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, files := range composeVariants {
+		var cfg []types.ConfigFile
+		for _, f := range files {
+			cfg = append(cfg, types.ConfigFile{Filename: filepath.Join(abs, f)})
+		}
+		_, err := loader.LoadWithContext(context.Background(), types.ConfigDetails{
+			WorkingDir: abs, ConfigFiles: cfg, Environment: types.Mapping{},
+		})
+		if err == nil || !strings.Contains(err.Error(), "make-env.sh") {
+			t.Errorf("%s: loads without passwords (a default password?): %v", name, err)
+		}
+	}
 }
 
 func forEachVariant(t *testing.T, check func(t *testing.T, p *types.Project)) {
@@ -98,8 +131,8 @@ func TestComposeDatabases(t *testing.T) {
 	}
 	forEachVariant(t, func(t *testing.T, p *types.Project) {
 		db := p.Services["db"]
-		dbPassword, _ := env(db, "DB_PASSWORD")
 		for name, want := range dbServices {
+			dbPassword, _ := env(db, rolePassword[want.role])
 			s := p.Services[name]
 			host, _ := env(s, "DB_HOSTNAME")
 			port, _ := env(s, "DB_PORT")

@@ -99,7 +99,10 @@ type pgCluster struct {
 		Storage   struct {
 			Size string `json:"size"`
 		} `json:"storage"`
-		Resources corev1.ResourceRequirements `json:"resources"`
+		Resources  corev1.ResourceRequirements `json:"resources"`
+		Postgresql struct {
+			PgHBA []string `json:"pg_hba"`
+		} `json:"postgresql"`
 		Bootstrap struct {
 			InitDB struct {
 				Database string   `json:"database"`
@@ -136,4 +139,15 @@ type kustomization struct {
 		Pairs map[string]string `json:"pairs"`
 	} `json:"labels"`
 	Resources []string `json:"resources"`
+	// SecretGenerator makes the database Secrets from files never committed.
+	SecretGenerator []struct {
+		Name     string   `json:"name"`
+		Type     string   `json:"type"`
+		Literals []string `json:"literals"`
+		Envs     []string `json:"envs"`
+		Options  struct {
+			DisableNameSuffixHash bool              `json:"disableNameSuffixHash"`
+			Labels                map[string]string `json:"labels"`
+		} `json:"options"`
+	} `json:"secretGenerator"`
 }

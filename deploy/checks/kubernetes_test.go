@@ -158,6 +158,29 @@ func loadManifests(t *testing.T) *manifests {
 	if bad {
 		t.FailNow()
 	}
+	for name, sec := range m.secrets {
+		if _, ok := sec.StringData["password"]; ok || sec.Data["password"] != nil {
+			t.Errorf("Secret %s: a password committed in the manifests", name)
+		}
+	}
+	// The generated Secrets, as kustomize makes them: the literals (the
+	// username), and a password from the env file, which is never committed.
+	for _, g := range k.SecretGenerator {
+		sec := &corev1.Secret{Type: corev1.SecretType(g.Type), StringData: map[string]string{}}
+		sec.Name = g.Name
+		for _, l := range g.Literals {
+			key, value, _ := strings.Cut(l, "=")
+			if key == "password" {
+				t.Errorf("secretGenerator %s: a committed password", g.Name)
+			}
+			sec.StringData[key] = value
+		}
+		if len(g.Envs) != 1 || !g.Options.DisableNameSuffixHash {
+			t.Errorf("secretGenerator %s: want the password from one env file, and the name without a hash suffix (CloudNativePG refers to it)", g.Name)
+		}
+		sec.StringData["password"] = "from " + strings.Join(g.Envs, ",")
+		m.secrets[g.Name] = sec
+	}
 	if len(m.kafkas) != 1 || len(m.pgClusters) != 1 {
 		t.Fatalf("want one Kafka and one PostgreSQL cluster, have %d and %d", len(m.kafkas), len(m.pgClusters))
 	}
@@ -405,6 +428,17 @@ func TestKubernetesDatabases(t *testing.T) {
 			t.Errorf("Database %s: in cluster %s, not %s", d.Name, d.Spec.Cluster.Name, pg.Name)
 		}
 		owners[d.Spec.Name] = d.Spec.Owner
+	}
+	for role := range roleSecret {
+		// Each role only to its own database: its database's line, then a reject.
+		reject := slices.Index(pg.Spec.Postgresql.PgHBA, "host all "+role+" all reject")
+		own := slices.IndexFunc(pg.Spec.Postgresql.PgHBA, func(l string) bool {
+			f := strings.Fields(l)
+			return len(f) == 5 && f[2] == role && f[1] != "all"
+		})
+		if reject < 0 || own < 0 || own > reject {
+			t.Errorf("role %s: pg_hba %q must let it reach its database only", role, pg.Spec.Postgresql.PgHBA)
+		}
 	}
 	for role, secret := range roleSecret {
 		s, ok := m.secrets[secret]

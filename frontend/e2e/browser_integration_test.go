@@ -210,7 +210,7 @@ func TestClientPage(t *testing.T) {
 
 	// Logging in with a username nobody has (a typo) opens nothing.
 	b.do("log in as someone unknown", replace("username", username), replace("password", password), chromedp.Click(chromedp.ID("login")))
-	b.waitFor("the unknown username's reason", `(document.getElementById('login-reason')?.textContent || '').includes('unknown username')`, bankAnswer)
+	b.waitFor("the unknown username's reason", `(document.getElementById('login-reason')?.textContent || '').includes('incorrect username or password')`, bankAnswer)
 	if got := b.eval(`String(!!document.getElementById('iban'))`); got != "false" {
 		t.Fatal("logging in with an unknown username opened an account")
 	}
@@ -323,7 +323,7 @@ func TestClientPage(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("password"), "wrong horse battery"),
 		chromedp.Click(chromedp.ID("login")),
 	)
-	b.waitFor("the wrong password's reason", `(document.getElementById('login-reason')?.textContent || '').includes('incorrect password')`, bankAnswer)
+	b.waitFor("the wrong password's reason", `(document.getElementById('login-reason')?.textContent || '').includes('incorrect username or password')`, bankAnswer)
 	b.do("log in with the right password", replace("password", password), chromedp.Click(chromedp.ID("login")))
 	b.waitFor("the same account again", fmt.Sprintf(`document.getElementById('iban')?.textContent === %s`, jsString(iban)), bankAnswer)
 	b.waitFor("the history after logging in", fmt.Sprintf(`%s === '€20,00'`, topRow("transactions", "changed-by")), bankAnswer)

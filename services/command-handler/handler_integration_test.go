@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"openbank/services/command-handler/internal/handler"
 	"openbank/topology"
 	shared "openbank/topology/bank"
 	"openbank/topology/records"
@@ -488,7 +489,15 @@ func TestPoisonRecordsGoToTheDeadLetterTopic(t *testing.T) {
 		t.Logf("%s: %s", p.name, d.Header(topology.HeaderDeadLetterError))
 	}
 	if got := b.feedbacks(validID); len(got) != 0 {
-		t.Errorf("a dead-lettered command was answered: %+v", got)
+		t.Errorf("a dead-lettered command whose key is another id was answered: %+v", got)
+	}
+	// The command dead-lettered for its text has a readable id: its sender
+	// gets a definite answer instead of waiting for ever.
+	d := b.tail.WaitFor(t, 30*time.Second, func(d topology.Delivery) bool {
+		return isFeedback(d) && d.Header(topology.HeaderCommandID) == nulID.String()
+	})
+	if f, ok := d.Record.(*records.MoneyTransferFailed); !ok || f.Reason != handler.ReasonInvalidCommand || f.ID != [16]byte(nulID) {
+		t.Errorf("answer to the command with a NUL: %+v", d.Record)
 	}
 }
 

@@ -36,12 +36,27 @@ type config struct {
 	staticDir    string
 	staticPort   int
 	pprofPort    int // 0: off; else net/http/pprof on 127.0.0.1 only
+	opsPort      int // 0: /metrics and GraphiQL on httpPort
+	introspect   bool
 	cors         []string
 	group        string
 	feedbackWait time.Duration
 	streamGrace  time.Duration
+	sendTimeout  time.Duration
+	shutdownWait time.Duration
+	hashSlots    int
+	maxLast      int
 	limits       httpapi.Limits
+	conns        connLimits
 	logLevel     slog.Level
+}
+
+// connLimits bound what one client's connections can hold.
+type connLimits struct {
+	readTimeout  time.Duration // whole request, body included (not WebSockets)
+	idleTimeout  time.Duration // keep-alive between requests
+	writeTimeout time.Duration // each write, WebSockets included
+	perClient    int           // open connections per remote address
 }
 
 func readConfig(env *topology.Env) config {
@@ -53,9 +68,15 @@ func readConfig(env *topology.Env) config {
 		User:     env.String("DB_USER", "graphql_endpoint"),
 		Password: env.String("DB_PASSWORD", "open-bank"),
 		Database: env.String("DB_NAME", "transactiondb"),
+		SSLMode:  env.String("DB_SSLMODE", ""),
 		MaxConns: env.Int("DB_MAX_CONNS", 10, 2, 1000),
 		// on (durable) unless set; see store.Config.
 		SynchronousCommit: env.String("DB_SYNCHRONOUS_COMMIT", ""),
+	}
+	switch c.db.SSLMode {
+	case "", "disable", "allow", "prefer", "require", "verify-ca", "verify-full":
+	default:
+		env.Check(false, "DB_SSLMODE", "want disable, allow, prefer, require, verify-ca or verify-full")
 	}
 	switch c.db.SynchronousCommit {
 	case "", "on", "off", "local", "remote_write", "remote_apply":
@@ -70,6 +91,10 @@ func readConfig(env *topology.Env) config {
 	}
 	c.staticPort = env.Int("STATIC_PORT", 8181, 1, 65535)
 	c.pprofPort = env.Int("PPROF_PORT", 0, 0, 65535)
+	c.opsPort = env.Int("OPS_PORT", 0, 0, 65535)
+	env.Check(c.opsPort == 0 || c.opsPort != c.httpPort && (c.staticDir == "" || c.opsPort != c.staticPort), "OPS_PORT",
+		"must differ from HTTP_PORT and STATIC_PORT")
+	c.introspect = env.Bool("GRAPHQL_INTROSPECTION", true)
 	env.Check(c.staticDir == "" || c.staticPort != c.httpPort, "STATIC_PORT",
 		"must differ from HTTP_PORT (the files get a listener of their own)")
 	for _, o := range strings.Split(env.String("CORS_ORIGINS", "*"), ",") {
@@ -83,9 +108,27 @@ func readConfig(env *topology.Env) config {
 	c.group = env.String("KAFKA_GROUP_ID", fmt.Sprintf("graphql-endpoint-%s-%d", host, c.httpPort))
 	c.feedbackWait = env.Duration("FEEDBACK_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute)
 	c.streamGrace = env.Duration("STREAM_CATCH_UP_GRACE", 10*time.Second, 0, 24*time.Hour)
+	c.sendTimeout = env.Duration("KAFKA_SEND_TIMEOUT", 5*time.Second, 100*time.Millisecond, 5*time.Minute)
+	c.shutdownWait = env.Duration("SHUTDOWN_TIMEOUT", 8*time.Second, time.Second, 5*time.Minute)
+	c.hashSlots = env.Int("HASH_CONCURRENCY", 2, 1, 256)
+	c.maxLast = env.Int("MAX_LAST_TRANSACTIONS", 1000, 1, 100_000)
+	c.conns = connLimits{
+		readTimeout:  env.Duration("HTTP_READ_TIMEOUT", 30*time.Second, 100*time.Millisecond, time.Hour),
+		idleTimeout:  env.Duration("HTTP_IDLE_TIMEOUT", 60*time.Second, 100*time.Millisecond, time.Hour),
+		writeTimeout: env.Duration("WRITE_TIMEOUT", 10*time.Second, 100*time.Millisecond, time.Hour),
+		perClient:    env.Int("MAX_CONNECTIONS_PER_CLIENT", 256, 0, 1_000_000),
+	}
+	// net/http cancels a request whose connection's read deadline passes while
+	// it runs, so a request must be able to wait for its feedback within it.
+	env.Check(c.conns.readTimeout > c.feedbackWait+c.sendTimeout, "HTTP_READ_TIMEOUT",
+		"must be longer than FEEDBACK_TIMEOUT plus KAFKA_SEND_TIMEOUT")
 	c.limits = httpapi.Limits{
+		MaxTokens:                 env.Int("MAX_QUERY_TOKENS", 2000, 100, 1_000_000),
+		MaxFields:                 env.Int("MAX_QUERY_FIELDS", 200, 10, 100_000),
 		MaxDepth:                  env.Int("MAX_QUERY_DEPTH", 10, 2, 100),
-		MaxComplexity:             env.Int("MAX_QUERY_COMPLEXITY", 200, 10, 100_000),
+		MaxComplexity:             env.Int("MAX_QUERY_COMPLEXITY", 10_000, 10, 10_000_000),
+		PasswordPerMinute:         env.Int("PASSWORD_RATE_PER_MINUTE", 60, 0, 1_000_000),
+		PasswordBurst:             env.Int("PASSWORD_RATE_BURST", 20, 1, 1_000_000),
 		MaxRequestBytes:           int64(env.Int("MAX_REQUEST_BYTES", 64<<10, 1<<10, 64<<20)),
 		MaxSubscriptionsPerSocket: env.Int("MAX_SUBSCRIPTIONS_PER_CONNECTION", 20, 1, 10_000),
 		IdleTimeout:               env.Duration("WS_IDLE_TIMEOUT", 5*time.Minute, time.Second, 24*time.Hour),
@@ -156,6 +199,8 @@ func run(cfg config, log *slog.Logger) error {
 	gw := gateway.New(st, producer, hub, gateway.Options{
 		FeedbackTimeout: cfg.feedbackWait,
 		StreamSince:     started.Add(-cfg.streamGrace),
+		HashConcurrency: cfg.hashSlots,
+		SendTimeout:     cfg.sendTimeout,
 	}, log)
 
 	// A group new to Kafka starts where transactiondb is (any instance's
@@ -192,8 +237,8 @@ func run(cfg config, log *slog.Logger) error {
 	}
 	defer balances.Close()
 	answers, err := topology.NewConsumer(cfg.kafka, serde, nil, topology.ConsumerOptions{
-		Group:     cfg.group + "-feedback",
-		Topics:    []string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback},
+		Group:            cfg.group + "-feedback",
+		Topics:           []string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback},
 		MaxBufferedBytes: smallPrefetch,
 	}, log)
 	if err != nil {
@@ -217,35 +262,41 @@ func run(cfg config, log *slog.Logger) error {
 	consume("balance_changed", balances, gw.HandleBalanceChanged)
 	consume("feedback", answers, gw.HandleFeedback)
 
-	schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Gateway: gw, Hub: hub}))
+	schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Gateway: gw, Hub: hub, MaxLastTransactions: cfg.maxLast}))
 	var stopping atomic.Bool
-	api := httpapi.Handler(schema, httpapi.Config{
+	httpCfg := httpapi.Config{
 		Limits: cfg.limits, CORSOrigins: cfg.cors, Log: log,
+		Introspection: cfg.introspect, WithOps: cfg.opsPort == 0,
 		Ready: func(ctx context.Context) error {
 			if stopping.Load() {
 				return errors.New("shutting down")
 			}
 			return st.Ping(ctx)
 		},
-	})
+	}
+	api := httpapi.Handler(schema, httpCfg)
 	// Request contexts (and so every WebSocket and its subscriptions) end with
 	// baseCtx: http.Server.Shutdown does not close hijacked connections.
 	baseCtx, closeConnections := context.WithCancel(context.Background())
 	defer closeConnections()
-	servers := []*http.Server{newServer(cfg.httpPort, api, baseCtx)}
+	servers := []*http.Server{newServer(cfg.httpPort, api, baseCtx, cfg.conns)}
 	if cfg.staticDir != "" {
-		servers = append(servers, newServer(cfg.staticPort, httpapi.Static(cfg.staticDir), baseCtx))
+		servers = append(servers, newServer(cfg.staticPort, httpapi.Static(cfg.staticDir), baseCtx, cfg.conns))
+	}
+	if cfg.opsPort != 0 {
+		servers = append(servers, newServer(cfg.opsPort, httpapi.Ops(schema, httpCfg), baseCtx, cfg.conns))
 	}
 	if cfg.pprofPort != 0 {
-		pp := newServer(cfg.pprofPort, http.DefaultServeMux, baseCtx) // net/http/pprof registers there
+		pp := newServer(cfg.pprofPort, http.DefaultServeMux, baseCtx, connLimits{}) // net/http/pprof registers there
 		pp.Addr = "127.0.0.1" + pp.Addr
 		servers = append(servers, pp)
 	}
 	for _, srv := range servers {
-		ln, err := net.Listen("tcp", srv.Addr)
+		l, err := net.Listen("tcp", srv.Addr)
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w", srv.Addr, err)
 		}
+		ln := &httpapi.Listener{Listener: l, MaxPerClient: cfg.conns.perClient, WriteTimeout: cfg.conns.writeTimeout}
 		go func() {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				failed <- fmt.Errorf("serve %s: %w", srv.Addr, err)
@@ -262,14 +313,22 @@ func run(cfg config, log *slog.Logger) error {
 	case runErr = <-failed:
 	}
 	stopping.Store(true)
+	// Whatever hangs on the way out (Kafka or the database unreachable: the
+	// consumers' batch, their close, the producer's flush), the process ends
+	// within SHUTDOWN_TIMEOUT; an uncommitted batch is read again on the next start.
+	time.AfterFunc(cfg.shutdownWait, func() {
+		log.Error("shutdown took longer than SHUTDOWN_TIMEOUT; exiting", "timeout", cfg.shutdownWait)
+		os.Exit(1)
+	})
 	// HTTP first (no new requests; subscriptions end), then the consumers
-	// finish their batch; everything within the 10 s a SIGTERM allows.
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// finish their batch.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownWait/2)
 	defer cancel()
 	closeConnections()
 	for _, srv := range servers {
 		if err := srv.Shutdown(shutdownCtx); err != nil {
 			log.Warn("http shutdown", "error", err)
+			_ = srv.Close()
 		}
 	}
 	stopConsuming()
@@ -283,12 +342,16 @@ func run(cfg config, log *slog.Logger) error {
 // would otherwise be buffered.
 const smallPrefetch = 2 << 20
 
-func newServer(port int, h http.Handler, base context.Context) *http.Server {
+func newServer(port int, h http.Handler, base context.Context, l connLimits) *http.Server {
 	return &http.Server{
 		Addr:              ":" + strconv.Itoa(port),
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		BaseContext:       func(net.Listener) context.Context { return base },
+		// The whole request, body included; a WebSocket's connection loses
+		// this deadline when it is taken over (net/http clears it).
+		ReadTimeout:    l.readTimeout,
+		IdleTimeout:    l.idleTimeout,
+		MaxHeaderBytes: 64 << 10,
+		BaseContext:    func(net.Listener) context.Context { return base },
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -21,8 +23,13 @@ import (
 type config struct {
 	kafka    topology.KafkaConfig
 	httpPort int
-	settings pace.Settings
-	paused   bool
+	// control API: its own listener at controlAddr when set, else on
+	// httpPort answering only this host's clients unless a token is set.
+	controlAddr   string
+	controlToken  string
+	controlRemote bool
+	settings      pace.Settings
+	paused        bool
 }
 
 func readConfig(env *topology.Env) (config, error) {
@@ -30,6 +37,17 @@ func readConfig(env *topology.Env) (config, error) {
 		kafka:    topology.ReadKafkaConfig(env, "heartbeat"),
 		httpPort: env.Int("HTTP_PORT", 17888, 1, 65535),
 		paused:   env.Bool("HEARTBEAT_PAUSED", false),
+		// Unset: the control API answers on HTTP_PORT, to this host only (or with the token).
+		controlAddr:  env.String("CONTROL_ADDR", ""),
+		controlToken: env.String("CONTROL_TOKEN", ""),
+		// Only where the port is reachable from this host alone (a port
+		// published to 127.0.0.1): a container's peer is never loopback.
+		controlRemote: env.Bool("CONTROL_ALLOW_REMOTE", false),
+	}
+	if c.controlAddr != "" {
+		_, port, err := net.SplitHostPort(c.controlAddr)
+		env.Check(err == nil && port != "" && port != strconv.Itoa(c.httpPort), "CONTROL_ADDR",
+			"want host:port (e.g. 127.0.0.1:17889), another port than HTTP_PORT")
 	}
 	// Like the original: nothing is sent until the load test sets a pace.
 	c.settings = pace.Settings{
@@ -87,15 +105,33 @@ func run(log *slog.Logger) error {
 	defer producer.Close()
 
 	loop := beat.New(producer, metrics, log, cfg.settings, cfg.paused, next)
-	control.Routes(ops.Mux, loop)
+	controlErr := make(chan error, 1)
+	if cfg.controlAddr != "" {
+		mux := http.NewServeMux()
+		control.Routes(mux, loop, control.Access{Token: cfg.controlToken})
+		ln, err := net.Listen("tcp", cfg.controlAddr)
+		if err != nil {
+			return fmt.Errorf("control API: listen on %s: %w", cfg.controlAddr, err)
+		}
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second}
+		go func() { controlErr <- srv.Serve(ln) }()
+		defer srv.Close()
+	} else {
+		control.Routes(ops.Mux, loop, control.Access{Token: cfg.controlToken,
+			LoopbackOnly: cfg.controlToken == "" && !cfg.controlRemote})
+	}
 	metrics.watch(loop)
 	ops.SetReady()
-	log.Info("heartbeat started", "http_port", cfg.httpPort, "rate", cfg.settings.Rate(),
+	log.Info("heartbeat started", "http_port", cfg.httpPort, "control_addr", cfg.controlAddr, "control_token", cfg.controlToken != "", "rate", cfg.settings.Rate(),
 		"batch_size", cfg.settings.BatchSize, "interval", cfg.settings.Interval.String(), "paused", cfg.paused)
 
 	done := make(chan error, 1)
 	go func() { done <- loop.Run(ctx) }()
 	select {
+	case err := <-controlErr:
+		stop()
+		<-done
+		return fmt.Errorf("control API: %w", err)
 	case err := <-ops.Err():
 		stop()
 		<-done

@@ -134,9 +134,9 @@ function LoginForm({ onAccount }: { onAccount: (a: Account) => void }) {
           {reason && (
             <div className="notification is-danger is-light" id="login-reason" role="alert">
               Not logged in: {reason}
-              {reason === 'unknown username' && (
+              {reason === 'incorrect username or password' && (
                 <>
-                  . Check the spelling, or open a new account with this username.
+                  . Check the spelling and the password, or open a new account with this username.
                 </>
               )}
             </div>

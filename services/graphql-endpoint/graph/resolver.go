@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"openbank/services/graphql-endpoint/graph/generated"
 	"openbank/services/graphql-endpoint/graph/model"
+	"openbank/services/graphql-endpoint/internal/argument"
 	"openbank/services/graphql-endpoint/internal/fanout"
 	"openbank/services/graphql-endpoint/internal/gateway"
 	"openbank/services/graphql-endpoint/internal/metrics"
@@ -22,7 +22,13 @@ import (
 type Resolver struct {
 	Gateway *gateway.Gateway
 	Hub     *fanout.Hub[*model.Transaction]
+	// MaxLastTransactions bounds all_last_transactions (ibans answered);
+	// 0 means DefaultMaxLastTransactions.
+	MaxLastTransactions int
 }
+
+// DefaultMaxLastTransactions is all_last_transactions' bound unless set.
+const DefaultMaxLastTransactions = 1000
 
 // NewHub returns the hub streams subscribe to: each transaction is shown
 // once, and the same value goes to every subscriber.
@@ -30,9 +36,23 @@ func NewHub() *fanout.Hub[*model.Transaction] { return fanout.NewHub(ToModel) }
 
 var _ generated.ResolverRoot = (*Resolver)(nil)
 
-// NewSchema returns the executable schema with r as its resolvers.
+// NewSchema returns the executable schema with r as its resolvers. A list's
+// complexity is its most items times its element's, so the complexity limit
+// bounds the rows a request can ask for (gqlgen counts 1 per field).
 func NewSchema(r *Resolver) generated.Config {
-	return generated.Config{Resolvers: r}
+	c := generated.Config{Resolvers: r}
+	c.Complexity.Query.TransactionsByIban = func(child int, _ string, maxItems int64) int {
+		return 1 + child*int(min(max(maxItems, 1), transaction.MaxItemsLimit))
+	}
+	c.Complexity.Query.AllLastTransactions = func(child int) int { return 1 + child*r.maxLast() }
+	return c
+}
+
+func (r *Resolver) maxLast() int {
+	if r.MaxLastTransactions > 0 {
+		return r.MaxLastTransactions
+	}
+	return DefaultMaxLastTransactions
 }
 
 func (r *Resolver) Query() generated.QueryResolver               { return queryResolver{r} }
@@ -53,17 +73,18 @@ func argumentError(argument, message string) *gqlerror.Error {
 	}
 }
 
-func checkNotEmpty(args ...[2]string) error {
-	var list gqlerror.List
-	for _, a := range args {
-		if strings.TrimSpace(a[1]) == "" {
-			list = append(list, argumentError(a[0], "must not be empty"))
-		}
+// checkText refuses text arguments that are too long, blank (unless
+// EmptyOK), not UTF-8 or hold control characters, one error per argument.
+func checkText(specs ...argument.Spec) error {
+	problems := argument.Check(specs...)
+	if len(problems) == 0 {
+		return nil
 	}
-	if len(list) > 0 {
-		return list
+	list := make(gqlerror.List, len(problems))
+	for i, p := range problems {
+		list[i] = argumentError(p.Argument, p.Message)
 	}
-	return nil
+	return list
 }
 
 // ----------------------------------------------------------------- models
@@ -124,6 +145,9 @@ func CheckMaxItems(maxItems int64) error {
 }
 
 func (r queryResolver) TransactionsByIban(ctx context.Context, iban string, maxItems int64) ([]*model.Transaction, error) {
+	if err := checkText(argument.Spec{Argument: "iban", Value: iban, Max: argument.MaxIBAN}); err != nil {
+		return nil, err
+	}
 	if err := CheckMaxItems(maxItems); err != nil {
 		return nil, err
 	}
@@ -135,7 +159,7 @@ func (r queryResolver) TransactionsByIban(ctx context.Context, iban string, maxI
 }
 
 func (r queryResolver) AllLastTransactions(ctx context.Context) ([]*model.Transaction, error) {
-	txs, err := r.Gateway.Store().LastTransactions(ctx)
+	txs, err := r.Gateway.Store().LastTransactions(ctx, r.maxLast())
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +169,8 @@ func (r queryResolver) AllLastTransactions(ctx context.Context) ([]*model.Transa
 // -------------------------------------------------------------- accounts
 
 func (r *Resolver) getAccount(ctx context.Context, username, password string, create bool) (*model.AccountResult, error) {
-	if err := checkNotEmpty([2]string{"username", username}, [2]string{"password", password}); err != nil {
+	if err := checkText(argument.Spec{Argument: "username", Value: username, Max: argument.MaxUsername},
+		argument.Spec{Argument: "password", Value: password, Max: argument.MaxPassword}); err != nil {
 		return nil, err
 	}
 	res, err := r.Gateway.GetAccount(ctx, username, password, create)
@@ -228,7 +253,22 @@ func StreamFilter(iban *string, minAmount, maxAmount *int64, direction *model.Dt
 	return f
 }
 
+// CheckStreamFilter bounds stream_transactions' text arguments.
+func CheckStreamFilter(iban, descrIncludes *string) error {
+	var specs []argument.Spec
+	if iban != nil {
+		specs = append(specs, argument.Spec{Argument: "iban", Value: *iban, Max: argument.MaxIBAN})
+	}
+	if descrIncludes != nil {
+		specs = append(specs, argument.Spec{Argument: "descr_includes", Value: *descrIncludes, Max: argument.MaxDescrIncludes, EmptyOK: true})
+	}
+	return checkText(specs...)
+}
+
 func (r subscriptionResolver) StreamTransactions(ctx context.Context, iban *string, minAmount, maxAmount *int64, direction *model.Dtype, descrIncludes *string) (<-chan *model.Transaction, error) {
+	if err := CheckStreamFilter(iban, descrIncludes); err != nil {
+		return nil, err
+	}
 	sub := r.Hub.Subscribe(StreamFilter(iban, minAmount, maxAmount, direction, descrIncludes))
 	done := track("stream_transactions")
 	// No goroutine of our own: gqlgen reads the channel, and the subscription

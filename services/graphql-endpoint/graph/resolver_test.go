@@ -59,7 +59,7 @@ func TestCheckTransferErrors(t *testing.T) {
 			t.Errorf("code %v", e.Extensions["code"])
 		}
 	}
-	if strings.Join(args, ",") != "uuid,amount,token,to" {
+	if strings.Join(args, ",") != "uuid,token,amount,to" {
 		t.Errorf("arguments %v", args)
 	}
 	cmd, err := CheckTransfer("0a4c8b2e-5a43-4f8e-9a0e-3f1f6f5b6c7d", "cash", 1, "cash", "NL66OPEN0000000000", "d")
@@ -92,5 +92,28 @@ func TestResultModels(t *testing.T) {
 	m = transferModel("u", gateway.TransferResult{Success: true})
 	if !*m.Success || m.Reason != nil {
 		t.Errorf("%+v", m)
+	}
+}
+
+func TestCheckStreamFilter(t *testing.T) {
+	long, nul := strings.Repeat("x", 101), "a\x00"
+	iban := "NL66OPEN0000000000"
+	for _, c := range []struct {
+		iban, descr *string
+		arg         string
+	}{
+		{nil, nil, ""}, {&iban, nil, ""}, {nil, &long, "descr_includes"}, {&nul, nil, "iban"},
+	} {
+		err := CheckStreamFilter(c.iban, c.descr)
+		if c.arg == "" {
+			if err != nil {
+				t.Errorf("%v", err)
+			}
+			continue
+		}
+		list, ok := err.(gqlerror.List)
+		if !ok || len(list) != 1 || list[0].Extensions["argument"] != c.arg {
+			t.Errorf("error %v, want one naming %s", err, c.arg)
+		}
 	}
 }

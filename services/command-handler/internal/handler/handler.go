@@ -92,6 +92,7 @@ func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) (err er
 	start := time.Now()
 	cmds := make([]command, 0, len(batch))
 	var dead []topology.RawMessage
+	var refusals []topology.Message // answers to dead-lettered commands
 	for i := range batch {
 		d := &batch[i]
 		c, err := parse(d)
@@ -99,6 +100,9 @@ func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) (err er
 			h.log.Error("not a valid command; dead-lettered", "topic", d.Topic, "partition", d.Partition,
 				"offset", d.Offset, "error", err, "dead_letter_topic", h.deadLetter)
 			dead = append(dead, topology.DeadLetter(h.deadLetter, d.Raw(), err))
+			if m, ok := refusal(c, err); ok {
+				refusals = append(refusals, m)
+			}
 			continue
 		}
 		cmds = append(cmds, c)
@@ -113,7 +117,8 @@ func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) (err er
 		return err
 	}
 	decided = time.Now()
-	msgs := make([]topology.Message, 0, 2*len(answers))
+	msgs := make([]topology.Message, 0, 2*len(answers)+len(refusals))
+	msgs = append(msgs, refusals...)
 	for _, a := range answers {
 		msgs = append(msgs, events(a)...)
 	}
@@ -280,6 +285,32 @@ func parse(d *topology.Delivery) (command, error) {
 		return c, fmt.Errorf("%w: key %s, id %s", ErrKeyMismatch, key, uuid.UUID(c.id))
 	}
 	return c, nil
+}
+
+// ReasonInvalidCommand answers a dead-lettered command whose id can be read,
+// so its sender gets a definite answer instead of waiting for ever.
+const ReasonInvalidCommand = "invalid command: text is not valid UTF-8 or holds a NUL character"
+
+// refusal is the failure feedback for a command dead-lettered for its text
+// (ErrBadText) whose key, if any, is its id; other dead letters have no id
+// to answer. It is not stored: the same command gets the same answer again.
+func refusal(c command, why error) (topology.Message, bool) {
+	if !errors.Is(why, ErrBadText) {
+		return topology.Message{}, false
+	}
+	id := uuid.UUID(c.id)
+	if len(c.d.Key) > 0 {
+		if key, err := shared.ParseCommandID(string(c.d.Key)); err != nil || key != id {
+			return topology.Message{}, false
+		}
+	}
+	o := bank.Outcome{Kind: c.kind, Reason: ReasonInvalidCommand}
+	topic := topology.TopicMoneyTransferFeedback
+	if c.kind == bank.KindAccountCreation {
+		topic = topology.TopicAccountCreationFeedback
+	}
+	return topology.Message{Topic: topic, Key: id.String(), Record: o.Feedback(c.id),
+		Headers: []topology.Header{topology.CommandIDHeader(id.String())}}, true
 }
 
 func storable(s string) bool {

@@ -115,3 +115,40 @@ func TestDeadLetterKeepsTheRecordAndSaysWhere(t *testing.T) {
 		t.Fatalf("headers %v, want %v", got, want)
 	}
 }
+
+func TestRefusalAnswersADeadLetteredCommandWithItsID(t *testing.T) {
+	id := uuid.New()
+	transfer := &records.ConfirmMoneyTransfer{ID: id, Token: "t", Amount: 1, From: "cash", To: "x", Description: "a\x00b"}
+	d := topology.Delivery{Topic: "commands", Key: []byte(id.String()), Record: transfer}
+	c, err := parse(&d)
+	if !errors.Is(err, ErrBadText) {
+		t.Fatalf("parse: %v", err)
+	}
+	m, ok := refusal(c, err)
+	failed, isFailed := m.Record.(*records.MoneyTransferFailed)
+	if !ok || !isFailed || m.Topic != topology.TopicMoneyTransferFeedback || m.Key != id.String() ||
+		failed.ID != [16]byte(id) || failed.Reason != ReasonInvalidCommand {
+		t.Errorf("refusal %+v %v", m, ok)
+	}
+
+	creation := &records.ConfirmAccountCreation{ID: id, AType: "\xff"}
+	d = topology.Delivery{Topic: "commands", Record: creation}
+	c, err = parse(&d)
+	if m, ok := refusal(c, err); !ok || m.Topic != topology.TopicAccountCreationFeedback {
+		t.Errorf("account creation refusal %+v %v", m, ok)
+	} else if f, _ := m.Record.(*records.AccountCreationFailed); f == nil || f.Reason != ReasonInvalidCommand {
+		t.Errorf("account creation refusal record %+v", m.Record)
+	}
+
+	// A key that is not the id: whose command it is cannot be told.
+	d = topology.Delivery{Topic: "commands", Key: []byte(uuid.NewString()), Record: transfer}
+	c, err = parse(&d)
+	if _, ok := refusal(c, err); ok {
+		t.Error("answered a command whose key is another id")
+	}
+	d = topology.Delivery{Topic: "commands", Key: []byte("k"), Record: &records.BalanceChanged{}}
+	c, err = parse(&d)
+	if _, ok := refusal(c, err); ok {
+		t.Error("answered a record that is no command")
+	}
+}

@@ -97,7 +97,8 @@ func run(o options) error {
 	}
 	gw := exec.Command(o.bin)
 	gw.Env = append(os.Environ(), "HTTP_PORT="+strconv.Itoa(port), "KAFKA_GROUP_ID="+group, "LOG_LEVEL=warn",
-		"STREAM_CATCH_UP_GRACE=0s", "PPROF_PORT="+os.Getenv("BENCH_PPROF_PORT"))
+		"STREAM_CATCH_UP_GRACE=0s", "PPROF_PORT="+os.Getenv("BENCH_PPROF_PORT"),
+		"MAX_CONNECTIONS_PER_CLIENT=0") // every subscriber connects from this host
 	if o.gatewayEnv != "" {
 		gw.Env = append(gw.Env, strings.Split(o.gatewayEnv, ",")...)
 	}

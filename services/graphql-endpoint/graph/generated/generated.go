@@ -464,7 +464,7 @@ type Subscription {
 type Mutation {
   "Same as the subscription get_account: opens the account, or logs in when the username exists."
   open_account(username: String!, password: String!): AccountResult
-  "Logs in to an existing account; never opens one (reason 'unknown username' when there is none)."
+  "Logs in to an existing account; never opens one. An unknown username and a wrong password get the same reason, 'incorrect username or password'."
   login(username: String!, password: String!): AccountResult
   "Same as the subscription money_transfer."
   money_transfer(uuid: String!, username: String, token: String!, amount: Int!, from: String!, to: String!, descr: String!): MoneyTransferResult

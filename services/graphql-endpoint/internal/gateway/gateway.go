@@ -6,6 +6,7 @@ package gateway
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -25,9 +26,11 @@ import (
 // Reasons the gateway itself gives (the command handler's reasons pass through).
 const (
 	ReasonIncorrectPassword = "incorrect password"
-	ReasonUnknownUsername   = "unknown username"
-	ReasonNoAnswer          = "no answer from the command handler in time, try again"
-	ReasonCreationFailed    = "account creation failed, try again"
+	// ReasonIncorrectLogin is login's answer to an unknown username and to a
+	// wrong password alike, so login does not tell which usernames exist.
+	ReasonIncorrectLogin = "incorrect username or password"
+	ReasonNoAnswer       = "no answer from the command handler in time, try again"
+	ReasonCreationFailed = "account creation failed, try again"
 )
 
 // Sender produces records (topology.Producer).
@@ -50,7 +53,13 @@ type Options struct {
 	StreamSince time.Time
 	// HashConcurrency bounds simultaneous password hashes (each needs ~19 MiB).
 	HashConcurrency int
+	// SendTimeout bounds the wait for Kafka to take a command (Kafka down).
+	SendTimeout time.Duration
 }
+
+// ErrUnavailable: a command could not be handed to Kafka in time. The client
+// is told to try again; the detail is logged.
+var ErrUnavailable = errors.New("the bank cannot take commands right now, try again")
 
 // Gateway is the service behind the resolvers and the consumers.
 type Gateway struct {
@@ -61,6 +70,9 @@ type Gateway struct {
 	transfers *feedback.Waiters[store.TransferResult]
 	opts      Options
 	hashSlots chan struct{}
+	// dummyHash is checked for an unknown username, so login takes as long
+	// as for a known one.
+	dummyHash string
 	log       *slog.Logger
 }
 
@@ -72,12 +84,29 @@ func New(st *store.Store, sender Sender, hub Publisher, opts Options, log *slog.
 	if opts.HashConcurrency <= 0 {
 		opts.HashConcurrency = 2
 	}
+	if opts.SendTimeout <= 0 {
+		opts.SendTimeout = 5 * time.Second
+	}
+	dummy, err := account.HashPassword(bank.NewCommandID().String())
+	if err != nil {
+		panic(fmt.Sprintf("hash a dummy password: %v", err)) // crypto/rand failed: nothing works
+	}
 	return &Gateway{
 		store: st, sender: sender, hub: hub,
 		accounts:  feedback.NewWaiters[store.AccountCreation](),
 		transfers: feedback.NewWaiters[store.TransferResult](),
-		opts:      opts, hashSlots: make(chan struct{}, opts.HashConcurrency), log: log,
+		opts:      opts, hashSlots: make(chan struct{}, opts.HashConcurrency), dummyHash: dummy, log: log,
 	}
+}
+
+// send hands msg to Kafka, waiting at most SendTimeout for its acknowledgement.
+func (g *Gateway) send(ctx context.Context, what string, msg topology.Message) error {
+	ctx, cancel := context.WithTimeout(ctx, g.opts.SendTimeout)
+	defer cancel()
+	if err := g.sender.Send(ctx, msg); err != nil {
+		return fmt.Errorf("send %s: %w: %w", what, ErrUnavailable, err)
+	}
+	return nil
 }
 
 // Store is transactiondb, for the queries.
@@ -103,6 +132,9 @@ func (g *Gateway) GetAccount(ctx context.Context, username, password string, cre
 			if err != nil {
 				return AccountResult{}, err
 			}
+			if !match && !create {
+				return AccountResult{Reason: ReasonIncorrectLogin}, nil
+			}
 			if !match {
 				return AccountResult{Reason: ReasonIncorrectPassword}, nil
 			}
@@ -116,7 +148,11 @@ func (g *Gateway) GetAccount(ctx context.Context, username, password string, cre
 			continue
 		}
 		if !create {
-			return AccountResult{Reason: ReasonUnknownUsername}, nil
+			// As long as checking a known username's password, and the same answer.
+			if _, err := g.checkPassword(ctx, g.dummyHash, password); err != nil {
+				return AccountResult{}, err
+			}
+			return AccountResult{Reason: ReasonIncorrectLogin}, nil
 		}
 		hash, err := g.hashPassword(ctx, password)
 		if err != nil {
@@ -143,14 +179,14 @@ func (g *Gateway) createAccount(ctx context.Context, id bank.CommandID) (res Acc
 	answer, cancel := g.accounts.Wait(id)
 	defer cancel()
 	start := time.Now()
-	err = g.sender.Send(ctx, topology.Message{
+	err = g.send(ctx, "account creation", topology.Message{
 		Topic: topology.TopicCommands, Key: id.String(),
 		Record:  &records.ConfirmAccountCreation{ID: bank.Fixed(id), AType: records.AtypeManual},
 		Headers: []topology.Header{topology.CommandIDHeader(id.String())},
 	})
 	if err != nil {
 		_ = g.store.DropPendingAccount(cleanup, id)
-		return AccountResult{}, fmt.Errorf("send account creation: %w", err)
+		return AccountResult{}, err
 	}
 	acknowledged(span, begun)
 	timer := time.NewTimer(g.opts.FeedbackTimeout)
@@ -255,13 +291,17 @@ type TransferResult struct {
 	Reason  string
 }
 
-// MoneyTransfer sends cmd once per uuid and returns the command handler's
-// answer; a uuid sent before (by any instance) gets that answer, or waits for it.
+// MoneyTransfer sends cmd and returns the command handler's answer. A uuid
+// sent before (by any instance) gets that answer; while it is awaited, a
+// repeat waits too; when whoever sent it stopped waiting (no feedback in
+// FeedbackTimeout) or sending failed, a repeat sends the stored command again
+// under the same id, and the command handler answers a repeat with its
+// stored result: a lost or dead-lettered command gets a definite answer.
 func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (res TransferResult, err error) {
 	begun := time.Now()
 	ctx, span := startCommand(ctx, "money_transfer", cmd.ID.String())
 	defer func() { endCommand(span, res.Success, res.Reason, err) }()
-	claimed, existing, err := g.store.ClaimTransfer(ctx, cmd.ID)
+	claimed, existing, err := g.store.ClaimTransfer(ctx, cmd)
 	if err != nil {
 		return TransferResult{}, err
 	}
@@ -271,19 +311,8 @@ func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (res 
 	answer, cancel := g.transfers.Wait(cmd.ID)
 	defer cancel()
 	start := time.Now()
-	if claimed {
-		err := g.sender.Send(ctx, topology.Message{
-			Topic: topology.TopicCommands, Key: cmd.ID.String(),
-			Record: &records.ConfirmMoneyTransfer{ID: bank.Fixed(cmd.ID), Token: cmd.Token, Amount: cmd.Amount,
-				From: cmd.From, To: cmd.To, Description: cmd.Descr},
-			Headers: []topology.Header{topology.CommandIDHeader(cmd.ID.String())},
-		})
-		if err != nil {
-			_ = g.store.ForgetTransfer(context.WithoutCancel(ctx), cmd.ID)
-			return TransferResult{}, fmt.Errorf("send money transfer: %w", err)
-		}
-		acknowledged(span, begun)
-	} else {
+	send, due := cmd, claimed
+	if !claimed {
 		// Sent before and not answered when claimed: look again now that we listen.
 		r, err := g.store.TransferResult(ctx, cmd.ID)
 		if err != nil {
@@ -292,6 +321,24 @@ func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (res 
 		if r.Known {
 			return TransferResult{Success: r.Success, Reason: r.Reason}, nil
 		}
+		if send, due, err = g.store.ResendDue(ctx, cmd, g.opts.FeedbackTimeout); err != nil {
+			return TransferResult{}, err
+		}
+	}
+	if due {
+		err := g.send(ctx, "money transfer", topology.Message{
+			Topic: topology.TopicCommands, Key: send.ID.String(),
+			Record: &records.ConfirmMoneyTransfer{ID: bank.Fixed(send.ID), Token: send.Token, Amount: send.Amount,
+				From: send.From, To: send.To, Description: send.Descr},
+			Headers: []topology.Header{topology.CommandIDHeader(send.ID.String())},
+		})
+		if err != nil {
+			if err := g.store.SendFailed(context.WithoutCancel(ctx), cmd.ID); err != nil {
+				g.log.Warn("mark transfer unsent", "error", err)
+			}
+			return TransferResult{}, err
+		}
+		acknowledged(span, begun)
 	}
 	timer := time.NewTimer(g.opts.FeedbackTimeout)
 	defer timer.Stop()

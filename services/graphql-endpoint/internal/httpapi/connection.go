@@ -7,11 +7,11 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// wsConn is one WebSocket connection's bookkeeping: how many subscriptions
-// run on it, and the timer that closes it after a while without any.
+// wsConn is one WebSocket connection's bookkeeping: how many operations
+// (subscriptions, queries, mutations) run on it, and the timer that closes it
+// after a while without any. Both sub-protocols call the same InitFunc.
 type wsConn struct {
 	mu     sync.Mutex
 	active int
@@ -37,7 +37,7 @@ func wsInit(idle time.Duration) transport.WebsocketInitFunc {
 	}
 }
 
-// start counts a new subscription; false when the connection has max already.
+// start counts a new operation; false when the connection has max already.
 func (c *wsConn) start(max int) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -60,8 +60,9 @@ func (c *wsConn) end() {
 	}
 }
 
-// SubscriptionLimit caps the subscriptions running on one WebSocket
-// connection and keeps the connection's idle timer stopped while any runs.
+// SubscriptionLimit caps the operations running on one WebSocket connection
+// (a query or mutation counts while it runs, as a subscription does) and
+// keeps the connection's idle timer stopped while any runs.
 type SubscriptionLimit struct{ Max int }
 
 var _ interface {
@@ -75,11 +76,11 @@ func (SubscriptionLimit) Validate(graphql.ExecutableSchema) error { return nil }
 func (l SubscriptionLimit) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	op := graphql.GetOperationContext(ctx)
 	c, ok := ctx.Value(wsConnKey{}).(*wsConn)
-	if !ok || op.Operation == nil || op.Operation.Operation != ast.Subscription {
+	if !ok || op.Operation == nil {
 		return next(ctx)
 	}
 	if !c.start(l.Max) {
-		return graphql.OneShot(graphql.ErrorResponse(ctx, "too many subscriptions on this connection (at most %d)", l.Max))
+		return graphql.OneShot(graphql.ErrorResponse(ctx, "too many operations running on this connection (at most %d)", l.Max))
 	}
 	// The transport cancels the operation's context when it ends, however it ends.
 	var once sync.Once

@@ -18,21 +18,29 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	coderws "github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"openbank/services/graphql-endpoint/internal/graphiql"
 )
 
 // Limits protect the gateway from abusive requests.
 type Limits struct {
+	MaxTokens                 int           // lexical tokens of a query, checked before validation
+	MaxFields                 int           // field selections of a query, checked before validation
 	MaxDepth                  int           // fields deep
-	MaxComplexity             int           // gqlgen complexity (1 per field by default)
+	MaxComplexity             int           // gqlgen complexity (1 per field; lists times their most items)
 	MaxRequestBytes           int64         // HTTP body and WebSocket message
-	MaxSubscriptionsPerSocket int           // per WebSocket connection
-	IdleTimeout               time.Duration // WebSocket without any subscription
+	MaxSubscriptionsPerSocket int           // operations (of any kind) running on one WebSocket connection
+	IdleTimeout               time.Duration // WebSocket without any running operation
 	PingInterval              time.Duration // keep-alive; a dead peer is noticed within 2 intervals
+	// PasswordRate limits open_account, login and get_account per client
+	// (remote address): PasswordBurst at once, then PasswordPerMinute a minute.
+	// 0: no rate limit.
+	PasswordPerMinute int
+	PasswordBurst     int
 }
 
 // Config is the HTTP port's configuration.
@@ -44,6 +52,11 @@ type Config struct {
 	// Ready says whether the gateway can serve (readiness probe).
 	Ready func(ctx context.Context) error
 	Log   *slog.Logger
+	// Introspection lets clients read the schema (GraphiQL needs it).
+	Introspection bool
+	// WithOps serves /metrics and GraphiQL here too; false when they have
+	// a port of their own (Ops).
+	WithOps bool
 }
 
 // GraphQL returns the GraphQL handler: HTTP GET/POST and WebSocket in both
@@ -74,11 +87,21 @@ func GraphQL(es graphql.ExecutableSchema, cfg Config) http.Handler {
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.Introspection{})
+	srv.SetParserTokenLimit(l.MaxTokens)
+	srv.SetErrorPresenter(presentError(cfg.Log))
+	if cfg.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(FieldLimit{MaxTokens: l.MaxTokens, MaxFields: l.MaxFields})
 	srv.Use(extension.FixedComplexityLimit(l.MaxComplexity))
 	srv.Use(DepthLimit{Max: l.MaxDepth})
+	var limiter *RateLimiter
+	if l.PasswordPerMinute > 0 {
+		limiter = NewRateLimiter(l.PasswordPerMinute, max(l.PasswordBurst, 1))
+	}
+	srv.Use(PasswordLimit{Limiter: limiter})
 	srv.Use(SubscriptionLimit{Max: l.MaxSubscriptionsPerSocket})
-	return http.MaxBytesHandler(srv, l.MaxRequestBytes)
+	return withClient(http.MaxBytesHandler(srv, l.MaxRequestBytes))
 }
 
 // Handler is everything the main port serves.
@@ -87,7 +110,9 @@ func Handler(es graphql.ExecutableSchema, cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
 	mux.Handle("/graphql-ws", gql)
-	mux.Handle("GET /{$}", playground.Handler("Open Bank", "/graphql"))
+	if cfg.WithOps {
+		addOps(mux)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -98,8 +123,26 @@ func Handler(es graphql.ExecutableSchema, cfg Config) http.Handler {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
-	mux.Handle("GET /metrics", promhttp.Handler())
 	return CORS(cfg.CORSOrigins).Handler(mux)
+}
+
+// Ops is the operations port: /metrics, GraphiQL and a GraphQL endpoint
+// with introspection for it (the same limits as the public one).
+func Ops(es graphql.ExecutableSchema, cfg Config) http.Handler {
+	cfg.Introspection = true
+	gql := GraphQL(es, cfg)
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", gql)
+	mux.Handle("/graphql-ws", gql)
+	addOps(mux)
+	return mux
+}
+
+func addOps(mux *http.ServeMux) {
+	// GraphiQL from the gateway's own embedded files: no CDN.
+	mux.Handle("GET /{$}", graphiql.Page("Open Bank", "/graphql", "/graphiql/"))
+	mux.Handle("GET /graphiql/{file}", graphiql.Files())
+	mux.Handle("GET /metrics", promhttp.Handler())
 }
 
 // CORS allows the configured origins to call the API from a browser.

@@ -40,14 +40,15 @@ func server(t *testing.T, limits httpapi.Limits, origins ...string) (*httptest.S
 	schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Gateway: gw, Hub: hub}))
 	srv := httptest.NewServer(httpapi.Handler(schema, httpapi.Config{
 		Limits: limits, CORSOrigins: origins, Log: slog.New(slog.DiscardHandler),
-		Ready: func(context.Context) error { return nil },
+		Ready:         func(context.Context) error { return nil },
+		Introspection: true, WithOps: true,
 	}))
 	t.Cleanup(srv.Close)
 	return srv, hub
 }
 
 func defaults() httpapi.Limits {
-	return httpapi.Limits{MaxDepth: 10, MaxComplexity: 200, MaxRequestBytes: 64 << 10,
+	return httpapi.Limits{MaxTokens: 2000, MaxFields: 200, MaxDepth: 10, MaxComplexity: 10_000, MaxRequestBytes: 64 << 10,
 		MaxSubscriptionsPerSocket: 20, IdleTimeout: time.Minute, PingInterval: 20 * time.Second}
 }
 
@@ -204,7 +205,7 @@ func TestSubscriptionsPerConnection(t *testing.T) {
 	waitFor(t, "two subscribers", func() bool { return hub.Len() == 2 })
 	_, third, _ := c.Subscribe(ctx, stream, nil, 4)
 	e, err := gqlws.First(ctx, third)
-	if err != nil || len(e.Errors) == 0 || !strings.Contains(e.Errors[0].Message, "too many subscriptions") {
+	if err != nil || len(e.Errors) == 0 || !strings.Contains(e.Errors[0].Message, "too many operations") {
 		t.Fatalf("third subscription: %+v %v", e, err)
 	}
 	if err := c.Stop(ctx, first); err != nil {
@@ -323,7 +324,8 @@ func TestCORSAndOrigins(t *testing.T) {
 
 func TestGraphiQLAndHealth(t *testing.T) {
 	srv, _ := server(t, defaults())
-	for path, want := range map[string]string{"/": "graphiql", "/healthz": "ok", "/readyz": "ready", "/metrics": "graphql_events_fanned_out_total"} {
+	for path, want := range map[string]string{"/": "graphiql", "/healthz": "ok", "/readyz": "ready", "/metrics": "graphql_events_fanned_out_total",
+		"/graphiql/graphiql.min.js": "graphiql", "/graphiql/react.production.min.js": "react"} {
 		resp, err := http.Get(srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
@@ -333,6 +335,43 @@ func TestGraphiQLAndHealth(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(strings.ToLower(string(b)), want) {
 			t.Errorf("%s: %d, lacks %q", path, resp.StatusCode, want)
 		}
+	}
+}
+
+// TestOpsPort: with an operations port, the public port serves neither
+// /metrics nor GraphiQL nor introspection; the operations port does.
+func TestOpsPort(t *testing.T) {
+	hub := graph.NewHub()
+	gw := gateway.New(nil, nil, hub, gateway.Options{}, slog.New(slog.DiscardHandler))
+	schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Gateway: gw, Hub: hub}))
+	cfg := httpapi.Config{Limits: defaults(), CORSOrigins: []string{"*"}, Log: slog.New(slog.DiscardHandler),
+		Ready: func(context.Context) error { return nil }}
+	public := httptest.NewServer(httpapi.Handler(schema, cfg))
+	defer public.Close()
+	ops := httptest.NewServer(httpapi.Ops(schema, cfg))
+	defer ops.Close()
+	get := func(url string) int {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, p := range []string{"/", "/metrics", "/graphiql/graphiql.min.js"} {
+		if c := get(public.URL + p); c != http.StatusNotFound {
+			t.Errorf("public %s: %d", p, c)
+		}
+		if c := get(ops.URL + p); c != http.StatusOK {
+			t.Errorf("ops %s: %d", p, c)
+		}
+	}
+	introspect := `{"query":"{ __schema { queryType { name } } }"}`
+	if _, r := post(t, public.URL, introspect); !hasError(r, "introspection") {
+		t.Errorf("introspection on the public port: %+v %s", r.Errors, r.Data)
+	}
+	if _, r := post(t, ops.URL, introspect); len(r.Errors) > 0 {
+		t.Errorf("introspection on the ops port: %+v", r.Errors)
 	}
 }
 

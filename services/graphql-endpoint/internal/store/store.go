@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/golang-migrate/migrate/v4"
 	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
@@ -20,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"openbank/services/graphql-endpoint/internal/transaction"
+	"openbank/services/graphql-endpoint/internal/transfer"
 	"openbank/topology/bank"
 )
 
@@ -33,6 +35,9 @@ type Config struct {
 	User     string
 	Password string
 	Database string
+	// SSLMode is libpq's sslmode (disable, require, verify-full, ...); "" keeps
+	// pgx's default (prefer).
+	SSLMode  string
 	MaxConns int
 	// SynchronousCommit is PostgreSQL's synchronous_commit for the gateway's
 	// sessions; "" keeps the server's (on). "off" takes the fsync out of each
@@ -48,6 +53,9 @@ func (c Config) URL() string {
 		User:   url.UserPassword(c.User, c.Password),
 		Host:   net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),
 		Path:   "/" + c.Database,
+	}
+	if c.SSLMode != "" {
+		u.RawQuery = url.Values{"sslmode": {c.SSLMode}}.Encode()
 	}
 	return u.String()
 }
@@ -217,9 +225,22 @@ func (s *Store) TransactionsByIBAN(ctx context.Context, iban string, max int) ([
 	return s.list(ctx, `SELECT `+txColumns+` FROM transactions WHERE iban = $1 ORDER BY id DESC LIMIT $2`, iban, max)
 }
 
-// LastTransactions returns the newest transaction of every iban, by iban.
-func (s *Store) LastTransactions(ctx context.Context) ([]transaction.Transaction, error) {
-	return s.list(ctx, `SELECT DISTINCT ON (iban) `+txColumns+` FROM transactions ORDER BY iban, id DESC`)
+// LastTransactions returns the newest transaction of each of the first limit
+// ibans, by iban. It walks the (iban, id) index from iban to iban (a loose
+// index scan), so it reads about limit index entries, not the whole table.
+func (s *Store) LastTransactions(ctx context.Context, limit int) ([]transaction.Transaction, error) {
+	return s.list(ctx, `
+		WITH RECURSIVE ibans(iban) AS (
+		    (SELECT iban FROM transactions ORDER BY iban LIMIT 1)
+		    UNION ALL
+		    SELECT (SELECT t.iban FROM transactions t WHERE t.iban > i.iban ORDER BY t.iban LIMIT 1)
+		      FROM ibans i WHERE i.iban IS NOT NULL
+		)
+		SELECT last.id, last.command_id, last.iban, last.new_balance, last.changed_by, last.from_to, last.descr
+		  FROM ibans i
+		 CROSS JOIN LATERAL (SELECT * FROM transactions t WHERE t.iban = i.iban ORDER BY t.id DESC LIMIT 1) last
+		 WHERE i.iban IS NOT NULL
+		 LIMIT $1`, limit)
 }
 
 func (s *Store) list(ctx context.Context, sql string, args ...any) ([]transaction.Transaction, error) {
@@ -327,18 +348,47 @@ type TransferResult struct {
 	Reason  string
 }
 
-// ClaimTransfer records that id is being sent. claimed false means it was
-// sent before; existing is then what is known about it.
-func (s *Store) ClaimTransfer(ctx context.Context, id bank.CommandID) (claimed bool, existing TransferResult, err error) {
-	tag, err := s.pool.Exec(ctx, `INSERT INTO transfer_results (id) VALUES ($1) ON CONFLICT (id) DO NOTHING`, id)
+// ClaimTransfer records that cmd is being sent (now). claimed false means its
+// id was sent before; existing is then what is known about it.
+func (s *Store) ClaimTransfer(ctx context.Context, cmd transfer.Command) (claimed bool, existing TransferResult, err error) {
+	tag, err := s.pool.Exec(ctx, `
+		INSERT INTO transfer_results (id, token, amount, from_iban, to_iban, descr, sent_at)
+		VALUES ($1, $2, $3, $4, $5, $6, now()) ON CONFLICT (id) DO NOTHING`,
+		cmd.ID, cmd.Token, cmd.Amount, cmd.From, cmd.To, cmd.Descr)
 	if err != nil {
-		return false, existing, fmt.Errorf("claim transfer %s: %w", id, err)
+		return false, existing, fmt.Errorf("claim transfer %s: %w", cmd.ID, err)
 	}
 	if tag.RowsAffected() == 1 {
-		return true, TransferResult{ID: id}, nil
+		return true, TransferResult{ID: cmd.ID}, nil
 	}
-	existing, err = s.TransferResult(ctx, id)
+	existing, err = s.TransferResult(ctx, cmd.ID)
 	return false, existing, err
+}
+
+// ResendDue says whether unanswered transfer cmd.ID is to be sent again: it
+// was last sent at least after ago (so whoever sent it has stopped waiting),
+// or its sending failed. Only one caller gets due true per period. send is
+// the command as first stored (cmd for a row from before commands were kept).
+func (s *Store) ResendDue(ctx context.Context, cmd transfer.Command, after time.Duration) (send transfer.Command, due bool, err error) {
+	send = cmd
+	var token, from, to, descr *string
+	var amount *int64
+	err = s.pool.QueryRow(ctx, `
+		UPDATE transfer_results SET sent_at = now()
+		 WHERE id = $1 AND success IS NULL
+		   AND (sent_at IS NULL OR sent_at <= now() - make_interval(secs => $2))
+		RETURNING token, amount, from_iban, to_iban, descr`, cmd.ID, after.Seconds()).
+		Scan(&token, &amount, &from, &to, &descr)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return send, false, nil
+	}
+	if err != nil {
+		return send, false, fmt.Errorf("resend transfer %s: %w", cmd.ID, err)
+	}
+	if token != nil && amount != nil && from != nil && to != nil && descr != nil {
+		send = transfer.Command{ID: cmd.ID, Token: *token, Amount: *amount, From: *from, To: *to, Descr: *descr}
+	}
+	return send, true, nil
 }
 
 // TransferResult returns what is known about transfer id.
@@ -384,11 +434,11 @@ func (s *Store) RecordTransferResults(ctx context.Context, results []TransferRes
 	return nil
 }
 
-// ForgetTransfer removes an unanswered claim, so the uuid may be sent again
-// (the command could not be produced).
-func (s *Store) ForgetTransfer(ctx context.Context, id bank.CommandID) error {
-	if _, err := s.pool.Exec(ctx, `DELETE FROM transfer_results WHERE id = $1 AND success IS NULL`, id); err != nil {
-		return fmt.Errorf("forget transfer %s: %w", id, err)
+// SendFailed notes that transfer id could not be produced, so the next
+// retry sends it again at once.
+func (s *Store) SendFailed(ctx context.Context, id bank.CommandID) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE transfer_results SET sent_at = NULL WHERE id = $1 AND success IS NULL`, id); err != nil {
+		return fmt.Errorf("mark transfer %s unsent: %w", id, err)
 	}
 	return nil
 }

@@ -4,8 +4,10 @@ package transfer
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
+	"openbank/services/graphql-endpoint/internal/argument"
 	"openbank/topology/bank"
 )
 
@@ -30,12 +32,11 @@ type Command struct {
 }
 
 // Problem is one argument the client has to correct.
-type Problem struct {
-	Argument string
-	Message  string
-}
+type Problem = argument.Problem
 
-func (p Problem) String() string { return p.Argument + ": " + p.Message }
+// ReasonOwnAccount refuses spending the bank's own account through the API:
+// its token is published; only the command generator (on Kafka) spends it.
+const ReasonOwnAccount = "the bank's own account cannot be spent through this API"
 
 // InvalidError lists every problem of a request at once.
 type InvalidError struct{ Problems []Problem }
@@ -49,25 +50,51 @@ func (e *InvalidError) Error() string {
 }
 
 // Check returns the command for r, or an *InvalidError naming every bad argument.
-// Bank rules (tokens, balances, ibans) are the command handler's to judge.
+// Bank rules (tokens, balances, ibans) are the command handler's to judge,
+// except that the bank's own account cannot be spent from here.
 func Check(r Request) (Command, error) {
-	var problems []Problem
-	id, err := bank.ParseCommandID(strings.TrimSpace(r.UUID))
-	if err != nil {
-		problems = append(problems, Problem{"uuid", fmt.Sprintf("%q is not a UUID", r.UUID)})
-	}
-	if r.Amount <= 0 {
-		problems = append(problems, Problem{"amount", "must be more than 0 (euro cents)"})
-	}
-	for _, f := range []struct{ name, value string }{
-		{"token", r.Token}, {"from", r.From}, {"to", r.To}, {"descr", r.Descr},
-	} {
-		if strings.TrimSpace(f.value) == "" {
-			problems = append(problems, Problem{f.name, "must not be empty"})
+	problems := argument.Check(
+		argument.Spec{Argument: "uuid", Value: r.UUID, Max: argument.MaxUUID},
+		argument.Spec{Argument: "token", Value: r.Token, Max: argument.MaxToken},
+		argument.Spec{Argument: "from", Value: r.From, Max: argument.MaxCounterParty},
+		argument.Spec{Argument: "to", Value: r.To, Max: argument.MaxCounterParty},
+		argument.Spec{Argument: "descr", Value: r.Descr, Max: argument.MaxDescr},
+	)
+	var id bank.CommandID
+	if !named(problems, "uuid") {
+		var err error
+		if id, err = bank.ParseCommandID(strings.TrimSpace(r.UUID)); err != nil {
+			problems = append(problems, Problem{Argument: "uuid", Message: fmt.Sprintf("%q is not a UUID", r.UUID)})
 		}
 	}
+	if r.Amount <= 0 {
+		problems = append(problems, Problem{Argument: "amount", Message: "must be more than 0 (euro cents)"})
+	}
+	if !named(problems, "from") && OwnAccount(r.From) {
+		problems = append(problems, Problem{Argument: "from", Message: ReasonOwnAccount})
+	}
 	if len(problems) > 0 {
+		// In the schema's order of arguments, however they were found.
+		slices.SortStableFunc(problems, func(a, b Problem) int {
+			return slices.Index(argumentOrder, a.Argument) - slices.Index(argumentOrder, b.Argument)
+		})
 		return Command{}, &InvalidError{Problems: problems}
 	}
 	return Command{ID: id, Token: r.Token, Amount: r.Amount, From: r.From, To: r.To, Descr: r.Descr}, nil
+}
+
+// OwnAccount says whether from names the bank's own account, however written.
+func OwnAccount(from string) bool {
+	return strings.EqualFold(strings.Join(strings.Fields(from), ""), bank.OwnIBAN)
+}
+
+var argumentOrder = []string{"uuid", "token", "amount", "from", "to", "descr"}
+
+func named(problems []Problem, arg string) bool {
+	for _, p := range problems {
+		if p.Argument == arg {
+			return true
+		}
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package transfer
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -36,6 +37,12 @@ func TestCheckProblems(t *testing.T) {
 		{"blank from", func(r *Request) { r.From = "  " }, []string{"from"}},
 		{"empty to", func(r *Request) { r.To = "" }, []string{"to"}},
 		{"empty descr", func(r *Request) { r.Descr = "" }, []string{"descr"}},
+		{"nul in descr", func(r *Request) { r.Descr = "a\x00b" }, []string{"descr"}},
+		{"long descr", func(r *Request) { r.Descr = strings.Repeat("x", 60_000) }, []string{"descr"}},
+		{"invalid utf-8 to", func(r *Request) { r.To = "\xff" }, []string{"to"}},
+		{"long uuid", func(r *Request) { r.UUID = strings.Repeat("0", 10_000) }, []string{"uuid"}},
+		{"bank's own account", func(r *Request) { r.From = "NL66OPEN0000000000" }, []string{"from"}},
+		{"bank's own account written otherwise", func(r *Request) { r.From = " nl66 open 0000 0000 00" }, []string{"from"}},
 		{"several", func(r *Request) { r.UUID, r.Amount, r.To = "x", 0, "" }, []string{"uuid", "amount", "to"}},
 	}
 	for _, c := range cases {

@@ -3,12 +3,15 @@
 package control
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"openbank/services/heartbeat/internal/beat"
@@ -41,9 +44,47 @@ type Change struct {
 	Paused     *bool    `json:"paused"`
 }
 
-// Routes adds the control endpoints to mux.
-func Routes(mux *http.ServeMux, hb Heartbeat) {
-	mux.HandleFunc("GET /control", func(w http.ResponseWriter, _ *http.Request) {
+// Access is who may call the API.
+type Access struct {
+	// Token, when set, is required of every call: "Authorization: Bearer <Token>".
+	Token string
+	// LoopbackOnly refuses clients that are not on this host (127.0.0.1, ::1).
+	LoopbackOnly bool
+}
+
+// guard wraps h with a's checks.
+func (a Access) guard(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if a.LoopbackOnly && !loopback(r.RemoteAddr) {
+			reply(w, http.StatusForbidden, map[string]string{"error": "the control API answers only clients on this host (set CONTROL_TOKEN to allow others)"})
+			return
+		}
+		if a.Token != "" {
+			given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			// In constant time: the time taken tells nothing of the token.
+			if !ok || subtle.ConstantTimeCompare([]byte(given), []byte(a.Token)) != 1 {
+				w.Header().Set("WWW-Authenticate", "Bearer")
+				reply(w, http.StatusUnauthorized, map[string]string{"error": "want Authorization: Bearer <CONTROL_TOKEN>"})
+				return
+			}
+		}
+		h(w, r)
+	}
+}
+
+func loopback(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Routes adds the control endpoints to mux, each guarded by access.
+func Routes(mux *http.ServeMux, hb Heartbeat, access Access) {
+	handle := func(pattern string, h http.HandlerFunc) { mux.HandleFunc(pattern, access.guard(h)) }
+	handle("GET /control", func(w http.ResponseWriter, _ *http.Request) {
 		reply(w, http.StatusOK, stateOf(hb.Status()))
 	})
 	change := func(w http.ResponseWriter, r *http.Request) {
@@ -58,13 +99,13 @@ func Routes(mux *http.ServeMux, hb Heartbeat) {
 		}
 		reply(w, http.StatusOK, stateOf(hb.Status()))
 	}
-	mux.HandleFunc("PUT /control", change)
-	mux.HandleFunc("PATCH /control", change)
-	mux.HandleFunc("POST /pause", func(w http.ResponseWriter, _ *http.Request) {
+	handle("PUT /control", change)
+	handle("PATCH /control", change)
+	handle("POST /pause", func(w http.ResponseWriter, _ *http.Request) {
 		hb.SetPaused(true)
 		reply(w, http.StatusOK, stateOf(hb.Status()))
 	})
-	mux.HandleFunc("POST /resume", func(w http.ResponseWriter, _ *http.Request) {
+	handle("POST /resume", func(w http.ResponseWriter, _ *http.Request) {
 		hb.SetPaused(false)
 		reply(w, http.StatusOK, stateOf(hb.Status()))
 	})

@@ -20,7 +20,7 @@ func newServer(t *testing.T) *httptest.Server {
 	loop := beat.New(nil, nil, slog.New(slog.DiscardHandler),
 		pace.Settings{BatchSize: 0, Interval: 100 * time.Millisecond}, false, 42)
 	mux := http.NewServeMux()
-	Routes(mux, loop)
+	Routes(mux, loop, Access{})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
@@ -125,5 +125,36 @@ func TestRefusesBadInput(t *testing.T) {
 	}
 	if code, _, _ := call(t, srv, "DELETE", "/control", ""); code != http.StatusMethodNotAllowed {
 		t.Fatalf("DELETE /control: %d", code)
+	}
+}
+
+func TestAccess(t *testing.T) {
+	loop := beat.New(nil, nil, slog.New(slog.DiscardHandler),
+		pace.Settings{BatchSize: 0, Interval: 100 * time.Millisecond}, false, 42)
+	mux := http.NewServeMux()
+	Routes(mux, loop, Access{Token: "s3cret", LoopbackOnly: true})
+	for _, c := range []struct {
+		remote, auth string
+		want         int
+	}{
+		{"127.0.0.1:5000", "Bearer s3cret", http.StatusOK},
+		{"[::1]:5000", "Bearer s3cret", http.StatusOK},
+		{"127.0.0.1:5000", "", http.StatusUnauthorized},
+		{"127.0.0.1:5000", "Bearer wrong", http.StatusUnauthorized},
+		{"10.1.2.3:5000", "Bearer s3cret", http.StatusForbidden},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/pause", nil)
+		req.RemoteAddr = c.remote
+		if c.auth != "" {
+			req.Header.Set("Authorization", c.auth)
+		}
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		if rec.Code != c.want {
+			t.Errorf("%s %q: %d, want %d", c.remote, c.auth, rec.Code, c.want)
+		}
+	}
+	if loop.Status().Paused != true {
+		t.Error("an allowed pause did not pause")
 	}
 }

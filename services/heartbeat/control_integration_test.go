@@ -1,0 +1,60 @@
+//go:build integration
+
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"testing"
+
+	"openbank/topology/topologytest"
+)
+
+func status(t *testing.T, method, url, token string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestControlAPIAccess (item 9): with CONTROL_TOKEN every call needs it; with
+// CONTROL_ADDR the control API listens there (127.0.0.1) and not on HTTP_PORT.
+func TestControlAPIAccess(t *testing.T) {
+	bin := topologytest.Build(t, ".")
+
+	port := topologytest.FreePort(t)
+	hb := topologytest.Start(t, bin, "HTTP_PORT="+strconv.Itoa(port), "CONTROL_TOKEN=s3cret")
+	hb.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
+	control := fmt.Sprintf("http://127.0.0.1:%d/control", port)
+	if c := status(t, http.MethodGet, control, ""); c != http.StatusUnauthorized {
+		t.Errorf("without the token: %d", c)
+	}
+	if c := status(t, http.MethodGet, control, "wrong"); c != http.StatusUnauthorized {
+		t.Errorf("with a wrong token: %d", c)
+	}
+	if c := status(t, http.MethodGet, control, "s3cret"); c != http.StatusOK {
+		t.Errorf("with the token: %d", c)
+	}
+
+	port = topologytest.FreePort(t)
+	own := topologytest.FreePort(t)
+	hb = topologytest.Start(t, bin, "HTTP_PORT="+strconv.Itoa(port), fmt.Sprintf("CONTROL_ADDR=127.0.0.1:%d", own))
+	hb.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
+	if c := status(t, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/control", port), ""); c != http.StatusNotFound {
+		t.Errorf("control on HTTP_PORT with CONTROL_ADDR set: %d", c)
+	}
+	if c := status(t, http.MethodPost, fmt.Sprintf("http://127.0.0.1:%d/pause", own), ""); c != http.StatusOK {
+		t.Errorf("control on CONTROL_ADDR: %d", c)
+	}
+}

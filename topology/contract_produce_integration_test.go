@@ -1,0 +1,114 @@
+//go:build integration
+
+package topology_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"openbank/topology"
+	"openbank/topology/records"
+)
+
+// readAll reads topic's partition 0 from the beginning to its end watermark.
+func (k *kit) readAll(topic string) []topology.RawRecord {
+	k.t.Helper()
+	marks, err := k.admin.Watermarks(k.ctx(30*time.Second), topic)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	tp := topology.TopicPartition{Topic: topic, Partition: 0}
+	r := k.reader(map[topology.TopicPartition]int64{tp: topology.OffsetBeginning}, "")
+	return k.readUntil(r, time.Minute, func([]topology.RawRecord) bool {
+		next, ok := r.Next(tp)
+		return ok && next >= marks[0].High
+	})
+}
+
+// exactlyInOrder fails unless recs are beats 0..n-1, each once, in order.
+func exactlyInOrder(t *testing.T, recs []topology.RawRecord, n int) {
+	t.Helper()
+	for i, rec := range recs {
+		var hb records.Heartbeat
+		if err := hb.Unmarshal(rec.Value[5:]); err != nil {
+			t.Fatal(err)
+		}
+		if hb.Beat != int64(i) {
+			t.Fatalf("record %d (offset %d) is beat %d: duplicated, lost or reordered", i, rec.Offset, hb.Beat)
+		}
+	}
+	if len(recs) != n {
+		t.Fatalf("%d records arrived, want exactly %d", len(recs), n)
+	}
+}
+
+// A burst produced with acks=all in one call arrives exactly once, in order;
+// it is larger than librdkafka's local queue (100,000 messages by default), so
+// enqueueing may have to wait for room on the way.
+func testProducerBurst(t *testing.T, k *kit) {
+	const n = 150_000
+	topic := k.topic(1)
+	k.send(k.producer(), beats(topic, "one", 0, n)...)
+	exactlyInOrder(t, k.readAll(topic), n)
+}
+
+// A key lands on the partition the Java client would choose (murmur2), so
+// every client of the bank, and any other Kafka client, agrees on it.
+func testPartitionPerKey(t *testing.T, k *kit) {
+	const partitions, keys = 7, 60
+	if got := murmur2([]byte("21")); int32(got) != -973932308 { // the Java client's own test vector
+		t.Fatalf("murmur2 of the test: %d", int32(got))
+	}
+	topic := k.topic(partitions)
+	var msgs []topology.Message
+	for i := range keys {
+		msgs = append(msgs, topology.Message{Topic: topic, Key: fmt.Sprintf("NL%02dOPEN%010d", i%100, i*7919),
+			Record: &records.Heartbeat{Beat: int64(i)}})
+	}
+	k.send(k.producer(), msgs...)
+	recs := k.readUntil(k.reader(k.partitionsOf(topology.OffsetBeginning, topic), ""), time.Minute,
+		func(r []topology.RawRecord) bool { return len(r) >= keys })
+	used := map[int32]bool{}
+	for _, r := range recs {
+		want := int32(murmur2(r.Key)&0x7fffffff) % partitions
+		if r.Partition != want {
+			t.Errorf("key %s on partition %d, the Java client puts it on %d", r.Key, r.Partition, want)
+		}
+		used[r.Partition] = true
+	}
+	if len(used) < 2 {
+		t.Errorf("%d keys all on one partition", keys)
+	}
+}
+
+// murmur2 is the Java client's key hash (Utils.murmur2).
+func murmur2(data []byte) uint32 {
+	const seed, m, r = 0x9747b28c, 0x5bd1e995, 24
+	n := len(data)
+	h := uint32(seed) ^ uint32(n)
+	for i := 0; i+4 <= n; i += 4 {
+		k := uint32(data[i]) | uint32(data[i+1])<<8 | uint32(data[i+2])<<16 | uint32(data[i+3])<<24
+		k *= m
+		k ^= k >> r
+		k *= m
+		h *= m
+		h ^= k
+	}
+	tail := data[n&^3:]
+	switch len(tail) {
+	case 3:
+		h ^= uint32(tail[2]) << 16
+		fallthrough
+	case 2:
+		h ^= uint32(tail[1]) << 8
+		fallthrough
+	case 1:
+		h ^= uint32(tail[0])
+		h *= m
+	}
+	h ^= h >> 13
+	h *= m
+	h ^= h >> 15
+	return h
+}

@@ -1,0 +1,175 @@
+//go:build integration
+
+package topology_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"openbank/topology"
+	"openbank/topology/topologytest"
+)
+
+// Two consumers of one group while records keep coming: a second consumer
+// joins, handles some, and leaves again.
+//
+// What at-least-once promises, and what is asserted: every record is handled
+// (no loss), and a record is handled again only when the batch that held it
+// was not committed: the Consumer commits after its handler returned, and
+// such a commit fails only when a rebalance came in between (it logs that the
+// records will be read again; the test counts those lines per batch). So a
+// record handled in a committed batch is never handled again.
+// With franz-go a partition cannot move while a batch is out
+// (BlockRebalanceOnPoll, allowed again after the commit): its commits do not
+// fail and nothing is handled twice. librdkafka rebalances inside its poll, so
+// a batch taken just before a rebalance may fail to commit and be handled
+// again, by the new owner or by the same consumer; the test reports how many.
+func testRebalance(t *testing.T, k *kit) {
+	const partitions, maxBatch, minRecords, chunk = 6, 50, 3000, 100
+	topic, group := k.topic(partitions), k.name("rebalance")
+
+	type handling struct {
+		consumer string
+		batch    int
+	}
+	var (
+		mu          sync.Mutex
+		batches     int
+		byBeat      = map[int64][]handling{}
+		counts      = map[string]int{}
+		lastBatch   = map[string]int{}
+		uncommitted = map[int]bool{}
+	)
+	handler := func(name string) topology.Handler {
+		return func(_ context.Context, b []topology.Delivery) error {
+			mu.Lock()
+			defer mu.Unlock()
+			batches++
+			lastBatch[name] = batches
+			for _, d := range b {
+				byBeat[beatOf(d)] = append(byBeat[beatOf(d)], handling{name, batches})
+			}
+			counts[name] += len(b)
+			return nil
+		}
+	}
+	// The Consumer commits a batch right after its handler returns and logs
+	// when that fails, before it takes the next batch.
+	logger := func(name string) *slog.Logger {
+		return slog.New(&watchLog{Handler: topologytest.Log(t).Handler(), watch: func(r slog.Record) {
+			if r.Message == commitFailed {
+				mu.Lock()
+				uncommitted[lastBatch[name]] = true
+				mu.Unlock()
+			}
+		}})
+	}
+	handledBy := func(name string) int { mu.Lock(); defer mu.Unlock(); return counts[name] }
+	opts := topology.ConsumerOptions{Group: group, Topics: []string{topic}, MaxBatch: maxBatch}
+
+	// The producer keeps producing until the second consumer has come and
+	// gone, so both rebalances happen under load whatever the machine's speed.
+	left := make(chan struct{})
+	produced := make(chan int, 1)
+	p := k.producer()
+	go func() {
+		n := 0
+		defer func() { produced <- n }()
+		for {
+			select {
+			case <-left:
+				if n >= minRecords {
+					return
+				}
+			default:
+			}
+			if n >= 100*minRecords {
+				t.Errorf("the second consumer did not come and go within %d records", n)
+				return
+			}
+			if err := p.Send(k.ctx(time.Minute), beats(topic, "", n, n+chunk)...); err != nil {
+				t.Errorf("produce: %v", err)
+				return
+			}
+			n += chunk
+		}
+	}()
+
+	k.consumeLogged(opts, logger("a"), handler("a"))
+	waitCount(t, handledBy, "a", 300)
+	b := k.consumeLogged(opts, logger("b"), handler("b"))
+	waitCount(t, handledBy, "b", 300) // it joined and got partitions
+	b.close(t)
+	close(left)
+	n := <-produced
+	if t.Failed() {
+		return
+	}
+	k.eventually(2*time.Minute, "every record handled", func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(byBeat) < n {
+			return fmt.Errorf("%d of %d records handled", len(byBeat), n)
+		}
+		return nil
+	})
+
+	mu.Lock()
+	defer mu.Unlock()
+	for beat := int64(0); beat < int64(n); beat++ {
+		if len(byBeat[beat]) == 0 {
+			t.Fatalf("record %d lost", beat)
+		}
+	}
+	dupes := 0
+	for beat, hs := range byBeat {
+		dupes += len(hs) - 1
+		for _, h := range hs[:len(hs)-1] {
+			if !uncommitted[h.batch] {
+				t.Errorf("record %d handled again after consumer %s committed it in batch %d (handlings %v)", beat, h.consumer, h.batch, hs)
+			}
+		}
+	}
+	t.Logf("%s: %d records in %d batches (a %d, b %d); %d commits failed at a rebalance; %d records handled twice",
+		k.client, n, batches, counts["a"], counts["b"], len(uncommitted), dupes)
+	if k.client == topology.ClientFranz && (dupes > 0 || len(uncommitted) > 0) {
+		t.Errorf("%d commits failed, %d records handled twice; with BlockRebalanceOnPoll a partition moves only after its batch is committed", len(uncommitted), dupes)
+	}
+}
+
+// commitFailed is what the Consumer logs when a batch's commit fails.
+const commitFailed = "commit offsets; the records will be read again"
+
+// watchLog passes every log record on and shows it to watch.
+type watchLog struct {
+	slog.Handler
+	watch func(slog.Record)
+}
+
+func (w *watchLog) Handle(ctx context.Context, r slog.Record) error {
+	w.watch(r)
+	return w.Handler.Handle(ctx, r)
+}
+
+func (w *watchLog) WithAttrs(as []slog.Attr) slog.Handler {
+	return &watchLog{Handler: w.Handler.WithAttrs(as), watch: w.watch}
+}
+
+func (w *watchLog) WithGroup(name string) slog.Handler {
+	return &watchLog{Handler: w.Handler.WithGroup(name), watch: w.watch}
+}
+
+func waitCount(t *testing.T, count func(string) int, name string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for count(name) < n {
+		if time.Now().After(deadline) || t.Failed() {
+			t.Fatalf("consumer %s handled %d records, want %d", name, count(name), n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
