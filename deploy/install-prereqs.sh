@@ -6,6 +6,7 @@
 #   up     what running the stack needs: PostgreSQL, Java, Maven, gcc, Node.js (20.19+) and npm, curl
 #   test   that plus what `make test` needs: shellcheck and Chromium (the default)
 #   --check  only print what is missing; exit 1 if something is
+# With STACK_METRICS=1 also Prometheus, which deploy/stack.sh then starts.
 # As root it runs apt-get; otherwise through sudo when sudo is there; otherwise
 # it prints the one command to run and exits 1. Go is not a Debian package here
 # (Debian's is too old): it is checked, not installed.
@@ -36,6 +37,9 @@ has gcc || want gcc libc6-dev                                         # confluen
 has npm || want nodejs npm                                            # builds the web page
 has curl || want curl                                                 # readiness checks of deploy/stack.sh
 has setsid || want util-linux                                         # starts the stack's processes detached
+if [[ ${STACK_METRICS:-0} == 1 ]]; then
+  [[ -x ${PROMETHEUS:-/usr/bin/prometheus} ]] || want prometheus # STACK_METRICS=1: the stack's metrics
+fi
 if [[ $purpose == test ]]; then
   has shellcheck || want shellcheck # make lint checks the scripts
   has chromium || want chromium     # end-to-end tests drive Debian's Chromium
@@ -88,6 +92,11 @@ if ((${#missing[@]} > 0)); then
   fi
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [[ " ${missing[*]} " == *" prometheus "* && -d /run/systemd/system ]]; then
+    # deploy/stack.sh runs its own Prometheus; Debian's service would only
+    # take port 9090 from it and scrape nothing of the bank.
+    as_root systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  fi
   say "installed ${missing[*]}"
 fi
 

@@ -42,6 +42,9 @@ KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
 START_TIMEOUT=${START_TIMEOUT:-60}
 SYNCHRONIZER_TIMEOUT=${SYNCHRONIZER_TIMEOUT:-300}
+STACK_METRICS=${STACK_METRICS:-0}
+METRICS_PORT=${METRICS_PORT:-9090}
+PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
 
 LOG_DIR=$STACK_DIR/logs
 RUN_DIR=$STACK_DIR/run
@@ -57,6 +60,11 @@ PG_DIR=$STACK_DIR/postgres
 PG_DATA=$PG_DIR/data
 PG_SOCKET_DIR=$PG_DIR/socket
 PG_LOG=$LOG_DIR/postgresql.log
+PROM_DIR=$STACK_DIR/prometheus
+PROM_CONFIG=$PROM_DIR/prometheus.yml
+PROM_PIDFILE=$PROM_DIR/prometheus.pid
+PROM_LOG=$LOG_DIR/prometheus.log
+PROM_PATTERN="--config.file=$PROM_CONFIG"
 
 # The registry version is whatever deploy/tools/go.mod pins.
 SR_VERSION=$(awk -v m="$SR_MODULE" '$1 == m { print $2; exit }' "$DEPLOY_DIR/tools/go.mod")
@@ -88,6 +96,11 @@ usage: $(basename "$0") up [--infra-only] | down [--clean] | clean | status | re
               Node N's pid is in \$STACK_DIR/run/kafka-N.pid, its log in
               \$STACK_DIR/logs/kafka-N.log.
 
+  STACK_METRICS=1 up also starts Prometheus (Debian's, PROMETHEUS) on
+  127.0.0.1:METRICS_PORT, scraping every service as
+  deploy/observability/prometheus.yml says, with its data in
+  \$STACK_DIR/prometheus; down stops it.
+
   KAFKA_NODES=3 starts a three-node KRaft cluster from the same jars: node N
   listens on KAFKA_PORT and KAFKA_CONTROLLER_PORT plus (N-1) x KAFKA_PORT_STEP;
   the env file's KAFKA_BROKERS lists every node. The synchronizer then makes
@@ -102,6 +115,7 @@ environment (current value):
   KAFKA_TLS_PORT (${KAFKA_TLS_PORT:-off}), KAFKA_PROXY_PORT (${KAFKA_PROXY_PORT:-off}),
   STACK_INFRA_ONLY ($STACK_INFRA_ONLY), KAFKA_HEAP_OPTS ($KAFKA_HEAP_OPTS),
   START_TIMEOUT ($START_TIMEOUT s), SYNCHRONIZER_TIMEOUT ($SYNCHRONIZER_TIMEOUT s),
+  STACK_METRICS ($STACK_METRICS), METRICS_PORT ($METRICS_PORT), PROMETHEUS ($PROMETHEUS),
   JAVA_HOME, PG_BIN (PostgreSQL server binaries, default: newest /usr/lib/postgresql/*/bin)
 cache: $CACHE_DIR
 EOF
@@ -727,6 +741,69 @@ start_services() {
   done
 }
 
+# ------------------------------------------------- metrics (STACK_METRICS=1)
+
+# prometheus_config: deploy/observability/prometheus.yml (what docker-compose
+# scrapes) for this machine: each job one target on 127.0.0.1 at the port the
+# file gives it (the services listen on the same ports here), Prometheus's
+# own job at METRICS_PORT; the gateway has no OPS_PORT here, so its metrics
+# are on its HTTP port.
+prometheus_config() {
+  awk -v self="$METRICS_PORT" '
+    function target(port) {
+      if (job == "prometheus") port = self
+      if (job == "graphql-endpoint") port = 8888
+      printf "      - targets: [\"127.0.0.1:%s\"]\n", port
+    }
+    BEGIN { print "# Written by deploy/stack.sh from deploy/observability/prometheus.yml." }
+    /^scrape_configs:/ { print; jobs = 1; next }
+    /^#/ { next }
+    !jobs { print; next }
+    /- job_name:/ { job = $NF; print "  - job_name: " job; print "    static_configs:"; next }
+    /^ *port: *[0-9]+ *$/ { target($NF); next }
+    /targets:/ && match($0, /:[0-9]+"/) { target(substr($0, RSTART + 1, RLENGTH - 2)); next }
+    { next }
+  ' "$DEPLOY_DIR/observability/prometheus.yml"
+}
+
+metrics_pid() { alive_pid "$PROM_PIDFILE" "$PROM_PATTERN"; }
+
+metrics_up() {
+  [[ $STACK_METRICS == 1 ]] || return 0
+  [[ -x $PROMETHEUS ]] ||
+    die "STACK_METRICS=1 needs Prometheus at $PROMETHEUS; install it with: STACK_METRICS=1 deploy/install-prereqs.sh up"
+  local pid
+  if pid=$(metrics_pid); then
+    say "prometheus already running (pid $pid, http://127.0.0.1:$(cat "$PROM_DIR/port"))"
+    return 0
+  fi
+  [[ $METRICS_PORT =~ ^[0-9]+$ && $METRICS_PORT -ge 1 && $METRICS_PORT -le 65535 ]] ||
+    die "METRICS_PORT=$METRICS_PORT is not a port number"
+  require_free_port "$METRICS_PORT" METRICS_PORT prometheus
+  mkdir -p "$PROM_DIR/data"
+  prometheus_config >"$PROM_CONFIG"
+  echo "$METRICS_PORT" >"$PROM_DIR/port"
+  say "starting prometheus on 127.0.0.1:$METRICS_PORT (log: $PROM_LOG)"
+  start_bg "$PROM_PIDFILE" "$PROM_LOG" "$PROMETHEUS" "$PROM_PATTERN" \
+    --storage.tsdb.path="$PROM_DIR/data" --storage.tsdb.retention.time=2d \
+    --web.listen-address="127.0.0.1:$METRICS_PORT"
+  poll "$START_TIMEOUT" curl -fsS -o /dev/null "http://127.0.0.1:$METRICS_PORT/-/ready" ||
+    { show_log "$PROM_LOG"; die "prometheus did not become ready (log: $PROM_LOG)"; }
+  say "prometheus ready on http://127.0.0.1:$METRICS_PORT (scrapes $(grep -c 'job_name:' "$PROM_CONFIG") jobs, config $PROM_CONFIG)"
+}
+
+# Stopped whether or not STACK_METRICS is set now.
+metrics_down() { stop_pid prometheus "$PROM_PIDFILE" "$PROM_PATTERN" 10; }
+
+metrics_status() {
+  local pid
+  if pid=$(metrics_pid); then
+    status_line prometheus "running (pid $pid, http://127.0.0.1:$(cat "$PROM_DIR/port"))"
+  elif [[ $STACK_METRICS == 1 || -e $PROM_PIDFILE ]]; then
+    status_line prometheus stopped
+  fi
+}
+
 # ------------------------------------------------------------ subcommands
 
 infra_running() {
@@ -850,6 +927,7 @@ cmd_up() {
   else
     start_services
   fi
+  metrics_up
   say "up (source $ENV_FILE to use it)"
 }
 
@@ -883,6 +961,7 @@ cmd_down() {
     esac
   done
   load_ports
+  metrics_down
   # Services first (any that this stack started, even if its folder is gone).
   stop_services
   stop_pid schema-registry "$RUN_DIR/schema-registry.pid" "$SR_PATTERN" 10
@@ -936,6 +1015,7 @@ cmd_status() {
       status_line "$name" stopped
     fi
   done
+  metrics_status
   return "$rc"
 }
 

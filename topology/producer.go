@@ -65,15 +65,17 @@ func (p *Producer) SendRaw(ctx context.Context, msgs ...RawMessage) error {
 // SendAsync produces every message, in order, without waiting for the
 // acknowledgements: wait blocks until they are all acknowledged and returns the
 // first failure. It lets a paced producer (the heartbeat) keep its clock while
-// deliveries are confirmed elsewhere.
+// deliveries are confirmed elsewhere. Each message carries the trace context
+// of ctx's span unless its headers carry one already (TraceHeaders).
 func (p *Producer) SendAsync(ctx context.Context, msgs ...Message) (wait func(context.Context) error, err error) {
 	raw := make([]RawMessage, 0, len(msgs))
+	prop := installed.Load()
 	for _, m := range msgs {
 		value, err := p.serde.Encode(m.Topic, m.Record)
 		if err != nil {
 			return nil, err
 		}
-		rm := RawMessage{Topic: m.Topic, Value: value, Headers: m.Headers}
+		rm := RawMessage{Topic: m.Topic, Value: value, Headers: prop.withTrace(ctx, m.Headers)}
 		if m.Key != "" {
 			rm.Key = []byte(m.Key)
 		}

@@ -39,13 +39,14 @@ var envRead = regexp.MustCompile(`\b(?:env|e)\.(?:String|Int|Duration|Bool|File)
 
 // readsEnv scans the non-test Go files of dir (not bench/ or other commands
 // below it) for the environment variables the program reads; a program that
-// calls topology.ReadKafkaConfig also reads what topology/config.go reads, and
-// one that calls service.ReadConfig or service.ReadLogLevel what
-// kit/service/config.go reads.
+// calls topology.ReadKafkaConfig also reads what topology/config.go reads, one
+// that calls service.ReadConfig or service.ReadLogLevel what
+// kit/service/config.go reads, and one that calls observe.StartTracing what
+// topology/observe/tracing.go reads.
 func readsEnv(t *testing.T, dir string) map[string]bool {
 	t.Helper()
 	names := map[string]bool{}
-	kafka, skeleton := false, false
+	kafka, skeleton, tracing := false, false, false
 	scan := func(path string) {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -56,6 +57,7 @@ func readsEnv(t *testing.T, dir string) map[string]bool {
 		}
 		kafka = kafka || strings.Contains(string(b), "topology.ReadKafkaConfig(")
 		skeleton = skeleton || strings.Contains(string(b), "service.ReadConfig(") || strings.Contains(string(b), "service.ReadLogLevel(")
+		tracing = tracing || strings.Contains(string(b), "observe.StartTracing(")
 	}
 	err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -78,6 +80,9 @@ func readsEnv(t *testing.T, dir string) map[string]bool {
 	if skeleton {
 		scan(filepath.Join(root, "kit", "service", "config.go"))
 	}
+	if tracing {
+		scan(filepath.Join(root, "topology", "observe", "tracing.go"))
+	}
 	if len(names) == 0 {
 		t.Fatalf("%s: found no environment variables read; has the way services read configuration changed?", dir)
 	}
@@ -89,7 +94,7 @@ func TestReadsEnvFindsTheConfiguration(t *testing.T) {
 	// compose and Kubernetes checks pass vacuously.
 	want := map[string][]string{
 		"services/command-handler":  {"KAFKA_BROKERS", "SCHEMA_REGISTRY_URL", "SSL_CA_LOCATION", "DB_PASSWORD", "HTTP_PORT", "KAFKA_LINGER_MS"},
-		"services/graphql-endpoint": {"KAFKA_BROKERS", "DB_NAME", "STATIC_DIR", "HTTP_PORT"},
+		"services/graphql-endpoint": {"KAFKA_BROKERS", "DB_NAME", "STATIC_DIR", "HTTP_PORT", "OTEL_EXPORTER_OTLP_ENDPOINT"},
 		"services/heartbeat":        {"KAFKA_CLIENT_ID", "HTTP_PORT"},
 		"services/synchronizer":     {"KAFKA_BROKERS", "SSL_KEY_LOCATION"},
 	}

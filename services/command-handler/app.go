@@ -10,10 +10,18 @@ import (
 	"openbank/services/command-handler/internal/balancedb"
 	"openbank/services/command-handler/internal/handler"
 	"openbank/topology"
+	"openbank/topology/observe"
 )
 
 // run opens the database, connects to Kafka and handles commands until ctx ends.
 func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) error {
+	// Spans only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+	stopTracing, err := observe.StartTracing(ctx, "command-handler", log)
+	if err != nil {
+		return err
+	}
+	defer observe.StopTracing(stopTracing, log)
+
 	db, err := openDatabase(ctx, cfg, ops, log)
 	if err != nil {
 		return err

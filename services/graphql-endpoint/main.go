@@ -26,6 +26,7 @@ import (
 	"openbank/services/graphql-endpoint/internal/httpapi"
 	"openbank/services/graphql-endpoint/internal/store"
 	"openbank/topology"
+	"openbank/topology/observe"
 )
 
 type config struct {
@@ -174,6 +175,12 @@ func run(cfg config, log *slog.Logger) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	// Spans only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+	stopTracing, err := observe.StartTracing(ctx, "graphql-endpoint", log)
+	if err != nil {
+		return err
+	}
+	defer observe.StopTracing(stopTracing, log)
 
 	st, err := store.Open(ctx, cfg.db)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
 
 	"openbank/services/command-handler/internal/ledger"
 	"openbank/topology"
@@ -70,6 +71,7 @@ type command struct {
 	kind     ledger.Kind
 	aType    string          // account creation
 	transfer ledger.Transfer // money transfer
+	span     trace.Span      // continues the record's trace; nil when tracing is off
 }
 
 // answer is what one command leads to in this batch.
@@ -96,7 +98,7 @@ const (
 
 // Handle handles one batch; see topology.Handler. It is safe to call again
 // with the same batch after an error or a crash.
-func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) error {
+func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) (err error) {
 	start := time.Now()
 	cmds := make([]command, 0, len(batch))
 	var dead []topology.RawMessage
@@ -115,12 +117,16 @@ func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) error {
 		}
 		cmds = append(cmds, c)
 	}
+	var answers []answer
+	var decided time.Time
+	span := startBatch(ctx, start, batch, cmds)
+	defer func() { endBatch(span, cmds, answers, decided, time.Now(), err) }()
 
-	answers, err := h.decide(ctx, cmds)
+	answers, err = h.decide(ctx, cmds)
 	if err != nil {
 		return err
 	}
-	decided := time.Now()
+	decided = time.Now()
 	msgs := make([]topology.Message, 0, 2*len(answers)+len(refusals))
 	msgs = append(msgs, refusals...)
 	for _, a := range answers {
@@ -147,6 +153,7 @@ func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) error {
 			h.metrics.Latency.Observe(done.Sub(a.cmd.d.Timestamp).Seconds())
 		}
 	}
+	h.metrics.observeHops(batch, len(answers), start, decided, done)
 	return nil
 }
 
@@ -240,7 +247,7 @@ func decideBatch(cmds []command, generated [][2]string, book ledger.Book, handle
 // are to be sent) and its feedback, each with the command id header.
 func events(a answer) []topology.Message {
 	idText := uuid.UUID(a.cmd.id).String()
-	header := []topology.Header{topology.CommandIDHeader(idText)}
+	header := traced(a.cmd, []topology.Header{topology.CommandIDHeader(idText)})
 	var out []topology.Message
 	if a.sendChanges {
 		for _, bc := range a.outcome.BalanceChanges() {

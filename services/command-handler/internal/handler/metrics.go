@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"openbank/topology/observe"
 )
 
 // Metrics are the handler's Prometheus metrics.
@@ -15,6 +17,7 @@ type Metrics struct {
 	BatchDuration prometheus.Histogram
 	BatchSize     prometheus.Histogram
 	Stage         *prometheus.HistogramVec
+	Hops          *prometheus.HistogramVec // bank_hop_seconds: handler_queued, handler_decided, handler_published
 }
 
 // NewMetrics registers the handler's metrics with reg.
@@ -54,6 +57,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 	}, []string{"stage"})
 	reg.MustRegister(m.Commands, m.Rejections, m.DeadLetters, m.Latency, m.BatchDuration, m.BatchSize, m.Stage)
+	m.Hops = observe.NewHopHistogram(reg)
 	return m
 }
 

@@ -171,12 +171,15 @@ func (g *Gateway) GetAccount(ctx context.Context, username, password string, cre
 }
 
 // createAccount sends the creation command for a pending row and waits.
-func (g *Gateway) createAccount(ctx context.Context, id bank.CommandID) (AccountResult, error) {
+func (g *Gateway) createAccount(ctx context.Context, id bank.CommandID) (res AccountResult, err error) {
+	begun := time.Now()
+	ctx, span := startCommand(ctx, "open account", id.String())
+	defer func() { endCommand(span, res.IBAN != "", res.Reason, err) }()
 	cleanup := context.WithoutCancel(ctx)
 	answer, cancel := g.accounts.Wait(id)
 	defer cancel()
 	start := time.Now()
-	err := g.send(ctx, "account creation", topology.Message{
+	err = g.send(ctx, "account creation", topology.Message{
 		Topic: topology.TopicCommands, Key: id.String(),
 		Record:  &records.ConfirmAccountCreation{ID: bank.Fixed(id), AType: records.AtypeManual},
 		Headers: []topology.Header{topology.CommandIDHeader(id.String())},
@@ -185,6 +188,7 @@ func (g *Gateway) createAccount(ctx context.Context, id bank.CommandID) (Account
 		_ = g.store.DropPendingAccount(cleanup, id)
 		return AccountResult{}, err
 	}
+	acknowledged(span, begun)
 	timer := time.NewTimer(g.opts.FeedbackTimeout)
 	defer timer.Stop()
 	select {
@@ -293,7 +297,10 @@ type TransferResult struct {
 // FeedbackTimeout) or sending failed, a repeat sends the stored command again
 // under the same id, and the command handler answers a repeat with its
 // stored result: a lost or dead-lettered command gets a definite answer.
-func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (TransferResult, error) {
+func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (res TransferResult, err error) {
+	begun := time.Now()
+	ctx, span := startCommand(ctx, "money_transfer", cmd.ID.String())
+	defer func() { endCommand(span, res.Success, res.Reason, err) }()
 	claimed, existing, err := g.store.ClaimTransfer(ctx, cmd)
 	if err != nil {
 		return TransferResult{}, err
@@ -331,6 +338,7 @@ func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (Tran
 			}
 			return TransferResult{}, err
 		}
+		acknowledged(span, begun)
 	}
 	timer := time.NewTimer(g.opts.FeedbackTimeout)
 	defer timer.Stop()
@@ -356,7 +364,9 @@ func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (Tran
 
 // HandleFeedback is the handler of the feedback consumer: it stores the
 // answers (first) and then wakes whoever waits for them.
-func (g *Gateway) HandleFeedback(ctx context.Context, batch []topology.Delivery) error {
+func (g *Gateway) HandleFeedback(ctx context.Context, batch []topology.Delivery) (err error) {
+	ev := consume(ctx, "feedback consumed", batch, g.opts.StreamSince)
+	defer func() { ev.end(err) }()
 	var creations []store.AccountCreation
 	var results []store.TransferResult
 	for _, d := range batch {
@@ -377,6 +387,7 @@ func (g *Gateway) HandleFeedback(ctx context.Context, batch []topology.Delivery)
 	if err := g.store.RecordTransferResults(ctx, results); err != nil {
 		return err
 	}
+	ev.storedNow()
 	for _, c := range creations {
 		g.accounts.Deliver(c.CreationID, c)
 	}
@@ -388,7 +399,9 @@ func (g *Gateway) HandleFeedback(ctx context.Context, batch []topology.Delivery)
 
 // HandleBalanceChanged is the handler of the balance_changed consumer: it
 // stores each change once and streams what the database holds.
-func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Delivery) error {
+func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Delivery) (err error) {
+	ev := consume(ctx, "balance_changed consumed", batch, g.opts.StreamSince)
+	defer func() { ev.end(err) }()
 	// In (partition, offset) order: see store.AddTransactions. One partition's
 	// records (one iban's) keep their order, so their row ids do too.
 	batch = slices.Clone(batch)
@@ -424,6 +437,7 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Del
 		return err
 	}
 	metrics.StoreBatch.Observe(time.Since(start).Seconds())
+	ev.storedNow()
 	metrics.TransactionsStored.Add(float64(inserted))
 	streamed := stored[:0:0]
 	for _, t := range stored {

@@ -4,6 +4,8 @@ package metrics
 import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"openbank/topology/observe"
 )
 
 var (
@@ -47,4 +49,7 @@ var (
 		Help:    "Time from sending a command to receiving its feedback, by command and outcome.",
 		Buckets: prometheus.ExponentialBuckets(0.005, 2, 12), // 5 ms .. ~10 s
 	}, []string{"command", "outcome"})
+	// Hops is the bank's time per hop; the gateway's hops are
+	// gateway_command_acknowledged and gateway_event_queued/stored/pushed.
+	Hops = observe.NewHopHistogram(prometheus.DefaultRegisterer)
 )
