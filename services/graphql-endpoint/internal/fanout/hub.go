@@ -13,9 +13,6 @@ import (
 // is ended: one slow client must not hold up everyone else.
 const BufferSize = 256
 
-// recentIDs is how many published row ids are remembered to drop a redelivery.
-const recentIDs = 16384
-
 // Hub keeps the subscribers. Subscribers with an iban filter are indexed by
 // iban, so an event costs work only for those that may want it. M is what
 // subscribers receive: render makes it once per transaction, shared by all.
@@ -25,20 +22,20 @@ type Hub[M any] struct {
 	byIBAN  map[string]map[*Subscription[M]]struct{}
 	anyIBAN map[*Subscription[M]]struct{}
 
-	seenMu   sync.Mutex
-	seen     map[int64]struct{}
-	seenRing []int64
-	seenNext int
+	// published is the highest row id published per iban. An iban's rows are
+	// stored in its partition's order, so their ids only grow: a row id at or
+	// below it is a redelivery, however long ago the first delivery was.
+	publishedMu sync.Mutex
+	published   map[string]int64
 }
 
 // NewHub returns a hub without subscribers.
 func NewHub[M any](render func(transaction.Transaction) M) *Hub[M] {
 	return &Hub[M]{
-		render:   render,
-		byIBAN:   map[string]map[*Subscription[M]]struct{}{},
-		anyIBAN:  map[*Subscription[M]]struct{}{},
-		seen:     make(map[int64]struct{}, recentIDs),
-		seenRing: make([]int64, 0, recentIDs),
+		render:    render,
+		byIBAN:    map[string]map[*Subscription[M]]struct{}{},
+		anyIBAN:   map[*Subscription[M]]struct{}{},
+		published: map[string]int64{},
 	}
 }
 
@@ -110,7 +107,7 @@ func (h *Hub[M]) Publish(txs []transaction.Transaction) {
 	delivered := 0
 	h.mu.RLock()
 	for _, t := range txs {
-		if !h.firstTime(t.ID) {
+		if !h.firstTime(t) {
 			continue
 		}
 		var m M
@@ -155,19 +152,12 @@ func (s *Subscription[M]) offer(m M) bool {
 	}
 }
 
-func (h *Hub[M]) firstTime(id int64) bool {
-	h.seenMu.Lock()
-	defer h.seenMu.Unlock()
-	if _, ok := h.seen[id]; ok {
+func (h *Hub[M]) firstTime(t transaction.Transaction) bool {
+	h.publishedMu.Lock()
+	defer h.publishedMu.Unlock()
+	if last, ok := h.published[t.IBAN]; ok && t.ID <= last {
 		return false
 	}
-	if len(h.seenRing) < recentIDs {
-		h.seenRing = append(h.seenRing, id)
-	} else {
-		delete(h.seen, h.seenRing[h.seenNext])
-		h.seenRing[h.seenNext] = id
-		h.seenNext = (h.seenNext + 1) % recentIDs
-	}
-	h.seen[id] = struct{}{}
+	h.published[t.IBAN] = t.ID
 	return true
 }

@@ -80,3 +80,21 @@ func TestSlowSubscriberIsEnded(t *testing.T) {
 		t.Errorf("got %d buffered before the end, want %d", n, BufferSize)
 	}
 }
+
+// TestRedeliveryLongAfterIsNotStreamedAgain: a command handler restarted
+// behind a long backlog re-sends a batch's BalanceChanged events minutes
+// later, when tens of thousands of other rows were published meanwhile (the
+// chaos run found such repeats on client streams). The row is not streamed
+// twice.
+func TestRedeliveryLongAfterIsNotStreamedAgain(t *testing.T) {
+	h := NewHub(func(t transaction.Transaction) transaction.Transaction { return t })
+	a := h.Subscribe(transaction.Filter{IBAN: ptr("A")})
+	h.Publish([]transaction.Transaction{{ID: 1, IBAN: "A"}})
+	for id := int64(2); id < 50_000; id++ {
+		h.Publish([]transaction.Transaction{{ID: id, IBAN: "B"}})
+	}
+	h.Publish([]transaction.Transaction{{ID: 1, IBAN: "A"}, {ID: 50_000, IBAN: "A"}})
+	if got := drain(a); len(got) != 2 || got[0] != 1 || got[1] != 50_000 {
+		t.Errorf("A's stream got %v, want [1 50000]", got)
+	}
+}
