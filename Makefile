@@ -18,7 +18,7 @@ FRONTEND_DEPS := frontend/node_modules/.package-lock.json
 # your own with `make up RESULTS=report/results.json`.
 RESULTS ?= docs/loadtest/results.json
 
-.PHONY: help up down status clean test unit-test integration-test lint generate build frontend frontend-test
+.PHONY: help up down status clean test unit-test integration-test lint generate build frontend frontend-test chaos chaos-down chaos-short
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -78,3 +78,28 @@ integration-test: frontend ## integration tests (end-to-end in Chromium too) aga
 		deploy/test-stack.sh bash -c 'go test $(INTEGRATION_FLAGS) $(GO_PACKAGES) && KAFKA_CLIENT=franz $(OTHER_CLIENT_TESTS)'
 
 test: lint unit-test frontend-test integration-test ## everything CI runs
+
+# The chaos run has a three-node stack of its own (its ports move with the
+# CHAOS_* variables), so it can run next to `make up`; the services are run by
+# the chaos tool itself. CHAOS_FLAGS take `loadtest chaos -h`'s flags.
+CHAOS_STACK := STACK_DIR=$(CURDIR)/.local/chaosstack KAFKA_NODES=3 STACK_INFRA_ONLY=1 \
+  KAFKA_PORT=$${CHAOS_KAFKA_PORT:-29092} KAFKA_CONTROLLER_PORT=$${CHAOS_KAFKA_CONTROLLER_PORT:-29093} \
+  SCHEMA_REGISTRY_PORT=$${CHAOS_SCHEMA_REGISTRY_PORT:-28081} DB_PORT=$${CHAOS_DB_PORT:-25432}
+CHAOS_FLAGS ?=
+
+chaos: ## faults under load on a three-node stack of its own, then the invariants (CHAOS_FLAGS="-duration 10m -rate 500 -faults handler-kill=5,broker-kill=2")
+	$(CHAOS_STACK) deploy/stack.sh up
+	source .local/chaosstack/env && cd loadtest && go run . chaos -stack-dir $(CURDIR)/.local/chaosstack -out $(CURDIR)/.local/chaos $(CHAOS_FLAGS)
+
+chaos-down: ## stop the chaos run's stack
+	$(CHAOS_STACK) deploy/stack.sh down
+
+# A short chaos run on a fresh three-node stack (the checks cover the whole
+# history of topics and databases, so no other test may share it): two
+# minutes of load with a few faults of each kind.
+chaos-short: ## a short chaos run on a fresh stack of its own
+	KAFKA_NODES=3 TEST_STACK_DIR=$(CURDIR)/.local/chaos-short-stack \
+	  TEST_KAFKA_PORT=$${CHAOS_SHORT_KAFKA_PORT:-29192} TEST_KAFKA_CONTROLLER_PORT=$${CHAOS_SHORT_KAFKA_CONTROLLER_PORT:-29193} \
+	  TEST_SCHEMA_REGISTRY_PORT=$${CHAOS_SHORT_SCHEMA_REGISTRY_PORT:-28181} TEST_DB_PORT=$${CHAOS_SHORT_DB_PORT:-25532} \
+	  deploy/test-stack.sh bash -c 'cd loadtest && go run . chaos -stack-dir "$$STACK_DIR" -out $(CURDIR)/.local/chaos-short \
+	    -duration 2m -rate 100 -gap-min 2s -gap-max 5s -faults handler-kill=3,handler-stall=1,gateway-kill=2,broker-kill=2,postgres-stop=2'

@@ -2,7 +2,8 @@
 // `loadtest run` drives the page or the API while raising the heartbeat load
 // and samples CPU and memory; `loadtest report` groups runs into figures,
 // charts and the frontend's results.json; `loadtest matrix` runs and reports
-// every Kafka client × linger.ms setting side by side.
+// every Kafka client × linger.ms setting side by side; `loadtest chaos` injects
+// faults under load and checks that nothing was lost, doubled or stuck.
 package main
 
 import (
@@ -27,6 +28,8 @@ func main() {
 		err = reportCommand(os.Args[2:])
 	case "floor":
 		err = floorCommand(os.Args[2:], log)
+	case "chaos":
+		err = chaosCommand(os.Args[2:], log)
 	case "matrix":
 		err = matrixCommand(os.Args[2:], os.Stderr, func(args []string) error { return runCommand(args, log) })
 	case "-h", "--help", "help":
@@ -51,6 +54,7 @@ func usage() {
   loadtest report [flags] RESULT.jsonl|GLOB ...
   loadtest floor [--clients librdkafka,franz] [--out floor.json]
   loadtest matrix [--clients librdkafka,franz] [--linger 0,5] [--rounds 2] [-- RUN FLAGS...]
+  loadtest chaos [--duration 5m] [--rate 500] [--faults handler-kill=3,...] [flags]
 run 'loadtest COMMAND -h' for the flags of each.
 `)
 }

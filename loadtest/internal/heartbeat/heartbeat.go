@@ -46,6 +46,11 @@ func (c *Client) SetRate(ctx context.Context, rate float64) (State, error) {
 	return c.do(ctx, http.MethodPatch, "/control", map[string]any{"rate": rate, "paused": paused})
 }
 
+// Pause stops the beats.
+func (c *Client) Pause(ctx context.Context) (State, error) {
+	return c.do(ctx, http.MethodPatch, "/control", map[string]any{"paused": true})
+}
+
 func (c *Client) do(ctx context.Context, method, path string, body any) (State, error) {
 	var r io.Reader
 	if body != nil {
