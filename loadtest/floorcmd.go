@@ -26,7 +26,8 @@ func floorCommand(args []string, log *slog.Logger) error {
 
 Measures, on the stack of the environment (source $STACK_DIR/env), a bare Kafka
 produce → consume round trip with the bank's producer and consumer settings for
-each Kafka client, and a PostgreSQL commit; prints p50/p99 and writes a JSON file
+each Kafka client, a batch spread over many partitions until acknowledged (as the
+command handler publishes its events), and a PostgreSQL commit; prints p50/p99 and writes a JSON file
 that 'loadtest report --floor' sets beside the bank's latency.
 
 `)
@@ -34,6 +35,8 @@ that 'loadtest report --floor' sets beside the bank's latency.
 	}
 	clientList := fs.String("clients", strings.Join(topology.Clients(), ","), "Kafka clients to measure")
 	records := fs.Int("records", 1000, "round trips per client")
+	spread := fs.Int("spread", 48, "records per spread batch (0: none), sent over the 24 partitions of "+floor.SpreadTopic)
+	batches := fs.Int("batches", 300, "spread batches per client")
 	commits := fs.Int("commits", 1000, "PostgreSQL commits")
 	interval := fs.Duration("interval", 5*time.Millisecond, "pause between two round trips or commits")
 	dsn := fs.String("dsn", defaultDSN(), "PostgreSQL connection string")
@@ -57,6 +60,14 @@ that 'loadtest report --floor' sets beside the bank's latency.
 		if err != nil {
 			return fmt.Errorf("%s: %w", client, err)
 		}
+		if *spread > 0 {
+			fmt.Fprintf(os.Stderr, "floor: batches of %d records over %d partitions with %s …\n", *spread, floor.SpreadPartitions, client)
+			b, err := floor.SpreadBatch(ctx, cfg, *batches, *spread, *interval, log)
+			if err != nil {
+				return fmt.Errorf("%s: %w", client, err)
+			}
+			k.SpreadBatch, k.SpreadSize = &b, *spread
+		}
 		res.Kafka[client] = k
 	}
 	fmt.Fprintln(os.Stderr, "floor: PostgreSQL commits …")
@@ -72,6 +83,9 @@ that 'loadtest report --floor' sets beside the bank's latency.
 		k := res.Kafka[client]
 		fmt.Printf("%-28s %8.2f %8.2f %8d\n", "kafka "+client+" acknowledged", k.Acknowledged.P50, k.Acknowledged.P99, k.Acknowledged.N)
 		fmt.Printf("%-28s %8.2f %8.2f %8d\n", "kafka "+client+" round trip", k.RoundTrip.P50, k.RoundTrip.P99, k.RoundTrip.N)
+		if b := k.SpreadBatch; b != nil {
+			fmt.Printf("%-28s %8.2f %8.2f %8d\n", fmt.Sprintf("kafka %s batch of %d", client, k.SpreadSize), b.P50, b.P99, b.N)
+		}
 	}
 	fmt.Printf("%-28s %8.2f %8.2f %8d\n", "postgresql commit", pg.P50, pg.P99, pg.N)
 	fmt.Printf("load average (1 min) %.2f\n", res.Load1)

@@ -31,6 +31,10 @@ const (
 	HopGatewayEventPushed = "gateway_event_pushed"
 )
 
+// Hops lists the hops in the order a command passes them.
+var Hops = []string{HopGatewayCommandAcknowledged, HopHandlerQueued, HopHandlerDecided, HopHandlerPublished,
+	HopGatewayEventQueued, HopGatewayEventStored, HopGatewayEventPushed}
+
 // HopBuckets span 0.1 ms to 10 s, five to a decade.
 var HopBuckets = prometheus.ExponentialBucketsRange(0.0001, 10, 26)
 

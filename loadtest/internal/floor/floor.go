@@ -21,6 +21,13 @@ import (
 // Topic is where the round trips go; the load test creates it when missing.
 const Topic = "loadtest_floor"
 
+// SpreadTopic takes the spread batches: as many partitions as the bank's event
+// topics, so a batch lands on many of them, as a command handler's batch does.
+const SpreadTopic = "loadtest_floor_spread"
+
+// SpreadPartitions is the partition count of the bank's event topics.
+const SpreadPartitions = 24
+
 // Result is one measurement of the floor (kept with the result formats).
 type Result = result.Floor
 
@@ -30,7 +37,7 @@ type KafkaFloor = result.KafkaFloor
 // Kafka produces n records, one at a time every interval, and reads them
 // back, with cfg's client.
 func Kafka(ctx context.Context, cfg topology.KafkaConfig, n int, interval time.Duration, log *slog.Logger) (KafkaFloor, error) {
-	if err := ensureTopic(ctx, cfg, log); err != nil {
+	if err := ensureTopic(ctx, cfg, Topic, 1, log); err != nil {
 		return KafkaFloor{}, err
 	}
 	admin, err := topology.NewAdmin(cfg, log)
@@ -104,9 +111,45 @@ func Kafka(ctx context.Context, cfg topology.KafkaConfig, n int, interval time.D
 	return KafkaFloor{Acknowledged: stats.Summarize(acked[warm:]), RoundTrip: stats.Summarize(trips[warm:])}, nil
 }
 
-// ensureTopic creates Topic with one partition and the cluster's replication
-// (up to 3, min.insync.replicas 2 with three), as the bank's topics have.
-func ensureTopic(ctx context.Context, cfg topology.KafkaConfig, log *slog.Logger) error {
+// SpreadBatch sends n batches of size records with distinct keys to
+// SpreadTopic, one batch every interval, each in one call that waits until
+// every record is acknowledged, and returns how long those calls took. A client
+// that puts one partition in each produce request needs many requests per batch.
+func SpreadBatch(ctx context.Context, cfg topology.KafkaConfig, n, size int, interval time.Duration, log *slog.Logger) (stats.Summary, error) {
+	if err := ensureTopic(ctx, cfg, SpreadTopic, SpreadPartitions, log); err != nil {
+		return stats.Summary{}, err
+	}
+	producer, err := topology.NewProducer(cfg, nil, log)
+	if err != nil {
+		return stats.Summary{}, err
+	}
+	defer producer.Close()
+	batch := make([]topology.RawMessage, size)
+	for i := range batch {
+		batch[i] = topology.RawMessage{Topic: SpreadTopic, Key: []byte("account-" + strconv.Itoa(i)), Value: make([]byte, 200)}
+	}
+	var acked []float64
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for i := 0; i < n; i++ {
+		select {
+		case <-ctx.Done():
+			return stats.Summary{}, ctx.Err()
+		case <-tick.C:
+		}
+		t := time.Now()
+		if err := producer.SendRaw(ctx, batch...); err != nil {
+			return stats.Summary{}, fmt.Errorf("produce to %s: %w", SpreadTopic, err)
+		}
+		acked = append(acked, ms(time.Since(t)))
+	}
+	warm := min(20, n/10)
+	return stats.Summarize(acked[warm:]), nil
+}
+
+// ensureTopic creates topic with the cluster's replication (up to 3,
+// min.insync.replicas 2 with three), as the bank's topics have.
+func ensureTopic(ctx context.Context, cfg topology.KafkaConfig, topic string, partitions int, log *slog.Logger) error {
 	admin, err := topology.NewAdmin(cfg, log)
 	if err != nil {
 		return err
@@ -116,7 +159,7 @@ func ensureTopic(ctx context.Context, cfg topology.KafkaConfig, log *slog.Logger
 	if err != nil {
 		return err
 	}
-	if _, ok := topics[Topic]; ok {
+	if _, ok := topics[topic]; ok {
 		return nil
 	}
 	brokers, err := admin.Brokers(ctx)
@@ -128,17 +171,17 @@ func ensureTopic(ctx context.Context, cfg topology.KafkaConfig, log *slog.Logger
 	if rf == 3 {
 		configs["min.insync.replicas"] = "2"
 	}
-	if err := admin.CreateTopic(ctx, Topic, 1, rf, configs); err != nil {
+	if err := admin.CreateTopic(ctx, topic, partitions, rf, configs); err != nil {
 		return err
 	}
 	// The new topic's leader may take a moment to be known everywhere.
 	for i := 0; i < 50; i++ {
-		if _, err := admin.Watermarks(ctx, Topic); err == nil {
+		if _, err := admin.Watermarks(ctx, topic); err == nil {
 			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return errors.New("topic " + Topic + " created but not listed")
+	return errors.New("topic " + topic + " created but not listed")
 }
 
 // Postgres commits n one-statement transactions that take a transaction id,

@@ -15,6 +15,7 @@ type Chart struct{ SVG template.HTML }
 type page struct {
 	R        Results
 	Latency  []Chart
+	Hops     []Chart
 	CPU, RSS []Chart
 }
 
@@ -55,6 +56,7 @@ func WriteHTML(w io.Writer, r Results) error {
 			return l.Feedback.P99, true
 		}))})
 	}
+	p.Hops = hopCharts(r)
 	for _, comp := range r.Components {
 		pick := func(f func(ComponentMean) float64) func(Load) (float64, bool) {
 			return func(l Load) (float64, bool) {
@@ -131,6 +133,13 @@ p99 floor is the sum of p99s, an upper bound. Figures at each category's lowest 
 {{range .Loads}}{{$l := .}}<tr><td>{{f0 .AdditionalLoad}}</td>{{range $.R.Components}}{{with comp $l .}}<td>{{f1 .CPUPct}}</td><td>{{f1 .RSSMiB}}</td>{{else}}<td></td><td></td>{{end}}{{end}}</tr>
 {{end}}</table>
 {{end}}
+{{with .Hops}}<h2>Time per hop</h2>
+<p>Where a command's time goes, from the services' bank_hop_seconds histograms: at each additional load, the mean
+time of every command or event that passed a hop while the load test ran at that load (not only the load test's own).
+In the order a command passes them: the gateway until Kafka acknowledged the command; the command handler's queue,
+deciding in balancedb and publishing until acknowledged; the gateway's queue of events, storing in transactiondb and
+pushing to subscribers. A queued hop starts at the Kafka record's timestamp.</p>
+<div class="charts">{{range .}}{{.SVG}}{{end}}</div>{{end}}
 <h2>CPU</h2>
 <div class="charts">{{range .CPU}}{{.SVG}}{{end}}</div>
 <h2>Memory</h2>
@@ -157,6 +166,9 @@ func WriteTable(w io.Writer, r Results) error {
 		return err
 	}
 	if err := writeFloor(w, r); err != nil {
+		return err
+	}
+	if err := writeHops(w, r); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)

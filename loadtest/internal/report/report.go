@@ -112,7 +112,9 @@ type loadAcc struct {
 	cpu, rss          map[string][]float64
 	lag, genLag       []float64
 	achieved          []float64
-	hops              map[string][]float64
+	// hop time (s) and count measured at this load: the growth of the
+	// services' cumulative histograms between two samplings.
+	hopSum, hopCount map[string]float64
 	// first and last sample time per run file, for the throughput.
 	spans map[string]*span
 }
@@ -154,7 +156,7 @@ func Build(files []*result.File, mappings []Mapping, now time.Time) Results {
 		at := func(load float64) *loadAcc {
 			a := c.loads[load]
 			if a == nil {
-				a = &loadAcc{cpu: map[string][]float64{}, rss: map[string][]float64{}, hops: map[string][]float64{}, spans: map[string]*span{}}
+				a = &loadAcc{cpu: map[string][]float64{}, rss: map[string][]float64{}, hopSum: map[string]float64{}, hopCount: map[string]float64{}, spans: map[string]*span{}}
 				c.loads[load] = a
 			}
 			return a
@@ -173,9 +175,6 @@ func Build(files []*result.File, mappings []Mapping, now time.Time) Results {
 			if s.FeedbackMS != nil && s.Error == "" {
 				a.feedback = append(a.feedback, *s.FeedbackMS)
 			}
-			for hop, ms := range s.HopsMS {
-				a.hops[hop] = append(a.hops[hop], ms)
-			}
 			if !s.Time.IsZero() {
 				sp := a.spans[f.Path]
 				if sp == nil {
@@ -191,8 +190,11 @@ func Build(files []*result.File, mappings []Mapping, now time.Time) Results {
 				}
 			}
 		}
+		var prevHops map[string]result.HopTotal
 		for _, r := range f.Resources {
 			a := at(r.AdditionalLoad)
+			addHops(a, prevHops, r.Hops)
+			prevHops = r.Hops
 			for comp, v := range r.Components {
 				compSet[comp] = true
 				if !v.Found {
@@ -253,11 +255,11 @@ func Build(files []*result.File, mappings []Mapping, now time.Time) Results {
 				l.AchievedLoad = &m
 			}
 			l.Throughput = throughput(a.spans)
-			if len(a.hops) > 0 {
-				l.HopsMS = map[string]float64{}
-				for hop, ms := range a.hops {
-					l.HopsMS[hop] = stats.Mean(ms)
+			for hop, n := range a.hopCount {
+				if l.HopsMS == nil {
+					l.HopsMS = map[string]float64{}
 				}
+				l.HopsMS[hop] = a.hopSum[hop] / n * 1000
 			}
 			cat.Loads = append(cat.Loads, l)
 		}
@@ -266,6 +268,23 @@ func Build(files []*result.File, mappings []Mapping, now time.Time) Results {
 	}
 	sort.Slice(out.Categories, func(i, j int) bool { return out.Categories[i].Name < out.Categories[j].Name })
 	return out
+}
+
+// addHops adds to a what each hop's histogram grew by since prev; a sum or
+// count that shrank means the service restarted, and that interval is left out.
+func addHops(a *loadAcc, prev, cur map[string]result.HopTotal) {
+	for hop, c := range cur {
+		p, ok := prev[hop]
+		if !ok {
+			continue
+		}
+		dn, ds := c.Count-p.Count, c.Sum-p.Sum
+		if dn <= 0 || ds < 0 {
+			continue
+		}
+		a.hopSum[hop] += ds
+		a.hopCount[hop] += dn
+	}
 }
 
 // throughput is interactions per second, the mean over the runs that had at

@@ -26,6 +26,10 @@ type Floor struct {
 type KafkaFloor struct {
 	Acknowledged stats.Summary `json:"acknowledged_ms"`
 	RoundTrip    stats.Summary `json:"round_trip_ms"`
+	// SpreadBatch is one call sending a batch of records over many partitions
+	// until all are acknowledged, as the command handler publishes its events.
+	SpreadBatch *stats.Summary `json:"spread_batch_acknowledged_ms,omitempty"`
+	SpreadSize  int            `json:"spread_batch_size,omitempty"`
 }
 
 // ReadFloor reads a floor file.

@@ -71,9 +71,6 @@ type Sample struct {
 	VisibleMS      *float64  `json:"visible_ms,omitempty"`
 	Timeout        bool      `json:"timeout,omitempty"`
 	Error          string    `json:"error,omitempty"`
-	// HopsMS is the time spent per hop on the way (e.g. "gateway→kafka"), in
-	// ms, when the driver measured it; reports show the mean per hop.
-	HopsMS map[string]float64 `json:"hops_ms,omitempty"`
 }
 
 // Resources is one sampling of every component.
