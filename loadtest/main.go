@@ -3,7 +3,8 @@
 // and samples CPU and memory; `loadtest report` groups runs into figures,
 // charts and the frontend's results.json; `loadtest matrix` runs and reports
 // every Kafka client × linger.ms setting side by side; `loadtest chaos` injects
-// faults under load and checks that nothing was lost, doubled or stuck.
+// faults under load and checks that nothing was lost, doubled or stuck;
+// `loadtest traces` prints the services' traces as trees.
 package main
 
 import (
@@ -30,6 +31,8 @@ func main() {
 		err = floorCommand(os.Args[2:], log)
 	case "chaos":
 		err = chaosCommand(os.Args[2:], log)
+	case "traces":
+		err = tracesCommand(os.Args[2:])
 	case "matrix":
 		err = matrixCommand(os.Args[2:], os.Stderr, func(args []string) error { return runCommand(args, log) })
 	case "-h", "--help", "help":
@@ -54,6 +57,7 @@ func usage() {
   loadtest report [flags] RESULT.jsonl|GLOB ...
   loadtest floor [--clients librdkafka,franz] [--out floor.json]
   loadtest matrix [--clients librdkafka,franz] [--linger 0,5] [--rounds 2] [-- RUN FLAGS...]
+  loadtest traces [--listen 127.0.0.1:4318] [--command-id UUID] [--count N]
   loadtest chaos [--duration 5m] [--rate 500] [--faults handler-kill=3,...] [flags]
 run 'loadtest COMMAND -h' for the flags of each.
 `)

@@ -1,5 +1,6 @@
-// Package observetest is an OTLP/HTTP trace receiver for tests: what the
-// services export when OTEL_EXPORTER_OTLP_ENDPOINT points at it.
+// Package observetest is an OTLP/HTTP trace receiver: what the services
+// export when OTEL_EXPORTER_OTLP_ENDPOINT points at it, for tests and for
+// `loadtest traces`, which prints the traces of the local stack.
 package observetest
 
 import (
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	common "go.opentelemetry.io/proto/otlp/common/v1"
@@ -23,6 +25,8 @@ type Span struct {
 	TraceID  string // hex
 	SpanID   string
 	ParentID string // "" for a root
+	Start    time.Time
+	End      time.Time
 	Links    []string
 	Attrs    map[string]string // string, integer and boolean values
 }
@@ -38,13 +42,22 @@ type Receiver struct {
 // NewReceiver listens on loopback until the test ends.
 func NewReceiver(t testing.TB) *Receiver {
 	r := &Receiver{}
-	srv := httptest.NewServer(http.HandlerFunc(r.serve))
+	srv := httptest.NewServer(Handler(func(spans []Span) {
+		r.mu.Lock()
+		r.got = append(r.got, spans...)
+		r.mu.Unlock()
+	}))
 	t.Cleanup(srv.Close)
 	r.URL = srv.URL
 	return r
 }
 
-func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
+// Handler serves POST /v1/traces, handing each export's spans to got.
+func Handler(got func([]Span)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { serve(w, req, got) })
+}
+
+func serve(w http.ResponseWriter, req *http.Request, got func([]Span)) {
 	if req.Method != http.MethodPost || req.URL.Path != "/v1/traces" {
 		http.NotFound(w, req)
 		return
@@ -75,6 +88,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 			for _, s := range ss.GetSpans() {
 				sp := Span{Service: service, Name: s.GetName(), TraceID: hex.EncodeToString(s.GetTraceId()),
 					SpanID: hex.EncodeToString(s.GetSpanId()), ParentID: hex.EncodeToString(s.GetParentSpanId()),
+					Start: time.Unix(0, int64(s.GetStartTimeUnixNano())), End: time.Unix(0, int64(s.GetEndTimeUnixNano())),
 					Attrs: map[string]string{}}
 				for _, l := range s.GetLinks() {
 					sp.Links = append(sp.Links, hex.EncodeToString(l.GetTraceId()))
@@ -93,9 +107,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 			}
 		}
 	}
-	r.mu.Lock()
-	r.got = append(r.got, spans...)
-	r.mu.Unlock()
+	got(spans)
 	w.Header().Set("Content-Type", "application/x-protobuf")
 	out, _ := proto.Marshal(&collectortrace.ExportTraceServiceResponse{})
 	_, _ = w.Write(out)
