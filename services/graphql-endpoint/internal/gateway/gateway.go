@@ -33,6 +33,35 @@ const (
 	ReasonCreationFailed = "account creation failed, try again"
 )
 
+// Accounts keeps the web page's users and their pending creations (store.Store).
+type Accounts interface {
+	AccountByUsername(ctx context.Context, username string) (a store.Account, ok bool, err error)
+	AddPendingAccount(ctx context.Context, a store.Account) (created bool, err error)
+	DropPendingAccount(ctx context.Context, creationID bank.CommandID) error
+	RecordAccountCreations(ctx context.Context, answers []store.AccountCreation) error
+}
+
+// Transfers keeps the money transfers sent and their answers (store.Store).
+type Transfers interface {
+	ClaimTransfer(ctx context.Context, cmd transfer.Command) (claimed bool, existing store.TransferResult, err error)
+	TransferResult(ctx context.Context, id bank.CommandID) (store.TransferResult, error)
+	ResendDue(ctx context.Context, cmd transfer.Command, after time.Duration) (send transfer.Command, due bool, err error)
+	SendFailed(ctx context.Context, id bank.CommandID) error
+	RecordTransferResults(ctx context.Context, results []store.TransferResult) error
+}
+
+// Transactions stores BalanceChanged records once each (store.Store).
+type Transactions interface {
+	AddTransactions(ctx context.Context, txs []transaction.Transaction, progress map[int32]int64) (stored []transaction.Transaction, inserted int, err error)
+}
+
+// Store is all the gateway keeps in transactiondb.
+type Store interface {
+	Accounts
+	Transfers
+	Transactions
+}
+
 // Sender produces records (topology.Producer).
 type Sender interface {
 	Send(ctx context.Context, msgs ...topology.Message) error
@@ -55,6 +84,8 @@ type Options struct {
 	HashConcurrency int
 	// SendTimeout bounds the wait for Kafka to take a command (Kafka down).
 	SendTimeout time.Duration
+	// Metrics are observed here; nil: nowhere.
+	Metrics *metrics.Metrics
 }
 
 // ErrUnavailable: a command could not be handed to Kafka in time. The client
@@ -63,7 +94,7 @@ var ErrUnavailable = errors.New("the bank cannot take commands right now, try ag
 
 // Gateway is the service behind the resolvers and the consumers.
 type Gateway struct {
-	store     *store.Store
+	store     Store
 	sender    Sender
 	hub       Publisher
 	accounts  *feedback.Waiters[store.AccountCreation]
@@ -77,7 +108,7 @@ type Gateway struct {
 }
 
 // New returns a gateway.
-func New(st *store.Store, sender Sender, hub Publisher, opts Options, log *slog.Logger) *Gateway {
+func New(st Store, sender Sender, hub Publisher, opts Options, log *slog.Logger) *Gateway {
 	if opts.FeedbackTimeout <= 0 {
 		opts.FeedbackTimeout = 10 * time.Second
 	}
@@ -86,6 +117,9 @@ func New(st *store.Store, sender Sender, hub Publisher, opts Options, log *slog.
 	}
 	if opts.SendTimeout <= 0 {
 		opts.SendTimeout = 5 * time.Second
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.New(nil)
 	}
 	dummy, err := account.HashPassword(bank.NewCommandID().String())
 	if err != nil {
@@ -108,9 +142,6 @@ func (g *Gateway) send(ctx context.Context, what string, msg topology.Message) e
 	}
 	return nil
 }
-
-// Store is transactiondb, for the queries.
-func (g *Gateway) Store() *store.Store { return g.store }
 
 // AccountResult is get_account's answer: IBAN and Token, or Reason.
 type AccountResult struct {
@@ -188,14 +219,14 @@ func (g *Gateway) createAccount(ctx context.Context, id bank.CommandID) (res Acc
 		_ = g.store.DropPendingAccount(cleanup, id)
 		return AccountResult{}, err
 	}
-	acknowledged(span, begun)
+	acknowledged(g.opts.Metrics.Hops, span, begun)
 	timer := time.NewTimer(g.opts.FeedbackTimeout)
 	defer timer.Stop()
 	select {
 	case a := <-answer:
 		return g.creationResult(cleanup, a, start), nil
 	case <-timer.C:
-		metrics.FeedbackWait.WithLabelValues("account_creation", "timeout").Observe(time.Since(start).Seconds())
+		g.opts.Metrics.FeedbackWait.WithLabelValues("account_creation", "timeout").Observe(time.Since(start).Seconds())
 		if err := g.store.DropPendingAccount(cleanup, id); err != nil {
 			g.log.Warn("drop pending account after time-out", "error", err)
 		}
@@ -208,10 +239,10 @@ func (g *Gateway) createAccount(ctx context.Context, id bank.CommandID) (res Acc
 
 func (g *Gateway) creationResult(ctx context.Context, a store.AccountCreation, start time.Time) AccountResult {
 	if a.IBAN != "" {
-		metrics.FeedbackWait.WithLabelValues("account_creation", "confirmed").Observe(time.Since(start).Seconds())
+		g.opts.Metrics.FeedbackWait.WithLabelValues("account_creation", "confirmed").Observe(time.Since(start).Seconds())
 		return AccountResult{IBAN: a.IBAN, Token: a.Token}
 	}
-	metrics.FeedbackWait.WithLabelValues("account_creation", "failed").Observe(time.Since(start).Seconds())
+	g.opts.Metrics.FeedbackWait.WithLabelValues("account_creation", "failed").Observe(time.Since(start).Seconds())
 	// The consumer deletes the row too; doing it here as well keeps the answer true
 	// even if this instance's consumer is behind.
 	if err := g.store.DropPendingAccount(ctx, a.CreationID); err != nil {
@@ -338,7 +369,7 @@ func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (res 
 			}
 			return TransferResult{}, err
 		}
-		acknowledged(span, begun)
+		acknowledged(g.opts.Metrics.Hops, span, begun)
 	}
 	timer := time.NewTimer(g.opts.FeedbackTimeout)
 	defer timer.Stop()
@@ -349,12 +380,12 @@ func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (res 
 			outcome = "failed"
 		}
 		if claimed {
-			metrics.FeedbackWait.WithLabelValues("money_transfer", outcome).Observe(time.Since(start).Seconds())
+			g.opts.Metrics.FeedbackWait.WithLabelValues("money_transfer", outcome).Observe(time.Since(start).Seconds())
 		}
 		return TransferResult{Success: r.Success, Reason: r.Reason}, nil
 	case <-timer.C:
 		if claimed {
-			metrics.FeedbackWait.WithLabelValues("money_transfer", "timeout").Observe(time.Since(start).Seconds())
+			g.opts.Metrics.FeedbackWait.WithLabelValues("money_transfer", "timeout").Observe(time.Since(start).Seconds())
 		}
 		return TransferResult{Success: false, Reason: ReasonNoAnswer}, nil
 	case <-ctx.Done():
@@ -365,7 +396,7 @@ func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (res 
 // HandleFeedback is the handler of the feedback consumer: it stores the
 // answers (first) and then wakes whoever waits for them.
 func (g *Gateway) HandleFeedback(ctx context.Context, batch []topology.Delivery) (err error) {
-	ev := consume(ctx, "feedback consumed", batch, g.opts.StreamSince)
+	ev := consume(ctx, g.opts.Metrics.Hops, "feedback consumed", batch, g.opts.StreamSince)
 	defer func() { ev.end(err) }()
 	var creations []store.AccountCreation
 	var results []store.TransferResult
@@ -400,7 +431,7 @@ func (g *Gateway) HandleFeedback(ctx context.Context, batch []topology.Delivery)
 // HandleBalanceChanged is the handler of the balance_changed consumer: it
 // stores each change once and streams what the database holds.
 func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Delivery) (err error) {
-	ev := consume(ctx, "balance_changed consumed", batch, g.opts.StreamSince)
+	ev := consume(ctx, g.opts.Metrics.Hops, "balance_changed consumed", batch, g.opts.StreamSince)
 	defer func() { ev.end(err) }()
 	// In (partition, offset) order: see store.AddTransactions. One partition's
 	// records (one iban's) keep their order, so their row ids do too.
@@ -436,14 +467,14 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Del
 	if err != nil {
 		return err
 	}
-	metrics.StoreBatch.Observe(time.Since(start).Seconds())
+	g.opts.Metrics.StoreBatch.Observe(time.Since(start).Seconds())
 	ev.storedNow()
-	metrics.TransactionsStored.Add(float64(inserted))
+	g.opts.Metrics.TransactionsStored.Add(float64(inserted))
 	streamed := stored[:0:0]
 	for _, t := range stored {
 		if ts, ok := fresh[t.CommandID+"\x00"+t.IBAN]; ok {
 			streamed = append(streamed, t)
-			metrics.StreamLag.Observe(time.Since(ts).Seconds())
+			g.opts.Metrics.StreamLag.Observe(time.Since(ts).Seconds())
 		}
 	}
 	g.hub.Publish(streamed)

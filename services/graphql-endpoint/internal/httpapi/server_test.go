@@ -16,8 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	coderws "github.com/coder/websocket"
 
+	"openbank/kit/service"
 	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/services/graphql-endpoint/graph"
 	"openbank/services/graphql-endpoint/graph/generated"
@@ -25,6 +27,7 @@ import (
 	"openbank/services/graphql-endpoint/internal/fanout"
 	"openbank/services/graphql-endpoint/internal/gateway"
 	"openbank/services/graphql-endpoint/internal/httpapi"
+	"openbank/services/graphql-endpoint/internal/metrics"
 	"openbank/services/graphql-endpoint/internal/transaction"
 )
 
@@ -35,16 +38,24 @@ func server(t *testing.T, limits httpapi.Limits, origins ...string) (*httptest.S
 	if len(origins) == 0 {
 		origins = []string{"*"}
 	}
-	hub := graph.NewHub()
-	gw := gateway.New(nil, nil, hub, gateway.Options{}, slog.New(slog.DiscardHandler))
-	schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Gateway: gw, Hub: hub}))
-	srv := httptest.NewServer(httpapi.Handler(schema, httpapi.Config{
-		Limits: limits, CORSOrigins: origins, Log: slog.New(slog.DiscardHandler),
-		Ready:         func(context.Context) error { return nil },
-		Introspection: true, WithOps: true,
-	}))
+	ops := service.NewOps(service.Config{})
+	schema, hub := schemaOn(ops)
+	httpapi.Routes(ops.Mux, ops.Private, schema, httpapi.Config{
+		Limits: limits, CORSOrigins: origins, Log: slog.New(slog.DiscardHandler), Introspection: true,
+	})
+	ops.Wrap(httpapi.CORS(origins).Handler)
+	ops.SetReady(true)
+	srv := httptest.NewServer(ops)
 	t.Cleanup(srv.Close)
 	return srv, hub
+}
+
+// schemaOn is the real schema without a database, its metrics on ops' registry.
+func schemaOn(ops *service.Ops) (graphql.ExecutableSchema, *fanout.Hub[*model.Transaction]) {
+	m := metrics.New(ops.Registry)
+	hub := graph.NewHub(m)
+	gw := gateway.New(nil, nil, hub, gateway.Options{Metrics: m}, slog.New(slog.DiscardHandler))
+	return generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Commands: gw, Hub: hub, Metrics: m})), hub
 }
 
 func defaults() httpapi.Limits {
@@ -341,14 +352,13 @@ func TestGraphiQLAndHealth(t *testing.T) {
 // TestOpsPort: with an operations port, the public port serves neither
 // /metrics nor GraphiQL nor introspection; the operations port does.
 func TestOpsPort(t *testing.T) {
-	hub := graph.NewHub()
-	gw := gateway.New(nil, nil, hub, gateway.Options{}, slog.New(slog.DiscardHandler))
-	schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Gateway: gw, Hub: hub}))
-	cfg := httpapi.Config{Limits: defaults(), CORSOrigins: []string{"*"}, Log: slog.New(slog.DiscardHandler),
-		Ready: func(context.Context) error { return nil }}
-	public := httptest.NewServer(httpapi.Handler(schema, cfg))
+	opsRoutes := service.NewOps(service.Config{OpsPort: 1})
+	schema, _ := schemaOn(opsRoutes)
+	cfg := httpapi.Config{Limits: defaults(), CORSOrigins: []string{"*"}, Log: slog.New(slog.DiscardHandler)}
+	httpapi.Routes(opsRoutes.Mux, opsRoutes.Private, schema, cfg)
+	public := httptest.NewServer(opsRoutes)
 	defer public.Close()
-	ops := httptest.NewServer(httpapi.Ops(schema, cfg))
+	ops := httptest.NewServer(opsRoutes.Private)
 	defer ops.Close()
 	get := func(url string) int {
 		resp, err := http.Get(url)

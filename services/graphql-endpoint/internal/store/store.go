@@ -13,13 +13,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/golang-migrate/migrate/v4"
-	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
-	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
 
+	"openbank/kit/schema"
 	"openbank/services/graphql-endpoint/internal/transaction"
 	"openbank/services/graphql-endpoint/internal/transfer"
 	"openbank/topology/bank"
@@ -47,9 +44,11 @@ type Config struct {
 }
 
 // URL is the connection string (the password escaped).
-func (c Config) URL() string {
+func (c Config) URL() string { return c.url("postgres") }
+
+func (c Config) url(scheme string) string {
 	u := url.URL{
-		Scheme: "postgres",
+		Scheme: scheme,
 		User:   url.UserPassword(c.User, c.Password),
 		Host:   net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),
 		Path:   "/" + c.Database,
@@ -65,8 +64,14 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
-// Open connects and brings the schema up to date (golang-migrate holds an
-// advisory lock, so instances starting together migrate once).
+// Migrate brings the schema up to date (kit/schema: the embedded migrations,
+// under golang-migrate's advisory lock) and returns its version.
+func Migrate(cfg Config) (version uint, err error) {
+	return schema.Up(migrations, "migrations", cfg.url("pgx5"))
+}
+
+// Open connects a pool; connections are made when first needed. The schema
+// is Migrate's.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	pc, err := pgxpool.ParseConfig(cfg.URL())
 	if err != nil {
@@ -82,34 +87,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", cfg.Database, err)
 	}
-	if err := migrateUp(pool); err != nil {
-		pool.Close()
-		return nil, err
-	}
 	return &Store{pool: pool}, nil
-}
-
-func migrateUp(pool *pgxpool.Pool) error {
-	src, err := iofs.New(migrations, "migrations")
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
-	db := stdlib.OpenDBFromPool(pool)
-	defer db.Close()
-	driver, err := migratepgx.WithInstance(db, &migratepgx.Config{})
-	if err != nil {
-		return fmt.Errorf("migration driver: %w", err)
-	}
-	m, err := migrate.NewWithInstance("iofs", src, "pgx5", driver)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	// Close releases the connection the driver holds (pool.Close waits for it).
-	defer m.Close()
-	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
-		return fmt.Errorf("migrate up: %w", err)
-	}
-	return nil
 }
 
 // Close closes the connections.
