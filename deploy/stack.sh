@@ -119,6 +119,9 @@ environment (current value):
   START_TIMEOUT ($START_TIMEOUT s), SYNCHRONIZER_TIMEOUT ($SYNCHRONIZER_TIMEOUT s),
   STACK_METRICS ($STACK_METRICS), METRICS_PORT ($METRICS_PORT), PROMETHEUS ($PROMETHEUS),
   JAVA_HOME, PG_BIN (PostgreSQL server binaries, default: newest /usr/lib/postgresql/*/bin)
+  COMMAND_HANDLER_HTTP_PORT, GRAPHQL_ENDPOINT_HTTP_PORT, HEARTBEAT_HTTP_PORT,
+  COMMAND_GENERATOR_HTTP_PORT (unset: 8090, 8888, 17888, 8091), STATIC_PORT (8181):
+  the services' ports, to run a second stack next to one on the defaults
 cache: $CACHE_DIR
 EOF
 }

@@ -5,6 +5,13 @@
 
 service_pattern() { printf '%s ' "$BIN_DIR/$1"; }
 
+# service_port_var NAME: the variable that moves one service's HTTP_PORT,
+# e.g. GRAPHQL_ENDPOINT_HTTP_PORT; unset, the service keeps its default.
+service_port_var() {
+  local var=${1^^}
+  echo "${var//-/_}_HTTP_PORT"
+}
+
 build_go() {
   local name=$1 log=$LOG_DIR/build-$1.log
   # Workspace mode from the repo root (go.work lists the service modules).
@@ -53,6 +60,9 @@ start_services() {
     if [[ $name == graphql-endpoint ]]; then
       extra+=("MAX_CONNECTIONS_PER_CLIENT=${MAX_CONNECTIONS_PER_CLIENT:-0}" "PASSWORD_RATE_PER_MINUTE=${PASSWORD_RATE_PER_MINUTE:-0}")
     fi
+    local port_var
+    port_var=$(service_port_var "$name")
+    [[ -z ${!port_var:-} ]] || extra+=("HTTP_PORT=${!port_var}")
     start_bg "$RUN_DIR/$name.pid" "$LOG_DIR/$name.log" env "${extra[@]}" "$BIN_DIR/$name"
     started+=("$name")
   done
@@ -70,15 +80,25 @@ start_services() {
 # scrapes) for this machine: each job one target on 127.0.0.1 at the port the
 # file gives it (the services listen on the same ports here), Prometheus's
 # own job at METRICS_PORT; the gateway has no OPS_PORT here, so its metrics
-# are on its HTTP port.
+# are on its HTTP port. A service moved with <NAME>_HTTP_PORT is scraped there.
 prometheus_config() {
-  awk -v self="$METRICS_PORT" '
+  local name port_var moved=
+  for name in "${SERVICES[@]}"; do
+    port_var=$(service_port_var "$name")
+    [[ -z ${!port_var:-} ]] || moved+="$name=${!port_var} "
+  done
+  awk -v self="$METRICS_PORT" -v moved="$moved" '
     function target(port) {
       if (job == "prometheus") port = self
       if (job == "graphql-endpoint") port = 8888
+      if (job in ports) port = ports[job]
       printf "      - targets: [\"127.0.0.1:%s\"]\n", port
     }
-    BEGIN { print "# Written by deploy/stack.sh from deploy/observability/prometheus.yml." }
+    BEGIN {
+      print "# Written by deploy/stack.sh from deploy/observability/prometheus.yml."
+      n = split(moved, pairs, " ")
+      for (i = 1; i <= n; i++) { split(pairs[i], kv, "="); ports[kv[1]] = kv[2] }
+    }
     /^scrape_configs:/ { print; jobs = 1; next }
     /^#/ { next }
     !jobs { print; next }
