@@ -54,7 +54,7 @@ lint: ## gofmt, go vet and staticcheck on every module; shellcheck on the script
 	@bad=$$(go list -tags $(INTEGRATION_TAGS) -f '{{.ImportPath}}: {{join .Imports " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' $(GO_PACKAGES) \
 	  | grep -v '^openbank/topology: ' | grep -E '$(KAFKA_LIBRARIES)' | cut -d: -f1); \
 	  if [ -n "$$bad" ]; then echo "these packages import a Kafka client library; use openbank/topology instead:"; echo "$$bad"; exit 1; fi
-	shellcheck deploy/*.sh deploy/certs/*.sh deploy/compose/*.sh deploy/compose/postgres/*.sh deploy/kubernetes/base/*.sh services/graphql-endpoint/internal/graphiql/update.sh .ci/run
+	shellcheck -x deploy/*.sh deploy/stack/*.sh deploy/certs/*.sh deploy/compose/*.sh deploy/compose/postgres/*.sh deploy/kubernetes/base/*.sh services/graphql-endpoint/internal/graphiql/update.sh .ci/run
 
 $(FRONTEND_DEPS): frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund

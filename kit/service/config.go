@@ -11,6 +11,7 @@ package service
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -28,11 +29,27 @@ type Env interface {
 type Config struct {
 	// HTTPPort serves /healthz, /readyz, /metrics and the service's own routes.
 	HTTPPort int
+	// OpsPort, when not 0, takes /metrics and Ops.Private's routes off
+	// HTTP_PORT onto a port of their own (a service whose HTTP_PORT is public
+	// sets it from OPS_PORT); both ports answer /healthz and /readyz.
+	OpsPort int
+	// Public tunes HTTP_PORT's server for clients from the internet; nil
+	// keeps the defaults, fit for a port only the cluster reaches.
+	Public *Public
 	// PprofPort serves net/http/pprof on 127.0.0.1; 0 leaves it off.
 	PprofPort int
 	LogLevel  slog.Level
 	// Grace bounds the shutdown after a signal; past it the process exits.
 	Grace time.Duration
+}
+
+// Public is what a service open to the internet sets on HTTP_PORT's server.
+type Public struct {
+	ReadTimeout    time.Duration // the whole request, body included
+	IdleTimeout    time.Duration // keep-alive between requests
+	MaxHeaderBytes int
+	// Listener wraps HTTP_PORT's listener (to cap each client's connections, say).
+	Listener func(net.Listener) net.Listener
 }
 
 // DefaultGrace fits in Kubernetes' default 30 s termination grace and

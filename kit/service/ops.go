@@ -19,7 +19,11 @@ import (
 // (its private registry, with Go and process collectors). A service adds
 // its own routes to Mux and its metrics to Registry.
 type Ops struct {
-	Mux      *http.ServeMux
+	// Mux is what HTTP_PORT serves.
+	Mux *http.ServeMux
+	// Private is what OPS_PORT serves (/metrics and tools for operators);
+	// it is Mux when the service has no OPS_PORT.
+	Private  *http.ServeMux
 	Registry *prometheus.Registry
 
 	ready    atomic.Bool
@@ -27,6 +31,8 @@ type Ops struct {
 	mu       sync.Mutex
 	checks   []check
 	handler  atomic.Pointer[http.Handler]
+	// stop begins the shutdown (Stop); set by Run.
+	stop context.CancelCauseFunc
 }
 
 type check struct {
@@ -38,18 +44,30 @@ type check struct {
 const checkTimeout = time.Second
 
 // NewOps returns the ops routes on a fresh registry; /readyz answers 503
-// until SetReady(true).
-func NewOps() *Ops {
+// until SetReady(true). With cfg.OpsPort set, /metrics is on Private alone.
+func NewOps(cfg Config) *Ops {
 	o := &Ops{Mux: http.NewServeMux(), Registry: prometheus.NewRegistry()}
+	o.Private = o.Mux
 	o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	o.Starting("starting")
-	o.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	o.Mux.HandleFunc("GET /readyz", o.readyz)
-	o.Mux.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Timeout: 5 * time.Second}))
+	probes := func(mux *http.ServeMux) {
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+		mux.HandleFunc("GET /readyz", o.readyz)
+	}
+	probes(o.Mux)
+	if cfg.OpsPort != 0 {
+		o.Private = http.NewServeMux()
+		probes(o.Private)
+	}
+	o.Private.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Timeout: 5 * time.Second}))
 	var h http.Handler = o.Mux
 	o.handler.Store(&h)
 	return o
 }
+
+// Stop begins the shutdown as a signal does, bounded by the grace; the
+// service's run then ends with cause (a consumer failed, say).
+func (o *Ops) Stop(cause error) { o.stop(cause) }
 
 // Starting says what the service is doing before it is ready (/readyz shows it).
 func (o *Ops) Starting(what string) { o.starting.Store(&what) }
@@ -91,7 +109,7 @@ func (o *Ops) readyz(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte("ready\n"))
 }
 
-// Wrap puts middleware (CORS, say) around everything the HTTP port serves.
+// Wrap puts middleware (CORS, say) around everything HTTP_PORT serves.
 func (o *Ops) Wrap(middleware func(http.Handler) http.Handler) {
 	h := middleware(*o.handler.Load())
 	o.handler.Store(&h)

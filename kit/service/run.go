@@ -35,18 +35,38 @@ func Main(name string, cfg Config, log *slog.Logger, app App) {
 func Run(cfg Config, log *slog.Logger, app App) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	ops := NewOps(cfg)
+	ops.stop = cancel
 	defer bound(ctx, cfg.Grace, log)()
-	return run(ctx, cfg, log, NewOps(), app)
+	return run(ctx, cfg, log, ops, app)
 }
 
 func run(ctx context.Context, cfg Config, log *slog.Logger, ops *Ops, app App) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	if ops.stop == nil {
+		ops.stop = cancel
+	}
 	// Requests live in ctx: long ones (a WebSocket, say) end when shutdown begins.
 	base := func(net.Listener) context.Context { return ctx }
-	servers := []*http.Server{{Addr: ":" + strconv.Itoa(cfg.HTTPPort), Handler: ops, ReadHeaderTimeout: 5 * time.Second,
-		BaseContext: base}}
+	public := &http.Server{Addr: ":" + strconv.Itoa(cfg.HTTPPort), Handler: ops, ReadHeaderTimeout: 5 * time.Second,
+		BaseContext: base}
+	wrap := func(ln net.Listener) net.Listener { return ln }
+	if p := cfg.Public; p != nil {
+		public.ReadTimeout, public.IdleTimeout, public.MaxHeaderBytes = p.ReadTimeout, p.IdleTimeout, p.MaxHeaderBytes
+		if p.Listener != nil {
+			wrap = p.Listener
+		}
+	}
+	servers := []*http.Server{public}
 	names := []string{"HTTP_PORT"}
+	if cfg.OpsPort != 0 {
+		servers = append(servers, &http.Server{Addr: ":" + strconv.Itoa(cfg.OpsPort), Handler: ops.Private,
+			ReadHeaderTimeout: 5 * time.Second, BaseContext: base})
+		names = append(names, "OPS_PORT")
+	}
 	if cfg.PprofPort != 0 {
 		// Loopback only: profiles show the program's internals.
 		servers = append(servers, &http.Server{Addr: "127.0.0.1:" + strconv.Itoa(cfg.PprofPort), Handler: pprofMux(),
@@ -67,6 +87,9 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, ops *Ops, app App) e
 		ln, err := net.Listen("tcp", srv.Addr)
 		if err != nil {
 			return fmt.Errorf("listen on %s %s: %w", names[i], srv.Addr, err)
+		}
+		if srv == public {
+			ln = wrap(ln)
 		}
 		started = append(started, srv)
 		wg.Go(func() {

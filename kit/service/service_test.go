@@ -105,7 +105,7 @@ func serving(t *testing.T, cfg Config, app App) (base string, done <-chan error,
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	errs := make(chan error, 1)
-	ops := NewOps()
+	ops := NewOps(Config{})
 	go func() { errs <- run(ctx, cfg, slog.New(slog.DiscardHandler), ops, app) }()
 	base = fmt.Sprintf("http://127.0.0.1:%d", cfg.HTTPPort)
 	for {
@@ -183,7 +183,7 @@ func TestOpsServerReadinessAndMetrics(t *testing.T) {
 
 func TestRunReturnsTheAppsError(t *testing.T) {
 	boom := errors.New("boom")
-	err := run(context.Background(), Config{HTTPPort: freePort(t)}, slog.New(slog.DiscardHandler), NewOps(),
+	err := run(context.Background(), Config{HTTPPort: freePort(t)}, slog.New(slog.DiscardHandler), NewOps(Config{}),
 		func(context.Context, *Ops) error { return boom })
 	if !errors.Is(err, boom) {
 		t.Errorf("run: %v, want boom", err)
@@ -198,7 +198,7 @@ func TestRunNamesTheBusyPort(t *testing.T) {
 	defer ln.Close()
 	port := ln.Addr().(*net.TCPAddr).Port
 	called := false
-	err = run(context.Background(), Config{HTTPPort: port}, slog.New(slog.DiscardHandler), NewOps(),
+	err = run(context.Background(), Config{HTTPPort: port}, slog.New(slog.DiscardHandler), NewOps(Config{}),
 		func(context.Context, *Ops) error { called = true; return nil })
 	if err == nil || !strings.Contains(err.Error(), "HTTP_PORT") || called {
 		t.Errorf("run on a busy port: %v (app called: %v), want an error naming HTTP_PORT before the app runs", err, called)
@@ -225,5 +225,61 @@ func TestBoundExitsWhenShutdownOutlivesGrace(t *testing.T) {
 	case code := <-exited:
 		t.Errorf("exit(%d) after disarm", code)
 	default:
+	}
+}
+
+func TestOpsPortTakesMetricsOffThePublicPort(t *testing.T) {
+	cfg := Config{HTTPPort: freePort(t), OpsPort: freePort(t)}
+	var listened atomic.Bool
+	cfg.Public = &Public{ReadTimeout: time.Second, Listener: func(ln net.Listener) net.Listener {
+		listened.Store(true)
+		return ln
+	}}
+	ops := NewOps(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	ready := make(chan struct{})
+	go func() {
+		done <- run(ctx, cfg, slog.New(slog.DiscardHandler), ops, func(ctx context.Context, ops *Ops) error {
+			ops.Private.HandleFunc("GET /tool", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("tool")) })
+			ops.SetReady(true)
+			close(ready)
+			<-ctx.Done()
+			return nil
+		})
+	}()
+	<-ready
+	public := fmt.Sprintf("http://127.0.0.1:%d", cfg.HTTPPort)
+	private := fmt.Sprintf("http://127.0.0.1:%d", cfg.OpsPort)
+	for path, want := range map[string][2]int{
+		"/healthz": {200, 200}, "/readyz": {200, 200}, "/metrics": {404, 200}, "/tool": {404, 200},
+	} {
+		if code, _ := get(t, public+path); code != want[0] {
+			t.Errorf("HTTP_PORT %s: %d, want %d", path, code, want[0])
+		}
+		if code, _ := get(t, private+path); code != want[1] {
+			t.Errorf("OPS_PORT %s: %d, want %d", path, code, want[1])
+		}
+	}
+	if !listened.Load() {
+		t.Error("Public.Listener was not used on HTTP_PORT")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
+	}
+}
+
+func TestStopEndsRunWithItsCause(t *testing.T) {
+	consumerDown := errors.New("consumer failed")
+	err := run(context.Background(), Config{HTTPPort: freePort(t)}, slog.New(slog.DiscardHandler), NewOps(Config{}),
+		func(ctx context.Context, ops *Ops) error {
+			ops.Stop(consumerDown)
+			<-ctx.Done()
+			return nil
+		})
+	if !errors.Is(err, consumerDown) {
+		t.Errorf("run: %v, want the cause given to Stop", err)
 	}
 }

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"runtime"
@@ -34,22 +35,28 @@ func TestDisconnectMidSubscriptionLeavesNoGoroutine(t *testing.T) {
 	if err != nil {
 		t.Fatalf("DB_PORT: %v", err)
 	}
-	st, err := store.Open(context.Background(), store.Config{Host: os.Getenv("DB_HOSTNAME"), Port: port,
-		User: "graphql_endpoint", Password: os.Getenv("DB_PASSWORD"), Database: "transactiondb", MaxConns: 4})
+	db := store.Config{Host: os.Getenv("DB_HOSTNAME"), Port: port,
+		User: "graphql_endpoint", Password: os.Getenv("DB_PASSWORD"), Database: "transactiondb", MaxConns: 4}
+	if _, err := store.Migrate(db); err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	h := newHandlerPart(t)
-	hub := graph.NewHub()
+	hub := graph.NewHub(nil)
 	log := topologytest.Log(t)
 	gw := gateway.New(st, h.producer, hub, gateway.Options{FeedbackTimeout: time.Minute}, log)
-	schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Gateway: gw, Hub: hub}))
-	srv := httptest.NewServer(httpapi.Handler(schema, httpapi.Config{
+	schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Transactions: st, Commands: gw, Hub: hub}))
+	mux := http.NewServeMux()
+	httpapi.Routes(mux, mux, schema, httpapi.Config{
 		Limits: httpapi.Limits{MaxDepth: 10, MaxComplexity: 200, MaxRequestBytes: 64 << 10, MaxSubscriptionsPerSocket: 20,
 			IdleTimeout: time.Minute, PingInterval: 20 * time.Second},
-		CORSOrigins: []string{"*"}, Log: log, Ready: st.Ping,
-	}))
+		CORSOrigins: []string{"*"}, Log: log,
+	})
+	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	wsURL := "ws" + strings.TrimPrefix(srv.URL, "http")
 

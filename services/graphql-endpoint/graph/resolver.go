@@ -17,11 +17,27 @@ import (
 	"openbank/services/graphql-endpoint/internal/transfer"
 )
 
-// Resolver answers the schema's fields through the gateway; streams come
-// from Hub (which the gateway publishes to).
+// Transactions answers the queries from transactiondb (store.Store).
+type Transactions interface {
+	TransactionByID(ctx context.Context, id int64) (t transaction.Transaction, ok bool, err error)
+	TransactionsByIBAN(ctx context.Context, iban string, max int) ([]transaction.Transaction, error)
+	LastTransactions(ctx context.Context, limit int) ([]transaction.Transaction, error)
+}
+
+// Commands sends the bank's commands and waits for their answers (gateway.Gateway).
+type Commands interface {
+	GetAccount(ctx context.Context, username, password string, create bool) (gateway.AccountResult, error)
+	MoneyTransfer(ctx context.Context, cmd transfer.Command) (gateway.TransferResult, error)
+}
+
+// Resolver answers the schema's fields: queries from Transactions, commands
+// through Commands; streams come from Hub (which the gateway publishes to).
 type Resolver struct {
-	Gateway *gateway.Gateway
-	Hub     *fanout.Hub[*model.Transaction]
+	Transactions Transactions
+	Commands     Commands
+	Hub          *fanout.Hub[*model.Transaction]
+	// Metrics count the running subscriptions; nil: nowhere.
+	Metrics *metrics.Metrics
 	// MaxLastTransactions bounds all_last_transactions (ibans answered);
 	// 0 means DefaultMaxLastTransactions.
 	MaxLastTransactions int
@@ -31,8 +47,8 @@ type Resolver struct {
 const DefaultMaxLastTransactions = 1000
 
 // NewHub returns the hub streams subscribe to: each transaction is shown
-// once, and the same value goes to every subscriber.
-func NewHub() *fanout.Hub[*model.Transaction] { return fanout.NewHub(ToModel) }
+// once, and the same value goes to every subscriber; m counts them (nil: nowhere).
+func NewHub(m *metrics.Metrics) *fanout.Hub[*model.Transaction] { return fanout.NewHub(ToModel, m) }
 
 var _ generated.ResolverRoot = (*Resolver)(nil)
 
@@ -40,6 +56,9 @@ var _ generated.ResolverRoot = (*Resolver)(nil)
 // complexity is its most items times its element's, so the complexity limit
 // bounds the rows a request can ask for (gqlgen counts 1 per field).
 func NewSchema(r *Resolver) generated.Config {
+	if r.Metrics == nil {
+		r.Metrics = metrics.New(nil)
+	}
 	c := generated.Config{Resolvers: r}
 	c.Complexity.Query.TransactionsByIban = func(child int, _ string, maxItems int64) int {
 		return 1 + child*int(min(max(maxItems, 1), transaction.MaxItemsLimit))
@@ -129,7 +148,7 @@ func transferModel(uuid string, t gateway.TransferResult) *model.MoneyTransferRe
 // ---------------------------------------------------------------- queries
 
 func (r queryResolver) TransactionByID(ctx context.Context, id int64) (*model.Transaction, error) {
-	t, ok, err := r.Gateway.Store().TransactionByID(ctx, id)
+	t, ok, err := r.Transactions.TransactionByID(ctx, id)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -151,7 +170,7 @@ func (r queryResolver) TransactionsByIban(ctx context.Context, iban string, maxI
 	if err := CheckMaxItems(maxItems); err != nil {
 		return nil, err
 	}
-	txs, err := r.Gateway.Store().TransactionsByIBAN(ctx, iban, int(maxItems))
+	txs, err := r.Transactions.TransactionsByIBAN(ctx, iban, int(maxItems))
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +178,7 @@ func (r queryResolver) TransactionsByIban(ctx context.Context, iban string, maxI
 }
 
 func (r queryResolver) AllLastTransactions(ctx context.Context) ([]*model.Transaction, error) {
-	txs, err := r.Gateway.Store().LastTransactions(ctx, r.maxLast())
+	txs, err := r.Transactions.LastTransactions(ctx, r.maxLast())
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +192,7 @@ func (r *Resolver) getAccount(ctx context.Context, username, password string, cr
 		argument.Spec{Argument: "password", Value: password, Max: argument.MaxPassword}); err != nil {
 		return nil, err
 	}
-	res, err := r.Gateway.GetAccount(ctx, username, password, create)
+	res, err := r.Commands.GetAccount(ctx, username, password, create)
 	if err != nil {
 		return nil, err
 	}
@@ -191,7 +210,7 @@ func (r mutationResolver) Login(ctx context.Context, username, password string) 
 func (r subscriptionResolver) GetAccount(ctx context.Context, username, password string) (<-chan *model.AccountResult, error) {
 	// The work is done here, before the channel is returned: this runs in the
 	// subscription's own goroutine, and errors become GraphQL errors.
-	defer track("get_account")()
+	defer r.track("get_account")()
 	res, err := r.getAccount(ctx, username, password, true)
 	if err != nil {
 		return nil, err
@@ -221,7 +240,7 @@ func (r *Resolver) moneyTransfer(ctx context.Context, uuid, token string, amount
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.Gateway.MoneyTransfer(ctx, cmd)
+	res, err := r.Commands.MoneyTransfer(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +252,7 @@ func (r mutationResolver) MoneyTransfer(ctx context.Context, uuid string, _ *str
 }
 
 func (r subscriptionResolver) MoneyTransfer(ctx context.Context, uuid string, _ *string, token string, amount int64, from, to, descr string) (<-chan *model.MoneyTransferResult, error) {
-	defer track("money_transfer")()
+	defer r.track("money_transfer")()
 	res, err := r.moneyTransfer(ctx, uuid, token, amount, from, to, descr)
 	if err != nil {
 		return nil, err
@@ -270,7 +289,7 @@ func (r subscriptionResolver) StreamTransactions(ctx context.Context, iban *stri
 		return nil, err
 	}
 	sub := r.Hub.Subscribe(StreamFilter(iban, minAmount, maxAmount, direction, descrIncludes))
-	done := track("stream_transactions")
+	done := r.track("stream_transactions")
 	// No goroutine of our own: gqlgen reads the channel, and the subscription
 	// is closed when its context ends (the client stopped or went away). A
 	// subscriber that falls too far behind gets its channel closed by the hub.
@@ -290,8 +309,8 @@ func once[T any](v T) <-chan T {
 }
 
 // track counts a running subscription; call the result when it ends.
-func track(field string) func() {
-	g := metrics.SubscriptionsOpen.WithLabelValues(field)
+func (r *Resolver) track(field string) func() {
+	g := r.Metrics.SubscriptionsOpen.WithLabelValues(field)
 	g.Inc()
 	return g.Dec
 }

@@ -18,6 +18,7 @@ const BufferSize = 256
 // subscribers receive: render makes it once per transaction, shared by all.
 type Hub[M any] struct {
 	render  func(transaction.Transaction) M
+	metrics *metrics.Metrics
 	mu      sync.RWMutex
 	byIBAN  map[string]map[*Subscription[M]]struct{}
 	anyIBAN map[*Subscription[M]]struct{}
@@ -29,10 +30,15 @@ type Hub[M any] struct {
 	published   map[string]int64
 }
 
-// NewHub returns a hub without subscribers.
-func NewHub[M any](render func(transaction.Transaction) M) *Hub[M] {
+// NewHub returns a hub without subscribers; m counts what it delivers and
+// drops (nil: counted nowhere).
+func NewHub[M any](render func(transaction.Transaction) M, m *metrics.Metrics) *Hub[M] {
+	if m == nil {
+		m = metrics.New(nil)
+	}
 	return &Hub[M]{
 		render:    render,
+		metrics:   m,
 		byIBAN:    map[string]map[*Subscription[M]]struct{}{},
 		anyIBAN:   map[*Subscription[M]]struct{}{},
 		published: map[string]int64{},
@@ -133,9 +139,9 @@ func (h *Hub[M]) Publish(txs []transaction.Transaction) {
 		}
 	}
 	h.mu.RUnlock()
-	metrics.EventsFannedOut.Add(float64(delivered))
+	h.metrics.EventsFannedOut.Add(float64(delivered))
 	for _, s := range slow {
-		metrics.SubscribersDropped.Inc()
+		h.metrics.SubscribersDropped.Inc()
 		s.Close()
 	}
 }

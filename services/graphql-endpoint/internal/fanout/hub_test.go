@@ -24,7 +24,7 @@ func drain(s *Subscription[transaction.Transaction]) []int64 {
 }
 
 func TestPublishMatchesFiltersOnce(t *testing.T) {
-	h := NewHub(func(t transaction.Transaction) transaction.Transaction { return t })
+	h := NewHub(func(t transaction.Transaction) transaction.Transaction { return t }, nil)
 	all := h.Subscribe(transaction.Filter{})
 	a := h.Subscribe(transaction.Filter{IBAN: ptr("A")})
 	aDebit := h.Subscribe(transaction.Filter{IBAN: ptr("A"), Direction: ptr(transaction.Debit)})
@@ -68,7 +68,7 @@ func TestPublishMatchesFiltersOnce(t *testing.T) {
 }
 
 func TestSlowSubscriberIsEnded(t *testing.T) {
-	h := NewHub(func(t transaction.Transaction) transaction.Transaction { return t })
+	h := NewHub(func(t transaction.Transaction) transaction.Transaction { return t }, nil)
 	s := h.Subscribe(transaction.Filter{})
 	for i := range BufferSize + 1 {
 		h.Publish([]transaction.Transaction{{ID: int64(i + 1), IBAN: "A"}})
@@ -87,7 +87,7 @@ func TestSlowSubscriberIsEnded(t *testing.T) {
 // chaos run found such repeats on client streams). The row is not streamed
 // twice.
 func TestRedeliveryLongAfterIsNotStreamedAgain(t *testing.T) {
-	h := NewHub(func(t transaction.Transaction) transaction.Transaction { return t })
+	h := NewHub(func(t transaction.Transaction) transaction.Transaction { return t }, nil)
 	a := h.Subscribe(transaction.Filter{IBAN: ptr("A")})
 	h.Publish([]transaction.Transaction{{ID: 1, IBAN: "A"}})
 	for id := int64(2); id < 50_000; id++ {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
-	"openbank/services/graphql-endpoint/internal/metrics"
 	"openbank/topology"
 	"openbank/topology/observe"
 )
@@ -28,8 +28,8 @@ func startCommand(ctx context.Context, name, commandID string) (context.Context,
 
 // acknowledged records the gateway_command_acknowledged hop of a command the
 // gateway took up at begun.
-func acknowledged(span trace.Span, begun time.Time) {
-	metrics.Hops.WithLabelValues(observe.HopGatewayCommandAcknowledged).Observe(time.Since(begun).Seconds())
+func acknowledged(hops *prometheus.HistogramVec, span trace.Span, begun time.Time) {
+	hops.WithLabelValues(observe.HopGatewayCommandAcknowledged).Observe(time.Since(begun).Seconds())
 	span.AddEvent("command acknowledged")
 }
 
@@ -50,6 +50,7 @@ func endCommand(span trace.Span, success bool, reason string, err error) {
 // gateway's hops: queued in Kafka, stored, pushed. Records older than since
 // (history read on a first start) are left out.
 type consumed struct {
+	hops        *prometheus.HistogramVec
 	got, stored time.Time
 	n           int
 	spans       []trace.Span
@@ -58,9 +59,9 @@ type consumed struct {
 // consume starts the hops of batch and, with tracing on, a span per record
 // that carries trace context (the command handler's answer to a traced
 // request), continuing that trace.
-func consume(ctx context.Context, name string, batch []topology.Delivery, since time.Time) *consumed {
-	c := &consumed{got: time.Now()}
-	queued := metrics.Hops.WithLabelValues(observe.HopGatewayEventQueued)
+func consume(ctx context.Context, hops *prometheus.HistogramVec, name string, batch []topology.Delivery, since time.Time) *consumed {
+	c := &consumed{hops: hops, got: time.Now()}
+	queued := hops.WithLabelValues(observe.HopGatewayEventQueued)
 	for _, d := range batch {
 		if d.Timestamp.Before(since) {
 			continue
@@ -87,7 +88,7 @@ func consume(ctx context.Context, name string, batch []topology.Delivery, since 
 // storedNow marks the batch stored in transactiondb.
 func (c *consumed) storedNow() {
 	c.stored = time.Now()
-	stored := metrics.Hops.WithLabelValues(observe.HopGatewayEventStored)
+	stored := c.hops.WithLabelValues(observe.HopGatewayEventStored)
 	for range c.n {
 		stored.Observe(c.stored.Sub(c.got).Seconds())
 	}
@@ -100,7 +101,7 @@ func (c *consumed) storedNow() {
 // failed with err (it is offered again).
 func (c *consumed) end(err error) {
 	if err == nil && !c.stored.IsZero() {
-		pushed := metrics.Hops.WithLabelValues(observe.HopGatewayEventPushed)
+		pushed := c.hops.WithLabelValues(observe.HopGatewayEventPushed)
 		took := time.Since(c.stored).Seconds()
 		for range c.n {
 			pushed.Observe(took)

@@ -14,10 +14,10 @@ import (
 	"openbank/topology/observe"
 )
 
-func hopCount(t *testing.T, hop string) uint64 {
+func hopCount(t *testing.T, hops *prometheus.HistogramVec, hop string) uint64 {
 	t.Helper()
 	var m dto.Metric
-	if err := metrics.Hops.WithLabelValues(hop).(prometheus.Metric).Write(&m); err != nil {
+	if err := hops.WithLabelValues(hop).(prometheus.Metric).Write(&m); err != nil {
 		t.Fatal(err)
 	}
 	return m.GetHistogram().GetSampleCount()
@@ -26,11 +26,12 @@ func hopCount(t *testing.T, hop string) uint64 {
 // TestEventHops: each fresh record counts once in each of the gateway's
 // event hops; history before since does not, nor pushed for a failed batch.
 func TestEventHops(t *testing.T) {
+	m := metrics.New(nil)
 	hops := []string{observe.HopGatewayEventQueued, observe.HopGatewayEventStored, observe.HopGatewayEventPushed}
 	count := func() map[string]uint64 {
 		c := map[string]uint64{}
 		for _, h := range hops {
-			c[h] = hopCount(t, h)
+			c[h] = hopCount(t, m.Hops, h)
 		}
 		return c
 	}
@@ -42,7 +43,7 @@ func TestEventHops(t *testing.T) {
 	}
 
 	before := count()
-	ev := consume(context.Background(), "test", batch, since)
+	ev := consume(context.Background(), m.Hops, "test", batch, since)
 	ev.storedNow()
 	ev.end(nil)
 	after := count()
@@ -52,7 +53,7 @@ func TestEventHops(t *testing.T) {
 		}
 	}
 
-	ev = consume(context.Background(), "test", batch, since)
+	ev = consume(context.Background(), m.Hops, "test", batch, since)
 	ev.end(errors.New("database away"))
 	failed := count()
 	for h, want := range map[string]uint64{observe.HopGatewayEventQueued: 2, observe.HopGatewayEventStored: 0, observe.HopGatewayEventPushed: 0} {

@@ -132,9 +132,9 @@ func BenchmarkAttackQueries(b *testing.B) {
 			l := defaults()
 			l.MaxRequestBytes = 1 << 20
 			l.MaxComplexity = 10 // refused after validation: nothing runs
-			hub := graph.NewHub()
+			hub := graph.NewHub(nil)
 			gw := gateway.New(nil, nil, hub, gateway.Options{}, slog.New(slog.DiscardHandler))
-			schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Gateway: gw, Hub: hub, MaxLastTransactions: 1}))
+			schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Commands: gw, Hub: hub, MaxLastTransactions: 1}))
 			h := httpapi.GraphQL(schema, httpapi.Config{Limits: l, Log: slog.New(slog.DiscardHandler), CORSOrigins: []string{"*"}})
 			req := body(q)
 			b.ResetTimer()

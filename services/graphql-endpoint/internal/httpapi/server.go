@@ -1,5 +1,6 @@
-// Package httpapi is the gateway's HTTP port: GraphQL over HTTP and WebSocket,
-// GraphiQL, health, metrics and, when configured, the frontend's files.
+// Package httpapi is the gateway's HTTP routes: GraphQL over HTTP and
+// WebSocket, GraphiQL and, when configured, the frontend's files. Health,
+// readiness and metrics are the service skeleton's (kit/service).
 package httpapi
 
 import (
@@ -19,7 +20,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	coderws "github.com/coder/websocket"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -49,14 +49,9 @@ type Config struct {
 	// CORSOrigins are the browser origins allowed (e.g. http://localhost:8181);
 	// "*" allows any.
 	CORSOrigins []string
-	// Ready says whether the gateway can serve (readiness probe).
-	Ready func(ctx context.Context) error
-	Log   *slog.Logger
+	Log         *slog.Logger
 	// Introspection lets clients read the schema (GraphiQL needs it).
 	Introspection bool
-	// WithOps serves /metrics and GraphiQL here too; false when they have
-	// a port of their own (Ops).
-	WithOps bool
 }
 
 // GraphQL returns the GraphQL handler: HTTP GET/POST and WebSocket in both
@@ -104,45 +99,22 @@ func GraphQL(es graphql.ExecutableSchema, cfg Config) http.Handler {
 	return withClient(http.MaxBytesHandler(srv, l.MaxRequestBytes))
 }
 
-// Handler is everything the main port serves.
-func Handler(es graphql.ExecutableSchema, cfg Config) http.Handler {
+// Routes mounts the API on public (HTTP_PORT) and GraphiQL on private
+// (OPS_PORT). When private is a mux of its own, it gets a GraphQL endpoint
+// with introspection for GraphiQL too (the same limits as the public one).
+func Routes(public, private *http.ServeMux, es graphql.ExecutableSchema, cfg Config) {
 	gql := GraphQL(es, cfg)
-	mux := http.NewServeMux()
-	mux.Handle("/graphql", gql)
-	mux.Handle("/graphql-ws", gql)
-	if cfg.WithOps {
-		addOps(mux)
+	public.Handle("/graphql", gql)
+	public.Handle("/graphql-ws", gql)
+	if private != public {
+		cfg.Introspection = true
+		gql := GraphQL(es, cfg)
+		private.Handle("/graphql", gql)
+		private.Handle("/graphql-ws", gql)
 	}
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := cfg.Ready(ctx); err != nil {
-			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ready\n"))
-	})
-	return CORS(cfg.CORSOrigins).Handler(mux)
-}
-
-// Ops is the operations port: /metrics, GraphiQL and a GraphQL endpoint
-// with introspection for it (the same limits as the public one).
-func Ops(es graphql.ExecutableSchema, cfg Config) http.Handler {
-	cfg.Introspection = true
-	gql := GraphQL(es, cfg)
-	mux := http.NewServeMux()
-	mux.Handle("/graphql", gql)
-	mux.Handle("/graphql-ws", gql)
-	addOps(mux)
-	return mux
-}
-
-func addOps(mux *http.ServeMux) {
 	// GraphiQL from the gateway's own embedded files: no CDN.
-	mux.Handle("GET /{$}", graphiql.Page("Open Bank", "/graphql", "/graphiql/"))
-	mux.Handle("GET /graphiql/{file}", graphiql.Files())
-	mux.Handle("GET /metrics", promhttp.Handler())
+	private.Handle("GET /{$}", graphiql.Page("Open Bank", "/graphql", "/graphiql/"))
+	private.Handle("GET /graphiql/{file}", graphiql.Files())
 }
 
 // CORS allows the configured origins to call the API from a browser.

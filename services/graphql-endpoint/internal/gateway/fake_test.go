@@ -1,0 +1,187 @@
+package gateway
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"openbank/services/graphql-endpoint/internal/store"
+	"openbank/services/graphql-endpoint/internal/transaction"
+	"openbank/services/graphql-endpoint/internal/transfer"
+	"openbank/topology"
+	"openbank/topology/bank"
+)
+
+// memStore is transactiondb in memory, with the store's rules: a pending
+// account until its answer, a transfer claimed once, each (command id, iban)
+// stored once, progress only forward.
+type memStore struct {
+	mu        sync.Mutex
+	accounts  map[string]store.Account
+	transfers map[bank.CommandID]store.TransferResult
+	sent      map[bank.CommandID]transfer.Command
+	txs       []transaction.Transaction
+	progress  map[int32]int64
+}
+
+func newMemStore() *memStore {
+	return &memStore{accounts: map[string]store.Account{}, transfers: map[bank.CommandID]store.TransferResult{},
+		sent: map[bank.CommandID]transfer.Command{}, progress: map[int32]int64{}}
+}
+
+func (m *memStore) AccountByUsername(_ context.Context, username string) (store.Account, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, ok := m.accounts[username]
+	return a, ok, nil
+}
+
+func (m *memStore) AddPendingAccount(_ context.Context, a store.Account) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, taken := m.accounts[a.Username]; taken {
+		return false, nil
+	}
+	m.accounts[a.Username] = a
+	return true, nil
+}
+
+func (m *memStore) DropPendingAccount(_ context.Context, id bank.CommandID) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for name, a := range m.accounts {
+		if a.CreationID == id && a.Pending() {
+			delete(m.accounts, name)
+		}
+	}
+	return nil
+}
+
+func (m *memStore) RecordAccountCreations(ctx context.Context, answers []store.AccountCreation) error {
+	for _, c := range answers {
+		if c.IBAN == "" {
+			_ = m.DropPendingAccount(ctx, c.CreationID)
+			continue
+		}
+		m.mu.Lock()
+		for name, a := range m.accounts {
+			if a.CreationID == c.CreationID && a.Pending() {
+				a.IBAN, a.Token = c.IBAN, c.Token
+				m.accounts[name] = a
+			}
+		}
+		m.mu.Unlock()
+	}
+	return nil
+}
+
+func (m *memStore) ClaimTransfer(_ context.Context, cmd transfer.Command) (bool, store.TransferResult, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r, ok := m.transfers[cmd.ID]; ok {
+		return false, r, nil
+	}
+	m.transfers[cmd.ID] = store.TransferResult{ID: cmd.ID}
+	m.sent[cmd.ID] = cmd
+	return true, store.TransferResult{ID: cmd.ID}, nil
+}
+
+func (m *memStore) TransferResult(_ context.Context, id bank.CommandID) (store.TransferResult, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.transfers[id]
+	if !ok {
+		return store.TransferResult{ID: id}, nil
+	}
+	return r, nil
+}
+
+func (m *memStore) ResendDue(_ context.Context, cmd transfer.Command, _ time.Duration) (transfer.Command, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if r := m.transfers[cmd.ID]; r.Known {
+		return cmd, false, nil
+	}
+	return m.sent[cmd.ID], true, nil // as if whoever sent it has stopped waiting
+}
+
+func (m *memStore) SendFailed(context.Context, bank.CommandID) error { return nil }
+
+func (m *memStore) RecordTransferResults(_ context.Context, results []store.TransferResult) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range results {
+		if old, ok := m.transfers[r.ID]; ok && !old.Known {
+			m.transfers[r.ID] = r
+		}
+	}
+	return nil
+}
+
+func (m *memStore) AddTransactions(_ context.Context, txs []transaction.Transaction, progress map[int32]int64) ([]transaction.Transaction, int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for p, o := range progress {
+		m.progress[p] = max(m.progress[p], o)
+	}
+	var stored []transaction.Transaction
+	inserted := 0
+	for _, t := range txs {
+		found := false
+		for _, old := range m.txs {
+			if old.CommandID == t.CommandID && old.IBAN == t.IBAN {
+				stored, found = append(stored, old), true
+				break
+			}
+		}
+		if !found {
+			t.ID = int64(len(m.txs) + 1)
+			m.txs = append(m.txs, t)
+			stored = append(stored, t)
+			inserted++
+		}
+	}
+	return stored, inserted, nil
+}
+
+// answeringSender is Kafka with a command handler behind it: each command
+// sent gets answer's records handed to the gateway's feedback handler.
+type answeringSender struct {
+	mu     sync.Mutex
+	sent   []topology.Message
+	answer func(topology.Message) []topology.Delivery
+	g      *Gateway
+}
+
+func (s *answeringSender) Send(ctx context.Context, msgs ...topology.Message) error {
+	s.mu.Lock()
+	s.sent = append(s.sent, msgs...)
+	s.mu.Unlock()
+	for _, m := range msgs {
+		if s.answer == nil {
+			continue
+		}
+		if batch := s.answer(m); len(batch) > 0 {
+			go func() { _ = s.g.HandleFeedback(context.Background(), batch) }()
+		}
+	}
+	return nil
+}
+
+func (s *answeringSender) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sent)
+}
+
+// published keeps what the gateway streams.
+type published struct {
+	mu  sync.Mutex
+	txs []transaction.Transaction
+}
+
+func (p *published) Publish(txs []transaction.Transaction) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.txs = append(p.txs, txs...)
+}

@@ -1,0 +1,148 @@
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"openbank/services/graphql-endpoint/internal/transfer"
+	"openbank/topology"
+	"openbank/topology/bank"
+	"openbank/topology/records"
+)
+
+// newTestGateway is the gateway over the in-memory store, with a command
+// handler that answers every command as answer says.
+func newTestGateway(answer func(topology.Message) []topology.Delivery) (*Gateway, *memStore, *answeringSender, *published) {
+	st, sender, pub := newMemStore(), &answeringSender{answer: answer}, &published{}
+	g := New(st, sender, pub, Options{FeedbackTimeout: 5 * time.Second, StreamSince: time.Now().Add(-time.Minute)},
+		slog.New(slog.DiscardHandler))
+	sender.g = g
+	return g, st, sender, pub
+}
+
+func confirmAccounts(m topology.Message) []topology.Delivery {
+	c, ok := m.Record.(*records.ConfirmAccountCreation)
+	if !ok {
+		return nil
+	}
+	return []topology.Delivery{{Record: &records.AccountCreationConfirmed{ID: c.ID, IBAN: "NL66OPEN0000000001", Token: "secret"}}}
+}
+
+func TestGetAccountRules(t *testing.T) {
+	ctx := context.Background()
+	g, _, sender, _ := newTestGateway(confirmAccounts)
+	if r, err := g.GetAccount(ctx, "anna", "pw", false); err != nil || r.Reason != ReasonIncorrectLogin {
+		t.Errorf("login of an unknown user: %+v %v", r, err)
+	}
+	if sender.count() != 0 {
+		t.Error("a login sent a command")
+	}
+	r, err := g.GetAccount(ctx, "anna", "pw", true)
+	if err != nil || r.IBAN != "NL66OPEN0000000001" || r.Token != "secret" || r.Reason != "" {
+		t.Fatalf("open_account: %+v %v", r, err)
+	}
+	for name, c := range map[string]struct {
+		password string
+		create   bool
+		reason   string
+	}{
+		"login":                      {"pw", false, ""},
+		"open_account again":         {"pw", true, ""},
+		"login, wrong password":      {"nope", false, ReasonIncorrectLogin},
+		"open_account, old password": {"nope", true, ReasonIncorrectPassword},
+	} {
+		r, err := g.GetAccount(ctx, "anna", c.password, c.create)
+		if err != nil || r.Reason != c.reason || (c.reason == "") != (r.IBAN == "NL66OPEN0000000001") {
+			t.Errorf("%s: %+v %v", name, r, err)
+		}
+	}
+	if n := sender.count(); n != 1 {
+		t.Errorf("%d commands sent, want 1 (the one creation)", n)
+	}
+}
+
+func TestFailedCreationFreesTheUsername(t *testing.T) {
+	ctx := context.Background()
+	fail := true
+	g, st, _, _ := newTestGateway(func(m topology.Message) []topology.Delivery {
+		c := m.Record.(*records.ConfirmAccountCreation)
+		if fail {
+			return []topology.Delivery{{Record: &records.AccountCreationFailed{ID: c.ID, Reason: "no iban free"}}}
+		}
+		return confirmAccounts(m)
+	})
+	if r, err := g.GetAccount(ctx, "bob", "pw", true); err != nil || r.Reason != "no iban free" {
+		t.Fatalf("failed creation: %+v %v", r, err)
+	}
+	if _, ok, _ := st.AccountByUsername(ctx, "bob"); ok {
+		t.Error("the failed account's row stayed")
+	}
+	fail = false
+	if r, err := g.GetAccount(ctx, "bob", "other", true); err != nil || r.IBAN == "" {
+		t.Errorf("the username after a failed creation: %+v %v", r, err)
+	}
+}
+
+func TestMoneyTransferAnswersARepeatFromTheStore(t *testing.T) {
+	ctx := context.Background()
+	g, _, sender, _ := newTestGateway(func(m topology.Message) []topology.Delivery {
+		c := m.Record.(*records.ConfirmMoneyTransfer)
+		return []topology.Delivery{{Record: &records.MoneyTransferFailed{ID: c.ID, Reason: "insufficient funds"}}}
+	})
+	cmd := transfer.Command{ID: bank.NewCommandID(), Token: "t", Amount: 100, From: "NL66OPEN0000000001",
+		To: "NL66OPEN0000000002", Descr: "rent"}
+	for i := range 2 {
+		r, err := g.MoneyTransfer(ctx, cmd)
+		if err != nil || r.Success || r.Reason != "insufficient funds" {
+			t.Errorf("try %d: %+v %v", i, r, err)
+		}
+	}
+	if n := sender.count(); n != 1 {
+		t.Errorf("%d commands sent, want 1: a repeat gets the stored answer", n)
+	}
+}
+
+func TestHandleBalanceChangedStoresOnceAndStreamsFresh(t *testing.T) {
+	ctx := context.Background()
+	g, st, _, pub := newTestGateway(nil)
+	now := time.Now()
+	change := func(p int32, o int64, cmd string, ts time.Time) topology.Delivery {
+		d := topology.Delivery{Topic: topology.TopicBalanceChanged, Partition: p, Offset: o, Timestamp: ts,
+			Record: &records.BalanceChanged{IBAN: "NL66OPEN0000000001", NewBalance: o, ChangedBy: 1}}
+		if cmd != "" {
+			d.Headers = []topology.Header{topology.CommandIDHeader(cmd)}
+		}
+		return d
+	}
+	batch := []topology.Delivery{
+		change(1, 8, "c3", now),
+		change(0, 5, "c1", now.Add(-time.Hour)), // history: stored, not streamed
+		change(1, 7, "c2", now),
+		change(0, 6, "", now), // no header: its place names it
+	}
+	if err := g.HandleBalanceChanged(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	var cmds []string
+	for _, tx := range st.txs {
+		cmds = append(cmds, tx.CommandID)
+	}
+	if want := []string{"c1", topology.TopicBalanceChanged + "/0/6", "c2", "c3"}; len(cmds) != 4 ||
+		cmds[0] != want[0] || cmds[1] != want[1] || cmds[2] != want[2] || cmds[3] != want[3] {
+		t.Errorf("stored %v, want %v: in (partition, offset) order", cmds, want)
+	}
+	if st.progress[0] != 7 || st.progress[1] != 9 {
+		t.Errorf("progress %v, want the next offset per partition", st.progress)
+	}
+	if len(pub.txs) != 3 {
+		t.Errorf("streamed %d, want the 3 fresh ones", len(pub.txs))
+	}
+	if err := g.HandleBalanceChanged(ctx, batch[:1]); err != nil { // a redelivery
+		t.Fatal(err)
+	}
+	if len(st.txs) != 4 {
+		t.Errorf("a redelivery stored again: %d rows", len(st.txs))
+	}
+}

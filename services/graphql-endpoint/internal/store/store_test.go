@@ -1,0 +1,13 @@
+package store
+
+import (
+	"testing"
+
+	"openbank/kit/schema"
+)
+
+func TestMigrationsFollowTheNamingScheme(t *testing.T) {
+	if err := schema.CheckNames(migrations, "migrations"); err != nil {
+		t.Error(err)
+	}
+}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"openbank/topology"
+)
+
+func TestReadConfigDefaults(t *testing.T) {
+	for _, name := range []string{"HTTP_PORT", "OPS_PORT", "STATIC_DIR", "SHUTDOWN_TIMEOUT", "MIGRATE_ON_START", "DB_USER"} {
+		t.Setenv(name, "") // empty is unset
+	}
+	cfg, err := readConfig(topology.NewEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.service.HTTPPort != 8888 || cfg.service.OpsPort != 0 || cfg.staticPort != 8181 || cfg.service.Grace != 8*time.Second ||
+		!cfg.migrate || cfg.db.User != "graphql_endpoint" || cfg.db.Database != "transactiondb" {
+		t.Fatalf("defaults %+v", cfg)
+	}
+	if p := cfg.service.Public; p == nil || p.ReadTimeout != 30*time.Second || p.IdleTimeout != time.Minute || p.Listener == nil {
+		t.Errorf("HTTP_PORT's bounds %+v", p)
+	}
+}
+
+func TestReadConfigNamesEveryBadVariable(t *testing.T) {
+	t.Setenv("HTTP_PORT", "9000")
+	t.Setenv("OPS_PORT", "9000")
+	t.Setenv("DB_SSLMODE", "sometimes")
+	t.Setenv("SHUTDOWN_TIMEOUT", "forever")
+	t.Setenv("LOG_LEVEL", "loud")
+	t.Setenv("HTTP_READ_TIMEOUT", "1s")
+	_, err := readConfig(topology.NewEnv())
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, name := range []string{"OPS_PORT", "DB_SSLMODE", "SHUTDOWN_TIMEOUT", "LOG_LEVEL", "HTTP_READ_TIMEOUT"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}
