@@ -50,6 +50,16 @@ type ConsumerOptions struct {
 	// MaxBufferedBytes bounds the records fetched ahead of the handler
 	// (default 1 MiB): a few batches ahead is all that helps.
 	MaxBufferedBytes int
+	// GroupInstanceID makes this member static (KIP-345): restarted with
+	// the same id within SessionTimeout, it gets its partitions back at
+	// once, without a rebalance. Empty: a dynamic member. Two running
+	// members must never share one.
+	GroupInstanceID string
+	// OnAssigned, when set, is called before the next batch is handed to
+	// the handler whenever partitions were assigned to this member since
+	// the last call (at start-up: all of them), with the group's committed
+	// offset of each that has one. It is retried until it succeeds.
+	OnAssigned func(ctx context.Context, committed map[TopicPartition]int64) error
 }
 
 // Handler handles one batch. It returns nil only when the whole batch is done:
@@ -65,6 +75,8 @@ type Consumer struct {
 	dead  *Producer
 	opts  ConsumerOptions
 	log   *slog.Logger
+	// announced is the assignment OnAssigned was last told about.
+	announced map[TopicPartition]bool
 }
 
 // NewConsumer subscribes a consumer in opts.Group to opts.Topics. dead may be
@@ -89,6 +101,7 @@ func NewConsumer(cfg KafkaConfig, serde *Serde, dead *Producer, opts ConsumerOpt
 	raw, err := client.newConsumer(cfg, consumerSpec{
 		group: opts.Group, topics: opts.Topics,
 		sessionTimeout: opts.SessionTimeout, maxBufferedBytes: opts.MaxBufferedBytes,
+		instanceID: opts.GroupInstanceID,
 	}, log)
 	if err != nil {
 		return nil, err
@@ -104,12 +117,17 @@ func (c *Consumer) Run(ctx context.Context, handle Handler) error {
 		if err != nil {
 			return err
 		}
+		// Finish what was read even when shutdown starts meanwhile.
+		work := context.WithoutCancel(ctx)
+		// After the poll, whose records may come from partitions it just
+		// assigned, and before they are handled.
+		if err := c.announceAssigned(work); err != nil {
+			return err
+		}
 		if len(msgs) == 0 {
 			c.raw.allowRebalance()
 			continue
 		}
-		// Finish what was read even when shutdown starts meanwhile.
-		work := context.WithoutCancel(ctx)
 		batch, err := c.decode(work, msgs)
 		if err != nil {
 			return err
@@ -122,6 +140,45 @@ func (c *Consumer) Run(ctx context.Context, handle Handler) error {
 		c.commit(work, msgs)
 		c.raw.allowRebalance()
 	}
+	return nil
+}
+
+// announceAssigned calls OnAssigned with the partitions assigned since the
+// last call, if any, and their committed offsets.
+func (c *Consumer) announceAssigned(ctx context.Context) error {
+	if c.opts.OnAssigned == nil {
+		return nil
+	}
+	now, err := c.raw.assignment()
+	if err != nil {
+		return fmt.Errorf("read the assignment: %w", err)
+	}
+	current := make(map[TopicPartition]bool, len(now))
+	var added []TopicPartition
+	for _, tp := range now {
+		current[tp] = true
+		if !c.announced[tp] {
+			added = append(added, tp)
+		}
+	}
+	if len(added) > 0 {
+		var committed map[TopicPartition]int64
+		err := retry(ctx, c.log, "read committed offsets", func() error {
+			var err error
+			committed, err = c.raw.committed(ctx, added)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		c.log.Info("partitions assigned", "partitions", len(added), "assigned", len(now))
+		if err := retry(ctx, c.log, "take over assigned partitions", func() error {
+			return c.opts.OnAssigned(ctx, committed)
+		}); err != nil {
+			return err
+		}
+	}
+	c.announced = current // revoked ones are forgotten, so they count as new when they come back
 	return nil
 }
 

@@ -135,6 +135,8 @@ type franzConsumer struct {
 	admin *franzAdmin // commits of a reader, which has no group membership
 
 	mu sync.Mutex
+	// assigned is the group's assignment, kept by the rebalance callbacks.
+	assigned map[TopicPartition]bool
 	// progress per partition: the next offset to read and the high watermark
 	// of the last fetch, for lag.
 	progress map[TopicPartition][2]int64
@@ -181,12 +183,23 @@ func (franz) newConsumer(cfg KafkaConfig, spec consumerSpec, log *slog.Logger) (
 		if spec.sessionTimeout > 0 {
 			opts = append(opts, kgo.SessionTimeout(spec.sessionTimeout))
 		}
+		if spec.instanceID != "" {
+			opts = append(opts, kgo.InstanceID(spec.instanceID))
+		}
+	}
+	c := &franzConsumer{spec: spec, progress: map[TopicPartition][2]int64{}, assigned: map[TopicPartition]bool{}}
+	if spec.assign == nil {
+		opts = append(opts,
+			kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, parts map[string][]int32) { c.track(parts, true) }),
+			kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, parts map[string][]int32) { c.track(parts, false) }),
+			kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, parts map[string][]int32) { c.track(parts, false) }),
+		)
 	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("create Kafka consumer: %w", err)
 	}
-	c := &franzConsumer{cl: cl, spec: spec, progress: map[TopicPartition][2]int64{}}
+	c.cl = cl
 	if spec.assign != nil && spec.group != "" {
 		c.admin = newFranzAdmin(cl)
 	}
@@ -284,6 +297,55 @@ func (c *franzConsumer) lag() (int64, error) {
 		}
 	}
 	return lag, nil
+}
+
+// track adds parts to the assignment, or removes them.
+func (c *franzConsumer) track(parts map[string][]int32, assigned bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for topic, ps := range parts {
+		for _, p := range ps {
+			if assigned {
+				c.assigned[TopicPartition{topic, p}] = true
+			} else {
+				delete(c.assigned, TopicPartition{topic, p})
+			}
+		}
+	}
+}
+
+func (c *franzConsumer) assignment() ([]TopicPartition, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]TopicPartition, 0, len(c.assigned))
+	for tp := range c.assigned {
+		out = append(out, tp)
+	}
+	return out, nil
+}
+
+func (c *franzConsumer) committed(ctx context.Context, parts []TopicPartition) (map[TopicPartition]int64, error) {
+	if c.spec.group == "" {
+		return nil, errors.New("a reader without a group has no committed offsets")
+	}
+	topics := map[string]bool{}
+	for _, tp := range parts {
+		topics[tp.Topic] = true
+	}
+	out := map[TopicPartition]int64{}
+	admin := newFranzAdmin(c.cl)
+	for topic := range topics {
+		got, err := admin.committed(ctx, c.spec.group, topic)
+		if err != nil {
+			return nil, fmt.Errorf("committed offsets of %s: %w", topic, err)
+		}
+		for _, tp := range parts {
+			if o, ok := got[tp.Partition]; ok && tp.Topic == topic {
+				out[tp] = o
+			}
+		}
+	}
+	return out, nil
 }
 
 func (c *franzConsumer) allowRebalance() {

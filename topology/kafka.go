@@ -135,6 +135,8 @@ type consumerSpec struct {
 	sessionTimeout time.Duration
 	// maxBufferedBytes bounds what is fetched ahead of the handler.
 	maxBufferedBytes int
+	// instanceID makes the member static (group.instance.id); empty: dynamic.
+	instanceID string
 }
 
 // rawConsumer reads records.
@@ -151,6 +153,10 @@ type rawConsumer interface {
 	// allowRebalance lets a pending rebalance go ahead: called when what
 	// poll returned is handled and committed.
 	allowRebalance()
+	// assignment is the partitions the group has given this member now.
+	assignment() ([]TopicPartition, error)
+	// committed is the group's committed offset of each of parts that has one.
+	committed(ctx context.Context, parts []TopicPartition) (map[TopicPartition]int64, error)
 	close() error
 }
 

@@ -177,6 +177,9 @@ func (librdkafka) newConsumer(cfg KafkaConfig, spec consumerSpec, log *slog.Logg
 	if spec.sessionTimeout > 0 {
 		m["session.timeout.ms"] = int(spec.sessionTimeout / time.Millisecond)
 	}
+	if spec.instanceID != "" {
+		m["group.instance.id"] = spec.instanceID
+	}
 	if b := spec.maxBufferedBytes; b > 0 {
 		m["queued.max.messages.kbytes"] = max(b/1024, 64)
 		// librdkafka wants a fetch to hold at least one message (message.max.bytes, ~1 MB).
@@ -294,6 +297,44 @@ func (c *rdConsumer) lag() (int64, error) {
 		lag += max(0, high-int64(tp.Offset))
 	}
 	return lag, nil
+}
+
+func (c *rdConsumer) assignment() ([]TopicPartition, error) {
+	parts, err := c.kc.Assignment()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TopicPartition, 0, len(parts))
+	for _, p := range parts {
+		out = append(out, TopicPartition{Topic: *p.Topic, Partition: p.Partition})
+	}
+	return out, nil
+}
+
+func (c *rdConsumer) committed(ctx context.Context, parts []TopicPartition) (map[TopicPartition]int64, error) {
+	query := make([]kafka.TopicPartition, 0, len(parts))
+	for _, tp := range parts {
+		topic := tp.Topic
+		query = append(query, kafka.TopicPartition{Topic: &topic, Partition: tp.Partition})
+	}
+	timeout := 30 * time.Second
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+	}
+	got, err := c.kc.Committed(query, max(1, int(timeout/time.Millisecond)))
+	if err != nil {
+		return nil, fmt.Errorf("committed offsets: %w", err)
+	}
+	out := make(map[TopicPartition]int64, len(got))
+	for _, p := range got {
+		if p.Error != nil {
+			return nil, fmt.Errorf("committed offset of %s/%d: %w", *p.Topic, p.Partition, p.Error)
+		}
+		if p.Offset >= 0 {
+			out[TopicPartition{Topic: *p.Topic, Partition: p.Partition}] = int64(p.Offset)
+		}
+	}
+	return out, nil
 }
 
 // allowRebalance has nothing to do: librdkafka rebalances inside Poll, and a

@@ -57,6 +57,8 @@ start_services() {
     fi
     # Locally every client (browsers, the load test) is 127.0.0.1: the
     # per-client caps are lifted unless set.
+    # Static membership: the handler restarted takes its partitions back at once.
+    [[ $name == command-handler ]] && extra+=("KAFKA_GROUP_INSTANCE_ID=${KAFKA_GROUP_INSTANCE_ID:-command-handler-1}")
     if [[ $name == graphql-endpoint ]]; then
       extra+=("MAX_CONNECTIONS_PER_CLIENT=${MAX_CONNECTIONS_PER_CLIENT:-0}" "PASSWORD_RATE_PER_MINUTE=${PASSWORD_RATE_PER_MINUTE:-0}")
     fi

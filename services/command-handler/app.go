@@ -34,7 +34,10 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 		return err
 	}
 	defer producer.Close()
-	consumer, err := joinCommands(cfg, serde, producer, ops.Registry, log)
+	// Before deciding on partitions just assigned, re-send what a crashed
+	// instance decided there but perhaps never published.
+	recovery := handler.NewRecovery(db, producer, log)
+	consumer, err := joinCommands(cfg, serde, producer, recovery.OnAssigned, ops.Registry, log)
 	if err != nil {
 		return err
 	}
@@ -44,9 +47,9 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 		}
 	}()
 
-	h := handler.New(db, producer, topology.TopicCommandsDeadLetter, handler.NewMetrics(ops.Registry), log)
+	h := handler.New(db, recovery.Publisher(producer), topology.TopicCommandsDeadLetter, handler.NewMetrics(ops.Registry), log)
 	ops.SetReady(true)
-	log.Info("command handler started", "group", cfg.group, "batch_size", cfg.batchSize,
+	log.Info("command handler started", "group", cfg.group, "group_instance_id", cfg.instanceID, "batch_size", cfg.batchSize,
 		"batch_wait", cfg.batchWait, "http_port", cfg.service.HTTPPort)
 	err = consumer.Run(ctx, h.Handle)
 	ops.SetReady(false)
@@ -73,8 +76,9 @@ func openDatabase(ctx context.Context, cfg config, ops *service.Ops, log *slog.L
 }
 
 // joinCommands joins the consumer group on the commands topic and exposes its lag.
-func joinCommands(cfg config, serde *topology.Serde, producer *topology.Producer, reg prometheus.Registerer,
-	log *slog.Logger) (*topology.Consumer, error) {
+func joinCommands(cfg config, serde *topology.Serde, producer *topology.Producer,
+	onAssigned func(context.Context, map[topology.TopicPartition]int64) error,
+	reg prometheus.Registerer, log *slog.Logger) (*topology.Consumer, error) {
 	consumer, err := topology.NewConsumer(cfg.kafka, serde, producer, topology.ConsumerOptions{
 		Group:            cfg.group,
 		Topics:           []string{topology.TopicCommands},
@@ -83,6 +87,8 @@ func joinCommands(cfg config, serde *topology.Serde, producer *topology.Producer
 		DeadLetterTopic:  topology.TopicCommandsDeadLetter,
 		SessionTimeout:   cfg.sessionTimeout,
 		MaxBufferedBytes: cfg.maxBuffered,
+		GroupInstanceID:  cfg.instanceID,
+		OnAssigned:       onAssigned,
 	}, log)
 	if err != nil {
 		return nil, err

@@ -17,13 +17,17 @@ import (
 )
 
 type config struct {
-	service   service.Config
-	kafka     topology.KafkaConfig
-	db        balancedb.Config
-	group     string
-	batchSize int
-	batchWait time.Duration
-	migrate   bool
+	service service.Config
+	kafka   topology.KafkaConfig
+	db      balancedb.Config
+	group   string
+	// A static member's id (KAFKA_GROUP_INSTANCE_ID, {hostname} replaced):
+	// restarted, the instance gets its partitions back at once instead of
+	// after the session timeout. One per instance; empty: a dynamic member.
+	instanceID string
+	batchSize  int
+	batchWait  time.Duration
+	migrate    bool
 	// How long a crashed instance's partitions wait before another takes them.
 	sessionTimeout time.Duration
 	// Bounds the records fetched ahead of the handler: a few batches ahead
@@ -46,6 +50,7 @@ func readConfig() (config, error) {
 			MaxConns: int32(env.Int("DB_MAX_CONNS", 4, 2, 100)),
 		},
 		group:          env.String("KAFKA_GROUP_ID", "command-handler"),
+		instanceID:     instanceID(env.String("KAFKA_GROUP_INSTANCE_ID", "")),
 		batchSize:      env.Int("COMMAND_BATCH_SIZE", 500, 1, 100_000),
 		batchWait:      time.Duration(env.Int("COMMAND_BATCH_WAIT_MS", 0, 0, 10_000)) * time.Millisecond,
 		migrate:        env.Bool("MIGRATE_ON_START", true),
@@ -57,12 +62,34 @@ func readConfig() (config, error) {
 		// would only add to every command's latency.
 		c.kafka.Linger = 0
 	}
+	env.Check(validInstanceID(c.instanceID), "KAFKA_GROUP_INSTANCE_ID",
+		"want at most 249 letters, digits, '.', '_' or '-', one per instance ({hostname} is replaced), or nothing")
 	switch c.db.SSLMode {
 	case "disable", "allow", "prefer", "require", "verify-ca", "verify-full":
 	default:
 		env.Check(false, "DB_SSLMODE", "want disable, allow, prefer, require, verify-ca or verify-full")
 	}
 	return c, env.Err()
+}
+
+// instanceID replaces {hostname} in id with this host's name: a container's
+// or pod's, which stays the same when its process is restarted, so one
+// setting serves every replica.
+func instanceID(id string) string {
+	if !strings.Contains(id, "{hostname}") {
+		return id
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		host = "" // the id is then invalid and start-up says so
+	}
+	return strings.ReplaceAll(id, "{hostname}", host)
+}
+
+// validInstanceID: Kafka's rule for group.instance.id, as for topic names.
+func validInstanceID(id string) bool {
+	return len(id) <= 249 && strings.Trim(id,
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == ""
 }
 
 func main() {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -24,13 +25,29 @@ func TestReadConfigNamesEveryBadVariable(t *testing.T) {
 	t.Setenv("HTTP_PORT", "0")
 	t.Setenv("COMMAND_BATCH_SIZE", "-1")
 	t.Setenv("DB_SSLMODE", "sometimes")
+	t.Setenv("KAFKA_GROUP_INSTANCE_ID", "handler 1")
 	_, err := readConfig()
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, name := range []string{"DB_PORT", "HTTP_PORT", "COMMAND_BATCH_SIZE", "DB_SSLMODE"} {
+	for _, name := range []string{"DB_PORT", "HTTP_PORT", "COMMAND_BATCH_SIZE", "DB_SSLMODE", "KAFKA_GROUP_INSTANCE_ID"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}
+	}
+}
+
+func TestInstanceIDTakesTheHostname(t *testing.T) {
+	host, err := os.Hostname()
+	if err != nil {
+		t.Skip(err)
+	}
+	t.Setenv("KAFKA_GROUP_INSTANCE_ID", "command-handler-{hostname}")
+	cfg, err := readConfig()
+	if err != nil && validInstanceID("command-handler-"+host) {
+		t.Fatal(err)
+	}
+	if cfg.instanceID != "command-handler-"+host {
+		t.Errorf("instance id %q, want command-handler-%s", cfg.instanceID, host)
 	}
 }

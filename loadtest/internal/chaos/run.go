@@ -90,7 +90,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 		}
 	}()
 	extra := map[string][]string{
-		"command-handler":   {"KAFKA_GROUP_ID=" + groups.Handler},
+		"command-handler":   {"KAFKA_GROUP_ID=" + groups.Handler, "KAFKA_GROUP_INSTANCE_ID=chaos-command-handler-1"},
 		"graphql-endpoint":  {"KAFKA_GROUP_ID=" + groups.Gateway},
 		"heartbeat":         {"HEARTBEAT_PAUSED=true"},
 		"command-generator": {"COMMAND_GENERATOR_GROUP=" + groups.Generator},

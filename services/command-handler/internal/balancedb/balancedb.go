@@ -231,10 +231,13 @@ const (
 		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[])`
 	updateBalances = `UPDATE balance b SET amount = u.amount, updated_at = now()
 		FROM unnest($1::text[], $2::bigint[]) AS u(iban, amount) WHERE b.iban = u.iban`
-	insertCommands = `INSERT INTO command (id, kind, kafka_partition, kafka_offset, reason, iban, token, a_type,
-		amount, from_iban, to_iban, description, from_balance, to_balance)
-		SELECT * FROM unnest($1::uuid[], $2::smallint[], $3::integer[], $4::bigint[], $5::text[], $6::text[],
-			$7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::bigint[])`
+	// One number per batch, taken after its accounts are locked (see migration 3).
+	insertCommands = `WITH batch AS (SELECT nextval('command_batch_seq') AS n)
+		INSERT INTO command (id, kind, kafka_partition, kafka_offset, reason, iban, token, a_type,
+		amount, from_iban, to_iban, description, from_balance, to_balance, decided_pos, decided_batch)
+		SELECT u.*, batch.n FROM unnest($1::uuid[], $2::smallint[], $3::integer[], $4::bigint[], $5::text[], $6::text[],
+			$7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::bigint[],
+			$15::integer[]) AS u, batch`
 )
 
 // Commit writes the accounts of book that are new or changed and the newly
@@ -253,14 +256,19 @@ func (t *Tx) Commit(ctx context.Context, book ledger.Book, handled []ledger.Hand
 		}
 	}
 	// Inserted in id order, so two instances that handle the same commands
-	// during a rebalance wait on each other's ids instead of deadlocking.
+	// during a rebalance wait on each other's ids instead of deadlocking; the
+	// order they were decided in is kept in decided_pos.
+	pos := make(map[[16]byte]int32, len(handled))
+	for i, h := range handled {
+		pos[h.ID] = int32(i)
+	}
 	handled = slices.Clone(handled)
 	slices.SortFunc(handled, func(a, b ledger.Handled) int { return bytes.Compare(a.ID[:], b.ID[:]) })
 	n := len(handled)
 	var (
 		ids                                           = make([][16]byte, 0, n)
 		kinds                                         = make([]int16, 0, n)
-		parts                                         = make([]int32, 0, n)
+		parts, positions                              = make([]int32, 0, n), make([]int32, 0, n)
 		offsets                                       = make([]int64, 0, n)
 		reasons, ibans, tokens, types, froms, tos, ds = make([]*string, 0, n), make([]*string, 0, n), make([]*string, 0, n), make([]*string, 0, n), make([]*string, 0, n), make([]*string, 0, n), make([]*string, 0, n)
 		amounts, fromBalances, toBalances             = make([]*int64, 0, n), make([]*int64, 0, n), make([]*int64, 0, n)
@@ -271,6 +279,7 @@ func (t *Tx) Commit(ctx context.Context, book ledger.Book, handled []ledger.Hand
 		created := o.Kind == ledger.KindAccountCreation
 		ids, kinds = append(ids, h.ID), append(kinds, int16(o.Kind))
 		parts, offsets = append(parts, h.Partition), append(offsets, h.Offset)
+		positions = append(positions, pos[h.ID])
 		reasons = append(reasons, ptrIf(!o.Confirmed(), o.Reason))
 		ibans = append(ibans, ptrIf(created && o.Confirmed(), o.IBAN))
 		tokens = append(tokens, ptrIf(created && o.Confirmed(), o.Token))
@@ -292,7 +301,7 @@ func (t *Tx) Commit(ctx context.Context, book ledger.Book, handled []ledger.Hand
 	}
 	if n > 0 {
 		b.Queue(insertCommands, ids, kinds, parts, offsets, reasons, ibans, tokens, types,
-			amounts, froms, tos, ds, fromBalances, toBalances)
+			amounts, froms, tos, ds, fromBalances, toBalances, positions)
 	}
 	b.Queue("COMMIT")
 	if err := t.conn.SendBatch(ctx, b).Close(); err != nil {
