@@ -98,8 +98,10 @@ chaos-down: ## stop the chaos run's stack
 # history of topics and databases, so no other test may share it): two
 # minutes of load with a few faults of each kind.
 chaos-short: ## a short chaos run on a fresh stack of its own
-	KAFKA_NODES=3 TEST_STACK_DIR=$(CURDIR)/.local/chaos-short-stack \
+	KAFKA_NODES=3 TEST_STACK_DIR=$(CURDIR)/.local/chaos-short-stack START_TIMEOUT=$${START_TIMEOUT:-300} \
 	  TEST_KAFKA_PORT=$${CHAOS_SHORT_KAFKA_PORT:-29192} TEST_KAFKA_CONTROLLER_PORT=$${CHAOS_SHORT_KAFKA_CONTROLLER_PORT:-29193} \
 	  TEST_SCHEMA_REGISTRY_PORT=$${CHAOS_SHORT_SCHEMA_REGISTRY_PORT:-28181} TEST_DB_PORT=$${CHAOS_SHORT_DB_PORT:-25532} \
 	  deploy/test-stack.sh bash -c 'cd loadtest && go run . chaos -stack-dir "$$STACK_DIR" -out $(CURDIR)/.local/chaos-short \
-	    -duration 2m -rate 100 -gap-min 2s -gap-max 5s -faults handler-kill=3,handler-stall=1,gateway-kill=2,broker-kill=2,postgres-stop=2'
+	    -port-base $${CHAOS_SHORT_SERVICE_PORT_BASE:-0} -require-faults \
+	    -duration 3m -rate 100 -gap-min 1s -gap-max 3s -stall 12s -broker-pause 5s \
+	    -faults handler-kill=3,handler-stall=1,gateway-kill=2,broker-kill=2,postgres-stop=2'

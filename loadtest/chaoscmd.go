@@ -51,6 +51,8 @@ flags:
 	fs.DurationVar(&cfg.RecoveryTimeout, "recovery-timeout", 2*time.Minute, "how long to wait for the bank to serve after a fault")
 	fs.DurationVar(&cfg.CatchUpTimeout, "catch-up-timeout", 5*time.Minute, "how long to wait for the consumers after the load")
 	fs.Uint64Var(&cfg.Seed, "seed", rand.Uint64(), "seed of the fault order and gaps")
+	fs.IntVar(&cfg.PortBase, "port-base", 0, "HTTP ports of the four services: this one and the next three (0: free ports the system picks)")
+	fs.BoolVar(&cfg.RequireFaults, "require-faults", false, "fail (exit 1) when the load ended before every fault was injected and measured")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,6 +67,8 @@ flags:
 		return errors.New("-rate ≥ 0, -duration > 0, -clients ≥ 1 and -client-interval > 0 are required")
 	case cfg.GapMin < 0 || cfg.GapMax < cfg.GapMin:
 		return errors.New("want 0 ≤ -gap-min ≤ -gap-max")
+	case cfg.PortBase < 0 || cfg.PortBase > 65535-len(chaos.ServiceNames):
+		return errors.New("-port-base: want 0 or a port from 1 to 65532")
 	}
 	if cfg.OutDir == "" {
 		if cfg.OutDir, err = os.MkdirTemp("", "chaos-"); err != nil {

@@ -77,6 +77,8 @@ type Consumer struct {
 	log   *slog.Logger
 	// announced is the assignment OnAssigned was last told about.
 	announced map[TopicPartition]bool
+	// rejoin makes a new raw consumer, for when a static member was fenced.
+	rejoin func() (rawConsumer, error)
 }
 
 // NewConsumer subscribes a consumer in opts.Group to opts.Topics. dead may be
@@ -98,15 +100,17 @@ func NewConsumer(cfg KafkaConfig, serde *Serde, dead *Producer, opts ConsumerOpt
 	if err != nil {
 		return nil, err
 	}
-	raw, err := client.newConsumer(cfg, consumerSpec{
+	spec := consumerSpec{
 		group: opts.Group, topics: opts.Topics,
 		sessionTimeout: opts.SessionTimeout, maxBufferedBytes: opts.MaxBufferedBytes,
 		instanceID: opts.GroupInstanceID,
-	}, log)
+	}
+	raw, err := client.newConsumer(cfg, spec, log)
 	if err != nil {
 		return nil, err
 	}
-	return &Consumer{raw: raw, serde: serde, dead: dead, opts: opts, log: log}, nil
+	return &Consumer{raw: raw, serde: serde, dead: dead, opts: opts, log: log,
+		rejoin: func() (rawConsumer, error) { return client.newConsumer(cfg, spec, log) }}, nil
 }
 
 // Run hands batches to handle until ctx is cancelled. A batch already read when
@@ -114,6 +118,12 @@ func NewConsumer(cfg KafkaConfig, serde *Serde, dead *Producer, opts ConsumerOpt
 func (c *Consumer) Run(ctx context.Context, handle Handler) error {
 	for ctx.Err() == nil {
 		msgs, err := c.poll(ctx)
+		if errors.Is(err, errFenced) {
+			if err := c.rejoinGroup(err); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -140,6 +150,26 @@ func (c *Consumer) Run(ctx context.Context, handle Handler) error {
 		c.commit(work, msgs)
 		c.raw.allowRebalance()
 	}
+	return nil
+}
+
+// rejoinGroup replaces a consumer that is a fenced static member with a new
+// one of the same id. librdkafka fences a static member by itself: after a
+// session timeout (its coordinator's broker died) it rejoins under the same
+// group.instance.id, and a commit still under the old membership then fails
+// with FENCED_INSTANCE_ID, which it treats as fatal. The records since the
+// last commit are read again, and OnAssigned runs again for every partition.
+func (c *Consumer) rejoinGroup(why error) error {
+	c.log.Error("fenced as a static group member; joining again with a new consumer",
+		"group_instance_id", c.opts.GroupInstanceID, "error", why)
+	if err := c.raw.close(); err != nil {
+		c.log.Warn("close the fenced consumer", "error", err)
+	}
+	raw, err := c.rejoin()
+	if err != nil {
+		return fmt.Errorf("join the group again after being fenced: %w", err)
+	}
+	c.raw, c.announced = raw, nil
 	return nil
 }
 

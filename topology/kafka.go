@@ -2,6 +2,7 @@ package topology
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -138,6 +139,10 @@ type consumerSpec struct {
 	// instanceID makes the member static (group.instance.id); empty: dynamic.
 	instanceID string
 }
+
+// errFenced: the consumer, a static group member, was fenced for good; a
+// new consumer with the same group.instance.id can take its place.
+var errFenced = errors.New("fenced static group member")
 
 // rawConsumer reads records.
 type rawConsumer interface {

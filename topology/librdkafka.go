@@ -242,6 +242,9 @@ func (c *rdConsumer) poll(ctx context.Context, maxRecords int, wait time.Duratio
 				Headers: fromRdHeaders(ev.Headers), Timestamp: ev.Timestamp,
 			})
 		case kafka.Error:
+			if ev.IsFatal() && ev.Code() == kafka.ErrFencedInstanceID {
+				return out, fmt.Errorf("kafka consumer: %w: %w", errFenced, ev)
+			}
 			if ev.IsFatal() {
 				return out, fmt.Errorf("kafka consumer: %w", ev)
 			}

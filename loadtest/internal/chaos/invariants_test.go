@@ -188,3 +188,20 @@ func TestParseFaults(t *testing.T) {
 		}
 	}
 }
+
+func TestAllFaults(t *testing.T) {
+	want := map[string]int{HandlerKill: 2, BrokerKill: 1}
+	ok := []FaultRecord{{Kind: HandlerKill, Recovery: time.Second}, {Kind: HandlerKill, Recovery: 2 * time.Second},
+		{Kind: BrokerKill, Recovery: 3 * time.Second}}
+	if r := AllFaults(want, ok); !r.OK {
+		t.Errorf("all injected and recovered: %+v", r)
+	}
+	if r := AllFaults(want, ok[:2]); r.OK {
+		t.Errorf("one skipped passed: %+v", r)
+	}
+	for _, f := range []FaultRecord{{Kind: BrokerKill, Recovery: -1}, {Kind: BrokerKill, Cut: true}, {Kind: BrokerKill, Err: "x"}} {
+		if r := AllFaults(want, append(ok[:2:2], f)); r.OK {
+			t.Errorf("%+v passed: %+v", f, r)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -112,4 +113,24 @@ func PrintStats(w io.Writer, faults []FaultRecord) {
 		fmt.Fprintf(w, "%-14s %6d %8.1fs %8.1fs %8.1fs %d\n", s.Kind, s.Count,
 			s.P50.Seconds(), s.P99.Seconds(), s.Max.Seconds(), s.NotRecovered)
 	}
+}
+
+// AllFaults: every fault of want was injected, and after each the bank
+// served again within the recovery timeout before the load ended.
+func AllFaults(want map[string]int, got []FaultRecord) Result {
+	total := 0
+	for _, n := range want {
+		total += n
+	}
+	var bad []string
+	for _, f := range got {
+		if f.Err != "" || f.Cut || f.Recovery < 0 {
+			bad = append(bad, fmt.Sprintf("%s at +%s", f.Kind, f.At.Round(time.Second)))
+		}
+	}
+	detail := fmt.Sprintf("%d of %d faults injected, %d without recovery", len(got), total, len(bad))
+	if len(bad) > 0 {
+		detail += " (" + strings.Join(bad, ", ") + ")"
+	}
+	return Result{Name: "every fault injected and recovered from", OK: len(got) == total && len(bad) == 0, Detail: detail}
 }

@@ -27,9 +27,15 @@ type Config struct {
 	ClientInterval         time.Duration // between one client's transfers
 	GapMin, GapMax         time.Duration // quiet time between a recovery and the next fault
 	BrokerPause, StallFor  time.Duration
-	RecoveryTimeout        time.Duration // give up waiting for the bank to serve after a fault
-	CatchUpTimeout         time.Duration
-	Seed                   uint64
+	// PortBase: the services' HTTP ports are PortBase, PortBase+1, … in
+	// ServiceNames' order; 0 lets the system pick free ones.
+	PortBase int
+	// RequireFaults makes a run whose load ended before every fault was
+	// injected and measured fail.
+	RequireFaults   bool
+	RecoveryTimeout time.Duration // give up waiting for the bank to serve after a fault
+	CatchUpTimeout  time.Duration
+	Seed            uint64
 }
 
 // Report is what a run found; it is also written as JSON to OutDir.
@@ -95,10 +101,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 		"heartbeat":         {"HEARTBEAT_PAUSED=true"},
 		"command-generator": {"COMMAND_GENERATOR_GROUP=" + groups.Generator},
 	}
-	for _, name := range ServiceNames {
-		port, err := FreePort()
-		if err != nil {
-			return nil, err
+	for i, name := range ServiceNames {
+		port := cfg.PortBase + i
+		if cfg.PortBase == 0 {
+			if port, err = FreePort(); err != nil {
+				return nil, err
+			}
 		}
 		s, err := NewService(name, bins[name], filepath.Join(cfg.OutDir, name+".log"), port, extra[name]...)
 		if err != nil {
@@ -212,6 +220,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 		_ = os.WriteFile(filepath.Join(cfg.OutDir, "client-failures.json"), raw, 0o644)
 	}
 	rep.Results, rep.Commands, rep.Transfers = Check(o), len(o.Commands), len(o.Clients)
+	if cfg.RequireFaults {
+		rep.Results = append(rep.Results, AllFaults(cfg.Faults, rep.Faults))
+	}
 	rep.Summary = Summary(rep.Results)
 	rep.Load = loadAverage()
 	if !caught {
