@@ -78,7 +78,7 @@ func (franz) newProducer(cfg KafkaConfig, log *slog.Logger) (rawProducer, error)
 func (p *franzProducer) produce(ctx context.Context, msgs []RawMessage) (func(context.Context) error, error) {
 	results := make(chan error, len(msgs))
 	for _, m := range msgs {
-		rec := &kgo.Record{Topic: m.Topic, Key: m.Key, Value: m.Value, Headers: franzHeaders(m.Headers)}
+		rec := &kgo.Record{Topic: m.Topic, Key: m.Key, Value: m.Value, Headers: convertHeaders[kgo.RecordHeader](m.Headers)}
 		// The record is produced even when the caller stops waiting: the
 		// acknowledgement, not the enqueue, is what ctx bounds.
 		p.cl.Produce(context.WithoutCancel(ctx), rec, func(r *kgo.Record, err error) {
@@ -116,17 +116,6 @@ func (p *franzProducer) close(timeout time.Duration) int {
 	}
 	p.cl.Close()
 	return left
-}
-
-func franzHeaders(hs []Header) []kgo.RecordHeader {
-	if len(hs) == 0 {
-		return nil
-	}
-	out := make([]kgo.RecordHeader, len(hs))
-	for i, h := range hs {
-		out[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
-	}
-	return out
 }
 
 type franzConsumer struct {
@@ -228,7 +217,7 @@ func (c *franzConsumer) poll(ctx context.Context, maxRecords int, wait time.Dura
 		for _, r := range p.Records {
 			out = append(out, RawRecord{
 				Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value,
-				Headers: fromFranzHeaders(r.Headers), Timestamp: r.Timestamp,
+				Headers: convertHeaders[Header](r.Headers), Timestamp: r.Timestamp,
 			})
 			pr[0] = r.Offset + 1
 		}
@@ -243,17 +232,6 @@ func (c *franzConsumer) poll(ctx context.Context, maxRecords int, wait time.Dura
 		}
 	}
 	return out, nil
-}
-
-func fromFranzHeaders(hs []kgo.RecordHeader) []Header {
-	if len(hs) == 0 {
-		return nil
-	}
-	out := make([]Header, len(hs))
-	for i, h := range hs {
-		out[i] = Header{Key: h.Key, Value: h.Value}
-	}
-	return out
 }
 
 func (c *franzConsumer) commit(ctx context.Context, next map[TopicPartition]int64) error {

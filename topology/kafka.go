@@ -21,6 +21,22 @@ type Header struct {
 	Value []byte
 }
 
+// convertHeaders turns headers into a client library's type or back: each
+// client's header is, like Header, a Key and a Value.
+func convertHeaders[To, From ~struct {
+	Key   string
+	Value []byte
+}](hs []From) []To {
+	if len(hs) == 0 {
+		return nil
+	}
+	out := make([]To, len(hs))
+	for i, h := range hs {
+		out[i] = To(h)
+	}
+	return out
+}
+
 // RawMessage is a record to produce whose value is already bytes.
 type RawMessage struct {
 	Topic   string

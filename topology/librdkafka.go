@@ -100,7 +100,7 @@ func (p *rdProducer) produce(ctx context.Context, msgs []RawMessage) (func(conte
 	for sent, m := range msgs {
 		km := &kafka.Message{
 			TopicPartition: kafka.TopicPartition{Topic: &m.Topic, Partition: kafka.PartitionAny},
-			Key:            m.Key, Value: m.Value, Headers: rdHeaders(m.Headers),
+			Key:            m.Key, Value: m.Value, Headers: convertHeaders[kafka.Header](m.Headers),
 		}
 		for {
 			err := p.kp.Produce(km, reports)
@@ -142,17 +142,6 @@ func (p *rdProducer) close(timeout time.Duration) int {
 	left := p.kp.Flush(int(timeout / time.Millisecond))
 	p.kp.Close()
 	return left
-}
-
-func rdHeaders(hs []Header) []kafka.Header {
-	if len(hs) == 0 {
-		return nil
-	}
-	out := make([]kafka.Header, len(hs))
-	for i, h := range hs {
-		out[i] = kafka.Header{Key: h.Key, Value: h.Value}
-	}
-	return out
 }
 
 type rdConsumer struct {
@@ -239,7 +228,7 @@ func (c *rdConsumer) poll(ctx context.Context, maxRecords int, wait time.Duratio
 			out = append(out, RawRecord{
 				Topic: *ev.TopicPartition.Topic, Partition: ev.TopicPartition.Partition,
 				Offset: int64(ev.TopicPartition.Offset), Key: ev.Key, Value: ev.Value,
-				Headers: fromRdHeaders(ev.Headers), Timestamp: ev.Timestamp,
+				Headers: convertHeaders[Header](ev.Headers), Timestamp: ev.Timestamp,
 			})
 		case kafka.Error:
 			if ev.IsFatal() && ev.Code() == kafka.ErrFencedInstanceID {
@@ -256,17 +245,6 @@ func (c *rdConsumer) poll(ctx context.Context, maxRecords int, wait time.Duratio
 		}
 	}
 	return out, nil
-}
-
-func fromRdHeaders(hs []kafka.Header) []Header {
-	if len(hs) == 0 {
-		return nil
-	}
-	out := make([]Header, len(hs))
-	for i, h := range hs {
-		out[i] = Header{Key: h.Key, Value: h.Value}
-	}
-	return out
 }
 
 func (c *rdConsumer) commit(_ context.Context, next map[TopicPartition]int64) error {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -27,6 +28,23 @@ func Main(name string, cfg Config, log *slog.Logger, app App) {
 		exit(1)
 	}
 	log.Info(name + " stopped")
+}
+
+// MainOrMigrate is Main for a service with a database. Called with the one
+// argument `migrate`, it only runs migrate (apply the schema) and exits,
+// status 1 when that fails; other arguments print the usage.
+func MainOrMigrate(name string, cfg Config, log *slog.Logger, app App, migrate func(context.Context) error) {
+	switch {
+	case len(os.Args) == 1:
+		Main(name, cfg, log, app)
+	case len(os.Args) == 2 && os.Args[1] == "migrate":
+		if err := migrate(context.Background()); err != nil {
+			log.Error("migrate", "error", err)
+			exit(1)
+		}
+	default:
+		Usage(filepath.Base(os.Args[0]) + " [migrate]")
+	}
 }
 
 // Run serves the ops server on cfg.HTTPPort (and pprof on cfg.PprofPort),

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -281,5 +282,32 @@ func TestStopEndsRunWithItsCause(t *testing.T) {
 		})
 	if !errors.Is(err, consumerDown) {
 		t.Errorf("run: %v, want the cause given to Stop", err)
+	}
+}
+
+func TestMainOrMigrateRunsOnlyTheMigration(t *testing.T) {
+	var code atomic.Int32
+	code.Store(-1)
+	exit = func(c int) { code.Store(int32(c)) }
+	defer func() { exit = osExit }()
+	args := os.Args
+	defer func() { os.Args = args }()
+	app := func(context.Context, *Ops) error { t.Error("the service ran"); return nil }
+	log := slog.New(slog.DiscardHandler)
+
+	os.Args = []string{"svc", "migrate"}
+	migrated := false
+	MainOrMigrate("svc", Config{}, log, app, func(context.Context) error { migrated = true; return nil })
+	if !migrated || code.Load() != -1 {
+		t.Errorf("migrate: migrated %v, exit %d; want migrated and no exit", migrated, code.Load())
+	}
+	MainOrMigrate("svc", Config{}, log, app, func(context.Context) error { return errors.New("database away") })
+	if code.Load() != 1 {
+		t.Errorf("a failed migration: exit %d, want 1", code.Load())
+	}
+	os.Args = []string{"svc", "migrat"}
+	MainOrMigrate("svc", Config{}, log, app, func(context.Context) error { t.Error("migrated"); return nil })
+	if code.Load() != 2 {
+		t.Errorf("an unknown argument: exit %d, want 2 (usage)", code.Load())
 	}
 }

@@ -96,19 +96,9 @@ func main() {
 	cfg, err := readConfig()
 	log := service.NewLogger(cfg.service.LogLevel)
 	service.CheckConfig(log, err)
-	switch {
-	case len(os.Args) == 1:
-		service.Main("command handler", cfg.service, log, func(ctx context.Context, ops *service.Ops) error {
-			return run(ctx, cfg, ops, log)
-		})
-	case len(os.Args) == 2 && os.Args[1] == "migrate":
-		if err := migrate(context.Background(), cfg.db, log); err != nil {
-			log.Error("migrate", "error", err)
-			os.Exit(1)
-		}
-	default:
-		service.Usage("command-handler [migrate]")
-	}
+	service.MainOrMigrate("command handler", cfg.service, log, func(ctx context.Context, ops *service.Ops) error {
+		return run(ctx, cfg, ops, log)
+	}, func(ctx context.Context) error { return migrate(ctx, cfg.db, log) })
 }
 
 // migrate applies the migrations, waiting for the database to come up.

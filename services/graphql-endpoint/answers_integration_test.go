@@ -100,9 +100,9 @@ func TestLoginSameAnswer(t *testing.T) {
 // with an error within KAFKA_SEND_TIMEOUT (+ the feedback wait bound).
 func TestKafkaDown(t *testing.T) {
 	stack := os.Getenv("STACK_DIR")
-	raw, err := os.ReadFile(filepath.Join(stack, "run", "kafka.pid"))
+	raw, err := os.ReadFile(filepath.Join(stack, "run", "kafka-1.pid"))
 	if stack == "" || err != nil {
-		t.Skipf("needs the test stack's Kafka pid (STACK_DIR/run/kafka.pid): %v", err)
+		t.Skipf("needs the test stack's Kafka pid (STACK_DIR/run/kafka-1.pid): %v", err)
 	}
 	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
 	if err != nil {

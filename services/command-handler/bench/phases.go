@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
 
 	"openbank/kit/bench"
 	"openbank/kit/procstat"
@@ -78,34 +77,21 @@ func (s *session) paced(ctx context.Context, rate int, d time.Duration) (result,
 	start := time.Now()
 	total := int(float64(rate) * d.Seconds())
 	ids := make([]uuid.UUID, 0, total)
-	var wg sync.WaitGroup
-	var sendErr atomic.Pointer[error]
+	var sends errgroup.Group
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for sent := 0; sent < total; {
 		<-tick.C
 		due := min(total, int(float64(rate)*time.Since(start).Seconds())+1)
-		var msgs []topology.Message
-		for ; sent < due; sent++ {
-			id, m := s.traffic.next()
-			s.feedback.expect(id, time.Now())
-			ids = append(ids, id)
-			msgs = append(msgs, m)
-		}
+		msgs := s.nextCommands(due-sent, &ids)
+		sent = due
 		if len(msgs) == 0 {
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := s.producer.Send(ctx, msgs...); err != nil {
-				sendErr.Store(&err)
-			}
-		}()
+		sends.Go(func() error { return s.producer.Send(ctx, msgs...) })
 	}
-	wg.Wait()
-	if e := sendErr.Load(); e != nil {
-		return result{}, *e
+	if err := sends.Wait(); err != nil {
+		return result{}, err
 	}
 	return s.collect(ids, start, cpu0)
 }
@@ -116,31 +102,29 @@ func (s *session) flatOut(ctx context.Context, n int) (result, error) {
 	start := time.Now()
 	ids := make([]uuid.UUID, 0, n)
 	const chunk = 1_000
-	var wg sync.WaitGroup
-	var sendErr atomic.Pointer[error]
-	sem := make(chan struct{}, 4)
+	var sends errgroup.Group
+	sends.SetLimit(4)
 	for i := 0; i < n; i += chunk {
-		var msgs []topology.Message
-		for j := i; j < min(n, i+chunk); j++ {
-			id, m := s.traffic.next()
-			s.feedback.expect(id, time.Now())
-			ids = append(ids, id)
-			msgs = append(msgs, m)
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := s.producer.Send(ctx, msgs...); err != nil {
-				sendErr.Store(&err)
-			}
-		}()
+		msgs := s.nextCommands(min(n, i+chunk)-i, &ids)
+		sends.Go(func() error { return s.producer.Send(ctx, msgs...) })
 	}
-	wg.Wait()
-	if e := sendErr.Load(); e != nil {
-		return result{}, *e
+	if err := sends.Wait(); err != nil {
+		return result{}, err
 	}
 	return s.collect(ids, start, cpu0)
+}
+
+// nextCommands makes n commands, each awaited by the feedback reader from
+// now, and adds their ids to ids.
+func (s *session) nextCommands(n int, ids *[]uuid.UUID) []topology.Message {
+	msgs := make([]topology.Message, 0, n)
+	for range n {
+		id, m := s.traffic.next()
+		s.feedback.expect(id, time.Now())
+		*ids = append(*ids, id)
+		msgs = append(msgs, m)
+	}
+	return msgs
 }
 
 // collect waits for the feedback to ids and measures the phase begun at start.
