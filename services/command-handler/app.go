@@ -47,8 +47,12 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	h := handler.New(db, producer, topology.TopicCommandsDeadLetter, handler.NewMetrics(ops.Registry), log)
 	ops.SetReady(true)
 	log.Info("command handler started", "group", cfg.group, "batch_size", cfg.batchSize,
-		"batch_wait", cfg.batchWait, "http_port", cfg.service.HTTPPort)
-	err = consumer.Run(ctx, h.Handle)
+		"batch_wait", cfg.batchWait, "pipeline", cfg.pipeline, "http_port", cfg.service.HTTPPort)
+	if cfg.pipeline {
+		err = consumer.RunPipelined(ctx, h.Begin)
+	} else {
+		err = consumer.Run(ctx, h.Handle)
+	}
 	ops.SetReady(false)
 	log.Info("command handler stopping")
 	return err
