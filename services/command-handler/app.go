@@ -50,8 +50,12 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	h := handler.New(db, recovery.Publisher(producer), topology.TopicCommandsDeadLetter, handler.NewMetrics(ops.Registry), log)
 	ops.SetReady(true)
 	log.Info("command handler started", "group", cfg.group, "group_instance_id", cfg.instanceID, "batch_size", cfg.batchSize,
-		"batch_wait", cfg.batchWait, "http_port", cfg.service.HTTPPort)
-	err = consumer.Run(ctx, h.Handle)
+		"batch_wait", cfg.batchWait, "pipeline", cfg.pipeline, "http_port", cfg.service.HTTPPort)
+	if cfg.pipeline {
+		err = consumer.RunPipelined(ctx, h.Begin)
+	} else {
+		err = consumer.Run(ctx, h.Handle)
+	}
 	ops.SetReady(false)
 	log.Info("command handler stopping")
 	return err

@@ -27,7 +27,10 @@ type config struct {
 	instanceID string
 	batchSize  int
 	batchWait  time.Duration
-	migrate    bool
+	// pipeline decides the next batch while the previous one's events are
+	// being acknowledged (COMMAND_PIPELINE).
+	pipeline bool
+	migrate  bool
 	// How long a crashed instance's partitions wait before another takes them.
 	sessionTimeout time.Duration
 	// Bounds the records fetched ahead of the handler: a few batches ahead
@@ -53,6 +56,7 @@ func readConfig() (config, error) {
 		instanceID:     instanceID(env.String("KAFKA_GROUP_INSTANCE_ID", "")),
 		batchSize:      env.Int("COMMAND_BATCH_SIZE", 500, 1, 100_000),
 		batchWait:      time.Duration(env.Int("COMMAND_BATCH_WAIT_MS", 0, 0, 10_000)) * time.Millisecond,
+		pipeline:       env.Bool("COMMAND_PIPELINE", false),
 		migrate:        env.Bool("MIGRATE_ON_START", true),
 		sessionTimeout: time.Duration(env.Int("KAFKA_SESSION_TIMEOUT_MS", 10_000, 6_000, 300_000)) * time.Millisecond,
 		maxBuffered:    env.Int("KAFKA_QUEUED_MAX_KBYTES", 1024, 64, 2_097_151) * 1024,

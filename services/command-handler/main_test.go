@@ -7,7 +7,7 @@ import (
 )
 
 func TestReadConfigDefaults(t *testing.T) {
-	for _, name := range []string{"DB_USER", "DB_NAME", "HTTP_PORT", "COMMAND_BATCH_SIZE", "COMMAND_BATCH_WAIT_MS", "KAFKA_LINGER_MS", "MIGRATE_ON_START"} {
+	for _, name := range []string{"DB_USER", "DB_NAME", "HTTP_PORT", "COMMAND_BATCH_SIZE", "COMMAND_BATCH_WAIT_MS", "KAFKA_LINGER_MS", "MIGRATE_ON_START", "COMMAND_PIPELINE"} {
 		t.Setenv(name, "") // empty is unset
 	}
 	cfg, err := readConfig()
@@ -15,7 +15,7 @@ func TestReadConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.db.User != "command_handler" || cfg.db.Database != "balancedb" || cfg.service.HTTPPort != 8090 ||
-		cfg.batchSize != 500 || cfg.batchWait != 0 || cfg.kafka.Linger != 0 || !cfg.migrate {
+		cfg.batchSize != 500 || cfg.batchWait != 0 || cfg.kafka.Linger != 0 || !cfg.migrate || cfg.pipeline {
 		t.Fatalf("defaults %+v", cfg)
 	}
 }
@@ -26,11 +26,12 @@ func TestReadConfigNamesEveryBadVariable(t *testing.T) {
 	t.Setenv("COMMAND_BATCH_SIZE", "-1")
 	t.Setenv("DB_SSLMODE", "sometimes")
 	t.Setenv("KAFKA_GROUP_INSTANCE_ID", "handler 1")
+	t.Setenv("COMMAND_PIPELINE", "maybe")
 	_, err := readConfig()
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, name := range []string{"DB_PORT", "HTTP_PORT", "COMMAND_BATCH_SIZE", "DB_SSLMODE", "KAFKA_GROUP_INSTANCE_ID"} {
+	for _, name := range []string{"DB_PORT", "HTTP_PORT", "COMMAND_BATCH_SIZE", "DB_SSLMODE", "KAFKA_GROUP_INSTANCE_ID", "COMMAND_PIPELINE"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}

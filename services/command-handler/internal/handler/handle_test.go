@@ -27,6 +27,11 @@ func (p *published) Send(_ context.Context, msgs ...topology.Message) error {
 	return nil
 }
 
+func (p *published) SendAsync(ctx context.Context, msgs ...topology.Message) (func(context.Context) error, error) {
+	err := p.Send(ctx, msgs...)
+	return func(context.Context) error { return err }, nil
+}
+
 func (p *published) SendRaw(_ context.Context, msgs ...topology.RawMessage) error {
 	p.dead = append(p.dead, msgs...)
 	return nil

@@ -22,9 +22,11 @@ import (
 	"openbank/topology/records"
 )
 
-// Publisher sends records and waits until Kafka has acknowledged all of them.
+// Publisher sends records and waits until Kafka has acknowledged all of them;
+// SendAsync hands them over in order and leaves the waiting to wait.
 type Publisher interface {
 	Send(ctx context.Context, msgs ...topology.Message) error
+	SendAsync(ctx context.Context, msgs ...topology.Message) (wait func(context.Context) error, err error)
 	SendRaw(ctx context.Context, msgs ...topology.RawMessage) error
 }
 
@@ -98,7 +100,19 @@ const (
 
 // Handle handles one batch; see topology.Handler. It is safe to call again
 // with the same batch after an error or a crash.
-func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) (err error) {
+func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) error {
+	published, err := h.Begin(ctx, batch)
+	if err != nil {
+		return err
+	}
+	return published(ctx)
+}
+
+// Begin decides one batch in one database transaction and hands its events to
+// the producer, in order, without waiting for Kafka; published waits until
+// they are acknowledged (see topology.Stage). Like Handle, it is safe to call
+// again with the same batch after an error or a crash.
+func (h *Handler) Begin(ctx context.Context, batch []topology.Delivery) (published func(context.Context) error, err error) {
 	start := time.Now()
 	cmds := make([]command, 0, len(batch))
 	var dead []topology.RawMessage
@@ -117,33 +131,49 @@ func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) (err er
 		}
 		cmds = append(cmds, c)
 	}
-	var answers []answer
-	var decided time.Time
 	span := startBatch(ctx, start, batch, cmds)
-	defer func() { endBatch(span, cmds, answers, decided, time.Now(), err) }()
 
-	answers, err = h.decide(ctx, cmds)
+	answers, err := h.decide(ctx, cmds)
 	if err != nil {
-		return err
+		endBatch(span, cmds, nil, time.Time{}, time.Now(), err)
+		return nil, err
 	}
-	decided = time.Now()
+	decided := time.Now()
 	msgs := make([]topology.Message, 0, 2*len(answers)+len(refusals))
 	msgs = append(msgs, refusals...)
 	for _, a := range answers {
 		msgs = append(msgs, events(a)...)
 	}
 	if err := h.publish.SendRaw(ctx, dead...); err != nil {
-		return fmt.Errorf("send dead letters: %w", err)
+		err = fmt.Errorf("send dead letters: %w", err)
+		endBatch(span, cmds, answers, decided, time.Now(), err)
+		return nil, err
 	}
-	if err := h.publish.Send(ctx, msgs...); err != nil {
-		return fmt.Errorf("publish events: %w", err)
+	wait, err := h.publish.SendAsync(ctx, msgs...)
+	if err != nil {
+		err = fmt.Errorf("publish events: %w", err)
+		endBatch(span, cmds, answers, decided, time.Now(), err)
+		return nil, err
 	}
+	return func(ctx context.Context) error {
+		if err := wait(ctx); err != nil {
+			err = fmt.Errorf("publish events: %w", err)
+			endBatch(span, cmds, answers, decided, time.Now(), err)
+			return err
+		}
+		done := time.Now()
+		endBatch(span, cmds, answers, decided, done, nil)
+		h.observe(batch, answers, len(dead), start, decided, done)
+		return nil
+	}, nil
+}
 
-	done := time.Now()
+// observe records a published batch in the metrics.
+func (h *Handler) observe(batch []topology.Delivery, answers []answer, dead int, start, decided, done time.Time) {
 	h.metrics.observeBatch(len(batch), done.Sub(start))
 	h.metrics.Stage.WithLabelValues("decide").Observe(decided.Sub(start).Seconds())
 	h.metrics.Stage.WithLabelValues("publish").Observe(done.Sub(decided).Seconds())
-	h.metrics.DeadLetters.Add(float64(len(dead)))
+	h.metrics.DeadLetters.Add(float64(dead))
 	for _, a := range answers {
 		h.metrics.Commands.WithLabelValues(a.cmd.kind.String(), a.result).Inc()
 		if a.result == ResultFailed {
@@ -154,7 +184,6 @@ func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) (err er
 		}
 	}
 	h.metrics.observeHops(batch, len(answers), start, decided, done)
-	return nil
 }
 
 // decide decides the batch's commands in one transaction and returns their answers.

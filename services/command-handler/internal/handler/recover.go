@@ -108,6 +108,10 @@ func (s *skipResent) Send(ctx context.Context, msgs ...topology.Message) error {
 	return s.Publisher.Send(ctx, s.r.filter(msgs)...)
 }
 
+func (s *skipResent) SendAsync(ctx context.Context, msgs ...topology.Message) (func(context.Context) error, error) {
+	return s.Publisher.SendAsync(ctx, s.r.filter(msgs)...)
+}
+
 // filter drops the BalanceChanged events of re-sent commands and forgets
 // those commands once their feedback, the last record of an answer, passes.
 func (r *Recovery) filter(msgs []topology.Message) []topology.Message {
