@@ -185,6 +185,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 		}
 	}
 	<-loadCtx.Done()
+	if err := in.WaitBroker(); err != nil && faultErr == nil {
+		faultErr = err
+	}
 	fmt.Fprintf(out, "\nchaos: load stopped after %s; waiting for answers in flight and for every consumer to catch up\n", time.Since(start).Round(time.Second))
 	if _, err := beat.Pause(context.WithoutCancel(ctx)); err != nil {
 		return nil, err
