@@ -99,7 +99,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 		"command-handler":   {"KAFKA_GROUP_ID=" + groups.Handler, "KAFKA_GROUP_INSTANCE_ID=chaos-command-handler-1"},
 		"graphql-endpoint":  {"KAFKA_GROUP_ID=" + groups.Gateway},
 		"heartbeat":         {"HEARTBEAT_PAUSED=true"},
-		"command-generator": {"COMMAND_GENERATOR_GROUP=" + groups.Generator},
+		"command-generator": {"KAFKA_GROUP_ID=" + groups.Generator},
 	}
 	for i, name := range ServiceNames {
 		port := cfg.PortBase + i
