@@ -77,7 +77,7 @@ integration-test: frontend ## integration tests (end-to-end in Chromium too) aga
 	TEST_KAFKA_TLS_PORT=$${TEST_KAFKA_TLS_PORT-19094} TEST_KAFKA_PROXY_PORT=$${TEST_KAFKA_PROXY_PORT-19095} \
 		deploy/test-stack.sh bash -c 'go test $(INTEGRATION_FLAGS) $(GO_PACKAGES) && KAFKA_CLIENT=franz $(OTHER_CLIENT_TESTS)'
 
-test: lint unit-test frontend-test integration-test ## everything CI runs
+test: lint unit-test frontend-test integration-test chaos-short ## everything CI runs
 
 # The chaos run has a three-node stack of its own (its ports move with the
 # CHAOS_* variables), so it can run next to `make up`; the services are run by
