@@ -77,7 +77,7 @@ integration-test: frontend ## integration tests (end-to-end in Chromium too) aga
 	TEST_KAFKA_TLS_PORT=$${TEST_KAFKA_TLS_PORT-19094} TEST_KAFKA_PROXY_PORT=$${TEST_KAFKA_PROXY_PORT-19095} \
 		deploy/test-stack.sh bash -c 'go test $(INTEGRATION_FLAGS) $(GO_PACKAGES) && KAFKA_CLIENT=franz $(OTHER_CLIENT_TESTS)'
 
-test: lint unit-test frontend-test integration-test ## everything CI runs
+test: lint unit-test frontend-test integration-test chaos-short ## everything CI runs
 
 # The chaos run has a three-node stack of its own (its ports move with the
 # CHAOS_* variables), so it can run next to `make up`; the services are run by
@@ -103,5 +103,5 @@ chaos-short: ## a short chaos run on a fresh stack of its own
 	  TEST_SCHEMA_REGISTRY_PORT=$${CHAOS_SHORT_SCHEMA_REGISTRY_PORT:-28181} TEST_DB_PORT=$${CHAOS_SHORT_DB_PORT:-25532} \
 	  deploy/test-stack.sh bash -c 'cd loadtest && go run . chaos -stack-dir "$$STACK_DIR" -out $(CURDIR)/.local/chaos-short \
 	    -port-base $${CHAOS_SHORT_SERVICE_PORT_BASE:-0} -require-faults \
-	    -duration 3m -rate 100 -gap-min 1s -gap-max 3s -stall 12s -broker-pause 5s \
-	    -faults handler-kill=3,handler-stall=1,gateway-kill=2,broker-kill=2,postgres-stop=2'
+	    -duration 3m -rate 30 -gap-min 1s -gap-max 3s -stall 12s -broker-pause 5s \
+	    -faults handler-kill=2,handler-stall=1,gateway-kill=1,broker-kill=1,postgres-stop=1'

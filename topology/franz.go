@@ -224,6 +224,11 @@ func (c *franzConsumer) poll(ctx context.Context, maxRecords int, wait time.Dura
 		c.progress[tp] = pr
 	})
 	c.mu.Unlock()
+	for _, err := range errs {
+		if errors.Is(err, kerr.FencedInstanceID) {
+			return nil, fmt.Errorf("kafka consumer: %w: %w", errFenced, err)
+		}
+	}
 	// A fetch error is retried by the client itself; only say it once here.
 	if len(out) == 0 && len(errs) > 0 {
 		var fatal *kerr.Error

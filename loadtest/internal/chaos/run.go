@@ -99,7 +99,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 		"command-handler":   {"KAFKA_GROUP_ID=" + groups.Handler, "KAFKA_GROUP_INSTANCE_ID=chaos-command-handler-1"},
 		"graphql-endpoint":  {"KAFKA_GROUP_ID=" + groups.Gateway},
 		"heartbeat":         {"HEARTBEAT_PAUSED=true"},
-		"command-generator": {"COMMAND_GENERATOR_GROUP=" + groups.Generator},
+		"command-generator": {"KAFKA_GROUP_ID=" + groups.Generator},
 	}
 	for i, name := range ServiceNames {
 		port := cfg.PortBase + i
@@ -185,6 +185,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 		}
 	}
 	<-loadCtx.Done()
+	if err := in.WaitBroker(); err != nil && faultErr == nil {
+		faultErr = err
+	}
 	fmt.Fprintf(out, "\nchaos: load stopped after %s; waiting for answers in flight and for every consumer to catch up\n", time.Since(start).Round(time.Second))
 	if _, err := beat.Pause(context.WithoutCancel(ctx)); err != nil {
 		return nil, err
