@@ -725,10 +725,10 @@ start_services() {
       extra=("STATIC_DIR=$REPO_ROOT/frontend/dist")
       say "graphql-endpoint serves the frontend on http://localhost:${STATIC_PORT:-8181}"
     fi
-    # Locally every client (browsers, the load test) is 127.0.0.1: the
-    # per-client caps are lifted unless set.
     # Static membership: the handler restarted takes its partitions back at once.
     [[ $name == command-handler ]] && extra+=("KAFKA_GROUP_INSTANCE_ID=${KAFKA_GROUP_INSTANCE_ID:-command-handler-1}")
+    # Locally every client (browsers, the load test) is 127.0.0.1: the
+    # per-client caps are lifted unless set.
     if [[ $name == graphql-endpoint ]]; then
       extra+=("MAX_CONNECTIONS_PER_CLIENT=${MAX_CONNECTIONS_PER_CLIENT:-0}" "PASSWORD_RATE_PER_MINUTE=${PASSWORD_RATE_PER_MINUTE:-0}")
     fi
