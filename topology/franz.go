@@ -204,7 +204,12 @@ func (c *franzConsumer) poll(ctx context.Context, maxRecords int, wait time.Dura
 	}
 	var errs []error
 	fetches.EachError(func(topic string, p int32, err error) {
-		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+		switch {
+		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		case topic == "" && !errors.Is(err, kerr.FencedInstanceID):
+			// A group error the client shows the poll (UNKNOWN_MEMBER_ID after a
+			// stall past the session timeout): it logs it and joins again itself.
+		default:
 			errs = append(errs, fmt.Errorf("fetch %s/%d: %w", topic, p, err))
 		}
 	})
