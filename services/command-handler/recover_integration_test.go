@@ -29,6 +29,10 @@ func (lostPublisher) Send(context.Context, ...topology.Message) error {
 	return errors.New("the instance died before Kafka acknowledged the events")
 }
 
+func (p lostPublisher) SendAsync(ctx context.Context, msgs ...topology.Message) (func(context.Context) error, error) {
+	return func(ctx context.Context) error { return p.Send(ctx, msgs...) }, nil
+}
+
 func (lostPublisher) SendRaw(context.Context, ...topology.RawMessage) error { return nil }
 
 // doomedHandler is an instance of the handler in this process whose events
