@@ -3,6 +3,8 @@
 package e2e
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -42,12 +44,21 @@ func pageServer(t *testing.T, results *atomic.Value) *httptest.Server {
 	return srv
 }
 
-// TestResultsPage draws the load test's summary: the committed
-// measurements of docs/loadtest (what `make up` shows), the unit tests'
-// EXAMPLE fixture (made-up figures, never shipped), a malformed file and
-// none at all. It needs no gateway.
+// TestResultsPage draws the load test's summary: the measurements
+// `make up` shows (docs/loadtest/results.json, whatever was measured last),
+// the first version's (fixed figures, so their details can be checked), the
+// unit tests' EXAMPLE fixture (made-up figures, never shipped), a malformed
+// file and none at all. It needs no gateway.
 func TestResultsPage(t *testing.T) {
-	committed, err := os.ReadFile("../../docs/loadtest/results.json")
+	current, err := os.ReadFile("../../docs/loadtest/results.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var categories []json.RawMessage
+	if err := json.Unmarshal(current, &categories); err != nil || len(categories) == 0 {
+		t.Fatalf("docs/loadtest/results.json: %d categories, %v", len(categories), err)
+	}
+	committed, err := os.ReadFile("../../docs/loadtest/first-version/results.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,9 +67,15 @@ func TestResultsPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	var results atomic.Value
-	results.Store(committed)
+	results.Store(current)
 	srv := pageServer(t, &results)
 	b := newBrowser(t)
+
+	// What `make up` shows: a summary row per category, a chart, no format error.
+	b.do("open the current results", chromedp.Navigate(srv.URL+"/results"))
+	b.waitFor("a summary row per category and one chart", fmt.Sprintf(`document.querySelectorAll('#results-summary tbody tr').length === %d && document.querySelectorAll('canvas').length === 1`, len(categories)), 20*time.Second)
+	b.accessible("the current results")
+	results.Store(committed)
 
 	// The committed runs: a summary row each, one chart, its picker.
 	b.do("open the results page", chromedp.Navigate(srv.URL+"/results"))
