@@ -79,21 +79,16 @@ func Kafka(ctx context.Context, cfg topology.KafkaConfig, n int, interval time.D
 			}
 		}
 	}()
-	var acked []float64
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for i := 0; i < n; i++ {
-		select {
-		case <-ctx.Done():
-			return KafkaFloor{}, ctx.Err()
-		case <-tick.C:
-		}
+	acked, err := timed(ctx, n, interval, func(i int) error {
 		sent[i] = time.Now()
 		msg := topology.RawMessage{Topic: Topic, Key: []byte(strconv.Itoa(i)), Value: make([]byte, 200)}
 		if err := producer.SendRaw(ctx, msg); err != nil {
-			return KafkaFloor{}, fmt.Errorf("produce to %s: %w", Topic, err)
+			return fmt.Errorf("produce to %s: %w", Topic, err)
 		}
-		acked = append(acked, ms(time.Since(sent[i])))
+		return nil
+	})
+	if err != nil {
+		return KafkaFloor{}, err
 	}
 	deadline := time.After(30 * time.Second)
 	trips, got := make([]float64, n), 0
@@ -128,20 +123,14 @@ func SpreadBatch(ctx context.Context, cfg topology.KafkaConfig, n, size int, int
 	for i := range batch {
 		batch[i] = topology.RawMessage{Topic: SpreadTopic, Key: []byte("account-" + strconv.Itoa(i)), Value: make([]byte, 200)}
 	}
-	var acked []float64
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for i := 0; i < n; i++ {
-		select {
-		case <-ctx.Done():
-			return stats.Summary{}, ctx.Err()
-		case <-tick.C:
-		}
-		t := time.Now()
+	acked, err := timed(ctx, n, interval, func(int) error {
 		if err := producer.SendRaw(ctx, batch...); err != nil {
-			return stats.Summary{}, fmt.Errorf("produce to %s: %w", SpreadTopic, err)
+			return fmt.Errorf("produce to %s: %w", SpreadTopic, err)
 		}
-		acked = append(acked, ms(time.Since(t)))
+		return nil
+	})
+	if err != nil {
+		return stats.Summary{}, err
 	}
 	warm := min(20, n/10)
 	return stats.Summarize(acked[warm:]), nil
@@ -192,23 +181,38 @@ func Postgres(ctx context.Context, dsn string, n int, interval time.Duration) (s
 		return stats.Summary{}, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	defer func() { _ = conn.Close(context.Background()) }()
-	var commits []float64
+	commits, err := timed(ctx, n, interval, func(int) error {
+		// txid_current() gives the transaction an id, so its commit is flushed.
+		if _, err := conn.Exec(ctx, "SELECT txid_current()"); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return stats.Summary{}, err
+	}
+	return stats.Summarize(commits), nil
+}
+
+// timed calls f n times, one call every interval, and returns how long each
+// call took, in ms.
+func timed(ctx context.Context, n int, interval time.Duration, f func(i int) error) ([]float64, error) {
+	took := make([]float64, 0, n)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for i := 0; i < n; i++ {
 		select {
 		case <-ctx.Done():
-			return stats.Summary{}, ctx.Err()
+			return nil, ctx.Err()
 		case <-tick.C:
 		}
 		t := time.Now()
-		// txid_current() gives the transaction an id, so its commit is flushed.
-		if _, err := conn.Exec(ctx, "SELECT txid_current()"); err != nil {
-			return stats.Summary{}, fmt.Errorf("commit: %w", err)
+		if err := f(i); err != nil {
+			return nil, err
 		}
-		commits = append(commits, ms(time.Since(t)))
+		took = append(took, ms(time.Since(t)))
 	}
-	return stats.Summarize(commits), nil
+	return took, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
