@@ -102,12 +102,17 @@ func (a *rdAdmin) topics(ctx context.Context, configKeys []string) (map[string]T
 }
 
 func rdResults(results []kafka.TopicResult, err error) error {
+	return rdFirstError(results, err, func(r kafka.TopicResult) kafka.Error { return r.Error })
+}
+
+// rdFirstError is err, or else the first error among an admin call's results.
+func rdFirstError[R any](results []R, err error, errorOf func(R) kafka.Error) error {
 	if err != nil {
 		return err
 	}
 	for _, r := range results {
-		if r.Error.Code() != kafka.ErrNoError {
-			return r.Error
+		if e := errorOf(r); e.Code() != kafka.ErrNoError {
+			return e
 		}
 	}
 	return nil
@@ -137,15 +142,7 @@ func (a *rdAdmin) alterConfigs(ctx context.Context, topic string, configs map[st
 	results, err := a.admin.IncrementalAlterConfigs(ctx, []kafka.ConfigResource{{
 		Type: kafka.ResourceTopic, Name: topic, Config: entries,
 	}})
-	if err != nil {
-		return err
-	}
-	for _, r := range results {
-		if r.Error.Code() != kafka.ErrNoError {
-			return r.Error
-		}
-	}
-	return nil
+	return rdFirstError(results, err, func(r kafka.ConfigResourceResult) kafka.Error { return r.Error })
 }
 
 func (a *rdAdmin) watermarks(ctx context.Context, topic string) (map[int32]Watermarks, error) {
