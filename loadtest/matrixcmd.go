@@ -20,30 +20,65 @@ import (
 // matrixCase is one combination of settings the services run with.
 type matrixCase struct {
 	Client string
-	Linger int // KAFKA_LINGER_MS
-	Round  int // 1-based; rounds alternate the cases (A, B, A, B)
+	Linger int    // KAFKA_LINGER_MS
+	Vary   string // one more setting, NAME=value, or empty
+	Round  int    // 1-based; rounds alternate the cases (A, B, A, B)
 }
 
-// Category names the case in reports, e.g. go-franz-linger0.
-func (c matrixCase) Category() string { return fmt.Sprintf("go-%s-linger%d", c.Client, c.Linger) }
+// Category names the case in reports, e.g. go-franz-linger0 or, with a
+// varied setting, go-franz-linger0-command_batch_wait_ms5.
+func (c matrixCase) Category() string {
+	name := fmt.Sprintf("go-%s-linger%d", c.Client, c.Linger)
+	if k, v, ok := strings.Cut(c.Vary, "="); ok {
+		name += "-" + strings.ToLower(k) + v
+	}
+	return name
+}
 
 // Env is what the services are restarted with.
 func (c matrixCase) Env() []string {
-	return []string{"KAFKA_CLIENT=" + c.Client, "KAFKA_LINGER_MS=" + strconv.Itoa(c.Linger)}
+	env := []string{"KAFKA_CLIENT=" + c.Client, "KAFKA_LINGER_MS=" + strconv.Itoa(c.Linger)}
+	if c.Vary != "" {
+		env = append(env, c.Vary)
+	}
+	return env
 }
 
-// matrixCases lists every client × linger combination, round after round,
-// so no setting always runs first on a machine that warms up or gets busier.
-func matrixCases(clients []string, lingers []int, rounds int) []matrixCase {
+// matrixCases lists every client × linger × varied value combination, round
+// after round, so no setting always runs first on a machine that warms up or
+// gets busier.
+func matrixCases(clients []string, lingers []int, vary []string, rounds int) []matrixCase {
+	if len(vary) == 0 {
+		vary = []string{""}
+	}
 	var out []matrixCase
 	for r := 1; r <= rounds; r++ {
 		for _, c := range clients {
 			for _, l := range lingers {
-				out = append(out, matrixCase{Client: c, Linger: l, Round: r})
+				for _, v := range vary {
+					out = append(out, matrixCase{Client: c, Linger: l, Vary: v, Round: r})
+				}
 			}
 		}
 	}
 	return out
+}
+
+// parseVary turns NAME=a,b into NAME=a and NAME=b.
+func parseVary(s string) ([]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	name, values, ok := strings.Cut(s, "=")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" || strings.ContainsAny(name, " \t,") || len(splitList(values)) == 0 {
+		return nil, fmt.Errorf("-vary: %q is not NAME=value,value", s)
+	}
+	var out []string
+	for _, v := range splitList(values) {
+		out = append(out, name+"="+v)
+	}
+	return out, nil
 }
 
 // timeLeft estimates the rest of the matrix from the runs done so far.
@@ -59,15 +94,17 @@ func matrixCommand(args []string, log io.Writer, runOne func(args []string) erro
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), `usage: loadtest matrix [flags] [-- RUN FLAGS...]
 
-Runs 'loadtest run' once per Kafka client × linger.ms × round on the same stack,
-restarting the services with KAFKA_CLIENT and KAFKA_LINGER_MS before each run,
-then writes one combined report. RUN FLAGS go to every run (e.g. --profile steep).
+Runs 'loadtest run' once per Kafka client × linger.ms × varied value × round on
+the same stack, restarting the services with KAFKA_CLIENT, KAFKA_LINGER_MS and
+the varied setting before each run, then writes one combined report. RUN FLAGS
+go to every run (e.g. --profile steep).
 
 `)
 		fs.PrintDefaults()
 	}
 	clientList := fs.String("clients", "librdkafka,franz", "Kafka clients to compare (KAFKA_CLIENT values)")
 	lingerList := fs.String("linger", "0", "KAFKA_LINGER_MS values to compare")
+	varyList := fs.String("vary", "", "one more service setting to compare, NAME=value,value (e.g. COMMAND_BATCH_WAIT_MS=0,5)")
 	rounds := fs.Int("rounds", 2, "times each combination runs, alternating (A, B, A, B)")
 	restart := fs.String("restart", "deploy/stack.sh restart-services", "command that restarts the services with the case's environment")
 	outDir := fs.String("out", "matrix", "folder for the result files and the combined report")
@@ -85,6 +122,10 @@ then writes one combined report. RUN FLAGS go to every run (e.g. --profile steep
 		}
 		lingers = append(lingers, n)
 	}
+	vary, err := parseVary(*varyList)
+	if err != nil {
+		return err
+	}
 	if len(clients) == 0 || len(lingers) == 0 || *rounds < 1 {
 		return errors.New("need at least one client, one linger value and one round")
 	}
@@ -94,7 +135,7 @@ then writes one combined report. RUN FLAGS go to every run (e.g. --profile steep
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	cases := matrixCases(clients, lingers, *rounds)
+	cases := matrixCases(clients, lingers, vary, *rounds)
 	started := time.Now()
 	for i, c := range cases {
 		if ctx.Err() != nil {

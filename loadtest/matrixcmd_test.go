@@ -12,7 +12,7 @@ import (
 )
 
 func TestMatrixCasesAlternateRoundByRound(t *testing.T) {
-	got := matrixCases([]string{"librdkafka", "franz"}, []int{0, 5}, 2)
+	got := matrixCases([]string{"librdkafka", "franz"}, []int{0, 5}, nil, 2)
 	var names []string
 	for _, c := range got {
 		names = append(names, c.Category())
@@ -24,6 +24,31 @@ func TestMatrixCasesAlternateRoundByRound(t *testing.T) {
 	}
 	if got[4].Round != 2 || !reflect.DeepEqual(got[2].Env(), []string{"KAFKA_CLIENT=franz", "KAFKA_LINGER_MS=0"}) {
 		t.Fatalf("case %+v env %v", got[4], got[2].Env())
+	}
+}
+
+func TestMatrixVariesOneMoreSetting(t *testing.T) {
+	vary, err := parseVary("COMMAND_BATCH_WAIT_MS=0, 5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := matrixCases([]string{"librdkafka"}, []int{0}, vary, 2)
+	var names []string
+	for _, c := range got {
+		names = append(names, c.Category())
+	}
+	want := []string{"go-librdkafka-linger0-command_batch_wait_ms0", "go-librdkafka-linger0-command_batch_wait_ms5",
+		"go-librdkafka-linger0-command_batch_wait_ms0", "go-librdkafka-linger0-command_batch_wait_ms5"}
+	if !reflect.DeepEqual(names, want) {
+		t.Fatalf("order %v, want %v", names, want)
+	}
+	if env := got[1].Env(); !reflect.DeepEqual(env, []string{"KAFKA_CLIENT=librdkafka", "KAFKA_LINGER_MS=0", "COMMAND_BATCH_WAIT_MS=5"}) {
+		t.Fatalf("env %v", env)
+	}
+	for _, bad := range []string{"COMMAND_BATCH_WAIT_MS", "=5", "A B=1", "X="} {
+		if _, err := parseVary(bad); err == nil {
+			t.Errorf("-vary %q accepted", bad)
+		}
 	}
 }
 
