@@ -304,8 +304,8 @@ func NothingLeft(o Observed) Result {
 		}
 	}
 	r.OK = total == 0 && len(valid) == 0 && len(o.Lags) > 0
-	r.Detail = fmt.Sprintf("lag %d over %d partitions%s; %d dead letters, %d of them valid commands%s",
-		total, len(lagging), sample(lagging), len(o.DeadLetters), len(valid), sample(valid))
+	r.Detail = fmt.Sprintf("lag %d: %d of %d partitions behind%s; %d dead letters, %d of them valid commands%s",
+		total, len(lagging), len(o.Lags), sample(lagging), len(o.DeadLetters), len(valid), sample(valid))
 	return r
 }
 

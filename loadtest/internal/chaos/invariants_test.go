@@ -115,7 +115,7 @@ func TestBrokenHistoriesFail(t *testing.T) {
 		{"stuck", "client streams: each confirmed transfer exactly once", "1 never answered (t9)", func(o *Observed) {
 			o.Clients = append(o.Clients, ClientTransfer{ID: "t9"})
 		}},
-		{"lag", "no lag, no valid command dead-lettered", "lag 3 over 1 partitions", func(o *Observed) {
+		{"lag", "no lag, no valid command dead-lettered", "lag 3: 1 of ", func(o *Observed) {
 			o.Lags[0].Committed = 4
 		}},
 		{"valid dead letter", "no lag, no valid command dead-lettered", "1 of them valid commands", func(o *Observed) {
