@@ -68,14 +68,14 @@ frontend-test: $(FRONTEND_DEPS) ## type-check the page, its unit tests and the g
 unit-test: ## unit tests: pure logic, no I/O
 	go test -count=1 $(GO_PACKAGES)
 
-# Every integration test runs with the default Kafka client (librdkafka); the
+# Every integration test runs with the default Kafka client (franz-go); the
 # contract suite covers both clients itself, and the command handler's crash
-# tests run again with franz-go.
+# tests run again with librdkafka.
 OTHER_CLIENT_TESTS := go test $(INTEGRATION_FLAGS) -run "TestKillMidStream|TestTwoInstancesConserveMoney" openbank/services/command-handler
 
 integration-test: frontend ## integration tests (end-to-end in Chromium too) against a fresh stack of their own
 	TEST_KAFKA_TLS_PORT=$${TEST_KAFKA_TLS_PORT-19094} TEST_KAFKA_PROXY_PORT=$${TEST_KAFKA_PROXY_PORT-19095} \
-		deploy/test-stack.sh bash -c 'go test $(INTEGRATION_FLAGS) $(GO_PACKAGES) && KAFKA_CLIENT=franz $(OTHER_CLIENT_TESTS)'
+		deploy/test-stack.sh bash -c 'go test $(INTEGRATION_FLAGS) $(GO_PACKAGES) && KAFKA_CLIENT=librdkafka $(OTHER_CLIENT_TESTS)'
 
 test: lint unit-test frontend-test integration-test chaos-short ## everything CI runs
 

@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"openbank/loadtest/internal/result"
+	"openbank/topology"
 )
 
 // FloorRatio sets a category's latency at its lowest additional load beside
@@ -54,7 +55,7 @@ func FloorRatios(r Results, f *result.Floor) []FloorRatio {
 }
 
 // clientOf is the Kafka client a category name speaks of (go-franz-linger0),
-// else librdkafka (the default), else the first measured.
+// else the default client, else the first measured.
 func clientOf(category string, f *result.Floor) string {
 	names := make([]string, 0, len(f.Kafka))
 	for n := range f.Kafka {
@@ -66,8 +67,8 @@ func clientOf(category string, f *result.Floor) string {
 			return n
 		}
 	}
-	if _, ok := f.Kafka["librdkafka"]; ok {
-		return "librdkafka"
+	if _, ok := f.Kafka[topology.DefaultClient()]; ok {
+		return topology.DefaultClient()
 	}
 	return names[0]
 }
