@@ -69,16 +69,15 @@ func parseVary(s string) ([]string, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
-	name, values, ok := strings.Cut(s, "=")
-	name = strings.TrimSpace(name)
-	if !ok || name == "" || strings.ContainsAny(name, " \t,") || len(splitList(values)) == 0 {
+	name, list, ok := strings.Cut(s, "=")
+	name, values := strings.TrimSpace(name), splitList(list)
+	if !ok || name == "" || strings.ContainsAny(name, " \t,") || len(values) == 0 {
 		return nil, fmt.Errorf("-vary: %q is not NAME=value,value", s)
 	}
-	var out []string
-	for _, v := range splitList(values) {
-		out = append(out, name+"="+v)
+	for i, v := range values {
+		values[i] = name + "=" + v
 	}
-	return out, nil
+	return values, nil
 }
 
 // timeLeft estimates the rest of the matrix from the runs done so far.

@@ -38,7 +38,7 @@ func ReadKafkaConfig(env *Env, clientID string) KafkaConfig {
 		KeyLocation:         env.File("SSL_KEY_LOCATION"),
 		KeyPassword:         env.String("SSL_KEY_PASSWORD", ""),
 		Linger:              time.Duration(env.Int("KAFKA_LINGER_MS", 0, 0, 60_000)) * time.Millisecond,
-		Client:              env.String("KAFKA_CLIENT", DefaultClient()),
+		Client:              env.String("KAFKA_CLIENT", DefaultClient),
 	}
 	env.Check(slices.Contains(Clients(), c.Client), "KAFKA_CLIENT",
 		"want one of the Kafka clients built into this binary: "+strings.Join(Clients(), ", "))

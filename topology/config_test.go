@@ -19,7 +19,7 @@ func TestReadKafkaConfigClient(t *testing.T) {
 		}
 	}
 	env = NewEnvFrom(nil)
-	if c := ReadKafkaConfig(env, "test"); c.Client != DefaultClient() || env.Err() != nil {
-		t.Errorf("KAFKA_CLIENT unset: client %q, error %v; want the default %q", c.Client, env.Err(), DefaultClient())
+	if c := ReadKafkaConfig(env, "test"); c.Client != DefaultClient || env.Err() != nil {
+		t.Errorf("KAFKA_CLIENT unset: client %q, error %v; want the default %q", c.Client, env.Err(), DefaultClient)
 	}
 }

@@ -110,13 +110,13 @@ func Clients() []string {
 }
 
 // DefaultClient is the client used when KAFKA_CLIENT is not set: franz-go,
-// which the load test found to carry 1.8× librdkafka's load (docs/loadtest).
-func DefaultClient() string { return ClientFranz }
+// which the load test found to carry 1.6–1.8× librdkafka's load (docs/loadtest).
+const DefaultClient = ClientFranz
 
 func clientOf(cfg KafkaConfig) (kafkaClient, error) {
 	name := cfg.Client
 	if name == "" {
-		name = DefaultClient()
+		name = DefaultClient
 	}
 	c, ok := clients[name]
 	if !ok {

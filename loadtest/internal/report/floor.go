@@ -67,8 +67,8 @@ func clientOf(category string, f *result.Floor) string {
 			return n
 		}
 	}
-	if _, ok := f.Kafka[topology.DefaultClient()]; ok {
-		return topology.DefaultClient()
+	if _, ok := f.Kafka[topology.DefaultClient]; ok {
+		return topology.DefaultClient
 	}
 	return names[0]
 }
