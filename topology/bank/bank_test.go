@@ -82,3 +82,19 @@ func TestCommandIDRoundTrip(t *testing.T) {
 		t.Fatal("ParseCommandID accepted not-a-uuid")
 	}
 }
+
+// Ids made one after another sort in the order they were made, as bytes and as
+// text, so the rows keyed by them are appended to the indexes.
+func TestNewCommandIDsAreTimeOrdered(t *testing.T) {
+	prev := NewCommandID()
+	for i := 0; i < 1000; i++ {
+		next := NewCommandID()
+		if next.Version() != 7 {
+			t.Fatalf("%s is version %d, not 7", next, next.Version())
+		}
+		if next.String() <= prev.String() {
+			t.Fatalf("%s made after %s sorts before it", next, prev)
+		}
+		prev = next
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"openbank/topology"
+	"openbank/topology/bank"
 	"openbank/topology/records"
 )
 
@@ -26,7 +27,7 @@ func (g *generator) next() (uuid.UUID, topology.Message) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.n++
-	id := uuid.New()
+	id := bank.NewCommandID()
 	from := g.accounts[g.rnd.IntN(len(g.accounts))]
 	to := g.accounts[g.rnd.IntN(len(g.accounts))]
 	cmd := &records.ConfirmMoneyTransfer{ID: id, Token: from[1], Amount: 1 + g.rnd.Int64N(100), From: from[0], To: to[0], Description: "bench"}
@@ -40,7 +41,7 @@ func openAccounts(ctx context.Context, p *topology.Producer, fb *feedbackTail, n
 	var msgs []topology.Message
 	var ids []uuid.UUID
 	for range n {
-		id := uuid.New()
+		id := bank.NewCommandID()
 		ids = append(ids, id)
 		msgs = append(msgs, topology.Message{Topic: topology.TopicCommands, Key: id.String(),
 			Record: &records.ConfirmAccountCreation{ID: id, AType: records.AtypeAuto}})
@@ -61,7 +62,7 @@ func openAccounts(ctx context.Context, p *topology.Producer, fb *feedbackTail, n
 			return nil, fmt.Errorf("account creation answered %T", r)
 		}
 		accounts = append(accounts, [2]string{c.IBAN, c.Token})
-		did := uuid.New()
+		did := bank.NewCommandID()
 		fb.expect(did, time.Now())
 		msgs = append(msgs, topology.Message{Topic: topology.TopicCommands, Key: did.String(),
 			Record: &records.ConfirmMoneyTransfer{ID: did, Token: "cash", Amount: 1_000_000_000, From: "cash", To: c.IBAN, Description: "bench funds"}})
