@@ -21,6 +21,11 @@ type KafkaConfig struct {
 	// default 0: the bank's callers wait for the acknowledgement, and a batch
 	// still fills with what queues while earlier requests are in flight).
 	Linger time.Duration
+	// FetchWait is how long the broker may hold a consumer's fetch when it has
+	// nothing to give (KAFKA_FETCH_WAIT_MS, default 500). It does not delay a
+	// record, the broker answers as soon as one arrives; a short wait only
+	// spends CPU on empty fetches (docs/latency.md).
+	FetchWait time.Duration
 	// Client is the Kafka client library (KAFKA_CLIENT): ClientLibrdkafka or
 	// ClientFranz; empty means the default of this build.
 	Client string
@@ -38,6 +43,7 @@ func ReadKafkaConfig(env *Env, clientID string) KafkaConfig {
 		KeyLocation:         env.File("SSL_KEY_LOCATION"),
 		KeyPassword:         env.String("SSL_KEY_PASSWORD", ""),
 		Linger:              time.Duration(env.Int("KAFKA_LINGER_MS", 0, 0, 60_000)) * time.Millisecond,
+		FetchWait:           time.Duration(env.Int("KAFKA_FETCH_WAIT_MS", 500, 1, 30_000)) * time.Millisecond,
 		Client:              env.String("KAFKA_CLIENT", DefaultClient),
 	}
 	env.Check(slices.Contains(Clients(), c.Client), "KAFKA_CLIENT",

@@ -139,7 +139,7 @@ func (franz) newConsumer(cfg KafkaConfig, spec consumerSpec, log *slog.Logger) (
 	opts = append(opts,
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxWait(10*time.Millisecond), // latency matters more than fetch efficiency in this bank
+		kgo.FetchMaxWait(cfg.FetchWait),
 	)
 	if b := spec.maxBufferedBytes; b > 0 {
 		opts = append(opts, kgo.FetchMaxBytes(int32(b)), kgo.FetchMaxPartitionBytes(int32(b)))

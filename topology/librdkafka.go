@@ -162,7 +162,7 @@ func (librdkafka) newConsumer(cfg KafkaConfig, spec consumerSpec, log *slog.Logg
 	m["auto.offset.reset"] = "earliest"
 	m["isolation.level"] = "read_committed"
 	m["partition.assignment.strategy"] = "cooperative-sticky"
-	m["fetch.wait.max.ms"] = 10 // latency matters more than fetch efficiency in this bank
+	m["fetch.wait.max.ms"] = int(cfg.FetchWait / time.Millisecond)
 	if spec.sessionTimeout > 0 {
 		m["session.timeout.ms"] = int(spec.sessionTimeout / time.Millisecond)
 	}
