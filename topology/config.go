@@ -27,7 +27,7 @@ type KafkaConfig struct {
 	// spends CPU on empty fetches (docs/latency.md).
 	FetchWait time.Duration
 	// Client is the Kafka client library (KAFKA_CLIENT): ClientLibrdkafka or
-	// ClientFranz; empty means the default of this build.
+	// ClientFranz; empty means DefaultClient.
 	Client string
 }
 
