@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -79,6 +80,8 @@ type Consumer struct {
 	announced map[TopicPartition]bool
 	// rejoin makes a new raw consumer, for when a static member was fenced.
 	rejoin func() (rawConsumer, error)
+	// commits is the offset commit in flight, if any.
+	commits committer
 }
 
 // NewConsumer subscribes a consumer in opts.Group to opts.Topics. dead may be
@@ -100,25 +103,32 @@ func NewConsumer(cfg KafkaConfig, serde *Serde, dead *Producer, opts ConsumerOpt
 	if err != nil {
 		return nil, err
 	}
+	c := &Consumer{serde: serde, dead: dead, opts: opts, log: log}
 	spec := consumerSpec{
 		group: opts.Group, topics: opts.Topics,
 		sessionTimeout: opts.SessionTimeout, maxBufferedBytes: opts.MaxBufferedBytes,
-		instanceID: opts.GroupInstanceID,
+		instanceID: opts.GroupInstanceID, beforeRevoke: c.settleCommits,
 	}
-	raw, err := client.newConsumer(cfg, spec, log)
-	if err != nil {
+	c.rejoin = func() (rawConsumer, error) { return client.newConsumer(cfg, spec, log) }
+	if c.raw, err = c.rejoin(); err != nil {
 		return nil, err
 	}
-	return &Consumer{raw: raw, serde: serde, dead: dead, opts: opts, log: log,
-		rejoin: func() (rawConsumer, error) { return client.newConsumer(cfg, spec, log) }}, nil
+	return c, nil
 }
 
 // Run hands batches to handle until ctx is cancelled. A batch already read when
 // ctx is cancelled is still handled and committed, so shutdown loses nothing.
+// A batch's offsets are committed in the background while the next batch is
+// read and handled: the commit is a broker round trip as long as the rest of
+// a cycle, and a crash before it lands only means the batch is read again.
 func (c *Consumer) Run(ctx context.Context, handle Handler) error {
+	// Finish what was read even when shutdown starts meanwhile.
+	work := context.WithoutCancel(ctx)
+	defer c.commits.wait()
 	for ctx.Err() == nil {
 		msgs, err := c.poll(ctx)
 		if errors.Is(err, errFenced) {
+			c.commits.wait()
 			if err := c.rejoinGroup(err); err != nil {
 				return err
 			}
@@ -127,8 +137,6 @@ func (c *Consumer) Run(ctx context.Context, handle Handler) error {
 		if err != nil {
 			return err
 		}
-		// Finish what was read even when shutdown starts meanwhile.
-		work := context.WithoutCancel(ctx)
 		// After the poll, whose records may come from partitions it just
 		// assigned, and before they are handled.
 		if err := c.announceAssigned(work); err != nil {
@@ -147,10 +155,46 @@ func (c *Consumer) Run(ctx context.Context, handle Handler) error {
 				return err
 			}
 		}
-		c.commit(work, msgs)
+		c.commits.start(func() { c.commit(work, msgs) })
+		// A partition this lets go of waits for the commit (settleCommits).
 		c.raw.allowRebalance()
 	}
 	return nil
+}
+
+// settleCommits is called before partitions are revoked or lost: it returns
+// once the commit in flight has landed, so a partition moves with its offsets
+// stored.
+func (c *Consumer) settleCommits() { c.commits.wait() }
+
+// committer runs one offset commit at a time in the background, so commits
+// land in the order the batches were handled.
+type committer struct {
+	mu   sync.Mutex
+	done chan struct{} // closed when the last commit begun has ended
+}
+
+// start waits for the commit in flight, then begins commit.
+func (k *committer) start(commit func()) {
+	k.wait()
+	done := make(chan struct{})
+	k.mu.Lock()
+	k.done = done
+	k.mu.Unlock()
+	go func() {
+		defer close(done)
+		commit()
+	}()
+}
+
+// wait returns once no commit is in flight.
+func (k *committer) wait() {
+	k.mu.Lock()
+	done := k.done
+	k.mu.Unlock()
+	if done != nil {
+		<-done
+	}
 }
 
 // rejoinGroup replaces a consumer that is a fenced static member with a new
@@ -310,8 +354,9 @@ func DeadLetter(topic string, m RawRecord, why error) RawMessage {
 // commit stores the offsets after msgs. A failed commit only means these
 // records may be read again, which handlers tolerate, so it is logged.
 func (c *Consumer) commit(ctx context.Context, msgs []RawRecord) {
-	if err := c.raw.commit(ctx, nextOffsets(msgs)); err != nil {
-		c.log.Warn("commit offsets; the records will be read again", "error", err)
+	next := nextOffsets(msgs)
+	if err := c.raw.commit(ctx, next); err != nil {
+		c.log.Warn("commit offsets; the records will be read again", "error", err, "next_offsets", next)
 	}
 }
 

@@ -21,11 +21,11 @@ import (
 // (no loss), and a record is handled again only when the batch that held it
 // was not committed: the Consumer commits after its handler returned, and
 // such a commit fails only when a rebalance came in between (it logs that the
-// records will be read again; the test counts those lines per batch). So a
-// record handled in a committed batch is never handled again.
-// With franz-go a partition cannot move while a batch is out
-// (BlockRebalanceOnPoll, allowed again after the commit): its commits do not
-// fail and nothing is handled twice. librdkafka rebalances inside its poll, so
+// records will be read again, with the offsets; the test finds the batch they
+// end). So a record handled in a committed batch is never handled again.
+// With franz-go a partition cannot move while a batch is out or its commit is
+// in flight (BlockRebalanceOnPoll, and the revocation waits for the commit):
+// its commits do not fail and nothing is handled twice. librdkafka rebalances inside its poll, so
 // a batch taken just before a rebalance may fail to commit and be handled
 // again, by the new owner or by the same consumer; the test reports how many.
 func testRebalance(t *testing.T, k *kit) {
@@ -41,7 +41,7 @@ func testRebalance(t *testing.T, k *kit) {
 		batches     int
 		byBeat      = map[int64][]handling{}
 		counts      = map[string]int{}
-		lastBatch   = map[string]int{}
+		batchOf     = map[string]map[topology.TopicPartition]map[int64]int{} // per consumer, the batch it last handled each record in
 		uncommitted = map[int]bool{}
 	)
 	handler := func(name string) topology.Handler {
@@ -49,23 +49,39 @@ func testRebalance(t *testing.T, k *kit) {
 			mu.Lock()
 			defer mu.Unlock()
 			batches++
-			lastBatch[name] = batches
 			for _, d := range b {
 				byBeat[beatOf(d)] = append(byBeat[beatOf(d)], handling{name, batches})
+				tp := topology.TopicPartition{Topic: d.Topic, Partition: d.Partition}
+				if batchOf[name] == nil {
+					batchOf[name] = map[topology.TopicPartition]map[int64]int{}
+				}
+				if batchOf[name][tp] == nil {
+					batchOf[name][tp] = map[int64]int{}
+				}
+				batchOf[name][tp][d.Offset] = batches
 			}
 			counts[name] += len(b)
 			return nil
 		}
 	}
-	// The Consumer commits a batch right after its handler returns and logs
-	// when that fails, before it takes the next batch.
+	// The Consumer logs a failed commit with the offsets after its batch.
 	logger := func(name string) *slog.Logger {
 		return slog.New(&watchLog{Handler: topologytest.Log(t).Handler(), watch: func(r slog.Record) {
-			if r.Message == commitFailed {
-				mu.Lock()
-				uncommitted[lastBatch[name]] = true
-				mu.Unlock()
+			if r.Message != commitFailed {
+				return
 			}
+			r.Attrs(func(a slog.Attr) bool {
+				next, ok := a.Value.Any().(map[topology.TopicPartition]int64)
+				if a.Key != "next_offsets" || !ok {
+					return true
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for tp, o := range next {
+					uncommitted[batchOf[name][tp][o-1]] = true
+				}
+				return false
+			})
 		}})
 	}
 	handledBy := func(name string) int { mu.Lock(); defer mu.Unlock(); return counts[name] }

@@ -180,8 +180,8 @@ func (franz) newConsumer(cfg KafkaConfig, spec consumerSpec, log *slog.Logger) (
 	if spec.assign == nil {
 		opts = append(opts,
 			kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, parts map[string][]int32) { c.track(parts, true) }),
-			kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, parts map[string][]int32) { c.track(parts, false) }),
-			kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, parts map[string][]int32) { c.track(parts, false) }),
+			kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, parts map[string][]int32) { c.revoked(parts) }),
+			kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, parts map[string][]int32) { c.revoked(parts) }),
 		)
 	}
 	cl, err := kgo.NewClient(opts...)
@@ -285,6 +285,16 @@ func (c *franzConsumer) lag() (int64, error) {
 		}
 	}
 	return lag, nil
+}
+
+// revoked waits for the commit in flight, then removes parts from the
+// assignment. kgo calls it only once polled records are allowed to move
+// (BlockRebalanceOnPoll), and before the partitions go to another member.
+func (c *franzConsumer) revoked(parts map[string][]int32) {
+	if c.spec.beforeRevoke != nil {
+		c.spec.beforeRevoke()
+	}
+	c.track(parts, false)
 }
 
 // track adds parts to the assignment, or removes them.

@@ -150,6 +150,9 @@ type consumerSpec struct {
 	maxBufferedBytes int
 	// instanceID makes the member static (group.instance.id); empty: dynamic.
 	instanceID string
+	// beforeRevoke, when set, is called before partitions are taken away
+	// and returns once the offsets of what was handled are committed.
+	beforeRevoke func()
 }
 
 // errFenced: the consumer, a static group member, was fenced for good; a

@@ -23,6 +23,8 @@ type memoryConsumer struct {
 	log     *[]string
 	stop    func() // called once every record is handed out and committed
 	commits []int64
+	// beforeCommit, when set, runs at the start of each commit, unlocked.
+	beforeCommit func(next int64)
 }
 
 func (m *memoryConsumer) poll(_ context.Context, maxRecords int, _ time.Duration) ([]RawRecord, error) {
@@ -41,9 +43,12 @@ func (m *memoryConsumer) poll(_ context.Context, maxRecords int, _ time.Duration
 const last = 12
 
 func (m *memoryConsumer) commit(_ context.Context, next map[TopicPartition]int64) error {
+	o := next[TopicPartition{TopicCommands, 0}]
+	if m.beforeCommit != nil {
+		m.beforeCommit(o)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	o := next[TopicPartition{TopicCommands, 0}]
 	m.commits = append(m.commits, o)
 	*m.log = append(*m.log, fmt.Sprintf("commit %d", o))
 	return nil
