@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"openbank/topology/records"
 )
 
 // TestRunCommitsWhileHandlingTheNextBatch pins Run's order: a batch's commit
@@ -16,14 +14,7 @@ import (
 // order, and the last lands before Run returns.
 func TestRunCommitsWhileHandlingTheNextBatch(t *testing.T) {
 	serde := NewSerde(newMemoryRegistry(t))
-	var recs []RawRecord
-	for i := range last {
-		v, err := serde.Encode(TopicCommands, &records.ConfirmAccountCreation{ID: [16]byte{byte(i)}, AType: records.AtypeManual})
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, RawRecord{Topic: TopicCommands, Offset: int64(i), Value: v})
-	}
+	recs := commandRecords(t, serde)
 	var log []string
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

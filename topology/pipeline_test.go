@@ -62,6 +62,20 @@ func (m *memoryConsumer) committed(context.Context, []TopicPartition) (map[Topic
 func (m *memoryConsumer) allowRebalance() {}
 func (m *memoryConsumer) close() error    { return nil }
 
+// commandRecords is a stream of last commands on partition 0, from offset 0.
+func commandRecords(t *testing.T, serde *Serde) []RawRecord {
+	t.Helper()
+	var recs []RawRecord
+	for i := range last {
+		v, err := serde.Encode(TopicCommands, &records.ConfirmAccountCreation{ID: [16]byte{byte(i)}, AType: records.AtypeManual})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, RawRecord{Topic: TopicCommands, Offset: int64(i), Value: v})
+	}
+	return recs
+}
+
 // pipelineRun runs RunPipelined over 12 commands in polls of 3 with a stage
 // that logs each begin and acknowledgement; fail says which begin (counted
 // from 1) fails, and how.
@@ -71,14 +85,7 @@ func pipelineRun(t *testing.T, fail map[int]string) []string {
 	defer func(d time.Duration) { allowRebalanceEvery = d }(allowRebalanceEvery)
 	allowRebalanceEvery = time.Hour
 	serde := NewSerde(newMemoryRegistry(t))
-	var recs []RawRecord
-	for i := range last {
-		v, err := serde.Encode(TopicCommands, &records.ConfirmAccountCreation{ID: [16]byte{byte(i)}, AType: records.AtypeManual})
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, RawRecord{Topic: TopicCommands, Offset: int64(i), Value: v})
-	}
+	recs := commandRecords(t, serde)
 	var log []string
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
