@@ -107,7 +107,9 @@ func NewConsumer(cfg KafkaConfig, serde *Serde, dead *Producer, opts ConsumerOpt
 	spec := consumerSpec{
 		group: opts.Group, topics: opts.Topics,
 		sessionTimeout: opts.SessionTimeout, maxBufferedBytes: opts.MaxBufferedBytes,
-		instanceID: opts.GroupInstanceID, beforeRevoke: c.settleCommits,
+		instanceID: opts.GroupInstanceID,
+		// A partition moves only once the commit in flight has landed.
+		beforeRevoke: c.commits.wait,
 	}
 	c.rejoin = func() (rawConsumer, error) { return client.newConsumer(cfg, spec, log) }
 	if c.raw, err = c.rejoin(); err != nil {
@@ -156,16 +158,11 @@ func (c *Consumer) Run(ctx context.Context, handle Handler) error {
 			}
 		}
 		c.commits.start(func() { c.commit(work, msgs) })
-		// A partition this lets go of waits for the commit (settleCommits).
+		// A partition this lets go of waits for the commit (beforeRevoke).
 		c.raw.allowRebalance()
 	}
 	return nil
 }
-
-// settleCommits is called before partitions are revoked or lost: it returns
-// once the commit in flight has landed, so a partition moves with its offsets
-// stored.
-func (c *Consumer) settleCommits() { c.commits.wait() }
 
 // committer runs one offset commit at a time in the background, so commits
 // land in the order the batches were handled.

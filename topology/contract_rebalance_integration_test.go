@@ -25,9 +25,10 @@ import (
 // end). So a record handled in a committed batch is never handled again.
 // With franz-go a partition cannot move while a batch is out or its commit is
 // in flight (BlockRebalanceOnPoll, and the revocation waits for the commit):
-// its commits do not fail and nothing is handled twice. librdkafka rebalances inside its poll, so
-// a batch taken just before a rebalance may fail to commit and be handled
-// again, by the new owner or by the same consumer; the test reports how many.
+// its commits do not fail and nothing is handled twice. librdkafka rebalances
+// inside its poll, so a batch taken just before a rebalance may fail to commit
+// and be handled again, by the new owner or by the same consumer; the test
+// reports how many.
 func testRebalance(t *testing.T, k *kit) {
 	const partitions, maxBatch, minRecords, chunk = 6, 50, 3000, 100
 	topic, group := k.topic(partitions), k.name("rebalance")
@@ -36,12 +37,18 @@ func testRebalance(t *testing.T, k *kit) {
 		consumer string
 		batch    int
 	}
+	// a record as one consumer read it
+	type reading struct {
+		consumer  string
+		partition int32
+		offset    int64
+	}
 	var (
 		mu          sync.Mutex
 		batches     int
 		byBeat      = map[int64][]handling{}
 		counts      = map[string]int{}
-		batchOf     = map[string]map[topology.TopicPartition]map[int64]int{} // per consumer, the batch it last handled each record in
+		batchOf     = map[reading]int{} // the batch a consumer last handled a record in
 		uncommitted = map[int]bool{}
 	)
 	handler := func(name string) topology.Handler {
@@ -51,14 +58,7 @@ func testRebalance(t *testing.T, k *kit) {
 			batches++
 			for _, d := range b {
 				byBeat[beatOf(d)] = append(byBeat[beatOf(d)], handling{name, batches})
-				tp := topology.TopicPartition{Topic: d.Topic, Partition: d.Partition}
-				if batchOf[name] == nil {
-					batchOf[name] = map[topology.TopicPartition]map[int64]int{}
-				}
-				if batchOf[name][tp] == nil {
-					batchOf[name][tp] = map[int64]int{}
-				}
-				batchOf[name][tp][d.Offset] = batches
+				batchOf[reading{name, d.Partition, d.Offset}] = batches
 			}
 			counts[name] += len(b)
 			return nil
@@ -78,7 +78,7 @@ func testRebalance(t *testing.T, k *kit) {
 				mu.Lock()
 				defer mu.Unlock()
 				for tp, o := range next {
-					uncommitted[batchOf[name][tp][o-1]] = true
+					uncommitted[batchOf[reading{name, tp.Partition, o - 1}]] = true
 				}
 				return false
 			})
