@@ -76,6 +76,10 @@ type TopicPartition struct {
 
 func (tp TopicPartition) String() string { return fmt.Sprintf("%s/%d", tp.Topic, tp.Partition) }
 
+// MarshalText writes tp as String does, so a map keyed by partitions (the
+// offsets a failed commit logs) is readable in the JSON log.
+func (tp TopicPartition) MarshalText() ([]byte, error) { return []byte(tp.String()), nil }
+
 // Special start offsets for a Reader.
 const (
 	OffsetBeginning int64 = -2 // the partition's first record
