@@ -5,9 +5,74 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"openbank/topology/records"
 )
+
+// memoryConsumer hands out its records in polls of at most step, and records
+// every commit and what happened, in order, in log.
+type memoryConsumer struct {
+	mu      sync.Mutex
+	recs    []RawRecord
+	step    int
+	log     *[]string
+	stop    func() // called once every record is handed out and committed
+	commits []int64
+	// beforeCommit, when set, runs at the start of each commit, unlocked.
+	beforeCommit func(next int64)
+}
+
+func (m *memoryConsumer) poll(_ context.Context, maxRecords int, _ time.Duration) ([]RawRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := min(maxRecords, m.step, len(m.recs))
+	out := m.recs[:n]
+	m.recs = m.recs[n:]
+	if n == 0 && len(m.commits) > 0 && m.commits[len(m.commits)-1] == last {
+		m.stop()
+	}
+	return out, nil
+}
+
+// last is the offset after the last record of a test's stream.
+const last = 12
+
+func (m *memoryConsumer) commit(_ context.Context, next map[TopicPartition]int64) error {
+	o := next[TopicPartition{TopicCommands, 0}]
+	if m.beforeCommit != nil {
+		m.beforeCommit(o)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.commits = append(m.commits, o)
+	*m.log = append(*m.log, fmt.Sprintf("commit %d", o))
+	return nil
+}
+
+func (m *memoryConsumer) lag() (int64, error)                   { return 0, nil }
+func (m *memoryConsumer) assignment() ([]TopicPartition, error) { return nil, nil }
+func (m *memoryConsumer) committed(context.Context, []TopicPartition) (map[TopicPartition]int64, error) {
+	return nil, nil
+}
+func (m *memoryConsumer) allowRebalance() {}
+func (m *memoryConsumer) close() error    { return nil }
+
+// commandRecords is a stream of last commands on partition 0, from offset 0.
+func commandRecords(t *testing.T, serde *Serde) []RawRecord {
+	t.Helper()
+	var recs []RawRecord
+	for i := range last {
+		v, err := serde.Encode(TopicCommands, &records.ConfirmAccountCreation{ID: [16]byte{byte(i)}, AType: records.AtypeManual})
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, RawRecord{Topic: TopicCommands, Offset: int64(i), Value: v})
+	}
+	return recs
+}
 
 // TestRunCommitsWhileHandlingTheNextBatch pins Run's order: a batch's commit
 // is in flight while the next batch is handled, commits land one at a time in
