@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"openbank/kit/pgpool"
 	"openbank/kit/schema"
 	"openbank/services/command-handler/internal/ledger"
 )
@@ -58,12 +59,9 @@ type Store struct {
 
 // Open connects a pool; connections are made when first needed.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	pc, err := pgxpool.ParseConfig(cfg.url("postgres"))
+	pc, err := pgpool.Config(cfg.url("postgres"), cfg.MaxConns)
 	if err != nil {
-		return nil, fmt.Errorf("database configuration: %w", err)
-	}
-	if cfg.MaxConns > 0 {
-		pc.MaxConns = cfg.MaxConns
+		return nil, err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {

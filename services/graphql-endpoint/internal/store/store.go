@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"openbank/kit/pgpool"
 	"openbank/kit/schema"
 )
 
@@ -66,12 +67,9 @@ func Migrate(cfg Config) (version uint, err error) {
 // Open connects a pool; connections are made when first needed. The schema
 // is Migrate's.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	pc, err := pgxpool.ParseConfig(cfg.URL())
+	pc, err := pgpool.Config(cfg.URL(), int32(cfg.MaxConns))
 	if err != nil {
-		return nil, fmt.Errorf("database config: %w", err)
-	}
-	if cfg.MaxConns > 0 {
-		pc.MaxConns = int32(cfg.MaxConns)
+		return nil, err
 	}
 	if cfg.SynchronousCommit != "" {
 		pc.ConnConfig.RuntimeParams["synchronous_commit"] = cfg.SynchronousCommit
