@@ -39,6 +39,7 @@ func TestLookupPreparedOnASmallTableUsesTheIndexOnceItGrew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	PlanEveryExecution(pc)
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		t.Skipf("no database: %v", err)
