@@ -2,8 +2,12 @@ package topology
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // Admin manages the cluster: topics, their configs, and consumer groups'
@@ -113,7 +117,8 @@ func AtEnd(_ string, _ int32, _, high int64) (int64, bool) { return high, true }
 // StartGroup commits start's offsets for group's partitions of topics that
 // have no committed offset yet, before the group's consumer runs; partitions
 // with one are left alone. It chooses where a new group starts: at the end,
-// or at a position a service stored itself.
+// or at a position a service stored itself. While the group still has a
+// member (a predecessor killed within its session timeout) it waits.
 func (a *Admin) StartGroup(ctx context.Context, group string, topics []string, start StartFunc) error {
 	commit := map[TopicPartition]int64{}
 	for _, topic := range topics {
@@ -135,7 +140,22 @@ func (a *Admin) StartGroup(ctx context.Context, group string, topics []string, s
 			}
 		}
 	}
-	return a.CommitOffsets(ctx, group, commit)
+	// A member killed moments ago stays in the group until its session times
+	// out, and the broker refuses commits from outside the group until then.
+	return retry(ctx, a.log, "place the start of group "+group, func() error {
+		err := a.CommitOffsets(ctx, group, commit)
+		if err != nil && !groupHasMembers(err) {
+			return backoff.Permanent(err)
+		}
+		return err
+	})
+}
+
+// groupHasMembers: a commit from outside the group was refused because the
+// group has members.
+func groupHasMembers(err error) bool {
+	return errors.Is(err, kerr.UnknownMemberID) || errors.Is(err, kerr.IllegalGeneration) ||
+		errors.Is(err, kerr.RebalanceInProgress)
 }
 
 // CommitGroupAtEnd commits group's offsets at the current end of every

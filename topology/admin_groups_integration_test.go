@@ -3,6 +3,7 @@
 package topology_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -40,6 +41,43 @@ func TestAdminGroupOffsetsWhileCoordinatorsLoad(t *testing.T) {
 					}
 					return nil
 				})
+			}
+		})
+	}
+}
+
+// A service killed with -9 and started again finds its predecessor still a
+// member of its group until the session times out; placing the start of the
+// group's new partitions must wait for that, not fail (the gateway exited on
+// "UNKNOWN_MEMBER_ID" and was restarted until the old member was gone).
+func TestAdminStartGroupWaitsForAMemberToLeave(t *testing.T) {
+	for _, client := range topology.Clients() {
+		t.Run(client, func(t *testing.T) {
+			k := newKit(t, client)
+			joined, placed := k.topic(1), k.name("placed")
+			k.rawTopic(placed, 2)
+			group := k.name("member")
+			seen := newHandled()
+			member := k.consume(topology.ConsumerOptions{Group: group, Topics: []string{joined}},
+				nil, func(_ context.Context, b []topology.Delivery) error { seen.add(b); return nil })
+			k.send(k.producer(), beats(joined, "", 0, 1)...)
+			seen.waitFor(t, 1, time.Minute) // the member is in the group
+
+			const stay = 3 * time.Second
+			go func() { time.Sleep(stay); member.close(t) }()
+			start := time.Now()
+			if err := k.admin.StartGroup(k.ctx(time.Minute), group, []string{placed}, topology.AtEnd); err != nil {
+				t.Fatalf("start group %s while it has a member: %v", group, err)
+			}
+			if waited := time.Since(start); waited < stay-time.Second {
+				t.Logf("placed after %s: the broker took the commit while the member was in the group", waited)
+			}
+			got, err := k.admin.Committed(k.ctx(time.Minute), group, placed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 2 {
+				t.Fatalf("committed %v, want both partitions of %s", got, placed)
 			}
 		})
 	}
