@@ -65,7 +65,7 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Del
 		next[d.Partition] = max(next[d.Partition], d.Offset+1)
 	}
 	txs := make([]transaction.Transaction, 0, len(batch))
-	fresh := make(map[string]time.Time, len(batch)) // command id + iban -> Kafka timestamp, for those to stream
+	fresh := make(map[string]time.Time, len(batch)) // command id + iban -> Kafka timestamp, since StreamSince
 	for _, d := range batch {
 		bc, ok := d.Record.(*records.BalanceChanged)
 		if !ok {
@@ -84,20 +84,29 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Del
 		}
 	}
 	start := time.Now()
-	stored, inserted, err := g.store.AddTransactions(ctx, txs, next)
+	stored, err := g.store.AddTransactions(ctx, txs, next)
 	if err != nil {
 		return err
 	}
 	g.opts.Metrics.StoreBatch.Observe(time.Since(start).Seconds())
 	ev.storedNow()
-	g.opts.Metrics.TransactionsStored.Add(float64(inserted))
-	streamed := stored[:0:0]
+	// Every row inserted here is streamed, so a client that subscribes and then
+	// reads its history misses nothing, even while this process catches up.
+	streamed := make([]transaction.Transaction, 0, len(stored))
+	inserted := 0
 	for _, t := range stored {
-		if ts, ok := fresh[t.CommandID+"\x00"+t.IBAN]; ok {
-			streamed = append(streamed, t)
+		ts, recent := fresh[t.CommandID+"\x00"+t.IBAN]
+		if t.Inserted {
+			inserted++
+		}
+		if t.Inserted || recent {
+			streamed = append(streamed, t.Transaction)
+		}
+		if recent {
 			g.opts.Metrics.StreamLag.Observe(time.Since(ts).Seconds())
 		}
 	}
+	g.opts.Metrics.TransactionsStored.Add(float64(inserted))
 	g.hub.Publish(streamed)
 	return nil
 }

@@ -118,30 +118,28 @@ func (m *memStore) RecordTransferResults(_ context.Context, results []store.Tran
 	return nil
 }
 
-func (m *memStore) AddTransactions(_ context.Context, txs []transaction.Transaction, progress map[int32]int64) ([]transaction.Transaction, int, error) {
+func (m *memStore) AddTransactions(_ context.Context, txs []transaction.Transaction, progress map[int32]int64) ([]store.Stored, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for p, o := range progress {
 		m.progress[p] = max(m.progress[p], o)
 	}
-	var stored []transaction.Transaction
-	inserted := 0
+	var stored []store.Stored
 	for _, t := range txs {
 		found := false
 		for _, old := range m.txs {
 			if old.CommandID == t.CommandID && old.IBAN == t.IBAN {
-				stored, found = append(stored, old), true
+				stored, found = append(stored, store.Stored{Transaction: old}), true
 				break
 			}
 		}
 		if !found {
 			t.ID = int64(len(m.txs) + 1)
 			m.txs = append(m.txs, t)
-			stored = append(stored, t)
-			inserted++
+			stored = append(stored, store.Stored{Transaction: t, Inserted: true})
 		}
 	}
-	return stored, inserted, nil
+	return stored, nil
 }
 
 // answeringSender is Kafka with a command handler behind it: each command

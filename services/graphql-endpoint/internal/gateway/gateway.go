@@ -49,7 +49,7 @@ type Transfers interface {
 
 // Transactions stores BalanceChanged records once each (store.Store).
 type Transactions interface {
-	AddTransactions(ctx context.Context, txs []transaction.Transaction, progress map[int32]int64) (stored []transaction.Transaction, inserted int, err error)
+	AddTransactions(ctx context.Context, txs []transaction.Transaction, progress map[int32]int64) ([]store.Stored, error)
 }
 
 // Store is all the gateway keeps in transactiondb.
@@ -73,9 +73,10 @@ type Publisher interface {
 type Options struct {
 	// FeedbackTimeout is how long a request waits for the command handler.
 	FeedbackTimeout time.Duration
-	// StreamSince: records with a Kafka timestamp before it are stored but not
-	// streamed (history read on a first start, which no subscriber of this
-	// process was waiting for).
+	// StreamSince: a record with a Kafka timestamp before it whose row was
+	// stored already (by a predecessor, or another instance) is not streamed
+	// again; a subscriber reads such rows with transactions_by_iban. A row this
+	// process inserts is always streamed, however old its record.
 	StreamSince time.Time
 	// HashConcurrency bounds simultaneous password hashes (each needs ~19 MiB).
 	HashConcurrency int

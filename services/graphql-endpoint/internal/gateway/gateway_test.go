@@ -104,7 +104,11 @@ func TestMoneyTransferAnswersARepeatFromTheStore(t *testing.T) {
 	}
 }
 
-func TestHandleBalanceChangedStoresOnceAndStreamsFresh(t *testing.T) {
+// Every row the gateway inserts is streamed, however old its record: a
+// client that subscribed and then read its history must not miss a row
+// stored while a restarted gateway catches up. A row stored before is
+// streamed again only if its record is recent (the hub drops repeats).
+func TestHandleBalanceChangedStoresOnceAndStreamsWhatItInserts(t *testing.T) {
 	ctx := context.Background()
 	g, st, _, pub := newTestGateway(nil)
 	now := time.Now()
@@ -118,7 +122,7 @@ func TestHandleBalanceChangedStoresOnceAndStreamsFresh(t *testing.T) {
 	}
 	batch := []topology.Delivery{
 		change(1, 8, "c3", now),
-		change(0, 5, "c1", now.Add(-time.Hour)), // history: stored, not streamed
+		change(0, 5, "c1", now.Add(-time.Hour)), // old, but new to the database
 		change(1, 7, "c2", now),
 		change(0, 6, "", now), // no header: its place names it
 	}
@@ -136,13 +140,16 @@ func TestHandleBalanceChangedStoresOnceAndStreamsFresh(t *testing.T) {
 	if st.progress[0] != 7 || st.progress[1] != 9 {
 		t.Errorf("progress %v, want the next offset per partition", st.progress)
 	}
-	if len(pub.txs) != 3 {
-		t.Errorf("streamed %d, want the 3 fresh ones", len(pub.txs))
+	if len(pub.txs) != 4 {
+		t.Errorf("streamed %d, want all 4 rows inserted", len(pub.txs))
 	}
-	if err := g.HandleBalanceChanged(ctx, batch[:1]); err != nil { // a redelivery
+	if err := g.HandleBalanceChanged(ctx, batch[:2]); err != nil { // a redelivery
 		t.Fatal(err)
 	}
 	if len(st.txs) != 4 {
 		t.Errorf("a redelivery stored again: %d rows", len(st.txs))
+	}
+	if got := pub.txs[4:]; len(got) != 1 || got[0].CommandID != "c3" {
+		t.Errorf("redelivery streamed %v, want only the recent c3 (old c1 was stored before)", got)
 	}
 }

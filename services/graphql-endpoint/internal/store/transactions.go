@@ -19,18 +19,24 @@ func scanTx(row pgx.Row) (transaction.Transaction, error) {
 	return t, err
 }
 
+// Stored is a change as transactiondb holds it; Inserted says this call added
+// its row (else it was there before: a redelivery, or another instance was first).
+type Stored struct {
+	transaction.Transaction
+	Inserted bool
+}
+
 // AddTransactions stores txs (their ID ignored) and returns them as stored,
 // with row ids, in the given order, each (command id, iban) once. A change
-// stored before (redelivery, or another instance was first) comes back with
-// the existing row; inserted counts only the new rows.
+// stored before comes back with the existing row.
 //
 // progress (balance_changed partition -> next offset) is recorded in the same
 // statement, so it never runs ahead of the rows. Callers give the changes in
 // (partition, offset) order: two instances then take row locks in the same
 // order and cannot deadlock.
-func (s *Store) AddTransactions(ctx context.Context, txs []transaction.Transaction, progress map[int32]int64) (stored []transaction.Transaction, inserted int, err error) {
+func (s *Store) AddTransactions(ctx context.Context, txs []transaction.Transaction, progress map[int32]int64) (stored []Stored, err error) {
 	if len(txs) == 0 {
-		return nil, 0, s.RecordProgress(ctx, progress)
+		return nil, s.RecordProgress(ctx, progress)
 	}
 	parts, offsets := progressArrays(progress)
 	type key struct{ cmd, iban string }
@@ -60,43 +66,42 @@ func (s *Store) AddTransactions(ctx context.Context, txs []transaction.Transacti
 		ON CONFLICT (command_id, iban) DO NOTHING
 		RETURNING `+txColumns, cmds, ibans, balances, changes, fromTos, descrs, parts, offsets)
 	if err != nil {
-		return nil, 0, fmt.Errorf("insert transactions: %w", err)
+		return nil, fmt.Errorf("insert transactions: %w", err)
 	}
-	byKey := make(map[key]transaction.Transaction, len(order))
+	byKey := make(map[key]Stored, len(order))
 	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (transaction.Transaction, error) { return scanTx(r) })
 	if err != nil {
-		return nil, 0, fmt.Errorf("insert transactions: %w", err)
+		return nil, fmt.Errorf("insert transactions: %w", err)
 	}
 	for _, t := range got {
-		byKey[key{t.CommandID, t.IBAN}] = t
+		byKey[key{t.CommandID, t.IBAN}] = Stored{t, true}
 	}
-	inserted = len(got)
-	if inserted < len(order) {
+	if len(got) < len(order) {
 		// The rest existed already: fan out what the database holds.
 		rows, err := s.pool.Query(ctx, `
 			SELECT `+txColumns+` FROM transactions
 			 WHERE (command_id, iban) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, cmds, ibans)
 		if err != nil {
-			return nil, 0, fmt.Errorf("read existing transactions: %w", err)
+			return nil, fmt.Errorf("read existing transactions: %w", err)
 		}
 		existing, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (transaction.Transaction, error) { return scanTx(r) })
 		if err != nil {
-			return nil, 0, fmt.Errorf("read existing transactions: %w", err)
+			return nil, fmt.Errorf("read existing transactions: %w", err)
 		}
 		for _, t := range existing {
 			k := key{t.CommandID, t.IBAN}
 			if _, ok := byKey[k]; !ok {
-				byKey[k] = t
+				byKey[k] = Stored{t, false}
 			}
 		}
 	}
-	stored = make([]transaction.Transaction, 0, len(order))
+	stored = make([]Stored, 0, len(order))
 	for _, k := range order {
 		if t, ok := byKey[k]; ok {
 			stored = append(stored, t)
 		}
 	}
-	return stored, inserted, nil
+	return stored, nil
 }
 
 // TransactionByID returns the transaction with row id, or ok false.
