@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,6 +62,13 @@ type ConsumerOptions struct {
 	// the last call (at start-up: all of them), with the group's committed
 	// offset of each that has one. It is retried until it succeeds.
 	OnAssigned func(ctx context.Context, committed map[TopicPartition]int64) error
+}
+
+// ValidGroupInstanceID is Kafka's rule for a group.instance.id (as for topic
+// names): 1 to 249 letters, digits, '.', '_' or '-'.
+func ValidGroupInstanceID(id string) bool {
+	return id != "" && len(id) <= 249 && strings.Trim(id,
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == ""
 }
 
 // Handler handles one batch. It returns nil only when the whole batch is done:

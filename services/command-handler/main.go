@@ -67,7 +67,7 @@ func readConfig() (config, error) {
 		// would only add to every command's latency.
 		c.kafka.Linger = 0
 	}
-	env.Check(validInstanceID(c.instanceID), "KAFKA_GROUP_INSTANCE_ID",
+	env.Check(c.instanceID == "" || topology.ValidGroupInstanceID(c.instanceID), "KAFKA_GROUP_INSTANCE_ID",
 		"want at most 249 letters, digits, '.', '_' or '-', one per instance ({hostname} is replaced), or nothing")
 	switch c.db.SSLMode {
 	case "disable", "allow", "prefer", "require", "verify-ca", "verify-full":
@@ -89,12 +89,6 @@ func instanceID(id string) string {
 		host = "" // the id is then invalid and start-up says so
 	}
 	return strings.ReplaceAll(id, "{hostname}", host)
-}
-
-// validInstanceID: Kafka's rule for group.instance.id, as for topic names.
-func validInstanceID(id string) bool {
-	return len(id) <= 249 && strings.Trim(id,
-		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == ""
 }
 
 func main() {

@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"openbank/topology"
 )
 
 func TestReadConfigDefaults(t *testing.T) {
@@ -45,7 +47,7 @@ func TestInstanceIDTakesTheHostname(t *testing.T) {
 	}
 	t.Setenv("KAFKA_GROUP_INSTANCE_ID", "command-handler-{hostname}")
 	cfg, err := readConfig()
-	if err != nil && validInstanceID("command-handler-"+host) {
+	if err != nil && topology.ValidGroupInstanceID("command-handler-"+host) {
 		t.Fatal(err)
 	}
 	if cfg.instanceID != "command-handler-"+host {

@@ -153,8 +153,7 @@ func startGroups(ctx context.Context, cfg config, st *store.Store, log *slog.Log
 		return err
 	}
 	defer admin.Close()
-	err = admin.StartGroup(ctx, cfg.group+"-transactions", []string{topology.TopicBalanceChanged},
-		func(_ string, p int32, _, _ int64) (int64, bool) { o, ok := progress[p]; return o, ok })
+	err = admin.StartGroup(ctx, cfg.group+"-transactions", []string{topology.TopicBalanceChanged}, startAt(progress))
 	if err != nil {
 		return err
 	}
@@ -162,13 +161,28 @@ func startGroups(ctx context.Context, cfg config, st *store.Store, log *slog.Log
 		[]string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback}, topology.AtEnd)
 }
 
+// startAt places a partition where transactiondb's progress is, else at its
+// beginning. Every partition gets a committed offset on the first start, so a
+// start after a kill has none to place: placing from outside the group would
+// have to wait until the killed member's session times out.
+func startAt(progress map[int32]int64) topology.StartFunc {
+	return func(_ string, p int32, low, _ int64) (int64, bool) {
+		if o, ok := progress[p]; ok {
+			return o, true
+		}
+		return low, true
+	}
+}
+
 // joinTopics returns two consumers, in groups of this instance's own, so it
 // reads every record: feedback apart from balance changes, so an answer never
 // waits behind a backlog of transactions (on a first start, the topic's history).
+// Each is its group's static member: restarted after a kill, it gets its
+// partitions back at once instead of after the session timeout.
 func joinTopics(cfg config, serde *topology.Serde, log *slog.Logger) (balances, answers *topology.Consumer, err error) {
 	balances, err = topology.NewConsumer(cfg.kafka, serde, nil, topology.ConsumerOptions{
 		Group: cfg.group + "-transactions", Topics: []string{topology.TopicBalanceChanged},
-		MaxBufferedBytes: smallPrefetch,
+		MaxBufferedBytes: smallPrefetch, GroupInstanceID: cfg.group + "-transactions",
 	}, log)
 	if err != nil {
 		return nil, nil, err
@@ -177,6 +191,7 @@ func joinTopics(cfg config, serde *topology.Serde, log *slog.Logger) (balances, 
 		Group:            cfg.group + "-feedback",
 		Topics:           []string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback},
 		MaxBufferedBytes: smallPrefetch,
+		GroupInstanceID:  cfg.group + "-feedback",
 	}, log)
 	if err != nil {
 		balances.Close()

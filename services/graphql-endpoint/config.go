@@ -84,6 +84,9 @@ func readConfig(env *topology.Env) (config, error) {
 	// Every instance reads every record (own group), so each can stream to
 	// its own subscribers and answer its own waiting requests.
 	c.group = env.String("KAFKA_GROUP_ID", fmt.Sprintf("graphql-endpoint-%s-%d", host, httpPort))
+	// The group id is also the instance's static member id in its groups.
+	env.Check(topology.ValidGroupInstanceID(c.group+"-transactions"), "KAFKA_GROUP_ID",
+		"want at most 236 letters, digits, '.', '_' or '-', one per instance")
 	c.feedbackWait = env.Duration("FEEDBACK_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute)
 	c.streamGrace = env.Duration("STREAM_CATCH_UP_GRACE", 10*time.Second, 0, 24*time.Hour)
 	c.sendTimeout = env.Duration("KAFKA_SEND_TIMEOUT", 5*time.Second, 100*time.Millisecond, 5*time.Minute)

@@ -32,13 +32,27 @@ func TestReadConfigNamesEveryBadVariable(t *testing.T) {
 	t.Setenv("SHUTDOWN_TIMEOUT", "forever")
 	t.Setenv("LOG_LEVEL", "loud")
 	t.Setenv("HTTP_READ_TIMEOUT", "1s")
+	t.Setenv("KAFKA_GROUP_ID", "gateway one")
 	_, err := readConfig(topology.NewEnv())
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, name := range []string{"OPS_PORT", "DB_SSLMODE", "SHUTDOWN_TIMEOUT", "LOG_LEVEL", "HTTP_READ_TIMEOUT"} {
+	for _, name := range []string{"OPS_PORT", "DB_SSLMODE", "SHUTDOWN_TIMEOUT", "LOG_LEVEL", "HTTP_READ_TIMEOUT", "KAFKA_GROUP_ID"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}
+	}
+}
+
+// Every partition of balance_changed gets a start on the first start, so a
+// start after a kill finds nothing to place while the killed member is still
+// in the group.
+func TestStartAtPlacesEveryPartition(t *testing.T) {
+	start := startAt(map[int32]int64{0: 42})
+	if o, ok := start(topology.TopicBalanceChanged, 0, 10, 50); !ok || o != 42 {
+		t.Errorf("partition with progress: %d, %v; want 42, true", o, ok)
+	}
+	if o, ok := start(topology.TopicBalanceChanged, 1, 7, 50); !ok || o != 7 {
+		t.Errorf("partition without progress: %d, %v; want its beginning 7, true", o, ok)
 	}
 }
