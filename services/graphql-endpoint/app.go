@@ -37,7 +37,6 @@ const smallPrefetch = 2 << 20
 // run opens transactiondb, connects to Kafka, serves the API and consumes
 // feedback and balance changes until ctx ends.
 func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) error {
-	started := time.Now()
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(defaultGCPercent)
 	}
@@ -61,11 +60,17 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	}
 	defer producer.Close()
 
+	// Rows stored since shortly before this start are streamed (a predecessor
+	// killed between storing and streaming); older ones are read as history.
+	dbNow, err := st.Now(ctx)
+	if err != nil {
+		return err
+	}
 	m := metrics.New(ops.Registry)
 	hub := graph.NewHub(m)
 	gw := gateway.New(st, producer, hub, gateway.Options{
 		FeedbackTimeout: cfg.feedbackWait,
-		StreamSince:     started.Add(-cfg.streamGrace),
+		StreamSince:     dbNow.Add(-cfg.streamGrace),
 		HashConcurrency: cfg.hashSlots,
 		SendTimeout:     cfg.sendTimeout,
 		Metrics:         m,

@@ -65,7 +65,7 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Del
 		next[d.Partition] = max(next[d.Partition], d.Offset+1)
 	}
 	txs := make([]transaction.Transaction, 0, len(batch))
-	fresh := make(map[string]time.Time, len(batch)) // command id + iban -> Kafka timestamp, since StreamSince
+	recent := make(map[string]time.Time, len(batch)) // command id + iban -> Kafka timestamp, since StreamSince
 	for _, d := range batch {
 		bc, ok := d.Record.(*records.BalanceChanged)
 		if !ok {
@@ -80,7 +80,7 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Del
 		txs = append(txs, transaction.Transaction{CommandID: cmd, IBAN: bc.IBAN, NewBalance: bc.NewBalance,
 			ChangedBy: bc.ChangedBy, FromTo: bc.FromTo, Descr: bc.Description})
 		if !d.Timestamp.Before(g.opts.StreamSince) {
-			fresh[cmd+"\x00"+bc.IBAN] = d.Timestamp
+			recent[cmd+"\x00"+bc.IBAN] = d.Timestamp
 		}
 	}
 	start := time.Now()
@@ -90,19 +90,20 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Del
 	}
 	g.opts.Metrics.StoreBatch.Observe(time.Since(start).Seconds())
 	ev.storedNow()
-	// Every row inserted here is streamed, so a client that subscribes and then
-	// reads its history misses nothing, even while this process catches up.
+	// Every row stored while this process runs is streamed, so a client that
+	// subscribes and then reads its history misses nothing, also while this
+	// process or another instance catches up.
 	streamed := make([]transaction.Transaction, 0, len(stored))
 	inserted := 0
 	for _, t := range stored {
-		ts, recent := fresh[t.CommandID+"\x00"+t.IBAN]
 		if t.Inserted {
 			inserted++
 		}
-		if t.Inserted || recent {
-			streamed = append(streamed, t.Transaction)
+		if !t.Inserted && t.StoredAt.Before(g.opts.StreamSince) {
+			continue
 		}
-		if recent {
+		streamed = append(streamed, t.Transaction)
+		if ts, ok := recent[t.CommandID+"\x00"+t.IBAN]; ok {
 			g.opts.Metrics.StreamLag.Observe(time.Since(ts).Seconds())
 		}
 	}

@@ -20,7 +20,7 @@ type memStore struct {
 	accounts  map[string]store.Account
 	transfers map[bank.CommandID]store.TransferResult
 	sent      map[bank.CommandID]transfer.Command
-	txs       []transaction.Transaction
+	txs       []store.Stored // Inserted unused; StoredAt as transactiondb keeps it
 	progress  map[int32]int64
 }
 
@@ -129,17 +129,26 @@ func (m *memStore) AddTransactions(_ context.Context, txs []transaction.Transact
 		found := false
 		for _, old := range m.txs {
 			if old.CommandID == t.CommandID && old.IBAN == t.IBAN {
-				stored, found = append(stored, store.Stored{Transaction: old}), true
+				stored, found = append(stored, old), true
 				break
 			}
 		}
 		if !found {
-			t.ID = int64(len(m.txs) + 1)
-			m.txs = append(m.txs, t)
-			stored = append(stored, store.Stored{Transaction: t, Inserted: true})
+			row := m.insert(t, time.Now())
+			row.Inserted = true
+			stored = append(stored, row)
 		}
 	}
 	return stored, nil
+}
+
+// insert adds a row as stored at at (by this gateway, or, called by a test,
+// by another instance).
+func (m *memStore) insert(t transaction.Transaction, at time.Time) store.Stored {
+	t.ID = int64(len(m.txs) + 1)
+	row := store.Stored{Transaction: t, StoredAt: at}
+	m.txs = append(m.txs, row)
+	return row
 }
 
 // answeringSender is Kafka with a command handler behind it: each command

@@ -73,10 +73,11 @@ type Publisher interface {
 type Options struct {
 	// FeedbackTimeout is how long a request waits for the command handler.
 	FeedbackTimeout time.Duration
-	// StreamSince: a record with a Kafka timestamp before it whose row was
-	// stored already (by a predecessor, or another instance) is not streamed
-	// again; a subscriber reads such rows with transactions_by_iban. A row this
-	// process inserts is always streamed, however old its record.
+	// StreamSince, on transactiondb's clock: a row stored before it by
+	// someone else (a predecessor, or another instance) is not streamed; a
+	// subscriber reads such rows with transactions_by_iban. A row this process
+	// inserts, or another instance stored since, is streamed, however old its
+	// record. Records older are also left out of the stream-lag histogram.
 	StreamSince time.Time
 	// HashConcurrency bounds simultaneous password hashes (each needs ~19 MiB).
 	HashConcurrency int

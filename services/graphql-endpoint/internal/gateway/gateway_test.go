@@ -3,9 +3,11 @@ package gateway
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
+	"openbank/services/graphql-endpoint/internal/transaction"
 	"openbank/services/graphql-endpoint/internal/transfer"
 	"openbank/topology"
 	"openbank/topology/bank"
@@ -104,17 +106,18 @@ func TestMoneyTransferAnswersARepeatFromTheStore(t *testing.T) {
 	}
 }
 
-// Every row the gateway inserts is streamed, however old its record: a
-// client that subscribed and then read its history must not miss a row
-// stored while a restarted gateway catches up. A row stored before is
-// streamed again only if its record is recent (the hub drops repeats).
-func TestHandleBalanceChangedStoresOnceAndStreamsWhatItInserts(t *testing.T) {
+// Every row stored while the gateway runs is streamed, however old its
+// record: a client that subscribed and then read its history must not miss a
+// row stored while this gateway, or another instance, catches up. A row
+// stored long before this process started is history, not streamed again.
+func TestHandleBalanceChangedStoresOnceAndStreamsWhatIsStoredMeanwhile(t *testing.T) {
 	ctx := context.Background()
-	g, st, _, pub := newTestGateway(nil)
+	g, st, _, pub := newTestGateway(nil) // StreamSince: a minute ago
 	now := time.Now()
+	iban := "NL66OPEN0000000001"
 	change := func(p int32, o int64, cmd string, ts time.Time) topology.Delivery {
 		d := topology.Delivery{Topic: topology.TopicBalanceChanged, Partition: p, Offset: o, Timestamp: ts,
-			Record: &records.BalanceChanged{IBAN: "NL66OPEN0000000001", NewBalance: o, ChangedBy: 1}}
+			Record: &records.BalanceChanged{IBAN: iban, NewBalance: o, ChangedBy: 1}}
 		if cmd != "" {
 			d.Headers = []topology.Header{topology.CommandIDHeader(cmd)}
 		}
@@ -133,8 +136,7 @@ func TestHandleBalanceChangedStoresOnceAndStreamsWhatItInserts(t *testing.T) {
 	for _, tx := range st.txs {
 		cmds = append(cmds, tx.CommandID)
 	}
-	if want := []string{"c1", topology.TopicBalanceChanged + "/0/6", "c2", "c3"}; len(cmds) != 4 ||
-		cmds[0] != want[0] || cmds[1] != want[1] || cmds[2] != want[2] || cmds[3] != want[3] {
+	if want := []string{"c1", topology.TopicBalanceChanged + "/0/6", "c2", "c3"}; !slices.Equal(cmds, want) {
 		t.Errorf("stored %v, want %v: in (partition, offset) order", cmds, want)
 	}
 	if st.progress[0] != 7 || st.progress[1] != 9 {
@@ -143,13 +145,23 @@ func TestHandleBalanceChangedStoresOnceAndStreamsWhatItInserts(t *testing.T) {
 	if len(pub.txs) != 4 {
 		t.Errorf("streamed %d, want all 4 rows inserted", len(pub.txs))
 	}
-	if err := g.HandleBalanceChanged(ctx, batch[:2]); err != nil { // a redelivery
+
+	// Old records whose rows exist: one stored by another instance a second
+	// ago, one stored two hours ago; and a redelivery of c1.
+	st.insert(transaction.Transaction{CommandID: "by-other", IBAN: iban}, now.Add(-time.Second))
+	st.insert(transaction.Transaction{CommandID: "long-ago", IBAN: iban}, now.Add(-2*time.Hour))
+	again := []topology.Delivery{change(2, 1, "by-other", now.Add(-time.Hour)), change(2, 2, "long-ago", now.Add(-time.Hour)), batch[1]}
+	if err := g.HandleBalanceChanged(ctx, again); err != nil {
 		t.Fatal(err)
 	}
-	if len(st.txs) != 4 {
-		t.Errorf("a redelivery stored again: %d rows", len(st.txs))
+	if len(st.txs) != 6 {
+		t.Errorf("a redelivery stored again: %d rows, want 6", len(st.txs))
 	}
-	if got := pub.txs[4:]; len(got) != 1 || got[0].CommandID != "c3" {
-		t.Errorf("redelivery streamed %v, want only the recent c3 (old c1 was stored before)", got)
+	var streamed []string
+	for _, tx := range pub.txs[4:] {
+		streamed = append(streamed, tx.CommandID)
+	}
+	if want := []string{"c1", "by-other"}; !slices.Equal(streamed, want) {
+		t.Errorf("streamed %v, want %v: rows stored since the start (the hub drops repeats), not the one of long ago", streamed, want)
 	}
 }

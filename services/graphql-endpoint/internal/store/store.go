@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -83,6 +84,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 // Close closes the connections.
 func (s *Store) Close() { s.pool.Close() }
+
+// Now is transactiondb's clock, against which rows' stored_at are compared.
+func (s *Store) Now(ctx context.Context) (time.Time, error) {
+	var now time.Time
+	if err := s.pool.QueryRow(ctx, `SELECT now()`).Scan(&now); err != nil {
+		return now, fmt.Errorf("transactiondb's time: %w", err)
+	}
+	return now, nil
+}
 
 // Ping checks the database answers (readiness).
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -19,11 +20,13 @@ func scanTx(row pgx.Row) (transaction.Transaction, error) {
 	return t, err
 }
 
-// Stored is a change as transactiondb holds it; Inserted says this call added
-// its row (else it was there before: a redelivery, or another instance was first).
+// Stored is a change as transactiondb holds it. Inserted says this call added
+// its row; else it was there before (a redelivery, or another instance was
+// first), stored at StoredAt on transactiondb's clock.
 type Stored struct {
 	transaction.Transaction
 	Inserted bool
+	StoredAt time.Time
 }
 
 // AddTransactions stores txs (their ID ignored) and returns them as stored,
@@ -74,24 +77,28 @@ func (s *Store) AddTransactions(ctx context.Context, txs []transaction.Transacti
 		return nil, fmt.Errorf("insert transactions: %w", err)
 	}
 	for _, t := range got {
-		byKey[key{t.CommandID, t.IBAN}] = Stored{t, true}
+		byKey[key{t.CommandID, t.IBAN}] = Stored{Transaction: t, Inserted: true}
 	}
 	if len(got) < len(order) {
 		// The rest existed already: fan out what the database holds.
 		rows, err := s.pool.Query(ctx, `
-			SELECT `+txColumns+` FROM transactions
+			SELECT `+txColumns+`, stored_at FROM transactions
 			 WHERE (command_id, iban) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, cmds, ibans)
 		if err != nil {
 			return nil, fmt.Errorf("read existing transactions: %w", err)
 		}
-		existing, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (transaction.Transaction, error) { return scanTx(r) })
+		existing, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Stored, error) {
+			var t Stored
+			err := r.Scan(&t.ID, &t.CommandID, &t.IBAN, &t.NewBalance, &t.ChangedBy, &t.FromTo, &t.Descr, &t.StoredAt)
+			return t, err
+		})
 		if err != nil {
 			return nil, fmt.Errorf("read existing transactions: %w", err)
 		}
 		for _, t := range existing {
 			k := key{t.CommandID, t.IBAN}
 			if _, ok := byKey[k]; !ok {
-				byKey[k] = Stored{t, false}
+				byKey[k] = t
 			}
 		}
 	}
