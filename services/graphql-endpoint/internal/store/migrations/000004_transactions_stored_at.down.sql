@@ -1,1 +1,0 @@
-ALTER TABLE transactions DROP COLUMN stored_at;
