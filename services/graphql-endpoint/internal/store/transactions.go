@@ -14,9 +14,10 @@ import (
 
 const txColumns = `id, command_id, iban, new_balance, changed_by, from_to, descr`
 
-func scanTx(row pgx.Row) (transaction.Transaction, error) {
+// scanTx reads txColumns, then any columns after them into extra.
+func scanTx(row pgx.Row, extra ...any) (transaction.Transaction, error) {
 	var t transaction.Transaction
-	err := row.Scan(&t.ID, &t.CommandID, &t.IBAN, &t.NewBalance, &t.ChangedBy, &t.FromTo, &t.Descr)
+	err := row.Scan(append([]any{&t.ID, &t.CommandID, &t.IBAN, &t.NewBalance, &t.ChangedBy, &t.FromTo, &t.Descr}, extra...)...)
 	return t, err
 }
 
@@ -87,9 +88,8 @@ func (s *Store) AddTransactions(ctx context.Context, txs []transaction.Transacti
 		if err != nil {
 			return nil, fmt.Errorf("read existing transactions: %w", err)
 		}
-		existing, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Stored, error) {
-			var t Stored
-			err := r.Scan(&t.ID, &t.CommandID, &t.IBAN, &t.NewBalance, &t.ChangedBy, &t.FromTo, &t.Descr, &t.StoredAt)
+		existing, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (t Stored, err error) {
+			t.Transaction, err = scanTx(r, &t.StoredAt)
 			return t, err
 		})
 		if err != nil {
