@@ -21,6 +21,9 @@ type KafkaConfig struct {
 	// default 0: the bank's callers wait for the acknowledgement, and a batch
 	// still fills with what queues while earlier requests are in flight).
 	Linger time.Duration
+	// Compression is the codec of produced batches (KAFKA_COMPRESSION, one of
+	// Compressions(); default lz4).
+	Compression string
 	// FetchWait is how long the broker may hold a consumer's fetch when it has
 	// nothing to give (KAFKA_FETCH_WAIT_MS, default 500). It does not delay a
 	// record, the broker answers as soon as one arrives; a short wait only
@@ -45,7 +48,10 @@ func ReadKafkaConfig(env *Env, clientID string) KafkaConfig {
 		Linger:              time.Duration(env.Int("KAFKA_LINGER_MS", 0, 0, 60_000)) * time.Millisecond,
 		FetchWait:           time.Duration(env.Int("KAFKA_FETCH_WAIT_MS", 500, 1, 30_000)) * time.Millisecond,
 		Client:              env.String("KAFKA_CLIENT", DefaultClient),
+		Compression:         env.String("KAFKA_COMPRESSION", "lz4"),
 	}
+	env.Check(slices.Contains(Compressions(), c.Compression), "KAFKA_COMPRESSION",
+		"want one of "+strings.Join(Compressions(), ", "))
 	env.Check(slices.Contains(Clients(), c.Client), "KAFKA_CLIENT",
 		"want one of the Kafka clients built into this binary: "+strings.Join(Clients(), ", "))
 	u, err := url.Parse(c.RegistryURL)
@@ -58,6 +64,9 @@ func ReadKafkaConfig(env *Env, clientID string) KafkaConfig {
 		"SSL_CA_LOCATION", "client certificates need the CA too")
 	return c
 }
+
+// Compressions are the batch codecs both Kafka clients produce with.
+func Compressions() []string { return []string{"none", "lz4", "zstd", "snappy", "gzip"} }
 
 func brokersValid(list string) bool {
 	for _, b := range strings.Split(list, ",") {

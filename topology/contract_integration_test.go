@@ -54,6 +54,7 @@ func TestContract(t *testing.T) {
 		{"Admin", testAdmin},
 		{"PartitionPerKey", testPartitionPerKey},
 		{"ProducerBurst", testProducerBurst},
+		{"Compressions", testCompressions},
 		{"ProducerDisturbed", testProducerDisturbed},
 		{"TLS", testTLS},
 	}

@@ -54,6 +54,21 @@ func (l franzLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 	l.log.Log(context.Background(), lvl, msg, append([]any{"kafka_client", ClientFranz}, keyvals...)...)
 }
 
+// franzCodec is the codec named by KafkaConfig.Compression (lz4 when empty).
+func franzCodec(name string) kgo.CompressionCodec {
+	switch name {
+	case "none":
+		return kgo.NoCompression()
+	case "zstd":
+		return kgo.ZstdCompression()
+	case "snappy":
+		return kgo.SnappyCompression()
+	case "gzip":
+		return kgo.GzipCompression()
+	}
+	return kgo.Lz4Compression()
+}
+
 type franzProducer struct{ cl *kgo.Client }
 
 func (franz) newProducer(cfg KafkaConfig, log *slog.Logger) (rawProducer, error) {
@@ -64,7 +79,7 @@ func (franz) newProducer(cfg KafkaConfig, log *slog.Logger) (rawProducer, error)
 	opts = append(opts,
 		kgo.RequiredAcks(kgo.AllISRAcks()), // idempotent writes (franz-go's default) need all
 		kgo.ProducerLinger(cfg.Linger),
-		kgo.ProducerBatchCompression(kgo.Lz4Compression()),
+		kgo.ProducerBatchCompression(franzCodec(cfg.Compression)),
 		// librdkafka's message.timeout.ms default: a record is not retried forever.
 		kgo.RecordDeliveryTimeout(5*time.Minute),
 	)
@@ -129,6 +144,7 @@ type franzConsumer struct {
 	// progress per partition: the next offset to read and the high watermark
 	// of the last fetch, for lag.
 	progress map[TopicPartition][2]int64
+	fresh    *freshness
 }
 
 func (franz) newConsumer(cfg KafkaConfig, spec consumerSpec, log *slog.Logger) (rawConsumer, error) {
@@ -176,7 +192,8 @@ func (franz) newConsumer(cfg KafkaConfig, spec consumerSpec, log *slog.Logger) (
 			opts = append(opts, kgo.InstanceID(spec.instanceID))
 		}
 	}
-	c := &franzConsumer{spec: spec, progress: map[TopicPartition][2]int64{}, assigned: map[TopicPartition]bool{}}
+	c := &franzConsumer{spec: spec, progress: map[TopicPartition][2]int64{}, assigned: map[TopicPartition]bool{}, fresh: &freshness{}}
+	opts = append(opts, kgo.WithHooks(c.fresh))
 	if spec.assign == nil {
 		opts = append(opts,
 			kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, parts map[string][]int32) { c.track(parts, true) }),
@@ -193,55 +210,6 @@ func (franz) newConsumer(cfg KafkaConfig, spec consumerSpec, log *slog.Logger) (
 		c.admin = newFranzAdmin(cl)
 	}
 	return c, nil
-}
-
-func (c *franzConsumer) poll(ctx context.Context, maxRecords int, wait time.Duration) ([]RawRecord, error) {
-	pctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	fetches := c.cl.PollRecords(pctx, maxRecords)
-	if fetches.IsClientClosed() {
-		return nil, errors.New("kafka consumer closed")
-	}
-	var errs []error
-	fetches.EachError(func(topic string, p int32, err error) {
-		switch {
-		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
-		case topic == "" && !errors.Is(err, kerr.FencedInstanceID):
-			// A group error the client shows the poll (UNKNOWN_MEMBER_ID after a
-			// stall past the session timeout): it logs it and joins again itself.
-		default:
-			errs = append(errs, fmt.Errorf("fetch %s/%d: %w", topic, p, err))
-		}
-	})
-	var out []RawRecord
-	c.mu.Lock()
-	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
-		tp := TopicPartition{p.Topic, p.Partition}
-		pr := c.progress[tp]
-		pr[1] = p.HighWatermark
-		for _, r := range p.Records {
-			out = append(out, RawRecord{
-				Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value,
-				Headers: convertHeaders[Header](r.Headers), Timestamp: r.Timestamp,
-			})
-			pr[0] = r.Offset + 1
-		}
-		c.progress[tp] = pr
-	})
-	c.mu.Unlock()
-	for _, err := range errs {
-		if errors.Is(err, kerr.FencedInstanceID) {
-			return nil, fmt.Errorf("kafka consumer: %w: %w", errFenced, err)
-		}
-	}
-	// A fetch error is retried by the client itself; only say it once here.
-	if len(out) == 0 && len(errs) > 0 {
-		var fatal *kerr.Error
-		if errors.As(errs[0], &fatal) && !fatal.Retriable {
-			return nil, fmt.Errorf("kafka consumer: %w", errors.Join(errs...))
-		}
-	}
-	return out, nil
 }
 
 func (c *franzConsumer) commit(ctx context.Context, next map[TopicPartition]int64) error {

@@ -3,6 +3,7 @@
 package topology
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -65,7 +66,7 @@ func (librdkafka) newProducer(cfg KafkaConfig, log *slog.Logger) (rawProducer, e
 	m["acks"] = "all"
 	m["enable.idempotence"] = true
 	m["linger.ms"] = int(cfg.Linger / time.Millisecond)
-	m["compression.type"] = "lz4"
+	m["compression.type"] = cmp.Or(cfg.Compression, "lz4")
 	// The Java client's partitioner (franz-go's too), so a key lands on the
 	// same partition whichever client wrote it.
 	m["partitioner"] = "murmur2_random"

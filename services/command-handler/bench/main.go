@@ -30,6 +30,7 @@ type options struct {
 	bin      string
 	rates    []int
 	phase    time.Duration
+	tick     time.Duration
 	flat     int
 	drain    int
 	accounts int
@@ -41,6 +42,7 @@ func main() {
 	rates := flag.String("rates", "500,1000", "paced phases, commands per second")
 	flag.StringVar(&o.bin, "bin", "", "handler binary (default: build the module in the current directory)")
 	flag.DurationVar(&o.phase, "phase", 20*time.Second, "length of each paced phase")
+	flag.DurationVar(&o.tick, "tick", 10*time.Millisecond, "paced phases send what is due every tick (1ms comes closer to many independent clients)")
 	flag.IntVar(&o.flat, "flat", 50_000, "commands in the flat-out phase (0: none)")
 	flag.IntVar(&o.accounts, "accounts", 50, "accounts the transfers move money between")
 	flag.IntVar(&o.drain, "drain", 0, "commands in a drain phase: queued while the handler is stopped (SIGSTOP), then handled flat out (0: none)")
@@ -113,7 +115,7 @@ func run(o options, log *slog.Logger) error {
 	printHeader()
 
 	for _, rate := range o.rates {
-		if err := s.measure(fmt.Sprintf("%d/s", rate), func() (result, error) { return s.paced(ctx, rate, o.phase) }); err != nil {
+		if err := s.measure(fmt.Sprintf("%d/s", rate), func() (result, error) { return s.paced(ctx, rate, o.phase, o.tick) }); err != nil {
 			return err
 		}
 	}

@@ -71,14 +71,14 @@ func (s *session) send(ctx context.Context, n int) ([]uuid.UUID, error) {
 	return ids, nil
 }
 
-// paced sends rate commands per second for d, in ticks of 10 ms.
-func (s *session) paced(ctx context.Context, rate int, d time.Duration) (result, error) {
+// paced sends rate commands per second for d, what is due at every tick.
+func (s *session) paced(ctx context.Context, rate int, d, every time.Duration) (result, error) {
 	cpu0 := s.cpuSeconds()
 	start := time.Now()
 	total := int(float64(rate) * d.Seconds())
 	ids := make([]uuid.UUID, 0, total)
 	var sends errgroup.Group
-	tick := time.NewTicker(10 * time.Millisecond)
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for sent := 0; sent < total; {
 		<-tick.C
