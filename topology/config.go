@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"cmp"
 	"net/url"
 	"slices"
 	"strings"
@@ -22,7 +23,7 @@ type KafkaConfig struct {
 	// still fills with what queues while earlier requests are in flight).
 	Linger time.Duration
 	// Compression is the codec of produced batches (KAFKA_COMPRESSION, one of
-	// Compressions(); default lz4).
+	// Compressions()); empty means DefaultCompression.
 	Compression string
 	// FetchWait is how long the broker may hold a consumer's fetch when it has
 	// nothing to give (KAFKA_FETCH_WAIT_MS, default 500). It does not delay a
@@ -48,7 +49,7 @@ func ReadKafkaConfig(env *Env, clientID string) KafkaConfig {
 		Linger:              time.Duration(env.Int("KAFKA_LINGER_MS", 0, 0, 60_000)) * time.Millisecond,
 		FetchWait:           time.Duration(env.Int("KAFKA_FETCH_WAIT_MS", 500, 1, 30_000)) * time.Millisecond,
 		Client:              env.String("KAFKA_CLIENT", DefaultClient),
-		Compression:         env.String("KAFKA_COMPRESSION", "lz4"),
+		Compression:         env.String("KAFKA_COMPRESSION", DefaultCompression),
 	}
 	env.Check(slices.Contains(Compressions(), c.Compression), "KAFKA_COMPRESSION",
 		"want one of "+strings.Join(Compressions(), ", "))
@@ -65,8 +66,15 @@ func ReadKafkaConfig(env *Env, clientID string) KafkaConfig {
 	return c
 }
 
+// DefaultCompression is the codec when KAFKA_COMPRESSION is not set: without
+// compression the bank broke at a lower load (docs/latency.md).
+const DefaultCompression = "lz4"
+
 // Compressions are the batch codecs both Kafka clients produce with.
 func Compressions() []string { return []string{"none", "lz4", "zstd", "snappy", "gzip"} }
+
+// codec is the codec the producers use.
+func (c KafkaConfig) codec() string { return cmp.Or(c.Compression, DefaultCompression) }
 
 func brokersValid(list string) bool {
 	for _, b := range strings.Split(list, ",") {

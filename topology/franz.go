@@ -54,7 +54,7 @@ func (l franzLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 	l.log.Log(context.Background(), lvl, msg, append([]any{"kafka_client", ClientFranz}, keyvals...)...)
 }
 
-// franzCodec is the codec named by KafkaConfig.Compression (lz4 when empty).
+// franzCodec is franz-go's codec of one of Compressions().
 func franzCodec(name string) kgo.CompressionCodec {
 	switch name {
 	case "none":
@@ -79,7 +79,7 @@ func (franz) newProducer(cfg KafkaConfig, log *slog.Logger) (rawProducer, error)
 	opts = append(opts,
 		kgo.RequiredAcks(kgo.AllISRAcks()), // idempotent writes (franz-go's default) need all
 		kgo.ProducerLinger(cfg.Linger),
-		kgo.ProducerBatchCompression(franzCodec(cfg.Compression)),
+		kgo.ProducerBatchCompression(franzCodec(cfg.codec())),
 		// librdkafka's message.timeout.ms default: a record is not retried forever.
 		kgo.RecordDeliveryTimeout(5*time.Minute),
 	)

@@ -3,7 +3,6 @@
 package topology
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -66,7 +65,7 @@ func (librdkafka) newProducer(cfg KafkaConfig, log *slog.Logger) (rawProducer, e
 	m["acks"] = "all"
 	m["enable.idempotence"] = true
 	m["linger.ms"] = int(cfg.Linger / time.Millisecond)
-	m["compression.type"] = cmp.Or(cfg.Compression, "lz4")
+	m["compression.type"] = cfg.codec()
 	// The Java client's partitioner (franz-go's too), so a key lands on the
 	// same partition whichever client wrote it.
 	m["partitioner"] = "murmur2_random"
