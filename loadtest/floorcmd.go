@@ -28,17 +28,22 @@ Measures, on the stack of the environment (source $STACK_DIR/env), a bare Kafka
 produce → consume round trip with the bank's producer and consumer settings for
 each Kafka client, a batch spread over many partitions until acknowledged (as the
 command handler publishes its events), and a PostgreSQL commit; prints p50/p99 and writes a JSON file
-that 'loadtest report --floor' sets beside the bank's latency.
+that 'loadtest report --floor' sets beside the bank's latency. The round trips and
+commits are measured twice: a few milliseconds apart, and with the pause of a no-load
+run between them (-idle-interval), when every hop first wakes an idle process.
 
 `)
 		fs.PrintDefaults()
 	}
 	clientList := fs.String("clients", strings.Join(topology.Clients(), ","), "Kafka clients to measure")
+	warmup := fs.Int("warmup", 3000, "round trips per client, one after another, before measuring: the broker's JIT compiler warms up")
 	records := fs.Int("records", 1000, "round trips per client")
 	spread := fs.Int("spread", 48, "records per spread batch (0: none), sent over the 24 partitions of "+floor.SpreadTopic)
 	batches := fs.Int("batches", 300, "spread batches per client")
 	commits := fs.Int("commits", 1000, "PostgreSQL commits")
 	interval := fs.Duration("interval", 5*time.Millisecond, "pause between two round trips or commits")
+	idleInterval := fs.Duration("idle-interval", 250*time.Millisecond, "pause between two samples of the idle floor, a no-load run's (0: not measured)")
+	idleSamples := fs.Int("idle-samples", 200, "round trips per client, and commits, of the idle floor")
 	dsn := fs.String("dsn", defaultDSN(), "PostgreSQL connection string")
 	out := fs.String("out", "floor.json", "result file")
 	if err := fs.Parse(args); err != nil {
@@ -47,47 +52,65 @@ that 'loadtest report --floor' sets beside the bank's latency.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	res := floor.Result{Time: time.Now().UTC(), Kafka: map[string]floor.KafkaFloor{}}
-	for _, client := range splitList(*clientList) {
+	clients := splitList(*clientList)
+	configs := map[string]topology.KafkaConfig{}
+	for _, client := range clients {
 		env := topology.NewEnv()
 		cfg := topology.ReadKafkaConfig(env, "loadtest-floor")
 		if err := env.Err(); err != nil {
 			return err
 		}
 		cfg.Client = client
-		fmt.Fprintf(os.Stderr, "floor: Kafka round trips with %s …\n", client)
-		k, err := floor.Kafka(ctx, cfg, *records, *interval, log)
-		if err != nil {
-			return fmt.Errorf("%s: %w", client, err)
+		configs[client] = cfg
+		if *warmup > 0 {
+			// Warm every client before measuring any, or the first is measured on a cold broker.
+			fmt.Fprintf(os.Stderr, "floor: %d round trips with %s to warm up …\n", *warmup, client)
+			if _, err := floor.Kafka(ctx, cfg, *warmup, 0, log); err != nil {
+				return fmt.Errorf("%s: warm up: %w", client, err)
+			}
 		}
-		if *spread > 0 {
+	}
+	res := floor.Result{Time: time.Now().UTC()}
+	var err error
+	if res.Paced, err = measure(ctx, clients, configs, *records, *commits, *interval, *dsn, log); err != nil {
+		return err
+	}
+	for _, client := range clients {
+		if k := res.Kafka[client]; *spread > 0 {
 			fmt.Fprintf(os.Stderr, "floor: batches of %d records over %d partitions with %s …\n", *spread, floor.SpreadPartitions, client)
-			b, err := floor.SpreadBatch(ctx, cfg, *batches, *spread, *interval, log)
+			b, err := floor.SpreadBatch(ctx, configs[client], *batches, *spread, *interval, log)
 			if err != nil {
 				return fmt.Errorf("%s: %w", client, err)
 			}
 			k.SpreadBatch, k.SpreadSize = &b, *spread
+			res.Kafka[client] = k
 		}
-		res.Kafka[client] = k
 	}
-	fmt.Fprintln(os.Stderr, "floor: PostgreSQL commits …")
-	pg, err := floor.Postgres(ctx, *dsn, *commits, *interval)
-	if err != nil {
-		return err
+	if *idleInterval > 0 {
+		idle, err := measure(ctx, clients, configs, *idleSamples, *idleSamples, *idleInterval, *dsn, log)
+		if err != nil {
+			return err
+		}
+		res.Idle = &idle
 	}
-	res.PostgresCommit = pg
 	res.Load1 = run.ThisLoad()
 
-	fmt.Printf("%-28s %8s %8s %8s\n", "floor (ms)", "p50", "p99", "n")
-	for _, client := range splitList(*clientList) {
-		k := res.Kafka[client]
-		fmt.Printf("%-28s %8.2f %8.2f %8d\n", "kafka "+client+" acknowledged", k.Acknowledged.P50, k.Acknowledged.P99, k.Acknowledged.N)
-		fmt.Printf("%-28s %8.2f %8.2f %8d\n", "kafka "+client+" round trip", k.RoundTrip.P50, k.RoundTrip.P99, k.RoundTrip.N)
-		if b := k.SpreadBatch; b != nil {
-			fmt.Printf("%-28s %8.2f %8.2f %8d\n", fmt.Sprintf("kafka %s batch of %d", client, k.SpreadSize), b.P50, b.P99, b.N)
+	fmt.Printf("%-34s %8s %8s %8s\n", "floor (ms)", "p50", "p99", "n")
+	show := func(p floor.Paced, pace string) {
+		for _, client := range clients {
+			k := p.Kafka[client]
+			fmt.Printf("%-34s %8.2f %8.2f %8d\n", "kafka "+client+" acknowledged"+pace, k.Acknowledged.P50, k.Acknowledged.P99, k.Acknowledged.N)
+			fmt.Printf("%-34s %8.2f %8.2f %8d\n", "kafka "+client+" round trip"+pace, k.RoundTrip.P50, k.RoundTrip.P99, k.RoundTrip.N)
+			if b := k.SpreadBatch; b != nil {
+				fmt.Printf("%-34s %8.2f %8.2f %8d\n", fmt.Sprintf("kafka %s batch of %d", client, k.SpreadSize), b.P50, b.P99, b.N)
+			}
 		}
+		fmt.Printf("%-34s %8.2f %8.2f %8d\n", "postgresql commit"+pace, p.PostgresCommit.P50, p.PostgresCommit.P99, p.PostgresCommit.N)
 	}
-	fmt.Printf("%-28s %8.2f %8.2f %8d\n", "postgresql commit", pg.P50, pg.P99, pg.N)
+	show(res.Paced, "")
+	if res.Idle != nil {
+		show(*res.Idle, ", idle")
+	}
 	fmt.Printf("load average (1 min) %.2f\n", res.Load1)
 	if dir := filepath.Dir(*out); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -95,6 +118,28 @@ that 'loadtest report --floor' sets beside the bank's latency.
 		}
 	}
 	return writeJSON(*out, res)
+}
+
+// measure takes records round trips per client and commits PostgreSQL
+// commits, one every interval.
+func measure(ctx context.Context, clients []string, configs map[string]topology.KafkaConfig,
+	records, commits int, interval time.Duration, dsn string, log *slog.Logger) (floor.Paced, error) {
+	p := floor.Paced{IntervalMS: float64(interval) / float64(time.Millisecond), Kafka: map[string]floor.KafkaFloor{}}
+	for _, client := range clients {
+		fmt.Fprintf(os.Stderr, "floor: %d Kafka round trips with %s, one every %s …\n", records, client, interval)
+		k, err := floor.Kafka(ctx, configs[client], records, interval, log)
+		if err != nil {
+			return p, fmt.Errorf("%s: %w", client, err)
+		}
+		p.Kafka[client] = k
+	}
+	fmt.Fprintf(os.Stderr, "floor: %d PostgreSQL commits, one every %s …\n", commits, interval)
+	pg, err := floor.Postgres(ctx, dsn, commits, interval)
+	if err != nil {
+		return p, err
+	}
+	p.PostgresCommit = pg
+	return p, nil
 }
 
 // defaultDSN is the command handler's database of the stack's environment.

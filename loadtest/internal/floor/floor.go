@@ -31,6 +31,9 @@ const SpreadPartitions = 24
 // Result is one measurement of the floor (kept with the result formats).
 type Result = result.Floor
 
+// Paced is the floor measured with one pause between two samples.
+type Paced = result.Paced
+
 // KafkaFloor is one client's round trip.
 type KafkaFloor = result.KafkaFloor
 
@@ -194,17 +197,26 @@ func Postgres(ctx context.Context, dsn string, n int, interval time.Duration) (s
 	return stats.Summarize(commits), nil
 }
 
-// timed calls f n times, one call every interval, and returns how long each
+// timed calls f n times, one call every interval (or one after another when
+// interval is 0), and returns how long each
 // call took, in ms.
 func timed(ctx context.Context, n int, interval time.Duration, f func(i int) error) ([]float64, error) {
 	took := make([]float64, 0, n)
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
+	var next <-chan time.Time // no interval: one call after another
+	if interval > 0 {
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		next = tick.C
+	}
 	for i := 0; i < n; i++ {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-tick.C:
+		if next != nil {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-next:
+			}
+		} else if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 		t := time.Now()
 		if err := f(i); err != nil {

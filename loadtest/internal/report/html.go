@@ -116,10 +116,12 @@ the command generator. CPU is % of one core; memory is resident set size summed 
 
 {{with .R.FloorRatios}}<h2>Beside the floor</h2>
 <p>The floor is what this machine allows the bank's path at the time of the report's floor measurement: two Kafka
-round trips with the bank's producer and consumer settings (command, then event) and two PostgreSQL commits; the
-p99 floor is the sum of p99s, an upper bound. Figures at each category's lowest additional load, in ms.</p>
-<table><tr><th class="l">category</th><th>load</th><th class="l">client</th><th>p50</th><th>floor p50</th><th>ratio</th><th>p99</th><th>floor p99</th><th>ratio</th></tr>
-{{range .}}<tr><td class="l">{{.Category}}</td><td>{{f0 .Load}}</td><td class="l">{{.Client}}</td><td>{{f1 .BankP50}}</td><td>{{f1 .FloorP50}}</td><td>{{f1 .RatioP50}}×</td><td>{{f1 .BankP99}}</td><td>{{f1 .FloorP99}}</td><td>{{f1 .RatioP99}}×</td></tr>
+round trips with the bank's producer and consumer settings (command, then event) and four PostgreSQL round trips
+(claim, lock-and-read, commit, store), each counted as a commit; the p99 floor is the sum of p99s, an upper bound.
+It is measured with the samples a few ms apart (floor) and with a no-load run's pause between them (idle floor),
+when every hop first wakes an idle process. Figures at each category's lowest additional load, in ms.</p>
+<table><tr><th class="l">category</th><th>load</th><th class="l">client</th><th>p50</th><th>floor p50</th><th>ratio</th><th>p99</th><th>floor p99</th><th>ratio</th><th>idle floor p50</th><th>ratio</th><th>idle floor p99</th><th>ratio</th></tr>
+{{range .}}<tr><td class="l">{{.Category}}</td><td>{{f0 .Load}}</td><td class="l">{{.Client}}</td><td>{{f1 .BankP50}}</td><td>{{f1 .FloorP50}}</td><td>{{f1 .RatioP50}}×</td><td>{{f1 .BankP99}}</td><td>{{f1 .FloorP99}}</td><td>{{f1 .RatioP99}}×</td>{{with .Idle}}<td>{{f1 .FloorP50}}</td><td>{{f1 .RatioP50}}×</td><td>{{f1 .FloorP99}}</td><td>{{f1 .RatioP99}}×</td>{{else}}<td></td><td></td><td></td><td></td>{{end}}</tr>
 {{end}}</table>{{end}}
 
 <h2>Latency</h2>

@@ -10,10 +10,21 @@ import (
 )
 
 // Floor is what the bank cannot go below on the machine of a run, as
-// `loadtest floor` measures it.
+// `loadtest floor` measures it: once with the samples close together (Paced,
+// the machine kept busy) and once with the machine idle between them (Idle),
+// because on a virtual machine waking an idle process costs more than the
+// work it then does, and a bank at no load wakes idle processes at every hop.
 type Floor struct {
 	Time  time.Time `json:"time"`
 	Load1 float64   `json:"load_average_1m"` // of the machine, when it ended
+	Paced
+	// Idle is the same with the pause of a no-load run between samples.
+	Idle *Paced `json:"idle,omitempty"`
+}
+
+// Paced is the floor measured with one pause between two samples.
+type Paced struct {
+	IntervalMS float64 `json:"interval_ms,omitempty"`
 	// Kafka holds, per client, the time from producing a record until it is
 	// acknowledged and until a reader of the topic has it.
 	Kafka map[string]KafkaFloor `json:"kafka"`
