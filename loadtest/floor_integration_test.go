@@ -1,0 +1,69 @@
+//go:build integration
+
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"openbank/loadtest/internal/report"
+	"openbank/loadtest/internal/result"
+	"openbank/loadtest/internal/stats"
+	"openbank/topology"
+	"openbank/topology/topologytest"
+)
+
+// TestFloorMeasuresPacedAndIdle runs `loadtest floor` on the stack with few
+// samples and checks that it measured every client and PostgreSQL at both
+// paces, and that a report sets a category beside both floors. It asserts
+// nothing about speed.
+func TestFloorMeasuresPacedAndIdle(t *testing.T) {
+	topologytest.Kafka(t) // fails unless the stack's environment is set
+	loadtest := topologytest.Build(t, ".")
+	out := filepath.Join(t.TempDir(), "floor.json")
+	cmd := exec.Command(loadtest, "floor", "--warmup", "50", "--records", "40", "--commits", "40",
+		"--spread", "8", "--batches", "20", "--idle-interval", "20ms", "--idle-samples", "20", "--out", out)
+	cmd.Stderr = os.Stderr
+	if b, err := cmd.Output(); err != nil {
+		t.Fatalf("loadtest floor: %v\n%s", err, b)
+	}
+	f, err := result.ReadFloor(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Idle == nil {
+		t.Fatal("no idle floor in floor.json")
+	}
+	measured := func(what string, s stats.Summary, n int) {
+		t.Helper()
+		if s.N != n || s.P50 <= 0 || s.P99 < s.P50 {
+			t.Errorf("%s: %+v, want %d samples with 0 < p50 <= p99", what, s, n)
+		}
+	}
+	if f.IntervalMS != 5 || f.Idle.IntervalMS != 20 {
+		t.Errorf("intervals %v ms and %v ms, want 5 and 20", f.IntervalMS, f.Idle.IntervalMS)
+	}
+	for _, client := range topology.Clients() {
+		k, idle := f.Kafka[client], f.Idle.Kafka[client]
+		// The first tenth of the round trips pay for connections: not counted.
+		measured(client+" round trip", k.RoundTrip, 36)
+		measured(client+" acknowledged", k.Acknowledged, 36)
+		measured(client+" idle round trip", idle.RoundTrip, 18)
+		if k.SpreadBatch == nil || k.SpreadSize != 8 {
+			t.Errorf("%s: spread batch %+v of %d, want batches of 8", client, k.SpreadBatch, k.SpreadSize)
+		} else {
+			measured(client+" spread batch", *k.SpreadBatch, 18)
+		}
+	}
+	measured("commit", f.PostgresCommit, 40)
+	measured("idle commit", f.Idle.PostgresCommit, 20)
+
+	ratios := report.FloorRatios(report.Results{Categories: []report.Category{
+		{Name: "api-noload", Loads: []report.Load{{Latency: stats.Summary{P50: 10, P99: 20}}}},
+	}}, f)
+	if len(ratios) != 1 || ratios[0].Idle == nil || ratios[0].Idle.FloorP50 <= 0 || ratios[0].FloorP50 <= 0 {
+		t.Fatalf("floor ratios %+v", ratios)
+	}
+}
