@@ -41,6 +41,10 @@ KAFKA_PROXY_PORT=${KAFKA_PROXY_PORT:-}
 DB_PASSWORD=${DB_PASSWORD:-open-bank}
 STACK_INFRA_ONLY=${STACK_INFRA_ONLY:-0}
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
+# Extra broker settings to compare, as key=value pairs separated by spaces
+# (e.g. "num.io.threads=2 num.network.threads=1"); appended to every node's
+# server.properties on up.
+KAFKA_SERVER_PROPERTIES=${KAFKA_SERVER_PROPERTIES:-}
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
 START_TIMEOUT=${START_TIMEOUT:-60}
 SYNCHRONIZER_TIMEOUT=${SYNCHRONIZER_TIMEOUT:-300}
@@ -116,6 +120,7 @@ environment (current value):
   SCHEMA_REGISTRY_PORT ($SCHEMA_REGISTRY_PORT), DB_PORT ($DB_PORT), DB_PASSWORD,
   KAFKA_TLS_PORT (${KAFKA_TLS_PORT:-off}), KAFKA_PROXY_PORT (${KAFKA_PROXY_PORT:-off}),
   STACK_INFRA_ONLY ($STACK_INFRA_ONLY), KAFKA_HEAP_OPTS ($KAFKA_HEAP_OPTS),
+  KAFKA_SERVER_PROPERTIES (${KAFKA_SERVER_PROPERTIES:-none}: extra broker settings, key=value ...),
   START_TIMEOUT ($START_TIMEOUT s), SYNCHRONIZER_TIMEOUT ($SYNCHRONIZER_TIMEOUT s),
   STACK_METRICS ($STACK_METRICS), METRICS_PORT ($METRICS_PORT), PROMETHEUS ($PROMETHEUS),
   JAVA_HOME, PG_BIN (PostgreSQL server binaries, default: newest /usr/lib/postgresql/*/bin)
@@ -172,6 +177,10 @@ validate_config() {
   for var in KAFKA_PORT KAFKA_CONTROLLER_PORT SCHEMA_REGISTRY_PORT DB_PORT KAFKA_TLS_PORT KAFKA_PROXY_PORT; do
     [[ -z ${!var} && ($var == KAFKA_TLS_PORT || $var == KAFKA_PROXY_PORT) ]] && continue # opt-in listeners off
     [[ ${!var} =~ ^[0-9]+$ && ${!var} -ge 1 && ${!var} -le 65535 ]] || die "$var=${!var} is not a port number"
+  done
+  local kv
+  for kv in $KAFKA_SERVER_PROPERTIES; do
+    [[ $kv =~ ^[a-z][a-z0-9._-]*=[^=]+$ ]] || die "KAFKA_SERVER_PROPERTIES: '$kv' is not a key=value broker setting"
   done
   [[ $KAFKA_NODES =~ ^[1-9]$ ]] || die "KAFKA_NODES=$KAFKA_NODES: want a number of Kafka nodes from 1 to 9"
   [[ $KAFKA_PORT_STEP =~ ^[0-9]+$ && $KAFKA_PORT_STEP -ge 2 ]] || die "KAFKA_PORT_STEP=$KAFKA_PORT_STEP: want a number of 2 or more"

@@ -102,7 +102,7 @@ kafka_prepare() {
   if [[ -n $KAFKA_TLS_PORT && ! -r $STACK_DIR/certs/kafka-1/keystore.pem ]]; then
     CERTS_DIR=$STACK_DIR/certs "$DEPLOY_DIR/certs/make-certs.sh" >/dev/null
   fi
-  local listeners advertised protocols tls_props
+  local listeners advertised protocols tls_props kv
   for ((i = 1; i <= KAFKA_NODES; i++)); do
     mkdir -p "$(kafka_node_dir "$i")/data"
     listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$i") advertised=PLAINTEXT://127.0.0.1:$(kafka_port "$i")
@@ -142,6 +142,8 @@ share.coordinator.state.topic.min.isr=$min_isr
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 EOF
+    # Later lines win: a setting given here replaces the one above.
+    for kv in $KAFKA_SERVER_PROPERTIES; do echo "$kv"; done >>"$(kafka_props "$i")"
   done
   # Format the storage only the first time (meta.properties marks it).
   local id log=$LOG_DIR/kafka-format.log
