@@ -197,9 +197,8 @@ func Postgres(ctx context.Context, dsn string, n int, interval time.Duration) (s
 	return stats.Summarize(commits), nil
 }
 
-// timed calls f n times, one call every interval (or one after another when
-// interval is 0), and returns how long each
-// call took, in ms.
+// timed calls f n times, one call every interval (one after another when
+// interval is 0), and returns how long each call took, in ms.
 func timed(ctx context.Context, n int, interval time.Duration, f func(i int) error) ([]float64, error) {
 	took := make([]float64, 0, n)
 	var next <-chan time.Time // no interval: one call after another

@@ -11,7 +11,8 @@ import (
 	"openbank/topology"
 )
 
-// PathRoundTrips is what the bank's path does, at the least, per command: two
+// PathKafkaRoundTrips and PathPostgresRoundTrips are what the bank's path does,
+// at the least, per command: two
 // Kafka round trips (command, then event) and four PostgreSQL round trips (the
 // gateway's claim, the handler's lock-and-read and its commit, the gateway's
 // store), each of the latter counted as a commit.
@@ -29,17 +30,14 @@ type FloorRatio struct {
 	Client   string  `json:"kafka_client"` // whose round trip the floor uses
 	BankP50  float64 `json:"bank_p50_ms"`
 	BankP99  float64 `json:"bank_p99_ms"`
-	FloorP50 float64 `json:"floor_p50_ms"`
-	FloorP99 float64 `json:"floor_p99_ms"` // the sum of p99s: an upper bound
-	RatioP50 float64 `json:"ratio_p50"`
-	RatioP99 float64 `json:"ratio_p99"`
+	Ratio            // beside the floor with samples a few ms apart
 	Idle     *Ratio  `json:"idle,omitempty"`
 }
 
 // Ratio is the bank's latency beside one floor.
 type Ratio struct {
 	FloorP50 float64 `json:"floor_p50_ms"`
-	FloorP99 float64 `json:"floor_p99_ms"`
+	FloorP99 float64 `json:"floor_p99_ms"` // the sum of p99s: an upper bound
 	RatioP50 float64 `json:"ratio_p50"`
 	RatioP99 float64 `json:"ratio_p99"`
 }
@@ -56,10 +54,8 @@ func FloorRatios(r Results, f *result.Floor) []FloorRatio {
 		}
 		l := c.Loads[0] // loads are in order: the lowest is the closest to idle
 		client := clientOf(c.Name, f)
-		paced := ratio(l.Latency.P50, l.Latency.P99, f.Paced, client)
 		fr := FloorRatio{Category: c.Name, Load: l.AdditionalLoad, Client: client,
-			BankP50: l.Latency.P50, BankP99: l.Latency.P99,
-			FloorP50: paced.FloorP50, FloorP99: paced.FloorP99, RatioP50: paced.RatioP50, RatioP99: paced.RatioP99}
+			BankP50: l.Latency.P50, BankP99: l.Latency.P99, Ratio: ratio(l.Latency.P50, l.Latency.P99, f.Paced, client)}
 		if f.Idle != nil {
 			idle := ratio(l.Latency.P50, l.Latency.P99, *f.Idle, client)
 			fr.Idle = &idle
