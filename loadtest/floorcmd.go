@@ -52,14 +52,15 @@ run between them (-idle-interval), when every hop first wakes an idle process.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	env := topology.NewEnv()
+	base := topology.ReadKafkaConfig(env, "loadtest-floor")
+	if err := env.Err(); err != nil {
+		return err
+	}
 	clients := splitList(*clientList)
-	configs := map[string]topology.KafkaConfig{}
+	configs := map[string]topology.KafkaConfig{} // the bank's settings, with each client
 	for _, client := range clients {
-		env := topology.NewEnv()
-		cfg := topology.ReadKafkaConfig(env, "loadtest-floor")
-		if err := env.Err(); err != nil {
-			return err
-		}
+		cfg := base
 		cfg.Client = client
 		configs[client] = cfg
 		if *warmup > 0 {
