@@ -30,6 +30,12 @@ type KafkaConfig struct {
 	// record, the broker answers as soon as one arrives; a short wait only
 	// spends CPU on empty fetches (docs/latency.md).
 	FetchWait time.Duration
+	// CommitInterval is how often, at most, a consumer commits its offsets
+	// while records keep coming (KAFKA_COMMIT_INTERVAL_MS, default 200; 0
+	// commits after every batch). Offsets are committed at once when no
+	// records come, before a partition is revoked and at shutdown; after a
+	// crash the records since the last commit are read again.
+	CommitInterval time.Duration
 	// Client is the Kafka client library (KAFKA_CLIENT): ClientLibrdkafka or
 	// ClientFranz; empty means DefaultClient.
 	Client string
@@ -48,6 +54,7 @@ func ReadKafkaConfig(env *Env, clientID string) KafkaConfig {
 		KeyPassword:         env.String("SSL_KEY_PASSWORD", ""),
 		Linger:              time.Duration(env.Int("KAFKA_LINGER_MS", 0, 0, 60_000)) * time.Millisecond,
 		FetchWait:           time.Duration(env.Int("KAFKA_FETCH_WAIT_MS", 500, 1, 30_000)) * time.Millisecond,
+		CommitInterval:      time.Duration(env.Int("KAFKA_COMMIT_INTERVAL_MS", 200, 0, 60_000)) * time.Millisecond,
 		Client:              env.String("KAFKA_CLIENT", DefaultClient),
 		Compression:         env.String("KAFKA_COMPRESSION", DefaultCompression),
 	}

@@ -111,12 +111,13 @@ func NewConsumer(cfg KafkaConfig, serde *Serde, dead *Producer, opts ConsumerOpt
 		return nil, err
 	}
 	c := &Consumer{serde: serde, dead: dead, opts: opts, log: log}
+	c.commits = committer{interval: cfg.CommitInterval, commit: c.commit}
 	spec := consumerSpec{
 		group: opts.Group, topics: opts.Topics,
 		sessionTimeout: opts.SessionTimeout, maxBufferedBytes: opts.MaxBufferedBytes,
 		instanceID: opts.GroupInstanceID,
-		// A partition moves only once the commit in flight has landed.
-		beforeRevoke: c.commits.wait,
+		// A partition moves only once what was handled of it is committed.
+		beforeRevoke: c.commits.flush,
 	}
 	c.rejoin = func() (rawConsumer, error) { return client.newConsumer(cfg, spec, log) }
 	if c.raw, err = c.rejoin(); err != nil {
@@ -127,17 +128,19 @@ func NewConsumer(cfg KafkaConfig, serde *Serde, dead *Producer, opts ConsumerOpt
 
 // Run hands batches to handle until ctx is cancelled. A batch already read when
 // ctx is cancelled is still handled and committed, so shutdown loses nothing.
-// A batch's offsets are committed in the background while the next batch is
-// read and handled: the commit is a broker round trip as long as the rest of
-// a cycle, and a crash before it lands only means the batch is read again.
+// Offsets are committed in the background while the next batch is read and
+// handled, at most once per KafkaConfig.CommitInterval while records keep
+// coming and at once when none came: a commit is a broker round trip as long
+// as the rest of a cycle, and a crash before it lands only means the records
+// since the last one are read again.
 func (c *Consumer) Run(ctx context.Context, handle Handler) error {
 	// Finish what was read even when shutdown starts meanwhile.
 	work := context.WithoutCancel(ctx)
-	defer c.commits.wait()
+	defer c.commits.flush()
 	for ctx.Err() == nil {
 		msgs, err := c.poll(ctx)
 		if errors.Is(err, errFenced) {
-			c.commits.wait()
+			c.commits.flush() // fails as fenced: logged, and the records are read again
 			if err := c.rejoinGroup(err); err != nil {
 				return err
 			}
@@ -152,6 +155,7 @@ func (c *Consumer) Run(ctx context.Context, handle Handler) error {
 			return err
 		}
 		if len(msgs) == 0 {
+			c.commits.start()
 			c.raw.allowRebalance()
 			continue
 		}
@@ -164,30 +168,63 @@ func (c *Consumer) Run(ctx context.Context, handle Handler) error {
 				return err
 			}
 		}
-		c.commits.start(func() { c.commit(work, msgs) })
-		// A partition this lets go of waits for the commit (beforeRevoke).
+		c.commits.handled(nextOffsets(msgs))
+		// A partition this lets go of is committed first (beforeRevoke).
 		c.raw.allowRebalance()
 	}
 	return nil
 }
 
-// committer runs one offset commit at a time in the background, so commits
-// land in the order the batches were handled.
+// committer commits handled offsets in the background, one commit at a time
+// so they land in the order the batches were handled, and at most once per
+// interval while batches keep coming: under load one commit (a round trip,
+// and a record in __consumer_offsets) covers many batches.
 type committer struct {
-	mu   sync.Mutex
-	done chan struct{} // closed when the last commit begun has ended
+	interval time.Duration
+	commit   func(next map[TopicPartition]int64) // synchronous; logs a failure
+	// turn lets one caller at a time begin a commit: Run's goroutine, or a
+	// revocation's.
+	turn    sync.Mutex
+	mu      sync.Mutex
+	pending map[TopicPartition]int64 // handled, not yet being committed
+	last    time.Time                // when the last commit began
+	done    chan struct{}            // closed when the last commit begun has ended
 }
 
-// start waits for the commit in flight, then begins commit.
-func (k *committer) start(commit func()) {
-	k.wait()
-	done := make(chan struct{})
+// handled adds a batch's next offsets and begins a commit when one is due.
+func (k *committer) handled(next map[TopicPartition]int64) {
 	k.mu.Lock()
-	k.done = done
+	if k.pending == nil {
+		k.pending = make(map[TopicPartition]int64, len(next))
+	}
+	for tp, o := range next {
+		k.pending[tp] = max(k.pending[tp], o)
+	}
+	due := time.Since(k.last) >= k.interval
+	k.mu.Unlock()
+	if due {
+		k.start()
+	}
+}
+
+// start waits for the commit in flight, then begins committing what is
+// pending, if anything.
+func (k *committer) start() {
+	k.turn.Lock()
+	defer k.turn.Unlock()
+	k.wait()
+	k.mu.Lock()
+	next := k.pending
+	if len(next) == 0 {
+		k.mu.Unlock()
+		return
+	}
+	done := make(chan struct{})
+	k.pending, k.last, k.done = nil, time.Now(), done
 	k.mu.Unlock()
 	go func() {
 		defer close(done)
-		commit()
+		k.commit(next)
 	}()
 }
 
@@ -199,6 +236,12 @@ func (k *committer) wait() {
 	if done != nil {
 		<-done
 	}
+}
+
+// flush commits everything handled and returns once the commit has ended.
+func (k *committer) flush() {
+	k.start()
+	k.wait()
 }
 
 // rejoinGroup replaces a consumer that is a fenced static member with a new
@@ -325,11 +368,11 @@ func (c *Consumer) decode(ctx context.Context, msgs []RawRecord) ([]Delivery, er
 	return batch, nil
 }
 
-// commit stores the offsets after msgs. A failed commit only means these
-// records may be read again, which handlers tolerate, so it is logged.
-func (c *Consumer) commit(ctx context.Context, msgs []RawRecord) {
-	next := nextOffsets(msgs)
-	if err := c.raw.commit(ctx, next); err != nil {
+// commit stores next, the offsets after what was handled. A failed commit
+// only means these records may be read again, which handlers tolerate, so it
+// is logged.
+func (c *Consumer) commit(next map[TopicPartition]int64) {
+	if err := c.raw.commit(context.Background(), next); err != nil {
 		c.log.Warn("commit offsets; the records will be read again", "error", err, "next_offsets", next)
 	}
 }

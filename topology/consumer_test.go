@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -60,6 +61,13 @@ func (m *memoryConsumer) committed(context.Context, []TopicPartition) (map[Topic
 func (m *memoryConsumer) allowRebalance() {}
 func (m *memoryConsumer) close() error    { return nil }
 
+// memoryRun is a Consumer over raw that commits at most once per interval.
+func memoryRun(raw rawConsumer, serde *Serde, interval time.Duration) *Consumer {
+	c := &Consumer{raw: raw, serde: serde, opts: ConsumerOptions{MaxBatch: 100}, log: slog.New(slog.DiscardHandler)}
+	c.commits = committer{interval: interval, commit: c.commit}
+	return c
+}
+
 // commandRecords is a stream of last commands on partition 0, from offset 0.
 func commandRecords(t *testing.T, serde *Serde) []RawRecord {
 	t.Helper()
@@ -96,7 +104,7 @@ func TestRunCommitsWhileHandlingTheNextBatch(t *testing.T) {
 			t.Errorf("commit %d was not in flight while the next batch was handled", next)
 		}
 	}}
-	c := &Consumer{raw: raw, serde: serde, opts: ConsumerOptions{MaxBatch: 100}, log: slog.New(slog.DiscardHandler)}
+	c := memoryRun(raw, serde, 0)
 	handle := func(_ context.Context, batch []Delivery) error {
 		raw.mu.Lock()
 		log = append(log, fmt.Sprintf("handle %d-%d", batch[0].Offset, batch[len(batch)-1].Offset))
@@ -118,5 +126,37 @@ func TestRunCommitsWhileHandlingTheNextBatch(t *testing.T) {
 	want := "handle 0-2; handle 3-5; commit 3; handle 6-8; commit 6; handle 9-11; commit 9; commit 12"
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// TestRunCommitsOncePerIntervalAndWhenIdle: while batches keep coming, one
+// commit covers all handled within the interval; when no records come, what
+// was handled is committed at once; a revocation commits it first.
+func TestRunCommitsOncePerIntervalAndWhenIdle(t *testing.T) {
+	serde := NewSerde(newMemoryRegistry(t))
+	var log []string
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	raw := &memoryConsumer{recs: commandRecords(t, serde), step: 3, log: &log, stop: cancel}
+	c := memoryRun(raw, serde, time.Hour)
+	revoked := false
+	handle := func(_ context.Context, batch []Delivery) error {
+		raw.mu.Lock()
+		log = append(log, fmt.Sprintf("handle %d-%d", batch[0].Offset, batch[len(batch)-1].Offset))
+		raw.mu.Unlock()
+		if batch[0].Offset == 6 && !revoked {
+			revoked = true
+			c.commits.flush() // as a revocation does
+		}
+		return nil
+	}
+	if err := c.Run(ctx, handle); err != nil {
+		t.Fatal(err)
+	}
+	// The first batch's commit is due at once (none began before); 3-5 waits
+	// for the interval until the revocation at 6-8; 6-8 and 9-11 wait until
+	// no records come.
+	if want := []int64{3, 6, 12}; !slices.Equal(raw.commits, want) {
+		t.Errorf("commits %v, want %v (log %s)", raw.commits, want, strings.Join(log, "; "))
 	}
 }

@@ -188,7 +188,7 @@ func (librdkafka) newConsumer(cfg KafkaConfig, spec consumerSpec, log *slog.Logg
 		}
 		err = kc.Assign(parts)
 	} else {
-		err = kc.SubscribeTopics(spec.topics, nil)
+		err = kc.SubscribeTopics(spec.topics, c.rebalanced)
 	}
 	if err != nil {
 		_ = kc.Close()
@@ -316,6 +316,17 @@ func (c *rdConsumer) committed(ctx context.Context, parts []TopicPartition) (map
 		}
 	}
 	return out, nil
+}
+
+// rebalanced runs inside Poll, on the consumer's goroutine, between batches:
+// what was handled of the partitions taken away is committed before they go.
+// Returning without assigning leaves the (incremental) assignment to the
+// library.
+func (c *rdConsumer) rebalanced(_ *kafka.Consumer, ev kafka.Event) error {
+	if _, revoked := ev.(kafka.RevokedPartitions); revoked && c.spec.beforeRevoke != nil {
+		c.spec.beforeRevoke()
+	}
+	return nil
 }
 
 // allowRebalance has nothing to do: librdkafka rebalances inside Poll, and a

@@ -46,9 +46,11 @@ func (s *staged) wait(ctx context.Context) error {
 // retried until done, as a redelivery from the committed offsets would be.
 // While a batch is in flight, records are taken without waiting for them;
 // when none are there, the batch in flight is finished and committed first.
+// Offsets are committed as Run commits them.
 func (c *Consumer) RunPipelined(ctx context.Context, begin Stage) error {
 	// Finish what was read even when shutdown starts meanwhile.
 	work := context.WithoutCancel(ctx)
+	defer c.commits.flush()
 	var inFlight *staged
 	allowed := time.Now()
 	drain := func() error {
@@ -72,6 +74,7 @@ func (c *Consumer) RunPipelined(ctx context.Context, begin Stage) error {
 			if err := drain(); err != nil {
 				return err
 			}
+			c.commits.flush() // fails as fenced: logged, and the records are read again
 			if err := c.rejoinGroup(fenced); err != nil {
 				return err
 			}
@@ -89,6 +92,7 @@ func (c *Consumer) RunPipelined(ctx context.Context, begin Stage) error {
 			if err := drain(); err != nil {
 				return err
 			}
+			c.commits.start()
 			continue
 		}
 		next, err := c.begin(work, begin, msgs)
@@ -132,7 +136,7 @@ func (c *Consumer) begin(ctx context.Context, begin Stage, msgs []RawRecord) (*s
 	return s, nil
 }
 
-// finish waits until s is acknowledged and commits its offsets. When s failed,
+// finish waits until s is acknowledged and hands its offsets to the committer. When s failed,
 // it waits for the batches begun after it (later) whatever comes of them, then
 // handles s and later again, in order, one at a time, commits them and
 // reports redone.
@@ -142,7 +146,7 @@ func (c *Consumer) finish(ctx context.Context, begin Stage, s *staged, later ...
 	}
 	err = s.wait(ctx)
 	if err == nil {
-		c.commit(ctx, s.msgs)
+		c.commits.handled(nextOffsets(s.msgs))
 		return false, nil
 	}
 	c.log.Warn("handle batch failed; handling the batches not yet committed again", "error", err)
@@ -162,7 +166,7 @@ func (c *Consumer) finish(ctx context.Context, begin Stage, s *staged, later ...
 				return true, err
 			}
 		}
-		c.commit(ctx, b.msgs)
+		c.commits.handled(nextOffsets(b.msgs))
 	}
 	return true, nil
 }
