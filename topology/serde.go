@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"sync"
 
 	"github.com/hamba/avro/v2"
@@ -133,19 +134,10 @@ func (s *Serde) Decode(topic string, data []byte) (records.Record, error) {
 	if err := avro.Unmarshal(ws.schema, data[wireHeaderLen:], r); err != nil {
 		return nil, &DecodeError{Topic: topic, SchemaID: id, Err: fmt.Errorf("%w: %v", ErrMalformedAvro, err)}
 	}
-	if t, ok := TopicByName(topic); ok && !carries(t, r) {
+	if carried, ok := recordTypes[topic]; ok && !slices.Contains(carried, reflect.TypeOf(r)) {
 		return nil, &DecodeError{Topic: topic, SchemaID: id, Err: fmt.Errorf("%w: %s", ErrUnexpectedType, records.FullName(r))}
 	}
 	return r, nil
-}
-
-func carries(t Topic, r records.Record) bool {
-	for _, known := range t.Records {
-		if reflect.TypeOf(known) == reflect.TypeOf(r) {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Serde) writer(topic string, id int) (*writerSchema, error) {

@@ -22,7 +22,7 @@ type memoryRegistry struct {
 	bySubject map[string]int
 }
 
-func newMemoryRegistry(t *testing.T) *memoryRegistry {
+func newMemoryRegistry(t testing.TB) *memoryRegistry {
 	t.Helper()
 	m := &memoryRegistry{byID: map[int]string{}, bySubject: map[string]int{}}
 	for _, topic := range Topics() {
@@ -246,4 +246,20 @@ func FuzzDecodeNeverPanics(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkDecodeBalanceChanged: every consumer decodes every record it reads.
+func BenchmarkDecodeBalanceChanged(b *testing.B) {
+	serde := NewSerde(newMemoryRegistry(b))
+	data, err := serde.Encode(TopicBalanceChanged, &records.BalanceChanged{IBAN: "NL66OPEN0000000001", NewBalance: 100, ChangedBy: 1,
+		FromTo: "NL66OPEN0000000002", Description: "benchmark"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := serde.Decode(TopicBalanceChanged, data); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

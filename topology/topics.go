@@ -1,6 +1,8 @@
 package topology
 
 import (
+	"reflect"
+
 	"openbank/topology/records"
 )
 
@@ -107,6 +109,19 @@ func TopicByName(name string) (Topic, bool) {
 	}
 	return Topic{}, false
 }
+
+// recordTypes is, per topic, the types of the records the topology puts on
+// it: made once, as every record decoded is checked against it.
+var recordTypes = func() map[string][]reflect.Type {
+	types := map[string][]reflect.Type{}
+	for _, t := range Topics() {
+		types[t.Name] = []reflect.Type{}
+		for _, r := range t.Records {
+			types[t.Name] = append(types[t.Name], reflect.TypeOf(r))
+		}
+	}
+	return types
+}()
 
 // Subject is the schema registry subject of a record on a topic
 // (TopicRecordNameStrategy): "<topic>-<record full name>".
