@@ -136,10 +136,10 @@ func (c *Consumer) begin(ctx context.Context, begin Stage, msgs []RawRecord) (*s
 	return s, nil
 }
 
-// finish waits until s is acknowledged and hands its offsets to the committer. When s failed,
-// it waits for the batches begun after it (later) whatever comes of them, then
-// handles s and later again, in order, one at a time, commits them and
-// reports redone.
+// finish waits until s is acknowledged and hands its offsets to the
+// committer. When s failed, it waits for the batches begun after it (later)
+// whatever comes of them, then handles s and later again, in order, one at a
+// time, hands their offsets on and reports redone.
 func (c *Consumer) finish(ctx context.Context, begin Stage, s *staged, later ...*staged) (redone bool, err error) {
 	if s == nil {
 		return false, nil
