@@ -12,24 +12,35 @@ import (
 // and a record in __consumer_offsets) covers many batches.
 type committer struct {
 	interval time.Duration
-	commit   func(next map[TopicPartition]int64) // synchronous; logs a failure
+	commit   func(span offsetSpan) // synchronous; logs a failure
 	// turn lets one caller at a time begin a commit: Run's goroutine, or a
 	// revocation's.
 	turn    sync.Mutex
 	mu      sync.Mutex
-	pending map[TopicPartition]int64 // handled, not yet being committed
-	last    time.Time                // when the last commit began
-	done    chan struct{}            // closed when the last commit begun has ended
+	pending offsetSpan    // handled, not yet being committed
+	last    time.Time     // when the last commit began
+	done    chan struct{} // closed when the last commit begun has ended
 }
 
-// handled adds a batch's next offsets and begins a commit when one is due.
-func (k *committer) handled(next map[TopicPartition]int64) {
+// offsetSpan is, per partition, the records handled and not yet committed:
+// from first up to (not including) next. A commit stores next; first is only
+// for the log, which says what a failed commit leaves to be read again.
+type offsetSpan struct {
+	first, next map[TopicPartition]int64
+}
+
+// handled adds a batch's records and begins a commit when one is due.
+func (k *committer) handled(msgs []RawRecord) {
 	k.mu.Lock()
-	if k.pending == nil {
-		k.pending = make(map[TopicPartition]int64, len(next))
+	if k.pending.next == nil {
+		k.pending = offsetSpan{first: map[TopicPartition]int64{}, next: map[TopicPartition]int64{}}
 	}
-	for tp, o := range next {
-		k.pending[tp] = max(k.pending[tp], o)
+	for _, m := range msgs {
+		tp := TopicPartition{m.Topic, m.Partition}
+		if f, ok := k.pending.first[tp]; !ok || m.Offset < f {
+			k.pending.first[tp] = m.Offset
+		}
+		k.pending.next[tp] = max(k.pending.next[tp], m.Offset+1)
 	}
 	due := time.Since(k.last) >= k.interval
 	k.mu.Unlock()
@@ -45,17 +56,17 @@ func (k *committer) start() {
 	defer k.turn.Unlock()
 	k.wait()
 	k.mu.Lock()
-	next := k.pending
-	if len(next) == 0 {
+	span := k.pending
+	if len(span.next) == 0 {
 		k.mu.Unlock()
 		return
 	}
 	done := make(chan struct{})
-	k.pending, k.last, k.done = nil, time.Now(), done
+	k.pending, k.last, k.done = offsetSpan{}, time.Now(), done
 	k.mu.Unlock()
 	go func() {
 		defer close(done)
-		k.commit(next)
+		k.commit(span)
 	}()
 }
 
@@ -75,21 +86,12 @@ func (k *committer) flush() {
 	k.wait()
 }
 
-// commit stores next, the offsets after what was handled. A failed commit
-// only means these records may be read again, which handlers tolerate, so it
-// is logged.
-func (c *Consumer) commit(next map[TopicPartition]int64) {
-	if err := c.raw.commit(context.Background(), next); err != nil {
-		c.log.Warn("commit offsets; the records will be read again", "error", err, "next_offsets", next)
+// commit stores span's next offsets, those after what was handled. A failed
+// commit only means these records may be read again, which handlers
+// tolerate, so it is logged with the records it leaves.
+func (c *Consumer) commit(span offsetSpan) {
+	if err := c.raw.commit(context.Background(), span.next); err != nil {
+		c.log.Warn("commit offsets; the records will be read again", "error", err,
+			"first_offsets", span.first, "next_offsets", span.next)
 	}
-}
-
-// nextOffsets is, per partition, the offset after the last of msgs.
-func nextOffsets(msgs []RawRecord) map[TopicPartition]int64 {
-	next := map[TopicPartition]int64{}
-	for _, m := range msgs {
-		tp := TopicPartition{m.Topic, m.Partition}
-		next[tp] = max(next[tp], m.Offset+1)
-	}
-	return next
 }

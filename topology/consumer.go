@@ -167,7 +167,7 @@ func (c *Consumer) Run(ctx context.Context, handle Handler) error {
 				return err
 			}
 		}
-		c.commits.handled(nextOffsets(msgs))
+		c.commits.handled(msgs)
 		// A partition this lets go of is committed first (beforeRevoke).
 		c.raw.allowRebalance()
 	}

@@ -146,7 +146,7 @@ func (c *Consumer) finish(ctx context.Context, begin Stage, s *staged, later ...
 	}
 	err = s.wait(ctx)
 	if err == nil {
-		c.commits.handled(nextOffsets(s.msgs))
+		c.commits.handled(s.msgs)
 		return false, nil
 	}
 	c.log.Warn("handle batch failed; handling the batches not yet committed again", "error", err)
@@ -166,7 +166,7 @@ func (c *Consumer) finish(ctx context.Context, begin Stage, s *staged, later ...
 				return true, err
 			}
 		}
-		c.commits.handled(nextOffsets(b.msgs))
+		c.commits.handled(b.msgs)
 	}
 	return true, nil
 }
