@@ -7,7 +7,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -92,11 +91,6 @@ func instanceID(id string) string {
 }
 
 func main() {
-	if os.Getenv("GOMAXPROCS") == "" {
-		// The handler decides one batch at a time: on one thread it spends 20–30 %
-		// less CPU per command and handles 18 % more flat out (docs/latency.md).
-		runtime.GOMAXPROCS(1)
-	}
 	cfg, err := readConfig()
 	log := service.NewLogger(cfg.service.LogLevel)
 	service.CheckConfig(log, err)
