@@ -17,8 +17,8 @@ import (
 
 // TestFloorMeasuresPacedAndIdle runs `loadtest floor` on the stack with few
 // samples and checks that it measured every client and PostgreSQL at both
-// paces, and that a report sets a category beside both floors. It asserts
-// nothing about speed.
+// paces, in time and CPU, and that a report sets a category beside both
+// floors. It asserts nothing about speed.
 func TestFloorMeasuresPacedAndIdle(t *testing.T) {
 	topologytest.Kafka(t) // fails unless the stack's environment is set
 	loadtest := topologytest.Build(t, ".")
@@ -59,6 +59,21 @@ func TestFloorMeasuresPacedAndIdle(t *testing.T) {
 	}
 	measured("commit", f.PostgresCommit, 40)
 	measured("idle commit", f.Idle.PostgresCommit, 20)
+	for _, client := range topology.Clients() {
+		k := f.Kafka[client]
+		if k.RoundTripCPU <= 0 || k.SpreadBatchCPU <= 0 || f.Idle.Kafka[client].RoundTripCPU <= 0 {
+			t.Errorf("%s: CPU per round trip %v µs, per spread batch %v µs, idle %v µs; want each measured",
+				client, k.RoundTripCPU, k.SpreadBatchCPU, f.Idle.Kafka[client].RoundTripCPU)
+		}
+	}
+	for want, p := range map[int]result.Paced{40: f.Paced, 20: *f.Idle} {
+		if p.WakeUp == nil || p.WakeUp.N != want || p.WakeUpCPU <= 0 {
+			t.Errorf("wake-ups every %v ms: %+v, %v µs CPU each; want %d measured", p.IntervalMS, p.WakeUp, p.WakeUpCPU, want)
+		}
+	}
+	if f.PostgresCommitCPU <= 0 || f.Idle.PostgresCommitCPU <= 0 {
+		t.Errorf("CPU per commit %v µs, idle %v µs; want both measured", f.PostgresCommitCPU, f.Idle.PostgresCommitCPU)
+	}
 
 	ratios := report.FloorRatios(report.Results{Categories: []report.Category{
 		{Name: "api-noload", Loads: []report.Load{{Latency: stats.Summary{P50: 10, P99: 20}}}},

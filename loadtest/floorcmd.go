@@ -12,8 +12,10 @@ import (
 	"syscall"
 	"time"
 
+	"openbank/kit/service"
 	"openbank/loadtest/internal/floor"
 	"openbank/loadtest/internal/run"
+	"openbank/loadtest/internal/stats"
 	"openbank/topology"
 )
 
@@ -31,6 +33,10 @@ command handler publishes its events), and a PostgreSQL commit; prints p50/p99 a
 that 'loadtest report --floor' sets beside the bank's latency. The round trips and
 commits are measured twice: a few milliseconds apart, and with the pause of a no-load
 run between them (-idle-interval), when every hop first wakes an idle process.
+Each also gets the CPU time (user and system) this process spent per call, on one
+thread as the bank's services run (unless GOMAXPROCS is set), and so does a bare
+wake-up on a timer after the same pause: how late it comes is the least any hop
+waits, its CPU the least any hop costs.
 
 `)
 		fs.PrintDefaults()
@@ -49,6 +55,8 @@ run between them (-idle-interval), when every hop first wakes an idle process.
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// On one thread, as the bank's services run: CPU per call is then theirs too.
+	service.OneThread()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -79,11 +87,11 @@ run between them (-idle-interval), when every hop first wakes an idle process.
 	for _, client := range clients {
 		if k := res.Kafka[client]; *spread > 0 {
 			fmt.Fprintf(os.Stderr, "floor: batches of %d records over %d partitions with %s …\n", *spread, floor.SpreadPartitions, client)
-			b, err := floor.SpreadBatch(ctx, configs[client], *batches, *spread, *interval, log)
+			b, cpu, err := floor.SpreadBatch(ctx, configs[client], *batches, *spread, *interval, log)
 			if err != nil {
 				return fmt.Errorf("%s: %w", client, err)
 			}
-			k.SpreadBatch, k.SpreadSize = &b, *spread
+			k.SpreadBatch, k.SpreadSize, k.SpreadBatchCPU = &b, *spread, cpu
 			res.Kafka[client] = k
 		}
 	}
@@ -96,17 +104,23 @@ run between them (-idle-interval), when every hop first wakes an idle process.
 	}
 	res.Load1 = run.ThisLoad()
 
-	fmt.Printf("%-34s %8s %8s %8s\n", "floor (ms)", "p50", "p99", "n")
+	fmt.Printf("%-40s %8s %8s %8s %8s\n", "floor (ms; CPU in µs per call)", "p50", "p99", "n", "CPU")
+	line := func(what string, s stats.Summary, cpu float64) {
+		fmt.Printf("%-40s %8.2f %8.2f %8d %8s\n", what, s.P50, s.P99, s.N, cpuText(cpu))
+	}
 	show := func(p floor.Paced, pace string) {
 		for _, client := range clients {
 			k := p.Kafka[client]
-			fmt.Printf("%-34s %8.2f %8.2f %8d\n", "kafka "+client+" acknowledged"+pace, k.Acknowledged.P50, k.Acknowledged.P99, k.Acknowledged.N)
-			fmt.Printf("%-34s %8.2f %8.2f %8d\n", "kafka "+client+" round trip"+pace, k.RoundTrip.P50, k.RoundTrip.P99, k.RoundTrip.N)
+			line("kafka "+client+" acknowledged"+pace, k.Acknowledged, 0)
+			line("kafka "+client+" round trip"+pace, k.RoundTrip, k.RoundTripCPU)
 			if b := k.SpreadBatch; b != nil {
-				fmt.Printf("%-34s %8.2f %8.2f %8d\n", fmt.Sprintf("kafka %s batch of %d", client, k.SpreadSize), b.P50, b.P99, b.N)
+				line(fmt.Sprintf("kafka %s batch of %d%s", client, k.SpreadSize, pace), *b, k.SpreadBatchCPU)
 			}
 		}
-		fmt.Printf("%-34s %8.2f %8.2f %8d\n", "postgresql commit"+pace, p.PostgresCommit.P50, p.PostgresCommit.P99, p.PostgresCommit.N)
+		line("postgresql commit"+pace, p.PostgresCommit, p.PostgresCommitCPU)
+		if p.WakeUp != nil {
+			line("wake-up, late by"+pace, *p.WakeUp, p.WakeUpCPU)
+		}
 	}
 	show(res.Paced, "")
 	if res.Idle != nil {
@@ -121,8 +135,8 @@ run between them (-idle-interval), when every hop first wakes an idle process.
 	return writeJSON(*out, res)
 }
 
-// measure takes records round trips per client and commits PostgreSQL
-// commits, one every interval.
+// measure takes records round trips per client, and as many timer wake-ups
+// as PostgreSQL commits, one every interval.
 func measure(ctx context.Context, clients []string, configs map[string]topology.KafkaConfig,
 	records, commits int, interval time.Duration, dsn string, log *slog.Logger) (floor.Paced, error) {
 	p := floor.Paced{IntervalMS: float64(interval) / float64(time.Millisecond), Kafka: map[string]floor.KafkaFloor{}}
@@ -134,13 +148,27 @@ func measure(ctx context.Context, clients []string, configs map[string]topology.
 		}
 		p.Kafka[client] = k
 	}
-	fmt.Fprintf(os.Stderr, "floor: %d PostgreSQL commits, one every %s …\n", commits, interval)
-	pg, err := floor.Postgres(ctx, dsn, commits, interval)
+	fmt.Fprintf(os.Stderr, "floor: %d wake-ups, one every %s …\n", commits, interval)
+	late, cpu, err := floor.WakeUp(ctx, commits, interval)
 	if err != nil {
 		return p, err
 	}
-	p.PostgresCommit = pg
+	p.WakeUp, p.WakeUpCPU = &late, cpu
+	fmt.Fprintf(os.Stderr, "floor: %d PostgreSQL commits, one every %s …\n", commits, interval)
+	commit, cpu, err := floor.Postgres(ctx, dsn, commits, interval)
+	if err != nil {
+		return p, err
+	}
+	p.PostgresCommit, p.PostgresCommitCPU = commit, cpu
 	return p, nil
+}
+
+// cpuText shows CPU µs per call, or nothing when not measured.
+func cpuText(us float64) string {
+	if us <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.0f", us)
 }
 
 // defaultDSN is the command handler's database of the stack's environment.

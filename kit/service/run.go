@@ -21,15 +21,20 @@ import (
 // ops.SetReady(true) once it serves.
 type App func(ctx context.Context, ops *Ops) error
 
-// Main runs app with Run and exits the process: status 0 after a clean
-// stop, 1 when it fails. Go code runs on one thread unless GOMAXPROCS says
-// otherwise: each service is mostly waiting on Kafka and PostgreSQL, and one
-// thread spares the scheduler's hand-offs between two (18–30 % less CPU at
-// 1,000 msg/s, docs/latency.md).
-func Main(name string, cfg Config, log *slog.Logger, app App) {
+// OneThread runs Go code on one thread unless GOMAXPROCS says otherwise:
+// each service is mostly waiting on Kafka and PostgreSQL, and one thread
+// spares the scheduler's hand-offs between two (18–30 % less CPU at 1,000
+// msg/s, docs/latency.md).
+func OneThread() {
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
 	}
+}
+
+// Main runs app with Run, on OneThread, and exits the process: status 0
+// after a clean stop, 1 when it fails.
+func Main(name string, cfg Config, log *slog.Logger, app App) {
+	OneThread()
 	if err := Run(cfg, log, app); err != nil {
 		log.Error(name+" stopped", "error", err)
 		exit(1)

@@ -1,6 +1,7 @@
 // Package floor measures what the bank cannot go below on this machine: a bare
 // Kafka produce → consume round trip with the bank's own producer and consumer
-// settings (per Kafka client), and a PostgreSQL commit.
+// settings (per Kafka client), and a PostgreSQL commit; each in time and in
+// the CPU time of the process that measures it.
 package floor
 
 import (
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -82,6 +84,7 @@ func Kafka(ctx context.Context, cfg topology.KafkaConfig, n int, interval time.D
 			}
 		}
 	}()
+	began := cpuTime()
 	acked, err := timed(ctx, n, interval, func(i int) error {
 		sent[i] = time.Now()
 		msg := topology.RawMessage{Topic: Topic, Key: []byte(strconv.Itoa(i)), Value: make([]byte, 200)}
@@ -104,28 +107,31 @@ func Kafka(ctx context.Context, cfg topology.KafkaConfig, n int, interval time.D
 			return KafkaFloor{}, fmt.Errorf("%d of %d records read back within 30 s", got, n)
 		}
 	}
+	cpu := perCall(cpuTime()-began, n)
 	// The first records pay for connections and metadata: they are not the floor.
 	warm := min(20, n/10)
-	return KafkaFloor{Acknowledged: stats.Summarize(acked[warm:]), RoundTrip: stats.Summarize(trips[warm:])}, nil
+	return KafkaFloor{Acknowledged: stats.Summarize(acked[warm:]), RoundTrip: stats.Summarize(trips[warm:]), RoundTripCPU: cpu}, nil
 }
 
 // SpreadBatch sends n batches of size records with distinct keys to
 // SpreadTopic, one batch every interval, each in one call that waits until
-// every record is acknowledged, and returns how long those calls took. A client
-// that puts one partition in each produce request needs many requests per batch.
-func SpreadBatch(ctx context.Context, cfg topology.KafkaConfig, n, size int, interval time.Duration, log *slog.Logger) (stats.Summary, error) {
+// every record is acknowledged, and returns how long those calls took and the
+// CPU time per call (µs). A client that puts one partition in each produce
+// request needs many requests per batch.
+func SpreadBatch(ctx context.Context, cfg topology.KafkaConfig, n, size int, interval time.Duration, log *slog.Logger) (took stats.Summary, cpu float64, err error) {
 	if err := ensureTopic(ctx, cfg, SpreadTopic, SpreadPartitions, log); err != nil {
-		return stats.Summary{}, err
+		return stats.Summary{}, 0, err
 	}
 	producer, err := topology.NewProducer(cfg, nil, log)
 	if err != nil {
-		return stats.Summary{}, err
+		return stats.Summary{}, 0, err
 	}
 	defer producer.Close()
 	batch := make([]topology.RawMessage, size)
 	for i := range batch {
 		batch[i] = topology.RawMessage{Topic: SpreadTopic, Key: []byte("account-" + strconv.Itoa(i)), Value: make([]byte, 200)}
 	}
+	began := cpuTime()
 	acked, err := timed(ctx, n, interval, func(int) error {
 		if err := producer.SendRaw(ctx, batch...); err != nil {
 			return fmt.Errorf("produce to %s: %w", SpreadTopic, err)
@@ -133,10 +139,11 @@ func SpreadBatch(ctx context.Context, cfg topology.KafkaConfig, n, size int, int
 		return nil
 	})
 	if err != nil {
-		return stats.Summary{}, err
+		return stats.Summary{}, 0, err
 	}
+	cpu = perCall(cpuTime()-began, n)
 	warm := min(20, n/10)
-	return stats.Summarize(acked[warm:]), nil
+	return stats.Summarize(acked[warm:]), cpu, nil
 }
 
 // ensureTopic creates topic with the cluster's replication (up to 3,
@@ -177,13 +184,15 @@ func ensureTopic(ctx context.Context, cfg topology.KafkaConfig, topic string, pa
 }
 
 // Postgres commits n one-statement transactions that take a transaction id,
-// one every interval, on the database at dsn.
-func Postgres(ctx context.Context, dsn string, n int, interval time.Duration) (stats.Summary, error) {
+// one every interval, on the database at dsn, and returns how long they took
+// and the CPU time per commit (µs).
+func Postgres(ctx context.Context, dsn string, n int, interval time.Duration) (took stats.Summary, cpu float64, err error) {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
-		return stats.Summary{}, fmt.Errorf("connect to PostgreSQL: %w", err)
+		return stats.Summary{}, 0, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	defer func() { _ = conn.Close(context.Background()) }()
+	began := cpuTime()
 	commits, err := timed(ctx, n, interval, func(int) error {
 		// txid_current() gives the transaction an id, so its commit is flushed.
 		if _, err := conn.Exec(ctx, "SELECT txid_current()"); err != nil {
@@ -192,9 +201,30 @@ func Postgres(ctx context.Context, dsn string, n int, interval time.Duration) (s
 		return nil
 	})
 	if err != nil {
-		return stats.Summary{}, err
+		return stats.Summary{}, 0, err
 	}
-	return stats.Summarize(commits), nil
+	return stats.Summarize(commits), perCall(cpuTime()-began, n), nil
+}
+
+// WakeUp sleeps n times for interval on a timer and returns how late each
+// wake-up was, in ms, and the CPU time per wake-up (µs): the least a process
+// pays to answer after a pause, with no I/O at all.
+func WakeUp(ctx context.Context, n int, interval time.Duration) (late stats.Summary, cpu float64, err error) {
+	lateness := make([]float64, 0, n)
+	timer := time.NewTimer(interval)
+	defer timer.Stop()
+	began := cpuTime()
+	for i := 0; i < n; i++ {
+		timer.Reset(interval)
+		t := time.Now()
+		select {
+		case <-ctx.Done():
+			return stats.Summary{}, 0, ctx.Err()
+		case <-timer.C:
+		}
+		lateness = append(lateness, ms(time.Since(t)-interval))
+	}
+	return stats.Summarize(lateness), perCall(cpuTime()-began, n), nil
 }
 
 // timed calls f n times, one call every interval (one after another when
@@ -227,3 +257,21 @@ func timed(ctx context.Context, n int, interval time.Duration, f func(i int) err
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// cpuTime is the CPU time this process has used, in user and system mode: the
+// client's own work, its threads and the kernel's on its behalf.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// perCall is d shared among n calls, in µs.
+func perCall(d time.Duration, n int) float64 {
+	if n <= 0 {
+		return 0
+	}
+	return float64(d) / float64(time.Microsecond) / float64(n)
+}

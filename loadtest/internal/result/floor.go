@@ -31,16 +31,30 @@ type Paced struct {
 	// PostgresCommit is a one-statement transaction that must be flushed to
 	// the write-ahead log (it takes a transaction id).
 	PostgresCommit stats.Summary `json:"postgres_commit_ms"`
+	// PostgresCommitCPU is the CPU time (user and system) of the measuring
+	// process per commit, in µs.
+	PostgresCommitCPU float64 `json:"postgres_commit_cpu_us,omitempty"`
+	// WakeUp is how late a timer of the pause wakes the measuring process,
+	// which has nothing else to do: what every hop of the bank pays first.
+	WakeUp *stats.Summary `json:"wake_up_late_ms,omitempty"`
+	// WakeUpCPU is the CPU time the process spends per such wake-up, in µs.
+	WakeUpCPU float64 `json:"wake_up_cpu_us,omitempty"`
 }
 
 // KafkaFloor is one Kafka client's round trip.
 type KafkaFloor struct {
 	Acknowledged stats.Summary `json:"acknowledged_ms"`
 	RoundTrip    stats.Summary `json:"round_trip_ms"`
+	// RoundTripCPU is the CPU time of the measuring process per round trip,
+	// producing and reading back included, in µs.
+	RoundTripCPU float64 `json:"round_trip_cpu_us,omitempty"`
 	// SpreadBatch is one call sending a batch of records over many partitions
 	// until all are acknowledged, as the command handler publishes its events.
 	SpreadBatch *stats.Summary `json:"spread_batch_acknowledged_ms,omitempty"`
 	SpreadSize  int            `json:"spread_batch_size,omitempty"`
+	// SpreadBatchCPU is the CPU time of the measuring process per spread
+	// batch, in µs.
+	SpreadBatchCPU float64 `json:"spread_batch_cpu_us,omitempty"`
 }
 
 // ReadFloor reads a floor file.
