@@ -10,7 +10,8 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 INTEGRATION_TAGS := integration,e2e
 INTEGRATION_FLAGS := -tags $(INTEGRATION_TAGS) -count=1 -p 1 -timeout 20m
 
-# Import paths of Kafka client libraries, which only openbank/topology may use.
+# Import paths of Kafka client libraries: only the client packages under
+# openbank/messaging (franz, librdkafka) may use them, each its own.
 KAFKA_LIBRARIES := confluent-kafka-go|twmb/franz-go|segmentio/kafka-go|IBM/sarama|Shopify/sarama
 
 FRONTEND_DEPS := frontend/node_modules/.package-lock.json
@@ -50,10 +51,17 @@ lint: ## gofmt, go vet and staticcheck on every module; shellcheck on the script
 	go vet $(GO_PACKAGES)
 	go vet -tags $(INTEGRATION_TAGS) $(GO_PACKAGES)
 	go run $(STATICCHECK) $(GO_PACKAGES)
-	@# Kafka is reached only through topology: no other package, tests included, imports a client library.
+	@# Kafka is reached only through openbank/messaging: outside it no package, tests included, imports a
+	@# client library; inside it only the client packages do (the contract tests may read the wire with one).
 	@bad=$$(go list -tags $(INTEGRATION_TAGS) -f '{{.ImportPath}}: {{join .Imports " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' $(GO_PACKAGES) \
-	  | grep -v '^openbank/topology: ' | grep -E '$(KAFKA_LIBRARIES)' | cut -d: -f1); \
-	  if [ -n "$$bad" ]; then echo "these packages import a Kafka client library; use openbank/topology instead:"; echo "$$bad"; exit 1; fi
+	  | grep -v '^openbank/messaging[/:]' | grep -E '$(KAFKA_LIBRARIES)' | cut -d: -f1); \
+	  if [ -n "$$bad" ]; then echo "these packages import a Kafka client library; use openbank/messaging instead:"; echo "$$bad"; exit 1; fi
+	@# Each client package uses its own library and never borrows from the other client.
+	@bad=$$(go list -tags $(INTEGRATION_TAGS) -f '{{.ImportPath}}: {{join .Imports " "}}' openbank/messaging/... \
+	  | grep -v '^openbank/messaging/\(franz\|librdkafka\): ' | grep -E '$(KAFKA_LIBRARIES)' | cut -d: -f1; \
+	  go list -tags $(INTEGRATION_TAGS) -f '{{.ImportPath}}: {{join .Imports " "}}' openbank/messaging/franz openbank/messaging/librdkafka \
+	  | grep -E '^openbank/messaging/franz: .*(confluent-kafka-go|openbank/messaging/librdkafka)|^openbank/messaging/librdkafka: .*(twmb/franz-go|openbank/messaging/franz)' | cut -d: -f1); \
+	  if [ -n "$$bad" ]; then echo "only openbank/messaging/franz and openbank/messaging/librdkafka use a client library, each its own:"; echo "$$bad"; exit 1; fi
 	shellcheck -x deploy/*.sh deploy/stack/*.sh deploy/certs/*.sh deploy/compose/*.sh deploy/compose/postgres/*.sh deploy/kubernetes/base/*.sh services/graphql-endpoint/internal/graphiql/update.sh .ci/run
 
 $(FRONTEND_DEPS): frontend/package-lock.json

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"openbank/loadtest/internal/result"
+	"openbank/messaging/messagingtest"
 	"openbank/topology"
-	"openbank/topology/topologytest"
 )
 
 // TestBrowserDriver runs `loadtest run --driver browser` for ten loops (five
@@ -21,7 +21,7 @@ import (
 // on the local stack. It needs the built page (npm ci && npm run build in
 // frontend/) and Chromium; run it with -tags 'integration e2e'.
 func TestBrowserDriver(t *testing.T) {
-	topologytest.Kafka(t)
+	messagingtest.Kafka(t)
 	dist, err := filepath.Abs(filepath.Join("..", "frontend", "dist"))
 	if err != nil {
 		t.Fatal(err)
@@ -30,18 +30,18 @@ func TestBrowserDriver(t *testing.T) {
 		t.Fatalf("%s has no index.html: build the page first (npm ci && npm run build in frontend/)", dist)
 	}
 	suffix := fmt.Sprintf("%d-%d", os.Getpid(), time.Now().UnixNano())
-	handlerBin := topologytest.Build(t, filepath.Join("..", "services", "command-handler"))
-	gatewayBin := topologytest.Build(t, filepath.Join("..", "services", "graphql-endpoint"))
-	loadtest := topologytest.Build(t, ".")
+	handlerBin := messagingtest.Build(t, filepath.Join("..", "services", "command-handler"))
+	gatewayBin := messagingtest.Build(t, filepath.Join("..", "services", "graphql-endpoint"))
+	loadtest := messagingtest.Build(t, ".")
 
-	handlerPort, gatewayPort, pagePort := topologytest.FreePort(t), topologytest.FreePort(t), topologytest.FreePort(t)
+	handlerPort, gatewayPort, pagePort := messagingtest.FreePort(t), messagingtest.FreePort(t), messagingtest.FreePort(t)
 	handlerGroup, gatewayGroup := "loadtest-e2e-handler-"+suffix, "loadtest-e2e-gateway-"+suffix
-	topologytest.StartGroupAtEnd(t, handlerGroup, topology.TopicCommands)
-	topologytest.StartGroupAtEnd(t, gatewayGroup+"-transactions", topology.TopicBalanceChanged)
-	topologytest.StartGroupAtEnd(t, gatewayGroup+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback)
-	handler := topologytest.Start(t, handlerBin, fmt.Sprintf("HTTP_PORT=%d", handlerPort), "KAFKA_GROUP_ID="+handlerGroup)
+	messagingtest.StartGroupAtEnd(t, handlerGroup, topology.TopicCommands)
+	messagingtest.StartGroupAtEnd(t, gatewayGroup+"-transactions", topology.TopicBalanceChanged)
+	messagingtest.StartGroupAtEnd(t, gatewayGroup+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback)
+	handler := messagingtest.Start(t, handlerBin, fmt.Sprintf("HTTP_PORT=%d", handlerPort), "KAFKA_GROUP_ID="+handlerGroup)
 	handler.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", handlerPort))
-	gateway := topologytest.Start(t, gatewayBin, fmt.Sprintf("HTTP_PORT=%d", gatewayPort), "KAFKA_GROUP_ID="+gatewayGroup,
+	gateway := messagingtest.Start(t, gatewayBin, fmt.Sprintf("HTTP_PORT=%d", gatewayPort), "KAFKA_GROUP_ID="+gatewayGroup,
 		"STATIC_DIR="+dist, fmt.Sprintf("STATIC_PORT=%d", pagePort))
 	gateway.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", gatewayPort))
 

@@ -11,8 +11,8 @@ import (
 	"openbank/loadtest/internal/report"
 	"openbank/loadtest/internal/result"
 	"openbank/loadtest/internal/stats"
-	"openbank/topology"
-	"openbank/topology/topologytest"
+	"openbank/messaging"
+	"openbank/messaging/messagingtest"
 )
 
 // TestFloorMeasuresPacedAndIdle runs `loadtest floor` on the stack with few
@@ -20,8 +20,8 @@ import (
 // paces, in time and CPU, and that a report sets a category beside both
 // floors. It asserts nothing about speed.
 func TestFloorMeasuresPacedAndIdle(t *testing.T) {
-	topologytest.Kafka(t) // fails unless the stack's environment is set
-	loadtest := topologytest.Build(t, ".")
+	messagingtest.Kafka(t) // fails unless the stack's environment is set
+	loadtest := messagingtest.Build(t, ".")
 	out := filepath.Join(t.TempDir(), "floor.json")
 	cmd := exec.Command(loadtest, "floor", "--warmup", "50", "--records", "40", "--commits", "40",
 		"--spread", "8", "--batches", "20", "--idle-interval", "20ms", "--idle-samples", "20", "--out", out)
@@ -45,7 +45,7 @@ func TestFloorMeasuresPacedAndIdle(t *testing.T) {
 	if f.IntervalMS != 5 || f.Idle.IntervalMS != 20 {
 		t.Errorf("intervals %v ms and %v ms, want 5 and 20", f.IntervalMS, f.Idle.IntervalMS)
 	}
-	for _, client := range topology.Clients() {
+	for _, client := range messaging.Clients() {
 		k, idle := f.Kafka[client], f.Idle.Kafka[client]
 		// The first tenth of the round trips pay for connections: not counted.
 		measured(client+" round trip", k.RoundTrip, 36)
@@ -59,7 +59,7 @@ func TestFloorMeasuresPacedAndIdle(t *testing.T) {
 	}
 	measured("commit", f.PostgresCommit, 40)
 	measured("idle commit", f.Idle.PostgresCommit, 20)
-	for _, client := range topology.Clients() {
+	for _, client := range messaging.Clients() {
 		k := f.Kafka[client]
 		if k.RoundTripCPU <= 0 || k.SpreadBatchCPU <= 0 || f.Idle.Kafka[client].RoundTripCPU <= 0 {
 			t.Errorf("%s: CPU per round trip %v µs, per spread batch %v µs, idle %v µs; want each measured",

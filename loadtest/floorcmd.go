@@ -12,11 +12,12 @@ import (
 	"syscall"
 	"time"
 
+	"openbank/kit/env"
 	"openbank/kit/service"
 	"openbank/loadtest/internal/floor"
 	"openbank/loadtest/internal/run"
 	"openbank/loadtest/internal/stats"
-	"openbank/topology"
+	"openbank/messaging"
 )
 
 // floorCommand measures the floor under the bank's latency on this machine
@@ -41,7 +42,7 @@ waits, its CPU the least any hop costs.
 `)
 		fs.PrintDefaults()
 	}
-	clientList := fs.String("clients", strings.Join(topology.Clients(), ","), "Kafka clients to measure")
+	clientList := fs.String("clients", strings.Join(messaging.Clients(), ","), "Kafka clients to measure")
 	warmup := fs.Int("warmup", 3000, "round trips per client, one after another, before measuring: the broker's JIT compiler warms up")
 	records := fs.Int("records", 1000, "round trips per client")
 	spread := fs.Int("spread", 48, "records per spread batch (0: none), sent over the 24 partitions of "+floor.SpreadTopic)
@@ -60,13 +61,13 @@ waits, its CPU the least any hop costs.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	env := topology.NewEnv()
-	base := topology.ReadKafkaConfig(env, "loadtest-floor")
+	env := env.New()
+	base := messaging.ReadConfig(env, "loadtest-floor")
 	if err := env.Err(); err != nil {
 		return err
 	}
 	clients := splitList(*clientList)
-	configs := map[string]topology.KafkaConfig{} // the bank's settings, with each client
+	configs := map[string]messaging.Config{} // the bank's settings, with each client
 	for _, client := range clients {
 		cfg := base
 		cfg.Client = client
@@ -137,7 +138,7 @@ waits, its CPU the least any hop costs.
 
 // measure takes records round trips per client, and as many timer wake-ups
 // as PostgreSQL commits, one every interval.
-func measure(ctx context.Context, clients []string, configs map[string]topology.KafkaConfig,
+func measure(ctx context.Context, clients []string, configs map[string]messaging.Config,
 	records, commits int, interval time.Duration, dsn string, log *slog.Logger) (floor.Paced, error) {
 	p := floor.Paced{IntervalMS: float64(interval) / float64(time.Millisecond), Kafka: map[string]floor.KafkaFloor{}}
 	for _, client := range clients {

@@ -63,7 +63,7 @@ require (
 	golang.org/x/text v0.43.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	openbank/kit v0.0.0
-	openbank/schemas v0.0.0 // indirect
+	openbank/messaging v0.0.0
 )
 
 replace (
@@ -73,3 +73,5 @@ replace (
 )
 
 replace openbank/kit => ../kit
+
+replace openbank/messaging => ../messaging

@@ -8,6 +8,8 @@
 package main
 
 import (
+	_ "openbank/messaging/clients"
+
 	"errors"
 	"flag"
 	"fmt"

@@ -14,38 +14,38 @@ import (
 
 	"openbank/loadtest/internal/report"
 	"openbank/loadtest/internal/result"
+	"openbank/messaging/messagingtest"
 	"openbank/topology"
-	"openbank/topology/topologytest"
 )
 
 // TestQuickProfile runs the bank's services and `loadtest run --profile quick`
 // with the API driver against the local stack, then `loadtest report`, and
 // checks that both produce well-formed files. It asserts nothing about speed.
 func TestQuickProfile(t *testing.T) {
-	topologytest.Kafka(t) // fails unless the stack's environment is set
+	messagingtest.Kafka(t) // fails unless the stack's environment is set
 	// The heartbeat topic is shared by every command generator on the stack.
-	topologytest.Exclusive(t, "heartbeat")
+	messagingtest.Exclusive(t, "heartbeat")
 	suffix := fmt.Sprintf("%d", time.Now().UnixNano())
 
 	bins := map[string]string{}
 	for _, s := range []string{"command-handler", "graphql-endpoint", "heartbeat", "command-generator"} {
-		bins[s] = topologytest.Build(t, filepath.Join("..", "services", s))
+		bins[s] = messagingtest.Build(t, filepath.Join("..", "services", s))
 	}
-	loadtest := topologytest.Build(t, ".")
+	loadtest := messagingtest.Build(t, ".")
 
 	ports := map[string]int{}
 	for _, s := range []string{"command-handler", "graphql-endpoint", "heartbeat", "command-generator"} {
-		ports[s] = topologytest.FreePort(t)
+		ports[s] = messagingtest.FreePort(t)
 	}
 	start := func(name string, env ...string) {
-		svc := topologytest.Start(t, bins[name], append(env, fmt.Sprintf("HTTP_PORT=%d", ports[name]))...)
+		svc := messagingtest.Start(t, bins[name], append(env, fmt.Sprintf("HTTP_PORT=%d", ports[name]))...)
 		svc.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", ports[name]))
 	}
 	handlerGroup, gatewayGroup, generatorGroup := "loadtest-it-handler-"+suffix, "loadtest-it-gateway-"+suffix, "loadtest-it-generator-"+suffix
-	topologytest.StartGroupAtEnd(t, handlerGroup, topology.TopicCommands)
-	topologytest.StartGroupAtEnd(t, gatewayGroup+"-transactions", topology.TopicBalanceChanged)
-	topologytest.StartGroupAtEnd(t, gatewayGroup+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback)
-	topologytest.StartGroupAtEnd(t, generatorGroup, topology.TopicHeartbeat)
+	messagingtest.StartGroupAtEnd(t, handlerGroup, topology.TopicCommands)
+	messagingtest.StartGroupAtEnd(t, gatewayGroup+"-transactions", topology.TopicBalanceChanged)
+	messagingtest.StartGroupAtEnd(t, gatewayGroup+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback)
+	messagingtest.StartGroupAtEnd(t, generatorGroup, topology.TopicHeartbeat)
 	start("command-handler", "KAFKA_GROUP_ID="+handlerGroup)
 	start("graphql-endpoint", "KAFKA_GROUP_ID="+gatewayGroup)
 	start("heartbeat")

@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"openbank/topology/observe/observetest"
+	"openbank/kit/observe/observetest"
 )
 
 // commandIDAttr is the span attribute that carries a command's id.

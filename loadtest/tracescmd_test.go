@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"openbank/topology/observe/observetest"
+	"openbank/kit/observe/observetest"
 )
 
 func TestTraceIsPrintedAsATreeOnceSettled(t *testing.T) {

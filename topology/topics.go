@@ -2,6 +2,7 @@ package topology
 
 import (
 	"reflect"
+	"slices"
 
 	"openbank/topology/records"
 )
@@ -122,6 +123,13 @@ var recordTypes = func() map[string][]reflect.Type {
 	}
 	return types
 }()
+
+// Carries says whether the topology puts records of r's type on topic; a
+// topic outside the topology (a test's own) carries any.
+func Carries(topic string, r records.Record) bool {
+	carried, ok := recordTypes[topic]
+	return !ok || slices.Contains(carried, reflect.TypeOf(r))
+}
 
 // Subject is the schema registry subject of a record on a topic
 // (TopicRecordNameStrategy): "<topic>-<record full name>".

@@ -80,7 +80,7 @@ func forEachVariant(t *testing.T, check func(t *testing.T, p *types.Project)) {
 func env(s types.ServiceConfig, name string) (string, bool) {
 	v, ok := s.Environment[name]
 	if !ok || v == nil || strings.TrimSpace(*v) == "" {
-		return "", false // topology.Env takes empty for unset
+		return "", false // env.Env takes empty for unset
 	}
 	return *v, true
 }

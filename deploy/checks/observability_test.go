@@ -243,12 +243,12 @@ func readYAML(t *testing.T, path string, v any) {
 }
 
 // exportedMetrics is every quoted metric-like name in the services' and
-// topology's Go sources: what /metrics can show.
+// shared packages' Go sources: what /metrics can show.
 func exportedMetrics(t *testing.T) map[string]bool {
 	t.Helper()
 	names := map[string]bool{}
 	quoted := regexp.MustCompile(`"([a-z][a-z0-9_]+)"`)
-	for _, dir := range []string{"services", "topology"} {
+	for _, dir := range []string{"services", "messaging", "kit"} {
 		err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 				return err

@@ -33,16 +33,16 @@ var dbServices = map[string]struct{ db, role string }{
 	"graphql-endpoint":        {"transactiondb", "graphql_endpoint"},
 }
 
-// envRead finds the names a program reads: topology.Env calls
+// envRead finds the names a program reads: env.Env calls
 // (env.String("NAME", ...) and friends) and os.Getenv/LookupEnv.
 var envRead = regexp.MustCompile(`\b(?:env|e)\.(?:String|Int|Duration|Bool|File)\(\s*"([A-Z][A-Z0-9_]*)"|\bos\.(?:Getenv|LookupEnv)\(\s*"([A-Z][A-Z0-9_]*)"`)
 
 // readsEnv scans the non-test Go files of dir (not bench/ or other commands
 // below it) for the environment variables the program reads; a program that
-// calls topology.ReadKafkaConfig also reads what topology/config.go reads, one
+// calls messaging.ReadConfig also reads what messaging/config.go reads, one
 // that calls service.ReadConfig or service.ReadLogLevel what
 // kit/service/config.go reads, and one that calls observe.StartTracing what
-// topology/observe/tracing.go reads.
+// kit/observe/tracing.go reads.
 func readsEnv(t *testing.T, dir string) map[string]bool {
 	t.Helper()
 	names := map[string]bool{}
@@ -55,7 +55,7 @@ func readsEnv(t *testing.T, dir string) map[string]bool {
 		for _, m := range envRead.FindAllStringSubmatch(string(b), -1) {
 			names[m[1]+m[2]] = true
 		}
-		kafka = kafka || strings.Contains(string(b), "topology.ReadKafkaConfig(")
+		kafka = kafka || strings.Contains(string(b), "messaging.ReadConfig(")
 		skeleton = skeleton || strings.Contains(string(b), "service.ReadConfig(") || strings.Contains(string(b), "service.ReadLogLevel(")
 		tracing = tracing || strings.Contains(string(b), "observe.StartTracing(")
 	}
@@ -75,13 +75,13 @@ func readsEnv(t *testing.T, dir string) map[string]bool {
 		t.Fatal(err)
 	}
 	if kafka {
-		scan(filepath.Join(root, "topology", "config.go"))
+		scan(filepath.Join(root, "messaging", "config.go"))
 	}
 	if skeleton {
 		scan(filepath.Join(root, "kit", "service", "config.go"))
 	}
 	if tracing {
-		scan(filepath.Join(root, "topology", "observe", "tracing.go"))
+		scan(filepath.Join(root, "kit", "observe", "tracing.go"))
 	}
 	if len(names) == 0 {
 		t.Fatalf("%s: found no environment variables read; has the way services read configuration changed?", dir)

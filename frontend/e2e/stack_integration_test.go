@@ -15,15 +15,15 @@ import (
 	"testing"
 	"time"
 
+	"openbank/messaging/messagingtest"
 	"openbank/topology"
-	"openbank/topology/topologytest"
 )
 
 // bank is the command handler and the gateway (which also serves the page)
 // as real processes on the stack.
 type bank struct {
-	handler  *topologytest.Service
-	gateway  *topologytest.Service
+	handler  *messagingtest.Service
+	gateway  *messagingtest.Service
 	gwPort   int // GraphQL over HTTP and WebSocket
 	pagePort int // the gateway's STATIC_DIR listener
 	// page serves dist/ apart from the gateway, so the page still loads
@@ -50,19 +50,19 @@ func distDir(t *testing.T) string {
 func startBank(t *testing.T) *bank {
 	t.Helper()
 	dist := distDir(t)
-	topologytest.Kafka(t) // fails clearly without the stack's environment
-	handlerBin := topologytest.Build(t, "../../services/command-handler")
-	gatewayBin := topologytest.Build(t, "../../services/graphql-endpoint")
+	messagingtest.Kafka(t) // fails clearly without the stack's environment
+	handlerBin := messagingtest.Build(t, "../../services/command-handler")
+	gatewayBin := messagingtest.Build(t, "../../services/graphql-endpoint")
 	run := time.Now().UnixNano()
 
-	b := &bank{gwPort: topologytest.FreePort(t), pagePort: topologytest.FreePort(t)}
+	b := &bank{gwPort: messagingtest.FreePort(t), pagePort: messagingtest.FreePort(t)}
 	group := fmt.Sprintf("frontend-e2e-handler-%d", run)
-	topologytest.StartGroupAtEnd(t, group, topology.TopicCommands)
-	handlerPort := topologytest.FreePort(t)
-	b.handler = topologytest.Start(t, handlerBin, "KAFKA_GROUP_ID="+group, "HTTP_PORT="+strconv.Itoa(handlerPort))
+	messagingtest.StartGroupAtEnd(t, group, topology.TopicCommands)
+	handlerPort := messagingtest.FreePort(t)
+	b.handler = messagingtest.Start(t, handlerBin, "KAFKA_GROUP_ID="+group, "HTTP_PORT="+strconv.Itoa(handlerPort))
 	b.handler.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", handlerPort))
 
-	b.gateway = topologytest.Start(t, gatewayBin,
+	b.gateway = messagingtest.Start(t, gatewayBin,
 		"HTTP_PORT="+strconv.Itoa(b.gwPort),
 		"STATIC_DIR="+dist,
 		"STATIC_PORT="+strconv.Itoa(b.pagePort),

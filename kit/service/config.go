@@ -17,7 +17,7 @@ import (
 	"time"
 )
 
-// Env reads configuration and collects every problem; topology.Env is one.
+// Env reads configuration and collects every problem; env.Env is one.
 type Env interface {
 	String(name, def string) string
 	Int(name string, def, min, max int) int

@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-// mapEnv is the part of topology.Env the skeleton uses, over a map.
+// mapEnv is the part of env.Env the skeleton uses, over a map.
 type mapEnv struct {
 	vars map[string]string
 	errs []error

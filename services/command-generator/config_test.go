@@ -4,18 +4,18 @@ import (
 	"strings"
 	"testing"
 
-	"openbank/topology"
+	"openbank/kit/env"
 )
 
 func TestConfig(t *testing.T) {
-	c, err := readConfig(topology.NewEnvFrom(nil))
+	c, err := readConfig(env.FromMap(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.service.HTTPPort != 8091 || c.group != "command-generator" || c.maxAccounts != 10_000 {
 		t.Fatalf("defaults %+v", c)
 	}
-	_, err = readConfig(topology.NewEnvFrom(map[string]string{"COMMAND_GENERATOR_MAX_ACCOUNTS": "0", "HTTP_PORT": "x"}))
+	_, err = readConfig(env.FromMap(map[string]string{"COMMAND_GENERATOR_MAX_ACCOUNTS": "0", "HTTP_PORT": "x"}))
 	if err == nil || !strings.Contains(err.Error(), "COMMAND_GENERATOR_MAX_ACCOUNTS") || !strings.Contains(err.Error(), "HTTP_PORT") {
 		t.Fatalf("want both variables named, got %v", err)
 	}

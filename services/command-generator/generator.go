@@ -10,10 +10,12 @@ import (
 	"sync"
 
 	"openbank/kit/service"
+	"openbank/messaging"
 	"openbank/services/command-generator/internal/accountfeed"
 	"openbank/services/command-generator/internal/traffic"
 	"openbank/topology"
 	"openbank/topology/records"
+	"openbank/topology/serde"
 )
 
 // generator wires the traffic rules to Kafka: it rebuilds the list of AUTO
@@ -24,14 +26,14 @@ type generator struct {
 	log      *slog.Logger
 	traffic  *traffic.Generator
 	metrics  *metrics
-	serde    *topology.Serde
-	producer *topology.Producer
+	serde    *serde.Serde
+	producer *messaging.Producer
 }
 
 func newGenerator(cfg config, ops *service.Ops, log *slog.Logger) *generator {
 	gen := traffic.New(mrand.New(mrand.NewPCG(seed(), seed())), traffic.NewAccounts(cfg.maxAccounts))
 	return &generator{cfg: cfg, ops: ops, log: log, traffic: gen, metrics: newMetrics(ops.Registry, gen),
-		serde: topology.NewSerde(topology.NewRegistry(cfg.kafka.RegistryURL))}
+		serde: serde.NewSerde(serde.NewRegistry(cfg.kafka.RegistryURL))}
 }
 
 // run reads the account feedback and, once the accounts are known again,
@@ -39,7 +41,7 @@ func newGenerator(cfg config, ops *service.Ops, log *slog.Logger) *generator {
 func (g *generator) run(ctx context.Context) error {
 	g.ops.Starting("rebuilding the list of AUTO accounts")
 	var err error
-	g.producer, err = topology.NewProducer(g.cfg.kafka, g.serde, g.log)
+	g.producer, err = messaging.NewProducer(g.cfg.kafka, g.serde, g.log)
 	if err != nil {
 		return err
 	}
@@ -98,7 +100,7 @@ func (g *generator) turnHeartbeats(ctx context.Context, rebuilt <-chan struct{})
 		return nil
 	}
 	// Joined only now: a member that does not poll would hold partitions.
-	heartbeats, err := topology.NewConsumer(g.cfg.kafka, g.serde, nil, topology.ConsumerOptions{
+	heartbeats, err := messaging.NewConsumer(g.cfg.kafka, g.serde, nil, messaging.ConsumerOptions{
 		Group: g.cfg.group, Topics: []string{topology.TopicHeartbeat},
 		// Each batch waits for its commands' acknowledgements: big batches
 		// keep up with a fast heartbeat.
@@ -110,7 +112,7 @@ func (g *generator) turnHeartbeats(ctx context.Context, rebuilt <-chan struct{})
 	defer func() { _ = heartbeats.Close() }()
 	g.metrics.watchLag(heartbeats)
 	g.ops.SetReady(true)
-	return heartbeats.Run(ctx, func(ctx context.Context, batch []topology.Delivery) error {
+	return heartbeats.Run(ctx, func(ctx context.Context, batch []messaging.Delivery) error {
 		cmds := make([]traffic.Command, 0, len(batch))
 		for _, d := range batch {
 			if hb, ok := d.Record.(*records.Heartbeat); ok {
@@ -127,9 +129,9 @@ func (g *generator) turnHeartbeats(ctx context.Context, rebuilt <-chan struct{})
 
 // send produces cmds and counts them once Kafka has acknowledged them.
 func (g *generator) send(ctx context.Context, cmds []traffic.Command) error {
-	msgs := make([]topology.Message, len(cmds))
+	msgs := make([]messaging.Message, len(cmds))
 	for i, c := range cmds {
-		msgs[i] = topology.Message{Topic: topology.TopicCommands, Key: c.ID.String(), Record: c.Record}
+		msgs[i] = messaging.Message{Topic: topology.TopicCommands, Key: c.ID.String(), Record: c.Record}
 	}
 	if err := g.producer.Send(ctx, msgs...); err != nil {
 		return fmt.Errorf("send %d commands: %w", len(cmds), err)

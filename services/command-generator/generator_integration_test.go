@@ -14,11 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"openbank/messaging"
+	"openbank/messaging/messagingtest"
 	"openbank/services/command-generator/internal/traffic"
 	"openbank/topology"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
-	"openbank/topology/topologytest"
 )
 
 // generated matches the description of a transfer from a command generator.
@@ -53,10 +54,12 @@ func call(t *testing.T, method, url, body string) (int, control) {
 	return res.StatusCode, c
 }
 
-func isCommand(d topology.Delivery) bool { return d.Topic == topology.TopicCommands && d.Record != nil }
+func isCommand(d messaging.Delivery) bool {
+	return d.Topic == topology.TopicCommands && d.Record != nil
+}
 
 // fromGenerator says whether d is a command a generator sent.
-func fromGenerator(d topology.Delivery) bool {
+func fromGenerator(d messaging.Delivery) bool {
 	if !isCommand(d) {
 		return false
 	}
@@ -69,7 +72,7 @@ func fromGenerator(d topology.Delivery) bool {
 	return false
 }
 
-func beatOf(d topology.Delivery) (int64, bool) {
+func beatOf(d messaging.Delivery) (int64, bool) {
 	if d.Topic != topology.TopicHeartbeat {
 		return 0, false
 	}
@@ -85,19 +88,19 @@ func beatOf(d topology.Delivery) (int64, bool) {
 // commands arrive at about that rate, new AUTO accounts get a salary and are
 // drawn from, and both services keep their state across a restart.
 func TestHeartbeatDrivesCommands(t *testing.T) {
-	topologytest.Exclusive(t, "heartbeat")
-	hbBin := topologytest.Build(t, "../heartbeat")
-	cgBin := topologytest.Build(t, ".")
+	messagingtest.Exclusive(t, "heartbeat")
+	hbBin := messagingtest.Build(t, "../heartbeat")
+	cgBin := messagingtest.Build(t, ".")
 	group := fmt.Sprintf("command-generator-test-%d", time.Now().UnixNano())
-	topologytest.StartGroupAtEnd(t, group, topology.TopicHeartbeat)
-	tail := topologytest.NewTail(t, topology.TopicHeartbeat, topology.TopicCommands)
-	producer := topologytest.Producer(t)
+	messagingtest.StartGroupAtEnd(t, group, topology.TopicHeartbeat)
+	tail := messagingtest.NewTail(t, topology.TopicHeartbeat, topology.TopicCommands)
+	producer := messagingtest.Producer(t)
 
-	hbPort, cgPort := topologytest.FreePort(t), topologytest.FreePort(t)
+	hbPort, cgPort := messagingtest.FreePort(t), messagingtest.FreePort(t)
 	hbURL := fmt.Sprintf("http://127.0.0.1:%d", hbPort)
-	hb := topologytest.Start(t, hbBin, fmt.Sprintf("HTTP_PORT=%d", hbPort), "HEARTBEAT_RATE=0")
+	hb := messagingtest.Start(t, hbBin, fmt.Sprintf("HTTP_PORT=%d", hbPort), "HEARTBEAT_RATE=0")
 	hb.WaitReady(t, hbURL+"/readyz")
-	cg := topologytest.Start(t, cgBin, fmt.Sprintf("HTTP_PORT=%d", cgPort), "KAFKA_GROUP_ID="+group)
+	cg := messagingtest.Start(t, cgBin, fmt.Sprintf("HTTP_PORT=%d", cgPort), "KAFKA_GROUP_ID="+group)
 	cg.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", cgPort))
 
 	t.Run("control API refuses bad input", func(t *testing.T) {
@@ -124,34 +127,34 @@ func TestHeartbeatDrivesCommands(t *testing.T) {
 	// Play the command handler for the accounts the generator asks for.
 	var created []string
 	t.Run("AUTO accounts are created and get a salary", func(t *testing.T) {
-		seen := map[bank.CommandID]bool{}
+		seen := map[ident.CommandID]bool{}
 		for len(created) < 2 {
-			d := tail.WaitFor(t, 30*time.Second, func(d topology.Delivery) bool {
+			d := tail.WaitFor(t, 30*time.Second, func(d messaging.Delivery) bool {
 				cac, ok := d.Record.(*records.ConfirmAccountCreation)
-				return ok && isCommand(d) && !seen[bank.CommandIDFromFixed(cac.ID)]
+				return ok && isCommand(d) && !seen[ident.CommandIDFromFixed(cac.ID)]
 			})
 			cac := d.Record.(*records.ConfirmAccountCreation)
-			id := bank.CommandIDFromFixed(cac.ID)
+			id := ident.CommandIDFromFixed(cac.ID)
 			seen[id] = true
 			if cac.AType != records.AtypeAuto || string(d.Key) != id.String() {
 				t.Fatalf("account creation %+v keyed %q", cac, d.Key)
 			}
-			iban, _ := bank.NewIBAN()
-			token, _ := bank.NewToken()
-			if err := producer.Send(context.Background(), topology.Message{
+			iban, _ := ident.NewIBAN()
+			token, _ := ident.NewToken()
+			if err := producer.Send(context.Background(), messaging.Message{
 				Topic: topology.TopicAccountCreationFeedback, Key: id.String(),
 				Record:  &records.AccountCreationConfirmed{ID: cac.ID, IBAN: iban, Token: token, AType: records.AtypeAuto},
-				Headers: []topology.Header{topology.CommandIDHeader(id.String())},
+				Headers: []messaging.Header{messaging.CommandIDHeader(id.String())},
 			}); err != nil {
 				t.Fatal(err)
 			}
 			created = append(created, iban)
-			s := tail.WaitFor(t, 30*time.Second, func(d topology.Delivery) bool {
+			s := tail.WaitFor(t, 30*time.Second, func(d messaging.Delivery) bool {
 				m, ok := d.Record.(*records.ConfirmMoneyTransfer)
 				return ok && isCommand(d) && m.To == iban && strings.HasPrefix(m.Description, "salary ")
 			})
 			m := s.Record.(*records.ConfirmMoneyTransfer)
-			if m.From != bank.OwnIBAN || m.Token != bank.OwnToken || m.Amount < traffic.SalaryMin || m.Amount >= traffic.SalaryMax {
+			if m.From != ident.OwnIBAN || m.Token != ident.OwnToken || m.Amount < traffic.SalaryMin || m.Amount >= traffic.SalaryMax {
 				t.Fatalf("salary %+v", m)
 			}
 		}
@@ -160,11 +163,11 @@ func TestHeartbeatDrivesCommands(t *testing.T) {
 	t.Run("commands follow the heartbeat rate", func(t *testing.T) {
 		time.Sleep(2 * time.Second) // past the rate change
 		start := len(tail.All(fromGenerator))
-		startBeats := len(tail.All(func(d topology.Delivery) bool { _, ok := beatOf(d); return ok }))
+		startBeats := len(tail.All(func(d messaging.Delivery) bool { _, ok := beatOf(d); return ok }))
 		const window = 10 * time.Second
 		time.Sleep(window)
 		commands := tail.All(fromGenerator)[start:]
-		beats := len(tail.All(func(d topology.Delivery) bool { _, ok := beatOf(d); return ok })) - startBeats
+		beats := len(tail.All(func(d messaging.Delivery) bool { _, ok := beatOf(d); return ok })) - startBeats
 		perSecond := float64(len(commands)) / window.Seconds()
 		kinds := map[string]int{}
 		for _, d := range commands {
@@ -174,7 +177,7 @@ func TestHeartbeatDrivesCommands(t *testing.T) {
 			switch r := d.Record.(type) {
 			case *records.ConfirmMoneyTransfer:
 				kinds[strings.SplitN(r.Description, " 2", 2)[0]]++
-				if bank.CommandIDFromFixed(r.ID).String() != string(d.Key) {
+				if ident.CommandIDFromFixed(r.ID).String() != string(d.Key) {
 					t.Fatalf("command keyed %q has id %x", d.Key, r.ID)
 				}
 			default:
@@ -183,7 +186,7 @@ func TestHeartbeatDrivesCommands(t *testing.T) {
 		}
 		t.Logf("rate %d/s: %d beats and %d commands in %s (%.1f commands/s); kinds %v", rate, beats, len(commands), window, perSecond, kinds)
 		// How evenly the beats were spaced (producer timestamps): a figure, not a check.
-		all := tail.All(func(d topology.Delivery) bool { _, ok := beatOf(d); return ok })[startBeats:]
+		all := tail.All(func(d messaging.Delivery) bool { _, ok := beatOf(d); return ok })[startBeats:]
 		var gaps []time.Duration
 		for i := 1; i < len(all); i++ {
 			gaps = append(gaps, all[i].Timestamp.Sub(all[i-1].Timestamp))
@@ -218,7 +221,7 @@ func TestHeartbeatDrivesCommands(t *testing.T) {
 		}
 		call(t, "POST", hbURL+"/resume", "")
 		// Enough transfers to have drawn from the accounts many times.
-		var after []topology.Delivery
+		var after []messaging.Delivery
 		deadline := time.Now().Add(30 * time.Second)
 		for len(after) < 100 && time.Now().Before(deadline) {
 			time.Sleep(500 * time.Millisecond)
@@ -229,7 +232,7 @@ func TestHeartbeatDrivesCommands(t *testing.T) {
 		}
 		for _, d := range after {
 			m, ok := d.Record.(*records.ConfirmMoneyTransfer)
-			if ok && m.From == bank.OwnIBAN && !strings.HasPrefix(m.Description, "salary ") {
+			if ok && m.From == ident.OwnIBAN && !strings.HasPrefix(m.Description, "salary ") {
 				t.Fatalf("after the restart a %q from the bank's own account: the accounts were not rebuilt", m.Description)
 			}
 		}
@@ -244,12 +247,12 @@ func TestHeartbeatDrivesCommands(t *testing.T) {
 		if code, c := call(t, "PUT", hbURL+"/control", fmt.Sprintf(`{"rate": %d}`, rate)); code != http.StatusOK {
 			t.Fatalf("set rate after restart: %d %+v", code, c)
 		}
-		last := tail.All(func(d topology.Delivery) bool { _, ok := beatOf(d); return ok })
+		last := tail.All(func(d messaging.Delivery) bool { _, ok := beatOf(d); return ok })
 		lastBeat, _ := beatOf(last[len(last)-1])
-		tail.WaitFor(t, 30*time.Second, func(d topology.Delivery) bool { b, ok := beatOf(d); return ok && b > lastBeat+rate })
+		tail.WaitFor(t, 30*time.Second, func(d messaging.Delivery) bool { b, ok := beatOf(d); return ok && b > lastBeat+rate })
 		// Every beat of the test, across the restart: one up each time.
 		var prev int64 = -1
-		for _, d := range tail.All(func(d topology.Delivery) bool { _, ok := beatOf(d); return ok }) {
+		for _, d := range tail.All(func(d messaging.Delivery) bool { _, ok := beatOf(d); return ok }) {
 			b, _ := beatOf(d)
 			if prev >= 0 && b != prev+1 {
 				t.Fatalf("beat %d after %d", b, prev)
@@ -259,7 +262,7 @@ func TestHeartbeatDrivesCommands(t *testing.T) {
 	})
 
 	t.Run("pause and resume", func(t *testing.T) {
-		beats := func() int { return len(tail.All(func(d topology.Delivery) bool { _, ok := beatOf(d); return ok })) }
+		beats := func() int { return len(tail.All(func(d messaging.Delivery) bool { _, ok := beatOf(d); return ok })) }
 		if code, c := call(t, "POST", hbURL+"/pause", ""); code != http.StatusOK || !c.Paused {
 			t.Fatalf("pause: %d %+v", code, c)
 		}
@@ -272,7 +275,7 @@ func TestHeartbeatDrivesCommands(t *testing.T) {
 		if code, c := call(t, "POST", hbURL+"/resume", ""); code != http.StatusOK || c.Paused {
 			t.Fatalf("resume: %d %+v", code, c)
 		}
-		tail.WaitFor(t, 10*time.Second, func(d topology.Delivery) bool { _, ok := beatOf(d); return ok && beats() > paused })
+		tail.WaitFor(t, 10*time.Second, func(d messaging.Delivery) bool { _, ok := beatOf(d); return ok && beats() > paused })
 		call(t, "PUT", hbURL+"/control", `{"rate": 0}`)
 	})
 }

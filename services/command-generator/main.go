@@ -4,23 +4,26 @@
 package main
 
 import (
+	_ "openbank/messaging/clients"
+
 	"context"
 
+	"openbank/kit/env"
 	"openbank/kit/service"
-	"openbank/topology"
+	"openbank/messaging"
 )
 
 type config struct {
 	service     service.Config
-	kafka       topology.KafkaConfig
+	kafka       messaging.Config
 	group       string
 	maxAccounts int
 }
 
-func readConfig(env *topology.Env) (config, error) {
+func readConfig(env *env.Env) (config, error) {
 	c := config{
 		service: service.ReadConfig(env, 8091),
-		kafka:   topology.ReadKafkaConfig(env, "command-generator"),
+		kafka:   messaging.ReadConfig(env, "command-generator"),
 		// The heartbeat consumer's group; the account feedback reader keeps its
 		// offsets (where salaries were paid up to) under <group>-accounts.
 		group:       env.String("KAFKA_GROUP_ID", "command-generator"),
@@ -30,7 +33,7 @@ func readConfig(env *topology.Env) (config, error) {
 }
 
 func main() {
-	cfg, err := readConfig(topology.NewEnv())
+	cfg, err := readConfig(env.New())
 	log := service.NewLogger(cfg.service.LogLevel)
 	service.CheckConfig(log, err)
 	service.Main("command generator", cfg.service, log, func(ctx context.Context, ops *service.Ops) error {

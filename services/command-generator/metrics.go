@@ -5,8 +5,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"openbank/messaging"
 	"openbank/services/command-generator/internal/traffic"
-	"openbank/topology"
 )
 
 type metrics struct {
@@ -38,7 +38,7 @@ func newMetrics(reg *prometheus.Registry, gen *traffic.Generator) *metrics {
 }
 
 // watchLag exposes how far the heartbeat consumer is behind.
-func (m *metrics) watchLag(c *topology.Consumer) {
+func (m *metrics) watchLag(c *messaging.Consumer) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "command_generator_heartbeat_lag",
 		Help: "Heartbeats on the topic not yet read."}, func() float64 {
 		lag, err := c.Lag()

@@ -6,11 +6,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"openbank/kit/observe"
 	"openbank/kit/service"
+	"openbank/messaging"
 	"openbank/services/command-handler/internal/balancedb"
 	"openbank/services/command-handler/internal/handler"
 	"openbank/topology"
-	"openbank/topology/observe"
+	"openbank/topology/serde"
 )
 
 // run opens the database, connects to Kafka and handles commands until ctx ends.
@@ -28,8 +30,8 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	}
 	defer db.Close()
 
-	serde := topology.NewSerde(topology.NewRegistry(cfg.kafka.RegistryURL))
-	producer, err := topology.NewProducer(cfg.kafka, serde, log)
+	serde := serde.NewSerde(serde.NewRegistry(cfg.kafka.RegistryURL))
+	producer, err := messaging.NewProducer(cfg.kafka, serde, log)
 	if err != nil {
 		return err
 	}
@@ -80,10 +82,10 @@ func openDatabase(ctx context.Context, cfg config, ops *service.Ops, log *slog.L
 }
 
 // joinCommands joins the consumer group on the commands topic and exposes its lag.
-func joinCommands(cfg config, serde *topology.Serde, producer *topology.Producer,
-	onAssigned func(context.Context, map[topology.TopicPartition]int64) error,
-	reg prometheus.Registerer, log *slog.Logger) (*topology.Consumer, error) {
-	consumer, err := topology.NewConsumer(cfg.kafka, serde, producer, topology.ConsumerOptions{
+func joinCommands(cfg config, serde *serde.Serde, producer *messaging.Producer,
+	onAssigned func(context.Context, map[messaging.TopicPartition]int64) error,
+	reg prometheus.Registerer, log *slog.Logger) (*messaging.Consumer, error) {
+	consumer, err := messaging.NewConsumer(cfg.kafka, serde, producer, messaging.ConsumerOptions{
 		Group:            cfg.group,
 		Topics:           []string{topology.TopicCommands},
 		MaxBatch:         cfg.batchSize,

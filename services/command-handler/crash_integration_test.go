@@ -13,16 +13,17 @@ import (
 
 	"github.com/google/uuid"
 
+	"openbank/messaging"
+	"openbank/messaging/messagingtest"
 	"openbank/topology"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
-	"openbank/topology/topologytest"
 )
 
 // feedbacks are every feedback record seen for id, redeliveries included.
 func (b *bankClient) feedbacks(id uuid.UUID) []records.Record {
 	var out []records.Record
-	for _, d := range b.tail.All(func(d topology.Delivery) bool {
+	for _, d := range b.tail.All(func(d messaging.Delivery) bool {
 		return isFeedback(d) && d.Header(topology.HeaderCommandID) == id.String()
 	}) {
 		out = append(out, d.Record)
@@ -35,7 +36,7 @@ func (b *bankClient) feedbacks(id uuid.UUID) []records.Record {
 type stream struct {
 	accounts map[string]string // iban -> token
 	ibans    []string
-	msgs     []topology.Message
+	msgs     []messaging.Message
 	ids      []uuid.UUID
 	kind     map[uuid.UUID]string // "deposit", "withdrawal", "transfer"
 	amount   map[uuid.UUID]int64
@@ -54,7 +55,7 @@ func newStream(t *testing.T, b *bankClient, accounts, commands int, seed uint64)
 		from := s.ibans[rnd.IntN(len(s.ibans))]
 		to := s.ibans[rnd.IntN(len(s.ibans))]
 		amount := 1 + rnd.Int64N(20_000)
-		var m topology.Message
+		var m messaging.Message
 		switch {
 		case i%10 == 0 || i < accounts:
 			s.kind[id] = "deposit"
@@ -140,7 +141,7 @@ func (s *stream) check(t *testing.T, b *bankClient) {
 	}
 	var events []*records.BalanceChanged
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		events = distinctChanges(b.tail.All(func(d topology.Delivery) bool {
+		events = distinctChanges(b.tail.All(func(d messaging.Delivery) bool {
 			_, ours := s.kind[uuid.MustParse(d.Header(topology.HeaderCommandID))]
 			return d.Topic == topology.TopicBalanceChanged && ours
 		}))
@@ -249,7 +250,7 @@ func TestKillMidStream(t *testing.T) {
 	s.waitAnswered(t, b, 120*time.Second)
 	s.check(t, b)
 
-	copies := len(b.tail.All(func(d topology.Delivery) bool {
+	copies := len(b.tail.All(func(d messaging.Delivery) bool {
 		_, ours := s.kind[uuid.MustParse(d.Header(topology.HeaderCommandID))]
 		return isFeedback(d) && ours
 	}))
@@ -270,10 +271,10 @@ func TestRedeliveredCommandsAreAnsweredAgainUnchanged(t *testing.T) {
 	b := newBank(t, topology.TopicCommands)
 	iban, token := b.openAccount()
 	var ids []uuid.UUID
-	var msgs []topology.Message
-	for _, m := range []topology.Message{
+	var msgs []messaging.Message
+	for _, m := range []messaging.Message{
 		transferCommand(uuid.Nil, "cash", 5_000, "cash", iban, "deposit"),
-		transferCommand(uuid.Nil, token, 1_500, iban, bank.OwnIBAN, "fee"),
+		transferCommand(uuid.Nil, token, 1_500, iban, ident.OwnIBAN, "fee"),
 		transferCommand(uuid.Nil, token, 100_000, iban, "cash", "too much"),
 	} {
 		id := uuid.New()
@@ -293,7 +294,7 @@ func TestRedeliveredCommandsAreAnsweredAgainUnchanged(t *testing.T) {
 	// Rewind the group to the first of these commands in each partition.
 	rewind := map[int32]int64{}
 	for _, id := range ids {
-		d := b.tail.WaitFor(t, 10*time.Second, func(d topology.Delivery) bool {
+		d := b.tail.WaitFor(t, 10*time.Second, func(d messaging.Delivery) bool {
 			return d.Topic == topology.TopicCommands && string(d.Key) == id.String()
 		})
 		if o, ok := rewind[d.Partition]; !ok || d.Offset < o {
@@ -306,11 +307,11 @@ func TestRedeliveredCommandsAreAnsweredAgainUnchanged(t *testing.T) {
 	h.Restart()
 	h.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
 	for _, id := range ids {
-		b.tail.WaitFor(t, 30*time.Second, func(topology.Delivery) bool { return len(b.feedbacks(id)) >= 3 })
+		b.tail.WaitFor(t, 30*time.Second, func(messaging.Delivery) bool { return len(b.feedbacks(id)) >= 3 })
 	}
 	// Deposit and fee changed two balances in all; each change is sent again.
-	b.tail.WaitFor(t, 30*time.Second, func(topology.Delivery) bool {
-		return len(b.tail.All(func(d topology.Delivery) bool {
+	b.tail.WaitFor(t, 30*time.Second, func(messaging.Delivery) bool {
+		return len(b.tail.All(func(d messaging.Delivery) bool {
 			return d.Topic == topology.TopicBalanceChanged && slices.Contains(ids, uuid.MustParse(d.Header(topology.HeaderCommandID)))
 		})) >= 6
 	})
@@ -322,7 +323,7 @@ func TestRedeliveredCommandsAreAnsweredAgainUnchanged(t *testing.T) {
 		if len(fbs) != 3 || !reflect.DeepEqual(fbs[0], fbs[1]) || !reflect.DeepEqual(fbs[0], fbs[2]) {
 			t.Errorf("command %s: feedbacks %+v, want three identical", id, fbs)
 		}
-		all := b.tail.All(func(d topology.Delivery) bool {
+		all := b.tail.All(func(d messaging.Delivery) bool {
 			return d.Topic == topology.TopicBalanceChanged && d.Header(topology.HeaderCommandID) == id.String()
 		})
 		distinct := b.changes(id) // panics when copies differ
@@ -341,14 +342,14 @@ func TestRedeliveredCommandsAreAnsweredAgainUnchanged(t *testing.T) {
 // commitOffsets sets this run's group's offsets in the commands topic.
 func commitOffsets(t *testing.T, offsets map[int32]int64) {
 	t.Helper()
-	admin, err := topology.NewAdmin(topologytest.Kafka(t), topologytest.Log(t))
+	admin, err := messaging.NewAdmin(messagingtest.Kafka(t), messagingtest.Log(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer admin.Close()
-	next := map[topology.TopicPartition]int64{}
+	next := map[messaging.TopicPartition]int64{}
 	for p, o := range offsets {
-		next[topology.TopicPartition{Topic: topology.TopicCommands, Partition: p}] = o
+		next[messaging.TopicPartition{Topic: topology.TopicCommands, Partition: p}] = o
 	}
 	if err := admin.CommitOffsets(context.Background(), group, next); err != nil {
 		t.Fatalf("rewind the group: %v", err)

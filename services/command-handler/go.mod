@@ -68,7 +68,7 @@ require (
 	google.golang.org/grpc v1.83.2 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	openbank/kit v0.0.0
-	openbank/schemas v0.0.0 // indirect
+	openbank/messaging v0.0.0
 )
 
 replace (
@@ -77,3 +77,5 @@ replace (
 )
 
 replace openbank/kit => ../../kit
+
+replace openbank/messaging => ../../messaging

@@ -16,11 +16,13 @@ import (
 
 	"github.com/google/uuid"
 
+	"openbank/messaging"
+	"openbank/messaging/messagingtest"
 	"openbank/services/command-handler/internal/handler"
 	"openbank/topology"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
-	"openbank/topology/topologytest"
+	"openbank/topology/serde"
 )
 
 const external = "NL91ABNA0417164300" // another bank's iban
@@ -39,11 +41,11 @@ func TestCommandsEndToEnd(t *testing.T) {
 			Scan(&gotToken, &amount, &lmt, &aType); err != nil {
 			t.Fatal(err)
 		}
-		if !bank.ValidIBAN(iban) || len(token) != 20 || gotToken != token || amount != 0 || lmt != -50_000 || aType != records.AtypeManual {
+		if !ident.ValidIBAN(iban) || len(token) != 20 || gotToken != token || amount != 0 || lmt != -50_000 || aType != records.AtypeManual {
 			t.Fatalf("new account %s: token %q/%q amount %d limit %d type %s", iban, token, gotToken, amount, lmt, aType)
 		}
 	}
-	unknown := bank.IBANFor("9999999999")
+	unknown := ident.IBANFor("9999999999")
 	if _, err := conn.Exec(context.Background(), `DELETE FROM balance WHERE iban = $1`, unknown); err != nil {
 		t.Fatal(err)
 	}
@@ -67,8 +69,8 @@ func TestCommandsEndToEnd(t *testing.T) {
 		{"transfer", aliceToken, 2_500, alice, bob, "", []change{{alice, -2_500, bob, 7_500}, {bob, 2_500, alice, 2_500}}},
 		{"withdrawal", bobToken, 500, bob, "cash", "", []change{{bob, -500, "cash", 2_000}}},
 		{"payment to another bank", aliceToken, 1_000, alice, external, "", []change{{alice, -1_000, external, 6_500}}},
-		{"from the bank's own account", bank.OwnToken, 100, bank.OwnIBAN, alice, "", []change{{bank.OwnIBAN, -100, alice, 0}, {alice, 100, bank.OwnIBAN, 6_600}}},
-		{"to the bank's own account", aliceToken, 600, alice, bank.OwnIBAN, "", []change{{alice, -600, bank.OwnIBAN, 6_000}, {bank.OwnIBAN, 600, alice, 0}}},
+		{"from the bank's own account", ident.OwnToken, 100, ident.OwnIBAN, alice, "", []change{{ident.OwnIBAN, -100, alice, 0}, {alice, 100, ident.OwnIBAN, 6_600}}},
+		{"to the bank's own account", aliceToken, 600, alice, ident.OwnIBAN, "", []change{{alice, -600, ident.OwnIBAN, 6_000}, {ident.OwnIBAN, 600, alice, 0}}},
 		{"invalid token", bobToken, 1, alice, bob, "invalid token", nil},
 		{"one cent past the limit", aliceToken, 56_001, alice, bob, "insufficient funds", nil},
 		{"limit exactly reached", aliceToken, 56_000, alice, bob, "", []change{{alice, -56_000, bob, -50_000}, {bob, 56_000, alice, 58_000}}},
@@ -89,13 +91,13 @@ func TestCommandsEndToEnd(t *testing.T) {
 			t.Fatalf("%s: reason %q, want %q", s.name, reason, s.reason)
 		}
 		for _, c := range s.changes {
-			d := b.tail.WaitFor(t, 30*time.Second, func(d topology.Delivery) bool {
+			d := b.tail.WaitFor(t, 30*time.Second, func(d messaging.Delivery) bool {
 				return d.Topic == topology.TopicBalanceChanged && d.Header(topology.HeaderCommandID) == id.String() &&
 					d.Record.(*records.BalanceChanged).IBAN == c.iban
 			})
 			bc := d.Record.(*records.BalanceChanged)
 			if string(d.Key) != c.iban || bc.ChangedBy != c.changedBy || bc.FromTo != c.fromTo || bc.Description != "test" ||
-				(c.iban != bank.OwnIBAN && bc.NewBalance != c.newBalance) {
+				(c.iban != ident.OwnIBAN && bc.NewBalance != c.newBalance) {
 				t.Fatalf("%s: BalanceChanged %+v (key %s), want %+v", s.name, bc, d.Key, c)
 			}
 		}
@@ -126,7 +128,7 @@ func TestSameCommandTwice(t *testing.T) {
 	b.send(create)
 	first := b.feedback(id)
 	b.send(create)
-	b.tail.WaitFor(t, 30*time.Second, func(d topology.Delivery) bool {
+	b.tail.WaitFor(t, 30*time.Second, func(d messaging.Delivery) bool {
 		return len(b.feedbacks(id)) == 2
 	})
 	fbs := b.feedbacks(id)
@@ -149,7 +151,7 @@ func TestSameCommandTwice(t *testing.T) {
 	b.feedback(failed)
 	b.send(transferCommand(failed, "wrong", 5, iban, "cash", "nope"))
 	for _, id := range []uuid.UUID{later, atOnce, failed} {
-		b.tail.WaitFor(t, 30*time.Second, func(topology.Delivery) bool { return len(b.feedbacks(id)) >= 2 })
+		b.tail.WaitFor(t, 30*time.Second, func(messaging.Delivery) bool { return len(b.feedbacks(id)) >= 2 })
 	}
 	time.Sleep(500 * time.Millisecond) // let any stray event arrive
 	for _, id := range []uuid.UUID{later, atOnce, failed} {
@@ -162,7 +164,7 @@ func TestSameCommandTwice(t *testing.T) {
 		t.Errorf("retried failure answered %+v", b.feedbacks(failed)[0])
 	}
 	for id, want := range map[uuid.UUID]int{later: 1, atOnce: 1, failed: 0} {
-		all := b.tail.All(func(d topology.Delivery) bool {
+		all := b.tail.All(func(d messaging.Delivery) bool {
 			return d.Topic == topology.TopicBalanceChanged && d.Header(topology.HeaderCommandID) == id.String()
 		})
 		if len(all) != want {
@@ -180,8 +182,8 @@ func TestPoisonRecordsGoToTheDeadLetterTopic(t *testing.T) {
 	ctx := context.Background()
 
 	// A BalanceChanged in the wire format: decodable, but no command.
-	serde := topology.NewSerde(topology.NewRegistry(topologytest.Kafka(t).RegistryURL))
-	wrongType, err := serde.Encode(topology.TopicBalanceChanged, &records.BalanceChanged{IBAN: bank.OwnIBAN, Description: "not a command"})
+	serde := serde.NewSerde(serde.NewRegistry(messagingtest.Kafka(t).RegistryURL))
+	wrongType, err := serde.Encode(topology.TopicBalanceChanged, &records.BalanceChanged{IBAN: ident.OwnIBAN, Description: "not a command"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,12 +191,12 @@ func TestPoisonRecordsGoToTheDeadLetterTopic(t *testing.T) {
 	binary.BigEndian.PutUint32(unknownSchema[1:], 987_654)
 	unknownSchema = append(unknownSchema, 2, 4, 6)
 	validID := uuid.New()
-	valid, err := serde.Encode(topology.TopicCommands, &records.ConfirmMoneyTransfer{ID: validID, Amount: 1, From: "cash", To: bank.OwnIBAN})
+	valid, err := serde.Encode(topology.TopicCommands, &records.ConfirmMoneyTransfer{ID: validID, Amount: 1, From: "cash", To: ident.OwnIBAN})
 	if err != nil {
 		t.Fatal(err)
 	}
 	nulID := uuid.New()
-	withNUL, err := serde.Encode(topology.TopicCommands, &records.ConfirmMoneyTransfer{ID: nulID, Amount: 1, From: "cash", To: bank.OwnIBAN, Description: "a\x00b"})
+	withNUL, err := serde.Encode(topology.TopicCommands, &records.ConfirmMoneyTransfer{ID: nulID, Amount: 1, From: "cash", To: ident.OwnIBAN, Description: "a\x00b"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,40 +214,40 @@ func TestPoisonRecordsGoToTheDeadLetterTopic(t *testing.T) {
 		{"key that is another command's id", uuid.NewString(), valid},
 		{"text PostgreSQL cannot store", nulID.String(), withNUL},
 	}
-	var raw []topology.RawMessage
+	var raw []messaging.RawMessage
 	for i, p := range poison {
-		raw = append(raw, topology.RawMessage{
+		raw = append(raw, messaging.RawMessage{
 			Topic: topology.TopicCommands, Key: []byte(p.key), Value: p.value,
-			Headers: []topology.Header{{Key: "test-marker", Value: []byte(marker)}, {Key: "poison", Value: []byte(strconv.Itoa(i))}},
+			Headers: []messaging.Header{{Key: "test-marker", Value: []byte(marker)}, {Key: "poison", Value: []byte(strconv.Itoa(i))}},
 		})
 	}
 	if err := b.p.SendRaw(ctx, raw...); err != nil {
 		t.Fatal(err)
 	}
 	// Commands after the poison are handled.
-	_, reason := b.transfer("cash", 1_000, "cash", bank.OwnIBAN)
+	_, reason := b.transfer("cash", 1_000, "cash", ident.OwnIBAN)
 	if reason != "" {
 		t.Fatalf("deposit after poison: %q", reason)
 	}
 	for i, p := range poison {
-		d := b.tail.WaitFor(t, 30*time.Second, func(d topology.Delivery) bool {
+		d := b.tail.WaitFor(t, 30*time.Second, func(d messaging.Delivery) bool {
 			return d.Topic == topology.TopicCommandsDeadLetter && d.Header("test-marker") == marker && d.Header("poison") == strconv.Itoa(i)
 		})
 		if string(d.Key) != p.key || string(d.Value) != string(p.value) {
 			t.Errorf("%s: dead letter key %q value %q, want %q %q", p.name, d.Key, d.Value, p.key, p.value)
 		}
-		if d.Header(topology.HeaderDeadLetterTopic) != topology.TopicCommands || d.Header(topology.HeaderDeadLetterOffset) == "" ||
-			d.Header(topology.HeaderDeadLetterPartition) == "" || d.Header(topology.HeaderDeadLetterError) == "" {
+		if d.Header(messaging.HeaderDeadLetterTopic) != topology.TopicCommands || d.Header(messaging.HeaderDeadLetterOffset) == "" ||
+			d.Header(messaging.HeaderDeadLetterPartition) == "" || d.Header(messaging.HeaderDeadLetterError) == "" {
 			t.Errorf("%s: dead letter headers %v", p.name, d.Headers)
 		}
-		t.Logf("%s: %s", p.name, d.Header(topology.HeaderDeadLetterError))
+		t.Logf("%s: %s", p.name, d.Header(messaging.HeaderDeadLetterError))
 	}
 	if got := b.feedbacks(validID); len(got) != 0 {
 		t.Errorf("a dead-lettered command whose key is another id was answered: %+v", got)
 	}
 	// The command dead-lettered for its text has a readable id: its sender
 	// gets a definite answer instead of waiting for ever.
-	d := b.tail.WaitFor(t, 30*time.Second, func(d topology.Delivery) bool {
+	d := b.tail.WaitFor(t, 30*time.Second, func(d messaging.Delivery) bool {
 		return isFeedback(d) && d.Header(topology.HeaderCommandID) == nulID.String()
 	})
 	if f, ok := d.Record.(*records.MoneyTransferFailed); !ok || f.Reason != handler.ReasonInvalidCommand || f.ID != [16]byte(nulID) {

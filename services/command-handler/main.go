@@ -4,21 +4,24 @@
 package main
 
 import (
+	_ "openbank/messaging/clients"
+
 	"context"
 	"log/slog"
 	"os"
 	"strings"
 	"time"
 
+	"openbank/kit/env"
 	"openbank/kit/schema"
 	"openbank/kit/service"
+	"openbank/messaging"
 	"openbank/services/command-handler/internal/balancedb"
-	"openbank/topology"
 )
 
 type config struct {
 	service service.Config
-	kafka   topology.KafkaConfig
+	kafka   messaging.Config
 	db      balancedb.Config
 	group   string
 	// A static member's id (KAFKA_GROUP_INSTANCE_ID, {hostname} replaced):
@@ -39,10 +42,10 @@ type config struct {
 }
 
 func readConfig() (config, error) {
-	env := topology.NewEnv()
+	env := env.New()
 	c := config{
 		service: service.ReadConfig(env, 8090),
-		kafka:   topology.ReadKafkaConfig(env, "command-handler"),
+		kafka:   messaging.ReadConfig(env, "command-handler"),
 		db: balancedb.Config{
 			Host:     env.String("DB_HOSTNAME", "localhost"),
 			Port:     env.Int("DB_PORT", 5432, 1, 65535),
@@ -66,7 +69,7 @@ func readConfig() (config, error) {
 		// would only add to every command's latency.
 		c.kafka.Linger = 0
 	}
-	env.Check(c.instanceID == "" || topology.ValidGroupInstanceID(c.instanceID), "KAFKA_GROUP_INSTANCE_ID",
+	env.Check(c.instanceID == "" || messaging.ValidGroupInstanceID(c.instanceID), "KAFKA_GROUP_INSTANCE_ID",
 		"want at most 249 letters, digits, '.', '_' or '-', one per instance ({hostname} is replaced), or nothing")
 	switch c.db.SSLMode {
 	case "disable", "allow", "prefer", "require", "verify-ca", "verify-full":

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"openbank/topology"
+	"openbank/messaging"
 )
 
 func TestReadConfigDefaults(t *testing.T) {
@@ -47,7 +47,7 @@ func TestInstanceIDTakesTheHostname(t *testing.T) {
 	}
 	t.Setenv("KAFKA_GROUP_INSTANCE_ID", "command-handler-{hostname}")
 	cfg, err := readConfig()
-	if err != nil && topology.ValidGroupInstanceID("command-handler-"+host) {
+	if err != nil && messaging.ValidGroupInstanceID("command-handler-"+host) {
 		t.Fatal(err)
 	}
 	if cfg.instanceID != "command-handler-"+host {

@@ -14,9 +14,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"openbank/topology"
+	"openbank/messaging"
+	"openbank/messaging/messagingtest"
 	"openbank/topology/records"
-	"openbank/topology/topologytest"
 )
 
 func TestDatabaseOutageDelaysButSkipsNothing(t *testing.T) {
@@ -28,7 +28,7 @@ func TestDatabaseOutageDelaysButSkipsNothing(t *testing.T) {
 
 	proxy.stop() // the database is gone, connections and all
 	var ids []uuid.UUID
-	var msgs []topology.Message
+	var msgs []messaging.Message
 	for i := range 20 {
 		id := uuid.New()
 		ids = append(ids, id)
@@ -67,7 +67,7 @@ type proxy struct {
 }
 
 func startProxy(t *testing.T, target string) *proxy {
-	p := &proxy{t: t, target: target, port: topologytest.FreePort(t)}
+	p := &proxy{t: t, target: target, port: messagingtest.FreePort(t)}
 	p.start()
 	t.Cleanup(p.stop)
 	return p

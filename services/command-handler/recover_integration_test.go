@@ -14,26 +14,27 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"openbank/messaging"
+	"openbank/messaging/messagingtest"
 	"openbank/services/command-handler/internal/balancedb"
 	"openbank/services/command-handler/internal/handler"
 	"openbank/topology"
 	"openbank/topology/records"
-	"openbank/topology/topologytest"
 )
 
 // lostPublisher is Kafka failing a batch's events after the database commit:
 // nothing it is given is published.
 type lostPublisher struct{}
 
-func (lostPublisher) Send(context.Context, ...topology.Message) error {
+func (lostPublisher) Send(context.Context, ...messaging.Message) error {
 	return errors.New("the instance died before Kafka acknowledged the events")
 }
 
-func (p lostPublisher) SendAsync(ctx context.Context, msgs ...topology.Message) (func(context.Context) error, error) {
+func (p lostPublisher) SendAsync(ctx context.Context, msgs ...messaging.Message) (func(context.Context) error, error) {
 	return func(ctx context.Context) error { return p.Send(ctx, msgs...) }, nil
 }
 
-func (lostPublisher) SendRaw(context.Context, ...topology.RawMessage) error { return nil }
+func (lostPublisher) SendRaw(context.Context, ...messaging.RawMessage) error { return nil }
 
 // doomedHandler is an instance of the handler in this process whose events
 // never reach Kafka, as one killed after its database commit.
@@ -57,7 +58,7 @@ func doomedHandler(t *testing.T) *handler.Handler {
 	}
 	t.Cleanup(st.Close)
 	return handler.New(st, lostPublisher{}, topology.TopicCommandsDeadLetter,
-		handler.NewMetrics(prometheus.NewRegistry()), topologytest.Log(t))
+		handler.NewMetrics(prometheus.NewRegistry()), messagingtest.Log(t))
 }
 
 // An instance decides commands on an account, stores them, and dies before
@@ -74,9 +75,9 @@ func TestEventsOfADeadInstanceComeFirst(t *testing.T) {
 		t.Fatalf("stop: %v", err)
 	}
 
-	deposits := func(n int, what string) ([]uuid.UUID, []topology.Message) {
+	deposits := func(n int, what string) ([]uuid.UUID, []messaging.Message) {
 		var ids []uuid.UUID
-		var msgs []topology.Message
+		var msgs []messaging.Message
 		for i := range n {
 			id := uuid.New()
 			ids = append(ids, id)
@@ -87,9 +88,9 @@ func TestEventsOfADeadInstanceComeFirst(t *testing.T) {
 	// Decided by the doomed instance, in one batch, as read from Kafka.
 	oldIDs, old := deposits(24, "decided, never published")
 	b.send(old...)
-	var batch []topology.Delivery
+	var batch []messaging.Delivery
 	for _, id := range oldIDs {
-		batch = append(batch, b.tail.WaitFor(t, 30*time.Second, func(d topology.Delivery) bool {
+		batch = append(batch, b.tail.WaitFor(t, 30*time.Second, func(d messaging.Delivery) bool {
 			return d.Topic == topology.TopicCommands && string(d.Key) == id.String()
 		}))
 	}
@@ -107,12 +108,12 @@ func TestEventsOfADeadInstanceComeFirst(t *testing.T) {
 	// The first copy of each event, in the order they reach the topic, must
 	// step from balance to balance.
 	events := func() []*records.BalanceChanged {
-		return distinctChanges(b.tail.All(func(d topology.Delivery) bool {
+		return distinctChanges(b.tail.All(func(d messaging.Delivery) bool {
 			return d.Topic == topology.TopicBalanceChanged && d.Record.(*records.BalanceChanged).IBAN == iban
 		}))
 	}
 	all := len(old) + len(later) + 1 // and the withdrawal
-	b.tail.WaitFor(t, 60*time.Second, func(topology.Delivery) bool { return len(events()) >= all })
+	b.tail.WaitFor(t, 60*time.Second, func(messaging.Delivery) bool { return len(events()) >= all })
 	var balance int64
 	for i, bc := range events() {
 		if bc.NewBalance != balance+bc.ChangedBy {
@@ -130,7 +131,7 @@ func TestEventsOfADeadInstanceComeFirst(t *testing.T) {
 // commands topic and returns the account's balance.
 func balanceAfter(t *testing.T, iban string) int64 {
 	t.Helper()
-	admin, err := topology.NewAdmin(topologytest.Kafka(t), topologytest.Log(t))
+	admin, err := messaging.NewAdmin(messagingtest.Kafka(t), messagingtest.Log(t))
 	if err != nil {
 		t.Fatal(err)
 	}

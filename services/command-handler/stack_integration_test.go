@@ -17,9 +17,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"openbank/kit/env"
+	"openbank/messaging"
+	"openbank/messaging/messagingtest"
 	"openbank/topology"
 	"openbank/topology/records"
-	"openbank/topology/topologytest"
 )
 
 // handlerBin is the command handler, built once for all tests.
@@ -54,23 +56,23 @@ func TestMain(m *testing.M) {
 // startAtEnd commits the group's offsets at the end of the commands topic, so
 // this run's handlers skip what earlier runs on the same stack left there.
 func startAtEnd() error {
-	env := topology.NewEnv()
-	cfg := topology.ReadKafkaConfig(env, "integration-test")
+	env := env.New()
+	cfg := messaging.ReadConfig(env, "integration-test")
 	if err := env.Err(); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	return topology.CommitGroupAtEnd(ctx, cfg, group, topology.TopicCommands)
+	return messaging.CommitGroupAtEnd(ctx, cfg, group, topology.TopicCommands)
 }
 
 // startHandler runs the handler in this run's group on a free HTTP port and
 // waits until it is ready.
-func startHandler(t *testing.T, extraEnv ...string) (*topologytest.Service, int) {
+func startHandler(t *testing.T, extraEnv ...string) (*messagingtest.Service, int) {
 	t.Helper()
-	port := topologytest.FreePort(t)
+	port := messagingtest.FreePort(t)
 	env := append([]string{"KAFKA_GROUP_ID=" + group, "HTTP_PORT=" + strconv.Itoa(port)}, extraEnv...)
-	s := topologytest.Start(t, handlerBin, env...)
+	s := messagingtest.Start(t, handlerBin, env...)
 	s.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
 	return s, port
 }
@@ -106,25 +108,25 @@ func balance(t *testing.T, conn *pgx.Conn, iban string) int64 {
 // bankClient is a test client of the bank: it sends commands and reads the answers.
 type bankClient struct {
 	t    *testing.T
-	p    *topology.Producer
-	tail *topologytest.Tail
+	p    *messaging.Producer
+	tail *messagingtest.Tail
 }
 
 func newBank(t *testing.T, extraTopics ...string) *bankClient {
 	topics := append([]string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback,
 		topology.TopicBalanceChanged}, extraTopics...)
-	return &bankClient{t: t, p: topologytest.Producer(t), tail: topologytest.NewTail(t, topics...)}
+	return &bankClient{t: t, p: messagingtest.Producer(t), tail: messagingtest.NewTail(t, topics...)}
 }
 
-func commandMessage(id uuid.UUID, r records.Record) topology.Message {
-	return topology.Message{Topic: topology.TopicCommands, Key: id.String(), Record: r}
+func commandMessage(id uuid.UUID, r records.Record) messaging.Message {
+	return messaging.Message{Topic: topology.TopicCommands, Key: id.String(), Record: r}
 }
 
-func transferCommand(id uuid.UUID, token string, amount int64, from, to, descr string) topology.Message {
+func transferCommand(id uuid.UUID, token string, amount int64, from, to, descr string) messaging.Message {
 	return commandMessage(id, &records.ConfirmMoneyTransfer{ID: id, Token: token, Amount: amount, From: from, To: to, Description: descr})
 }
 
-func (b *bankClient) send(msgs ...topology.Message) {
+func (b *bankClient) send(msgs ...messaging.Message) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -136,13 +138,13 @@ func (b *bankClient) send(msgs ...topology.Message) {
 // feedback waits for the feedback to the command id.
 func (b *bankClient) feedback(id uuid.UUID) records.Record {
 	b.t.Helper()
-	d := b.tail.WaitFor(b.t, 30*time.Second, func(d topology.Delivery) bool {
+	d := b.tail.WaitFor(b.t, 30*time.Second, func(d messaging.Delivery) bool {
 		return isFeedback(d) && d.Header(topology.HeaderCommandID) == id.String()
 	})
 	return d.Record
 }
 
-func isFeedback(d topology.Delivery) bool {
+func isFeedback(d messaging.Delivery) bool {
 	return d.Topic == topology.TopicMoneyTransferFeedback || d.Topic == topology.TopicAccountCreationFeedback
 }
 
@@ -176,14 +178,14 @@ func (b *bankClient) transfer(token string, amount int64, from, to string) (uuid
 
 // changes are the distinct BalanceChanged events of command id.
 func (b *bankClient) changes(id uuid.UUID) []*records.BalanceChanged {
-	return distinctChanges(b.tail.All(func(d topology.Delivery) bool {
+	return distinctChanges(b.tail.All(func(d messaging.Delivery) bool {
 		return d.Topic == topology.TopicBalanceChanged && d.Header(topology.HeaderCommandID) == id.String()
 	}))
 }
 
 // distinctChanges drops redelivered BalanceChanged events (same command id and
 // iban), checking that the copies are identical.
-func distinctChanges(ds []topology.Delivery) []*records.BalanceChanged {
+func distinctChanges(ds []messaging.Delivery) []*records.BalanceChanged {
 	seen := map[string]*records.BalanceChanged{}
 	var out []*records.BalanceChanged
 	for _, d := range ds {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"openbank/messaging"
 	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/topology"
 	"openbank/topology/records"
@@ -62,7 +63,7 @@ func TestOwnAccountCannotBeSpent(t *testing.T) {
 		t.Errorf("spending the bank's account: %+v", e)
 	}
 	time.Sleep(500 * time.Millisecond)
-	if n := len(h.tail.All(func(topology.Delivery) bool { return true })); n != 0 {
+	if n := len(h.tail.All(func(messaging.Delivery) bool { return true })); n != 0 {
 		t.Errorf("%d commands produced", n)
 	}
 }

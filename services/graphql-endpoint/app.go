@@ -13,7 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"openbank/kit/observe"
 	"openbank/kit/service"
+	"openbank/messaging"
 	"openbank/services/graphql-endpoint/graph"
 	"openbank/services/graphql-endpoint/graph/generated"
 	"openbank/services/graphql-endpoint/internal/gateway"
@@ -21,7 +23,7 @@ import (
 	"openbank/services/graphql-endpoint/internal/metrics"
 	"openbank/services/graphql-endpoint/internal/store"
 	"openbank/topology"
-	"openbank/topology/observe"
+	"openbank/topology/serde"
 )
 
 // defaultGCPercent is used unless GOGC is set: the heap is mostly short-lived
@@ -53,8 +55,8 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	}
 	defer st.Close()
 
-	serde := topology.NewSerde(topology.NewRegistry(cfg.kafka.RegistryURL))
-	producer, err := topology.NewProducer(cfg.kafka, serde, log)
+	serde := serde.NewSerde(serde.NewRegistry(cfg.kafka.RegistryURL))
+	producer, err := messaging.NewProducer(cfg.kafka, serde, log)
 	if err != nil {
 		return err
 	}
@@ -101,7 +103,7 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	consumeCtx, stopConsuming := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopConsuming()
 	var consumers sync.WaitGroup
-	consume := func(name string, c *topology.Consumer, h topology.Handler) {
+	consume := func(name string, c *messaging.Consumer, h messaging.Handler) {
 		consumers.Go(func() {
 			if err := c.Run(consumeCtx, h); err != nil {
 				ops.Stop(fmt.Errorf("%s consumer: %w", name, err))
@@ -153,7 +155,7 @@ func startGroups(ctx context.Context, cfg config, st *store.Store, log *slog.Log
 	if err != nil {
 		return err
 	}
-	admin, err := topology.NewAdmin(cfg.kafka, log)
+	admin, err := messaging.NewAdmin(cfg.kafka, log)
 	if err != nil {
 		return err
 	}
@@ -163,14 +165,14 @@ func startGroups(ctx context.Context, cfg config, st *store.Store, log *slog.Log
 		return err
 	}
 	return admin.StartGroup(ctx, cfg.group+"-feedback",
-		[]string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback}, topology.AtEnd)
+		[]string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback}, messaging.AtEnd)
 }
 
 // startAt places a partition where transactiondb's progress is, else at its
 // beginning. Every partition gets a committed offset on the first start, so a
 // start after a kill has none to place: placing from outside the group would
 // have to wait until the killed member's session times out.
-func startAt(progress map[int32]int64) topology.StartFunc {
+func startAt(progress map[int32]int64) messaging.StartFunc {
 	return func(_ string, p int32, low, _ int64) (int64, bool) {
 		if o, ok := progress[p]; ok {
 			return o, true
@@ -184,15 +186,15 @@ func startAt(progress map[int32]int64) topology.StartFunc {
 // waits behind a backlog of transactions (on a first start, the topic's history).
 // Each is its group's static member: restarted after a kill, it gets its
 // partitions back at once instead of after the session timeout.
-func joinTopics(cfg config, serde *topology.Serde, log *slog.Logger) (balances, answers *topology.Consumer, err error) {
-	balances, err = topology.NewConsumer(cfg.kafka, serde, nil, topology.ConsumerOptions{
+func joinTopics(cfg config, serde *serde.Serde, log *slog.Logger) (balances, answers *messaging.Consumer, err error) {
+	balances, err = messaging.NewConsumer(cfg.kafka, serde, nil, messaging.ConsumerOptions{
 		Group: cfg.group + "-transactions", Topics: []string{topology.TopicBalanceChanged},
 		MaxBufferedBytes: smallPrefetch, GroupInstanceID: cfg.group + "-transactions",
 	}, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	answers, err = topology.NewConsumer(cfg.kafka, serde, nil, topology.ConsumerOptions{
+	answers, err = messaging.NewConsumer(cfg.kafka, serde, nil, messaging.ConsumerOptions{
 		Group:            cfg.group + "-feedback",
 		Topics:           []string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback},
 		MaxBufferedBytes: smallPrefetch,

@@ -7,17 +7,18 @@ import (
 	"strings"
 	"time"
 
+	"openbank/kit/env"
 	"openbank/kit/service"
+	"openbank/messaging"
 	"openbank/services/graphql-endpoint/internal/httpapi"
 	"openbank/services/graphql-endpoint/internal/store"
-	"openbank/topology"
 )
 
 type config struct {
 	// service: HTTP_PORT (8888), OPS_PORT, PPROF_PORT, LOG_LEVEL; its Grace
 	// is SHUTDOWN_TIMEOUT and its Public the connection bounds below.
 	service      service.Config
-	kafka        topology.KafkaConfig
+	kafka        messaging.Config
 	db           store.Config
 	migrate      bool
 	staticDir    string
@@ -54,10 +55,10 @@ func (l connLimits) public() *service.Public {
 	}
 }
 
-func readConfig(env *topology.Env) (config, error) {
+func readConfig(env *env.Env) (config, error) {
 	c := config{
 		service: service.ReadConfig(env, 8888),
-		kafka:   topology.ReadKafkaConfig(env, "graphql-endpoint"),
+		kafka:   messaging.ReadConfig(env, "graphql-endpoint"),
 		db:      readDBConfig(env),
 		migrate: env.Bool("MIGRATE_ON_START", true),
 	}
@@ -85,7 +86,7 @@ func readConfig(env *topology.Env) (config, error) {
 	// its own subscribers and answer its own waiting requests.
 	c.group = env.String("KAFKA_GROUP_ID", fmt.Sprintf("graphql-endpoint-%s-%d", host, httpPort))
 	// The group id is also the instance's static member id in its groups.
-	env.Check(topology.ValidGroupInstanceID(c.group+"-transactions"), "KAFKA_GROUP_ID",
+	env.Check(messaging.ValidGroupInstanceID(c.group+"-transactions"), "KAFKA_GROUP_ID",
 		"want at most 236 letters, digits, '.', '_' or '-', one per instance")
 	c.feedbackWait = env.Duration("FEEDBACK_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute)
 	c.streamGrace = env.Duration("STREAM_CATCH_UP_GRACE", 10*time.Second, 0, 24*time.Hour)
@@ -107,7 +108,7 @@ func readConfig(env *topology.Env) (config, error) {
 	return c, env.Err()
 }
 
-func readDBConfig(env *topology.Env) store.Config {
+func readDBConfig(env *env.Env) store.Config {
 	db := store.Config{
 		Host:     env.String("DB_HOSTNAME", "localhost"),
 		Port:     env.Int("DB_PORT", 5432, 1, 65535),
@@ -132,7 +133,7 @@ func readDBConfig(env *topology.Env) store.Config {
 	return db
 }
 
-func readLimits(env *topology.Env) httpapi.Limits {
+func readLimits(env *env.Env) httpapi.Limits {
 	return httpapi.Limits{
 		MaxTokens:                 env.Int("MAX_QUERY_TOKENS", 2000, 100, 1_000_000),
 		MaxFields:                 env.Int("MAX_QUERY_FIELDS", 200, 10, 100_000),

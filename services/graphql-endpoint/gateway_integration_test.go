@@ -11,9 +11,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"openbank/messaging"
 	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/topology"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
 )
 
@@ -43,8 +44,8 @@ func bankScenario(t *testing.T, gw *gatewayProc, protocol, path string) {
 	if create.AType != records.AtypeManual {
 		t.Errorf("a_type %s, want MANUAL", create.AType)
 	}
-	iban, _ := bank.NewIBAN()
-	token, _ := bank.NewToken()
+	iban, _ := ident.NewIBAN()
+	token, _ := ident.NewToken()
 	h.send(t, create.ID, topology.TopicAccountCreationFeedback, "",
 		&records.AccountCreationConfirmed{ID: create.ID, IBAN: iban, Token: token, AType: records.AtypeManual})
 	acc := next[accountResult](t, events, "get_account")
@@ -70,7 +71,7 @@ func bankScenario(t *testing.T, gw *gatewayProc, protocol, path string) {
 	_, events = subscribe(t, conn, qTransfer, map[string]any{"uuid": deposit, "token": "cash", "amount": 1000,
 		"from": "cash", "to": iban, "descr": "first deposit"})
 	cmd := command[*records.ConfirmMoneyTransfer](t, h)
-	if bank.CommandIDFromFixed(cmd.ID).String() != deposit || cmd.Amount != 1000 || cmd.From != "cash" || cmd.To != iban ||
+	if ident.CommandIDFromFixed(cmd.ID).String() != deposit || cmd.Amount != 1000 || cmd.From != "cash" || cmd.To != iban ||
 		cmd.Description != "first deposit" {
 		t.Fatalf("command %+v", cmd)
 	}
@@ -88,28 +89,28 @@ func bankScenario(t *testing.T, gw *gatewayProc, protocol, path string) {
 	// Transfer €2,50 to the bank: a debit here (and a credit there, not streamed here).
 	pay := uuid.NewString()
 	_, events = subscribe(t, conn, qTransfer, map[string]any{"uuid": pay, "token": token, "amount": 250,
-		"from": iban, "to": bank.OwnIBAN, "descr": "pizza"})
+		"from": iban, "to": ident.OwnIBAN, "descr": "pizza"})
 	cmd = command[*records.ConfirmMoneyTransfer](t, h)
 	if cmd.Token != token || cmd.Amount != 250 {
 		t.Fatalf("command %+v", cmd)
 	}
-	h.balanceChanged(t, cmd.ID, &records.BalanceChanged{IBAN: iban, NewBalance: 750, ChangedBy: -250, FromTo: bank.OwnIBAN, Description: "pizza"})
-	h.balanceChanged(t, cmd.ID, &records.BalanceChanged{IBAN: bank.OwnIBAN, NewBalance: 100000000000000250, ChangedBy: 250, FromTo: iban, Description: "pizza"})
+	h.balanceChanged(t, cmd.ID, &records.BalanceChanged{IBAN: iban, NewBalance: 750, ChangedBy: -250, FromTo: ident.OwnIBAN, Description: "pizza"})
+	h.balanceChanged(t, cmd.ID, &records.BalanceChanged{IBAN: ident.OwnIBAN, NewBalance: 100000000000000250, ChangedBy: 250, FromTo: iban, Description: "pizza"})
 	h.send(t, cmd.ID, topology.TopicMoneyTransferFeedback, "", &records.MoneyTransferConfirmed{ID: cmd.ID})
 	if r := next[transferResult](t, events, "money_transfer"); r.Success == nil || !*r.Success {
 		t.Fatalf("transfer = %+v", r)
 	}
 	tx2 := next[txResult](t, stream, "stream_transactions")
-	if tx2.NewBalance != "€7,50" || tx2.ChangedBy != "€2,50" || tx2.Direction != "DEBIT" || tx2.FromTo != bank.OwnIBAN || tx2.ID <= tx1.ID {
+	if tx2.NewBalance != "€7,50" || tx2.ChangedBy != "€2,50" || tx2.Direction != "DEBIT" || tx2.FromTo != ident.OwnIBAN || tx2.ID <= tx1.ID {
 		t.Errorf("stream: %+v", tx2)
 	}
 
 	// A redelivered BalanceChanged is neither stored nor streamed again.
-	h.balanceChanged(t, cmd.ID, &records.BalanceChanged{IBAN: iban, NewBalance: 750, ChangedBy: -250, FromTo: bank.OwnIBAN, Description: "pizza"})
+	h.balanceChanged(t, cmd.ID, &records.BalanceChanged{IBAN: iban, NewBalance: 750, ChangedBy: -250, FromTo: ident.OwnIBAN, Description: "pizza"})
 
 	// The same uuid again: the known result, no second command.
 	_, events = subscribe(t, conn, qTransfer, map[string]any{"uuid": pay, "token": token, "amount": 250,
-		"from": iban, "to": bank.OwnIBAN, "descr": "pizza"})
+		"from": iban, "to": ident.OwnIBAN, "descr": "pizza"})
 	if r := next[transferResult](t, events, "money_transfer"); r.Success == nil || !*r.Success || str(r.UUID) != pay {
 		t.Fatalf("repeated transfer = %+v", r)
 	}
@@ -193,7 +194,7 @@ func TestAccountCreationFailure(t *testing.T) {
 	if create2.ID == create.ID {
 		t.Fatal("the same creation command was sent again")
 	}
-	iban, _ := bank.NewIBAN()
+	iban, _ := ident.NewIBAN()
 	h.send(t, create2.ID, topology.TopicAccountCreationFeedback, "",
 		&records.AccountCreationConfirmed{ID: create2.ID, IBAN: iban, Token: "12345678901234567890", AType: records.AtypeManual})
 	if r := next[accountResult](t, events, "get_account"); str(r.IBAN) != iban {
@@ -282,7 +283,7 @@ func TestArgumentErrors(t *testing.T) {
 		t.Errorf("max_items 1001: %+v", resp.Errors)
 	}
 	time.Sleep(500 * time.Millisecond)
-	if n := len(h.tail.All(func(topology.Delivery) bool { return true })); n != 0 {
+	if n := len(h.tail.All(func(messaging.Delivery) bool { return true })); n != 0 {
 		t.Errorf("%d commands produced for invalid requests", n)
 	}
 }

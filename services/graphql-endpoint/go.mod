@@ -13,7 +13,7 @@ require (
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/trace v1.47.0
 	golang.org/x/crypto v0.58.0
-	openbank/topology v0.0.0-00010101000000-000000000000
+	openbank/topology v0.0.0
 )
 
 require (
@@ -76,6 +76,7 @@ require (
 	google.golang.org/grpc v1.83.2 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	openbank/kit v0.0.0
+	openbank/messaging v0.0.0
 )
 
 replace (
@@ -86,3 +87,5 @@ replace (
 tool github.com/99designs/gqlgen
 
 replace openbank/kit => ../../kit
+
+replace openbank/messaging => ../../messaging

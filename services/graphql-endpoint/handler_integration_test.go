@@ -11,19 +11,19 @@ import (
 
 	"github.com/google/uuid"
 
+	"openbank/messaging/messagingtest"
 	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/topology"
-	"openbank/topology/topologytest"
 )
 
 // TestWithRealCommandHandler runs the command handler's binary beside the
 // gateway: the page's whole flow, end to end, over both sub-protocols.
 func TestWithRealCommandHandler(t *testing.T) {
-	handlerBin := topologytest.Build(t, "../command-handler")
+	handlerBin := messagingtest.Build(t, "../command-handler")
 	group := fmt.Sprintf("gw-e2e-handler-%d", time.Now().UnixNano())
-	topologytest.StartGroupAtEnd(t, group, topology.TopicCommands)
-	hport := topologytest.FreePort(t)
-	handler := topologytest.Start(t, handlerBin, "KAFKA_GROUP_ID="+group, "HTTP_PORT="+strconv.Itoa(hport))
+	messagingtest.StartGroupAtEnd(t, group, topology.TopicCommands)
+	hport := messagingtest.FreePort(t)
+	handler := messagingtest.Start(t, handlerBin, "KAFKA_GROUP_ID="+group, "HTTP_PORT="+strconv.Itoa(hport))
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/readyz", hport))

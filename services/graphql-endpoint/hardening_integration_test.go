@@ -16,8 +16,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"openbank/messaging"
 	"openbank/services/graphql-endpoint/gqlws"
-	"openbank/topology"
 	"openbank/topology/records"
 )
 
@@ -302,7 +302,7 @@ func TestTextArguments(t *testing.T) {
 		t.Errorf("iban with NUL: %+v", r.Errors)
 	}
 	time.Sleep(500 * time.Millisecond)
-	if n := len(h.tail.All(func(topology.Delivery) bool { return true })); n != 0 {
+	if n := len(h.tail.All(func(messaging.Delivery) bool { return true })); n != 0 {
 		t.Errorf("%d commands produced for invalid arguments", n)
 	}
 }

@@ -16,11 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"openbank/messaging"
+	"openbank/messaging/messagingtest"
 	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/topology"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
-	"openbank/topology/topologytest"
 )
 
 // Queries as the original's frontend sends them.
@@ -54,7 +55,7 @@ func gatewayBinary(*testing.T) string { return gwBin }
 
 // gatewayProc is a gateway process on the stack.
 type gatewayProc struct {
-	*topologytest.Service
+	*messagingtest.Service
 	port int
 }
 
@@ -71,11 +72,11 @@ func startGateway(t *testing.T, env ...string) *gatewayProc {
 // gateway chooses its start itself as in production.
 func startGatewayIn(t *testing.T, atEnd bool, env ...string) *gatewayProc {
 	t.Helper()
-	port := topologytest.FreePort(t)
+	port := messagingtest.FreePort(t)
 	group := fmt.Sprintf("gw-test-%d-%d", port, time.Now().UnixNano())
 	if atEnd {
-		topologytest.StartGroupAtEnd(t, group+"-transactions", topology.TopicBalanceChanged)
-		topologytest.StartGroupAtEnd(t, group+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback)
+		messagingtest.StartGroupAtEnd(t, group+"-transactions", topology.TopicBalanceChanged)
+		messagingtest.StartGroupAtEnd(t, group+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback)
 	}
 	env = append([]string{
 		"HTTP_PORT=" + strconv.Itoa(port),
@@ -83,7 +84,7 @@ func startGatewayIn(t *testing.T, atEnd bool, env ...string) *gatewayProc {
 		"FEEDBACK_TIMEOUT=15s",
 		"LOG_LEVEL=debug",
 	}, env...)
-	g := &gatewayProc{Service: topologytest.Start(t, gatewayBinary(t), env...), port: port}
+	g := &gatewayProc{Service: messagingtest.Start(t, gatewayBinary(t), env...), port: port}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := http.Get(g.url("/readyz"))
@@ -204,21 +205,21 @@ func str(p *string) string {
 // handlerPart plays the command handler's part on the real topics: it sees
 // the gateway's commands on `commands` and answers with real records.
 type handlerPart struct {
-	tail     *topologytest.Tail
-	producer *topology.Producer
+	tail     *messagingtest.Tail
+	producer *messaging.Producer
 	mu       sync.Mutex
 	handled  map[string]bool
 }
 
 func newHandlerPart(t *testing.T) *handlerPart {
-	return &handlerPart{tail: topologytest.NewTail(t, topology.TopicCommands), producer: topologytest.Producer(t),
+	return &handlerPart{tail: messagingtest.NewTail(t, topology.TopicCommands), producer: messagingtest.Producer(t),
 		handled: map[string]bool{}}
 }
 
 // command waits for the next not yet handled command of type R.
 func command[R records.Record](t *testing.T, h *handlerPart) R {
 	t.Helper()
-	d := h.tail.WaitFor(t, 20*time.Second, func(d topology.Delivery) bool {
+	d := h.tail.WaitFor(t, 20*time.Second, func(d messaging.Delivery) bool {
 		key := fmt.Sprintf("%d/%d", d.Partition, d.Offset)
 		h.mu.Lock()
 		defer h.mu.Unlock()
@@ -232,13 +233,13 @@ func command[R records.Record](t *testing.T, h *handlerPart) R {
 }
 
 // commandsWithID counts the commands seen carrying id.
-func (h *handlerPart) commandsWithID(id bank.CommandID) int {
-	return len(h.tail.All(func(d topology.Delivery) bool {
+func (h *handlerPart) commandsWithID(id ident.CommandID) int {
+	return len(h.tail.All(func(d messaging.Delivery) bool {
 		switch r := d.Record.(type) {
 		case *records.ConfirmMoneyTransfer:
-			return bank.CommandIDFromFixed(r.ID) == id
+			return ident.CommandIDFromFixed(r.ID) == id
 		case *records.ConfirmAccountCreation:
-			return bank.CommandIDFromFixed(r.ID) == id
+			return ident.CommandIDFromFixed(r.ID) == id
 		}
 		return false
 	}))
@@ -246,12 +247,12 @@ func (h *handlerPart) commandsWithID(id bank.CommandID) int {
 
 func (h *handlerPart) send(t *testing.T, id [16]byte, topic, key string, rec records.Record) {
 	t.Helper()
-	cid := bank.CommandIDFromFixed(id).String()
+	cid := ident.CommandIDFromFixed(id).String()
 	if key == "" {
 		key = cid
 	}
-	err := h.producer.Send(context.Background(), topology.Message{Topic: topic, Key: key, Record: rec,
-		Headers: []topology.Header{topology.CommandIDHeader(cid)}})
+	err := h.producer.Send(context.Background(), messaging.Message{Topic: topic, Key: key, Record: rec,
+		Headers: []messaging.Header{messaging.CommandIDHeader(cid)}})
 	if err != nil {
 		t.Fatal(err)
 	}

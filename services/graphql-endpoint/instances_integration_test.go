@@ -15,7 +15,7 @@ import (
 
 	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/topology"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
 )
 
@@ -25,7 +25,7 @@ import (
 func TestTwoInstances(t *testing.T) {
 	a, b := startGateway(t), startGateway(t)
 	h := newHandlerPart(t)
-	iban, _ := bank.NewIBAN()
+	iban, _ := ident.NewIBAN()
 
 	var streams []<-chan gqlws.Event
 	for _, gw := range []*gatewayProc{a, b} {
@@ -38,7 +38,7 @@ func TestTwoInstances(t *testing.T) {
 
 	const n = 20
 	for i := range n {
-		id := bank.Fixed(bank.NewCommandID())
+		id := ident.Fixed(ident.NewCommandID())
 		bc := &records.BalanceChanged{IBAN: iban, NewBalance: int64(i+1) * 100, ChangedBy: 100, FromTo: "cash", Description: fmt.Sprint("deposit ", i)}
 		h.balanceChanged(t, id, bc)
 		if i%5 == 0 {
@@ -97,16 +97,16 @@ func TestTwoInstances(t *testing.T) {
 func TestNewInstanceStartsWhereTheDatabaseIs(t *testing.T) {
 	h := newHandlerPart(t)
 	first := startGatewayIn(t, false)
-	iban1, _ := bank.NewIBAN()
-	h.balanceChanged(t, bank.Fixed(bank.NewCommandID()), &records.BalanceChanged{IBAN: iban1, NewBalance: 100, ChangedBy: 100, FromTo: "cash", Description: "before"})
+	iban1, _ := ident.NewIBAN()
+	h.balanceChanged(t, ident.Fixed(ident.NewCommandID()), &records.BalanceChanged{IBAN: iban1, NewBalance: 100, ChangedBy: 100, FromTo: "cash", Description: "before"})
 	waitForRows(t, first, iban1, 1)
 	if err := first.Stop(10 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 
 	// Produced while no gateway runs.
-	iban2, _ := bank.NewIBAN()
-	h.balanceChanged(t, bank.Fixed(bank.NewCommandID()), &records.BalanceChanged{IBAN: iban2, NewBalance: 200, ChangedBy: 200, FromTo: "cash", Description: "meanwhile"})
+	iban2, _ := ident.NewIBAN()
+	h.balanceChanged(t, ident.Fixed(ident.NewCommandID()), &records.BalanceChanged{IBAN: iban2, NewBalance: 200, ChangedBy: 200, FromTo: "cash", Description: "meanwhile"})
 
 	second := startGatewayIn(t, false)
 	waitForRows(t, second, iban2, 1)

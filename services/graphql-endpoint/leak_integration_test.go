@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"openbank/messaging/messagingtest"
 	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/services/graphql-endpoint/graph"
 	"openbank/services/graphql-endpoint/graph/generated"
@@ -23,7 +24,6 @@ import (
 	"openbank/services/graphql-endpoint/internal/httpapi"
 	"openbank/services/graphql-endpoint/internal/store"
 	"openbank/topology/records"
-	"openbank/topology/topologytest"
 )
 
 // TestDisconnectMidSubscriptionLeavesNoGoroutine runs the gateway in this
@@ -47,7 +47,7 @@ func TestDisconnectMidSubscriptionLeavesNoGoroutine(t *testing.T) {
 	defer st.Close()
 	h := newHandlerPart(t)
 	hub := graph.NewHub(nil)
-	log := topologytest.Log(t)
+	log := messagingtest.Log(t)
 	gw := gateway.New(st, h.producer, hub, gateway.Options{FeedbackTimeout: time.Minute}, log)
 	schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Transactions: st, Commands: gw, Hub: hub}))
 	mux := http.NewServeMux()

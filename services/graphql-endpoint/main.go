@@ -4,17 +4,19 @@
 package main
 
 import (
+	_ "openbank/messaging/clients"
+
 	"context"
 	"log/slog"
 
+	"openbank/kit/env"
 	"openbank/kit/schema"
 	"openbank/kit/service"
 	"openbank/services/graphql-endpoint/internal/store"
-	"openbank/topology"
 )
 
 func main() {
-	cfg, err := readConfig(topology.NewEnv())
+	cfg, err := readConfig(env.New())
 	log := service.NewLogger(cfg.service.LogLevel)
 	service.CheckConfig(log, err)
 	service.MainOrMigrate("graphql-endpoint", cfg.service, log, func(ctx context.Context, ops *service.Ops) error {

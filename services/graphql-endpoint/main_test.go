@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"openbank/kit/env"
 	"openbank/topology"
 )
 
@@ -12,7 +13,7 @@ func TestReadConfigDefaults(t *testing.T) {
 	for _, name := range []string{"HTTP_PORT", "OPS_PORT", "STATIC_DIR", "SHUTDOWN_TIMEOUT", "MIGRATE_ON_START", "DB_USER"} {
 		t.Setenv(name, "") // empty is unset
 	}
-	cfg, err := readConfig(topology.NewEnv())
+	cfg, err := readConfig(env.New())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestReadConfigNamesEveryBadVariable(t *testing.T) {
 	t.Setenv("LOG_LEVEL", "loud")
 	t.Setenv("HTTP_READ_TIMEOUT", "1s")
 	t.Setenv("KAFKA_GROUP_ID", "gateway one")
-	_, err := readConfig(topology.NewEnv())
+	_, err := readConfig(env.New())
 	if err == nil {
 		t.Fatal("no error")
 	}

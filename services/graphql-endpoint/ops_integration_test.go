@@ -15,7 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"openbank/topology/topologytest"
+	"openbank/messaging/messagingtest"
 )
 
 func httpGet(t *testing.T, url string, header ...string) (int, string) {
@@ -39,7 +39,7 @@ func httpGet(t *testing.T, url string, header ...string) (int, string) {
 // TestOperationsPort (item 9): with OPS_PORT, /metrics, GraphiQL and
 // introspection leave the public port; GraphiQL loads only the gateway's files.
 func TestOperationsPort(t *testing.T) {
-	ops := topologytest.FreePort(t)
+	ops := messagingtest.FreePort(t)
 	gw := startGateway(t, "OPS_PORT="+strconv.Itoa(ops), "GRAPHQL_INTROSPECTION=false")
 	opsURL := fmt.Sprintf("http://127.0.0.1:%d", ops)
 	for _, p := range []string{"/", "/metrics", "/graphiql/graphiql.min.js"} {
@@ -63,7 +63,7 @@ func TestOperationsPort(t *testing.T) {
 // test stack's PostgreSQL has no TLS, so require must fail, naming it), and
 // a role cannot connect to another role's database (CONNECT revoked from PUBLIC).
 func TestDatabaseSettings(t *testing.T) {
-	svc := topologytest.Start(t, gatewayBinary(t), "HTTP_PORT="+strconv.Itoa(topologytest.FreePort(t)), "DB_SSLMODE=require")
+	svc := messagingtest.Start(t, gatewayBinary(t), "HTTP_PORT="+strconv.Itoa(messagingtest.FreePort(t)), "DB_SSLMODE=require")
 	deadline := time.Now().Add(60 * time.Second)
 	for svc.Running() && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
@@ -71,7 +71,7 @@ func TestDatabaseSettings(t *testing.T) {
 	if svc.Running() || !strings.Contains(strings.ToLower(svc.Output()), "tls") {
 		t.Errorf("with DB_SSLMODE=require against a server without TLS: running %v, said:\n%s", svc.Running(), svc.Output())
 	}
-	bad := topologytest.Start(t, gatewayBinary(t), "HTTP_PORT="+strconv.Itoa(topologytest.FreePort(t)), "DB_SSLMODE=sometimes")
+	bad := messagingtest.Start(t, gatewayBinary(t), "HTTP_PORT="+strconv.Itoa(messagingtest.FreePort(t)), "DB_SSLMODE=sometimes")
 	for bad.Running() && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}

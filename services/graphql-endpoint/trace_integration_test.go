@@ -13,11 +13,11 @@ import (
 
 	"github.com/google/uuid"
 
+	"openbank/kit/observe"
+	"openbank/kit/observe/observetest"
+	"openbank/messaging/messagingtest"
 	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/topology"
-	"openbank/topology/observe"
-	"openbank/topology/observe/observetest"
-	"openbank/topology/topologytest"
 )
 
 // TestOneTraceGatewayHandlerGateway runs the command handler and the gateway
@@ -31,11 +31,11 @@ func TestOneTraceGatewayHandlerGateway(t *testing.T) {
 	recv := observetest.NewReceiver(t)
 	tracing := []string{"OTEL_EXPORTER_OTLP_ENDPOINT=" + recv.URL, "OTEL_BSP_SCHEDULE_DELAY=200"}
 
-	handlerBin := topologytest.Build(t, "../command-handler")
+	handlerBin := messagingtest.Build(t, "../command-handler")
 	group := fmt.Sprintf("gw-trace-handler-%d", time.Now().UnixNano())
-	topologytest.StartGroupAtEnd(t, group, topology.TopicCommands)
-	hport := topologytest.FreePort(t)
-	handler := topologytest.Start(t, handlerBin, append(tracing, "KAFKA_GROUP_ID="+group, "HTTP_PORT="+strconv.Itoa(hport))...)
+	messagingtest.StartGroupAtEnd(t, group, topology.TopicCommands)
+	hport := messagingtest.FreePort(t)
+	handler := messagingtest.Start(t, handlerBin, append(tracing, "KAFKA_GROUP_ID="+group, "HTTP_PORT="+strconv.Itoa(hport))...)
 	handler.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", hport))
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"openbank/kit/service"
+	"openbank/messaging"
+	"openbank/topology/serde"
 
 	"openbank/services/heartbeat/internal/beat"
 	"openbank/services/heartbeat/internal/control"
-	"openbank/topology"
 )
 
 // run continues the beat from the last one on the topic and sends at the
@@ -20,7 +21,7 @@ import (
 func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) error {
 	ops.Starting("reading the last beat")
 	metrics := newMetrics(ops.Registry)
-	serde := topology.NewSerde(topology.NewRegistry(cfg.kafka.RegistryURL))
+	serde := serde.NewSerde(serde.NewRegistry(cfg.kafka.RegistryURL))
 	last, err := lastBeat(ctx, cfg.kafka, serde, log)
 	if err != nil {
 		return err
@@ -28,7 +29,7 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	next := last + 1
 	log.Info("continuing the beat", "next_beat", next)
 
-	producer, err := topology.NewProducer(cfg.kafka, serde, log)
+	producer, err := messaging.NewProducer(cfg.kafka, serde, log)
 	if err != nil {
 		return err
 	}

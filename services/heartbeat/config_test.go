@@ -5,12 +5,12 @@ import (
 	"testing"
 	"time"
 
+	"openbank/kit/env"
 	"openbank/services/heartbeat/internal/pace"
-	"openbank/topology"
 )
 
 func TestConfigDefaults(t *testing.T) {
-	c, err := readConfig(topology.NewEnvFrom(nil))
+	c, err := readConfig(env.FromMap(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,14 +20,14 @@ func TestConfigDefaults(t *testing.T) {
 }
 
 func TestConfigRate(t *testing.T) {
-	c, err := readConfig(topology.NewEnvFrom(map[string]string{"HEARTBEAT_RATE": "30"}))
+	c, err := readConfig(env.FromMap(map[string]string{"HEARTBEAT_RATE": "30"}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.settings.BatchSize != 1 || c.settings.Interval != 33333333*time.Nanosecond {
 		t.Fatalf("rate 30: %+v", c.settings)
 	}
-	c, err = readConfig(topology.NewEnvFrom(map[string]string{"HEARTBEAT_BATCH_SIZE": "2", "HEARTBEAT_INTERVAL": "1s"}))
+	c, err = readConfig(env.FromMap(map[string]string{"HEARTBEAT_BATCH_SIZE": "2", "HEARTBEAT_INTERVAL": "1s"}))
 	if err != nil || c.settings.Rate() != 2 {
 		t.Fatalf("batch 2 every 1s: %+v, %v", c.settings, err)
 	}
@@ -46,7 +46,7 @@ func TestConfigRefuses(t *testing.T) {
 		{map[string]string{"HTTP_PORT": "0"}, "HTTP_PORT"},
 	}
 	for _, c := range cases {
-		_, err := readConfig(topology.NewEnvFrom(c.vars))
+		_, err := readConfig(env.FromMap(c.vars))
 		if err == nil || !strings.Contains(err.Error(), c.name) {
 			t.Errorf("%v: error %v, want it to name %s", c.vars, err, c.name)
 		}

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"testing"
 
-	"openbank/topology/topologytest"
+	"openbank/messaging/messagingtest"
 )
 
 func status(t *testing.T, method, url, token string) int {
@@ -31,10 +31,10 @@ func status(t *testing.T, method, url, token string) int {
 // TestControlAPIAccess (item 9): with CONTROL_TOKEN every call needs it; with
 // CONTROL_ADDR the control API listens there (127.0.0.1) and not on HTTP_PORT.
 func TestControlAPIAccess(t *testing.T) {
-	bin := topologytest.Build(t, ".")
+	bin := messagingtest.Build(t, ".")
 
-	port := topologytest.FreePort(t)
-	hb := topologytest.Start(t, bin, "HTTP_PORT="+strconv.Itoa(port), "CONTROL_TOKEN=s3cret")
+	port := messagingtest.FreePort(t)
+	hb := messagingtest.Start(t, bin, "HTTP_PORT="+strconv.Itoa(port), "CONTROL_TOKEN=s3cret")
 	hb.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
 	control := fmt.Sprintf("http://127.0.0.1:%d/control", port)
 	if c := status(t, http.MethodGet, control, ""); c != http.StatusUnauthorized {
@@ -47,9 +47,9 @@ func TestControlAPIAccess(t *testing.T) {
 		t.Errorf("with the token: %d", c)
 	}
 
-	port = topologytest.FreePort(t)
-	own := topologytest.FreePort(t)
-	hb = topologytest.Start(t, bin, "HTTP_PORT="+strconv.Itoa(port), fmt.Sprintf("CONTROL_ADDR=127.0.0.1:%d", own))
+	port = messagingtest.FreePort(t)
+	own := messagingtest.FreePort(t)
+	hb = messagingtest.Start(t, bin, "HTTP_PORT="+strconv.Itoa(port), fmt.Sprintf("CONTROL_ADDR=127.0.0.1:%d", own))
 	hb.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
 	if c := status(t, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/control", port), ""); c != http.StatusNotFound {
 		t.Errorf("control on HTTP_PORT with CONTROL_ADDR set: %d", c)

@@ -6,19 +6,21 @@ import (
 	"log/slog"
 	"time"
 
+	"openbank/messaging"
 	"openbank/topology"
 	"openbank/topology/records"
+	"openbank/topology/serde"
 )
 
 // lastBeat returns the beat of the last record on the (single-partition)
 // heartbeat topic, or -1 when it is empty, so a restarted heartbeat continues
 // the count instead of starting again at 0.
-func lastBeat(ctx context.Context, cfg topology.KafkaConfig, serde *topology.Serde, log *slog.Logger) (int64, error) {
+func lastBeat(ctx context.Context, cfg messaging.Config, serde *serde.Serde, log *slog.Logger) (int64, error) {
 	topic := topology.TopicHeartbeat
-	var last *topology.RawRecord
+	var last *messaging.RawRecord
 	for {
 		var err error
-		last, err = topology.LastRecord(ctx, cfg, topic, 0, log)
+		last, err = messaging.LastRecord(ctx, cfg, topic, 0, log)
 		if err == nil {
 			break
 		}

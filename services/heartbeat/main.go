@@ -3,21 +3,24 @@
 package main
 
 import (
+	_ "openbank/messaging/clients"
+
 	"context"
 	"fmt"
 	"net"
 	"strconv"
 	"time"
 
+	"openbank/kit/env"
 	"openbank/kit/service"
+	"openbank/messaging"
 
 	"openbank/services/heartbeat/internal/pace"
-	"openbank/topology"
 )
 
 type config struct {
 	service service.Config
-	kafka   topology.KafkaConfig
+	kafka   messaging.Config
 	// control API: its own listener at controlAddr when set, else on
 	// HTTP_PORT answering only this host's clients unless a token is set.
 	controlAddr   string
@@ -27,10 +30,10 @@ type config struct {
 	paused        bool
 }
 
-func readConfig(env *topology.Env) (config, error) {
+func readConfig(env *env.Env) (config, error) {
 	c := config{
 		service: service.ReadConfig(env, 17888),
-		kafka:   topology.ReadKafkaConfig(env, "heartbeat"),
+		kafka:   messaging.ReadConfig(env, "heartbeat"),
 		paused:  env.Bool("HEARTBEAT_PAUSED", false),
 		// Unset: the control API answers on HTTP_PORT, to this host only (or with the token).
 		controlAddr:  env.String("CONTROL_ADDR", ""),
@@ -66,7 +69,7 @@ func readConfig(env *topology.Env) (config, error) {
 }
 
 func main() {
-	cfg, err := readConfig(topology.NewEnv())
+	cfg, err := readConfig(env.New())
 	log := service.NewLogger(cfg.service.LogLevel)
 	service.CheckConfig(log, err)
 	service.Main("heartbeat", cfg.service, log, func(ctx context.Context, ops *service.Ops) error {

@@ -4,6 +4,8 @@
 package main
 
 import (
+	_ "openbank/messaging/clients"
+
 	"context"
 	"errors"
 	"flag"
@@ -14,21 +16,23 @@ import (
 	"syscall"
 	"time"
 
+	"openbank/kit/env"
 	"openbank/kit/service"
+	"openbank/messaging"
 	"openbank/services/synchronizer/internal/adapters"
 	"openbank/services/synchronizer/internal/reconcile"
 	"openbank/topology"
 )
 
 type config struct {
-	kafka    topology.KafkaConfig
+	kafka    messaging.Config
 	logLevel slog.Level
 	options  reconcile.Options
 	wait     time.Duration
 }
 
-func readConfig(env *topology.Env) (config, error) {
-	c := config{kafka: topology.ReadKafkaConfig(env, "synchronizer"), logLevel: service.ReadLogLevel(env)}
+func readConfig(env *env.Env) (config, error) {
+	c := config{kafka: messaging.ReadConfig(env, "synchronizer"), logLevel: service.ReadLogLevel(env)}
 	flag.BoolVar(&c.options.DryRun, "dry-run", false, "report what would change, change nothing")
 	flag.BoolVar(&c.options.DeleteUnknown, "delete-unknown", false, "delete topics that are not in the topology (never internal ones)")
 	flag.DurationVar(&c.wait, "wait", 60*time.Second, "how long to wait for the broker and the registry to answer")
@@ -37,7 +41,7 @@ func readConfig(env *topology.Env) (config, error) {
 }
 
 func main() {
-	cfg, err := readConfig(topology.NewEnv())
+	cfg, err := readConfig(env.New())
 	log := service.NewLogger(cfg.logLevel)
 	service.CheckConfig(log, err)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

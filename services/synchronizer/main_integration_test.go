@@ -7,14 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"openbank/topology/topologytest"
+	"openbank/messaging/messagingtest"
 )
 
 // The stack ran the synchronizer once already: the binary must find the
 // cluster in shape and change nothing.
 func TestBinaryFindsStackInShape(t *testing.T) {
-	topologytest.Kafka(t)
-	bin := topologytest.Build(t, ".")
+	messagingtest.Kafka(t)
+	bin := messagingtest.Build(t, ".")
 	out, err := exec.Command(bin).CombinedOutput()
 	if err != nil {
 		t.Fatalf("synchronizer: %v\n%s", err, out)
@@ -29,7 +29,7 @@ func TestBinaryFindsStackInShape(t *testing.T) {
 }
 
 func TestBinaryRefusesBadConfiguration(t *testing.T) {
-	bin := topologytest.Build(t, ".")
+	bin := messagingtest.Build(t, ".")
 	cmd := exec.Command(bin, "--wait", "1s")
 	cmd.Env = []string{"KAFKA_BROKERS=no-port", "SCHEMA_REGISTRY_URL=ftp://x"}
 	out, err := cmd.CombinedOutput()
@@ -44,7 +44,7 @@ func TestBinaryRefusesBadConfiguration(t *testing.T) {
 }
 
 func TestBinaryGivesUpOnMissingBroker(t *testing.T) {
-	bin := topologytest.Build(t, ".")
+	bin := messagingtest.Build(t, ".")
 	cmd := exec.Command(bin, "--wait", "2s")
 	cmd.Env = []string{"KAFKA_BROKERS=127.0.0.1:1", "SCHEMA_REGISTRY_URL=http://127.0.0.1:1"}
 	out, err := cmd.CombinedOutput()

@@ -11,8 +11,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"openbank/messaging"
 	"openbank/topology"
 	"openbank/topology/records"
+	"openbank/topology/serde"
 )
 
 // Groups are the consumer groups whose lag must be 0 after the run.
@@ -21,7 +23,7 @@ type Groups struct {
 }
 
 // Lags reads every group's committed offsets against the end of its topics.
-func Lags(ctx context.Context, admin *topology.Admin, g Groups) ([]Lag, error) {
+func Lags(ctx context.Context, admin *messaging.Admin, g Groups) ([]Lag, error) {
 	var out []Lag
 	for _, gt := range []struct{ group, topic string }{
 		{g.Handler, topology.TopicCommands},
@@ -53,21 +55,21 @@ func Lags(ctx context.Context, admin *topology.Admin, g Groups) ([]Lag, error) {
 }
 
 // readAll reads topic from its beginning to the end it has now.
-func readAll(ctx context.Context, cfg topology.KafkaConfig, admin *topology.Admin, topic string, log *slog.Logger, each func(topology.RawRecord) error) error {
+func readAll(ctx context.Context, cfg messaging.Config, admin *messaging.Admin, topic string, log *slog.Logger, each func(messaging.RawRecord) error) error {
 	marks, err := admin.Watermarks(ctx, topic)
 	if err != nil {
 		return err
 	}
-	start := map[topology.TopicPartition]int64{}
+	start := map[messaging.TopicPartition]int64{}
 	for p, w := range marks {
 		if w.High > w.Low {
-			start[topology.TopicPartition{Topic: topic, Partition: p}] = topology.OffsetBeginning
+			start[messaging.TopicPartition{Topic: topic, Partition: p}] = messaging.OffsetBeginning
 		}
 	}
 	if len(start) == 0 {
 		return nil
 	}
-	r, err := topology.NewReader(cfg, start, "", log)
+	r, err := messaging.NewReader(cfg, start, "", log)
 	if err != nil {
 		return err
 	}
@@ -102,9 +104,9 @@ func readAll(ctx context.Context, cfg topology.KafkaConfig, admin *topology.Admi
 }
 
 // ReadTopics reads commands, feedback, BalanceChanged and dead letters.
-func ReadTopics(ctx context.Context, cfg topology.KafkaConfig, admin *topology.Admin, log *slog.Logger, o *Observed) error {
-	serde := topology.NewSerde(topology.NewRegistry(cfg.RegistryURL))
-	decode := func(m topology.RawRecord) (records.Record, error) {
+func ReadTopics(ctx context.Context, cfg messaging.Config, admin *messaging.Admin, log *slog.Logger, o *Observed) error {
+	serde := serde.NewSerde(serde.NewRegistry(cfg.RegistryURL))
+	decode := func(m messaging.RawRecord) (records.Record, error) {
 		rec, err := serde.Decode(m.Topic, m.Value)
 		if err != nil {
 			return nil, fmt.Errorf("decode %s/%d@%d: %w", m.Topic, m.Partition, m.Offset, err)
@@ -112,7 +114,7 @@ func ReadTopics(ctx context.Context, cfg topology.KafkaConfig, admin *topology.A
 		return rec, nil
 	}
 	id := func(b [16]byte) string { return uuid.UUID(b).String() }
-	err := readAll(ctx, cfg, admin, topology.TopicCommands, log, func(m topology.RawRecord) error {
+	err := readAll(ctx, cfg, admin, topology.TopicCommands, log, func(m messaging.RawRecord) error {
 		rec, err := decode(m)
 		if err != nil {
 			return nil // the handler dead-letters it; the dead-letter check looks at it
@@ -129,7 +131,7 @@ func ReadTopics(ctx context.Context, cfg topology.KafkaConfig, admin *topology.A
 		return err
 	}
 	for _, topic := range []string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback} {
-		err := readAll(ctx, cfg, admin, topic, log, func(m topology.RawRecord) error {
+		err := readAll(ctx, cfg, admin, topic, log, func(m messaging.RawRecord) error {
 			rec, err := decode(m)
 			if err != nil {
 				return err
@@ -151,7 +153,7 @@ func ReadTopics(ctx context.Context, cfg topology.KafkaConfig, admin *topology.A
 			return err
 		}
 	}
-	err = readAll(ctx, cfg, admin, topology.TopicBalanceChanged, log, func(m topology.RawRecord) error {
+	err = readAll(ctx, cfg, admin, topology.TopicBalanceChanged, log, func(m messaging.RawRecord) error {
 		rec, err := decode(m)
 		if err != nil {
 			return err
@@ -165,8 +167,8 @@ func ReadTopics(ctx context.Context, cfg topology.KafkaConfig, admin *topology.A
 	if err != nil {
 		return err
 	}
-	return readAll(ctx, cfg, admin, topology.TopicCommandsDeadLetter, log, func(m topology.RawRecord) error {
-		d := DeadLetter{Offset: m.Offset, Detail: m.Header(topology.HeaderDeadLetterError)}
+	return readAll(ctx, cfg, admin, topology.TopicCommandsDeadLetter, log, func(m messaging.RawRecord) error {
+		d := DeadLetter{Offset: m.Offset, Detail: m.Header(messaging.HeaderDeadLetterError)}
 		if rec, err := serde.Decode(topology.TopicCommands, m.Value); err == nil && storable(rec) {
 			d.ValidCommand, d.Detail = true, fmt.Sprintf("%T", rec)
 		}

@@ -13,8 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"openbank/kit/env"
 	"openbank/loadtest/internal/heartbeat"
-	"openbank/topology"
+	"openbank/messaging"
 )
 
 // Config is one chaos run.
@@ -54,12 +55,12 @@ type Report struct {
 // Run runs the bank under load with faults and checks the invariants.
 func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Report, error) {
 	rep := &Report{Config: cfg, Started: time.Now().UTC()}
-	env := topology.NewEnv()
-	kafka := topology.ReadKafkaConfig(env, "chaos")
+	env := env.New()
+	kafka := messaging.ReadConfig(env, "chaos")
 	// The tool's own reads use franz-go: librdkafka's admin client aborted the
 	// whole process (an assertion in rd_kafka_enq_once) during a broker kill.
 	// The services keep the KAFKA_CLIENT of the environment.
-	kafka.Client = topology.ClientFranz
+	kafka.Client = messaging.ClientFranz
 	dbHost, dbPort, dbPassword := env.String("DB_HOSTNAME", "localhost"), env.Int("DB_PORT", 5432, 1, 65535), env.String("DB_PASSWORD", "open-bank")
 	if err := env.Err(); err != nil {
 		return nil, err
@@ -80,7 +81,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 	if err != nil {
 		return nil, err
 	}
-	admin, err := topology.NewAdmin(kafka, log)
+	admin, err := messaging.NewAdmin(kafka, log)
 	if err != nil {
 		return nil, err
 	}
@@ -290,7 +291,7 @@ func injectAndMeasure(ctx context.Context, in *Injector, kind string, start time
 }
 
 // catchUp waits until no consumer group lags, twice in a row.
-func catchUp(ctx context.Context, admin *topology.Admin, g Groups, timeout time.Duration) bool {
+func catchUp(ctx context.Context, admin *messaging.Admin, g Groups, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	clean := 0
 	for time.Now().Before(deadline) && ctx.Err() == nil {
@@ -310,7 +311,7 @@ func catchUp(ctx context.Context, admin *topology.Admin, g Groups, timeout time.
 }
 
 // progress rewrites one status line every 5 s.
-func progress(out io.Writer, start time.Time, admin *topology.Admin, group string, c *Confirmations, rep *Report, done <-chan struct{}) {
+func progress(out io.Writer, start time.Time, admin *messaging.Admin, group string, c *Confirmations, rep *Report, done <-chan struct{}) {
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
 	for {

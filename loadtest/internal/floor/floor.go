@@ -17,7 +17,7 @@ import (
 
 	"openbank/loadtest/internal/result"
 	"openbank/loadtest/internal/stats"
-	"openbank/topology"
+	"openbank/messaging"
 )
 
 // Topic is where the round trips go; the load test creates it when missing.
@@ -41,25 +41,25 @@ type KafkaFloor = result.KafkaFloor
 
 // Kafka produces n records, one at a time every interval, and reads them
 // back, with cfg's client.
-func Kafka(ctx context.Context, cfg topology.KafkaConfig, n int, interval time.Duration, log *slog.Logger) (KafkaFloor, error) {
+func Kafka(ctx context.Context, cfg messaging.Config, n int, interval time.Duration, log *slog.Logger) (KafkaFloor, error) {
 	if err := ensureTopic(ctx, cfg, Topic, 1, log); err != nil {
 		return KafkaFloor{}, err
 	}
-	admin, err := topology.NewAdmin(cfg, log)
+	admin, err := messaging.NewAdmin(cfg, log)
 	if err != nil {
 		return KafkaFloor{}, err
 	}
-	start, err := admin.Partitions(ctx, topology.OffsetEnd, Topic)
+	start, err := admin.Partitions(ctx, messaging.OffsetEnd, Topic)
 	admin.Close()
 	if err != nil {
 		return KafkaFloor{}, err
 	}
-	reader, err := topology.NewReader(cfg, start, "", log)
+	reader, err := messaging.NewReader(cfg, start, "", log)
 	if err != nil {
 		return KafkaFloor{}, err
 	}
 	defer func() { _ = reader.Close() }()
-	producer, err := topology.NewProducer(cfg, nil, log)
+	producer, err := messaging.NewProducer(cfg, nil, log)
 	if err != nil {
 		return KafkaFloor{}, err
 	}
@@ -87,7 +87,7 @@ func Kafka(ctx context.Context, cfg topology.KafkaConfig, n int, interval time.D
 	began := cpuTime()
 	acked, err := timed(ctx, n, interval, func(i int) error {
 		sent[i] = time.Now()
-		msg := topology.RawMessage{Topic: Topic, Key: []byte(strconv.Itoa(i)), Value: make([]byte, 200)}
+		msg := messaging.RawMessage{Topic: Topic, Key: []byte(strconv.Itoa(i)), Value: make([]byte, 200)}
 		if err := producer.SendRaw(ctx, msg); err != nil {
 			return fmt.Errorf("produce to %s: %w", Topic, err)
 		}
@@ -118,18 +118,18 @@ func Kafka(ctx context.Context, cfg topology.KafkaConfig, n int, interval time.D
 // every record is acknowledged, and returns how long those calls took and the
 // CPU time per call (µs). A client that puts one partition in each produce
 // request needs many requests per batch.
-func SpreadBatch(ctx context.Context, cfg topology.KafkaConfig, n, size int, interval time.Duration, log *slog.Logger) (took stats.Summary, cpu float64, err error) {
+func SpreadBatch(ctx context.Context, cfg messaging.Config, n, size int, interval time.Duration, log *slog.Logger) (took stats.Summary, cpu float64, err error) {
 	if err := ensureTopic(ctx, cfg, SpreadTopic, SpreadPartitions, log); err != nil {
 		return stats.Summary{}, 0, err
 	}
-	producer, err := topology.NewProducer(cfg, nil, log)
+	producer, err := messaging.NewProducer(cfg, nil, log)
 	if err != nil {
 		return stats.Summary{}, 0, err
 	}
 	defer producer.Close()
-	batch := make([]topology.RawMessage, size)
+	batch := make([]messaging.RawMessage, size)
 	for i := range batch {
-		batch[i] = topology.RawMessage{Topic: SpreadTopic, Key: []byte("account-" + strconv.Itoa(i)), Value: make([]byte, 200)}
+		batch[i] = messaging.RawMessage{Topic: SpreadTopic, Key: []byte("account-" + strconv.Itoa(i)), Value: make([]byte, 200)}
 	}
 	began := cpuTime()
 	acked, err := timed(ctx, n, interval, func(int) error {
@@ -148,8 +148,8 @@ func SpreadBatch(ctx context.Context, cfg topology.KafkaConfig, n, size int, int
 
 // ensureTopic creates topic with the cluster's replication (up to 3,
 // min.insync.replicas 2 with three), as the bank's topics have.
-func ensureTopic(ctx context.Context, cfg topology.KafkaConfig, topic string, partitions int, log *slog.Logger) error {
-	admin, err := topology.NewAdmin(cfg, log)
+func ensureTopic(ctx context.Context, cfg messaging.Config, topic string, partitions int, log *slog.Logger) error {
+	admin, err := messaging.NewAdmin(cfg, log)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 
 	"openbank/loadtest/internal/result"
-	"openbank/topology"
+	"openbank/messaging"
 )
 
 // PathKafkaRoundTrips and PathPostgresRoundTrips are what the bank's path does,
@@ -93,8 +93,8 @@ func clientOf(category string, f *result.Floor) string {
 			return n
 		}
 	}
-	if _, ok := f.Kafka[topology.DefaultClient]; ok {
-		return topology.DefaultClient
+	if _, ok := f.Kafka[messaging.DefaultClient]; ok {
+		return messaging.DefaultClient
 	}
 	return names[0]
 }

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"text/tabwriter"
 
-	"openbank/topology/observe"
+	"openbank/kit/observe"
 )
 
 // hopNames are the hops measured in c, in the order a command passes them;

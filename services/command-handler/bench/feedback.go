@@ -9,15 +9,17 @@ import (
 
 	"github.com/google/uuid"
 
+	"openbank/messaging"
 	"openbank/topology"
 	"openbank/topology/records"
+	"openbank/topology/serde"
 )
 
 // feedbackTail reads money_transfer_feedback and account_creation_feedback from
 // their end and notes when the feedback to each expected command arrives.
 type feedbackTail struct {
-	kc     *topology.Reader
-	serde  *topology.Serde
+	kc     *messaging.Reader
+	serde  *serde.Serde
 	mu     sync.Mutex
 	sent   map[uuid.UUID]time.Time
 	got    map[uuid.UUID]arrival
@@ -31,18 +33,18 @@ type arrival struct {
 	record records.Record
 }
 
-func newFeedbackTail(cfg topology.KafkaConfig, serde *topology.Serde) (*feedbackTail, error) {
-	admin, err := topology.NewAdmin(cfg, slog.Default())
+func newFeedbackTail(cfg messaging.Config, serde *serde.Serde) (*feedbackTail, error) {
+	admin, err := messaging.NewAdmin(cfg, slog.Default())
 	if err != nil {
 		return nil, err
 	}
 	defer admin.Close()
-	parts, err := admin.Partitions(context.Background(), topology.OffsetEnd,
+	parts, err := admin.Partitions(context.Background(), messaging.OffsetEnd,
 		topology.TopicMoneyTransferFeedback, topology.TopicAccountCreationFeedback)
 	if err != nil {
 		return nil, err
 	}
-	kc, err := topology.NewReader(cfg, parts, "", slog.Default())
+	kc, err := messaging.NewReader(cfg, parts, "", slog.Default())
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +71,7 @@ func (t *feedbackTail) read() {
 }
 
 // arrived notes feedback m to a command the bench sent.
-func (t *feedbackTail) arrived(m topology.RawRecord, now time.Time) {
+func (t *feedbackTail) arrived(m messaging.RawRecord, now time.Time) {
 	id, err := uuid.Parse(m.Header(topology.HeaderCommandID))
 	if err != nil {
 		return

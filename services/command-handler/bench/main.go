@@ -11,6 +11,8 @@
 package main
 
 import (
+	_ "openbank/messaging/clients"
+
 	"context"
 	"flag"
 	"fmt"
@@ -22,8 +24,11 @@ import (
 	"time"
 
 	"openbank/kit/bench"
+	"openbank/kit/env"
 	"openbank/kit/procstat"
+	"openbank/messaging"
 	"openbank/topology"
+	"openbank/topology/serde"
 )
 
 type options struct {
@@ -76,8 +81,8 @@ func parseRates(list string) ([]int, error) {
 // run starts the handler in a group of its own, opens accounts through it and
 // measures each phase.
 func run(o options, log *slog.Logger) error {
-	env := topology.NewEnv()
-	cfg := topology.ReadKafkaConfig(env, "bench")
+	env := env.New()
+	cfg := messaging.ReadConfig(env, "bench")
 	if err := env.Err(); err != nil {
 		return err
 	}
@@ -96,7 +101,7 @@ func run(o options, log *slog.Logger) error {
 	}
 	defer stop()
 	group := fmt.Sprintf("command-handler-bench-%d", time.Now().UnixNano())
-	if err := topology.CommitGroupAtEnd(ctx, cfg, group, topology.TopicCommands); err != nil {
+	if err := messaging.CommitGroupAtEnd(ctx, cfg, group, topology.TopicCommands); err != nil {
 		return fmt.Errorf("position group %s at the end of the commands: %w", group, err)
 	}
 	if err := s.startHandler(o, group); err != nil {
@@ -133,9 +138,9 @@ func run(o options, log *slog.Logger) error {
 }
 
 // connect opens the producer of commands and the tail of the feedback topics.
-func connect(cfg topology.KafkaConfig, log *slog.Logger) (*session, func(), error) {
-	serde := topology.NewSerde(topology.NewRegistry(cfg.RegistryURL))
-	producer, err := topology.NewProducer(cfg, serde, log)
+func connect(cfg messaging.Config, log *slog.Logger) (*session, func(), error) {
+	serde := serde.NewSerde(serde.NewRegistry(cfg.RegistryURL))
+	producer, err := messaging.NewProducer(cfg, serde, log)
 	if err != nil {
 		return nil, nil, err
 	}

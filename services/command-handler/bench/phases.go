@@ -11,13 +11,13 @@ import (
 
 	"openbank/kit/bench"
 	"openbank/kit/procstat"
-	"openbank/topology"
+	"openbank/messaging"
 )
 
 // session is the bench's side of a run: what it sends commands with and the
 // handler it measures.
 type session struct {
-	producer *topology.Producer
+	producer *messaging.Producer
 	feedback *feedbackTail
 	traffic  *generator
 	handler  *bench.Process
@@ -57,7 +57,7 @@ func (s *session) cpuSeconds() float64 {
 func (s *session) send(ctx context.Context, n int) ([]uuid.UUID, error) {
 	ids := make([]uuid.UUID, 0, n)
 	for i := 0; i < n; i += 1_000 {
-		var msgs []topology.Message
+		var msgs []messaging.Message
 		for j := i; j < min(n, i+1_000); j++ {
 			id, m := s.traffic.next()
 			s.feedback.expect(id, time.Now())
@@ -116,8 +116,8 @@ func (s *session) flatOut(ctx context.Context, n int) (result, error) {
 
 // nextCommands makes n commands, each awaited by the feedback reader from
 // now, and adds their ids to ids.
-func (s *session) nextCommands(n int, ids *[]uuid.UUID) []topology.Message {
-	msgs := make([]topology.Message, 0, n)
+func (s *session) nextCommands(n int, ids *[]uuid.UUID) []messaging.Message {
+	msgs := make([]messaging.Message, 0, n)
 	for range n {
 		id, m := s.traffic.next()
 		s.feedback.expect(id, time.Now())

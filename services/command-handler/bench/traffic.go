@@ -9,8 +9,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"openbank/messaging"
 	"openbank/topology"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
 )
 
@@ -23,27 +24,27 @@ type generator struct {
 	n        int
 }
 
-func (g *generator) next() (uuid.UUID, topology.Message) {
+func (g *generator) next() (uuid.UUID, messaging.Message) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.n++
-	id := bank.NewCommandID()
+	id := ident.NewCommandID()
 	from := g.accounts[g.rnd.IntN(len(g.accounts))]
 	to := g.accounts[g.rnd.IntN(len(g.accounts))]
 	cmd := &records.ConfirmMoneyTransfer{ID: id, Token: from[1], Amount: 1 + g.rnd.Int64N(100), From: from[0], To: to[0], Description: "bench"}
 	if g.n%10 == 0 {
 		cmd.Token, cmd.From = "cash", "cash"
 	}
-	return id, topology.Message{Topic: topology.TopicCommands, Key: id.String(), Record: cmd}
+	return id, messaging.Message{Topic: topology.TopicCommands, Key: id.String(), Record: cmd}
 }
 
-func openAccounts(ctx context.Context, p *topology.Producer, fb *feedbackTail, n int) ([][2]string, error) {
-	var msgs []topology.Message
+func openAccounts(ctx context.Context, p *messaging.Producer, fb *feedbackTail, n int) ([][2]string, error) {
+	var msgs []messaging.Message
 	var ids []uuid.UUID
 	for range n {
-		id := bank.NewCommandID()
+		id := ident.NewCommandID()
 		ids = append(ids, id)
-		msgs = append(msgs, topology.Message{Topic: topology.TopicCommands, Key: id.String(),
+		msgs = append(msgs, messaging.Message{Topic: topology.TopicCommands, Key: id.String(),
 			Record: &records.ConfirmAccountCreation{ID: id, AType: records.AtypeAuto}})
 		fb.expect(id, time.Now())
 	}
@@ -62,9 +63,9 @@ func openAccounts(ctx context.Context, p *topology.Producer, fb *feedbackTail, n
 			return nil, fmt.Errorf("account creation answered %T", r)
 		}
 		accounts = append(accounts, [2]string{c.IBAN, c.Token})
-		did := bank.NewCommandID()
+		did := ident.NewCommandID()
 		fb.expect(did, time.Now())
-		msgs = append(msgs, topology.Message{Topic: topology.TopicCommands, Key: did.String(),
+		msgs = append(msgs, messaging.Message{Topic: topology.TopicCommands, Key: did.String(),
 			Record: &records.ConfirmMoneyTransfer{ID: did, Token: "cash", Amount: 1_000_000_000, From: "cash", To: c.IBAN, Description: "bench funds"}})
 	}
 	if err := p.Send(ctx, msgs...); err != nil {

@@ -10,8 +10,9 @@ import (
 	"log/slog"
 	"time"
 
-	"openbank/topology"
+	"openbank/messaging"
 	"openbank/topology/records"
+	"openbank/topology/serde"
 )
 
 // Confirmed is one AccountCreationConfirmed of an AUTO account.
@@ -30,8 +31,8 @@ type Handler func(ctx context.Context, batch []Confirmed) error
 // beginning, assigned by hand (no group rebalancing). Its group only keeps
 // offsets, which mark where the salaries were paid up to.
 type Reader struct {
-	kc    *topology.Reader
-	serde *topology.Serde
+	kc    *messaging.Reader
+	serde *serde.Serde
 	log   *slog.Logger
 	topic string
 	// paidTo[p] is the first offset whose account has not had its salary yet.
@@ -57,8 +58,8 @@ const (
 // remembered without a salary; only later ones get one.
 // Kafka that is not ready yet (a new cluster still electing its group
 // coordinator) is waited for until ctx ends.
-func NewReader(ctx context.Context, cfg topology.KafkaConfig, serde *topology.Serde, topic, group string, log *slog.Logger) (*Reader, error) {
-	admin, err := topology.NewAdmin(cfg, log)
+func NewReader(ctx context.Context, cfg messaging.Config, serde *serde.Serde, topic, group string, log *slog.Logger) (*Reader, error) {
+	admin, err := messaging.NewAdmin(cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +79,7 @@ func NewReader(ctx context.Context, cfg topology.KafkaConfig, serde *topology.Se
 	}
 }
 
-func (r *Reader) assign(ctx context.Context, cfg topology.KafkaConfig, admin *topology.Admin, group string) error {
+func (r *Reader) assign(ctx context.Context, cfg messaging.Config, admin *messaging.Admin, group string) error {
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	marks, err := admin.Watermarks(actx, r.topic)
@@ -89,7 +90,7 @@ func (r *Reader) assign(ctx context.Context, cfg topology.KafkaConfig, admin *to
 	if err != nil {
 		return err
 	}
-	from := map[topology.TopicPartition]int64{}
+	from := map[messaging.TopicPartition]int64{}
 	for p, w := range marks {
 		r.start[p], r.end[p] = w.Low, w.High
 		if o, ok := committed[p]; ok {
@@ -97,9 +98,9 @@ func (r *Reader) assign(ctx context.Context, cfg topology.KafkaConfig, admin *to
 		} else {
 			r.paidTo[p] = w.High
 		}
-		from[topology.TopicPartition{Topic: r.topic, Partition: p}] = topology.OffsetBeginning
+		from[messaging.TopicPartition{Topic: r.topic, Partition: p}] = messaging.OffsetBeginning
 	}
-	kc, err := topology.NewReader(cfg, from, group, r.log)
+	kc, err := messaging.NewReader(cfg, from, group, r.log)
 	if err != nil {
 		return err
 	}
@@ -132,7 +133,7 @@ func (r *Reader) Run(ctx context.Context, handle Handler, caughtUp func()) error
 	return nil
 }
 
-func (r *Reader) poll(ctx context.Context) ([]topology.RawRecord, error) {
+func (r *Reader) poll(ctx context.Context) ([]messaging.RawRecord, error) {
 	msgs, err := r.kc.PollBatch(ctx, maxBatch, batchWait)
 	if err != nil {
 		return nil, fmt.Errorf("account feedback reader: %w", err)
@@ -144,7 +145,7 @@ func (r *Reader) poll(ctx context.Context) ([]topology.RawRecord, error) {
 // the offsets past the newly handled ones.
 // When ctx ends first, nothing is committed: the salaries of this batch are
 // paid (again) after the restart.
-func (r *Reader) handle(ctx context.Context, msgs []topology.RawRecord, handle Handler) {
+func (r *Reader) handle(ctx context.Context, msgs []messaging.RawRecord, handle Handler) {
 	var batch []Confirmed
 	next := map[int32]int64{}
 	for _, m := range msgs {
@@ -172,10 +173,10 @@ func (r *Reader) handle(ctx context.Context, msgs []topology.RawRecord, handle H
 		case <-time.After(time.Second):
 		}
 	}
-	offsets := map[topology.TopicPartition]int64{}
+	offsets := map[messaging.TopicPartition]int64{}
 	for p, o := range next {
 		if o > r.paidTo[p] {
-			offsets[topology.TopicPartition{Topic: r.topic, Partition: p}] = o
+			offsets[messaging.TopicPartition{Topic: r.topic, Partition: p}] = o
 			r.paidTo[p] = o
 		}
 	}
@@ -189,10 +190,10 @@ func (r *Reader) handle(ctx context.Context, msgs []topology.RawRecord, handle H
 
 // decode returns the record in m, or nil for bytes that are not a record of
 // the bank (logged and skipped). A registry that does not answer is waited for.
-func (r *Reader) decode(ctx context.Context, m topology.RawRecord) (records.Record, error) {
+func (r *Reader) decode(ctx context.Context, m messaging.RawRecord) (records.Record, error) {
 	for {
 		rec, err := r.serde.Decode(r.topic, m.Value)
-		var bad *topology.DecodeError
+		var bad *serde.DecodeError
 		switch {
 		case err == nil:
 			return rec, nil
@@ -232,7 +233,7 @@ func (r *Reader) atEnd() bool {
 		if end <= r.start[p] {
 			continue // nothing was there at start
 		}
-		if next, ok := r.kc.Next(topology.TopicPartition{Topic: r.topic, Partition: p}); !ok || next < end {
+		if next, ok := r.kc.Next(messaging.TopicPartition{Topic: r.topic, Partition: p}); !ok || next < end {
 			return false
 		}
 	}

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
 )
 
@@ -54,7 +54,7 @@ const descriptionTime = "2006-01-02T15:04:05.000"
 
 // Command is one command to send, keyed by its id.
 type Command struct {
-	ID     bank.CommandID
+	ID     ident.CommandID
 	Kind   Kind
 	Record records.Record // *records.ConfirmAccountCreation or *records.ConfirmMoneyTransfer
 }
@@ -66,12 +66,12 @@ type Generator struct {
 	accounts *Accounts
 	// Now and NewID may be replaced before first use (tests).
 	Now   func() time.Time
-	NewID func() bank.CommandID
+	NewID func() ident.CommandID
 }
 
 // New returns a generator drawing from rng and the accounts it remembers.
 func New(rng *rand.Rand, accounts *Accounts) *Generator {
-	return &Generator{rng: rng, accounts: accounts, Now: time.Now, NewID: bank.NewCommandID}
+	return &Generator{rng: rng, accounts: accounts, Now: time.Now, NewID: ident.NewCommandID}
 }
 
 // ForBeat is the command for a heartbeat.
@@ -79,7 +79,7 @@ func (g *Generator) ForBeat(beat int64) Command {
 	if beat < CreationBeats || beat%CreationEvery == 0 {
 		id := g.NewID()
 		return Command{ID: id, Kind: Creation,
-			Record: &records.ConfirmAccountCreation{ID: bank.Fixed(id), AType: records.AtypeAuto}}
+			Record: &records.ConfirmAccountCreation{ID: ident.Fixed(id), AType: records.AtypeAuto}}
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -122,7 +122,7 @@ func (g *Generator) account() Account {
 	if acc, ok := g.accounts.pick(g.rng); ok {
 		return acc
 	}
-	return Account{IBAN: bank.OwnIBAN, Token: bank.OwnToken}
+	return Account{IBAN: ident.OwnIBAN, Token: ident.OwnToken}
 }
 
 func (g *Generator) transfer(k Kind) Command {
@@ -130,10 +130,10 @@ func (g *Generator) transfer(k Kind) Command {
 	case Salary:
 		return g.salary(g.account().IBAN)
 	case Deposit:
-		return g.money(k, bank.Cash, bank.Cash, g.account().IBAN, g.cashAmount())
+		return g.money(k, ident.Cash, ident.Cash, g.account().IBAN, g.cashAmount())
 	case Withdraw:
 		from := g.account()
-		return g.money(k, from.Token, from.IBAN, bank.Cash, g.cashAmount())
+		return g.money(k, from.Token, from.IBAN, ident.Cash, g.cashAmount())
 	case Payment:
 		from := g.account()
 		return g.money(k, from.Token, from.IBAN, Shop, g.between(PaymentMin, PaymentMax))
@@ -142,20 +142,20 @@ func (g *Generator) transfer(k Kind) Command {
 		to, ok := g.accounts.pickOther(g.rng, from.IBAN)
 		if !ok {
 			// One AUTO account (or none): the bank's own account is the other one.
-			to = Account{IBAN: bank.OwnIBAN}
+			to = Account{IBAN: ident.OwnIBAN}
 		}
 		return g.money(Transfer, from.Token, from.IBAN, to.IBAN, g.between(PaymentMin, PaymentMax))
 	}
 }
 
 func (g *Generator) salary(to string) Command {
-	return g.money(Salary, bank.OwnToken, bank.OwnIBAN, to, g.between(SalaryMin, SalaryMax))
+	return g.money(Salary, ident.OwnToken, ident.OwnIBAN, to, g.between(SalaryMin, SalaryMax))
 }
 
 func (g *Generator) money(k Kind, token, from, to string, amount int64) Command {
 	id := g.NewID()
 	return Command{ID: id, Kind: k, Record: &records.ConfirmMoneyTransfer{
-		ID: bank.Fixed(id), Token: token, Amount: amount, From: from, To: to,
+		ID: ident.Fixed(id), Token: token, Amount: amount, From: from, To: to,
 		Description: string(k) + " " + g.Now().Format(descriptionTime),
 	}}
 }

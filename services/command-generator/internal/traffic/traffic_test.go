@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
 )
 
@@ -20,7 +20,7 @@ func seeded(accounts *Accounts) *Generator {
 func autoAccounts(n int) *Accounts {
 	a := NewAccounts(n)
 	for i := range n {
-		a.Add(Account{IBAN: bank.IBANFor(fmt.Sprintf("%010d", i+1)), Token: fmt.Sprintf("%020d", i+1)})
+		a.Add(Account{IBAN: ident.IBANFor(fmt.Sprintf("%010d", i+1)), Token: fmt.Sprintf("%020d", i+1)})
 	}
 	return a
 }
@@ -31,7 +31,7 @@ func transferOf(t *testing.T, c Command) *records.ConfirmMoneyTransfer {
 	if !ok {
 		t.Fatalf("beat gave %T, want a money transfer", c.Record)
 	}
-	if bank.CommandIDFromFixed(m.ID) != c.ID {
+	if ident.CommandIDFromFixed(m.ID) != c.ID {
 		t.Fatalf("record id %x is not the command id %s", m.ID, c.ID)
 	}
 	return m
@@ -46,7 +46,7 @@ func TestAccountCreationBeats(t *testing.T) {
 		if isCreation != want {
 			t.Fatalf("beat %d: creation %v, want %v", beat, isCreation, want)
 		}
-		if isCreation && (cac.AType != records.AtypeAuto || c.Kind != Creation || bank.CommandIDFromFixed(cac.ID) != c.ID) {
+		if isCreation && (cac.AType != records.AtypeAuto || c.Kind != Creation || ident.CommandIDFromFixed(cac.ID) != c.ID) {
 			t.Fatalf("beat %d: %+v", beat, cac)
 		}
 	}
@@ -101,17 +101,17 @@ func TestTransfersByKind(t *testing.T) {
 		}
 		switch c.Kind {
 		case Salary:
-			if m.From != bank.OwnIBAN || m.Token != bank.OwnToken || !accounts.Contains(m.To) {
+			if m.From != ident.OwnIBAN || m.Token != ident.OwnToken || !accounts.Contains(m.To) {
 				t.Fatalf("salary %+v", m)
 			}
 			salaryLo, salaryHi = min(salaryLo, m.Amount), max(salaryHi, m.Amount)
 		case Deposit:
-			if m.From != bank.Cash || m.Token != bank.Cash || !accounts.Contains(m.To) {
+			if m.From != ident.Cash || m.Token != ident.Cash || !accounts.Contains(m.To) {
 				t.Fatalf("deposit %+v", m)
 			}
 			cash[m.Amount]++
 		case Withdraw:
-			if !accounts.Contains(m.From) || m.To != bank.Cash || m.Token != tokenOf(accounts, m.From) {
+			if !accounts.Contains(m.From) || m.To != ident.Cash || m.Token != tokenOf(accounts, m.From) {
 				t.Fatalf("withdraw %+v", m)
 			}
 			cash[m.Amount]++
@@ -159,23 +159,23 @@ func TestFallsBackToTheBanksOwnAccount(t *testing.T) {
 	g := seeded(NewAccounts(10))
 	for i := range 2000 {
 		m := transferOf(t, g.ForBeat(int64(201+i%199)))
-		if m.From != bank.OwnIBAN && m.From != bank.Cash {
+		if m.From != ident.OwnIBAN && m.From != ident.Cash {
 			t.Fatalf("no accounts yet, but from %q", m.From)
 		}
-		if m.From == bank.OwnIBAN && m.Token != bank.OwnToken {
+		if m.From == ident.OwnIBAN && m.Token != ident.OwnToken {
 			t.Fatalf("own account with token %q", m.Token)
 		}
 	}
 	// With one account, a transfer goes to the bank's own account.
-	only := Account{IBAN: bank.IBANFor("0000000001"), Token: "11111111111111111111"}
+	only := Account{IBAN: ident.IBANFor("0000000001"), Token: "11111111111111111111"}
 	g.Remember(only)
 	for i := range 2000 {
 		c := g.ForBeat(int64(201 + i%199))
 		m := transferOf(t, c)
-		if c.Kind == Transfer && (m.From != only.IBAN || m.To != bank.OwnIBAN) {
+		if c.Kind == Transfer && (m.From != only.IBAN || m.To != ident.OwnIBAN) {
 			t.Fatalf("transfer with one account: %+v", m)
 		}
-		if m.From == bank.OwnIBAN && c.Kind != Salary {
+		if m.From == ident.OwnIBAN && c.Kind != Salary {
 			t.Fatalf("%s from the bank's own account although an AUTO account is known", c.Kind)
 		}
 	}
@@ -183,13 +183,13 @@ func TestFallsBackToTheBanksOwnAccount(t *testing.T) {
 
 func TestRememberGivesASalaryOnce(t *testing.T) {
 	g := seeded(NewAccounts(10))
-	acc := Account{IBAN: bank.IBANFor("0000000042"), Token: "42424242424242424242"}
+	acc := Account{IBAN: ident.IBANFor("0000000042"), Token: "42424242424242424242"}
 	c, ok := g.Remember(acc)
 	if !ok {
 		t.Fatal("new account not remembered")
 	}
 	m := transferOf(t, c)
-	if c.Kind != Salary || m.From != bank.OwnIBAN || m.Token != bank.OwnToken || m.To != acc.IBAN ||
+	if c.Kind != Salary || m.From != ident.OwnIBAN || m.Token != ident.OwnToken || m.To != acc.IBAN ||
 		m.Amount < SalaryMin || m.Amount >= SalaryMax || !strings.HasPrefix(m.Description, "salary ") {
 		t.Fatalf("salary %+v", m)
 	}
@@ -204,18 +204,18 @@ func TestRememberGivesASalaryOnce(t *testing.T) {
 func TestAccountsAreBounded(t *testing.T) {
 	a := NewAccounts(100)
 	for i := range 10_000 {
-		a.Add(Account{IBAN: bank.IBANFor(fmt.Sprintf("%010d", i)), Token: "t"})
+		a.Add(Account{IBAN: ident.IBANFor(fmt.Sprintf("%010d", i)), Token: "t"})
 	}
 	if a.Len() != 100 || len(a.index) != 100 {
 		t.Fatalf("%d accounts, %d index entries; want 100", a.Len(), len(a.index))
 	}
 	// The newest 100 are kept.
 	for i := 9_900; i < 10_000; i++ {
-		if !a.Contains(bank.IBANFor(fmt.Sprintf("%010d", i))) {
+		if !a.Contains(ident.IBANFor(fmt.Sprintf("%010d", i))) {
 			t.Fatalf("account %d forgotten", i)
 		}
 	}
-	if a.Contains(bank.IBANFor(fmt.Sprintf("%010d", 9_899))) {
+	if a.Contains(ident.IBANFor(fmt.Sprintf("%010d", 9_899))) {
 		t.Fatal("account 9899 still remembered")
 	}
 	for slot, acc := range a.ring {

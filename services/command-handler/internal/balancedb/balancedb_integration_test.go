@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"openbank/services/command-handler/internal/ledger"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
 )
 
@@ -64,7 +64,7 @@ func TestConcurrentBatchesOnTheSameAccounts(t *testing.T) {
 	ctx := context.Background()
 	accounts := make([]*ledger.Account, 4)
 	for i := range accounts {
-		iban, err := bank.NewIBAN()
+		iban, err := ident.NewIBAN()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,7 +80,7 @@ func TestConcurrentBatchesOnTheSameAccounts(t *testing.T) {
 		for _, a := range accounts {
 			o := ledger.DecideAccountCreation(records.AtypeAuto, a.IBAN, a.Token, book)
 			hs = append(hs, ledger.Handled{ID: uuid.New(), Outcome: o})
-			o = ledger.DecideTransfer(ledger.Transfer{Amount: 10_000, From: bank.Cash, To: a.IBAN}, book)
+			o = ledger.DecideTransfer(ledger.Transfer{Amount: 10_000, From: ident.Cash, To: a.IBAN}, book)
 			hs = append(hs, ledger.Handled{ID: uuid.New(), Outcome: o})
 		}
 		return hs

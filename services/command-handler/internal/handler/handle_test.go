@@ -10,29 +10,30 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"openbank/messaging"
 	"openbank/services/command-handler/internal/ledger"
 	"openbank/topology"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
 )
 
 // published records what the handler sends, as Kafka would acknowledge it.
 type published struct {
-	msgs []topology.Message
-	dead []topology.RawMessage
+	msgs []messaging.Message
+	dead []messaging.RawMessage
 }
 
-func (p *published) Send(_ context.Context, msgs ...topology.Message) error {
+func (p *published) Send(_ context.Context, msgs ...messaging.Message) error {
 	p.msgs = append(p.msgs, msgs...)
 	return nil
 }
 
-func (p *published) SendAsync(ctx context.Context, msgs ...topology.Message) (func(context.Context) error, error) {
+func (p *published) SendAsync(ctx context.Context, msgs ...messaging.Message) (func(context.Context) error, error) {
 	err := p.Send(ctx, msgs...)
 	return func(context.Context) error { return err }, nil
 }
 
-func (p *published) SendRaw(_ context.Context, msgs ...topology.RawMessage) error {
+func (p *published) SendRaw(_ context.Context, msgs ...messaging.RawMessage) error {
 	p.dead = append(p.dead, msgs...)
 	return nil
 }
@@ -58,14 +59,14 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{store: newMemStore(), out: &published{}, metrics: NewMetrics(prometheus.NewRegistry())}
 	f.h = New(f.store, f.out, "commands_dead_letter", f.metrics, slog.New(slog.DiscardHandler))
 	f.h.NewAccount = func() (string, string, error) {
-		iban, err := bank.NewIBAN()
+		iban, err := ident.NewIBAN()
 		f.ibans = append(f.ibans, iban)
 		return iban, "token-" + iban, err
 	}
 	return f
 }
 
-func delivery(partition int32, offset int64, r records.Record) topology.Delivery {
+func delivery(partition int32, offset int64, r records.Record) messaging.Delivery {
 	var id uuid.UUID
 	switch c := r.(type) {
 	case *records.ConfirmAccountCreation:
@@ -73,10 +74,10 @@ func delivery(partition int32, offset int64, r records.Record) topology.Delivery
 	case *records.ConfirmMoneyTransfer:
 		id = c.ID
 	}
-	return topology.Delivery{Topic: topology.TopicCommands, Partition: partition, Offset: offset, Key: []byte(id.String()), Record: r}
+	return messaging.Delivery{Topic: topology.TopicCommands, Partition: partition, Offset: offset, Key: []byte(id.String()), Record: r}
 }
 
-func (f *fixture) handle(t *testing.T, batch ...topology.Delivery) *published {
+func (f *fixture) handle(t *testing.T, batch ...messaging.Delivery) *published {
 	t.Helper()
 	f.out = &published{}
 	f.h.publish = f.out
@@ -100,7 +101,7 @@ func TestHandleClassifiesEachCommand(t *testing.T) {
 		t.Fatalf("account creation published %v", got)
 	}
 	iban := f.ibans[0]
-	deposit := &records.ConfirmMoneyTransfer{ID: uuid.New(), Amount: 500, From: bank.Cash, To: iban, Description: "d"}
+	deposit := &records.ConfirmMoneyTransfer{ID: uuid.New(), Amount: 500, From: ident.Cash, To: iban, Description: "d"}
 
 	// Decided, then repeated in the same batch: one BalanceChanged, two feedbacks.
 	out = f.handle(t, delivery(1, 10, deposit), delivery(1, 11, deposit))
@@ -138,7 +139,7 @@ func TestHandleClassifiesEachCommand(t *testing.T) {
 
 func TestHandleRejectsByTheRules(t *testing.T) {
 	f := newFixture(t)
-	out := f.handle(t, delivery(0, 0, &records.ConfirmMoneyTransfer{ID: uuid.New(), Amount: 5, From: bank.Cash, To: "NL00NOPE0000000000"}))
+	out := f.handle(t, delivery(0, 0, &records.ConfirmMoneyTransfer{ID: uuid.New(), Amount: 5, From: ident.Cash, To: "NL00NOPE0000000000"}))
 	fb, ok := out.msgs[0].Record.(*records.MoneyTransferFailed)
 	if len(out.msgs) != 1 || !ok || fb.Reason != ledger.ReasonBothUnknown {
 		t.Fatalf("published %+v, want one MoneyTransferFailed %q", out.msgs, ledger.ReasonBothUnknown)
@@ -161,7 +162,7 @@ func TestHandlePublishesNothingWhenTheStoreFails(t *testing.T) {
 	f.store.down = errors.New("connection refused")
 	f.out = &published{}
 	f.h.publish = f.out
-	err := f.h.Handle(context.Background(), []topology.Delivery{delivery(0, 1, &records.ConfirmAccountCreation{ID: uuid.New(), AType: "AUTO"})})
+	err := f.h.Handle(context.Background(), []messaging.Delivery{delivery(0, 1, &records.ConfirmAccountCreation{ID: uuid.New(), AType: "AUTO"})})
 	if !errors.Is(err, f.store.down) || len(f.out.msgs) != 0 {
 		t.Fatalf("Handle: %v, published %d; want the store's error and nothing published", err, len(f.out.msgs))
 	}

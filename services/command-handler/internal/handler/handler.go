@@ -16,18 +16,19 @@ import (
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/trace"
 
+	"openbank/messaging"
 	"openbank/services/command-handler/internal/ledger"
 	"openbank/topology"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
 )
 
 // Publisher sends records and waits until Kafka has acknowledged all of them;
 // SendAsync hands them over in order and leaves the waiting to wait.
 type Publisher interface {
-	Send(ctx context.Context, msgs ...topology.Message) error
-	SendAsync(ctx context.Context, msgs ...topology.Message) (wait func(context.Context) error, err error)
-	SendRaw(ctx context.Context, msgs ...topology.RawMessage) error
+	Send(ctx context.Context, msgs ...messaging.Message) error
+	SendAsync(ctx context.Context, msgs ...messaging.Message) (wait func(context.Context) error, err error)
+	SendRaw(ctx context.Context, msgs ...messaging.RawMessage) error
 }
 
 // Store keeps the accounts and what each command led to; balancedb.Store is
@@ -58,17 +59,17 @@ func New(st Store, pub Publisher, deadLetterTopic string, m *Metrics, log *slog.
 }
 
 func newAccount() (string, string, error) {
-	iban, err := bank.NewIBAN()
+	iban, err := ident.NewIBAN()
 	if err != nil {
 		return "", "", err
 	}
-	token, err := bank.NewToken()
+	token, err := ident.NewToken()
 	return iban, token, err
 }
 
 // command is a delivery that is a valid command.
 type command struct {
-	d        *topology.Delivery
+	d        *messaging.Delivery
 	id       [16]byte
 	kind     ledger.Kind
 	aType    string          // account creation
@@ -98,9 +99,9 @@ const (
 	ResultRedelivered = "redelivered"
 )
 
-// Handle handles one batch; see topology.Handler. It is safe to call again
+// Handle handles one batch; see messaging.Handler. It is safe to call again
 // with the same batch after an error or a crash.
-func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) error {
+func (h *Handler) Handle(ctx context.Context, batch []messaging.Delivery) error {
 	published, err := h.Begin(ctx, batch)
 	if err != nil {
 		return err
@@ -110,20 +111,20 @@ func (h *Handler) Handle(ctx context.Context, batch []topology.Delivery) error {
 
 // Begin decides one batch in one database transaction and hands its events to
 // the producer, in order, without waiting for Kafka; published waits until
-// they are acknowledged (see topology.Stage). Like Handle, it is safe to call
+// they are acknowledged (see messaging.Stage). Like Handle, it is safe to call
 // again with the same batch after an error or a crash.
-func (h *Handler) Begin(ctx context.Context, batch []topology.Delivery) (published func(context.Context) error, err error) {
+func (h *Handler) Begin(ctx context.Context, batch []messaging.Delivery) (published func(context.Context) error, err error) {
 	start := time.Now()
 	cmds := make([]command, 0, len(batch))
-	var dead []topology.RawMessage
-	var refusals []topology.Message // answers to dead-lettered commands
+	var dead []messaging.RawMessage
+	var refusals []messaging.Message // answers to dead-lettered commands
 	for i := range batch {
 		d := &batch[i]
 		c, err := parse(d)
 		if err != nil {
 			h.log.Error("not a valid command; dead-lettered", "topic", d.Topic, "partition", d.Partition,
 				"offset", d.Offset, "error", err, "dead_letter_topic", h.deadLetter)
-			dead = append(dead, topology.DeadLetter(h.deadLetter, d.Raw(), err))
+			dead = append(dead, messaging.DeadLetter(h.deadLetter, d.Raw(), err))
 			if m, ok := refusal(c, err); ok {
 				refusals = append(refusals, m)
 			}
@@ -139,7 +140,7 @@ func (h *Handler) Begin(ctx context.Context, batch []topology.Delivery) (publish
 		return nil, err
 	}
 	decided := time.Now()
-	msgs := make([]topology.Message, 0, 2*len(answers)+len(refusals))
+	msgs := make([]messaging.Message, 0, 2*len(answers)+len(refusals))
 	msgs = append(msgs, refusals...)
 	for _, a := range answers {
 		msgs = append(msgs, events(a)...)
@@ -169,7 +170,7 @@ func (h *Handler) Begin(ctx context.Context, batch []topology.Delivery) (publish
 }
 
 // observe records a published batch in the metrics.
-func (h *Handler) observe(batch []topology.Delivery, answers []answer, dead int, start, decided, done time.Time) {
+func (h *Handler) observe(batch []messaging.Delivery, answers []answer, dead int, start, decided, done time.Time) {
 	h.metrics.observeBatch(len(batch), done.Sub(start))
 	h.metrics.Stage.WithLabelValues("decide").Observe(decided.Sub(start).Seconds())
 	h.metrics.Stage.WithLabelValues("publish").Observe(done.Sub(decided).Seconds())
@@ -200,7 +201,7 @@ func (h *Handler) decide(ctx context.Context, cmds []command) ([]answer, error) 
 		case ledger.KindMoneyTransfer:
 			// Only a valid iban can be an account of this bank.
 			for _, iban := range []string{c.transfer.From, c.transfer.To} {
-				if bank.ValidIBAN(iban) {
+				if ident.ValidIBAN(iban) {
 					ibans = append(ibans, iban)
 				}
 			}
@@ -274,20 +275,20 @@ func decideBatch(cmds []command, generated [][2]string, book ledger.Book, handle
 
 // events are the records that answer a: its BalanceChanged events (when they
 // are to be sent) and its feedback, each with the command id header.
-func events(a answer) []topology.Message {
+func events(a answer) []messaging.Message {
 	idText := uuid.UUID(a.cmd.id).String()
-	header := traced(a.cmd, []topology.Header{topology.CommandIDHeader(idText)})
-	var out []topology.Message
+	header := traced(a.cmd, []messaging.Header{messaging.CommandIDHeader(idText)})
+	var out []messaging.Message
 	if a.sendChanges {
 		for _, bc := range a.outcome.BalanceChanges() {
-			out = append(out, topology.Message{Topic: topology.TopicBalanceChanged, Key: bc.IBAN, Record: bc, Headers: header})
+			out = append(out, messaging.Message{Topic: topology.TopicBalanceChanged, Key: bc.IBAN, Record: bc, Headers: header})
 		}
 	}
 	feedbackTopic := topology.TopicMoneyTransferFeedback
 	if a.outcome.Kind == ledger.KindAccountCreation {
 		feedbackTopic = topology.TopicAccountCreationFeedback
 	}
-	return append(out, topology.Message{Topic: feedbackTopic, Key: idText, Record: a.outcome.Feedback(a.cmd.id), Headers: header})
+	return append(out, messaging.Message{Topic: feedbackTopic, Key: idText, Record: a.outcome.Feedback(a.cmd.id), Headers: header})
 }
 
 // Why a decodable record is not a valid command.
@@ -302,7 +303,7 @@ var (
 
 // parse checks that d is a command whose key, when it has one, is its id.
 // A missing key is accepted: the id in the record is what counts.
-func parse(d *topology.Delivery) (command, error) {
+func parse(d *messaging.Delivery) (command, error) {
 	var c command
 	switch r := d.Record.(type) {
 	case *records.ConfirmAccountCreation:
@@ -324,7 +325,7 @@ func parse(d *topology.Delivery) (command, error) {
 	if len(d.Key) == 0 {
 		return c, nil
 	}
-	key, err := bank.ParseCommandID(string(d.Key))
+	key, err := ident.ParseCommandID(string(d.Key))
 	if err != nil {
 		return c, fmt.Errorf("%w: %v", ErrKeyNotUUID, err)
 	}
@@ -341,14 +342,14 @@ const ReasonInvalidCommand = "invalid command: text is not valid UTF-8 or holds 
 // refusal is the failure feedback for a command dead-lettered for its text
 // (ErrBadText) whose key, if any, is its id; other dead letters have no id
 // to answer. It is not stored: the same command gets the same answer again.
-func refusal(c command, why error) (topology.Message, bool) {
+func refusal(c command, why error) (messaging.Message, bool) {
 	if !errors.Is(why, ErrBadText) {
-		return topology.Message{}, false
+		return messaging.Message{}, false
 	}
 	id := uuid.UUID(c.id)
 	if len(c.d.Key) > 0 {
-		if key, err := bank.ParseCommandID(string(c.d.Key)); err != nil || key != id {
-			return topology.Message{}, false
+		if key, err := ident.ParseCommandID(string(c.d.Key)); err != nil || key != id {
+			return messaging.Message{}, false
 		}
 	}
 	o := ledger.Outcome{Kind: c.kind, Reason: ReasonInvalidCommand}
@@ -356,8 +357,8 @@ func refusal(c command, why error) (topology.Message, bool) {
 	if c.kind == ledger.KindAccountCreation {
 		topic = topology.TopicAccountCreationFeedback
 	}
-	return topology.Message{Topic: topic, Key: id.String(), Record: o.Feedback(c.id),
-		Headers: []topology.Header{topology.CommandIDHeader(id.String())}}, true
+	return messaging.Message{Topic: topic, Key: id.String(), Record: o.Feedback(c.id),
+		Headers: []messaging.Header{messaging.CommandIDHeader(id.String())}}, true
 }
 
 func storable(s string) bool {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"openbank/messaging"
 	"openbank/services/command-handler/internal/ledger"
 	"openbank/topology"
 	"openbank/topology/records"
@@ -38,7 +39,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := &topology.Delivery{Key: []byte(tt.key), Record: tt.record}
+			d := &messaging.Delivery{Key: []byte(tt.key), Record: tt.record}
 			c, err := parse(d)
 			if !errors.Is(err, tt.err) {
 				t.Fatalf("error %v, want %v", err, tt.err)
@@ -62,30 +63,30 @@ func TestParse(t *testing.T) {
 func TestEvents(t *testing.T) {
 	id := uuid.New()
 	idText := id.String()
-	header := []topology.Header{{Key: topology.HeaderCommandID, Value: []byte(idText)}}
+	header := []messaging.Header{{Key: topology.HeaderCommandID, Value: []byte(idText)}}
 	transfer := ledger.Outcome{Kind: ledger.KindMoneyTransfer, Transfer: ledger.Transfer{Amount: 5, From: "A", To: "B", Description: "d"},
 		Debited: true, FromBalance: 10, Credited: true, ToBalance: 20}
-	changes := []topology.Message{
+	changes := []messaging.Message{
 		{Topic: topology.TopicBalanceChanged, Key: "A", Headers: header,
 			Record: &records.BalanceChanged{IBAN: "A", NewBalance: 10, ChangedBy: -5, FromTo: "B", Description: "d"}},
 		{Topic: topology.TopicBalanceChanged, Key: "B", Headers: header,
 			Record: &records.BalanceChanged{IBAN: "B", NewBalance: 20, ChangedBy: 5, FromTo: "A", Description: "d"}},
 	}
-	confirmed := topology.Message{Topic: topology.TopicMoneyTransferFeedback, Key: idText, Headers: header,
+	confirmed := messaging.Message{Topic: topology.TopicMoneyTransferFeedback, Key: idText, Headers: header,
 		Record: &records.MoneyTransferConfirmed{ID: id}}
 	tests := []struct {
 		name string
 		a    answer
-		want []topology.Message
+		want []messaging.Message
 	}{
 		{name: "decided transfer", a: answer{outcome: transfer, sendChanges: true},
-			want: append(append([]topology.Message{}, changes...), confirmed)},
-		{name: "client retry: feedback only", a: answer{outcome: transfer}, want: []topology.Message{confirmed}},
+			want: append(append([]messaging.Message{}, changes...), confirmed)},
+		{name: "client retry: feedback only", a: answer{outcome: transfer}, want: []messaging.Message{confirmed}},
 		{name: "failed transfer", a: answer{outcome: ledger.Outcome{Kind: ledger.KindMoneyTransfer, Reason: "invalid token"}, sendChanges: true},
-			want: []topology.Message{{Topic: topology.TopicMoneyTransferFeedback, Key: idText, Headers: header,
+			want: []messaging.Message{{Topic: topology.TopicMoneyTransferFeedback, Key: idText, Headers: header,
 				Record: &records.MoneyTransferFailed{ID: id, Reason: "invalid token"}}}},
 		{name: "account created", a: answer{outcome: ledger.Outcome{Kind: ledger.KindAccountCreation, IBAN: "I", Token: "T", AType: "MANUAL"}, sendChanges: true},
-			want: []topology.Message{{Topic: topology.TopicAccountCreationFeedback, Key: idText, Headers: header,
+			want: []messaging.Message{{Topic: topology.TopicAccountCreationFeedback, Key: idText, Headers: header,
 				Record: &records.AccountCreationConfirmed{ID: id, IBAN: "I", Token: "T", AType: "MANUAL"}}}},
 	}
 	for _, tt := range tests {
@@ -99,14 +100,14 @@ func TestEvents(t *testing.T) {
 }
 
 func TestDeadLetterKeepsTheRecordAndSaysWhere(t *testing.T) {
-	d := &topology.Delivery{Topic: "commands", Partition: 7, Offset: 42, Key: []byte("k"), Value: []byte{0, 1, 2},
-		Headers: []topology.Header{{Key: "h", Value: []byte("v")}}}
-	m := topology.DeadLetter("dl", d.Raw(), ErrKeyNotUUID)
+	d := &messaging.Delivery{Topic: "commands", Partition: 7, Offset: 42, Key: []byte("k"), Value: []byte{0, 1, 2},
+		Headers: []messaging.Header{{Key: "h", Value: []byte("v")}}}
+	m := messaging.DeadLetter("dl", d.Raw(), ErrKeyNotUUID)
 	if m.Topic != "dl" || string(m.Key) != "k" || string(m.Value) != "\x00\x01\x02" {
 		t.Fatalf("dead letter %+v", m)
 	}
-	want := map[string]string{topology.HeaderDeadLetterTopic: "commands", topology.HeaderDeadLetterPartition: "7",
-		topology.HeaderDeadLetterOffset: "42", topology.HeaderDeadLetterError: ErrKeyNotUUID.Error(), "h": "v"}
+	want := map[string]string{messaging.HeaderDeadLetterTopic: "commands", messaging.HeaderDeadLetterPartition: "7",
+		messaging.HeaderDeadLetterOffset: "42", messaging.HeaderDeadLetterError: ErrKeyNotUUID.Error(), "h": "v"}
 	got := map[string]string{}
 	for _, h := range m.Headers {
 		got[h.Key] = string(h.Value)
@@ -119,7 +120,7 @@ func TestDeadLetterKeepsTheRecordAndSaysWhere(t *testing.T) {
 func TestRefusalAnswersADeadLetteredCommandWithItsID(t *testing.T) {
 	id := uuid.New()
 	transfer := &records.ConfirmMoneyTransfer{ID: id, Token: "t", Amount: 1, From: "cash", To: "x", Description: "a\x00b"}
-	d := topology.Delivery{Topic: "commands", Key: []byte(id.String()), Record: transfer}
+	d := messaging.Delivery{Topic: "commands", Key: []byte(id.String()), Record: transfer}
 	c, err := parse(&d)
 	if !errors.Is(err, ErrBadText) {
 		t.Fatalf("parse: %v", err)
@@ -132,7 +133,7 @@ func TestRefusalAnswersADeadLetteredCommandWithItsID(t *testing.T) {
 	}
 
 	creation := &records.ConfirmAccountCreation{ID: id, AType: "\xff"}
-	d = topology.Delivery{Topic: "commands", Record: creation}
+	d = messaging.Delivery{Topic: "commands", Record: creation}
 	c, err = parse(&d)
 	if m, ok := refusal(c, err); !ok || m.Topic != topology.TopicAccountCreationFeedback {
 		t.Errorf("account creation refusal %+v %v", m, ok)
@@ -141,12 +142,12 @@ func TestRefusalAnswersADeadLetteredCommandWithItsID(t *testing.T) {
 	}
 
 	// A key that is not the id: whose command it is cannot be told.
-	d = topology.Delivery{Topic: "commands", Key: []byte(uuid.NewString()), Record: transfer}
+	d = messaging.Delivery{Topic: "commands", Key: []byte(uuid.NewString()), Record: transfer}
 	c, err = parse(&d)
 	if _, ok := refusal(c, err); ok {
 		t.Error("answered a command whose key is another id")
 	}
-	d = topology.Delivery{Topic: "commands", Key: []byte("k"), Record: &records.BalanceChanged{}}
+	d = messaging.Delivery{Topic: "commands", Key: []byte("k"), Record: &records.BalanceChanged{}}
 	c, err = parse(&d)
 	if _, ok := refusal(c, err); ok {
 		t.Error("answered a record that is no command")

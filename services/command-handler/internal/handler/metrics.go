@@ -5,7 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"openbank/topology/observe"
+	"openbank/kit/observe"
 )
 
 // Metrics are the handler's Prometheus metrics.

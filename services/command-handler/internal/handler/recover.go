@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"openbank/messaging"
 	"openbank/services/command-handler/internal/ledger"
 	"openbank/topology"
 )
@@ -49,9 +50,9 @@ func NewRecovery(st Decided, pub Publisher, log *slog.Logger) *Recovery {
 
 // OnAssigned re-sends, in decision order, the events of the commands decided
 // at or after the committed offsets of the commands partitions just assigned
-// (see topology.ConsumerOptions.OnAssigned). A partition without a committed
+// (see messaging.ConsumerOptions.OnAssigned). A partition without a committed
 // offset is skipped: its records are all read again from the start.
-func (r *Recovery) OnAssigned(ctx context.Context, committed map[topology.TopicPartition]int64) error {
+func (r *Recovery) OnAssigned(ctx context.Context, committed map[messaging.TopicPartition]int64) error {
 	from := map[int32]int64{}
 	for tp, o := range committed {
 		if tp.Topic == topology.TopicCommands {
@@ -85,8 +86,8 @@ func (r *Recovery) OnAssigned(ctx context.Context, committed map[topology.TopicP
 }
 
 // resend is the events of each of decided, in that order.
-func resend(decided []ledger.Handled) []topology.Message {
-	var msgs []topology.Message
+func resend(decided []ledger.Handled) []messaging.Message {
+	var msgs []messaging.Message
 	for _, h := range decided {
 		a := answer{cmd: command{id: h.ID, kind: h.Outcome.Kind}, outcome: h.Outcome, sendChanges: true}
 		msgs = append(msgs, events(a)...)
@@ -104,23 +105,23 @@ type skipResent struct {
 	Publisher
 }
 
-func (s *skipResent) Send(ctx context.Context, msgs ...topology.Message) error {
+func (s *skipResent) Send(ctx context.Context, msgs ...messaging.Message) error {
 	return s.Publisher.Send(ctx, s.r.filter(msgs)...)
 }
 
-func (s *skipResent) SendAsync(ctx context.Context, msgs ...topology.Message) (func(context.Context) error, error) {
+func (s *skipResent) SendAsync(ctx context.Context, msgs ...messaging.Message) (func(context.Context) error, error) {
 	return s.Publisher.SendAsync(ctx, s.r.filter(msgs)...)
 }
 
 // filter drops the BalanceChanged events of re-sent commands and forgets
 // those commands once their feedback, the last record of an answer, passes.
-func (r *Recovery) filter(msgs []topology.Message) []topology.Message {
+func (r *Recovery) filter(msgs []messaging.Message) []messaging.Message {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.resent) == 0 {
 		return msgs
 	}
-	out := make([]topology.Message, 0, len(msgs))
+	out := make([]messaging.Message, 0, len(msgs))
 	for _, m := range msgs {
 		id, err := uuid.Parse(headerValue(m.Headers, topology.HeaderCommandID))
 		if _, resent := r.resent[id]; err != nil || !resent {
@@ -136,7 +137,7 @@ func (r *Recovery) filter(msgs []topology.Message) []topology.Message {
 	return out
 }
 
-func headerValue(hs []topology.Header, key string) string {
+func headerValue(hs []messaging.Header, key string) string {
 	for _, h := range hs {
 		if h.Key == key {
 			return string(h.Value)

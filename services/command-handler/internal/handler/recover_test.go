@@ -8,9 +8,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"openbank/messaging"
 	"openbank/services/command-handler/internal/ledger"
 	"openbank/topology"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
 )
 
@@ -49,7 +50,7 @@ func TestRecoveryResendsInDecisionOrderAndOnlyOnce(t *testing.T) {
 	f.handle(t, delivery(0, 1, &records.ConfirmAccountCreation{ID: uuid.New(), AType: "AUTO"}))
 	iban := f.ibans[0]
 	deposit := func(amount int64) *records.ConfirmMoneyTransfer {
-		return &records.ConfirmMoneyTransfer{ID: uuid.New(), Amount: amount, From: bank.Cash, To: iban, Description: "d"}
+		return &records.ConfirmMoneyTransfer{ID: uuid.New(), Amount: amount, From: ident.Cash, To: iban, Description: "d"}
 	}
 	early, first, second, later := deposit(1), deposit(10), deposit(100), deposit(1000)
 	f.handle(t, delivery(3, 1, early))
@@ -61,7 +62,7 @@ func TestRecoveryResendsInDecisionOrderAndOnlyOnce(t *testing.T) {
 
 	sent := &published{}
 	r := NewRecovery(log, sent, slog.New(slog.DiscardHandler))
-	committed := map[topology.TopicPartition]int64{
+	committed := map[messaging.TopicPartition]int64{
 		{Topic: topology.TopicCommands, Partition: 9}: 10,
 		{Topic: topology.TopicCommands, Partition: 3}: 2,
 	}
@@ -78,7 +79,7 @@ func TestRecoveryResendsInDecisionOrderAndOnlyOnce(t *testing.T) {
 	// The new owner decides a newer deposit, and partition 9's records come again.
 	out := &published{}
 	f.h.publish = r.Publisher(out)
-	if err := f.h.Handle(context.Background(), []topology.Delivery{delivery(4, 7, later), delivery(9, 10, first), delivery(9, 11, second)}); err != nil {
+	if err := f.h.Handle(context.Background(), []messaging.Delivery{delivery(4, 7, later), delivery(9, 10, first), delivery(9, 11, second)}); err != nil {
 		t.Fatal(err)
 	}
 	if got := balances(out, iban); !slices.Equal(got, []int64{1111}) {
@@ -88,7 +89,7 @@ func TestRecoveryResendsInDecisionOrderAndOnlyOnce(t *testing.T) {
 		t.Errorf("after the recovery the batch sent %v, want three feedbacks", got)
 	}
 	// Once seen again, a command is forgotten: a later redelivery sends everything.
-	if err := f.h.Handle(context.Background(), []topology.Delivery{delivery(9, 10, first)}); err != nil {
+	if err := f.h.Handle(context.Background(), []messaging.Delivery{delivery(9, 10, first)}); err != nil {
 		t.Fatal(err)
 	}
 	if got := balances(out, iban); !slices.Equal(got, []int64{1111, 11}) {

@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"openbank/services/command-handler/internal/ledger"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 )
 
 // testStoreContract runs the cases every Store must pass: the in-memory one
@@ -18,7 +18,7 @@ import (
 func testStoreContract(t *testing.T, st Store) {
 	ctx := context.Background()
 	iban := func() string {
-		i, err := bank.NewIBAN()
+		i, err := ident.NewIBAN()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +53,7 @@ func testStoreContract(t *testing.T, st Store) {
 					t.Errorf("fresh ibans and ids: book %v, handled %v", book, handled)
 				}
 				o1 := ledger.DecideAccountCreation("AUTO", a, "token-a", book)
-				o2 := ledger.DecideTransfer(ledger.Transfer{Amount: 700, From: bank.Cash, To: a, Description: "salary"}, book)
+				o2 := ledger.DecideTransfer(ledger.Transfer{Amount: 700, From: ident.Cash, To: a, Description: "salary"}, book)
 				o3 := ledger.DecideTransfer(ledger.Transfer{Token: "wrong", Amount: 5, From: a, To: outside}, book)
 				if !o1.Confirmed() || !o2.Confirmed() || o3.Reason != ledger.ReasonInvalidToken {
 					t.Fatalf("outcomes %+v %+v %+v", o1, o2, o3)

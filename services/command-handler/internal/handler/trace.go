@@ -11,8 +11,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
-	"openbank/topology"
-	"openbank/topology/observe"
+	"openbank/kit/observe"
+	"openbank/messaging"
 )
 
 // Tracing and time per hop. Without observe.StartTracing the spans are
@@ -24,7 +24,7 @@ var tracer = otel.Tracer("openbank/services/command-handler")
 // gateway's request), the batch's span and one span per such command that
 // continues its trace and links to the batch. Commands without (the
 // generator's) get no span, so tracing costs what is traced.
-func startBatch(ctx context.Context, start time.Time, batch []topology.Delivery, cmds []command) trace.Span {
+func startBatch(ctx context.Context, start time.Time, batch []messaging.Delivery, cmds []command) trace.Span {
 	parents := make(map[int]context.Context)
 	for i := range cmds {
 		if p := cmds[i].d.Context(ctx); trace.SpanContextFromContext(p).IsRemote() {
@@ -89,16 +89,16 @@ func endBatch(span trace.Span, cmds []command, answers []answer, decided, done t
 
 // traced returns headers with the trace context of c's span, so the events
 // answering c continue its command's trace.
-func traced(c command, headers []topology.Header) []topology.Header {
+func traced(c command, headers []messaging.Header) []messaging.Header {
 	if c.span == nil {
 		return headers
 	}
-	return topology.TraceHeaders(trace.ContextWithSpan(context.Background(), c.span), headers)
+	return messaging.TraceHeaders(trace.ContextWithSpan(context.Background(), c.span), headers)
 }
 
 // observeHops records each command's time in the handler's hops: queued in
 // Kafka until this batch got it, deciding the batch, publishing its events.
-func (m *Metrics) observeHops(batch []topology.Delivery, answers int, start, decided, done time.Time) {
+func (m *Metrics) observeHops(batch []messaging.Delivery, answers int, start, decided, done time.Time) {
 	queued := m.Hops.WithLabelValues(observe.HopHandlerQueued)
 	for _, d := range batch {
 		if !d.Timestamp.IsZero() {

@@ -15,9 +15,10 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"openbank/kit/observe"
+	"openbank/messaging"
 	"openbank/services/command-handler/internal/ledger"
 	"openbank/topology"
-	"openbank/topology/observe"
 )
 
 // TestEventsAnswerTheirCommandsTrace: with tracing on, each command of a
@@ -27,22 +28,22 @@ import (
 func TestEventsAnswerTheirCommandsTrace(t *testing.T) {
 	spans := tracetest.NewSpanRecorder()
 	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans)))
-	topology.SetTracePropagator(propagation.TraceContext{})
-	t.Cleanup(func() { topology.SetTracePropagator(nil) })
+	messaging.SetTracePropagator(propagation.TraceContext{})
+	t.Cleanup(func() { messaging.SetTracePropagator(nil) })
 
 	// Two commands from two gateway requests (two traces), one batch.
-	var batch []topology.Delivery
+	var batch []messaging.Delivery
 	var requests []trace.SpanContext
 	for i := range 2 {
 		ctx, req := otel.Tracer("gateway").Start(context.Background(), "money_transfer")
 		requests = append(requests, req.SpanContext())
-		batch = append(batch, topology.Delivery{Topic: topology.TopicCommands, Offset: int64(i),
-			Headers: topology.TraceHeaders(ctx, []topology.Header{topology.CommandIDHeader("c")})})
+		batch = append(batch, messaging.Delivery{Topic: topology.TopicCommands, Offset: int64(i),
+			Headers: messaging.TraceHeaders(ctx, []messaging.Header{messaging.CommandIDHeader("c")})})
 		req.End()
 	}
 	// And one from the command generator, without trace context.
-	batch = append(batch, topology.Delivery{Topic: topology.TopicCommands, Offset: 2,
-		Headers: []topology.Header{topology.CommandIDHeader("g")}})
+	batch = append(batch, messaging.Delivery{Topic: topology.TopicCommands, Offset: 2,
+		Headers: []messaging.Header{messaging.CommandIDHeader("g")}})
 	cmds := []command{
 		{d: &batch[0], id: uuid.New(), kind: ledger.KindMoneyTransfer},
 		{d: &batch[1], id: uuid.New(), kind: ledger.KindMoneyTransfer},
@@ -55,7 +56,7 @@ func TestEventsAnswerTheirCommandsTrace(t *testing.T) {
 		{cmd: cmds[1], outcome: ledger.Outcome{Kind: ledger.KindMoneyTransfer, Reason: "invalid token"}, result: ResultFailed},
 		{cmd: cmds[2], outcome: ledger.Outcome{Kind: ledger.KindMoneyTransfer}, result: ResultConfirmed},
 	}
-	var sent [][]topology.Message
+	var sent [][]messaging.Message
 	for _, a := range answers {
 		sent = append(sent, events(a))
 	}
@@ -72,7 +73,7 @@ func TestEventsAnswerTheirCommandsTrace(t *testing.T) {
 	for i, msgs := range sent[:2] {
 		cmdSpan := cmds[i].span.SpanContext()
 		for _, m := range msgs {
-			got := trace.SpanContextFromContext(topology.Delivery{Headers: m.Headers}.Context(context.Background()))
+			got := trace.SpanContextFromContext(messaging.Delivery{Headers: m.Headers}.Context(context.Background()))
 			if got.TraceID() != requests[i].TraceID() || got.SpanID() != cmdSpan.SpanID() {
 				t.Errorf("command %d: event on %s carries %s/%s, want trace %s, span %s", i, m.Topic,
 					got.TraceID(), got.SpanID(), requests[i].TraceID(), cmdSpan.SpanID())
@@ -106,7 +107,7 @@ func TestEventsAnswerTheirCommandsTrace(t *testing.T) {
 func TestHopsPerCommand(t *testing.T) {
 	m := NewMetrics(prometheus.NewRegistry())
 	now := time.Now()
-	batch := []topology.Delivery{{Timestamp: now.Add(-3 * time.Millisecond)}, {Timestamp: now.Add(-1 * time.Millisecond)}, {}}
+	batch := []messaging.Delivery{{Timestamp: now.Add(-3 * time.Millisecond)}, {Timestamp: now.Add(-1 * time.Millisecond)}, {}}
 	m.observeHops(batch, 2, now, now.Add(4*time.Millisecond), now.Add(6*time.Millisecond))
 	for hop, want := range map[string]struct {
 		count uint64
@@ -131,12 +132,12 @@ func TestHopsPerCommand(t *testing.T) {
 // it is off (no propagator installed): the records' trace context is not
 // even looked for.
 func BenchmarkTracingOff(b *testing.B) {
-	topology.SetTracePropagator(nil)
-	batch := make([]topology.Delivery, 500)
+	messaging.SetTracePropagator(nil)
+	batch := make([]messaging.Delivery, 500)
 	cmds := make([]command, len(batch))
 	answers := make([]answer, len(batch))
 	for i := range batch {
-		batch[i].Headers = []topology.Header{topology.CommandIDHeader("c")}
+		batch[i].Headers = []messaging.Header{messaging.CommandIDHeader("c")}
 		cmds[i] = command{d: &batch[i], id: uuid.New(), kind: ledger.KindMoneyTransfer}
 		answers[i] = answer{cmd: cmds[i]}
 	}

@@ -7,7 +7,7 @@ import (
 	"crypto/subtle"
 	"math"
 
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
 )
 
@@ -93,13 +93,13 @@ func DecideTransfer(t Transfer, book Book) Outcome {
 	o.Transfer.Token = ""
 	fail := func(reason string) Outcome { o.Reason = reason; return o }
 
-	deposit := t.From == bank.Cash
+	deposit := t.From == ident.Cash
 	var from *Account
 	if !deposit {
 		// An iban of this bank that has no account is as invalid as garbage:
 		// the original credited `to` from nowhere in that case.
 		from = book[t.From]
-		if from == nil || !bank.ValidIBAN(t.From) {
+		if from == nil || !ident.ValidIBAN(t.From) {
 			return fail(ReasonFromInvalid)
 		}
 	}

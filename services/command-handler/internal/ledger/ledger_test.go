@@ -5,15 +5,15 @@ import (
 	"reflect"
 	"testing"
 
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
 )
 
 var (
-	alice = bank.IBANFor("0000000001")
-	bob   = bank.IBANFor("0000000002")
+	alice = ident.IBANFor("0000000001")
+	bob   = ident.IBANFor("0000000002")
 	// ghost is a well-formed iban of this bank without an account.
-	ghost = bank.IBANFor("0000000003")
+	ghost = ident.IBANFor("0000000003")
 )
 
 const (
@@ -25,9 +25,9 @@ const (
 // bank's own account as the migrations seed it.
 func book(aliceBalance, bobBalance int64) Book {
 	return Book{
-		alice:        {IBAN: alice, Token: aliceToken, Balance: aliceBalance, Limit: DefaultLimit, AType: records.AtypeManual},
-		bob:          {IBAN: bob, Token: bobToken, Balance: bobBalance, Limit: DefaultLimit, AType: records.AtypeAuto},
-		bank.OwnIBAN: {IBAN: bank.OwnIBAN, Token: bank.OwnToken, Balance: 100_000_000_000_000_000, Limit: DefaultLimit, AType: records.AtypeAuto},
+		alice:         {IBAN: alice, Token: aliceToken, Balance: aliceBalance, Limit: DefaultLimit, AType: records.AtypeManual},
+		bob:           {IBAN: bob, Token: bobToken, Balance: bobBalance, Limit: DefaultLimit, AType: records.AtypeAuto},
+		ident.OwnIBAN: {IBAN: ident.OwnIBAN, Token: ident.OwnToken, Balance: 100_000_000_000_000_000, Limit: DefaultLimit, AType: records.AtypeAuto},
 	}
 }
 
@@ -97,21 +97,21 @@ func TestDecideTransfer(t *testing.T) {
 		{
 			name:     "transfer to the bank's own account",
 			book:     book(1_000, 0),
-			transfer: Transfer{Token: aliceToken, Amount: 1_000, From: alice, To: bank.OwnIBAN, Description: "fee"},
-			want:     map[string]int64{alice: 0, bank.OwnIBAN: 100_000_000_000_001_000},
+			transfer: Transfer{Token: aliceToken, Amount: 1_000, From: alice, To: ident.OwnIBAN, Description: "fee"},
+			want:     map[string]int64{alice: 0, ident.OwnIBAN: 100_000_000_000_001_000},
 			changes: []*records.BalanceChanged{
-				{IBAN: alice, NewBalance: 0, ChangedBy: -1_000, FromTo: bank.OwnIBAN, Description: "fee"},
-				{IBAN: bank.OwnIBAN, NewBalance: 100_000_000_000_001_000, ChangedBy: 1_000, FromTo: alice, Description: "fee"},
+				{IBAN: alice, NewBalance: 0, ChangedBy: -1_000, FromTo: ident.OwnIBAN, Description: "fee"},
+				{IBAN: ident.OwnIBAN, NewBalance: 100_000_000_000_001_000, ChangedBy: 1_000, FromTo: alice, Description: "fee"},
 			},
 		},
 		{
 			name:     "the bank's own account pays with its token",
 			book:     book(0, 0),
-			transfer: Transfer{Token: bank.OwnToken, Amount: 50, From: bank.OwnIBAN, To: bob},
-			want:     map[string]int64{bank.OwnIBAN: 99_999_999_999_999_950, bob: 50},
+			transfer: Transfer{Token: ident.OwnToken, Amount: 50, From: ident.OwnIBAN, To: bob},
+			want:     map[string]int64{ident.OwnIBAN: 99_999_999_999_999_950, bob: 50},
 			changes: []*records.BalanceChanged{
-				{IBAN: bank.OwnIBAN, NewBalance: 99_999_999_999_999_950, ChangedBy: -50, FromTo: bob},
-				{IBAN: bob, NewBalance: 50, ChangedBy: 50, FromTo: bank.OwnIBAN},
+				{IBAN: ident.OwnIBAN, NewBalance: 99_999_999_999_999_950, ChangedBy: -50, FromTo: bob},
+				{IBAN: bob, NewBalance: 50, ChangedBy: 50, FromTo: ident.OwnIBAN},
 			},
 		},
 		{
@@ -343,7 +343,7 @@ func TestDecideAccountCreation(t *testing.T) {
 		{name: "new iban", iban: ghost, aType: records.AtypeManual},
 		{name: "automatic account", iban: ghost, aType: records.AtypeAuto},
 		{name: "iban of an existing account", iban: alice, aType: records.AtypeManual, reason: ReasonIBANExists},
-		{name: "the bank's own iban", iban: bank.OwnIBAN, aType: records.AtypeAuto, reason: ReasonIBANExists},
+		{name: "the bank's own iban", iban: ident.OwnIBAN, aType: records.AtypeAuto, reason: ReasonIBANExists},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 
 	"openbank/kit/bench"
 	"openbank/kit/procstat"
+	"openbank/messaging"
 	"openbank/topology"
 )
 
@@ -22,16 +23,16 @@ type gateway struct {
 // startGateway runs the gateway in consumer groups of its own, positioned at
 // the topics' ends: earlier runs' records (the history a first start would
 // work through) are not part of this run.
-func startGateway(ctx context.Context, o options, kcfg topology.KafkaConfig) (*gateway, error) {
+func startGateway(ctx context.Context, o options, kcfg messaging.Config) (*gateway, error) {
 	port, err := bench.FreePort()
 	if err != nil {
 		return nil, err
 	}
 	group := fmt.Sprintf("fanout-bench-%d", time.Now().UnixNano())
-	if err := topology.CommitGroupAtEnd(ctx, kcfg, group+"-transactions", topology.TopicBalanceChanged); err != nil {
+	if err := messaging.CommitGroupAtEnd(ctx, kcfg, group+"-transactions", topology.TopicBalanceChanged); err != nil {
 		return nil, err
 	}
-	if err := topology.CommitGroupAtEnd(ctx, kcfg, group+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback); err != nil {
+	if err := messaging.CommitGroupAtEnd(ctx, kcfg, group+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback); err != nil {
 		return nil, err
 	}
 	env := []string{"HTTP_PORT=" + strconv.Itoa(port), "KAFKA_GROUP_ID=" + group, "LOG_LEVEL=warn",

@@ -8,9 +8,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"openbank/messaging"
 	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/topology"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
 )
 
@@ -92,7 +93,7 @@ type load struct {
 	producing sync.WaitGroup
 }
 
-func startLoad(ctx context.Context, producer *topology.Producer, ibans []string, rate int) *load {
+func startLoad(ctx context.Context, producer *messaging.Producer, ibans []string, rate int) *load {
 	l := &load{halt: make(chan struct{})}
 	l.producing.Add(1)
 	go func() {
@@ -110,10 +111,10 @@ func startLoad(ctx context.Context, producer *topology.Producer, ibans []string,
 			for l.seq.Load() < due {
 				n := l.seq.Add(1)
 				iban := ibans[int(n)%len(ibans)]
-				id := bank.NewCommandID()
-				msg := topology.Message{Topic: topology.TopicBalanceChanged, Key: iban,
+				id := ident.NewCommandID()
+				msg := messaging.Message{Topic: topology.TopicBalanceChanged, Key: iban,
 					Record:  &records.BalanceChanged{IBAN: iban, NewBalance: n * 100, ChangedBy: 100, FromTo: "cash", Description: fmt.Sprint("bench ", n)},
-					Headers: []topology.Header{topology.CommandIDHeader(id.String())}}
+					Headers: []messaging.Header{messaging.CommandIDHeader(id.String())}}
 				l.producing.Add(1)
 				go func() {
 					defer l.producing.Done()

@@ -8,6 +8,8 @@
 package main
 
 import (
+	_ "openbank/messaging/clients"
+
 	"context"
 	"flag"
 	"fmt"
@@ -17,9 +19,11 @@ import (
 	"strings"
 	"time"
 
+	"openbank/kit/env"
+	"openbank/messaging"
 	"openbank/services/graphql-endpoint/gqlws"
-	"openbank/topology"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
+	"openbank/topology/serde"
 )
 
 type options struct {
@@ -62,8 +66,8 @@ func seqFromDescr(d string) (int64, bool) {
 
 // run starts the gateway, subscribes, produces at the rate and reports.
 func run(o options) error {
-	env := topology.NewEnv()
-	kcfg := topology.ReadKafkaConfig(env, "fanout-bench")
+	env := env.New()
+	kcfg := messaging.ReadConfig(env, "fanout-bench")
 	if err := env.Err(); err != nil {
 		return err
 	}
@@ -91,7 +95,7 @@ func run(o options) error {
 		return err
 	}
 	defer stopTail()
-	producer, err := topology.NewProducer(kcfg, topology.NewSerde(topology.NewRegistry(kcfg.RegistryURL)), log)
+	producer, err := messaging.NewProducer(kcfg, serde.NewSerde(serde.NewRegistry(kcfg.RegistryURL)), log)
 	if err != nil {
 		return err
 	}
@@ -115,7 +119,7 @@ func runIBANs(n int) []string {
 	}
 	ibans := make([]string, n)
 	for i := range ibans {
-		ibans[i] = bank.IBANFor(fmt.Sprintf("%010d", first+int64(i)))
+		ibans[i] = ident.IBANFor(fmt.Sprintf("%010d", first+int64(i)))
 	}
 	return ibans
 }

@@ -7,26 +7,28 @@ import (
 	"sync"
 	"time"
 
+	"openbank/messaging"
 	"openbank/topology"
 	"openbank/topology/records"
+	"openbank/topology/serde"
 )
 
 // tailTimestamps reads balance_changed from its end and keeps each bench
 // record's Kafka timestamp by sequence number.
-func tailTimestamps(cfg topology.KafkaConfig) (func() map[int64]stamp, func(), error) {
-	serde := topology.NewSerde(topology.NewRegistry(cfg.RegistryURL))
+func tailTimestamps(cfg messaging.Config) (func() map[int64]stamp, func(), error) {
+	serde := serde.NewSerde(serde.NewRegistry(cfg.RegistryURL))
 	log := slog.Default()
-	admin, err := topology.NewAdmin(cfg, log)
+	admin, err := messaging.NewAdmin(cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer admin.Close()
 	topic := topology.TopicBalanceChanged
-	start, err := admin.Partitions(context.Background(), topology.OffsetEnd, topic)
+	start, err := admin.Partitions(context.Background(), messaging.OffsetEnd, topic)
 	if err != nil {
 		return nil, nil, err
 	}
-	kc, err := topology.NewReader(cfg, start, "", log)
+	kc, err := messaging.NewReader(cfg, start, "", log)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -5,24 +5,24 @@ package feedback
 import (
 	"sync"
 
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 )
 
 // Waiters hands an answer of type R to everyone waiting for its command id.
 type Waiters[R any] struct {
 	mu      sync.Mutex
-	waiting map[bank.CommandID][]chan R
+	waiting map[ident.CommandID][]chan R
 }
 
 // NewWaiters returns an empty set of waiters.
 func NewWaiters[R any]() *Waiters[R] {
-	return &Waiters[R]{waiting: map[bank.CommandID][]chan R{}}
+	return &Waiters[R]{waiting: map[ident.CommandID][]chan R{}}
 }
 
 // Wait registers interest in id's answer. Register before sending the command
 // (or before checking whether the answer is already stored), so the answer
 // cannot slip past. Call cancel when done waiting.
-func (w *Waiters[R]) Wait(id bank.CommandID) (answer <-chan R, cancel func()) {
+func (w *Waiters[R]) Wait(id ident.CommandID) (answer <-chan R, cancel func()) {
 	ch := make(chan R, 1)
 	w.mu.Lock()
 	w.waiting[id] = append(w.waiting[id], ch)
@@ -30,7 +30,7 @@ func (w *Waiters[R]) Wait(id bank.CommandID) (answer <-chan R, cancel func()) {
 	return ch, func() { w.remove(id, ch) }
 }
 
-func (w *Waiters[R]) remove(id bank.CommandID, ch chan R) {
+func (w *Waiters[R]) remove(id ident.CommandID, ch chan R) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	list := w.waiting[id]
@@ -48,7 +48,7 @@ func (w *Waiters[R]) remove(id bank.CommandID, ch chan R) {
 }
 
 // Deliver gives r to everyone waiting for id and forgets them.
-func (w *Waiters[R]) Deliver(id bank.CommandID, r R) {
+func (w *Waiters[R]) Deliver(id ident.CommandID, r R) {
 	w.mu.Lock()
 	list := w.waiting[id]
 	delete(w.waiting, id)

@@ -3,12 +3,12 @@ package feedback
 import (
 	"testing"
 
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 )
 
 func TestWaiters(t *testing.T) {
 	w := NewWaiters[string]()
-	id, other := bank.NewCommandID(), bank.NewCommandID()
+	id, other := ident.NewCommandID(), ident.NewCommandID()
 	a, cancelA := w.Wait(id)
 	b, cancelB := w.Wait(id)
 	c, cancelC := w.Wait(other)

@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"time"
 
+	"openbank/messaging"
 	"openbank/services/graphql-endpoint/internal/account"
 	"openbank/services/graphql-endpoint/internal/store"
 	"openbank/topology"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
 )
 
@@ -58,7 +59,7 @@ func (g *Gateway) GetAccount(ctx context.Context, username, password string, cre
 		if err != nil {
 			return AccountResult{}, err
 		}
-		id := bank.NewCommandID()
+		id := ident.NewCommandID()
 		created, err := g.store.AddPendingAccount(ctx, store.Account{Username: username, PasswordHash: hash, CreationID: id})
 		if err != nil {
 			return AccountResult{}, err
@@ -71,7 +72,7 @@ func (g *Gateway) GetAccount(ctx context.Context, username, password string, cre
 }
 
 // createAccount sends the creation command for a pending row and waits.
-func (g *Gateway) createAccount(ctx context.Context, id bank.CommandID) (res AccountResult, err error) {
+func (g *Gateway) createAccount(ctx context.Context, id ident.CommandID) (res AccountResult, err error) {
 	begun := time.Now()
 	ctx, span := startCommand(ctx, "open account", id.String())
 	defer func() { endCommand(span, res.IBAN != "", res.Reason, err) }()
@@ -79,10 +80,10 @@ func (g *Gateway) createAccount(ctx context.Context, id bank.CommandID) (res Acc
 	answer, cancel := g.accounts.Wait(id)
 	defer cancel()
 	start := time.Now()
-	err = g.send(ctx, "account creation", topology.Message{
+	err = g.send(ctx, "account creation", messaging.Message{
 		Topic: topology.TopicCommands, Key: id.String(),
-		Record:  &records.ConfirmAccountCreation{ID: bank.Fixed(id), AType: records.AtypeManual},
-		Headers: []topology.Header{topology.CommandIDHeader(id.String())},
+		Record:  &records.ConfirmAccountCreation{ID: ident.Fixed(id), AType: records.AtypeManual},
+		Headers: []messaging.Header{messaging.CommandIDHeader(id.String())},
 	})
 	if err != nil {
 		_ = g.store.DropPendingAccount(cleanup, id)
@@ -122,7 +123,7 @@ func (g *Gateway) creationResult(ctx context.Context, a store.AccountCreation, s
 
 // awaitOthersCreation waits for a creation another request sent. done false
 // means the row went away without an answer here: look again.
-func (g *Gateway) awaitOthersCreation(ctx context.Context, username string, id bank.CommandID) (AccountResult, bool, error) {
+func (g *Gateway) awaitOthersCreation(ctx context.Context, username string, id ident.CommandID) (AccountResult, bool, error) {
 	answer, cancel := g.accounts.Wait(id)
 	defer cancel()
 	// Registered first, then looked again: the answer cannot slip between.

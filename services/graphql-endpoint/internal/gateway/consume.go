@@ -7,16 +7,17 @@ import (
 	"slices"
 	"time"
 
+	"openbank/messaging"
 	"openbank/services/graphql-endpoint/internal/store"
 	"openbank/services/graphql-endpoint/internal/transaction"
 	"openbank/topology"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
 )
 
 // HandleFeedback is the handler of the feedback consumer: it stores the
 // answers (first) and then wakes whoever waits for them.
-func (g *Gateway) HandleFeedback(ctx context.Context, batch []topology.Delivery) (err error) {
+func (g *Gateway) HandleFeedback(ctx context.Context, batch []messaging.Delivery) (err error) {
 	ev := consume(ctx, g.opts.Metrics.Hops, "feedback consumed", batch, g.opts.StreamSince)
 	defer func() { ev.end(err) }()
 	var creations []store.AccountCreation
@@ -24,13 +25,13 @@ func (g *Gateway) HandleFeedback(ctx context.Context, batch []topology.Delivery)
 	for _, d := range batch {
 		switch r := d.Record.(type) {
 		case *records.AccountCreationConfirmed:
-			creations = append(creations, store.AccountCreation{CreationID: bank.CommandIDFromFixed(r.ID), IBAN: r.IBAN, Token: r.Token})
+			creations = append(creations, store.AccountCreation{CreationID: ident.CommandIDFromFixed(r.ID), IBAN: r.IBAN, Token: r.Token})
 		case *records.AccountCreationFailed:
-			creations = append(creations, store.AccountCreation{CreationID: bank.CommandIDFromFixed(r.ID), Reason: r.Reason})
+			creations = append(creations, store.AccountCreation{CreationID: ident.CommandIDFromFixed(r.ID), Reason: r.Reason})
 		case *records.MoneyTransferConfirmed:
-			results = append(results, store.TransferResult{ID: bank.CommandIDFromFixed(r.ID), Known: true, Success: true})
+			results = append(results, store.TransferResult{ID: ident.CommandIDFromFixed(r.ID), Known: true, Success: true})
 		case *records.MoneyTransferFailed:
-			results = append(results, store.TransferResult{ID: bank.CommandIDFromFixed(r.ID), Known: true, Reason: r.Reason})
+			results = append(results, store.TransferResult{ID: ident.CommandIDFromFixed(r.ID), Known: true, Reason: r.Reason})
 		}
 	}
 	if err := g.store.RecordAccountCreations(ctx, creations); err != nil {
@@ -51,13 +52,13 @@ func (g *Gateway) HandleFeedback(ctx context.Context, batch []topology.Delivery)
 
 // HandleBalanceChanged is the handler of the balance_changed consumer: it
 // stores each change once and streams what the database holds.
-func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []topology.Delivery) (err error) {
+func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []messaging.Delivery) (err error) {
 	ev := consume(ctx, g.opts.Metrics.Hops, "balance_changed consumed", batch, g.opts.StreamSince)
 	defer func() { ev.end(err) }()
 	// In (partition, offset) order: see store.AddTransactions. One partition's
 	// records (one iban's) keep their order, so their row ids do too.
 	batch = slices.Clone(batch)
-	slices.SortStableFunc(batch, func(a, b topology.Delivery) int {
+	slices.SortStableFunc(batch, func(a, b messaging.Delivery) int {
 		return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
 	})
 	next := map[int32]int64{}

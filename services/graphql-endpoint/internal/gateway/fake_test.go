@@ -5,11 +5,11 @@ import (
 	"sync"
 	"time"
 
+	"openbank/messaging"
 	"openbank/services/graphql-endpoint/internal/store"
 	"openbank/services/graphql-endpoint/internal/transaction"
 	"openbank/services/graphql-endpoint/internal/transfer"
-	"openbank/topology"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 )
 
 // memStore is transactiondb in memory, with the store's rules: a pending
@@ -18,15 +18,15 @@ import (
 type memStore struct {
 	mu        sync.Mutex
 	accounts  map[string]store.Account
-	transfers map[bank.CommandID]store.TransferResult
-	sent      map[bank.CommandID]transfer.Command
+	transfers map[ident.CommandID]store.TransferResult
+	sent      map[ident.CommandID]transfer.Command
 	txs       []store.Stored // Inserted unused; StoredAt as transactiondb keeps it
 	progress  map[int32]int64
 }
 
 func newMemStore() *memStore {
-	return &memStore{accounts: map[string]store.Account{}, transfers: map[bank.CommandID]store.TransferResult{},
-		sent: map[bank.CommandID]transfer.Command{}, progress: map[int32]int64{}}
+	return &memStore{accounts: map[string]store.Account{}, transfers: map[ident.CommandID]store.TransferResult{},
+		sent: map[ident.CommandID]transfer.Command{}, progress: map[int32]int64{}}
 }
 
 func (m *memStore) AccountByUsername(_ context.Context, username string) (store.Account, bool, error) {
@@ -46,7 +46,7 @@ func (m *memStore) AddPendingAccount(_ context.Context, a store.Account) (bool, 
 	return true, nil
 }
 
-func (m *memStore) DropPendingAccount(_ context.Context, id bank.CommandID) error {
+func (m *memStore) DropPendingAccount(_ context.Context, id ident.CommandID) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for name, a := range m.accounts {
@@ -86,7 +86,7 @@ func (m *memStore) ClaimTransfer(_ context.Context, cmd transfer.Command) (bool,
 	return true, store.TransferResult{ID: cmd.ID}, nil
 }
 
-func (m *memStore) TransferResult(_ context.Context, id bank.CommandID) (store.TransferResult, error) {
+func (m *memStore) TransferResult(_ context.Context, id ident.CommandID) (store.TransferResult, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r, ok := m.transfers[id]
@@ -105,7 +105,7 @@ func (m *memStore) ResendDue(_ context.Context, cmd transfer.Command, _ time.Dur
 	return m.sent[cmd.ID], true, nil // as if whoever sent it has stopped waiting
 }
 
-func (m *memStore) SendFailed(context.Context, bank.CommandID) error { return nil }
+func (m *memStore) SendFailed(context.Context, ident.CommandID) error { return nil }
 
 func (m *memStore) RecordTransferResults(_ context.Context, results []store.TransferResult) error {
 	m.mu.Lock()
@@ -155,12 +155,12 @@ func (m *memStore) insert(t transaction.Transaction, at time.Time) store.Stored 
 // sent gets answer's records handed to the gateway's feedback handler.
 type answeringSender struct {
 	mu     sync.Mutex
-	sent   []topology.Message
-	answer func(topology.Message) []topology.Delivery
+	sent   []messaging.Message
+	answer func(messaging.Message) []messaging.Delivery
 	g      *Gateway
 }
 
-func (s *answeringSender) Send(ctx context.Context, msgs ...topology.Message) error {
+func (s *answeringSender) Send(ctx context.Context, msgs ...messaging.Message) error {
 	s.mu.Lock()
 	s.sent = append(s.sent, msgs...)
 	s.mu.Unlock()

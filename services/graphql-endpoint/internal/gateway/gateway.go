@@ -10,14 +10,14 @@ import (
 	"log/slog"
 	"time"
 
+	"openbank/messaging"
 	"openbank/services/graphql-endpoint/internal/account"
 	"openbank/services/graphql-endpoint/internal/feedback"
 	"openbank/services/graphql-endpoint/internal/metrics"
 	"openbank/services/graphql-endpoint/internal/store"
 	"openbank/services/graphql-endpoint/internal/transaction"
 	"openbank/services/graphql-endpoint/internal/transfer"
-	"openbank/topology"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 )
 
 // Reasons the gateway itself gives (the command handler's reasons pass through).
@@ -34,16 +34,16 @@ const (
 type Accounts interface {
 	AccountByUsername(ctx context.Context, username string) (a store.Account, ok bool, err error)
 	AddPendingAccount(ctx context.Context, a store.Account) (created bool, err error)
-	DropPendingAccount(ctx context.Context, creationID bank.CommandID) error
+	DropPendingAccount(ctx context.Context, creationID ident.CommandID) error
 	RecordAccountCreations(ctx context.Context, answers []store.AccountCreation) error
 }
 
 // Transfers keeps the money transfers sent and their answers (store.Store).
 type Transfers interface {
 	ClaimTransfer(ctx context.Context, cmd transfer.Command) (claimed bool, existing store.TransferResult, err error)
-	TransferResult(ctx context.Context, id bank.CommandID) (store.TransferResult, error)
+	TransferResult(ctx context.Context, id ident.CommandID) (store.TransferResult, error)
 	ResendDue(ctx context.Context, cmd transfer.Command, after time.Duration) (send transfer.Command, due bool, err error)
-	SendFailed(ctx context.Context, id bank.CommandID) error
+	SendFailed(ctx context.Context, id ident.CommandID) error
 	RecordTransferResults(ctx context.Context, results []store.TransferResult) error
 }
 
@@ -59,9 +59,9 @@ type Store interface {
 	Transactions
 }
 
-// Sender produces records (topology.Producer).
+// Sender produces records (messaging.Producer).
 type Sender interface {
-	Send(ctx context.Context, msgs ...topology.Message) error
+	Send(ctx context.Context, msgs ...messaging.Message) error
 }
 
 // Publisher hands stored transactions to the stream subscribers (fanout.Hub).
@@ -120,7 +120,7 @@ func New(st Store, sender Sender, hub Publisher, opts Options, log *slog.Logger)
 	if opts.Metrics == nil {
 		opts.Metrics = metrics.New(nil)
 	}
-	dummy, err := account.HashPassword(bank.NewCommandID().String())
+	dummy, err := account.HashPassword(ident.NewCommandID().String())
 	if err != nil {
 		panic(fmt.Sprintf("hash a dummy password: %v", err)) // crypto/rand failed: nothing works
 	}
@@ -133,7 +133,7 @@ func New(st Store, sender Sender, hub Publisher, opts Options, log *slog.Logger)
 }
 
 // send hands msg to Kafka, waiting at most SendTimeout for its acknowledgement.
-func (g *Gateway) send(ctx context.Context, what string, msg topology.Message) error {
+func (g *Gateway) send(ctx context.Context, what string, msg messaging.Message) error {
 	ctx, cancel := context.WithTimeout(ctx, g.opts.SendTimeout)
 	defer cancel()
 	if err := g.sender.Send(ctx, msg); err != nil {

@@ -7,16 +7,17 @@ import (
 	"testing"
 	"time"
 
+	"openbank/messaging"
 	"openbank/services/graphql-endpoint/internal/transaction"
 	"openbank/services/graphql-endpoint/internal/transfer"
 	"openbank/topology"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
 )
 
 // newTestGateway is the gateway over the in-memory store, with a command
 // handler that answers every command as answer says.
-func newTestGateway(answer func(topology.Message) []topology.Delivery) (*Gateway, *memStore, *answeringSender, *published) {
+func newTestGateway(answer func(messaging.Message) []messaging.Delivery) (*Gateway, *memStore, *answeringSender, *published) {
 	st, sender, pub := newMemStore(), &answeringSender{answer: answer}, &published{}
 	g := New(st, sender, pub, Options{FeedbackTimeout: 5 * time.Second, StreamSince: time.Now().Add(-time.Minute)},
 		slog.New(slog.DiscardHandler))
@@ -24,12 +25,12 @@ func newTestGateway(answer func(topology.Message) []topology.Delivery) (*Gateway
 	return g, st, sender, pub
 }
 
-func confirmAccounts(m topology.Message) []topology.Delivery {
+func confirmAccounts(m messaging.Message) []messaging.Delivery {
 	c, ok := m.Record.(*records.ConfirmAccountCreation)
 	if !ok {
 		return nil
 	}
-	return []topology.Delivery{{Record: &records.AccountCreationConfirmed{ID: c.ID, IBAN: "NL66OPEN0000000001", Token: "secret"}}}
+	return []messaging.Delivery{{Record: &records.AccountCreationConfirmed{ID: c.ID, IBAN: "NL66OPEN0000000001", Token: "secret"}}}
 }
 
 func TestGetAccountRules(t *testing.T) {
@@ -68,10 +69,10 @@ func TestGetAccountRules(t *testing.T) {
 func TestFailedCreationFreesTheUsername(t *testing.T) {
 	ctx := context.Background()
 	fail := true
-	g, st, _, _ := newTestGateway(func(m topology.Message) []topology.Delivery {
+	g, st, _, _ := newTestGateway(func(m messaging.Message) []messaging.Delivery {
 		c := m.Record.(*records.ConfirmAccountCreation)
 		if fail {
-			return []topology.Delivery{{Record: &records.AccountCreationFailed{ID: c.ID, Reason: "no iban free"}}}
+			return []messaging.Delivery{{Record: &records.AccountCreationFailed{ID: c.ID, Reason: "no iban free"}}}
 		}
 		return confirmAccounts(m)
 	})
@@ -89,11 +90,11 @@ func TestFailedCreationFreesTheUsername(t *testing.T) {
 
 func TestMoneyTransferAnswersARepeatFromTheStore(t *testing.T) {
 	ctx := context.Background()
-	g, _, sender, _ := newTestGateway(func(m topology.Message) []topology.Delivery {
+	g, _, sender, _ := newTestGateway(func(m messaging.Message) []messaging.Delivery {
 		c := m.Record.(*records.ConfirmMoneyTransfer)
-		return []topology.Delivery{{Record: &records.MoneyTransferFailed{ID: c.ID, Reason: "insufficient funds"}}}
+		return []messaging.Delivery{{Record: &records.MoneyTransferFailed{ID: c.ID, Reason: "insufficient funds"}}}
 	})
-	cmd := transfer.Command{ID: bank.NewCommandID(), Token: "t", Amount: 100, From: "NL66OPEN0000000001",
+	cmd := transfer.Command{ID: ident.NewCommandID(), Token: "t", Amount: 100, From: "NL66OPEN0000000001",
 		To: "NL66OPEN0000000002", Descr: "rent"}
 	for i := range 2 {
 		r, err := g.MoneyTransfer(ctx, cmd)
@@ -115,15 +116,15 @@ func TestHandleBalanceChangedStoresOnceAndStreamsWhatIsStoredMeanwhile(t *testin
 	g, st, _, pub := newTestGateway(nil) // StreamSince: a minute ago
 	now := time.Now()
 	iban := "NL66OPEN0000000001"
-	change := func(p int32, o int64, cmd string, ts time.Time) topology.Delivery {
-		d := topology.Delivery{Topic: topology.TopicBalanceChanged, Partition: p, Offset: o, Timestamp: ts,
+	change := func(p int32, o int64, cmd string, ts time.Time) messaging.Delivery {
+		d := messaging.Delivery{Topic: topology.TopicBalanceChanged, Partition: p, Offset: o, Timestamp: ts,
 			Record: &records.BalanceChanged{IBAN: iban, NewBalance: o, ChangedBy: 1}}
 		if cmd != "" {
-			d.Headers = []topology.Header{topology.CommandIDHeader(cmd)}
+			d.Headers = []messaging.Header{messaging.CommandIDHeader(cmd)}
 		}
 		return d
 	}
-	batch := []topology.Delivery{
+	batch := []messaging.Delivery{
 		change(1, 8, "c3", now),
 		change(0, 5, "c1", now.Add(-time.Hour)), // old, but new to the database
 		change(1, 7, "c2", now),
@@ -150,7 +151,7 @@ func TestHandleBalanceChangedStoresOnceAndStreamsWhatIsStoredMeanwhile(t *testin
 	// ago, one stored two hours ago; and a redelivery of c1.
 	st.insert(transaction.Transaction{CommandID: "by-other", IBAN: iban}, now.Add(-time.Second))
 	st.insert(transaction.Transaction{CommandID: "long-ago", IBAN: iban}, now.Add(-2*time.Hour))
-	again := []topology.Delivery{change(2, 1, "by-other", now.Add(-time.Hour)), change(2, 2, "long-ago", now.Add(-time.Hour)), batch[1]}
+	again := []messaging.Delivery{change(2, 1, "by-other", now.Add(-time.Hour)), change(2, 2, "long-ago", now.Add(-time.Hour)), batch[1]}
 	if err := g.HandleBalanceChanged(ctx, again); err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,9 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"openbank/kit/observe"
+	"openbank/messaging"
 	"openbank/topology"
-	"openbank/topology/observe"
 )
 
 // Tracing and time per hop. Without observe.StartTracing the spans are
@@ -59,7 +60,7 @@ type consumed struct {
 // consume starts the hops of batch and, with tracing on, a span per record
 // that carries trace context (the command handler's answer to a traced
 // request), continuing that trace.
-func consume(ctx context.Context, hops *prometheus.HistogramVec, name string, batch []topology.Delivery, since time.Time) *consumed {
+func consume(ctx context.Context, hops *prometheus.HistogramVec, name string, batch []messaging.Delivery, since time.Time) *consumed {
 	c := &consumed{hops: hops, got: time.Now()}
 	queued := hops.WithLabelValues(observe.HopGatewayEventQueued)
 	for _, d := range batch {

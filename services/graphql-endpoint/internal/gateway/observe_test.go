@@ -9,9 +9,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"openbank/kit/observe"
+	"openbank/messaging"
 	"openbank/services/graphql-endpoint/internal/metrics"
-	"openbank/topology"
-	"openbank/topology/observe"
 )
 
 func hopCount(t *testing.T, hops *prometheus.HistogramVec, hop string) uint64 {
@@ -36,7 +36,7 @@ func TestEventHops(t *testing.T) {
 		return c
 	}
 	since := time.Now().Add(-time.Minute)
-	batch := []topology.Delivery{
+	batch := []messaging.Delivery{
 		{Timestamp: time.Now().Add(-2 * time.Millisecond)},
 		{Timestamp: time.Now().Add(-time.Millisecond)},
 		{Timestamp: since.Add(-time.Hour)}, // history

@@ -4,9 +4,10 @@ import (
 	"context"
 	"time"
 
+	"openbank/messaging"
 	"openbank/services/graphql-endpoint/internal/transfer"
 	"openbank/topology"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 	"openbank/topology/records"
 )
 
@@ -51,11 +52,11 @@ func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (res 
 		}
 	}
 	if due {
-		err := g.send(ctx, "money transfer", topology.Message{
+		err := g.send(ctx, "money transfer", messaging.Message{
 			Topic: topology.TopicCommands, Key: send.ID.String(),
-			Record: &records.ConfirmMoneyTransfer{ID: bank.Fixed(send.ID), Token: send.Token, Amount: send.Amount,
+			Record: &records.ConfirmMoneyTransfer{ID: ident.Fixed(send.ID), Token: send.Token, Amount: send.Amount,
 				From: send.From, To: send.To, Description: send.Descr},
-			Headers: []topology.Header{topology.CommandIDHeader(send.ID.String())},
+			Headers: []messaging.Header{messaging.CommandIDHeader(send.ID.String())},
 		})
 		if err != nil {
 			if err := g.store.SendFailed(context.WithoutCancel(ctx), cmd.ID); err != nil {

@@ -4,7 +4,7 @@ package metrics
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"openbank/topology/observe"
+	"openbank/kit/observe"
 )
 
 // Metrics are the gateway's own series, registered on the service's registry.

@@ -7,14 +7,14 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 )
 
 // Account is a user of the web page; IBAN and Token are empty while pending.
 type Account struct {
 	Username     string
 	PasswordHash string
-	CreationID   bank.CommandID
+	CreationID   ident.CommandID
 	IBAN         string
 	Token        string
 }
@@ -55,7 +55,7 @@ func (s *Store) AddPendingAccount(ctx context.Context, a Account) (created bool,
 
 // DropPendingAccount deletes the account created by creationID if it is
 // still pending (its creation failed or was given up).
-func (s *Store) DropPendingAccount(ctx context.Context, creationID bank.CommandID) error {
+func (s *Store) DropPendingAccount(ctx context.Context, creationID ident.CommandID) error {
 	if _, err := s.pool.Exec(ctx, `DELETE FROM accounts WHERE creation_id = $1 AND iban IS NULL`, creationID); err != nil {
 		return fmt.Errorf("drop pending account: %w", err)
 	}
@@ -64,7 +64,7 @@ func (s *Store) DropPendingAccount(ctx context.Context, creationID bank.CommandI
 
 // AccountCreation is the command handler's answer to a creation command.
 type AccountCreation struct {
-	CreationID bank.CommandID
+	CreationID ident.CommandID
 	IBAN       string // empty when it failed
 	Token      string
 	Reason     string

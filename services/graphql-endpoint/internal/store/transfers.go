@@ -9,12 +9,12 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"openbank/services/graphql-endpoint/internal/transfer"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 )
 
 // TransferResult is the command handler's answer to a money transfer.
 type TransferResult struct {
-	ID      bank.CommandID
+	ID      ident.CommandID
 	Known   bool // false while the answer is awaited
 	Success bool
 	Reason  string
@@ -64,7 +64,7 @@ func (s *Store) ResendDue(ctx context.Context, cmd transfer.Command, after time.
 }
 
 // TransferResult returns what is known about transfer id.
-func (s *Store) TransferResult(ctx context.Context, id bank.CommandID) (TransferResult, error) {
+func (s *Store) TransferResult(ctx context.Context, id ident.CommandID) (TransferResult, error) {
 	r := TransferResult{ID: id}
 	var success *bool
 	var reason *string
@@ -90,7 +90,7 @@ func (s *Store) RecordTransferResults(ctx context.Context, results []TransferRes
 	if len(results) == 0 {
 		return nil
 	}
-	ids := make([]bank.CommandID, len(results))
+	ids := make([]ident.CommandID, len(results))
 	ok := make([]bool, len(results))
 	reasons := make([]string, len(results))
 	for i, r := range results {
@@ -108,7 +108,7 @@ func (s *Store) RecordTransferResults(ctx context.Context, results []TransferRes
 
 // SendFailed notes that transfer id could not be produced, so the next
 // retry sends it again at once.
-func (s *Store) SendFailed(ctx context.Context, id bank.CommandID) error {
+func (s *Store) SendFailed(ctx context.Context, id ident.CommandID) error {
 	if _, err := s.pool.Exec(ctx, `UPDATE transfer_results SET sent_at = NULL WHERE id = $1 AND success IS NULL`, id); err != nil {
 		return fmt.Errorf("mark transfer %s unsent: %w", id, err)
 	}

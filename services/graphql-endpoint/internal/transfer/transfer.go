@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"openbank/services/graphql-endpoint/internal/argument"
-	"openbank/topology/bank"
+	"openbank/topology/ident"
 )
 
 // Request is the money_transfer arguments as the client sent them.
@@ -23,7 +23,7 @@ type Request struct {
 
 // Command is a checked Request: what goes into ConfirmMoneyTransfer.
 type Command struct {
-	ID     bank.CommandID
+	ID     ident.CommandID
 	Token  string
 	Amount int64
 	From   string
@@ -60,10 +60,10 @@ func Check(r Request) (Command, error) {
 		argument.Spec{Argument: "to", Value: r.To, Max: argument.MaxCounterParty},
 		argument.Spec{Argument: "descr", Value: r.Descr, Max: argument.MaxDescr},
 	)
-	var id bank.CommandID
+	var id ident.CommandID
 	if !named(problems, "uuid") {
 		var err error
-		if id, err = bank.ParseCommandID(strings.TrimSpace(r.UUID)); err != nil {
+		if id, err = ident.ParseCommandID(strings.TrimSpace(r.UUID)); err != nil {
 			problems = append(problems, Problem{Argument: "uuid", Message: fmt.Sprintf("%q is not a UUID", r.UUID)})
 		}
 	}
@@ -85,7 +85,7 @@ func Check(r Request) (Command, error) {
 
 // OwnAccount says whether from names the bank's own account, however written.
 func OwnAccount(from string) bool {
-	return strings.EqualFold(strings.Join(strings.Fields(from), ""), bank.OwnIBAN)
+	return strings.EqualFold(strings.Join(strings.Fields(from), ""), ident.OwnIBAN)
 }
 
 var argumentOrder = []string{"uuid", "token", "amount", "from", "to", "descr"}

@@ -9,15 +9,16 @@ import (
 	"sync"
 	"time"
 
+	"openbank/messaging"
 	"openbank/services/heartbeat/internal/pace"
 	"openbank/topology"
 	"openbank/topology/records"
 )
 
 // Sink sends records without waiting for their acknowledgements
-// (topology.Producer).
+// (messaging.Producer).
 type Sink interface {
-	SendAsync(ctx context.Context, msgs ...topology.Message) (wait func(context.Context) error, err error)
+	SendAsync(ctx context.Context, msgs ...messaging.Message) (wait func(context.Context) error, err error)
 }
 
 // Counts are what the loop reports to metrics.
@@ -182,11 +183,11 @@ func (l *Loop) send(ctx context.Context, n int) {
 	first := l.beat
 	l.beat += int64(n)
 	l.mu.Unlock()
-	msgs := make([]topology.Message, n)
+	msgs := make([]messaging.Message, n)
 	beats := make([]records.Heartbeat, n)
 	for i := range msgs {
 		beats[i].Beat = first + int64(i)
-		msgs[i] = topology.Message{Topic: topology.TopicHeartbeat, Record: &beats[i]}
+		msgs[i] = messaging.Message{Topic: topology.TopicHeartbeat, Record: &beats[i]}
 	}
 	wait, err := l.sink.SendAsync(ctx, msgs...)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"openbank/messaging"
 	"openbank/services/heartbeat/internal/pace"
 	"openbank/topology"
 	"openbank/topology/records"
@@ -21,7 +22,7 @@ type memory struct {
 	undeliv error // wait fails
 }
 
-func (m *memory) SendAsync(_ context.Context, msgs ...topology.Message) (func(context.Context) error, error) {
+func (m *memory) SendAsync(_ context.Context, msgs ...messaging.Message) (func(context.Context) error, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.refuse {

@@ -13,10 +13,11 @@ import (
 
 	"github.com/riferrei/srclient"
 
+	"openbank/messaging/messagingtest"
 	"openbank/services/synchronizer/internal/adapters"
 	"openbank/services/synchronizer/internal/reconcile"
 	"openbank/topology"
-	"openbank/topology/topologytest"
+	"openbank/topology/serde"
 )
 
 // prefixed returns the bank's topics under names of this test's own, so the
@@ -30,8 +31,8 @@ func prefixed(prefix string) []topology.Topic {
 }
 
 func connect(t *testing.T) (*adapters.Cluster, *adapters.Registry) {
-	cfg := topologytest.Kafka(t)
-	cluster, err := adapters.NewCluster(cfg, topologytest.Log(t))
+	cfg := messagingtest.Kafka(t)
+	cluster, err := adapters.NewCluster(cfg, messagingtest.Log(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +156,7 @@ func TestSynchronizerRefusesIncompatibleSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		c := topology.NewRegistry(topologytest.Kafka(t).RegistryURL)
+		c := serde.NewRegistry(messagingtest.Kafka(t).RegistryURL)
 		_ = c.DeleteSubject(subject, false)
 		_ = c.DeleteSubject(subject, true)
 	})
@@ -169,7 +170,7 @@ func TestSynchronizerRefusesIncompatibleSchema(t *testing.T) {
 	if len(incompatible.Reasons) == 0 || !strings.Contains(err.Error(), subject) {
 		t.Fatalf("the error should name the subject and the registry's reason: %v", err)
 	}
-	versions, err := srclient.NewSchemaRegistryClient(topologytest.Kafka(t).RegistryURL).GetSchemaVersions(subject)
+	versions, err := srclient.NewSchemaRegistryClient(messagingtest.Kafka(t).RegistryURL).GetSchemaVersions(subject)
 	if err != nil || len(versions) != 1 {
 		t.Fatalf("versions after the refusal: %v, %v; want only the old one", versions, err)
 	}

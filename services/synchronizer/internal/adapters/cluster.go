@@ -9,19 +9,19 @@ import (
 	"log/slog"
 	"time"
 
+	"openbank/messaging"
 	"openbank/services/synchronizer/internal/reconcile"
-	"openbank/topology"
 )
 
 // Cluster is a Kafka cluster reached through topology's admin client.
 type Cluster struct {
-	admin   *topology.Admin
+	admin   *messaging.Admin
 	timeout time.Duration
 }
 
 // NewCluster connects an admin client.
-func NewCluster(cfg topology.KafkaConfig, log *slog.Logger) (*Cluster, error) {
-	admin, err := topology.NewAdmin(cfg, log)
+func NewCluster(cfg messaging.Config, log *slog.Logger) (*Cluster, error) {
+	admin, err := messaging.NewAdmin(cfg, log)
 	if err != nil {
 		return nil, err
 	}

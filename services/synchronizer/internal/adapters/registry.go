@@ -14,7 +14,7 @@ import (
 	"github.com/riferrei/srclient"
 
 	"openbank/services/synchronizer/internal/reconcile"
-	"openbank/topology"
+	"openbank/topology/serde"
 )
 
 // Registry is a Confluent-compatible schema registry.
@@ -26,7 +26,7 @@ type Registry struct {
 
 // NewRegistry returns a registry client for url.
 func NewRegistry(url string) *Registry {
-	return &Registry{client: topology.NewRegistry(url), url: strings.TrimRight(url, "/"), http: &http.Client{Timeout: 10 * time.Second}}
+	return &Registry{client: serde.NewRegistry(url), url: strings.TrimRight(url, "/"), http: &http.Client{Timeout: 10 * time.Second}}
 }
 
 // notFound says whether err is the registry's "no such subject / schema".

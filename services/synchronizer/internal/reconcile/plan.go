@@ -9,12 +9,13 @@ import (
 	"strconv"
 	"strings"
 
+	"openbank/messaging"
 	"openbank/topology"
 )
 
 // TopicState is what the cluster has for one topic: its partitions,
 // replication factor, and effective values of the keys the topology sets.
-type TopicState = topology.TopicState
+type TopicState = messaging.TopicState
 
 // ActionKind is what the synchronizer does to one topic.
 type ActionKind string

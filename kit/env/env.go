@@ -1,0 +1,122 @@
+// Package env reads a program's configuration from environment variables and
+// collects every problem, so start-up stops with one message naming each bad
+// variable with what it wants. It is not where settings are declared or
+// documented: each program declares its own.
+package env
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Env reads configuration from environment variables and collects every
+// problem, so start-up can stop with one message naming each bad variable.
+type Env struct {
+	lookup func(string) (string, bool)
+	errs   []error
+}
+
+// New reads the process environment.
+func New() *Env { return &Env{lookup: os.LookupEnv} }
+
+// FromMap reads from a map (tests).
+func FromMap(vars map[string]string) *Env {
+	return &Env{lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
+}
+
+func (e *Env) get(name string) (string, bool) {
+	v, ok := e.lookup(name)
+	if !ok || strings.TrimSpace(v) == "" {
+		return "", false
+	}
+	return strings.TrimSpace(v), true
+}
+
+func (e *Env) fail(name, value, want string) {
+	e.errs = append(e.errs, fmt.Errorf("%s=%q: %s", name, value, want))
+}
+
+// String returns the variable, or def when it is unset or empty.
+func (e *Env) String(name, def string) string {
+	if v, ok := e.get(name); ok {
+		return v
+	}
+	return def
+}
+
+// Int returns the variable as an integer within [min, max], or def when unset.
+func (e *Env) Int(name string, def, min, max int) int {
+	v, ok := e.get(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		e.fail(name, v, fmt.Sprintf("want a whole number from %d to %d", min, max))
+		return def
+	}
+	return n
+}
+
+// Duration returns the variable as a Go duration (e.g. 250ms) within [min, max],
+// or def when unset.
+func (e *Env) Duration(name string, def, min, max time.Duration) time.Duration {
+	v, ok := e.get(name)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < min || d > max {
+		e.fail(name, v, fmt.Sprintf("want a duration from %s to %s, such as 250ms", min, max))
+		return def
+	}
+	return d
+}
+
+// Bool returns the variable as a boolean (true/false/1/0), or def when unset.
+func (e *Env) Bool(name string, def bool) bool {
+	v, ok := e.get(name)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		e.fail(name, v, "want true or false")
+		return def
+	}
+	return b
+}
+
+// File returns the variable, a path that must name a readable file, or "" when unset.
+func (e *Env) File(name string) string {
+	v, ok := e.get(name)
+	if !ok {
+		return ""
+	}
+	if f, err := os.Open(v); err != nil {
+		e.fail(name, v, "want a readable file: "+err.Error())
+	} else {
+		_ = f.Close()
+	}
+	return v
+}
+
+// Check records a problem found by the caller's own validation.
+func (e *Env) Check(ok bool, name, want string) {
+	if !ok {
+		v, _ := e.lookup(name)
+		e.fail(name, v, want)
+	}
+}
+
+// Err returns every problem found so far, or nil.
+func (e *Env) Err() error {
+	if len(e.errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("invalid configuration: %w", errors.Join(e.errs...))
+}

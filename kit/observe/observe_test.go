@@ -1,0 +1,109 @@
+package observe_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"go.opentelemetry.io/otel"
+
+	"openbank/kit/observe"
+	"openbank/kit/observe/observetest"
+	"openbank/messaging"
+)
+
+func TestHopHistogram(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	hops := observe.NewHopHistogram(reg)
+	hops.WithLabelValues(observe.HopHandlerDecided).Observe(0.0003)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(families) != 1 || families[0].GetName() != "bank_hop_seconds" || families[0].GetType() != dto.MetricType_HISTOGRAM {
+		t.Fatalf("families %v", families)
+	}
+	m := families[0].GetMetric()[0]
+	if l := m.GetLabel(); len(l) != 1 || l[0].GetName() != "hop" || l[0].GetValue() != "handler_decided" {
+		t.Errorf("labels %v", l)
+	}
+	h := m.GetHistogram()
+	if h.GetSampleCount() != 1 || len(h.GetBucket()) != 26 {
+		t.Errorf("%d samples in %d buckets", h.GetSampleCount(), len(h.GetBucket()))
+	}
+	if b := observe.HopBuckets; b[0] != 0.0001 || b[len(b)-1] < 9.99 || b[len(b)-1] > 10.01 {
+		t.Errorf("buckets from %g to %g, want 0.1 ms to 10 s", b[0], b[len(b)-1])
+	}
+}
+
+func TestTracingOffWithoutEndpoint(t *testing.T) {
+	t.Setenv(observe.EnvEndpoint, "")
+	t.Setenv(observe.EnvTracesEndpoint, "")
+	provider, propagator := otel.GetTracerProvider(), otel.GetTextMapPropagator()
+	shutdown, err := observe.StartTracing(context.Background(), "test", slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if otel.GetTracerProvider() != provider || otel.GetTextMapPropagator() != propagator {
+		t.Error("StartTracing installed something without an endpoint")
+	}
+}
+
+func TestBadEndpoint(t *testing.T) {
+	for _, bad := range []string{"localhost:4318", "ftp://x:1", "http://"} {
+		t.Setenv(observe.EnvEndpoint, bad)
+		_, err := observe.StartTracing(context.Background(), "test", slog.Default())
+		if err == nil || !strings.Contains(err.Error(), observe.EnvEndpoint) {
+			t.Errorf("%q: error %v, want one naming %s", bad, err, observe.EnvEndpoint)
+		}
+	}
+}
+
+// TestExport: spans reach an OTLP receiver, and trace context written into
+// headers by the producer side is read back on the consumer side.
+func TestExport(t *testing.T) {
+	recv := observetest.NewReceiver(t)
+	t.Setenv(observe.EnvEndpoint, recv.URL)
+	shutdown, err := observe.StartTracing(context.Background(), "bank-test", slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { messaging.SetTracePropagator(nil) })
+	tracer := otel.Tracer("test")
+
+	ctx, send := tracer.Start(context.Background(), "send command")
+	headers := messaging.TraceHeaders(ctx, []messaging.Header{messaging.CommandIDHeader("c1")})
+	send.End()
+	d := messaging.Delivery{Headers: headers}
+	_, handle := tracer.Start(d.Context(context.Background()), "handle command")
+	handle.End()
+
+	flush, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := shutdown(flush); err != nil {
+		t.Fatal(err)
+	}
+	spans := recv.Spans()
+	if len(spans) != 2 {
+		t.Fatalf("received %d spans, want 2: %+v", len(spans), spans)
+	}
+	byName := map[string]observetest.Span{}
+	for _, s := range spans {
+		byName[s.Name] = s
+		if s.Service != "bank-test" {
+			t.Errorf("span %q of service %q", s.Name, s.Service)
+		}
+	}
+	sent, handled := byName["send command"], byName["handle command"]
+	if sent.TraceID == "" || handled.TraceID != sent.TraceID || handled.ParentID != sent.SpanID {
+		t.Errorf("handle command (trace %s, parent %s) does not continue send command (trace %s, span %s)",
+			handled.TraceID, handled.ParentID, sent.TraceID, sent.SpanID)
+	}
+}

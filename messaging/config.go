@@ -1,0 +1,96 @@
+package messaging
+
+import (
+	"cmp"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"openbank/kit/env"
+)
+
+// Config is how a service reaches Kafka and the schema registry.
+type Config struct {
+	Brokers     string // KAFKA_BROKERS
+	RegistryURL string // SCHEMA_REGISTRY_URL
+	ClientID    string // KAFKA_CLIENT_ID
+	// TLS to the brokers, on when CALocation is set.
+	CALocation          string // SSL_CA_LOCATION
+	CertificateLocation string // SSL_CERTIFICATE_LOCATION
+	KeyLocation         string // SSL_KEY_LOCATION
+	KeyPassword         string // SSL_KEY_PASSWORD
+	// Linger is how long the producer waits to fill a batch (KAFKA_LINGER_MS,
+	// default 0: the bank's callers wait for the acknowledgement, and a batch
+	// still fills with what queues while earlier requests are in flight).
+	Linger time.Duration
+	// Compression is the codec of produced batches (KAFKA_COMPRESSION, one of
+	// Compressions()); empty means DefaultCompression.
+	Compression string
+	// FetchWait is how long the broker may hold a consumer's fetch when it has
+	// nothing to give (KAFKA_FETCH_WAIT_MS, default 500). It does not delay a
+	// record, the broker answers as soon as one arrives; a short wait only
+	// spends CPU on empty fetches (docs/latency.md).
+	FetchWait time.Duration
+	// CommitInterval is how often, at most, a consumer commits its offsets
+	// while records keep coming (KAFKA_COMMIT_INTERVAL_MS, default 200; 0
+	// commits after every batch). Offsets are committed at once when no
+	// records come, before a partition is revoked and at shutdown; after a
+	// crash the records since the last commit are read again.
+	CommitInterval time.Duration
+	// Client is the Kafka client library (KAFKA_CLIENT): ClientLibrdkafka or
+	// ClientFranz; empty means DefaultClient.
+	Client string
+}
+
+// ReadConfig reads the Kafka settings of docs/design.md from env; clientID is
+// the default for KAFKA_CLIENT_ID.
+func ReadConfig(env *env.Env, clientID string) Config {
+	c := Config{
+		Brokers:             env.String("KAFKA_BROKERS", "localhost:9092"),
+		RegistryURL:         env.String("SCHEMA_REGISTRY_URL", "http://localhost:8081"),
+		ClientID:            env.String("KAFKA_CLIENT_ID", clientID),
+		CALocation:          env.File("SSL_CA_LOCATION"),
+		CertificateLocation: env.File("SSL_CERTIFICATE_LOCATION"),
+		KeyLocation:         env.File("SSL_KEY_LOCATION"),
+		KeyPassword:         env.String("SSL_KEY_PASSWORD", ""),
+		Linger:              time.Duration(env.Int("KAFKA_LINGER_MS", 0, 0, 60_000)) * time.Millisecond,
+		FetchWait:           time.Duration(env.Int("KAFKA_FETCH_WAIT_MS", 500, 1, 30_000)) * time.Millisecond,
+		CommitInterval:      time.Duration(env.Int("KAFKA_COMMIT_INTERVAL_MS", 200, 0, 60_000)) * time.Millisecond,
+		Client:              env.String("KAFKA_CLIENT", DefaultClient),
+		Compression:         env.String("KAFKA_COMPRESSION", DefaultCompression),
+	}
+	env.Check(slices.Contains(Compressions(), c.Compression), "KAFKA_COMPRESSION",
+		"want one of "+strings.Join(Compressions(), ", "))
+	env.Check(slices.Contains(Clients(), c.Client), "KAFKA_CLIENT",
+		"want one of the Kafka clients built into this binary: "+strings.Join(Clients(), ", "))
+	u, err := url.Parse(c.RegistryURL)
+	env.Check(err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "",
+		"SCHEMA_REGISTRY_URL", "want an http(s) URL such as http://localhost:8081")
+	env.Check(brokersValid(c.Brokers), "KAFKA_BROKERS", "want host:port[,host:port...]")
+	env.Check((c.CertificateLocation == "") == (c.KeyLocation == ""),
+		"SSL_KEY_LOCATION", "SSL_CERTIFICATE_LOCATION and SSL_KEY_LOCATION go together")
+	env.Check(c.CertificateLocation == "" || c.CALocation != "",
+		"SSL_CA_LOCATION", "client certificates need the CA too")
+	return c
+}
+
+// DefaultCompression is the codec when KAFKA_COMPRESSION is not set: without
+// compression the bank broke at a lower load (docs/latency.md).
+const DefaultCompression = "lz4"
+
+// Compressions are the batch codecs both Kafka clients produce with.
+func Compressions() []string { return []string{"none", "lz4", "zstd", "snappy", "gzip"} }
+
+// Codec is the batch codec the producers use.
+func (c Config) Codec() string { return cmp.Or(c.Compression, DefaultCompression) }
+
+func brokersValid(list string) bool {
+	for _, b := range strings.Split(list, ",") {
+		i := strings.LastIndex(b, ":")
+		if i <= 0 || i == len(b)-1 {
+			return false
+		}
+	}
+	return true
+}

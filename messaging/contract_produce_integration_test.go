@@ -1,0 +1,161 @@
+//go:build integration
+
+package messaging_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"openbank/messaging"
+	"openbank/messaging/messagingtest"
+	"openbank/topology/records"
+)
+
+// readAll reads topic's partition 0 from the beginning to its end watermark.
+func (k *kit) readAll(topic string) []messaging.RawRecord {
+	k.t.Helper()
+	marks, err := k.admin.Watermarks(k.ctx(30*time.Second), topic)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	tp := messaging.TopicPartition{Topic: topic, Partition: 0}
+	r := k.reader(map[messaging.TopicPartition]int64{tp: messaging.OffsetBeginning}, "")
+	return k.readUntil(r, time.Minute, func([]messaging.RawRecord) bool {
+		next, ok := r.Next(tp)
+		return ok && next >= marks[0].High
+	})
+}
+
+// exactlyInOrder fails unless recs are beats 0..n-1, each once, in order.
+func exactlyInOrder(t *testing.T, recs []messaging.RawRecord, n int) {
+	t.Helper()
+	for i, rec := range recs {
+		var hb records.Heartbeat
+		if err := hb.Unmarshal(rec.Value[5:]); err != nil {
+			t.Fatal(err)
+		}
+		if hb.Beat != int64(i) {
+			t.Fatalf("record %d (offset %d) is beat %d: duplicated, lost or reordered", i, rec.Offset, hb.Beat)
+		}
+	}
+	if len(recs) != n {
+		t.Fatalf("%d records arrived, want exactly %d", len(recs), n)
+	}
+}
+
+// A burst produced with acks=all in one call arrives exactly once, in order;
+// it is larger than librdkafka's local queue (100,000 messages by default), so
+// enqueueing may have to wait for room on the way.
+func testProducerBurst(t *testing.T, k *kit) {
+	const n = 150_000
+	topic := k.topic(1)
+	k.send(k.producer(), beats(topic, "one", 0, n)...)
+	exactlyInOrder(t, k.readAll(topic), n)
+}
+
+// Batches produced with every codec of KAFKA_COMPRESSION read back exactly,
+// and the broker keeps the codec it was given (the topic's compression.type is
+// "producer"), which shows the setting reached the client.
+func testCompressions(t *testing.T, k *kit) {
+	const n = 200
+	for _, codec := range messaging.Compressions() {
+		topic := k.topic(1)
+		cfg := k.cfg
+		cfg.Compression = codec
+		p, err := messaging.NewProducer(cfg, k.serde, messagingtest.Log(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.send(p, beats(topic, "one", 0, n)...)
+		p.Close()
+		exactlyInOrder(t, k.readAll(topic), n)
+		if got := storedCodec(t, k, topic); got != codec {
+			t.Errorf("KAFKA_COMPRESSION=%s: the broker holds batches compressed with %s", codec, got)
+		}
+	}
+}
+
+// storedCodec is the compression of the first batch of topic's partition 0,
+// read with franz-go, which shows each record's batch attributes.
+func storedCodec(t *testing.T, k *kit, topic string) string {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(k.cfg.Brokers, ",")...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	fetches := cl.PollRecords(k.ctx(30*time.Second), 1)
+	if err := fetches.Err(); err != nil {
+		t.Fatal(err)
+	}
+	recs := fetches.Records()
+	if len(recs) == 0 {
+		t.Fatalf("no record read back from %s", topic)
+	}
+	return map[uint8]string{0: "none", 1: "gzip", 2: "snappy", 3: "lz4", 4: "zstd"}[recs[0].Attrs.CompressionType()]
+}
+
+// A key lands on the partition the Java client would choose (murmur2), so
+// every client of the bank, and any other Kafka client, agrees on it.
+func testPartitionPerKey(t *testing.T, k *kit) {
+	const partitions, keys = 7, 60
+	if got := murmur2([]byte("21")); int32(got) != -973932308 { // the Java client's own test vector
+		t.Fatalf("murmur2 of the test: %d", int32(got))
+	}
+	topic := k.topic(partitions)
+	var msgs []messaging.Message
+	for i := range keys {
+		msgs = append(msgs, messaging.Message{Topic: topic, Key: fmt.Sprintf("NL%02dOPEN%010d", i%100, i*7919),
+			Record: &records.Heartbeat{Beat: int64(i)}})
+	}
+	k.send(k.producer(), msgs...)
+	recs := k.readUntil(k.reader(k.partitionsOf(messaging.OffsetBeginning, topic), ""), time.Minute,
+		func(r []messaging.RawRecord) bool { return len(r) >= keys })
+	used := map[int32]bool{}
+	for _, r := range recs {
+		want := int32(murmur2(r.Key)&0x7fffffff) % partitions
+		if r.Partition != want {
+			t.Errorf("key %s on partition %d, the Java client puts it on %d", r.Key, r.Partition, want)
+		}
+		used[r.Partition] = true
+	}
+	if len(used) < 2 {
+		t.Errorf("%d keys all on one partition", keys)
+	}
+}
+
+// murmur2 is the Java client's key hash (Utils.murmur2).
+func murmur2(data []byte) uint32 {
+	const seed, m, r = 0x9747b28c, 0x5bd1e995, 24
+	n := len(data)
+	h := uint32(seed) ^ uint32(n)
+	for i := 0; i+4 <= n; i += 4 {
+		k := uint32(data[i]) | uint32(data[i+1])<<8 | uint32(data[i+2])<<16 | uint32(data[i+3])<<24
+		k *= m
+		k ^= k >> r
+		k *= m
+		h *= m
+		h ^= k
+	}
+	tail := data[n&^3:]
+	switch len(tail) {
+	case 3:
+		h ^= uint32(tail[2]) << 16
+		fallthrough
+	case 2:
+		h ^= uint32(tail[1]) << 8
+		fallthrough
+	case 1:
+		h ^= uint32(tail[0])
+		h *= m
+	}
+	h ^= h >> 13
+	h *= m
+	h ^= h >> 15
+	return h
+}

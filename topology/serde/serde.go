@@ -1,0 +1,188 @@
+// Package serde writes the bank's records in the Confluent wire format (a
+// magic byte, the schema's registry id, Avro binary) and reads them back,
+// checking each against the topics the topology puts it on. Avro (hamba/avro)
+// and the schema registry client (riferrei/srclient) stay behind it, so
+// either can be swapped without touching a service.
+package serde
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"sync"
+
+	"github.com/hamba/avro/v2"
+	"github.com/riferrei/srclient"
+
+	"openbank/topology"
+	"openbank/topology/records"
+)
+
+// The Confluent wire format: magic byte 0, a 4-byte big-endian schema id, Avro binary.
+const (
+	wireMagic     = 0
+	wireHeaderLen = 5
+)
+
+// Reasons a record cannot be decoded. They are wrapped in a *DecodeError.
+var (
+	ErrNotWireFormat  = errors.New("not in the Confluent wire format")
+	ErrUnknownSchema  = errors.New("schema id unknown to the registry")
+	ErrUnknownRecord  = errors.New("record type unknown to the bank")
+	ErrUnexpectedType = errors.New("record type does not belong on this topic")
+	ErrMalformedAvro  = errors.New("malformed Avro data")
+)
+
+// DecodeError says why bytes are not a record of the bank. Such bytes will never
+// decode, so a consumer moves them aside (dead-letter topic) instead of retrying.
+// Any other error from Decode is transient (the registry did not answer).
+type DecodeError struct {
+	Topic    string
+	SchemaID int // 0 when the bytes had no schema id
+	Err      error
+}
+
+func (e *DecodeError) Error() string {
+	if e.SchemaID == 0 {
+		return fmt.Sprintf("decode record from %s: %v", e.Topic, e.Err)
+	}
+	return fmt.Sprintf("decode record from %s with schema id %d: %v", e.Topic, e.SchemaID, e.Err)
+}
+
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// Registry is the part of the schema registry client the serde uses.
+type Registry interface {
+	GetSchema(schemaID int) (*srclient.Schema, error)
+	LookupSchema(subject string, schema string, schemaType srclient.SchemaType, references ...srclient.Reference) (*srclient.Schema, error)
+}
+
+// NewRegistry returns a schema registry client for url. Codec creation is off:
+// hamba/avro does the encoding.
+func NewRegistry(url string) *srclient.SchemaRegistryClient {
+	c := srclient.NewSchemaRegistryClient(url)
+	c.CodecCreationEnabled(false)
+	return c
+}
+
+// writerSchema is what decoding needs to know about one schema id.
+type writerSchema struct {
+	recordType reflect.Type // the generated struct type
+	schema     avro.Schema  // schema to decode with: ours, or ours resolved against the writer's
+}
+
+// Serde turns records into Confluent wire-format bytes and back. Schemas are
+// looked up in the registry, never registered, and cached for the process's life
+// (a schema id never changes meaning).
+type Serde struct {
+	registry Registry
+
+	mu       sync.RWMutex
+	subjects map[string]uint32     // subject -> schema id of our schema under it
+	ids      map[int]*writerSchema // schema id -> how to decode it
+}
+
+// NewSerde returns a Serde that looks schemas up in registry.
+func NewSerde(registry Registry) *Serde {
+	return &Serde{registry: registry, subjects: map[string]uint32{}, ids: map[int]*writerSchema{}}
+}
+
+// Encode returns r in the wire format with the id its schema has under the
+// topic's subject. It fails when that schema is not registered.
+func (s *Serde) Encode(topic string, r records.Record) ([]byte, error) {
+	id, err := s.schemaID(topology.Subject(topic, r), r)
+	if err != nil {
+		return nil, err
+	}
+	body, err := r.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", records.FullName(r), err)
+	}
+	out := make([]byte, wireHeaderLen, wireHeaderLen+len(body))
+	out[0] = wireMagic
+	binary.BigEndian.PutUint32(out[1:], id)
+	return append(out, body...), nil
+}
+
+func (s *Serde) schemaID(subject string, r records.Record) (uint32, error) {
+	s.mu.RLock()
+	id, ok := s.subjects[subject]
+	s.mu.RUnlock()
+	if ok {
+		return id, nil
+	}
+	found, err := s.registry.LookupSchema(subject, r.Schema().String(), srclient.Avro)
+	if err != nil {
+		return 0, fmt.Errorf("look up schema of subject %s (the synchronizer registers it): %w", subject, err)
+	}
+	s.mu.Lock()
+	s.subjects[subject] = uint32(found.ID())
+	s.mu.Unlock()
+	return uint32(found.ID()), nil
+}
+
+// Decode returns the record in data, read from topic. The record's type must be
+// one the topology puts on that topic. A *DecodeError means the bytes can never
+// be decoded; any other error is transient.
+func (s *Serde) Decode(topic string, data []byte) (records.Record, error) {
+	if len(data) < wireHeaderLen || data[0] != wireMagic {
+		return nil, &DecodeError{Topic: topic, Err: ErrNotWireFormat}
+	}
+	id := int(binary.BigEndian.Uint32(data[1:wireHeaderLen]))
+	ws, err := s.writer(topic, id)
+	if err != nil {
+		return nil, err
+	}
+	r := reflect.New(ws.recordType).Interface().(records.Record)
+	if err := avro.Unmarshal(ws.schema, data[wireHeaderLen:], r); err != nil {
+		return nil, &DecodeError{Topic: topic, SchemaID: id, Err: fmt.Errorf("%w: %v", ErrMalformedAvro, err)}
+	}
+	if !topology.Carries(topic, r) {
+		return nil, &DecodeError{Topic: topic, SchemaID: id, Err: fmt.Errorf("%w: %s", ErrUnexpectedType, records.FullName(r))}
+	}
+	return r, nil
+}
+
+func (s *Serde) writer(topic string, id int) (*writerSchema, error) {
+	s.mu.RLock()
+	ws, ok := s.ids[id]
+	s.mu.RUnlock()
+	if ok {
+		return ws, nil
+	}
+	found, err := s.registry.GetSchema(id)
+	if err != nil {
+		var regErr srclient.Error
+		if errors.As(err, &regErr) && regErr.Code/100 == http.StatusNotFound {
+			return nil, &DecodeError{Topic: topic, SchemaID: id, Err: ErrUnknownSchema}
+		}
+		return nil, fmt.Errorf("fetch schema id %d: %w", id, err)
+	}
+	writer, err := avro.ParseWithCache(found.Schema(), "", &avro.SchemaCache{})
+	if err != nil {
+		return nil, &DecodeError{Topic: topic, SchemaID: id, Err: fmt.Errorf("%w: registry schema does not parse: %v", ErrUnknownRecord, err)}
+	}
+	named, ok := writer.(avro.NamedSchema)
+	if !ok {
+		return nil, &DecodeError{Topic: topic, SchemaID: id, Err: fmt.Errorf("%w: schema is a %s", ErrUnknownRecord, writer.Type())}
+	}
+	ours, ok := records.New(named.FullName())
+	if !ok {
+		return nil, &DecodeError{Topic: topic, SchemaID: id, Err: fmt.Errorf("%w: %s", ErrUnknownRecord, named.FullName())}
+	}
+	readWith := ours.Schema()
+	if writer.Fingerprint() != readWith.Fingerprint() {
+		// Written with another version of the schema: decode through Avro schema resolution.
+		readWith, err = avro.NewSchemaCompatibility().Resolve(ours.Schema(), writer)
+		if err != nil {
+			return nil, &DecodeError{Topic: topic, SchemaID: id, Err: fmt.Errorf("%w: writer schema cannot be read as ours: %v", ErrUnknownRecord, err)}
+		}
+	}
+	ws = &writerSchema{recordType: reflect.TypeOf(ours).Elem(), schema: readWith}
+	s.mu.Lock()
+	s.ids[id] = ws
+	s.mu.Unlock()
+	return ws, nil
+}
