@@ -3,6 +3,7 @@ module openbank/kit
 go 1.26.0
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/golang-migrate/migrate/v4 v4.20.1
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.9.2

@@ -8,7 +8,6 @@ require (
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/prometheus/common v0.72.0
 	github.com/prometheus/procfs v0.22.0
-	openbank/services/graphql-endpoint v0.0.0
 	openbank/topology v0.0.0
 )
 
@@ -68,7 +67,6 @@ require (
 
 replace (
 	openbank/schemas => ../schemas
-	openbank/services/graphql-endpoint => ../services/graphql-endpoint
 	openbank/topology => ../topology
 )
 

@@ -89,7 +89,7 @@ func commandRecords(t *testing.T, codec *serde.Serde) []RawRecord {
 // is in flight while the next batch is handled, commits land one at a time in
 // order, and the last lands before Run returns.
 func TestRunCommitsWhileHandlingTheNextBatch(t *testing.T) {
-	codec := serde.NewSerde(serdetest.NewRegistry(t))
+	codec := serde.NewSerde(serdetest.NewRegistry())
 	recs := commandRecords(t, codec)
 	var log []string
 	ctx, cancel := context.WithCancel(context.Background())
@@ -136,7 +136,7 @@ func TestRunCommitsWhileHandlingTheNextBatch(t *testing.T) {
 // commit covers all handled within the interval; when no records come, what
 // was handled is committed at once; a revocation commits it first.
 func TestRunCommitsOncePerIntervalAndWhenIdle(t *testing.T) {
-	codec := serde.NewSerde(serdetest.NewRegistry(t))
+	codec := serde.NewSerde(serdetest.NewRegistry())
 	var log []string
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -103,7 +103,7 @@ func newKit(t *testing.T, client string) *kit {
 // alone, with an in-memory schema registry.
 func newMemoryKit(t *testing.T) *kit {
 	cfg := messaging.Config{Client: memory.Name, Brokers: "memory/" + t.Name(), ClientID: "contract-memory"}
-	registry := serdetest.NewRegistry(t)
+	registry := serdetest.NewRegistry()
 	return newKitWith(t, cfg, serde.NewSerde(registry), func(subject, schema string) error {
 		registry.Add(subject, schema)
 		return nil

@@ -21,7 +21,7 @@ func pipelineRun(t *testing.T, fail map[int]string) []string {
 	// Drained only when no records are there, however slow the machine.
 	defer func(d time.Duration) { allowRebalanceEvery = d }(allowRebalanceEvery)
 	allowRebalanceEvery = time.Hour
-	codec := serde.NewSerde(serdetest.NewRegistry(t))
+	codec := serde.NewSerde(serdetest.NewRegistry())
 	recs := commandRecords(t, codec)
 	var log []string
 	ctx, cancel := context.WithCancel(context.Background())

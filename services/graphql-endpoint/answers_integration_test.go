@@ -15,7 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"openbank/messaging"
-	"openbank/services/graphql-endpoint/gqlws"
+	"openbank/kit/gqlws"
 	"openbank/topology"
 	"openbank/topology/records"
 )

@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"openbank/messaging"
-	"openbank/services/graphql-endpoint/gqlws"
+	"openbank/kit/gqlws"
 	"openbank/topology"
 	"openbank/topology/ident"
 	"openbank/topology/records"

@@ -17,7 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"openbank/messaging"
-	"openbank/services/graphql-endpoint/gqlws"
+	"openbank/kit/gqlws"
 	"openbank/topology/records"
 )
 

@@ -18,7 +18,7 @@ import (
 
 	"openbank/messaging"
 	"openbank/messaging/messagingtest"
-	"openbank/services/graphql-endpoint/gqlws"
+	"openbank/kit/gqlws"
 	"openbank/topology"
 	"openbank/topology/ident"
 	"openbank/topology/records"

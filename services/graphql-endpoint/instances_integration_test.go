@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"openbank/services/graphql-endpoint/gqlws"
+	"openbank/kit/gqlws"
 	"openbank/topology"
 	"openbank/topology/ident"
 	"openbank/topology/records"

@@ -17,7 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"openbank/messaging/messagingtest"
-	"openbank/services/graphql-endpoint/gqlws"
+	"openbank/kit/gqlws"
 	"openbank/services/graphql-endpoint/graph"
 	"openbank/services/graphql-endpoint/graph/generated"
 	"openbank/services/graphql-endpoint/internal/gateway"

@@ -16,7 +16,7 @@ import (
 	"openbank/kit/observe"
 	"openbank/kit/observe/observetest"
 	"openbank/messaging/messagingtest"
-	"openbank/services/graphql-endpoint/gqlws"
+	"openbank/kit/gqlws"
 	"openbank/topology"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"openbank/loadtest/internal/driver"
-	"openbank/services/graphql-endpoint/gqlws"
+	"openbank/kit/gqlws"
 )
 
 const (

@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"openbank/services/graphql-endpoint/gqlws"
+	"openbank/kit/gqlws"
 )
 
 // ExtraClients are concurrent API clients that add load of their own, like

@@ -3,7 +3,7 @@
 package serdetest
 
 import (
-	"testing"
+	"sync"
 
 	"github.com/riferrei/srclient"
 
@@ -13,12 +13,14 @@ import (
 // Registry answers like a schema registry holding the bank's schemas,
 // registered under their topic subjects, plus whatever a test adds.
 type Registry struct {
+	mu        sync.Mutex
 	byID      map[int]string
 	bySubject map[string]int
 }
 
-func NewRegistry(t testing.TB) *Registry {
-	t.Helper()
+// NewRegistry holds the bank's schemas under the subjects the synchronizer
+// registers.
+func NewRegistry() *Registry {
 	m := &Registry{byID: map[int]string{}, bySubject: map[string]int{}}
 	for _, topic := range topology.Topics() {
 		for _, r := range topic.Records {
@@ -30,13 +32,18 @@ func NewRegistry(t testing.TB) *Registry {
 
 // Add registers schema under subject and returns its new id.
 func (m *Registry) Add(subject, schema string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	id := len(m.byID) + 1
 	m.byID[id] = schema
 	m.bySubject[subject+"\x00"+schema] = id
 	return id
 }
 
+// GetSchema answers as the registry does for a schema id.
 func (m *Registry) GetSchema(id int) (*srclient.Schema, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	s, ok := m.byID[id]
 	if !ok {
 		return nil, srclient.Error{Code: 40403, Message: "Schema not found"}
@@ -44,7 +51,10 @@ func (m *Registry) GetSchema(id int) (*srclient.Schema, error) {
 	return srclient.NewSchema(id, s, srclient.Avro, 1, nil, nil, nil)
 }
 
+// LookupSchema answers as the registry does for a subject and schema.
 func (m *Registry) LookupSchema(subject, schema string, _ srclient.SchemaType, _ ...srclient.Reference) (*srclient.Schema, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	id, ok := m.bySubject[subject+"\x00"+schema]
 	if !ok {
 		return nil, srclient.Error{Code: 40401, Message: "Subject not found"}

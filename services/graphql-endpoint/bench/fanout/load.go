@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"openbank/messaging"
-	"openbank/services/graphql-endpoint/gqlws"
+	"openbank/kit/gqlws"
 	"openbank/topology"
 	"openbank/topology/ident"
 	"openbank/topology/records"

@@ -21,7 +21,7 @@ import (
 
 	"openbank/kit/env"
 	"openbank/messaging"
-	"openbank/services/graphql-endpoint/gqlws"
+	"openbank/kit/gqlws"
 	"openbank/topology/ident"
 	"openbank/topology/serde"
 )

@@ -16,7 +16,7 @@ import (
 	coderws "github.com/coder/websocket"
 
 	"openbank/kit/service"
-	"openbank/services/graphql-endpoint/gqlws"
+	"openbank/kit/gqlws"
 	"openbank/services/graphql-endpoint/internal/httpapi"
 )
 

@@ -16,7 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"openbank/kit/service"
-	"openbank/services/graphql-endpoint/gqlws"
+	"openbank/kit/gqlws"
 	"openbank/services/graphql-endpoint/graph"
 	"openbank/services/graphql-endpoint/graph/generated"
 	"openbank/services/graphql-endpoint/graph/model"

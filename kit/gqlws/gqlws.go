@@ -1,7 +1,7 @@
 // Package gqlws is a small GraphQL-over-WebSocket client speaking both
 // sub-protocols the gateway serves (graphql-transport-ws, and the legacy
-// subscriptions-transport-ws), for the gateway's tests, its benchmark and the
-// load test's API driver.
+// subscriptions-transport-ws): the one client of the gateway's tests, its
+// benchmark, the load test's drivers, the chaos run and examples/bank-client.
 package gqlws
 
 import (
