@@ -44,7 +44,7 @@ build: ## build every Go module
 generate: ## regenerate generated code (Avro records, GraphQL)
 	go generate $(GO_PACKAGES)
 
-lint: ## gofmt, go vet and staticcheck on every module; shellcheck on the scripts
+lint: ## gofmt, go vet and staticcheck on every module; shellcheck on the scripts; the docs check
 	@unformatted=$$(gofmt -l $$(go list -f '{{.Dir}}' -m)); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	go vet $(GO_PACKAGES)
@@ -55,6 +55,8 @@ lint: ## gofmt, go vet and staticcheck on every module; shellcheck on the script
 	  | grep -v '^openbank/topology: ' | grep -E '$(KAFKA_LIBRARIES)' | cut -d: -f1); \
 	  if [ -n "$$bad" ]; then echo "these packages import a Kafka client library; use openbank/topology instead:"; echo "$$bad"; exit 1; fi
 	shellcheck -x deploy/*.sh deploy/stack/*.sh deploy/certs/*.sh deploy/compose/*.sh deploy/compose/postgres/*.sh deploy/kubernetes/base/*.sh services/graphql-endpoint/internal/graphiql/update.sh .ci/run
+	@# The docs check: relative links resolve; make targets, scripts and loadtest flags in shell blocks exist.
+	go test -count=1 -run '^TestDocs' openbank/deploy/checks
 
 $(FRONTEND_DEPS): frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund
@@ -95,7 +97,7 @@ chaos-down: ## stop the chaos run's stack
 	$(CHAOS_STACK) deploy/stack.sh down
 
 # A short chaos run on a fresh three-node stack (the checks cover the whole
-# history of topics and databases, so no other test may share it): two
+# history of topics and databases, so no other test may share it): three
 # minutes of load with a few faults of each kind.
 chaos-short: ## a short chaos run on a fresh stack of its own
 	KAFKA_NODES=3 TEST_STACK_DIR=$(CURDIR)/.local/chaos-short-stack START_TIMEOUT=$${START_TIMEOUT:-300} \
