@@ -108,6 +108,8 @@ func TestDocsCheckerAcceptsGoodDocs(t *testing.T) {
 		"deploy/stack.sh up && make lint\n" +
 		"go run ./loadtest run --profile quick -max-loops=3\n" +
 		"go run ./loadtest matrix --clients franz -- --profile steep\n" +
+		"source env && cd docs\n" +
+		"go run ./sub -x 1 ./not-a-package\n" +
 		"```\n\n" +
 		"```\nmake nothing-here  # not a command block\n```\n"
 	if got := checkSmall(t, doc); len(got) > 0 {
@@ -125,6 +127,8 @@ func TestDocsCheckerFindsProblems(t *testing.T) {
 		"go run ./loadtest run --profile quick --no-such-flag\n" + // line 9
 		"go run ./loadtest nosuch\n" + // line 10
 		"go run ./loadtest matrix --clients franz -- --bad\n" + // line 11
+		"go test -count=1 ./docs/... ./nosuch/...\n" + // line 12
+		"cd docs && go run ./other\n" + // line 13
 		"```\n"
 	want := []string{
 		`README.md:3: link "docs/missing.md": docs/missing.md does not exist`,
@@ -135,6 +139,8 @@ func TestDocsCheckerFindsProblems(t *testing.T) {
 		"README.md:9: `loadtest run`: no flag -no-such-flag",
 		"README.md:10: `loadtest nosuch`: no such subcommand (have matrix, run)",
 		"README.md:11: `loadtest run`: no flag -bad",
+		"README.md:12: `go test ./nosuch/...`: nosuch does not exist",
+		"README.md:13: `go run ./other`: docs/other does not exist",
 	}
 	got := checkSmall(t, doc)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

@@ -226,6 +226,7 @@ func (c *docsChecker) checkFile(file string) ([]docProblem, error) {
 		problems = append(problems, docProblem{file, line, fmt.Sprintf(format, args...)})
 	}
 	var fence, lang string
+	cwd := ""                // the folder a block's commands run in, after its cd commands
 	var cont strings.Builder // a command continued with a trailing backslash
 	contLine := 0
 	for i, line := range strings.Split(string(b), "\n") {
@@ -233,7 +234,7 @@ func (c *docsChecker) checkFile(file string) ([]docProblem, error) {
 		if m := fenceLine.FindStringSubmatch(line); m != nil {
 			switch {
 			case fence == "":
-				fence, lang = m[1], strings.ToLower(m[2])
+				fence, lang, cwd = m[1], strings.ToLower(m[2]), "."
 				continue
 			case strings.HasPrefix(strings.TrimSpace(line), fence) && m[2] == "":
 				fence, lang = "", ""
@@ -264,7 +265,7 @@ func (c *docsChecker) checkFile(file string) ([]docProblem, error) {
 				cmd, n = cont.String(), contLine
 				cont.Reset()
 			}
-			for _, msg := range c.checkCommand(cmd) {
+			for _, msg := range c.checkCommand(cmd, &cwd) {
 				report(n, "%s", msg)
 			}
 			continue
@@ -403,8 +404,10 @@ var (
 	makeCall     = regexp.MustCompile(`(?:^|[\s;&|(])make((?:\s+[^\s;&|#]+)*)`)
 )
 
-// checkCommand returns what is wrong with one command line of a fenced block.
-func (c *docsChecker) checkCommand(line string) []string {
+// checkCommand returns what is wrong with one command line of a fenced
+// block; cwd is the folder the block's earlier cd commands moved to ("" when
+// it cannot be known), relative to the repository root.
+func (c *docsChecker) checkCommand(line string, cwd *string) []string {
 	if i := commentStart(line); i >= 0 {
 		line = line[:i]
 	}
@@ -412,7 +415,7 @@ func (c *docsChecker) checkCommand(line string) []string {
 	if line == "" {
 		return nil
 	}
-	var msgs []string
+	msgs := c.checkGoPaths(line, cwd)
 	for _, m := range makeCall.FindAllStringSubmatch(quoted.ReplaceAllString(line, `""`), -1) {
 		for _, arg := range strings.Fields(m[1]) {
 			if strings.HasPrefix(arg, "-") || strings.Contains(arg, "=") || strings.ContainsAny(arg, `"'$`) {
@@ -434,6 +437,60 @@ func (c *docsChecker) checkCommand(line string) []string {
 	}
 	for _, m := range loadtestCall.FindAllStringSubmatch(line, -1) {
 		msgs = append(msgs, c.checkLoadtest(m[1], m[2])...)
+	}
+	return msgs
+}
+
+var (
+	segmentSep = regexp.MustCompile(`&&|\|\||[;|]`)
+	envAssign  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=\S*$`)
+	goCommands = map[string]bool{"run": true, "build": true, "test": true, "generate": true, "vet": true, "list": true}
+)
+
+// checkGoPaths follows the cd commands of a line and checks that the
+// relative package paths (./x, ../x) given to go run, build, test, generate,
+// vet and list exist where the command runs.
+func (c *docsChecker) checkGoPaths(line string, cwd *string) []string {
+	var msgs []string
+	for _, seg := range segmentSep.Split(quoted.ReplaceAllString(line, `""`), -1) {
+		fields := strings.Fields(strings.TrimLeft(strings.TrimSpace(seg), "( "))
+		for len(fields) > 0 && envAssign.MatchString(fields[0]) {
+			fields = fields[1:]
+		}
+		switch {
+		case len(fields) == 0:
+		case fields[0] == "cd":
+			if len(fields) < 2 || *cwd == "" || strings.ContainsAny(fields[1], "$~") || filepath.IsAbs(fields[1]) || fields[1] == "-" {
+				*cwd = ""
+			} else {
+				*cwd = filepath.ToSlash(filepath.Join(*cwd, fields[1]))
+			}
+		case fields[0] == "go" && len(fields) > 1 && goCommands[fields[1]] && *cwd != "":
+			args := fields[2:]
+			for i := 0; i < len(args); i++ {
+				a := strings.TrimRight(args[i], ")")
+				if a == "-o" || a == "--" { // an output file, or the program's own arguments
+					if a == "--" {
+						break
+					}
+					i++
+					continue
+				}
+				if !strings.HasPrefix(a, "./") && !strings.HasPrefix(a, "../") {
+					if !strings.HasPrefix(a, "-") && fields[1] == "run" {
+						break // what follows the package is the program's
+					}
+					continue
+				}
+				p := filepath.ToSlash(filepath.Join(*cwd, strings.TrimSuffix(a, "/...")))
+				if _, err := os.Stat(filepath.Join(c.root, filepath.FromSlash(p))); err != nil {
+					msgs = append(msgs, fmt.Sprintf("`go %s %s`: %s does not exist", fields[1], a, p))
+				}
+				if fields[1] == "run" {
+					break
+				}
+			}
+		}
 	}
 	return msgs
 }
