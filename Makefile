@@ -18,7 +18,7 @@ FRONTEND_DEPS := frontend/node_modules/.package-lock.json
 # your own with `make up RESULTS=report/results.json`.
 RESULTS ?= docs/loadtest/results.json
 
-.PHONY: help up down status clean test unit-test integration-test lint generate build frontend frontend-test chaos chaos-down chaos-short
+.PHONY: help up down status clean test unit-test integration-test lint docs-check generate build frontend frontend-test chaos chaos-down chaos-short
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -55,7 +55,9 @@ lint: ## gofmt, go vet and staticcheck on every module; shellcheck on the script
 	  | grep -v '^openbank/topology: ' | grep -E '$(KAFKA_LIBRARIES)' | cut -d: -f1); \
 	  if [ -n "$$bad" ]; then echo "these packages import a Kafka client library; use openbank/topology instead:"; echo "$$bad"; exit 1; fi
 	shellcheck -x deploy/*.sh deploy/stack/*.sh deploy/certs/*.sh deploy/compose/*.sh deploy/compose/postgres/*.sh deploy/kubernetes/base/*.sh services/graphql-endpoint/internal/graphiql/update.sh .ci/run
-	@# The docs check: relative links resolve; make targets, scripts and loadtest flags in shell blocks exist.
+	$(MAKE) --no-print-directory docs-check
+
+docs-check: ## every relative link in the Markdown resolves; every make target, script, go package and loadtest flag in a shell block exists
 	go test -count=1 -run '^TestDocs' openbank/deploy/checks
 
 $(FRONTEND_DEPS): frontend/package-lock.json
