@@ -19,7 +19,7 @@ FRONTEND_DEPS := frontend/node_modules/.package-lock.json
 # your own with `make up RESULTS=report/results.json`.
 RESULTS ?= docs/loadtest/results.json
 
-.PHONY: help up down status clean test unit-test integration-test lint generate build frontend frontend-test chaos chaos-down chaos-short
+.PHONY: help up down status clean test unit-test integration-test lint docs-check generate build frontend frontend-test chaos chaos-down chaos-short
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -45,7 +45,7 @@ build: ## build every Go module
 generate: ## regenerate generated code (Avro records, GraphQL)
 	go generate $(GO_PACKAGES)
 
-lint: ## gofmt, go vet and staticcheck on every module; shellcheck on the scripts
+lint: ## gofmt, go vet and staticcheck on every module; shellcheck on the scripts; the docs check
 	@unformatted=$$(gofmt -l $$(go list -f '{{.Dir}}' -m)); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	go vet $(GO_PACKAGES)
@@ -63,6 +63,10 @@ lint: ## gofmt, go vet and staticcheck on every module; shellcheck on the script
 	  | grep -E '^openbank/messaging/franz: .*(confluent-kafka-go|openbank/messaging/librdkafka)|^openbank/messaging/librdkafka: .*(twmb/franz-go|openbank/messaging/franz)' | cut -d: -f1); \
 	  if [ -n "$$bad" ]; then echo "only openbank/messaging/franz and openbank/messaging/librdkafka use a client library, each its own:"; echo "$$bad"; exit 1; fi
 	shellcheck -x deploy/*.sh deploy/stack/*.sh deploy/certs/*.sh deploy/compose/*.sh deploy/compose/postgres/*.sh deploy/kubernetes/base/*.sh services/graphql-endpoint/internal/graphiql/update.sh .ci/run
+	$(MAKE) --no-print-directory docs-check
+
+docs-check: ## every relative link in the Markdown resolves; every make target, script, go package and loadtest flag in a shell block exists
+	go test -count=1 -run '^TestDocs' openbank/deploy/checks
 
 $(FRONTEND_DEPS): frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund
@@ -103,7 +107,7 @@ chaos-down: ## stop the chaos run's stack
 	$(CHAOS_STACK) deploy/stack.sh down
 
 # A short chaos run on a fresh three-node stack (the checks cover the whole
-# history of topics and databases, so no other test may share it): two
+# history of topics and databases, so no other test may share it): three
 # minutes of load with a few faults of each kind.
 chaos-short: ## a short chaos run on a fresh stack of its own
 	KAFKA_NODES=3 TEST_STACK_DIR=$(CURDIR)/.local/chaos-short-stack START_TIMEOUT=$${START_TIMEOUT:-300} \
