@@ -60,7 +60,7 @@ func Clients() []string {
 }
 
 // DefaultClient is the client used when KAFKA_CLIENT is not set: franz-go,
-// which the load test found to carry 1.6–1.8× librdkafka's load (docs/loadtest).
+// whose batches cost a third of librdkafka's time (docs/latency.md#kafka-client).
 const DefaultClient = ClientFranz
 
 func clientOf(cfg Config) (Client, error) {

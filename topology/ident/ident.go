@@ -108,7 +108,7 @@ func ParseCommandID(s string) (CommandID, error) {
 // NewCommandID returns a time-ordered (version 7) command id: the rows keyed by
 // it land beside each other in the databases' indexes instead of on random
 // pages; with 3.5 million commands of history PostgreSQL commits 1.4× the
-// batches (docs/loadtest/history).
+// batches (docs/latency.md).
 func NewCommandID() CommandID { return uuid.Must(uuid.NewV7()) }
 
 // CommandIDFromFixed reads the 16-byte Uuid field of a record.
