@@ -20,7 +20,7 @@ import (
 // __consumer_offsets, so on a fresh stack many meet a coordinator not yet
 // loaded.
 func TestAdminGroupOffsetsWhileCoordinatorsLoad(t *testing.T) {
-	for _, client := range messaging.Clients() {
+	for _, client := range realClients() {
 		t.Run(client, func(t *testing.T) {
 			k := newKit(t, client)
 			topic := k.name("groups")
@@ -51,7 +51,7 @@ func TestAdminGroupOffsetsWhileCoordinatorsLoad(t *testing.T) {
 // group's new partitions must wait for that, not fail (the gateway exited on
 // "UNKNOWN_MEMBER_ID" and was restarted until the old member was gone).
 func TestAdminStartGroupWaitsForAMemberToLeave(t *testing.T) {
-	for _, client := range messaging.Clients() {
+	for _, client := range realClients() {
 		t.Run(client, func(t *testing.T) {
 			k := newKit(t, client)
 			joined, placed := k.topic(1), k.name("placed")
