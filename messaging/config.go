@@ -47,18 +47,18 @@ type Config struct {
 // the default for KAFKA_CLIENT_ID.
 func ReadConfig(env *env.Env, clientID string) Config {
 	c := Config{
-		Brokers:             env.String("KAFKA_BROKERS", "localhost:9092"),
-		RegistryURL:         env.String("SCHEMA_REGISTRY_URL", "http://localhost:8081"),
-		ClientID:            env.String("KAFKA_CLIENT_ID", clientID),
-		CALocation:          env.File("SSL_CA_LOCATION"),
-		CertificateLocation: env.File("SSL_CERTIFICATE_LOCATION"),
-		KeyLocation:         env.File("SSL_KEY_LOCATION"),
-		KeyPassword:         env.String("SSL_KEY_PASSWORD", ""),
-		Linger:              time.Duration(env.Int("KAFKA_LINGER_MS", 0, 0, 60_000)) * time.Millisecond,
-		FetchWait:           time.Duration(env.Int("KAFKA_FETCH_WAIT_MS", 500, 1, 30_000)) * time.Millisecond,
-		CommitInterval:      time.Duration(env.Int("KAFKA_COMMIT_INTERVAL_MS", 200, 0, 60_000)) * time.Millisecond,
-		Client:              env.String("KAFKA_CLIENT", DefaultClient),
-		Compression:         env.String("KAFKA_COMPRESSION", DefaultCompression),
+		Brokers:             env.String("KAFKA_BROKERS", "localhost:9092", "bootstrap brokers"),
+		RegistryURL:         env.String("SCHEMA_REGISTRY_URL", "http://localhost:8081", "schema registry"),
+		ClientID:            env.String("KAFKA_CLIENT_ID", clientID, "Kafka client id"),
+		CALocation:          env.File("SSL_CA_LOCATION", "CA certificate; TLS to Kafka is on when set"),
+		CertificateLocation: env.File("SSL_CERTIFICATE_LOCATION", "client certificate and key for mutual TLS (need `SSL_CA_LOCATION`)"),
+		KeyLocation:         env.File("SSL_KEY_LOCATION", "client certificate and key for mutual TLS (need `SSL_CA_LOCATION`)"),
+		KeyPassword:         env.String("SSL_KEY_PASSWORD", "", "password of the client key"),
+		Linger:              time.Duration(env.Int("KAFKA_LINGER_MS", 0, 0, 60_000, "how long a producer waits to fill a batch; the bank waits for every acknowledgement, so lingering only adds latency")) * time.Millisecond,
+		FetchWait:           time.Duration(env.Int("KAFKA_FETCH_WAIT_MS", 500, 1, 30_000, "how long the broker may hold a fetch that finds nothing; a record is handed over as soon as it arrives ([latency.md](latency.md#fetch-wait))")) * time.Millisecond,
+		CommitInterval:      time.Duration(env.Int("KAFKA_COMMIT_INTERVAL_MS", 200, 0, 60_000, "how often, at most, a consumer commits while records keep coming; `0`: after every batch; at once when none come, before a partition moves and at shutdown ([latency.md](latency.md#offset-commits))")) * time.Millisecond,
+		Client:              env.String("KAFKA_CLIENT", DefaultClient, "the Kafka client library ([latency.md](latency.md#kafka-client))"),
+		Compression:         env.String("KAFKA_COMPRESSION", DefaultCompression, "codec of produced batches ([latency.md](latency.md#compression))"),
 	}
 	env.Check(slices.Contains(Compressions(), c.Compression), "KAFKA_COMPRESSION",
 		"want one of "+strings.Join(Compressions(), ", "))

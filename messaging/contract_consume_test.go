@@ -229,7 +229,7 @@ func runChild() int {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	env := env.New()
 	cfg := messaging.ReadConfig(env, "contract-child")
-	hangFrom := int64(env.Int("CONTRACT_HANG_FROM", 0, 0, 1<<30))
+	hangFrom := int64(env.Int("CONTRACT_HANG_FROM", 0, 0, 1<<30, "the beat from which the child hangs"))
 	if err := env.Err(); err != nil {
 		log.Error("child", "error", err)
 		return 2

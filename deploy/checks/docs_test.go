@@ -161,3 +161,24 @@ func TestGithubSlug(t *testing.T) {
 		}
 	}
 }
+
+// TestDocsConfiguration: the tables of docs/configuration.md are what the
+// services declare they read (`SERVICE settings`); regenerate them with
+// `go run ./deploy/checks/cmd/gen-config`.
+func TestDocsConfiguration(t *testing.T) {
+	all, err := readSettings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, ConfigurationPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := RenderConfiguration(string(doc), all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want != string(doc) {
+		t.Errorf("%s differs from what the services declare; run: go run ./deploy/checks/cmd/gen-config", ConfigurationPath)
+	}
+}

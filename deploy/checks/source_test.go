@@ -1,14 +1,13 @@
 package checks
 
 import (
-	"io/fs"
 	"maps"
-	"os"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+
+	settings "openbank/kit/env"
 )
 
 // root is the repository root, seen from this package's directory.
@@ -33,65 +32,36 @@ var dbServices = map[string]struct{ db, role string }{
 	"graphql-endpoint":        {"transactiondb", "graphql_endpoint"},
 }
 
-// envRead finds the names a program reads: env.Env calls
-// (env.String("NAME", ...) and friends) and os.Getenv/LookupEnv.
-var envRead = regexp.MustCompile(`\b(?:env|e)\.(?:String|Int|Duration|Bool|File)\(\s*"([A-Z][A-Z0-9_]*)"|\bos\.(?:Getenv|LookupEnv)\(\s*"([A-Z][A-Z0-9_]*)"`)
+// readSettings runs each service as `SERVICE settings` once per test binary.
+var readSettings = sync.OnceValues(func() (map[string][]settings.Setting, error) { return ReadSettings(root) })
 
-// readsEnv scans the non-test Go files of dir (not bench/ or other commands
-// below it) for the environment variables the program reads; a program that
-// calls messaging.ReadConfig also reads what messaging/config.go reads, one
-// that calls service.ReadConfig or service.ReadLogLevel what
-// kit/service/config.go reads, and one that calls observe.StartTracing what
-// kit/observe/tracing.go reads.
+// readsEnv is every environment variable the program built from dir reads,
+// as it declares them itself (`SERVICE settings`): its own, and those of the
+// libraries it runs (Kafka, the service skeleton, tracing).
 func readsEnv(t *testing.T, dir string) map[string]bool {
 	t.Helper()
-	names := map[string]bool{}
-	kafka, skeleton, tracing := false, false, false
-	scan := func(path string) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range envRead.FindAllStringSubmatch(string(b), -1) {
-			names[m[1]+m[2]] = true
-		}
-		kafka = kafka || strings.Contains(string(b), "messaging.ReadConfig(")
-		skeleton = skeleton || strings.Contains(string(b), "service.ReadConfig(") || strings.Contains(string(b), "service.ReadLogLevel(")
-		tracing = tracing || strings.Contains(string(b), "observe.StartTracing(")
-	}
-	err := filepath.WalkDir(filepath.Join(root, dir), func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && (d.Name() == "bench" || d.Name() == "testdata") {
-			return filepath.SkipDir
-		}
-		if !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
-			scan(path)
-		}
-		return nil
-	})
+	all, err := readSettings()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kafka {
-		scan(filepath.Join(root, "messaging", "config.go"))
+	svc := strings.TrimPrefix(dir, "services/")
+	read, ok := all[svc]
+	if !ok {
+		t.Fatalf("%s: not one of the services (%v)", dir, Services)
 	}
-	if skeleton {
-		scan(filepath.Join(root, "kit", "service", "config.go"))
-	}
-	if tracing {
-		scan(filepath.Join(root, "kit", "observe", "tracing.go"))
+	names := map[string]bool{}
+	for _, s := range read {
+		names[s.Name] = true
 	}
 	if len(names) == 0 {
-		t.Fatalf("%s: found no environment variables read; has the way services read configuration changed?", dir)
+		t.Fatalf("%s: declares no environment variable; has the way services read configuration changed?", dir)
 	}
 	return names
 }
 
 func TestReadsEnvFindsTheConfiguration(t *testing.T) {
-	// Guards the scanner itself: a regexp that stopped matching would make the
-	// compose and Kubernetes checks pass vacuously.
+	// Guards the reading itself: settings that stopped being declared would
+	// make the compose and Kubernetes checks pass vacuously.
 	want := map[string][]string{
 		"services/command-handler":  {"KAFKA_BROKERS", "SCHEMA_REGISTRY_URL", "SSL_CA_LOCATION", "DB_PASSWORD", "HTTP_PORT", "KAFKA_LINGER_MS"},
 		"services/graphql-endpoint": {"KAFKA_BROKERS", "DB_NAME", "STATIC_DIR", "HTTP_PORT", "OTEL_EXPORTER_OTLP_ENDPOINT"},
@@ -102,7 +72,7 @@ func TestReadsEnvFindsTheConfiguration(t *testing.T) {
 		got := readsEnv(t, dir)
 		for _, n := range names {
 			if !got[n] {
-				t.Errorf("%s: scanner misses %s (found %v)", dir, n, slices.Sorted(maps.Keys(got)))
+				t.Errorf("%s: declares no %s (found %v)", dir, n, slices.Sorted(maps.Keys(got)))
 			}
 		}
 	}

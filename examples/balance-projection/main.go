@@ -35,7 +35,7 @@ func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	e := env.New()
 	cfg := messaging.ReadConfig(e, "balance-projection") // KAFKA_BROKERS, SCHEMA_REGISTRY_URL, ...
-	group := e.String("GROUP", "example-balance-projection")
+	group := e.String("GROUP", "example-balance-projection", "the consumer group that keeps this projection's offsets")
 	if err := e.Err(); err != nil {
 		log.Error("configuration", "error", err)
 		os.Exit(2)

@@ -1,13 +1,16 @@
 // Package env reads a program's configuration from environment variables and
 // collects every problem, so start-up stops with one message naming each bad
-// variable with what it wants. It is not where settings are declared or
-// documented: each program declares its own.
+// variable with what it wants. Each read is also the variable's declaration:
+// its name, type, default, range and a line saying what it is for, kept as a
+// Setting, so a program can print the table of everything it reads
+// (Settings) and docs/configuration.md is generated from those tables.
 package env
 
 import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -40,8 +43,11 @@ func (e *Env) fail(name, value, want string) {
 	e.errs = append(e.errs, fmt.Errorf("%s=%q: %s", name, value, want))
 }
 
-// String returns the variable, or def when it is unset or empty.
-func (e *Env) String(name, def string) string {
+// String returns the variable, or def when it is unset or empty; doc says
+// what it is for (as do the other readers').
+func (e *Env) String(name, def, doc string) string {
+	e.declare(Setting{Name: name, Type: "text", Default: def, Doc: doc})
+
 	if v, ok := e.get(name); ok {
 		return v
 	}
@@ -49,7 +55,9 @@ func (e *Env) String(name, def string) string {
 }
 
 // Int returns the variable as an integer within [min, max], or def when unset.
-func (e *Env) Int(name string, def, min, max int) int {
+func (e *Env) Int(name string, def, min, max int, doc string) int {
+	e.declare(Setting{Name: name, Type: "integer", Default: strconv.Itoa(def), Range: intRange(min, max), Doc: doc})
+
 	v, ok := e.get(name)
 	if !ok {
 		return def
@@ -64,7 +72,9 @@ func (e *Env) Int(name string, def, min, max int) int {
 
 // Duration returns the variable as a Go duration (e.g. 250ms) within [min, max],
 // or def when unset.
-func (e *Env) Duration(name string, def, min, max time.Duration) time.Duration {
+func (e *Env) Duration(name string, def, min, max time.Duration, doc string) time.Duration {
+	e.declare(Setting{Name: name, Type: "duration", Default: def.String(), Range: min.String() + "–" + max.String(), Doc: doc})
+
 	v, ok := e.get(name)
 	if !ok {
 		return def
@@ -78,7 +88,9 @@ func (e *Env) Duration(name string, def, min, max time.Duration) time.Duration {
 }
 
 // Bool returns the variable as a boolean (true/false/1/0), or def when unset.
-func (e *Env) Bool(name string, def bool) bool {
+func (e *Env) Bool(name string, def bool, doc string) bool {
+	e.declare(Setting{Name: name, Type: "boolean", Default: strconv.FormatBool(def), Doc: doc})
+
 	v, ok := e.get(name)
 	if !ok {
 		return def
@@ -91,8 +103,25 @@ func (e *Env) Bool(name string, def bool) bool {
 	return b
 }
 
+// OneOf returns the variable, which must be one of allowed, or def when
+// unset ("" for def leaves the choice to whatever the value is handed to).
+func (e *Env) OneOf(name, def string, allowed []string, doc string) string {
+	e.declare(Setting{Name: name, Type: "text", Default: def, Range: strings.Join(allowed, ", "), Doc: doc})
+	v, ok := e.get(name)
+	if !ok {
+		return def
+	}
+	if !slices.Contains(allowed, v) {
+		e.fail(name, v, "want one of "+strings.Join(allowed, ", "))
+		return def
+	}
+	return v
+}
+
 // File returns the variable, a path that must name a readable file, or "" when unset.
-func (e *Env) File(name string) string {
+func (e *Env) File(name, doc string) string {
+	e.declare(Setting{Name: name, Type: "file", Doc: doc})
+
 	v, ok := e.get(name)
 	if !ok {
 		return ""
@@ -105,8 +134,10 @@ func (e *Env) File(name string) string {
 	return v
 }
 
-// Check records a problem found by the caller's own validation.
+// Check records a problem found by the caller's own validation; want, what
+// a good value is, is also name's range in its Setting when it has none.
 func (e *Env) Check(ok bool, name, want string) {
+	e.constrain(name, strings.TrimPrefix(want, "want "))
 	if !ok {
 		v, _ := e.lookup(name)
 		e.fail(name, v, want)

@@ -17,6 +17,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 
+	"openbank/kit/env"
 	"openbank/messaging"
 )
 
@@ -87,5 +88,22 @@ func StopTracing(shutdown func(context.Context) error, log *slog.Logger) {
 	defer cancel()
 	if err := shutdown(ctx); err != nil {
 		log.Warn("stop tracing", "error", err)
+	}
+}
+
+// The tracing variables every service reads (StartTracing), in its table of
+// settings (`PROGRAM settings`).
+func init() {
+	for _, s := range []env.Setting{
+		{Name: EnvEndpoint, Type: "text", Range: "`http(s)://host:port`",
+			Doc: "export traces over OTLP/HTTP ([observability.md](observability.md#tracing))"},
+		{Name: EnvTracesEndpoint, Type: "text", Range: "`http(s)://host:port`",
+			Doc: "the same, for traces only; wins over the one above"},
+		{Name: "OTEL_EXPORTER_OTLP_PROTOCOL", Type: "text", Default: "http/protobuf", Range: "`http/protobuf` only",
+			Doc: "the exporter's protocol"},
+		{Name: "OTEL_SDK_DISABLED", Type: "boolean", Default: "false",
+			Doc: "`true` turns tracing off; the other standard `OTEL_*` variables (headers, sampler, `OTEL_SERVICE_NAME`) apply"},
+	} {
+		env.Declare(s)
 	}
 }

@@ -4,6 +4,11 @@ package pgpool
 
 import (
 	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+
+	"openbank/kit/env"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -33,4 +38,50 @@ func Config(url string, maxConns int32) (*pgxpool.Config, error) {
 // every statement, so only a pool whose lookups need it asks for it.
 func PlanEveryExecution(pc *pgxpool.Config) {
 	pc.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+}
+
+// DB is how a service reaches its database: the DB_* variables, read the
+// same way by every service that has one (ReadDB).
+type DB struct {
+	Host     string // DB_HOSTNAME
+	Port     int    // DB_PORT
+	User     string // DB_USER
+	Password string // DB_PASSWORD
+	Database string // DB_NAME
+	SSLMode  string // DB_SSLMODE: libpq's sslmode
+	MaxConns int32  // DB_MAX_CONNS
+}
+
+// SSLModes are libpq's sslmode values.
+var SSLModes = []string{"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
+
+// ReadDB reads the DB_* variables; role and database are the service's own
+// defaults, maxConns its pool size and maxConnsLimit the most it allows.
+func ReadDB(e *env.Env, role, database string, maxConns, maxConnsLimit int) DB {
+	return DB{
+		Host:     e.String("DB_HOSTNAME", "localhost", "PostgreSQL host"),
+		Port:     e.Int("DB_PORT", 5432, 1, 65535, "PostgreSQL port"),
+		User:     e.String("DB_USER", role, "database role"),
+		Password: e.String("DB_PASSWORD", "open-bank", "the role's password (the default fits the local stack only)"),
+		Database: e.String("DB_NAME", database, "database"),
+		SSLMode:  e.OneOf("DB_SSLMODE", "prefer", SSLModes, "TLS to PostgreSQL"),
+		MaxConns: int32(e.Int("DB_MAX_CONNS", maxConns, 2, maxConnsLimit, "pool size")),
+	}
+}
+
+// URL is the connection string for scheme (postgres; pgx5 for migrations),
+// the password escaped.
+func (d DB) URL(scheme string) string {
+	q := url.Values{}
+	if d.SSLMode != "" {
+		q.Set("sslmode", d.SSLMode)
+	}
+	u := url.URL{
+		Scheme:   scheme,
+		User:     url.UserPassword(d.User, d.Password),
+		Host:     net.JoinHostPort(d.Host, strconv.Itoa(d.Port)),
+		Path:     "/" + d.Database,
+		RawQuery: q.Encode(),
+	}
+	return u.String()
 }

@@ -9,18 +9,21 @@
 package service
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"strings"
 	"time"
+
+	"openbank/kit/env"
 )
 
 // Env reads configuration and collects every problem; env.Env is one.
 type Env interface {
-	String(name, def string) string
-	Int(name string, def, min, max int) int
+	String(name, def, doc string) string
+	Int(name string, def, min, max int, doc string) int
 	Check(ok bool, name, want string)
 	Err() error
 }
@@ -59,9 +62,10 @@ const DefaultGrace = 9 * time.Second
 
 // ReadConfig reads HTTP_PORT (defaultHTTPPort when unset), PPROF_PORT and LOG_LEVEL.
 func ReadConfig(env Env, defaultHTTPPort int) Config {
+	declareGOMAXPROCS()
 	c := Config{
-		HTTPPort:  env.Int("HTTP_PORT", defaultHTTPPort, 1, 65535),
-		PprofPort: env.Int("PPROF_PORT", 0, 0, 65535),
+		HTTPPort:  env.Int("HTTP_PORT", defaultHTTPPort, 1, 65535, "`/healthz`, `/readyz`, `/metrics` and the service's own routes"),
+		PprofPort: env.Int("PPROF_PORT", 0, 0, 65535, "`net/http/pprof` on 127.0.0.1"),
 		LogLevel:  ReadLogLevel(env),
 		Grace:     DefaultGrace,
 	}
@@ -73,7 +77,7 @@ func ReadConfig(env Env, defaultHTTPPort int) Config {
 // for programs that run once and serve nothing.
 func ReadLogLevel(env Env) slog.Level {
 	var level slog.Level
-	err := level.UnmarshalText([]byte(strings.ToLower(env.String("LOG_LEVEL", "info"))))
+	err := level.UnmarshalText([]byte(strings.ToLower(env.String("LOG_LEVEL", "info", "JSON log on stderr (the synchronizer reads it too)"))))
 	env.Check(err == nil, "LOG_LEVEL", "want debug, info, warn or error")
 	return level
 }
@@ -85,7 +89,19 @@ func NewLogger(level slog.Level) *slog.Logger {
 
 // CheckConfig stops the process (exit status 2) when err, the problems
 // found reading the configuration, is not nil: it names each bad variable.
+// Run as `PROGRAM settings`, the program instead prints every variable it
+// has read, as declared (env.Settings, JSON), and exits: what
+// docs/configuration.md and deploy/checks are made from.
 func CheckConfig(log *slog.Logger, err error) {
+	if len(os.Args) == 2 && os.Args[1] == "settings" {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(env.Settings()); err != nil {
+			log.Error("print settings", "error", err)
+			exit(1)
+		}
+		exit(0)
+	}
 	if err != nil {
 		log.Error("configuration", "error", err)
 		exit(2)
@@ -102,3 +118,10 @@ func Usage(line string) {
 var exit = osExit
 
 var osExit = os.Exit
+
+// declareGOMAXPROCS shows GOMAXPROCS, which Main reads before the Go
+// runtime does (run.go), in the table of every service.
+func declareGOMAXPROCS() {
+	env.Declare(env.Setting{Name: "GOMAXPROCS", Type: "integer", Unit: "threads", Default: "1",
+		Doc: "threads running Go code at once; one spares the scheduler's hand-offs ([latency.md](latency.md#one-thread))"})
+}

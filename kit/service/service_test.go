@@ -22,14 +22,14 @@ type mapEnv struct {
 	errs []error
 }
 
-func (e *mapEnv) String(name, def string) string {
+func (e *mapEnv) String(name, def, _ string) string {
 	if v, ok := e.vars[name]; ok {
 		return v
 	}
 	return def
 }
 
-func (e *mapEnv) Int(name string, def, lo, hi int) int {
+func (e *mapEnv) Int(name string, def, lo, hi int, _ string) int {
 	v, ok := e.vars[name]
 	if !ok {
 		return def

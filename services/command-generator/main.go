@@ -26,8 +26,8 @@ func readConfig(env *env.Env) (config, error) {
 		kafka:   messaging.ReadConfig(env, "command-generator"),
 		// The heartbeat consumer's group; the account feedback reader keeps its
 		// offsets (where salaries were paid up to) under <group>-accounts.
-		group:       env.String("KAFKA_GROUP_ID", "command-generator"),
-		maxAccounts: env.Int("COMMAND_GENERATOR_MAX_ACCOUNTS", 10_000, 1, 10_000_000),
+		group:       env.String("KAFKA_GROUP_ID", "command-generator", "the consumer group of `commands`"),
+		maxAccounts: env.Int("COMMAND_GENERATOR_MAX_ACCOUNTS", 10_000, 1, 10_000_000, "AUTO accounts remembered"),
 	}
 	return c, env.Err()
 }

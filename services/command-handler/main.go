@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"openbank/kit/env"
+	"openbank/kit/pgpool"
 	"openbank/kit/schema"
 	"openbank/kit/service"
 	"openbank/messaging"
@@ -46,36 +47,19 @@ func readConfig() (config, error) {
 	c := config{
 		service: service.ReadConfig(env, 8090),
 		kafka:   messaging.ReadConfig(env, "command-handler"),
-		db: balancedb.Config{
-			Host:     env.String("DB_HOSTNAME", "localhost"),
-			Port:     env.Int("DB_PORT", 5432, 1, 65535),
-			User:     env.String("DB_USER", "command_handler"),
-			Password: env.String("DB_PASSWORD", "open-bank"),
-			Database: env.String("DB_NAME", "balancedb"),
-			SSLMode:  env.String("DB_SSLMODE", "prefer"),
-			MaxConns: int32(env.Int("DB_MAX_CONNS", 4, 2, 100)),
-		},
-		group:          env.String("KAFKA_GROUP_ID", "command-handler"),
-		instanceID:     instanceID(env.String("KAFKA_GROUP_INSTANCE_ID", "")),
-		batchSize:      env.Int("COMMAND_BATCH_SIZE", 500, 1, 100_000),
-		batchWait:      time.Duration(env.Int("COMMAND_BATCH_WAIT_MS", 0, 0, 10_000)) * time.Millisecond,
-		pipeline:       env.Bool("COMMAND_PIPELINE", false),
-		migrate:        env.Bool("MIGRATE_ON_START", true),
-		sessionTimeout: time.Duration(env.Int("KAFKA_SESSION_TIMEOUT_MS", 10_000, 6_000, 300_000)) * time.Millisecond,
-		maxBuffered:    env.Int("KAFKA_QUEUED_MAX_KBYTES", 1024, 64, 2_097_151) * 1024,
-	}
-	if strings.TrimSpace(os.Getenv("KAFKA_LINGER_MS")) == "" {
-		// A batch's events are produced at once and then waited for: lingering
-		// would only add to every command's latency.
-		c.kafka.Linger = 0
+		db:      pgpool.ReadDB(env, "command_handler", "balancedb", 4, 100),
+
+		group:          env.String("KAFKA_GROUP_ID", "command-handler", "the consumer group of `commands`"),
+		instanceID:     instanceID(env.String("KAFKA_GROUP_INSTANCE_ID", "", "static membership, one per instance: a restarted instance gets its partitions back at once ([reliability.md](reliability.md#static-membership))")),
+		batchSize:      env.Int("COMMAND_BATCH_SIZE", 500, 1, 100_000, "most commands decided in one database transaction"),
+		batchWait:      time.Duration(env.Int("COMMAND_BATCH_WAIT_MS", 0, 0, 10_000, "how long a batch waits to fill ([latency.md](latency.md#batching))")) * time.Millisecond,
+		pipeline:       env.Bool("COMMAND_PIPELINE", false, "decide the next batch while the previous one's events are acknowledged ([latency.md](latency.md#pipelining))"),
+		migrate:        env.Bool("MIGRATE_ON_START", true, "apply the schema at start (or run `command-handler migrate` once)"),
+		sessionTimeout: time.Duration(env.Int("KAFKA_SESSION_TIMEOUT_MS", 10_000, 6_000, 300_000, "how long a dead instance's partitions wait before another member takes them")) * time.Millisecond,
+		maxBuffered:    env.Int("KAFKA_QUEUED_MAX_KBYTES", 1024, 64, 2_097_151, "records fetched ahead of the handler") * 1024,
 	}
 	env.Check(c.instanceID == "" || messaging.ValidGroupInstanceID(c.instanceID), "KAFKA_GROUP_INSTANCE_ID",
 		"want at most 249 letters, digits, '.', '_' or '-', one per instance ({hostname} is replaced), or nothing")
-	switch c.db.SSLMode {
-	case "disable", "allow", "prefer", "require", "verify-ca", "verify-full":
-	default:
-		env.Check(false, "DB_SSLMODE", "want disable, allow, prefer, require, verify-ca or verify-full")
-	}
 	return c, env.Err()
 }
 

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"openbank/kit/env"
 	"openbank/kit/observe"
 	"openbank/kit/service"
 	"openbank/messaging"
@@ -30,6 +31,11 @@ import (
 // response garbage, so collecting at +25% instead of +100% keeps the RSS of
 // 1,000 subscribers under 100 MiB for a few % of a core (bench/fanout).
 const defaultGCPercent = 25
+
+func init() {
+	env.Declare(env.Setting{Name: "GOGC", Type: "integer", Unit: "%", Default: "25", Range: "Go's",
+		Doc: "the garbage collector's target; Go's default is 100"})
+}
 
 // smallPrefetch keeps the read-ahead small: the gateway reads a few hundred
 // small records a second, and on a first start the whole topic's history

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"openbank/kit/env"
+	"openbank/kit/pgpool"
 	"openbank/kit/service"
 	"openbank/messaging"
 	"openbank/services/graphql-endpoint/internal/httpapi"
@@ -60,23 +61,23 @@ func readConfig(env *env.Env) (config, error) {
 		service: service.ReadConfig(env, 8888),
 		kafka:   messaging.ReadConfig(env, "graphql-endpoint"),
 		db:      readDBConfig(env),
-		migrate: env.Bool("MIGRATE_ON_START", true),
+		migrate: env.Bool("MIGRATE_ON_START", true, "apply the schema at start (or run `command-handler migrate` once)"),
 	}
-	c.service.Grace = env.Duration("SHUTDOWN_TIMEOUT", 8*time.Second, time.Second, 5*time.Minute)
-	c.staticDir = env.String("STATIC_DIR", "")
+	c.service.Grace = env.Duration("SHUTDOWN_TIMEOUT", 8*time.Second, time.Second, 5*time.Minute, "the bounded shutdown")
+	c.staticDir = env.String("STATIC_DIR", "", "serve these files (the built page) on `STATIC_PORT`")
 	if c.staticDir != "" {
 		st, err := os.Stat(c.staticDir)
 		env.Check(err == nil && st.IsDir(), "STATIC_DIR", "want a directory of files to serve")
 	}
-	c.staticPort = env.Int("STATIC_PORT", 8181, 1, 65535)
+	c.staticPort = env.Int("STATIC_PORT", 8181, 1, 65535, "the page's port")
 	httpPort := c.service.HTTPPort
 	env.Check(c.staticDir == "" || c.staticPort != httpPort, "STATIC_PORT",
 		"must differ from HTTP_PORT (the files get a listener of their own)")
-	c.service.OpsPort = env.Int("OPS_PORT", 0, 0, 65535)
+	c.service.OpsPort = env.Int("OPS_PORT", 0, 0, 65535, "a port of its own for `/metrics`, GraphiQL and a `/graphql` with introspection")
 	env.Check(c.service.OpsPort == 0 || c.service.OpsPort != httpPort && (c.staticDir == "" || c.service.OpsPort != c.staticPort),
 		"OPS_PORT", "must differ from HTTP_PORT and STATIC_PORT")
-	c.introspect = env.Bool("GRAPHQL_INTROSPECTION", true)
-	for _, o := range strings.Split(env.String("CORS_ORIGINS", "*"), ",") {
+	c.introspect = env.Bool("GRAPHQL_INTROSPECTION", true, "introspection on the public port")
+	for _, o := range strings.Split(env.String("CORS_ORIGINS", "*", "browser origins for HTTP and WebSocket"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.cors = append(c.cors, o)
 		}
@@ -84,20 +85,20 @@ func readConfig(env *env.Env) (config, error) {
 	host, _ := os.Hostname()
 	// Every instance reads every record (own group), so each can stream to
 	// its own subscribers and answer its own waiting requests.
-	c.group = env.String("KAFKA_GROUP_ID", fmt.Sprintf("graphql-endpoint-%s-%d", host, httpPort))
+	c.group = env.String("KAFKA_GROUP_ID", fmt.Sprintf("graphql-endpoint-%s-%d", host, httpPort), "the consumer group of `commands`")
 	// The group id is also the instance's static member id in its groups.
 	env.Check(messaging.ValidGroupInstanceID(c.group+"-transactions"), "KAFKA_GROUP_ID",
 		"want at most 236 letters, digits, '.', '_' or '-', one per instance")
-	c.feedbackWait = env.Duration("FEEDBACK_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute)
-	c.streamGrace = env.Duration("STREAM_CATCH_UP_GRACE", 10*time.Second, 0, 24*time.Hour)
-	c.sendTimeout = env.Duration("KAFKA_SEND_TIMEOUT", 5*time.Second, 100*time.Millisecond, 5*time.Minute)
-	c.hashSlots = env.Int("HASH_CONCURRENCY", 2, 1, 256)
-	c.maxLast = env.Int("MAX_LAST_TRANSACTIONS", 1000, 1, 100_000)
+	c.feedbackWait = env.Duration("FEEDBACK_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute, "how long a request waits for the command handler's answer")
+	c.streamGrace = env.Duration("STREAM_CATCH_UP_GRACE", 10*time.Second, 0, 24*time.Hour, "rows stored this long before the start are still streamed by a new consumer group")
+	c.sendTimeout = env.Duration("KAFKA_SEND_TIMEOUT", 5*time.Second, 100*time.Millisecond, 5*time.Minute, "how long a request waits for Kafka to take its command")
+	c.hashSlots = env.Int("HASH_CONCURRENCY", 2, 1, 256, "argon2id hashes at once (~19 MiB each)")
+	c.maxLast = env.Int("MAX_LAST_TRANSACTIONS", 1000, 1, 100_000, "what `all_last_transactions` answers")
 	c.conns = connLimits{
-		readTimeout:  env.Duration("HTTP_READ_TIMEOUT", 30*time.Second, 100*time.Millisecond, time.Hour),
-		idleTimeout:  env.Duration("HTTP_IDLE_TIMEOUT", 60*time.Second, 100*time.Millisecond, time.Hour),
-		writeTimeout: env.Duration("WRITE_TIMEOUT", 10*time.Second, 100*time.Millisecond, time.Hour),
-		perClient:    env.Int("MAX_CONNECTIONS_PER_CLIENT", 256, 0, 1_000_000),
+		readTimeout:  env.Duration("HTTP_READ_TIMEOUT", 30*time.Second, 100*time.Millisecond, time.Hour, "the whole request"),
+		idleTimeout:  env.Duration("HTTP_IDLE_TIMEOUT", 60*time.Second, 100*time.Millisecond, time.Hour, "keep-alive between requests"),
+		writeTimeout: env.Duration("WRITE_TIMEOUT", 10*time.Second, 100*time.Millisecond, time.Hour, "each write, WebSockets too"),
+		perClient:    env.Int("MAX_CONNECTIONS_PER_CLIENT", 256, 0, 1_000_000, "open connections per client address (429 beyond)"),
 	}
 	c.service.Public = c.conns.public()
 	// net/http cancels a request whose connection's read deadline passes while
@@ -109,41 +110,25 @@ func readConfig(env *env.Env) (config, error) {
 }
 
 func readDBConfig(env *env.Env) store.Config {
-	db := store.Config{
-		Host:     env.String("DB_HOSTNAME", "localhost"),
-		Port:     env.Int("DB_PORT", 5432, 1, 65535),
-		User:     env.String("DB_USER", "graphql_endpoint"),
-		Password: env.String("DB_PASSWORD", "open-bank"),
-		Database: env.String("DB_NAME", "transactiondb"),
-		SSLMode:  env.String("DB_SSLMODE", ""),
-		MaxConns: env.Int("DB_MAX_CONNS", 10, 2, 1000),
+	return store.Config{
+		DB: pgpool.ReadDB(env, "graphql_endpoint", "transactiondb", 10, 1000),
 		// on (durable) unless set; see store.Config.
-		SynchronousCommit: env.String("DB_SYNCHRONOUS_COMMIT", ""),
+		SynchronousCommit: env.OneOf("DB_SYNCHRONOUS_COMMIT", "", []string{"on", "off", "local", "remote_write", "remote_apply"},
+			"the sessions' synchronous_commit (unset: the server's, `on`); `off` takes the fsync out of the stream's latency, but a database crash may then lose rows whose offsets are committed"),
 	}
-	switch db.SSLMode {
-	case "", "disable", "allow", "prefer", "require", "verify-ca", "verify-full":
-	default:
-		env.Check(false, "DB_SSLMODE", "want disable, allow, prefer, require, verify-ca or verify-full")
-	}
-	switch db.SynchronousCommit {
-	case "", "on", "off", "local", "remote_write", "remote_apply":
-	default:
-		env.Check(false, "DB_SYNCHRONOUS_COMMIT", "want on, off, local, remote_write or remote_apply")
-	}
-	return db
 }
 
 func readLimits(env *env.Env) httpapi.Limits {
 	return httpapi.Limits{
-		MaxTokens:                 env.Int("MAX_QUERY_TOKENS", 2000, 100, 1_000_000),
-		MaxFields:                 env.Int("MAX_QUERY_FIELDS", 200, 10, 100_000),
-		MaxDepth:                  env.Int("MAX_QUERY_DEPTH", 10, 2, 100),
-		MaxComplexity:             env.Int("MAX_QUERY_COMPLEXITY", 10_000, 10, 10_000_000),
-		PasswordPerMinute:         env.Int("PASSWORD_RATE_PER_MINUTE", 60, 0, 1_000_000),
-		PasswordBurst:             env.Int("PASSWORD_RATE_BURST", 20, 1, 1_000_000),
-		MaxRequestBytes:           int64(env.Int("MAX_REQUEST_BYTES", 64<<10, 1<<10, 64<<20)),
-		MaxSubscriptionsPerSocket: env.Int("MAX_SUBSCRIPTIONS_PER_CONNECTION", 20, 1, 10_000),
-		IdleTimeout:               env.Duration("WS_IDLE_TIMEOUT", 5*time.Minute, time.Second, 24*time.Hour),
-		PingInterval:              env.Duration("WS_PING_INTERVAL", 20*time.Second, time.Second, time.Hour),
+		MaxTokens:                 env.Int("MAX_QUERY_TOKENS", 2000, 100, 1_000_000, "checked before validation"),
+		MaxFields:                 env.Int("MAX_QUERY_FIELDS", 200, 10, 100_000, "checked before validation"),
+		MaxDepth:                  env.Int("MAX_QUERY_DEPTH", 10, 2, 100, "introspection not counted"),
+		MaxComplexity:             env.Int("MAX_QUERY_COMPLEXITY", 10_000, 10, 10_000_000, "1 per field, a list times its most items"),
+		PasswordPerMinute:         env.Int("PASSWORD_RATE_PER_MINUTE", 60, 0, 1_000_000, "password operations per client address"),
+		PasswordBurst:             env.Int("PASSWORD_RATE_BURST", 20, 1, 1_000_000, "burst of the rate above"),
+		MaxRequestBytes:           int64(env.Int("MAX_REQUEST_BYTES", 64<<10, 1<<10, 64<<20, "request body, WebSocket message")),
+		MaxSubscriptionsPerSocket: env.Int("MAX_SUBSCRIPTIONS_PER_CONNECTION", 20, 1, 10_000, "operations running on one WebSocket"),
+		IdleTimeout:               env.Duration("WS_IDLE_TIMEOUT", 5*time.Minute, time.Second, 24*time.Hour, "a WebSocket with no operation running is closed"),
+		PingInterval:              env.Duration("WS_PING_INTERVAL", 20*time.Second, time.Second, time.Hour, "WebSocket keep-alive"),
 	}
 }

@@ -16,8 +16,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"openbank/messaging/messagingtest"
 	"openbank/kit/gqlws"
+	"openbank/kit/pgpool"
+	"openbank/messaging/messagingtest"
 	"openbank/services/graphql-endpoint/graph"
 	"openbank/services/graphql-endpoint/graph/generated"
 	"openbank/services/graphql-endpoint/internal/gateway"
@@ -35,8 +36,8 @@ func TestDisconnectMidSubscriptionLeavesNoGoroutine(t *testing.T) {
 	if err != nil {
 		t.Fatalf("DB_PORT: %v", err)
 	}
-	db := store.Config{Host: os.Getenv("DB_HOSTNAME"), Port: port,
-		User: "graphql_endpoint", Password: os.Getenv("DB_PASSWORD"), Database: "transactiondb", MaxConns: 4}
+	db := store.Config{DB: pgpool.DB{Host: os.Getenv("DB_HOSTNAME"), Port: port,
+		User: "graphql_endpoint", Password: os.Getenv("DB_PASSWORD"), Database: "transactiondb", MaxConns: 4}}
 	if _, err := store.Migrate(db); err != nil {
 		t.Fatal(err)
 	}

@@ -34,13 +34,13 @@ func readConfig(env *env.Env) (config, error) {
 	c := config{
 		service: service.ReadConfig(env, 17888),
 		kafka:   messaging.ReadConfig(env, "heartbeat"),
-		paused:  env.Bool("HEARTBEAT_PAUSED", false),
+		paused:  env.Bool("HEARTBEAT_PAUSED", false, "start paused"),
 		// Unset: the control API answers on HTTP_PORT, to this host only (or with the token).
-		controlAddr:  env.String("CONTROL_ADDR", ""),
-		controlToken: env.String("CONTROL_TOKEN", ""),
+		controlAddr:  env.String("CONTROL_ADDR", "", "a listener of its own for the control API"),
+		controlToken: env.String("CONTROL_TOKEN", "", "when set, every control call needs `Authorization: Bearer <token>` and may come from anywhere"),
 		// Only where the port is reachable from this host alone (a port
 		// published to 127.0.0.1): a container's peer is never loopback.
-		controlRemote: env.Bool("CONTROL_ALLOW_REMOTE", false),
+		controlRemote: env.Bool("CONTROL_ALLOW_REMOTE", false, "let other hosts call the control API without a token (only where the port is published to one host)"),
 	}
 	if c.controlAddr != "" {
 		_, port, err := net.SplitHostPort(c.controlAddr)
@@ -49,11 +49,11 @@ func readConfig(env *env.Env) (config, error) {
 	}
 	// Like the original: nothing is sent until the load test sets a pace.
 	c.settings = pace.Settings{
-		BatchSize: env.Int("HEARTBEAT_BATCH_SIZE", 0, 0, pace.MaxBatchSize),
-		Interval:  env.Duration("HEARTBEAT_INTERVAL", 100*time.Millisecond, pace.MinInterval, pace.MaxInterval),
+		BatchSize: env.Int("HEARTBEAT_BATCH_SIZE", 0, 0, pace.MaxBatchSize, "initial messages per interval"),
+		Interval:  env.Duration("HEARTBEAT_INTERVAL", 100*time.Millisecond, pace.MinInterval, pace.MaxInterval, "initial interval between batches"),
 	}
-	if raw := env.String("HEARTBEAT_RATE", ""); raw != "" {
-		batchSet := env.String("HEARTBEAT_BATCH_SIZE", "") != ""
+	if raw := env.String("HEARTBEAT_RATE", "", "initial rate; derives the batch size at `HEARTBEAT_INTERVAL`; not with `HEARTBEAT_BATCH_SIZE`"); raw != "" {
+		batchSet := env.String("HEARTBEAT_BATCH_SIZE", "", "initial messages per interval") != ""
 		env.Check(!batchSet, "HEARTBEAT_RATE", "set either HEARTBEAT_RATE or HEARTBEAT_BATCH_SIZE (with HEARTBEAT_INTERVAL), not both")
 		rate, err := strconv.ParseFloat(raw, 64)
 		s, rerr := pace.FromRate(rate, c.settings.Interval)

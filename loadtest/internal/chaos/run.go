@@ -61,7 +61,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 	// whole process (an assertion in rd_kafka_enq_once) during a broker kill.
 	// The services keep the KAFKA_CLIENT of the environment.
 	kafka.Client = messaging.ClientFranz
-	dbHost, dbPort, dbPassword := env.String("DB_HOSTNAME", "localhost"), env.Int("DB_PORT", 5432, 1, 65535), env.String("DB_PASSWORD", "open-bank")
+	dbHost, dbPort, dbPassword := env.String("DB_HOSTNAME", "localhost", "PostgreSQL host of the stack"),
+		env.Int("DB_PORT", 5432, 1, 65535, "PostgreSQL port of the stack"), env.String("DB_PASSWORD", "open-bank", "the services' database password")
 	if err := env.Err(); err != nil {
 		return nil, err
 	}

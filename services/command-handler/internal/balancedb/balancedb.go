@@ -8,10 +8,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"net"
-	"net/url"
 	"slices"
-	"strconv"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -25,31 +22,12 @@ import (
 var migrations embed.FS
 
 // Config is how to reach balancedb.
-type Config struct {
-	Host     string // DB_HOSTNAME
-	Port     int    // DB_PORT
-	User     string // DB_USER
-	Password string // DB_PASSWORD
-	Database string // DB_NAME
-	SSLMode  string // DB_SSLMODE
-	MaxConns int32
-}
-
-func (c Config) url(scheme string) string {
-	u := url.URL{
-		Scheme:   scheme,
-		User:     url.UserPassword(c.User, c.Password),
-		Host:     net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),
-		Path:     "/" + c.Database,
-		RawQuery: url.Values{"sslmode": {c.SSLMode}}.Encode(),
-	}
-	return u.String()
-}
+type Config = pgpool.DB
 
 // Migrate brings the schema up to date (kit/schema: the embedded migrations,
 // under golang-migrate's advisory lock) and returns its version.
 func Migrate(cfg Config) (version uint, err error) {
-	return schema.Up(migrations, "migrations", cfg.url("pgx5"))
+	return schema.Up(migrations, "migrations", cfg.URL("pgx5"))
 }
 
 // Store is the pool of connections to balancedb.
@@ -59,7 +37,7 @@ type Store struct {
 
 // Open connects a pool; connections are made when first needed.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	pc, err := pgpool.Config(cfg.url("postgres"), cfg.MaxConns)
+	pc, err := pgpool.Config(cfg.URL("postgres"), cfg.MaxConns)
 	if err != nil {
 		return nil, err
 	}

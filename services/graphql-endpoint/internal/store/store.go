@@ -6,9 +6,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"net"
-	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,15 +19,7 @@ var migrations embed.FS
 
 // Config is how to reach transactiondb.
 type Config struct {
-	Host     string
-	Port     int
-	User     string
-	Password string
-	Database string
-	// SSLMode is libpq's sslmode (disable, require, verify-full, ...); "" keeps
-	// pgx's default (prefer).
-	SSLMode  string
-	MaxConns int
+	pgpool.DB
 	// SynchronousCommit is PostgreSQL's synchronous_commit for the gateway's
 	// sessions; "" keeps the server's (on). "off" takes the fsync out of each
 	// batch's latency, but a database crash may then lose the last rows while
@@ -39,20 +28,7 @@ type Config struct {
 }
 
 // URL is the connection string (the password escaped).
-func (c Config) URL() string { return c.url("postgres") }
-
-func (c Config) url(scheme string) string {
-	u := url.URL{
-		Scheme: scheme,
-		User:   url.UserPassword(c.User, c.Password),
-		Host:   net.JoinHostPort(c.Host, strconv.Itoa(c.Port)),
-		Path:   "/" + c.Database,
-	}
-	if c.SSLMode != "" {
-		u.RawQuery = url.Values{"sslmode": {c.SSLMode}}.Encode()
-	}
-	return u.String()
-}
+func (c Config) URL() string { return c.DB.URL("postgres") }
 
 // Store is transactiondb.
 type Store struct {
@@ -62,13 +38,13 @@ type Store struct {
 // Migrate brings the schema up to date (kit/schema: the embedded migrations,
 // under golang-migrate's advisory lock) and returns its version.
 func Migrate(cfg Config) (version uint, err error) {
-	return schema.Up(migrations, "migrations", cfg.url("pgx5"))
+	return schema.Up(migrations, "migrations", cfg.DB.URL("pgx5"))
 }
 
 // Open connects a pool; connections are made when first needed. The schema
 // is Migrate's.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	pc, err := pgpool.Config(cfg.URL(), int32(cfg.MaxConns))
+	pc, err := pgpool.Config(cfg.URL(), cfg.MaxConns)
 	if err != nil {
 		return nil, err
 	}
