@@ -14,8 +14,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"openbank/messaging"
 	"openbank/kit/gqlws"
+	"openbank/messaging"
 	"openbank/topology"
 	"openbank/topology/records"
 )

@@ -11,8 +11,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"openbank/messaging"
 	"openbank/kit/gqlws"
+	"openbank/messaging"
 	"openbank/topology"
 	"openbank/topology/ident"
 	"openbank/topology/records"

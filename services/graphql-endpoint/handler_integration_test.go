@@ -11,8 +11,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"openbank/messaging/messagingtest"
 	"openbank/kit/gqlws"
+	"openbank/messaging/messagingtest"
 	"openbank/topology"
 )
 

@@ -16,8 +16,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"openbank/messaging"
 	"openbank/kit/gqlws"
+	"openbank/messaging"
 	"openbank/topology/records"
 )
 

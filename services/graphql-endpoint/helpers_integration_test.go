@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"openbank/kit/gqlws"
 	"openbank/messaging"
 	"openbank/messaging/messagingtest"
-	"openbank/kit/gqlws"
 	"openbank/topology"
 	"openbank/topology/ident"
 	"openbank/topology/records"

@@ -13,10 +13,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"openbank/kit/gqlws"
 	"openbank/kit/observe"
 	"openbank/kit/observe/observetest"
 	"openbank/messaging/messagingtest"
-	"openbank/kit/gqlws"
 	"openbank/topology"
 )
 

@@ -11,8 +11,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"openbank/loadtest/internal/driver"
 	"openbank/kit/gqlws"
+	"openbank/loadtest/internal/driver"
 )
 
 const (

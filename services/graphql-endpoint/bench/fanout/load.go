@@ -8,8 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"openbank/messaging"
 	"openbank/kit/gqlws"
+	"openbank/messaging"
 	"openbank/topology"
 	"openbank/topology/ident"
 	"openbank/topology/records"

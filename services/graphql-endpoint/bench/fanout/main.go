@@ -20,8 +20,8 @@ import (
 	"time"
 
 	"openbank/kit/env"
-	"openbank/messaging"
 	"openbank/kit/gqlws"
+	"openbank/messaging"
 	"openbank/topology/ident"
 	"openbank/topology/serde"
 )

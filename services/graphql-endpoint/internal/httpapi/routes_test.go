@@ -15,8 +15,8 @@ import (
 
 	coderws "github.com/coder/websocket"
 
-	"openbank/kit/service"
 	"openbank/kit/gqlws"
+	"openbank/kit/service"
 	"openbank/services/graphql-endpoint/internal/httpapi"
 )
 

@@ -15,8 +15,8 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 
-	"openbank/kit/service"
 	"openbank/kit/gqlws"
+	"openbank/kit/service"
 	"openbank/services/graphql-endpoint/graph"
 	"openbank/services/graphql-endpoint/graph/generated"
 	"openbank/services/graphql-endpoint/graph/model"
