@@ -61,6 +61,9 @@ type ConsumerOptions struct {
 	// the last call (at start-up: all of them), with the group's committed
 	// offset of each that has one. It is retried until it succeeds.
 	OnAssigned func(ctx context.Context, committed map[TopicPartition]int64) error
+	// Overlap begins the next batch while the previous one's records are
+	// being acknowledged (RunStage); off, each batch is finished first.
+	Overlap bool
 }
 
 // ValidGroupInstanceID is Kafka's rule for a group.instance.id (as for topic
@@ -69,11 +72,6 @@ func ValidGroupInstanceID(id string) bool {
 	return id != "" && len(id) <= 249 && strings.Trim(id,
 		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == ""
 }
-
-// Handler handles one batch. It returns nil only when the whole batch is done:
-// the offsets are committed after that. On an error the same batch is offered
-// again, with backoff, so nothing is skipped; handlers must be idempotent.
-type Handler func(ctx context.Context, batch []Delivery) error
 
 // Consumer reads bank records in batches and commits offsets only after its
 // handler has finished with them (at-least-once).
@@ -124,55 +122,6 @@ func NewConsumer(cfg Config, codec *serde.Serde, dead *Producer, opts ConsumerOp
 		return nil, err
 	}
 	return c, nil
-}
-
-// Run hands batches to handle until ctx is cancelled. A batch already read when
-// ctx is cancelled is still handled and committed, so shutdown loses nothing.
-// Offsets are committed in the background while the next batch is read and
-// handled, at most once per Config.CommitInterval while records keep
-// coming and at once when none came: a commit is a broker round trip as long
-// as the rest of a cycle, and a crash before it lands only means the records
-// since the last one are read again.
-func (c *Consumer) Run(ctx context.Context, handle Handler) error {
-	// Finish what was read even when shutdown starts meanwhile.
-	work := context.WithoutCancel(ctx)
-	defer c.commits.flush()
-	for ctx.Err() == nil {
-		msgs, err := c.poll(ctx)
-		if errors.Is(err, ErrFenced) {
-			c.commits.flush() // fails as fenced: logged, and the records are read again
-			if err := c.rejoinGroup(err); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		// After the poll, whose records may come from partitions it just
-		// assigned, and before they are handled.
-		if err := c.announceAssigned(work); err != nil {
-			return err
-		}
-		if len(msgs) == 0 {
-			c.commits.start()
-			c.raw.AllowRebalance()
-			continue
-		}
-		batch, err := c.decode(work, msgs)
-		if err != nil {
-			return err
-		}
-		if len(batch) > 0 {
-			if err := retry(work, c.log, "handle batch", func() error { return handle(work, batch) }); err != nil {
-				return err
-			}
-		}
-		c.commits.handled(msgs)
-		// A partition this lets go of is committed first (beforeRevoke).
-		c.raw.AllowRebalance()
-	}
-	return nil
 }
 
 // rejoinGroup replaces a consumer that is a fenced static member with a new

@@ -49,15 +49,13 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 		}
 	}()
 
-	h := handler.New(db, recovery.Publisher(producer), topology.TopicCommandsDeadLetter, handler.NewMetrics(ops.Registry), log)
+	h := handler.New(db, producer, topology.TopicCommandsDeadLetter, handler.NewMetrics(ops.Registry), log)
+	h.Recovery = recovery
 	ops.SetReady(true)
 	log.Info("command handler started", "group", cfg.group, "group_instance_id", cfg.instanceID, "batch_size", cfg.batchSize,
 		"batch_wait", cfg.batchWait, "pipeline", cfg.pipeline, "http_port", cfg.service.HTTPPort)
-	if cfg.pipeline {
-		err = consumer.RunPipelined(ctx, h.Begin)
-	} else {
-		err = consumer.Run(ctx, h.Handle)
-	}
+	// The path of a batch, and why a crash anywhere on it is safe: internal/handler/path.go.
+	err = consumer.RunStage(ctx, h.Begin)
 	ops.SetReady(false)
 	log.Info("command handler stopping")
 	return err
@@ -95,6 +93,7 @@ func joinCommands(cfg config, serde *serde.Serde, producer *messaging.Producer,
 		MaxBufferedBytes: cfg.maxBuffered,
 		GroupInstanceID:  cfg.instanceID,
 		OnAssigned:       onAssigned,
+		Overlap:          cfg.pipeline,
 	}, log)
 	if err != nil {
 		return nil, err

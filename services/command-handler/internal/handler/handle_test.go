@@ -80,7 +80,7 @@ func delivery(partition int32, offset int64, r records.Record) messaging.Deliver
 func (f *fixture) handle(t *testing.T, batch ...messaging.Delivery) *published {
 	t.Helper()
 	f.out = &published{}
-	f.h.publish = f.out
+	f.h.producer = f.out
 	if err := f.h.Handle(context.Background(), batch); err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
@@ -161,7 +161,7 @@ func TestHandlePublishesNothingWhenTheStoreFails(t *testing.T) {
 	f := newFixture(t)
 	f.store.down = errors.New("connection refused")
 	f.out = &published{}
-	f.h.publish = f.out
+	f.h.producer = f.out
 	err := f.h.Handle(context.Background(), []messaging.Delivery{delivery(0, 1, &records.ConfirmAccountCreation{ID: uuid.New(), AType: "AUTO"})})
 	if !errors.Is(err, f.store.down) || len(f.out.msgs) != 0 {
 		t.Fatalf("Handle: %v, published %d; want the store's error and nothing published", err, len(f.out.msgs))

@@ -1,6 +1,8 @@
 // Package handler handles batches of commands: it decides them with the bank
 // rules in one database transaction per batch, then publishes the feedback and
 // BalanceChanged events, and only then lets the consumer commit the offsets.
+// path.go is the order of it all, with why a crash at any point loses and
+// doubles nothing; the bank rules themselves are the ledger package's.
 package handler
 
 import (
@@ -45,17 +47,23 @@ type Store interface {
 // Handler decides commands and answers them.
 type Handler struct {
 	store      Store
-	publish    Publisher
+	producer   Publisher
 	deadLetter string // topic for commands that are not valid commands
 	metrics    *Metrics
 	log        *slog.Logger
+	stage      stage // path()
 	// NewAccount returns a fresh iban and token for an account creation.
 	NewAccount func() (iban, token string, err error)
+	// Recovery, when set, is the take-over of partitions whose events it
+	// re-sent (path.go, step 2); nil when nothing is ever re-sent.
+	Recovery *Recovery
 }
 
 // New returns a handler that keeps state in st and publishes with pub.
 func New(st Store, pub Publisher, deadLetterTopic string, m *Metrics, log *slog.Logger) *Handler {
-	return &Handler{store: st, publish: pub, deadLetter: deadLetterTopic, metrics: m, log: log, NewAccount: newAccount}
+	h := &Handler{store: st, producer: pub, deadLetter: deadLetterTopic, metrics: m, log: log, NewAccount: newAccount}
+	h.stage = h.path()
+	return h
 }
 
 func newAccount() (string, string, error) {
@@ -109,64 +117,12 @@ func (h *Handler) Handle(ctx context.Context, batch []messaging.Delivery) error 
 	return published(ctx)
 }
 
-// Begin decides one batch in one database transaction and hands its events to
-// the producer, in order, without waiting for Kafka; published waits until
-// they are acknowledged (see messaging.Stage). Like Handle, it is safe to call
-// again with the same batch after an error or a crash.
-func (h *Handler) Begin(ctx context.Context, batch []messaging.Delivery) (published func(context.Context) error, err error) {
-	start := time.Now()
-	cmds := make([]command, 0, len(batch))
-	var dead []messaging.RawMessage
-	var refusals []messaging.Message // answers to dead-lettered commands
-	for i := range batch {
-		d := &batch[i]
-		c, err := parse(d)
-		if err != nil {
-			h.log.Error("not a valid command; dead-lettered", "topic", d.Topic, "partition", d.Partition,
-				"offset", d.Offset, "error", err, "dead_letter_topic", h.deadLetter)
-			dead = append(dead, messaging.DeadLetter(h.deadLetter, d.Raw(), err))
-			if m, ok := refusal(c, err); ok {
-				refusals = append(refusals, m)
-			}
-			continue
-		}
-		cmds = append(cmds, c)
-	}
-	span := startBatch(ctx, start, batch, cmds)
-
-	answers, err := h.decide(ctx, cmds)
-	if err != nil {
-		endBatch(span, cmds, nil, time.Time{}, time.Now(), err)
-		return nil, err
-	}
-	decided := time.Now()
-	msgs := make([]messaging.Message, 0, 2*len(answers)+len(refusals))
-	msgs = append(msgs, refusals...)
-	for _, a := range answers {
-		msgs = append(msgs, events(a)...)
-	}
-	if err := h.publish.SendRaw(ctx, dead...); err != nil {
-		err = fmt.Errorf("send dead letters: %w", err)
-		endBatch(span, cmds, answers, decided, time.Now(), err)
-		return nil, err
-	}
-	wait, err := h.publish.SendAsync(ctx, msgs...)
-	if err != nil {
-		err = fmt.Errorf("publish events: %w", err)
-		endBatch(span, cmds, answers, decided, time.Now(), err)
-		return nil, err
-	}
-	return func(ctx context.Context) error {
-		if err := wait(ctx); err != nil {
-			err = fmt.Errorf("publish events: %w", err)
-			endBatch(span, cmds, answers, decided, time.Now(), err)
-			return err
-		}
-		done := time.Now()
-		endBatch(span, cmds, answers, decided, done, nil)
-		h.observe(batch, answers, len(dead), start, decided, done)
-		return nil
-	}, nil
+// Begin takes one batch along the path (path.go) as far as handing its
+// events to the producer, without waiting for Kafka; published waits until
+// they are acknowledged (see messaging.Stage). Like Handle, it is safe to
+// call again with the same batch after an error or a crash.
+func (h *Handler) Begin(ctx context.Context, in []messaging.Delivery) (published func(context.Context) error, err error) {
+	return h.stage(ctx, &batch{in: in})
 }
 
 // observe records a published batch in the metrics.
@@ -187,8 +143,8 @@ func (h *Handler) observe(batch []messaging.Delivery, answers []answer, dead int
 	h.metrics.observeHops(batch, len(answers), start, decided, done)
 }
 
-// decide decides the batch's commands in one transaction and returns their answers.
-func (h *Handler) decide(ctx context.Context, cmds []command) ([]answer, error) {
+// decideCommands decides the batch's commands in one transaction and returns their answers.
+func (h *Handler) decideCommands(ctx context.Context, cmds []command) ([]answer, error) {
 	if len(cmds) == 0 {
 		return nil, nil
 	}

@@ -29,9 +29,9 @@ type Decided interface {
 // partition) was decided and published. So, whenever partitions are assigned,
 // and before anything is decided, Recovery re-sends the stored events of
 // every command of those partitions at or after the committed offsets, in
-// the order they were decided. Its Publisher then keeps the redelivery of
-// those very records from sending their BalanceChanged events yet again
-// after newer ones (the feedback copy still goes out).
+// the order they were decided. The handler's step skipResent then keeps the
+// redelivery of those very records from sending their BalanceChanged events
+// yet again after newer ones (the feedback copy still goes out).
 type Recovery struct {
 	store   Decided
 	publish Publisher
@@ -93,24 +93,6 @@ func resend(decided []ledger.Handled) []messaging.Message {
 		msgs = append(msgs, events(a)...)
 	}
 	return msgs
-}
-
-// Publisher wraps pub: it leaves out the BalanceChanged events of commands
-// already re-sent by OnAssigned, which the redelivery of their records would
-// send again after newer events of the same accounts.
-func (r *Recovery) Publisher(pub Publisher) Publisher { return &skipResent{r: r, Publisher: pub} }
-
-type skipResent struct {
-	r *Recovery
-	Publisher
-}
-
-func (s *skipResent) Send(ctx context.Context, msgs ...messaging.Message) error {
-	return s.Publisher.Send(ctx, s.r.filter(msgs)...)
-}
-
-func (s *skipResent) SendAsync(ctx context.Context, msgs ...messaging.Message) (func(context.Context) error, error) {
-	return s.Publisher.SendAsync(ctx, s.r.filter(msgs)...)
 }
 
 // filter drops the BalanceChanged events of re-sent commands and forgets

@@ -78,7 +78,7 @@ func TestRecoveryResendsInDecisionOrderAndOnlyOnce(t *testing.T) {
 
 	// The new owner decides a newer deposit, and partition 9's records come again.
 	out := &published{}
-	f.h.publish = r.Publisher(out)
+	f.h.producer, f.h.Recovery = out, r
 	if err := f.h.Handle(context.Background(), []messaging.Delivery{delivery(4, 7, later), delivery(9, 10, first), delivery(9, 11, second)}); err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"openbank/topology/serde/serdetest"
 )
 
-// pipelineRun runs RunPipelined over 12 commands in polls of 3 with a stage
+// pipelineRun runs RunStage with Overlap over 12 commands in polls of 3 with a stage
 // that logs each begin and acknowledgement; fail says which begin (counted
 // from 1) fails, and how.
 func pipelineRun(t *testing.T, fail map[int]string) []string {
@@ -28,6 +28,7 @@ func pipelineRun(t *testing.T, fail map[int]string) []string {
 	defer cancel()
 	raw := &memoryConsumer{recs: recs, step: 3, log: &log, stop: cancel}
 	c := memoryRun(raw, codec, 0)
+	c.opts.Overlap = true
 	begun := 0
 	note := func(entry string) {
 		raw.mu.Lock() // commits are logged from the committer's goroutine
@@ -54,7 +55,7 @@ func pipelineRun(t *testing.T, fail map[int]string) []string {
 			return nil
 		}, nil
 	}
-	if err := c.RunPipelined(ctx, stage); err != nil {
+	if err := c.RunStage(ctx, stage); err != nil {
 		t.Fatal(err)
 	}
 	if got := raw.commits[len(raw.commits)-1]; got != last {

@@ -6,12 +6,6 @@ import (
 	"time"
 )
 
-// Stage begins handling one batch: when it returns, everything that decides
-// the batch is done and its records are handed to the producer, in order;
-// published waits until Kafka acknowledged them. Like a Handler it must be
-// idempotent: a batch may be begun again after an error or a crash.
-type Stage func(ctx context.Context, batch []Delivery) (published func(context.Context) error, err error)
-
 // allowRebalanceEvery bounds how long a steady stream of batches keeps the
 // pipeline from draining, and so keeps a pending rebalance waiting. A
 // variable for the tests.
@@ -36,18 +30,33 @@ func (s *staged) wait(ctx context.Context) error {
 	return s.published(ctx)
 }
 
-// RunPipelined is Run with one batch in flight: it begins the next batch
-// (decides it and hands its records to the producer) while the previous one's
-// records are being acknowledged. The produce calls of a batch come after
-// those of the batch before (the idempotent producer keeps them in order per
-// partition); a batch's offsets are committed only once it and every batch
-// before it are acknowledged. When a batch fails, the pipeline stops: the
-// batches not yet committed are handled again, in order, one at a time, each
-// retried until done, as a redelivery from the committed offsets would be.
-// While a batch is in flight, records are taken without waiting for them;
-// when none are there, the batch in flight is finished and committed first.
-// Offsets are committed as Run commits them.
-func (c *Consumer) RunPipelined(ctx context.Context, begin Stage) error {
+// Run hands batches to handle until ctx is cancelled; see RunStage.
+func (c *Consumer) Run(ctx context.Context, handle Handler) error {
+	return c.RunStage(ctx, Handle(handle))
+}
+
+// RunStage hands batches to begin until ctx is cancelled, in the order they
+// were read, and commits a batch's offsets only once it and every batch
+// before it are acknowledged (at-least-once). A batch already read when ctx
+// is cancelled is still finished and committed, so shutdown loses nothing.
+//
+// With ConsumerOptions.Overlap, one batch is in flight: the next is begun
+// (decided and handed to the producer) while the previous one's records are
+// being acknowledged; its produce calls come after those of the batch before
+// (the idempotent producer keeps them in order per partition). While a batch
+// is in flight, records are taken without waiting for them; when none are
+// there, the batch in flight is finished and committed first. Without it,
+// each batch is finished before the next is read.
+//
+// When a batch fails, the batches not yet committed are handled again, in
+// order, one at a time, each retried with backoff until done, as a
+// redelivery from the committed offsets would be: begin must be idempotent.
+// Offsets are committed in the background, at most once per
+// Config.CommitInterval while records keep coming and at once when none
+// come: a commit is a broker round trip as long as the rest of a cycle, and
+// a crash before it lands only means the records since the last one are
+// read again.
+func (c *Consumer) RunStage(ctx context.Context, begin Stage) error {
 	// Finish what was read even when shutdown starts meanwhile.
 	work := context.WithoutCancel(ctx)
 	defer c.commits.flush()
@@ -107,6 +116,10 @@ func (c *Consumer) RunPipelined(ctx context.Context, begin Stage) error {
 		switch {
 		case redone:
 			inFlight = nil
+		case !c.opts.Overlap:
+			if err := drain(); err != nil {
+				return err
+			}
 		case next.failed != nil:
 			// Nothing may be begun before this batch is done: its records
 			// must come before the next batch's.
