@@ -10,7 +10,7 @@ import (
 
 	"openbank/loadtest/internal/report"
 	"openbank/loadtest/internal/result"
-	"openbank/loadtest/internal/stats"
+	"openbank/kit/stats"
 	"openbank/messaging"
 	"openbank/messaging/messagingtest"
 )

@@ -16,7 +16,7 @@ import (
 	"openbank/kit/service"
 	"openbank/loadtest/internal/floor"
 	"openbank/loadtest/internal/run"
-	"openbank/loadtest/internal/stats"
+	"openbank/kit/stats"
 	"openbank/messaging"
 )
 

@@ -3,11 +3,12 @@ package chaos
 import (
 	"fmt"
 	"io"
-	"math"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"openbank/kit/stats"
 )
 
 // Confirmations keeps when API clients' transfers were sent and confirmed,
@@ -92,18 +93,12 @@ func Stats(faults []FaultRecord) []KindStats {
 		if s.Count == 0 {
 			continue
 		}
-		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 		if len(ds) > 0 {
-			s.P50, s.P99, s.Max = rank(ds, 0.50), rank(ds, 0.99), ds[len(ds)-1]
+			s.P50, s.P99, s.Max = stats.PercentileDuration(ds, 50), stats.PercentileDuration(ds, 99), slices.Max(ds)
 		}
 		out = append(out, s)
 	}
 	return out
-}
-
-func rank(sorted []time.Duration, q float64) time.Duration {
-	i := int(math.Ceil(q*float64(len(sorted)))) - 1
-	return sorted[max(i, 0)]
 }
 
 // PrintStats writes the recovery table.

@@ -16,7 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"openbank/loadtest/internal/result"
-	"openbank/loadtest/internal/stats"
+	"openbank/kit/stats"
 	"openbank/messaging"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"openbank/loadtest/internal/result"
-	"openbank/loadtest/internal/stats"
+	"openbank/kit/stats"
 )
 
 func TestFloorRatiosUseTheCategorysClientAndTheLowestLoad(t *testing.T) {

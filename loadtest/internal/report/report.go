@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"openbank/loadtest/internal/result"
-	"openbank/loadtest/internal/stats"
+	"openbank/kit/stats"
 )
 
 // Mapping renames categories matching Pattern (a path glob such as "go-*")

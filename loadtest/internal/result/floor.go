@@ -6,7 +6,7 @@ import (
 	"os"
 	"time"
 
-	"openbank/loadtest/internal/stats"
+	"openbank/kit/stats"
 )
 
 // Floor is what the bank cannot go below on the machine of a run, as

@@ -15,7 +15,7 @@ import (
 	"openbank/loadtest/internal/heartbeat"
 	"openbank/loadtest/internal/promtext"
 	"openbank/loadtest/internal/result"
-	"openbank/loadtest/internal/stats"
+	"openbank/kit/stats"
 )
 
 // End reasons.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -11,6 +10,7 @@ import (
 
 	"openbank/kit/bench"
 	"openbank/kit/procstat"
+	"openbank/kit/stats"
 	"openbank/messaging"
 )
 
@@ -186,13 +186,7 @@ type result struct {
 }
 
 func (r result) print(name string) {
-	slices.Sort(r.latencies)
-	q := func(p float64) float64 {
-		if len(r.latencies) == 0 {
-			return 0
-		}
-		return float64(r.latencies[min(len(r.latencies)-1, int(p*float64(len(r.latencies))))]) / 1e6
-	}
+	q := func(p float64) float64 { return float64(stats.PercentileDuration(r.latencies, 100*p)) / 1e6 }
 	fmt.Printf("%-10s %9d %10.0f %9.1f %9.1f %9.1f %14.3f %13.1f %11.1f %13.2f\n", name, r.commands,
 		float64(r.commands)/r.elapsed.Seconds(), q(0.50), q(0.99), q(1), 1000*r.cpu/float64(r.commands), r.peakRSS,
 		r.batches.size, r.batches.millis)

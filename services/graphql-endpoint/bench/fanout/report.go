@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"openbank/kit/stats"
 )
 
 // measurement is the measured window: the records produced in it and the
@@ -69,6 +71,5 @@ func printLatency(what string, sorted []time.Duration) {
 }
 
 func pct(sorted []time.Duration, p int) time.Duration {
-	i := (len(sorted)*p + 99) / 100
-	return sorted[max(0, min(len(sorted)-1, i-1))]
+	return stats.PercentileDuration(sorted, float64(p))
 }

@@ -1,10 +1,13 @@
 // Package stats summarises latencies: mean, standard error of the mean and
-// percentiles, without I/O.
+// percentiles, without I/O. Its Percentile is the one definition of a
+// percentile in the project: the load test, the benchmarks and the chaos run
+// all use it, so their p50s and p99s compare.
 package stats
 
 import (
 	"math"
 	"sort"
+	"time"
 )
 
 // Summary describes a set of values.
@@ -92,6 +95,15 @@ func percentileSorted(sorted []float64, p float64) float64 {
 		return sorted[lo]
 	}
 	return sorted[lo] + (rank-float64(lo))*(sorted[hi]-sorted[lo])
+}
+
+// PercentileDuration is Percentile of durations.
+func PercentileDuration(ds []time.Duration, p float64) time.Duration {
+	values := make([]float64, len(ds))
+	for i, d := range ds {
+		values[i] = float64(d)
+	}
+	return time.Duration(math.Round(Percentile(values, p)))
 }
 
 // Running keeps every value seen so far for a live p99.
