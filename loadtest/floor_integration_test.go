@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"openbank/kit/stats"
 	"openbank/loadtest/internal/report"
 	"openbank/loadtest/internal/result"
-	"openbank/kit/stats"
 	"openbank/messaging"
 	"openbank/messaging/messagingtest"
 )

@@ -14,9 +14,9 @@ import (
 
 	"openbank/kit/env"
 	"openbank/kit/service"
+	"openbank/kit/stats"
 	"openbank/loadtest/internal/floor"
 	"openbank/loadtest/internal/run"
-	"openbank/kit/stats"
 	"openbank/messaging"
 )
 

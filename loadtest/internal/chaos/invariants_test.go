@@ -154,7 +154,7 @@ func TestRecoveryStats(t *testing.T) {
 	}
 	faults = append(faults, FaultRecord{Kind: BrokerKill, Recovery: -1}, FaultRecord{Kind: BrokerKill, Recovery: time.Second})
 	s := Stats(faults)
-	if len(s) != 2 || s[0].Kind != HandlerKill || s[0].P50 != 50*time.Second || s[0].P99 != 99*time.Second || s[0].Max != 100*time.Second {
+	if len(s) != 2 || s[0].Kind != HandlerKill || s[0].P50 != 50500*time.Millisecond || s[0].P99 != 99010*time.Millisecond || s[0].Max != 100*time.Second {
 		t.Fatalf("handler kills: %+v", s)
 	}
 	if s[1].Kind != BrokerKill || s[1].Count != 2 || s[1].NotRecovered != 1 || s[1].Max != time.Second {

@@ -15,8 +15,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"openbank/loadtest/internal/result"
 	"openbank/kit/stats"
+	"openbank/loadtest/internal/result"
 	"openbank/messaging"
 )
 

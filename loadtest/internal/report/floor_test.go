@@ -4,8 +4,8 @@ import (
 	"math"
 	"testing"
 
-	"openbank/loadtest/internal/result"
 	"openbank/kit/stats"
+	"openbank/loadtest/internal/result"
 )
 
 func TestFloorRatiosUseTheCategorysClientAndTheLowestLoad(t *testing.T) {

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"openbank/loadtest/internal/result"
 	"openbank/kit/stats"
+	"openbank/loadtest/internal/result"
 )
 
 // Mapping renames categories matching Pattern (a path glob such as "go-*")

@@ -11,11 +11,11 @@ import (
 	"sync"
 	"time"
 
+	"openbank/kit/stats"
 	"openbank/loadtest/internal/driver"
 	"openbank/loadtest/internal/heartbeat"
 	"openbank/loadtest/internal/promtext"
 	"openbank/loadtest/internal/result"
-	"openbank/kit/stats"
 )
 
 // End reasons.
