@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/cenkalti/backoff/v5"
+	"openbank/kit/retry"
 )
 
 // Admin manages the cluster: topics, their configs, and consumer groups'
@@ -141,10 +141,10 @@ func (a *Admin) StartGroup(ctx context.Context, group string, topics []string, s
 	}
 	// A member killed moments ago stays in the group until its session times
 	// out, and the broker refuses commits from outside the group until then.
-	return retry(ctx, a.log, "place the start of group "+group, func() error {
+	return retry.Do(ctx, a.log, "place the start of group "+group, retry.Forever, func() error {
 		err := a.CommitOffsets(ctx, group, commit)
 		if err != nil && !errors.Is(err, ErrGroupHasMembers) {
-			return backoff.Permanent(err)
+			return retry.Permanent(err)
 		}
 		return err
 	})
@@ -161,7 +161,7 @@ func CommitGroupAtEnd(ctx context.Context, cfg Config, group string, topics ...s
 		return err
 	}
 	defer admin.Close()
-	return retry(ctx, log, "commit group "+group+" at the end", func() error {
+	return retry.Do(ctx, log, "commit group "+group+" at the end", retry.Forever, func() error {
 		ends := map[TopicPartition]int64{}
 		for _, topic := range topics {
 			marks, err := admin.Watermarks(ctx, topic)

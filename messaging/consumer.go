@@ -8,8 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cenkalti/backoff/v5"
-
+	"openbank/kit/retry"
 	"openbank/topology/records"
 	"openbank/topology/serde"
 )
@@ -164,7 +163,7 @@ func (c *Consumer) announceAssigned(ctx context.Context) error {
 	}
 	if len(added) > 0 {
 		var committed map[TopicPartition]int64
-		err := retry(ctx, c.log, "read committed offsets", func() error {
+		err := retry.Do(ctx, c.log, "read committed offsets", retry.Forever, func() error {
 			var err error
 			committed, err = c.raw.Committed(ctx, added)
 			return err
@@ -173,7 +172,7 @@ func (c *Consumer) announceAssigned(ctx context.Context) error {
 			return err
 		}
 		c.log.Info("partitions assigned", "partitions", len(added), "assigned", len(now))
-		if err := retry(ctx, c.log, "take over assigned partitions", func() error {
+		if err := retry.Do(ctx, c.log, "take over assigned partitions", retry.Forever, func() error {
 			return c.opts.OnAssigned(ctx, committed)
 		}); err != nil {
 			return err
@@ -221,12 +220,12 @@ func (c *Consumer) decode(ctx context.Context, msgs []RawRecord) ([]Delivery, er
 	for _, m := range msgs {
 		topic := m.Topic
 		var rec records.Record
-		err := retry(ctx, c.log, "decode record", func() error {
+		err := retry.Do(ctx, c.log, "decode record", retry.Forever, func() error {
 			var err error
 			rec, err = c.codec.Decode(topic, m.Value)
 			var bad *serde.DecodeError
 			if errors.As(err, &bad) {
-				return backoff.Permanent(err)
+				return retry.Permanent(err)
 			}
 			return err
 		})
@@ -257,20 +256,6 @@ func (c *Consumer) Close() error {
 		return fmt.Errorf("close Kafka consumer: %w", err)
 	}
 	return nil
-}
-
-// retry runs op until it succeeds, returns a permanent error, or ctx ends,
-// backing off up to 5 s between tries and logging each failure.
-func retry(ctx context.Context, log *slog.Logger, what string, op func() error) error {
-	b := backoff.NewExponentialBackOff()
-	b.InitialInterval = 50 * time.Millisecond
-	b.MaxInterval = 5 * time.Second
-	_, err := backoff.Retry(ctx, func() (struct{}, error) { return struct{}{}, op() },
-		backoff.WithBackOff(b), backoff.WithMaxElapsedTime(0),
-		backoff.WithNotify(func(err error, next time.Duration) {
-			log.Warn(what+" failed; retrying", "error", err, "retry_in", next)
-		}))
-	return err
 }
 
 // Raw is the delivery's record as read, before decoding.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 
+	"openbank/kit/retry"
 	"openbank/topology/serde"
 )
 
@@ -22,7 +23,7 @@ func (c *Consumer) deadLetter(ctx context.Context, m RawRecord, why *serde.Decod
 		return nil
 	}
 	dl := DeadLetter(c.opts.DeadLetterTopic, m, why)
-	return retry(ctx, c.log, "send dead letter", func() error { return c.dead.SendRaw(ctx, dl) })
+	return retry.Do(ctx, c.log, "send dead letter", retry.Forever, func() error { return c.dead.SendRaw(ctx, dl) })
 }
 
 // DeadLetter is m for topic, byte for byte, with headers that say where it

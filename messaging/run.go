@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"openbank/kit/retry"
 )
 
 // allowRebalanceEvery bounds how long a steady stream of batches keeps the
@@ -168,7 +170,7 @@ func (c *Consumer) finish(ctx context.Context, begin Stage, s *staged, later ...
 	}
 	for _, b := range append([]*staged{s}, later...) {
 		if len(b.batch) > 0 {
-			err := retry(ctx, c.log, "handle batch", func() error {
+			err := retry.Do(ctx, c.log, "handle batch", retry.Forever, func() error {
 				published, err := begin(ctx, b.batch)
 				if err != nil {
 					return err

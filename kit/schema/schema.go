@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"time"
 
+	"openbank/kit/retry"
+
 	"github.com/golang-migrate/migrate/v4"
 	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // the pgx5:// driver
 	"github.com/golang-migrate/migrate/v4/source/iofs"
@@ -51,19 +53,13 @@ func Up(files fs.FS, dir, url string) (version uint, err error) {
 // UpWhenReachable runs up until it succeeds or ctx ends, waiting for the
 // database to come up (from 100 ms up to 5 s between attempts).
 func UpWhenReachable(ctx context.Context, log *slog.Logger, up func() (uint, error)) error {
-	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+	return retry.Do(ctx, log, "migrations", retry.Policy{Initial: 100 * time.Millisecond}, func() error {
 		v, err := up()
 		if err == nil {
 			log.Info("schema up to date", "version", v)
-			return nil
 		}
-		log.Warn("migrations failed; retrying", "error", err, "retry_in", wait)
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(wait):
-		}
-	}
+		return err
+	})
 }
 
 // fileName is the one naming scheme: a six-digit version, a name, the direction.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"openbank/kit/retry"
 	"openbank/messaging"
 	"openbank/services/synchronizer/internal/reconcile"
 )
@@ -96,22 +97,12 @@ func (c *Cluster) WaitForBrokers(ctx context.Context, timeout time.Duration) err
 // waitUntil retries probe once a second until it succeeds or timeout passes,
 // returning the last error then.
 func waitUntil(ctx context.Context, timeout time.Duration, probe func(context.Context) error) error {
-	deadline := time.Now().Add(timeout)
-	for attempt := 1; ; attempt++ {
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := probe(pctx)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("not answering after %s (%d tries): %w", timeout, attempt, err)
-		}
-		select {
-		case <-time.After(time.Second):
-		case <-ctx.Done():
-		}
-	}
+	return retry.Do(ctx, slog.Default(), "wait for the cluster", retry.Policy{Initial: time.Second, Max: time.Second, Within: timeout},
+		func() error {
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			return probe(pctx)
+		})
 }
 
 var _ reconcile.Cluster = (*Cluster)(nil)
