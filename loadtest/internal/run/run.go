@@ -11,10 +11,10 @@ import (
 	"sync"
 	"time"
 
+	"openbank/kit/scrape"
 	"openbank/kit/stats"
 	"openbank/loadtest/internal/driver"
 	"openbank/loadtest/internal/heartbeat"
-	"openbank/loadtest/internal/promtext"
 	"openbank/loadtest/internal/result"
 )
 
@@ -287,23 +287,23 @@ func (r *Runner) writeResources(ctx context.Context, loop int, load float64) {
 		}
 	}
 	if r.Config.MetricsURL != "" {
-		lag, found, err := promtext.Fetch(ctx, r.Config.MetricsURL, r.Config.LagMetric)
+		m, err := scrape.Get(ctx, r.Config.MetricsURL)
 		errs = append(errs, err)
-		if found {
+		if lag, found := m.Sum(r.Config.LagMetric); found {
 			res.ConsumerLag = &lag
 		}
 	}
 	if r.Config.GeneratorURL != "" && r.Config.GeneratorLag != "" {
-		lag, found, err := promtext.Fetch(ctx, strings.TrimRight(r.Config.GeneratorURL, "/")+"/metrics", r.Config.GeneratorLag)
+		m, err := scrape.Get(ctx, strings.TrimRight(r.Config.GeneratorURL, "/")+"/metrics")
 		errs = append(errs, err)
-		if found {
+		if lag, found := m.Sum(r.Config.GeneratorLag); found {
 			res.GeneratorLag = &lag
 		}
 	}
 	for _, u := range r.Config.HopURLs {
-		hops, err := promtext.FetchHistograms(ctx, u, HopMetric, "hop")
+		m, err := scrape.Get(ctx, u)
 		errs = append(errs, err)
-		for hop, t := range hops {
+		for hop, t := range m.Totals(HopMetric, "hop") {
 			if res.Hops == nil {
 				res.Hops = map[string]result.HopTotal{}
 			}

@@ -10,6 +10,7 @@ import (
 
 	"openbank/kit/bench"
 	"openbank/kit/procstat"
+	"openbank/kit/scrape"
 	"openbank/kit/stats"
 	"openbank/messaging"
 )
@@ -27,7 +28,7 @@ type session struct {
 // measure runs one phase, adds the handler's own batch figures and prints it.
 func (s *session) measure(name string, phase func() (result, error)) error {
 	_ = procstat.ResetPeak(s.handler.PID()) // where it is refused, peak RSS is since start
-	before, err := bench.Scrape(s.metrics)
+	before, err := scrape.Get(context.Background(), s.metrics)
 	if err != nil {
 		return err
 	}
@@ -35,7 +36,7 @@ func (s *session) measure(name string, phase func() (result, error)) error {
 	if err != nil {
 		return fmt.Errorf("phase %s: %w", name, err)
 	}
-	after, err := bench.Scrape(s.metrics)
+	after, err := scrape.Get(context.Background(), s.metrics)
 	if err != nil {
 		return err
 	}
@@ -197,13 +198,13 @@ func (r result) print(name string) {
 // batchStats are the handler's own batch figures over a phase (from /metrics).
 type batchStats struct{ size, millis, decideMillis, publishMillis, p99Millis float64 }
 
-func batchesSince(after, before bench.Metrics) batchStats {
+func batchesSince(after, before scrape.Metrics) batchStats {
 	size := after.Histogram("command_handler_batch_size").Since(before.Histogram("command_handler_batch_size"))
 	if size.Count == 0 {
 		return batchStats{}
 	}
 	duration := after.Histogram("command_handler_batch_duration_seconds").Since(before.Histogram("command_handler_batch_duration_seconds"))
-	stage := func(name string) bench.Histogram {
+	stage := func(name string) scrape.Histogram {
 		return after.Histogram("command_handler_batch_stage_seconds", "stage", name).
 			Since(before.Histogram("command_handler_batch_stage_seconds", "stage", name))
 	}

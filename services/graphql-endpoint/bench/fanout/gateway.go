@@ -10,6 +10,7 @@ import (
 
 	"openbank/kit/bench"
 	"openbank/kit/procstat"
+	"openbank/kit/scrape"
 	"openbank/messaging"
 	"openbank/topology"
 )
@@ -75,7 +76,7 @@ func (g *gateway) memory() string {
 // lag summarises the gateway's stream lag histogram: the share of records
 // fanned out within each bucket bound.
 func (g *gateway) lag() string {
-	m, err := bench.Scrape("http://" + g.base + "/metrics")
+	m, err := scrape.Get(context.Background(), "http://"+g.base+"/metrics")
 	if err != nil {
 		return ""
 	}

@@ -1,10 +1,17 @@
-package bench
+// Package scrape reads a service's Prometheus /metrics: the one scraper of
+// the load test, the benchmarks and the chaos run. It parses the text
+// exposition format with the Prometheus libraries and answers the questions
+// they ask: a value, a sum over series, a histogram with its buckets.
+package scrape
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"slices"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -14,9 +21,15 @@ import (
 // Metrics is one scrape of a Prometheus text endpoint, by family name.
 type Metrics map[string]*dto.MetricFamily
 
-// Scrape reads url (a /metrics endpoint).
-func Scrape(url string) (Metrics, error) {
-	resp, err := http.Get(url)
+var client = &http.Client{Timeout: 5 * time.Second}
+
+// Get reads url (a /metrics endpoint).
+func Get(ctx context.Context, url string) (Metrics, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("scrape %s: %w", url, err)
 	}
@@ -24,12 +37,60 @@ func Scrape(url string) (Metrics, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("scrape %s: %s", url, resp.Status)
 	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
+	m, err := Parse(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", url, err)
+		return nil, fmt.Errorf("scrape %s: %w", url, err)
+	}
+	return m, nil
+}
+
+// Parse reads the text exposition format.
+func Parse(r io.Reader) (Metrics, error) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(r)
+	if err != nil {
+		return nil, fmt.Errorf("parse metrics: %w", err)
 	}
 	return Metrics(families), nil
+}
+
+// Sum is the sum of every series of a counter, gauge or untyped metric;
+// found is false when the metric is absent.
+func (m Metrics) Sum(name string) (sum float64, found bool) {
+	f, ok := m[name]
+	if !ok {
+		return 0, false
+	}
+	for _, s := range f.GetMetric() {
+		sum += value(s)
+	}
+	return sum, true
+}
+
+// Totals are a histogram's sum and count.
+type Totals struct{ Sum, Count float64 }
+
+// Totals is the sum and count of histogram name per value of label; series
+// with the same label value add up.
+func (m Metrics) Totals(name, label string) map[string]Totals {
+	out := map[string]Totals{}
+	for _, s := range m[name].GetMetric() {
+		h := s.GetHistogram()
+		if h == nil {
+			continue
+		}
+		key := ""
+		for _, lp := range s.GetLabel() {
+			if lp.GetName() == label {
+				key = lp.GetValue()
+			}
+		}
+		t := out[key]
+		t.Sum += h.GetSampleSum()
+		t.Count += float64(h.GetSampleCount())
+		out[key] = t
+	}
+	return out
 }
 
 // find is the series of family name whose labels include labels (name, value pairs).
@@ -62,9 +123,14 @@ func hasLabel(s *dto.Metric, name, value string) bool {
 // Value is a counter's, gauge's or untyped metric's value (0 when absent).
 func (m Metrics) Value(name string, labels ...string) float64 {
 	s := m.find(name, labels...)
-	switch {
-	case s == nil:
+	if s == nil {
 		return 0
+	}
+	return value(s)
+}
+
+func value(s *dto.Metric) float64 {
+	switch {
 	case s.Counter != nil:
 		return s.Counter.GetValue()
 	case s.Gauge != nil:
