@@ -55,8 +55,7 @@ func main() {
 	}
 	open := func(name string) account {
 		var a account
-		call(`subscription($u: String!, $p: String!) { get_account(username: $u, password: $p) { iban token reason } }`,
-			map[string]any{"u": name, "p": "correct horse battery"}, "get_account", &a)
+		call(gqlws.GetAccount, map[string]any{"username": name, "password": "correct horse battery"}, "get_account", &a)
 		if a.Reason != "" {
 			log.Fatalf("open %s: %s", name, a.Reason)
 		}
@@ -68,10 +67,8 @@ func main() {
 			Success bool
 			Reason  string
 		}
-		call(`subscription($id: String!, $t: String!, $a: Int!, $f: String!, $to: String!, $d: String!) {
-			money_transfer(uuid: $id, token: $t, amount: $a, from: $f, to: $to, descr: $d) { success reason } }`,
-			map[string]any{"id": uuid.NewString(), "t": from.Token, "a": cents, "f": from.IBAN, "to": to, "d": descr},
-			"money_transfer", &r)
+		call(gqlws.MoneyTransfer, map[string]any{"uuid": uuid.NewString(), "token": from.Token, "amount": cents,
+			"from": from.IBAN, "to": to, "descr": descr}, "money_transfer", &r)
 		fmt.Printf("transfer %q: success %v %s\n", descr, r.Success, r.Reason)
 	}
 
@@ -79,9 +76,7 @@ func main() {
 	alice, bob := open("alice-"+suffix), open("bob-"+suffix)
 
 	// Follow alice's account: every balance change arrives as it happens.
-	_, stream, err := conn.Subscribe(ctx, `subscription($iban: String) {
-		stream_transactions(iban: $iban) { new_balance changed_by direction from_to descr } }`,
-		map[string]any{"iban": alice.IBAN}, 16)
+	_, stream, err := conn.Subscribe(ctx, gqlws.StreamTransactions, map[string]any{"iban": alice.IBAN}, 16)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -16,10 +16,6 @@ import (
 )
 
 const (
-	transferQuery = `subscription ($uuid: String!, $token: String!, $amount: Int!, $from: String!, $to: String!, $descr: String!) {
-  money_transfer(uuid: $uuid, token: $token, amount: $amount, from: $from, to: $to, descr: $descr) { uuid success reason } }`
-	streamQuery  = `subscription ($iban: String) { stream_transactions(iban: $iban) { id descr } }`
-	historyQuery = `query ($iban: String!) { transactions_by_iban(iban: $iban, max_items: 1000) { id descr } }`
 	// The gateway's answer when the handler did not answer in time: ask again.
 	reasonNoAnswer = "no answer from the command handler in time, try again"
 )
@@ -81,7 +77,7 @@ func (c *Client) connect(ctx context.Context, again bool) error {
 		_ = conn.Close()
 		return err
 	}
-	_, events, err := conn.Subscribe(ctx, streamQuery, map[string]any{"iban": acc.IBAN}, 1024)
+	_, events, err := conn.Subscribe(ctx, gqlws.StreamTransactions, map[string]any{"iban": acc.IBAN}, 1024)
 	if err != nil {
 		_ = conn.Close()
 		return fmt.Errorf("stream_transactions: %w", err)
@@ -159,7 +155,7 @@ func (c *Client) note(t transaction, repeat bool) {
 
 // readBack reads the account's latest transactions after a reconnect.
 func (c *Client) readBack(ctx context.Context, conn *gqlws.Conn, iban string) error {
-	_, events, err := conn.Subscribe(ctx, historyQuery, map[string]any{"iban": iban}, 2)
+	_, events, err := conn.Subscribe(ctx, gqlws.TransactionsByIBAN, map[string]any{"iban": iban}, 2)
 	if err != nil {
 		return fmt.Errorf("transactions_by_iban: %w", err)
 	}
@@ -271,7 +267,7 @@ func (c *Client) ask(ctx context.Context, vars map[string]any) (bool, string, er
 	case <-ctx.Done():
 		return false, "", ctx.Err()
 	}
-	id, events, err := conn.Subscribe(ctx, transferQuery, vars, 2)
+	id, events, err := conn.Subscribe(ctx, gqlws.MoneyTransfer, vars, 2)
 	if err != nil {
 		return false, "", err
 	}

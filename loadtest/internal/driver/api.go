@@ -15,15 +15,6 @@ import (
 	"openbank/kit/gqlws"
 )
 
-const (
-	getAccountQuery = `subscription ($username: String!, $password: String!) {
-  get_account(username: $username, password: $password) { iban token reason } }`
-	transferQuery = `subscription ($uuid: String!, $token: String!, $amount: Int!, $from: String!, $to: String!, $descr: String!) {
-  money_transfer(uuid: $uuid, token: $token, amount: $amount, from: $from, to: $to, descr: $descr) { uuid success reason } }`
-	streamQuery = `subscription ($iban: String) {
-  stream_transactions(iban: $iban) { id iban new_balance changed_by from_to descr direction } }`
-)
-
 // API drives the GraphQL WebSocket API directly: it measures command →
 // feedback (money_transfer's answer) and command → BalanceChanged visible
 // (the transaction arriving on stream_transactions for the account).
@@ -67,7 +58,7 @@ func (a *API) Open(ctx context.Context) error {
 		return err
 	}
 	a.account = acc
-	_, events, err := conn.Subscribe(ctx, streamQuery, map[string]any{"iban": acc.IBAN}, 256)
+	_, events, err := conn.Subscribe(ctx, gqlws.StreamTransactions, map[string]any{"iban": acc.IBAN}, 256)
 	if err != nil {
 		_ = conn.Close()
 		return fmt.Errorf("stream_transactions: %w", err)
@@ -79,7 +70,7 @@ func (a *API) Open(ctx context.Context) error {
 
 // OpenAccount opens (or logs in to) username's account over conn.
 func OpenAccount(ctx context.Context, conn *gqlws.Conn, username string) (Account, error) {
-	_, events, err := conn.Subscribe(ctx, getAccountQuery, map[string]any{"username": username, "password": "loadtest-" + username}, 2)
+	_, events, err := conn.Subscribe(ctx, gqlws.GetAccount, map[string]any{"username": username, "password": "loadtest-" + username}, 2)
 	if err != nil {
 		return Account{}, fmt.Errorf("get_account: %w", err)
 	}
@@ -173,7 +164,7 @@ func (a *API) Do(ctx context.Context, in Interaction, timeout time.Duration) Mea
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	id, events, err := a.conn.Subscribe(ctx, transferQuery, TransferCommand(a.account, in), 2)
+	id, events, err := a.conn.Subscribe(ctx, gqlws.MoneyTransfer, TransferCommand(a.account, in), 2)
 	if err != nil {
 		return Measurement{Err: err}
 	}

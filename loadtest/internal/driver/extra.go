@@ -62,7 +62,7 @@ func (e *ExtraClients) run(ctx context.Context, conn *gqlws.Conn, acc Account) {
 			in.Kind = KindTransfer
 		}
 		opCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_, events, err := conn.Subscribe(opCtx, transferQuery, TransferCommand(acc, in), 2)
+		_, events, err := conn.Subscribe(opCtx, gqlws.MoneyTransfer, TransferCommand(acc, in), 2)
 		if err == nil {
 			var ev gqlws.Event
 			if ev, err = gqlws.First(opCtx, events); err == nil {
