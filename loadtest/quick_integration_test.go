@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"openbank/kit/service"
 	"openbank/loadtest/internal/report"
 	"openbank/loadtest/internal/result"
 	"openbank/messaging/messagingtest"
@@ -28,13 +29,13 @@ func TestQuickProfile(t *testing.T) {
 	suffix := fmt.Sprintf("%d", time.Now().UnixNano())
 
 	bins := map[string]string{}
-	for _, s := range []string{"command-handler", "graphql-endpoint", "heartbeat", "command-generator"} {
+	for _, s := range service.Names {
 		bins[s] = messagingtest.Build(t, filepath.Join("..", "services", s))
 	}
 	loadtest := messagingtest.Build(t, ".")
 
 	ports := map[string]int{}
-	for _, s := range []string{"command-handler", "graphql-endpoint", "heartbeat", "command-generator"} {
+	for _, s := range service.Names {
 		ports[s] = messagingtest.FreePort(t)
 	}
 	start := func(name string, env ...string) {

@@ -2,12 +2,16 @@ package checks
 
 import (
 	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	settings "openbank/kit/env"
+	"openbank/kit/service"
 )
 
 // root is the repository root, seen from this package's directory.
@@ -92,4 +96,20 @@ func requiredEnv(name string) []string {
 		req = append(req, "HTTP_PORT")
 	}
 	return req
+}
+
+// TestStackStartsTheServices: deploy/stack.sh starts exactly the services of
+// the one list (kit/service.Names), in its order.
+func TestStackStartsTheServices(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "deploy", "stack.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^SERVICES=\(([^)]*)\)`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("deploy/stack.sh: no SERVICES=(...) line")
+	}
+	if got := strings.Fields(string(m[1])); !slices.Equal(got, service.Names) {
+		t.Errorf("deploy/stack.sh SERVICES=%v, want kit/service.Names %v", got, service.Names)
+	}
 }

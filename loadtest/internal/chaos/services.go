@@ -11,10 +11,12 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"openbank/kit/service"
 )
 
 // ServiceNames are the bank's long-running services, in start order.
-var ServiceNames = []string{"command-handler", "graphql-endpoint", "heartbeat", "command-generator"}
+var ServiceNames = service.Names
 
 // Build builds the services from repo/services/<name> into dir.
 func Build(ctx context.Context, repo, dir string) (map[string]string, error) {
