@@ -19,9 +19,9 @@ import (
 	"openbank/loadtest/internal/dockersample"
 	"openbank/loadtest/internal/driver"
 	"openbank/loadtest/internal/heartbeat"
-	"openbank/loadtest/internal/procsample"
 	"openbank/loadtest/internal/result"
 	"openbank/loadtest/internal/run"
+	"openbank/loadtest/internal/sampler"
 )
 
 // profileOf finds --profile in args before the flags are defined, so the
@@ -140,27 +140,27 @@ func runCommand(args []string, log *slog.Logger) error {
 		return err
 	}
 
-	var sampler run.ResourceSampler
+	var resources run.ResourceSampler
 	switch cfg.Sampler {
 	case "proc":
 		if len(cfg.Components) == 0 {
 			cfg.Components = localComponents(cfg)
 		}
-		var comps []procsample.Component
+		var comps []sampler.Component
 		for _, spec := range cfg.Components {
-			c, err := procsample.ParseComponent(spec)
+			c, err := sampler.ParseComponent(spec)
 			if err != nil {
 				return err
 			}
 			comps = append(comps, c)
 		}
-		ps, err := procsample.New("/proc", comps)
+		ps, err := sampler.New("/proc", comps)
 		if err != nil {
 			return err
 		}
-		sampler = procSampler{ps}
+		resources = procSampler{ps}
 	case "docker":
-		sampler = dockersample.New(cfg.DockerSocket, cfg.Components)
+		resources = dockersample.New(cfg.DockerSocket, cfg.Components)
 	}
 
 	var drv driver.Driver
@@ -175,7 +175,7 @@ func runCommand(args []string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	r := &run.Runner{Config: cfg, Driver: drv, Sampler: sampler, Out: out, Log: log,
+	r := &run.Runner{Config: cfg, Driver: drv, Sampler: resources, Out: out, Log: log,
 		Machine: run.ThisMachine(), Versions: run.TheseVersions(), Progress: os.Stderr, Live: isTerminal(os.Stderr)}
 	if b, ok := drv.(interface{ BrowserVersion() string }); ok {
 		r.Versions.Chromium = b.BrowserVersion()
@@ -205,7 +205,7 @@ func runCommand(args []string, log *slog.Logger) error {
 	return errors.Join(runErr, closeErr)
 }
 
-type procSampler struct{ s *procsample.Sampler }
+type procSampler struct{ s *sampler.Sampler }
 
 func (p procSampler) Sample(context.Context) (map[string]result.Component, error) {
 	return p.s.Sample(time.Now())

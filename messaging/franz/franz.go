@@ -1,8 +1,6 @@
 package franz
 
 import (
-	"openbank/messaging"
-
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"openbank/messaging"
 )
 
 // franz is franz-go: a Kafka client in pure Go.
@@ -145,7 +145,7 @@ type franzConsumer struct {
 	// progress per partition: the next offset to read and the high watermark
 	// of the last fetch, for lag.
 	progress map[messaging.TopicPartition][2]int64
-	fresh    *freshness
+	fresh    *staleFetch
 }
 
 func (franz) NewConsumer(cfg messaging.Config, spec messaging.ConsumerSpec, log *slog.Logger) (messaging.RawConsumer, error) {
@@ -193,7 +193,7 @@ func (franz) NewConsumer(cfg messaging.Config, spec messaging.ConsumerSpec, log 
 			opts = append(opts, kgo.InstanceID(spec.InstanceID))
 		}
 	}
-	c := &franzConsumer{spec: spec, progress: map[messaging.TopicPartition][2]int64{}, assigned: map[messaging.TopicPartition]bool{}, fresh: &freshness{}}
+	c := &franzConsumer{spec: spec, progress: map[messaging.TopicPartition][2]int64{}, assigned: map[messaging.TopicPartition]bool{}, fresh: &staleFetch{}}
 	opts = append(opts, kgo.WithHooks(c.fresh))
 	if spec.Assign == nil {
 		opts = append(opts,

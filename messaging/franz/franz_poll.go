@@ -1,8 +1,6 @@
 package franz
 
 import (
-	"openbank/messaging"
-
 	"context"
 	"errors"
 	"fmt"
@@ -11,19 +9,22 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"openbank/messaging"
 )
 
-// maxFreshWait bounds how long a poll that took an old fetch waits for the
+// maxNextFetchWait bounds how long a poll that took an old fetch waits for the
 // next one; a loopback fetch that finds records comes back in about 1 ms.
-const maxFreshWait = 5 * time.Millisecond
+const maxNextFetchWait = 5 * time.Millisecond
 
-// freshness decides whether a franz-go poll should also take the next fetch.
+// staleFetch decides whether a franz-go poll should also take the next fetch,
+// because the buffered one is stale: records likely wait on the broker.
 // franz-go fetches from a broker again only once the fetch buffered from it is
 // taken. So while a batch is handled, the records that reach the broker after
 // that fetch came back stay there, and taking the buffered fetch alone hands
 // them over one whole batch later (librdkafka keeps fetching in the
 // background and has no such wait).
-type freshness struct {
+type staleFetch struct {
 	read atomic.Int64 // unix nanoseconds when a fetch response's records were last read
 
 	// records taken per second, over the last full window (poll runs in one goroutine)
@@ -32,12 +33,12 @@ type freshness struct {
 	windowCount int
 }
 
-// freshWindow is how long records are counted for the rate.
-const freshWindow = time.Second
+// rateWindow is how long records are counted for the rate.
+const rateWindow = time.Second
 
 // OnFetchBatchRead implements kgo.HookFetchBatchRead: franz-go calls it while
 // it reads a fetch response, before the records are buffered.
-func (f *freshness) OnFetchBatchRead(kgo.BrokerMetadata, string, int32, kgo.FetchBatchMetrics) {
+func (f *staleFetch) OnFetchBatchRead(kgo.BrokerMetadata, string, int32, kgo.FetchBatchMetrics) {
 	f.read.Store(time.Now().UnixNano())
 }
 
@@ -45,7 +46,7 @@ func (f *freshness) OnFetchBatchRead(kgo.BrokerMetadata, string, int32, kgo.Fetc
 // took; 0 means do not. The buffered fetch was read some time before took;
 // at the rate records come, waiting is worth it when at least one record is
 // expected to have reached the broker in that time.
-func (f *freshness) wait(took time.Time, n int) time.Duration {
+func (f *staleFetch) wait(took time.Time, n int) time.Duration {
 	read := f.read.Load()
 	if n == 0 || read == 0 {
 		return 0
@@ -54,16 +55,16 @@ func (f *freshness) wait(took time.Time, n int) time.Duration {
 	if stale <= 0 || f.rate*stale.Seconds() < 1 {
 		return 0
 	}
-	return min(stale, maxFreshWait)
+	return min(stale, maxNextFetchWait)
 }
 
 // count adds the n records a poll took at at to the rate.
-func (f *freshness) count(at time.Time, n int) {
+func (f *staleFetch) count(at time.Time, n int) {
 	if f.windowStart.IsZero() {
 		f.windowStart = at
 	}
 	f.windowCount += n
-	if d := at.Sub(f.windowStart); d >= freshWindow {
+	if d := at.Sub(f.windowStart); d >= rateWindow {
 		f.rate = float64(f.windowCount) / d.Seconds()
 		f.windowStart, f.windowCount = at, 0
 	}
@@ -71,7 +72,7 @@ func (f *freshness) count(at time.Time, n int) {
 
 // poll takes the buffered fetch and, when that fetch is old enough that
 // records are likely waiting on the broker, also what the next fetch brings
-// (see freshness).
+// (see staleFetch).
 func (c *franzConsumer) Poll(ctx context.Context, maxRecords int, wait time.Duration) ([]messaging.RawRecord, error) {
 	out, err := c.take(ctx, maxRecords, wait)
 	took := time.Now()

@@ -5,23 +5,23 @@ import (
 	"time"
 )
 
-func TestFreshnessWaitsForTheNextFetchOnlyWhenRecordsAreLikelyWaiting(t *testing.T) {
+func TestStaleFetchWaitsForTheNextFetchOnlyWhenRecordsAreLikelyWaiting(t *testing.T) {
 	start := time.Unix(1_800_000_000, 0)
-	atRate := func(perSecond int) *freshness {
-		f := &freshness{}
+	atRate := func(perSecond int) *staleFetch {
+		f := &staleFetch{}
 		f.count(start, 0)
 		f.count(start.Add(time.Second), perSecond)
 		return f
 	}
 	cases := []struct {
 		name  string
-		f     *freshness
+		f     *staleFetch
 		stale time.Duration // how long before the take the fetch was read
 		n     int
 		want  time.Duration
 	}{
-		{"no rate known yet", &freshness{}, 9 * time.Millisecond, 10, 0},
-		{"1,000/s, fetch read 9 ms before: capped", atRate(1000), 9 * time.Millisecond, 10, maxFreshWait},
+		{"no rate known yet", &staleFetch{}, 9 * time.Millisecond, 10, 0},
+		{"1,000/s, fetch read 9 ms before: capped", atRate(1000), 9 * time.Millisecond, 10, maxNextFetchWait},
 		{"1,000/s, fetch read 2 ms before", atRate(1000), 2 * time.Millisecond, 10, 2 * time.Millisecond},
 		{"20/s, fetch read 5 ms before: 0.1 records expected", atRate(20), 5 * time.Millisecond, 1, 0},
 		{"1,000/s, fetch read just now", atRate(1000), 0, 1, 0},
@@ -38,8 +38,8 @@ func TestFreshnessWaitsForTheNextFetchOnlyWhenRecordsAreLikelyWaiting(t *testing
 	}
 }
 
-func TestFreshnessRateIsRecordsPerSecondOfTheLastFullWindow(t *testing.T) {
-	f := &freshness{}
+func TestStaleFetchRateIsRecordsPerSecondOfTheLastFullWindow(t *testing.T) {
+	f := &staleFetch{}
 	at := time.Unix(1_800_000_000, 0)
 	for i := 0; i < 10; i++ {
 		f.count(at.Add(time.Duration(i)*100*time.Millisecond), 50)

@@ -3,8 +3,6 @@
 package librdkafka
 
 import (
-	"openbank/messaging"
-
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +10,8 @@ import (
 	"time"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"openbank/messaging"
 )
 
 // librdkafka is confluent-kafka-go: librdkafka through cgo.

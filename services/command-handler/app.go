@@ -10,7 +10,7 @@ import (
 	"openbank/kit/service"
 	"openbank/messaging"
 	"openbank/services/command-handler/internal/balancedb"
-	"openbank/services/command-handler/internal/handler"
+	"openbank/services/command-handler/internal/commands"
 	"openbank/topology"
 	"openbank/topology/serde"
 )
@@ -38,7 +38,7 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	defer producer.Close()
 	// Before deciding on partitions just assigned, re-send what a crashed
 	// instance decided there but perhaps never published.
-	recovery := handler.NewRecovery(db, producer, log)
+	recovery := commands.NewRecovery(db, producer, log)
 	consumer, err := joinCommands(cfg, serde, producer, recovery.OnAssigned, ops.Registry, log)
 	if err != nil {
 		return err
@@ -49,12 +49,12 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 		}
 	}()
 
-	h := handler.New(db, producer, topology.TopicCommandsDeadLetter, handler.NewMetrics(ops.Registry), log)
+	h := commands.New(db, producer, topology.TopicCommandsDeadLetter, commands.NewMetrics(ops.Registry), log)
 	h.Recovery = recovery
 	ops.SetReady(true)
 	log.Info("command handler started", "group", cfg.group, "group_instance_id", cfg.instanceID, "batch_size", cfg.batchSize,
 		"batch_wait", cfg.batchWait, "pipeline", cfg.pipeline, "http_port", cfg.service.HTTPPort)
-	// The path of a batch, and why a crash anywhere on it is safe: internal/handler/path.go.
+	// The path of a batch, and why a crash anywhere on it is safe: internal/commands/path.go.
 	err = consumer.RunStage(ctx, h.Begin)
 	ops.SetReady(false)
 	log.Info("command handler stopping")

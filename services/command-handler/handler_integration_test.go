@@ -18,7 +18,7 @@ import (
 
 	"openbank/messaging"
 	"openbank/messaging/messagingtest"
-	"openbank/services/command-handler/internal/handler"
+	"openbank/services/command-handler/internal/commands"
 	"openbank/topology"
 	"openbank/topology/ident"
 	"openbank/topology/records"
@@ -250,7 +250,7 @@ func TestPoisonRecordsGoToTheDeadLetterTopic(t *testing.T) {
 	d := b.tail.WaitFor(t, 30*time.Second, func(d messaging.Delivery) bool {
 		return isFeedback(d) && d.Header(topology.HeaderCommandID) == nulID.String()
 	})
-	if f, ok := d.Record.(*records.MoneyTransferFailed); !ok || f.Reason != handler.ReasonInvalidCommand || f.ID != [16]byte(nulID) {
+	if f, ok := d.Record.(*records.MoneyTransferFailed); !ok || f.Reason != commands.ReasonInvalidCommand || f.ID != [16]byte(nulID) {
 		t.Errorf("answer to the command with a NUL: %+v", d.Record)
 	}
 }

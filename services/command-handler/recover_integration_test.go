@@ -17,7 +17,7 @@ import (
 	"openbank/messaging"
 	"openbank/messaging/messagingtest"
 	"openbank/services/command-handler/internal/balancedb"
-	"openbank/services/command-handler/internal/handler"
+	"openbank/services/command-handler/internal/commands"
 	"openbank/topology"
 	"openbank/topology/records"
 )
@@ -38,7 +38,7 @@ func (lostPublisher) SendRaw(context.Context, ...messaging.RawMessage) error { r
 
 // doomedHandler is an instance of the handler in this process whose events
 // never reach Kafka, as one killed after its database commit.
-func doomedHandler(t *testing.T) *handler.Handler {
+func doomedHandler(t *testing.T) *commands.Handler {
 	t.Helper()
 	get := func(k, def string) string {
 		if v := os.Getenv(k); v != "" {
@@ -57,8 +57,8 @@ func doomedHandler(t *testing.T) *handler.Handler {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
-	return handler.New(st, lostPublisher{}, topology.TopicCommandsDeadLetter,
-		handler.NewMetrics(prometheus.NewRegistry()), messagingtest.Log(t))
+	return commands.New(st, lostPublisher{}, topology.TopicCommandsDeadLetter,
+		commands.NewMetrics(prometheus.NewRegistry()), messagingtest.Log(t))
 }
 
 // An instance decides commands on an account, stores them, and dies before

@@ -21,8 +21,8 @@ func (h Handled) At() Position { return Position{h.Partition, h.Offset} }
 type Handling int
 
 const (
-	// New: never handled; decide it.
-	New Handling = iota
+	// Undecided: never handled; decide it.
+	Undecided Handling = iota
 	// ClientRetry: the id was handled before from another record (a client
 	// sent it again); send the stored feedback again, change nothing.
 	ClientRetry
@@ -47,9 +47,9 @@ func Classify(at Position, before *Position, inBatch bool) Handling {
 	case inBatch:
 		return RepeatedInBatch
 	}
-	return New
+	return Undecided
 }
 
 // SendsChanges says whether the command's BalanceChanged events are sent
 // (again): for a command decided now and a redelivered one, not for a copy.
-func (h Handling) SendsChanges() bool { return h == New || h == Redelivery }
+func (h Handling) SendsChanges() bool { return h == Undecided || h == Redelivery }

@@ -13,7 +13,7 @@ func TestClassify(t *testing.T) {
 		want     Handling
 		resendBC bool
 	}{
-		{name: "never seen", want: New, resendBC: true},
+		{name: "never seen", want: Undecided, resendBC: true},
 		{name: "this very record, handled before its offset was committed", before: &at, want: Redelivery, resendBC: true},
 		{name: "a client's retry, same partition", before: &samePartitionOtherOffset, want: ClientRetry},
 		{name: "a client's retry, other partition", before: &otherPartitionSameOffset, want: ClientRetry},

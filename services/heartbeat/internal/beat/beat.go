@@ -15,9 +15,9 @@ import (
 	"openbank/topology/records"
 )
 
-// Sink sends records without waiting for their acknowledgements
+// Producer sends records without waiting for their acknowledgements
 // (messaging.Producer).
-type Sink interface {
+type Producer interface {
 	SendAsync(ctx context.Context, msgs ...messaging.Message) (wait func(context.Context) error, err error)
 }
 
@@ -39,10 +39,10 @@ type Status struct {
 
 // Loop is the heartbeat. Its methods are safe for concurrent use.
 type Loop struct {
-	sink   Sink
-	counts Counts
-	log    *slog.Logger
-	meter  *meter
+	producer Producer
+	counts   Counts
+	log      *slog.Logger
+	meter    *meter
 
 	mu       sync.Mutex
 	settings pace.Settings
@@ -63,9 +63,9 @@ type delivery struct {
 const pendingBatches = 4096
 
 // New returns a loop that starts at beat next with settings s.
-func New(sink Sink, counts Counts, log *slog.Logger, s pace.Settings, paused bool, next int64) *Loop {
+func New(producer Producer, counts Counts, log *slog.Logger, s pace.Settings, paused bool, next int64) *Loop {
 	return &Loop{
-		sink: sink, counts: counts, log: log, meter: newMeter(5 * time.Second),
+		producer: producer, counts: counts, log: log, meter: newMeter(5 * time.Second),
 		settings: s, paused: paused, beat: next,
 		changed: make(chan struct{}, 1),
 		pending: make(chan delivery, pendingBatches),
@@ -189,7 +189,7 @@ func (l *Loop) send(ctx context.Context, n int) {
 		beats[i].Beat = first + int64(i)
 		msgs[i] = messaging.Message{Topic: topology.TopicHeartbeat, Record: &beats[i]}
 	}
-	wait, err := l.sink.SendAsync(ctx, msgs...)
+	wait, err := l.producer.SendAsync(ctx, msgs...)
 	if err != nil {
 		l.counts.Failed(n)
 		l.log.Error("send heartbeat", "first_beat", first, "count", n, "error", err)

@@ -14,7 +14,7 @@ import (
 	"openbank/topology/records"
 )
 
-// memory is an in-process sink: it keeps the beats handed to it.
+// memory is an in-process producer: it keeps the beats handed to it.
 type memory struct {
 	mu      sync.Mutex
 	beats   []int64
@@ -66,23 +66,23 @@ func waitUntil(t *testing.T, what string, ok func() bool) {
 }
 
 func TestLoopSendsConsecutiveBeatsAndPauses(t *testing.T) {
-	sink, c := &memory{}, &counts{}
+	producer, c := &memory{}, &counts{}
 	s, _ := pace.FromRate(2000, 0)
-	loop := New(sink, c, slog.New(slog.DiscardHandler), s, false, 500)
+	loop := New(producer, c, slog.New(slog.DiscardHandler), s, false, 500)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- loop.Run(ctx) }()
 
-	waitUntil(t, "200 beats", func() bool { return len(sink.sent()) >= 200 })
+	waitUntil(t, "200 beats", func() bool { return len(producer.sent()) >= 200 })
 	loop.SetPaused(true)
 	time.Sleep(50 * time.Millisecond)
-	paused := len(sink.sent())
+	paused := len(producer.sent())
 	time.Sleep(100 * time.Millisecond)
-	if n := len(sink.sent()); n != paused {
+	if n := len(producer.sent()); n != paused {
 		t.Fatalf("%d beats sent while paused", n-paused)
 	}
 	loop.SetPaused(false)
-	waitUntil(t, "beats after resume", func() bool { return len(sink.sent()) > paused+50 })
+	waitUntil(t, "beats after resume", func() bool { return len(producer.sent()) > paused+50 })
 	if err := loop.Set(pace.Settings{BatchSize: 0, Interval: time.Second}); err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestLoopSendsConsecutiveBeatsAndPauses(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	beats := sink.sent()
+	beats := producer.sent()
 	for i, b := range beats {
 		if b != 500+int64(i) {
 			t.Fatalf("beat %d is %d, want %d", i, b, 500+i)
@@ -105,19 +105,19 @@ func TestLoopSendsConsecutiveBeatsAndPauses(t *testing.T) {
 }
 
 func TestLoopNeverReusesABeatAfterAFailure(t *testing.T) {
-	sink, c := &memory{refuse: true}, &counts{}
-	loop := New(sink, c, slog.New(slog.DiscardHandler), pace.Settings{BatchSize: 5, Interval: 10 * time.Millisecond}, false, 0)
+	producer, c := &memory{refuse: true}, &counts{}
+	loop := New(producer, c, slog.New(slog.DiscardHandler), pace.Settings{BatchSize: 5, Interval: 10 * time.Millisecond}, false, 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- loop.Run(ctx) }()
 	waitUntil(t, "failed sends", func() bool { return loop.Status().Beat >= 20 })
-	sink.mu.Lock()
-	sink.refuse, sink.undeliv = false, errors.New("not acknowledged")
-	sink.mu.Unlock()
-	waitUntil(t, "sends", func() bool { return len(sink.sent()) >= 20 })
+	producer.mu.Lock()
+	producer.refuse, producer.undeliv = false, errors.New("not acknowledged")
+	producer.mu.Unlock()
+	waitUntil(t, "sends", func() bool { return len(producer.sent()) >= 20 })
 	cancel()
 	<-done
-	beats := sink.sent()
+	beats := producer.sent()
 	if beats[0] < 20 {
 		t.Fatalf("beat %d sent again after its first send failed", beats[0])
 	}

@@ -1,4 +1,4 @@
-package procsample
+package sampler
 
 import (
 	"fmt"

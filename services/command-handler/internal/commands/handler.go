@@ -1,9 +1,10 @@
-// Package handler handles batches of commands: it decides them with the bank
-// rules in one database transaction per batch, then publishes the feedback and
-// BalanceChanged events, and only then lets the consumer commit the offsets.
+// Package commands handles batches of the bank's commands: it decides them
+// with the bank rules in one database transaction per batch, then publishes
+// the feedback and BalanceChanged events, and only then lets the consumer
+// commit the offsets.
 // path.go is the order of it all, with why a crash at any point loses and
 // doubles nothing; the bank rules themselves are the ledger package's.
-package handler
+package commands
 
 import (
 	"context"
@@ -25,9 +26,9 @@ import (
 	"openbank/topology/records"
 )
 
-// Publisher sends records and waits until Kafka has acknowledged all of them;
+// Producer sends records and waits until Kafka has acknowledged all of them;
 // SendAsync hands them over in order and leaves the waiting to wait.
-type Publisher interface {
+type Producer interface {
 	Send(ctx context.Context, msgs ...messaging.Message) error
 	SendAsync(ctx context.Context, msgs ...messaging.Message) (wait func(context.Context) error, err error)
 	SendRaw(ctx context.Context, msgs ...messaging.RawMessage) error
@@ -47,7 +48,7 @@ type Store interface {
 // Handler decides commands and answers them.
 type Handler struct {
 	store      Store
-	producer   Publisher
+	producer   Producer
 	deadLetter string // topic for commands that are not valid commands
 	metrics    *Metrics
 	log        *slog.Logger
@@ -60,7 +61,7 @@ type Handler struct {
 }
 
 // New returns a handler that keeps state in st and publishes with pub.
-func New(st Store, pub Publisher, deadLetterTopic string, m *Metrics, log *slog.Logger) *Handler {
+func New(st Store, pub Producer, deadLetterTopic string, m *Metrics, log *slog.Logger) *Handler {
 	h := &Handler{store: st, producer: pub, deadLetter: deadLetterTopic, metrics: m, log: log, NewAccount: newAccount}
 	h.stage = h.path()
 	return h
@@ -210,7 +211,7 @@ func decideBatch(cmds []command, generated [][2]string, book ledger.Book, handle
 			a.outcome, a.result = prev.Outcome, ResultDuplicate
 		case ledger.RepeatedInBatch:
 			a.outcome, a.result = earlier, ResultDuplicate
-		case ledger.New:
+		case ledger.Undecided:
 			switch c.kind {
 			case ledger.KindMoneyTransfer:
 				a.outcome = ledger.DecideTransfer(c.transfer, book)

@@ -1,8 +1,8 @@
-// Package procsample measures the CPU and memory of local processes through
+// Package sampler measures the CPU and memory of local processes through
 // /proc: a component is a process found by the TCP port it listens on or by a
 // pattern on its command line, together with all its descendants (PostgreSQL's
 // backends, a JVM's helpers).
-package procsample
+package sampler
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package handler
+package commands
 
 import (
 	"context"
@@ -34,7 +34,7 @@ type Decided interface {
 // yet again after newer ones (the feedback copy still goes out).
 type Recovery struct {
 	store   Decided
-	publish Publisher
+	publish Producer
 	log     *slog.Logger
 
 	mu sync.Mutex
@@ -44,7 +44,7 @@ type Recovery struct {
 }
 
 // NewRecovery returns a Recovery that reads st and publishes with pub.
-func NewRecovery(st Decided, pub Publisher, log *slog.Logger) *Recovery {
+func NewRecovery(st Decided, pub Producer, log *slog.Logger) *Recovery {
 	return &Recovery{store: st, publish: pub, log: log, resent: map[[16]byte]int32{}}
 }
 

@@ -1,6 +1,6 @@
 //go:build integration
 
-package handler
+package commands
 
 import (
 	"context"
