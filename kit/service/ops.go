@@ -33,6 +33,8 @@ type Ops struct {
 	handler  atomic.Pointer[http.Handler]
 	// stop begins the shutdown (Stop); set by Run.
 	stop context.CancelCauseFunc
+	// listeners serve every port of the run (Serve); set by Run.
+	listeners *listeners
 }
 
 type check struct {
@@ -63,6 +65,14 @@ func NewOps(cfg Config) *Ops {
 	var h http.Handler = o.Mux
 	o.handler.Store(&h)
 	return o
+}
+
+// Serve serves h on addr beside the ops server, with the same set-up, until
+// the service stops, when it is shut down with the others; name is the
+// variable that sets addr (CONTROL_ADDR, say), for errors. public, when not
+// nil, bounds its requests as HTTP_PORT's (Config.Public).
+func (o *Ops) Serve(name, addr string, h http.Handler, public *Public) error {
+	return o.listeners.serve(name, addr, h, public)
 }
 
 // Stop begins the shutdown as a signal does, bounded by the grace; the

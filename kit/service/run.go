@@ -79,61 +79,84 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, ops *Ops, app App) e
 	if ops.stop == nil {
 		ops.stop = cancel
 	}
-	// Requests live in ctx: long ones (a WebSocket, say) end when shutdown begins.
-	base := func(net.Listener) context.Context { return ctx }
-	public := &http.Server{Addr: ":" + strconv.Itoa(cfg.HTTPPort), Handler: ops, ReadHeaderTimeout: 5 * time.Second,
-		BaseContext: base}
-	wrap := func(ln net.Listener) net.Listener { return ln }
-	if p := cfg.Public; p != nil {
-		public.ReadTimeout, public.IdleTimeout, public.MaxHeaderBytes = p.ReadTimeout, p.IdleTimeout, p.MaxHeaderBytes
-		if p.Listener != nil {
-			wrap = p.Listener
-		}
+	l := &listeners{ctx: ctx, fail: cancel}
+	ops.listeners = l
+	defer l.stopAll()
+	if err := l.serve("HTTP_PORT", ":"+strconv.Itoa(cfg.HTTPPort), ops, cfg.Public); err != nil {
+		return err
 	}
-	servers := []*http.Server{public}
-	names := []string{"HTTP_PORT"}
 	if cfg.OpsPort != 0 {
-		servers = append(servers, &http.Server{Addr: ":" + strconv.Itoa(cfg.OpsPort), Handler: ops.Private,
-			ReadHeaderTimeout: 5 * time.Second, BaseContext: base})
-		names = append(names, "OPS_PORT")
+		if err := l.serve("OPS_PORT", ":"+strconv.Itoa(cfg.OpsPort), ops.Private, nil); err != nil {
+			return err
+		}
 	}
 	if cfg.PprofPort != 0 {
 		// Loopback only: profiles show the program's internals.
-		servers = append(servers, &http.Server{Addr: "127.0.0.1:" + strconv.Itoa(cfg.PprofPort), Handler: pprofMux(),
-			ReadHeaderTimeout: 5 * time.Second})
-		names = append(names, "PPROF_PORT")
-	}
-	var wg sync.WaitGroup
-	var started []*http.Server
-	// Stops every server started; the app has returned by then.
-	stopAll := func() {
-		for _, srv := range started {
-			shutdown(srv)
+		if err := l.serve("PPROF_PORT", "127.0.0.1:"+strconv.Itoa(cfg.PprofPort), pprofMux(), nil); err != nil {
+			return err
 		}
-		wg.Wait()
-	}
-	defer stopAll()
-	for i, srv := range servers {
-		ln, err := net.Listen("tcp", srv.Addr)
-		if err != nil {
-			return fmt.Errorf("listen on %s %s: %w", names[i], srv.Addr, err)
-		}
-		if srv == public {
-			ln = wrap(ln)
-		}
-		started = append(started, srv)
-		wg.Go(func() {
-			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-				cancel(fmt.Errorf("serve %s %s: %w", names[i], srv.Addr, err))
-			}
-		})
 	}
 	err := app(ctx, ops)
 	ops.SetReady(false)
 	if cause := context.Cause(ctx); err == nil && cause != nil && !errors.Is(cause, context.Canceled) {
-		err = cause // the server failed and stopped the app
+		err = cause // a server failed and stopped the app
 	}
 	return err
+}
+
+// listeners are the HTTP servers of one run: every port a service listens
+// on is served by the same set-up and shut down together when the app returns.
+type listeners struct {
+	ctx     context.Context
+	fail    context.CancelCauseFunc // stops the run when a server fails
+	mu      sync.Mutex
+	wg      sync.WaitGroup
+	started []*http.Server
+	stopped bool
+}
+
+// serve listens on addr (named by its variable, for errors) and serves h
+// until the run ends; public, when not nil, bounds its requests and wraps
+// its listener.
+func (l *listeners) serve(name, addr string, h http.Handler, public *Public) error {
+	// Requests live in ctx: long ones (a WebSocket, say) end when shutdown begins.
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return l.ctx }}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s %s: %w", name, addr, err)
+	}
+	if public != nil {
+		srv.ReadTimeout, srv.IdleTimeout, srv.MaxHeaderBytes = public.ReadTimeout, public.IdleTimeout, public.MaxHeaderBytes
+		if public.Listener != nil {
+			ln = public.Listener(ln)
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stopped {
+		_ = ln.Close()
+		return fmt.Errorf("listen on %s %s: the service is stopping", name, addr)
+	}
+	l.started = append(l.started, srv)
+	l.wg.Go(func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			l.fail(fmt.Errorf("serve %s %s: %w", name, addr, err))
+		}
+	})
+	return nil
+}
+
+// stopAll shuts every server down; the app has returned by then.
+func (l *listeners) stopAll() {
+	l.mu.Lock()
+	l.stopped = true
+	started := l.started
+	l.mu.Unlock()
+	for _, srv := range started {
+		shutdown(srv)
+	}
+	l.wg.Wait()
 }
 
 // shutdown stops srv, waiting a moment for requests under way.
