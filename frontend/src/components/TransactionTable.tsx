@@ -1,5 +1,5 @@
 import { useRef } from 'react';
-import { useConnectionStatus } from '../graphql/hooks';
+import { useConnectionStatus, useStale } from '../graphql/hooks';
 import { ALL_FIELDS, type TransactionField } from '../lib/fields';
 import type { Transaction } from '../lib/transactions';
 
@@ -19,6 +19,8 @@ interface Props {
   transactions: readonly Transaction[];
   loading: boolean;
   error?: string;
+  /** The connection the list was last read on (LiveList.loadedOn): marks it stale when that is not the current one. */
+  loadedOn: number;
   /** Show each row's iban (lists that mix accounts). */
   showIban?: boolean;
   empty?: string;
@@ -26,8 +28,9 @@ interface Props {
 }
 
 /** Transactions newest first; a row that arrives live is highlighted briefly. */
-export function TransactionTable({ id, caption, transactions, loading, error, showIban = false, empty = 'No transactions yet.', columns = ALL_FIELDS }: Props) {
+export function TransactionTable({ id, caption, transactions, loading, error, loadedOn, showIban = false, empty = 'No transactions yet.', columns = ALL_FIELDS }: Props) {
   const { state } = useConnectionStatus();
+  const stale = useStale({ loading, loadedOn });
   const show = (c: Column) => columns.includes(c);
   const span = columns.length + (showIban ? 1 : 0);
   // Rows newer than what the first load showed arrived live: those flash once.
@@ -41,8 +44,16 @@ export function TransactionTable({ id, caption, transactions, loading, error, sh
           Could not load transactions: {error}. Retrying…
         </p>
       )}
-      <table className="table is-fullwidth is-hoverable is-narrow transactions" aria-busy={loading}>
-        <caption className="is-sr-only">{caption}</caption>
+      {stale && (
+        <p className="help stale-note mt-0 mb-1" id={id ? `${id}-stale` : undefined}>
+          {state === 'connected' ? 'Bringing this list up to date…' : 'Not connected to the bank: this list may be out of date.'}
+        </p>
+      )}
+      <table className={`table is-fullwidth is-hoverable is-narrow transactions ${stale ? 'is-stale' : ''}`} aria-busy={loading} data-stale={stale}>
+        <caption className="is-sr-only">
+          {caption}
+          {stale ? ' (may be out of date)' : ''}
+        </caption>
         <thead>
           <tr>
             {showIban && <th scope="col">Account</th>}

@@ -1,7 +1,7 @@
 import { useMemo, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { FollowedAccount } from '../components/FollowedAccount';
-import { useAllAccounts, useConnectionStatus } from '../graphql/hooks';
+import { useAllAccounts, useConnectionStatus, useStale } from '../graphql/hooks';
 import { isValidIban, normalizeIban } from '../lib/iban';
 import { type AccountOrder, orderAccounts } from '../lib/transactions';
 
@@ -51,6 +51,7 @@ export function Employee() {
 function Accounts({ followed, onFollow }: { followed?: string; onFollow: (iban: string) => void }) {
   const accounts = useAllAccounts();
   const { state } = useConnectionStatus();
+  const stale = useStale(accounts);
   const [search, setSearch] = useState('');
   const [page, setPage] = useState(0);
   const [pageSize, setPageSize] = useState<number>(15);
@@ -72,8 +73,17 @@ function Accounts({ followed, onFollow }: { followed?: string; onFollow: (iban: 
   return (
     <section aria-labelledby="accounts-title">
       <h2 className="title is-5" id="accounts-title">
-        All accounts <span className="tag is-light">{accounts.transactions.length}</span>
+        All accounts{' '}
+        {/* A count only when it is one: offline it would be a false 0 or an old number. */}
+        <span className={`tag ${accounts.loading || stale ? 'is-warning' : ''} is-light`} id="accounts-count">
+          {accounts.loading ? (state === 'connected' ? 'loading…' : 'not connected') : stale ? `${accounts.transactions.length}, ${state === 'connected' ? 'updating…' : 'not connected'}` : accounts.transactions.length}
+        </span>
       </h2>
+      {stale && (
+        <p className="help stale-note mt-0 mb-2" id="accounts-stale">
+          {state === 'connected' ? 'Bringing the list up to date…' : 'Not connected to the bank: balances below may be out of date.'}
+        </p>
+      )}
       <div className="field">
         <label className="label is-sr-only" htmlFor="account-search">
           Search accounts by iban
