@@ -185,7 +185,7 @@ const transferResults = `String(document.querySelectorAll('#transfer-results li.
 
 // TestClientPage is the client's whole visit: a mistyped username refused,
 // open an account, deposit €10, a cut-off iban refused, a double-clicked
-// transfer sent once, a refusal and its reason; the gateway stopped (the
+// transfer sent once, more than is available refused; the gateway stopped (the
 // page says what it does not know instead of €0,00), then back; log in again
 // with a wrong and a right password; then the employee's and the home page.
 func TestClientPage(t *testing.T) {
@@ -275,14 +275,16 @@ func TestClientPage(t *testing.T) {
 	b.waitFor("the balance €6,50", `document.getElementById('balance').textContent === '€6,50'`, 5*time.Second)
 	b.desktop()
 
-	// More than balance and limit (€500) allow: the bank's reason is shown.
+	// More than balance and limit (€500) allow: refused before sending, saying what is available.
 	b.do("transfer €1.000 to the bank",
 		replace("transfer-amount", "1.000"),
 		replace("transfer-descr", "too much"),
 		chromedp.Click(chromedp.ID("transfer-submit")),
 	)
-	b.waitFor("the bank's refusal", `(() => { const r = document.querySelector('#transfer-results li.transfer-result');
-		return r?.dataset.status === 'failed' && r.textContent.includes('insufficient funds'); })()`, bankAnswer)
+	b.waitFor("the refusal with the available amount", `document.body.innerText.includes('More than you can send: €506,50 (your balance €6,50 plus the €500,00 overdraft) is available')`, 5*time.Second)
+	if n := b.eval(transferResults); n != "3" {
+		t.Fatalf("a transfer of more than is available was sent: %s results, want 3", n)
+	}
 	b.accessible("the account with transactions and a refusal")
 	b.screenshots("client")
 
