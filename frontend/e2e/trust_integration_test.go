@@ -101,7 +101,7 @@ func TestClientTrust(t *testing.T) {
 
 	// One digit short: refused as an iban, nothing asked, nothing sent.
 	sent = b.eval(transferResults)
-	b.do("€1 to NL6OPEN0000000000", replace("transfer-to", "NL6OPEN0000000000"), chromedp.Click(chromedp.ID("transfer-submit")))
+	b.do("€1 to NL6OPEN0000000000", replace("transfer-amount", "1"), replace("transfer-to", "NL6OPEN0000000000"), replace("transfer-descr", "typo"), chromedp.Click(chromedp.ID("transfer-submit")))
 	b.waitFor("the almost-iban refused", `document.body.innerText.includes('This looks like an iban but is not a valid one') && !document.getElementById('transfer-confirm-box') &&
 		document.activeElement?.id === 'transfer-to'`, 5*time.Second)
 	if n := b.eval(transferResults); n != sent {
@@ -112,8 +112,9 @@ func TestClientTrust(t *testing.T) {
 	b.do("€150 to the bank", replace("transfer-amount", "150"), replace("transfer-to", bankIBAN), replace("transfer-descr", "overdraft"), chromedp.Click(chromedp.ID("transfer-submit")))
 	b.waitFor("the overdraft warning", `(document.getElementById('transfer-confirm-box')?.textContent || '').includes('below zero, to €-51,00')`, 5*time.Second)
 	b.do("say yes", chromedp.Click(chromedp.ID("transfer-confirm")))
-	b.waitFor("the balance €-51,00", `document.getElementById('balance').textContent === '€-51,00'`, bankAnswer)
-	b.do("€1.000 to the bank", replace("transfer-amount", "1.000"), chromedp.Click(chromedp.ID("transfer-submit")))
+	b.waitFor("the balance €-51,00, the transfer done", `document.getElementById('balance').textContent === '€-51,00' &&
+		document.querySelector('#transfer-results li.transfer-result')?.dataset.status === 'success'`, bankAnswer)
+	b.do("€1.000 to the bank", replace("transfer-amount", "1.000"), replace("transfer-descr", "too much"), chromedp.Click(chromedp.ID("transfer-submit")))
 	b.waitFor("the refusal naming what is available", `document.body.innerText.includes('More than you can send: €449,00 (your balance €-51,00 plus the €500,00 overdraft) is available')`, 5*time.Second)
 
 	// A reload keeps "Your transfers".
@@ -145,7 +146,7 @@ func offline(t *testing.T, b *browser, network *freezer, page func(string) strin
 	b.screenshots("client-stale")
 
 	// A transfer while offline: a plain failure within seconds, not sent later.
-	b.do("€2 to the bank offline", replace("transfer-amount", "2"), replace("transfer-descr", "offline"), chromedp.Click(chromedp.ID("transfer-submit")))
+	b.do("€2 to the bank offline", replace("transfer-amount", "2"), replace("transfer-to", bankIBAN), replace("transfer-descr", "offline"), chromedp.Click(chromedp.ID("transfer-submit")))
 	b.waitFor("the offline transfer not done", `(() => { const r = document.querySelector('#transfer-results li.transfer-result');
 		return r?.dataset.status === 'failed' && r.textContent.includes('not sent') && document.activeElement === r; })()`, 15*time.Second)
 	reason := b.eval(`document.querySelector('#transfer-results li.transfer-result .reason').textContent`)

@@ -63,7 +63,7 @@ function Balance({ live }: { live: LiveList }) {
           {state === 'connected' ? 'updating…' : 'may be out of date: not connected'}
         </span>
       )}
-      {cents !== null && (
+      {cents !== null && !stale && (
         <span className="is-block is-size-6 mt-1" id="available">
           You can send up to <strong className="nowrap">{formatEuro(availableCents(cents))}</strong>: your balance plus the{' '}
           <span className="nowrap">{formatEuro(OVERDRAFT_CENTS)}</span> overdraft.
