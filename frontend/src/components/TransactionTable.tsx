@@ -1,5 +1,6 @@
 import { useRef } from 'react';
 import { useConnectionStatus, useStale } from '../graphql/hooks';
+import { ScrollBox } from './ScrollBox';
 import { ALL_FIELDS, type TransactionField } from '../lib/fields';
 import type { Transaction } from '../lib/transactions';
 
@@ -38,7 +39,7 @@ export function TransactionTable({ id, caption, transactions, loading, error, lo
   if (shownAtLoad.current === null && !loading) shownAtLoad.current = transactions[0]?.id ?? 0;
   const arrived = (t: Transaction) => shownAtLoad.current !== null && t.id > shownAtLoad.current;
   return (
-    <div className="table-container">
+    <ScrollBox label={caption}>
       {error && (
         <p className="notification is-warning is-light" role="status">
           Could not load transactions: {error}. Retrying…
@@ -107,6 +108,6 @@ export function TransactionTable({ id, caption, transactions, loading, error, lo
           )}
         </tbody>
       </table>
-    </div>
+    </ScrollBox>
   );
 }

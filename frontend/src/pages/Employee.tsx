@@ -1,7 +1,8 @@
 import { useMemo, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { FollowedAccount } from '../components/FollowedAccount';
-import { useAllAccounts, useConnectionStatus, useStale } from '../graphql/hooks';
+import { ScrollBox } from '../components/ScrollBox';
+import { type LiveList, useAllAccounts, useConnectionStatus, useStale } from '../graphql/hooks';
 import { isValidIban, normalizeIban } from '../lib/iban';
 import { type AccountOrder, orderAccounts } from '../lib/transactions';
 
@@ -27,17 +28,27 @@ export function Employee() {
   };
   // Set when the employee picks an account here (not when a shared link opens the page with one).
   const picked = useRef(false);
+  const accounts = useAllAccounts();
+  const accountsStale = useStale(accounts);
+  const followedBalance = accounts.transactions.find((t) => t.iban === followed)?.new_balance ?? null;
 
   return (
     <>
       <h1 className="title">Bank employee</h1>
       <div className="columns is-desktop">
         <div className="column is-5-desktop">
-          <Accounts followed={followed} onFollow={follow} />
+          <Accounts accounts={accounts} followed={followed} onFollow={follow} />
         </div>
         <div className="column is-7-desktop">
           {followed ? (
-            <FollowedAccount key={followed} iban={followed} onStop={() => follow(undefined)} bringIntoView={picked.current} />
+            <FollowedAccount
+              key={followed}
+              iban={followed}
+              balance={followedBalance}
+              balanceStatus={accounts.loading ? 'loading' : accountsStale ? 'stale' : 'fresh'}
+              onStop={() => follow(undefined)}
+              bringIntoView={picked.current}
+            />
           ) : (
             <p className="notification">Pick an account to follow its transactions live.</p>
           )}
@@ -48,8 +59,22 @@ export function Employee() {
 }
 
 
-function Accounts({ followed, onFollow }: { followed?: string; onFollow: (iban: string) => void }) {
-  const accounts = useAllAccounts();
+/** An iban that may break between its groups of four, never inside one. */
+function Iban({ iban }: { iban: string }) {
+  const groups = iban.match(/.{1,4}/g) ?? [iban];
+  return (
+    <>
+      {groups.map((g, i) => (
+        <span key={i}>
+          {i > 0 && <wbr />}
+          {g}
+        </span>
+      ))}
+    </>
+  );
+}
+
+function Accounts({ accounts, followed, onFollow }: { accounts: LiveList; followed?: string; onFollow: (iban: string) => void }) {
   const { state } = useConnectionStatus();
   const stale = useStale(accounts);
   const [search, setSearch] = useState('');
@@ -155,8 +180,8 @@ function Accounts({ followed, onFollow }: { followed?: string; onFollow: (iban: 
           {held ? 'Order held while you point at or move through the list.' : 'The order holds still while you point at or move through the list.'}
         </p>
       )}
-      <div
-        className="table-container"
+      <ScrollBox
+        label="Accounts"
         onPointerEnter={order === 'recent' ? hold : undefined}
         onPointerLeave={release}
         onFocus={order === 'recent' ? hold : undefined}
@@ -180,7 +205,7 @@ function Accounts({ followed, onFollow }: { followed?: string; onFollow: (iban: 
               <tr key={t.iban} className={t.iban === followed ? 'is-followed' : ''} aria-current={t.iban === followed ? 'true' : undefined}>
                 <td>
                   <button type="button" className="button is-small is-ghost p-0 is-family-monospace account" onClick={() => onFollow(t.iban!)} aria-label={`Follow ${t.iban}`}>
-                    {t.iban}
+                    <Iban iban={t.iban!} />
                   </button>
                 </td>
                 <td className="has-text-right nowrap balance">{t.new_balance}</td>
@@ -202,7 +227,7 @@ function Accounts({ followed, onFollow }: { followed?: string; onFollow: (iban: 
             )}
           </tbody>
         </table>
-      </div>
+      </ScrollBox>
       {pages > 1 && (
         <nav className="pagination is-small" aria-label="pages of accounts">
           <button type="button" className="pagination-previous" disabled={current === 0} onClick={() => setPage(current - 1)}>

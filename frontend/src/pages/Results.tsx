@@ -1,7 +1,9 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
+import { CompareTwo, defaultPair } from '../components/results/CompareTwo';
 import { ResultsChart } from '../components/results/ResultsChart';
-import { FigureTable, RunDetails, SummaryTable } from '../components/results/ResultTables';
+import { FigureTable, NoLoadRows, RunDetails, SummaryTable, hasLoads } from '../components/results/ResultTables';
+import { setupLabel } from '../lib/compare';
 import { resultsUrl } from '../lib/config';
 import { type ResultCategory, ResultsFormatError, parseResults } from '../lib/results';
 import { defaultLoads, metrics, parseLoads, summarize, toCsv } from '../lib/resultsSummary';
@@ -63,7 +65,7 @@ function NoResults({ url }: { url: string }) {
         <strong>No results yet.</strong> The page reads <code>{url}</code> next to its own files. To make results, with the stack of{' '}
         <code>make up</code> running:
       </p>
-      <pre className="mb-2">
+      <pre className="mb-2 wraps">
         {`source .local/stack/env
 go run ./loadtest run --profile quick --driver api     # about 3 minutes
 go run ./loadtest report --out report results/*.jsonl
@@ -97,16 +99,23 @@ function Comparison({ categories, url }: { categories: ResultCategory[]; url: st
     setTimeout(() => URL.revokeObjectURL(href), 10_000);
   };
 
-  const set = (key: string, value: string | null) =>
+  const setMany = (values: Record<string, string | null>) =>
     setParams(
       (p) => {
         const next = new URLSearchParams(p);
-        if (value === null || value === '') next.delete(key);
-        else next.set(key, value);
+        for (const [key, value] of Object.entries(values)) {
+          if (value === null || value === '') next.delete(key);
+          else next.set(key, value);
+        }
         return next;
       },
       { replace: true },
     );
+  const set = (key: string, value: string | null) => setMany({ [key]: value });
+  const pair = defaultPair(categories);
+  // Runs without additional load are one point each: a row of their own, not a dot at x = 0.
+  const charted = shown.filter(hasLoads);
+  const noLoad = shown.filter((c) => !hasLoads(c));
   const toggle = (name: string) => {
     const next = new Set(hidden);
     if (next.has(name)) next.delete(name);
@@ -131,6 +140,7 @@ function Comparison({ categories, url }: { categories: ResultCategory[]; url: st
                 <input type="checkbox" checked={!hidden.has(c.category)} onChange={() => toggle(c.category)} /> <span className="swatch" style={{ backgroundColor: colour.get(c.category) }} aria-hidden="true" />{' '}
                 {c.category}
               </label>
+              {setupLabel(c) !== c.category && <p className="help has-text-weight-semibold setup">{setupLabel(c)}</p>}
               {c.description && <p className="help">{c.description}</p>}
             </div>
           ))}
@@ -171,6 +181,10 @@ function Comparison({ categories, url }: { categories: ResultCategory[]; url: st
             <SummaryTable rows={summary} colour={colour} />
           </section>
 
+          {categories.length >= 2 && (
+            <CompareTwo categories={categories} a={params.get('a') ?? pair[0]} b={params.get('b') ?? pair[1]} onPick={(a, b) => setMany({ a, b })} />
+          )}
+
           <section aria-labelledby="chart-title" className="mb-5">
             <h2 className="title is-5" id="chart-title">
               Chart: {metric.label}
@@ -198,7 +212,6 @@ function Comparison({ categories, url }: { categories: ResultCategory[]; url: st
                 <input type="checkbox" id="log-scale" checked={log} disabled={!metric.logScale} onChange={(e) => set('log', e.target.checked ? '1' : null)} /> Log scale
               </label>
               <span className="is-size-7 has-text-grey-dark">
-                {metric.lines(shown[0]!).length > 1 || shown.some((c) => metric.lines(c).length > 1) ? 'Solid p50, dashed p99. ' : ''}
                 {metric.id === 'mean' ? 'Bars: ± one standard error. ' : ''}
                 {metric.id === 'achieved' ? 'Grey dotted: the load as asked. ' : ''}× marks a load with time-outs; a dashed upright line, the breaking point.
               </span>
@@ -206,7 +219,12 @@ function Comparison({ categories, url }: { categories: ResultCategory[]; url: st
                 Link to this chart
               </a>
             </div>
-            <ResultsChart metric={metric} categories={shown} colour={colour} log={log} />
+            {charted.length > 0 ? (
+              <ResultsChart metric={metric} categories={charted} colour={colour} log={log} />
+            ) : (
+              <p className="notification">Only runs without additional load are chosen: their figures are in the table below.</p>
+            )}
+            {noLoad.length > 0 && <NoLoadRows metric={metric} categories={noLoad} colour={colour} />}
           </section>
 
           <section aria-labelledby="details-title">

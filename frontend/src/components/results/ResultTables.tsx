@@ -1,6 +1,7 @@
 import type { ResultCategory, RunDetail } from '../../lib/results';
 import { componentNames } from '../../lib/results';
-import type { CategorySummary, ValueAt } from '../../lib/resultsSummary';
+import type { CategorySummary, Metric, ValueAt } from '../../lib/resultsSummary';
+import { ScrollBox } from '../ScrollBox';
 import { fmt } from './ResultsChart';
 
 const ms = (v: number | undefined) => (v === undefined ? '–' : fmt(v));
@@ -14,7 +15,7 @@ function At({ v }: { v?: ValueAt }) {
 export function SummaryTable({ rows, colour }: { rows: CategorySummary[]; colour: Map<string, string> }) {
   const loads = rows[0]?.at.map((a) => a.load) ?? [];
   return (
-    <div className="table-container">
+    <ScrollBox label="Summary per category">
       <table className="table is-fullwidth is-narrow is-hoverable summary" id="results-summary">
         <caption className="is-sr-only">Summary per category: runs, highest load, breaking point, latency at the chosen loads, time-outs</caption>
         <thead>
@@ -64,7 +65,7 @@ export function SummaryTable({ rows, colour }: { rows: CategorySummary[]; colour
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollBox>
   );
 }
 
@@ -93,7 +94,7 @@ export function RunDetails({ category }: { category: ResultCategory }) {
   const runs = category.run_details ?? [];
   if (runs.length === 0) return <p className="has-text-grey-dark is-size-7">This results file does not say how the runs were made.</p>;
   return (
-    <div className="table-container">
+    <ScrollBox label={`Runs of ${category.category}`}>
       <table className="table is-narrow is-size-7 run-details">
         <caption className="is-sr-only">Runs of {category.category}</caption>
         <thead>
@@ -143,7 +144,7 @@ export function RunDetails({ category }: { category: ResultCategory }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollBox>
   );
 }
 
@@ -154,7 +155,7 @@ export function FigureTable({ category }: { category: ResultCategory }) {
   const hops = [...new Set(category.runs.flatMap((s) => Object.keys(s.hops ?? {})))].sort();
   const has = (k: 'min' | 'feedback' | 'achieved_load' | 'throughput') => category.runs.some((s) => s[k] !== undefined);
   return (
-    <div className="table-container">
+    <ScrollBox label={`Figures of ${category.category} per load`}>
       <table className="table is-narrow is-striped is-size-7 figures">
         <caption className="is-sr-only">Figures of {category.category} per additional load</caption>
         <thead>
@@ -218,6 +219,55 @@ export function FigureTable({ category }: { category: ResultCategory }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollBox>
+  );
+}
+
+/** Whether a category measured at some additional load (not only at none). */
+export function hasLoads(c: ResultCategory): boolean {
+  return c.runs.some((s) => s.additional_load > 0);
+}
+
+/** Runs without additional load, for the chosen chart: a row each with its figures, where a chart would show a lone dot. */
+export function NoLoadRows({ metric, categories, colour }: { metric: Metric; categories: readonly ResultCategory[]; colour: Map<string, string> }) {
+  const rows = categories.map((c) => ({ c, lines: metric.lines(c) }));
+  const stats = [...new Set(rows.flatMap((r) => r.lines.map((l) => l.stat)))];
+  return (
+    <>
+      <h3 className="title is-6 mt-4 mb-2" id="no-load-title">
+        Without additional load: {metric.label}
+      </h3>
+      <ScrollBox label="Runs without additional load">
+        <table className="table is-narrow no-load" id="no-load" aria-labelledby="no-load-title">
+          <thead>
+            <tr>
+              <th scope="col">Category</th>
+              {stats.map((s) => (
+                <th scope="col" className="has-text-right" key={s}>
+                  {s} <span className="has-text-weight-normal">({metric.unit})</span>
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map(({ c, lines }) => (
+              <tr key={c.category}>
+                <th scope="row">
+                  <span className="swatch" style={{ backgroundColor: colour.get(c.category) }} aria-hidden="true" /> {c.category}
+                </th>
+                {stats.map((s) => {
+                  const y = lines.find((l) => l.stat === s)?.points[0]?.y;
+                  return (
+                    <td className="has-text-right nowrap" key={s}>
+                      {y === undefined ? '–' : fmt(y)}
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </ScrollBox>
+    </>
   );
 }
