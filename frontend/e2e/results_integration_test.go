@@ -81,7 +81,7 @@ func TestResultsPage(t *testing.T) {
 	b.do("open the results page", chromedp.Navigate(srv.URL+"/results"))
 	b.waitFor("the summary and one chart", `document.querySelectorAll('#results-summary tbody tr').length === 4 && document.querySelectorAll('canvas').length === 1`, 20*time.Second)
 	b.waitFor("the steep run's breaking point and time-outs in the summary", `[...document.querySelectorAll('#results-summary tbody tr')].some(r =>
-		r.textContent.includes('go-local-steep') && r.querySelector('.breaking-point').textContent === '4500 msg/s' && r.lastElementChild.previousElementSibling.textContent === '3')`, 5*time.Second)
+		r.textContent.includes('go-local-steep') && r.querySelector('.breaking-point').textContent === '4,500 msg/s' && r.lastElementChild.previousElementSibling.textContent === '3')`, 5*time.Second)
 	b.waitFor("p50 and p99 at the chosen loads", `document.getElementById('summary-loads').value === '0, 790' &&
 		document.querySelector('#results-summary thead').textContent.includes('at 790 msg/s')`, 5*time.Second)
 	b.accessible("the results page")

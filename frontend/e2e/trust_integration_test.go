@@ -13,9 +13,6 @@ import (
 	"github.com/chromedp/chromedp/kb"
 )
 
-// focused is JavaScript: what has the keyboard focus, as "id" or "tag.class".
-const focused = `(() => { const e = document.activeElement; return e ? (e.id || e.tagName.toLowerCase() + '.' + e.className) : ''; })()`
-
 // focusRingContrast is JavaScript: the contrast of the focused element's
 // outline against white (the page's background), 0 without an outline.
 const focusRingContrast = `(() => {

@@ -1,3 +1,4 @@
+import { loadText } from '../../lib/compare';
 import type { ResultCategory, RunDetail } from '../../lib/results';
 import { componentNames } from '../../lib/results';
 import type { CategorySummary, Metric, ValueAt } from '../../lib/resultsSummary';
@@ -34,7 +35,7 @@ export function SummaryTable({ rows, colour }: { rows: CategorySummary[]; colour
               <th scope="col" className="has-text-right" key={l}>
                 p50 / p99 ms
                 <br />
-                <span className="has-text-weight-normal">at {l} msg/s</span>
+                <span className="has-text-weight-normal nowrap">at {loadText(l)}</span>
               </th>
             ))}
             <th scope="col" className="has-text-right">
@@ -52,8 +53,8 @@ export function SummaryTable({ rows, colour }: { rows: CategorySummary[]; colour
                 <span className="swatch" style={{ backgroundColor: colour.get(r.category) }} aria-hidden="true" /> {r.category}
               </th>
               <td className="has-text-right">{r.runs ?? '–'}</td>
-              <td className="has-text-right nowrap">{r.maxLoad === undefined ? '–' : `${r.maxLoad} msg/s`}</td>
-              <td className="has-text-right nowrap breaking-point">{r.breakingPoint === undefined ? 'not reached' : `${Math.round(r.breakingPoint)} msg/s`}</td>
+              <td className="has-text-right nowrap">{r.maxLoad === undefined ? '–' : loadText(r.maxLoad)}</td>
+              <td className="has-text-right nowrap breaking-point">{r.breakingPoint === undefined ? 'not reached' : loadText(r.breakingPoint)}</td>
               {r.at.map((a) => (
                 <td className="has-text-right nowrap" key={a.load}>
                   <At v={a.p50} /> / <At v={a.p99} />

@@ -1,6 +1,7 @@
 import { Chart as ChartJS, Legend, LineController, LineElement, LinearScale, LogarithmicScale, PointElement, Tooltip } from 'chart.js';
 import type { ChartData, ChartOptions, Plugin } from 'chart.js';
 import { Line } from 'react-chartjs-2';
+import { loadText } from '../../lib/compare';
 import type { ResultCategory } from '../../lib/results';
 import type { Metric } from '../../lib/resultsSummary';
 
@@ -135,7 +136,7 @@ export function ResultsChart({ metric, categories, colour, log }: Props) {
   const timeoutsAt = new Map<string, number>(lines.flatMap((l) => l.points.filter((p) => p.timeouts).map((p) => [`${l.category}@${p.x}`, p.timeouts!] as const)));
   const breakingPoints: Marker[] = categories.flatMap((c) => {
     const x = c.breaking_point ?? (c.runs.at(-1)?.timeouts ? c.runs.at(-1)!.additional_load : undefined);
-    return x === undefined ? [] : [{ x, colour: colour.get(c.category)!, label: `breaking point ${Math.round(x)} msg/s` }];
+    return x === undefined ? [] : [{ x, colour: colour.get(c.category)!, label: `breaking point ${loadText(x)}` }];
   });
   const options: ChartOptions<'line'> & { plugins: { markers: { breakingPoints: Marker[] } } } = {
     responsive: true,
@@ -194,13 +195,13 @@ export function ResultsChart({ metric, categories, colour, log }: Props) {
     <>
       {stats.length > 1 && <LineStyles stats={stats} />}
       <div className="chart-box">
-      <Line
-        data={data}
-        options={options}
-        plugins={[markers as unknown as Plugin<'line'>]}
-        role="img"
-        aria-label={`${metric.label} (${metric.unit}) against additional load for ${categories.map((c) => c.category).join(', ')}; the figures are in the tables below`}
-      />
+        <Line
+          data={data}
+          options={options}
+          plugins={[markers as unknown as Plugin<'line'>]}
+          role="img"
+          aria-label={`${metric.label} (${metric.unit}) against additional load for ${categories.map((c) => c.category).join(', ')}; the figures are in the tables below`}
+        />
       </div>
     </>
   );
