@@ -17,6 +17,10 @@ describe('planTransfer', () => {
     ]);
   });
 
+  it('asks before a withdrawal too: cash leaves the bank', () => {
+    expect(planTransfer({ cents: 2000, to: 'cash', descr: 'atm', destination: 'cash' }, 9000).confirm).toEqual(['€20,00 is withdrawn as cash: it leaves the bank.']);
+  });
+
   it('warns before the balance goes below zero', () => {
     expect(planTransfer(toBank(15000), 9000).confirm).toEqual(['Your balance goes below zero, to €-60,00: you may go down to €-500,00.']);
   });

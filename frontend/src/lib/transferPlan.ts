@@ -36,6 +36,8 @@ export function planTransfer(t: Transfer, balanceCents: number | null): Transfer
   const confirm: string[] = [];
   if (t.destination === 'outside') {
     confirm.push(`${formatEuro(t.cents)} leaves the bank to '${t.to}': it is not an account of this bank, so nobody here receives it and it cannot be undone.`);
+  } else if (t.destination === 'cash') {
+    confirm.push(`${formatEuro(t.cents)} is withdrawn as cash: it leaves the bank.`);
   }
   if (balanceCents !== null) {
     if (t.cents > availableCents(balanceCents)) {
