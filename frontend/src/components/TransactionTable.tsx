@@ -1,5 +1,7 @@
 import { useRef } from 'react';
 import { useConnectionStatus, useStale } from '../graphql/hooks';
+import { looksLikeIban } from '../lib/iban';
+import { Iban } from './Iban';
 import { ScrollBox } from './ScrollBox';
 import { ALL_FIELDS, type TransactionField } from '../lib/fields';
 import type { Transaction } from '../lib/transactions';
@@ -87,7 +89,7 @@ export function TransactionTable({ id, caption, transactions, loading, error, lo
                   <span className={`tag ${t.direction === 'DEBIT' ? 'tag-debit' : 'tag-credit'}`}>{t.direction}</span>
                 </td>
               )}
-              {show('from_to') && <td className="from-to is-family-monospace">{t.from_to}</td>}
+              {show('from_to') && <td className="from-to is-family-monospace">{t.from_to && looksLikeIban(t.from_to) ? <Iban iban={t.from_to} /> : t.from_to}</td>}
               {show('descr') && <td className="descr">{t.descr}</td>}
               {show('new_balance') && <td className="new-balance has-text-right nowrap">{t.new_balance}</td>}
             </tr>

@@ -1,6 +1,7 @@
 import { useMemo, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { FollowedAccount } from '../components/FollowedAccount';
+import { Iban } from '../components/Iban';
 import { ScrollBox } from '../components/ScrollBox';
 import { type LiveList, useAllAccounts, useConnectionStatus, useStale } from '../graphql/hooks';
 import { isValidIban, normalizeIban } from '../lib/iban';
@@ -58,21 +59,6 @@ export function Employee() {
   );
 }
 
-
-/** An iban that may break between its groups of four, never inside one. */
-function Iban({ iban }: { iban: string }) {
-  const groups = iban.match(/.{1,4}/g) ?? [iban];
-  return (
-    <>
-      {groups.map((g, i) => (
-        <span key={i}>
-          {i > 0 && <wbr />}
-          {g}
-        </span>
-      ))}
-    </>
-  );
-}
 
 function Accounts({ accounts, followed, onFollow }: { accounts: LiveList; followed?: string; onFollow: (iban: string) => void }) {
   const { state } = useConnectionStatus();
