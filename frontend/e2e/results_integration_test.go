@@ -19,15 +19,22 @@ import (
 )
 
 // pageServer serves the built page like the gateway does, with
-// results.json whatever results holds (nil: none, a 404).
-func pageServer(t *testing.T, results *atomic.Value) *httptest.Server {
+// results.json whatever results holds (nil: none, a 404), and
+// results-clients.json (the committed client comparison beside it) whatever
+// comparison holds (a nil comparison or value: none).
+func pageServer(t *testing.T, results, comparison *atomic.Value) *httptest.Server {
 	t.Helper()
 	dist := distDir(t)
 	files := http.FileServer(http.Dir(dist))
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch p := path.Clean(r.URL.Path); {
-		case p == "/results.json":
-			body, _ := results.Load().([]byte)
+		case p == "/results.json" || p == "/results-clients.json":
+			var body []byte
+			if p == "/results.json" {
+				body, _ = results.Load().([]byte)
+			} else if comparison != nil {
+				body, _ = comparison.Load().([]byte)
+			}
 			if body == nil {
 				http.NotFound(w, r)
 				return
@@ -68,7 +75,8 @@ func TestResultsPage(t *testing.T) {
 	}
 	var results atomic.Value
 	results.Store(current)
-	srv := pageServer(t, &results)
+	var comparison atomic.Value
+	srv := pageServer(t, &results, &comparison)
 	b := newBrowser(t)
 
 	// What `make up` shows: a summary row per category, a chart, no format error.
@@ -128,7 +136,7 @@ func TestResultsPage(t *testing.T) {
 	b.do("leave the first run out too", chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('fieldset input[type=checkbox]')[0].click()`))
 	b.waitFor("no run chosen", `document.body.innerText.includes('Choose at least one run') && document.querySelectorAll('canvas').length === 0`, 5*time.Second)
 
-	compareClients(t, b, srv, &results)
+	compareClients(t, b, srv, &results, &comparison, current)
 
 	// A file that is not in the format says what is wrong with it.
 	results.Store([]byte(`[{"category": "broken", "runs": [{"additional_load": 0}]}]`))
@@ -159,8 +167,9 @@ const twoClients = `[
 // compareClients: two categories picked, the verdict in one line, the
 // ratios at each load both reached, and CPU and memory per component; at
 // both widths, tables scrolling from the keyboard where they do not fit.
-// With the committed client comparison present, its verdict is logged.
-func compareClients(t *testing.T, b *browser, srv *httptest.Server, results *atomic.Value) {
+// With the committed client comparison present, it is served beside the
+// current figures as make up would, and its verdict is logged.
+func compareClients(t *testing.T, b *browser, srv *httptest.Server, results, comparison *atomic.Value, current []byte) {
 	t.Helper()
 	results.Store([]byte(twoClients))
 	b.do("open two clients' results", chromedp.Navigate(srv.URL+"/results"))
@@ -184,9 +193,13 @@ func compareClients(t *testing.T, b *browser, srv *httptest.Server, results *ato
 		t.Logf("no committed client comparison to show (%v)", err)
 		return
 	}
-	results.Store(committed)
-	b.do("open the committed client comparison", chromedp.Navigate(srv.URL+"/results"))
-	b.waitFor("its verdict", `(document.getElementById('compare-verdict')?.textContent || '').includes('×')`, 20*time.Second)
+	results.Store(current)
+	comparison.Store(committed)
+	defer comparison.Store([]byte(nil))
+	b.do("open the current figures and the committed client comparison", chromedp.Navigate(srv.URL+"/results"))
+	b.waitFor("both files, and the clients' verdict", `(document.getElementById('compare-verdict')?.textContent || '').includes('×') &&
+		(document.getElementById('comparison-source')?.textContent || '').includes('/results-clients.json') &&
+		[...document.querySelectorAll('#results-summary tbody th')].some(th => th.textContent.includes('franz'))`, 20*time.Second)
 	t.Logf("the committed client comparison: %s", b.eval(`document.getElementById('compare-verdict').textContent`))
 	b.screenshots("results-clients", true)
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { breakingPoint, compareCategories, setupLabel, setupOf, timesText, verdictLoad } from './compare';
+import { breakingPoint, compareCategories, defaultPair, setupLabel, setupOf, timesText, verdictLoad } from './compare';
 import type { LoadStep, ResultCategory } from './results';
 
 const step = (load: number, p50: number, p99: number, extra: Partial<LoadStep> = {}): LoadStep => ({
@@ -66,6 +66,17 @@ describe('compareCategories', () => {
     expect(compareCategories(a, b).verdict).toBe('A and B measured no load in common.');
     expect(compareCategories(a, a).verdict).toBe('Both are A: pick two different categories.');
     expect(compareCategories(a, { ...a, category: 'C', runs: [step(0, 10, 20.5)] }).verdict).toBe('A: p99 about the same as C at 0 msg/s, neither broke within the loads run.');
+  });
+});
+
+describe('defaultPair', () => {
+  it('picks two categories with loads that name different clients', () => {
+    const steep: ResultCategory = { category: 'steep', runs: [step(0, 1, 2), step(250, 1, 2)] };
+    const noLoad: ResultCategory = { category: 'go-librdkafka-noload', runs: [step(0, 1, 2)] };
+    const franz5: ResultCategory = { ...franz, category: 'go-franz-linger5' };
+    expect(defaultPair([steep, noLoad, franz5, franz, rdkafka])).toEqual(['go-franz-linger5', 'go-librdkafka-linger0']);
+    expect(defaultPair([steep, noLoad, franz])).toEqual(['steep', 'go-franz-linger0']);
+    expect(defaultPair([noLoad])).toEqual(['go-librdkafka-noload', 'go-librdkafka-noload']);
   });
 });
 

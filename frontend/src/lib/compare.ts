@@ -162,3 +162,19 @@ export function verdict(c: Omit<Comparison, 'verdict'>): string {
   }
   return `${winner}: ${latency}, ${breaks}.`;
 }
+
+/**
+ * The two categories compared first: two with loads (not just a no-load
+ * run) that name different Kafka clients when there are such, else the
+ * first two with loads.
+ */
+export function defaultPair(categories: readonly ResultCategory[]): [string, string] {
+  const withLoads = categories.filter((c) => c.runs.length > 1);
+  const pool = withLoads.length >= 2 ? withLoads : categories;
+  const named = pool.filter((c) => setupOf(c).client);
+  for (const a of named) {
+    const b = named.find((c) => setupOf(c).client !== setupOf(a).client);
+    if (b) return [a.category, b.category];
+  }
+  return [pool[0]!.category, (pool[1] ?? pool[0]!).category];
+}

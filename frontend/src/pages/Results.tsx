@@ -1,41 +1,64 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { CompareTwo, defaultPair } from '../components/results/CompareTwo';
+import { CompareTwo } from '../components/results/CompareTwo';
 import { ResultsChart } from '../components/results/ResultsChart';
 import { FigureTable, NoLoadRows, RunDetails, SummaryTable, hasLoads } from '../components/results/ResultTables';
-import { setupLabel } from '../lib/compare';
-import { resultsUrl } from '../lib/config';
-import { type ResultCategory, ResultsFormatError, parseResults } from '../lib/results';
+import { defaultPair, setupLabel } from '../lib/compare';
+import { comparisonUrl, resultsUrl } from '../lib/config';
+import { type ResultCategory, ResultsFormatError, mergeResults, parseResults } from '../lib/results';
 import { defaultLoads, metrics, parseLoads, summarize, toCsv } from '../lib/resultsSummary';
 
 // Colour-blind-friendly (Okabe–Ito) colours, dark enough for lines on white; one per category.
 const COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#8C6D00'];
 
-type Loaded = { kind: 'loading' } | { kind: 'none' } | { kind: 'error'; message: string } | { kind: 'ok'; categories: ResultCategory[] };
+type Loaded =
+  | { kind: 'loading' }
+  | { kind: 'none' }
+  | { kind: 'error'; message: string }
+  | { kind: 'ok'; categories: ResultCategory[]; comparison?: { url: string; error?: string } };
+
+/** One results file: its categories, or null when there is none (404, or a server that answers every path with the page). */
+async function fetchResults(url: string, signal: AbortSignal): Promise<ResultCategory[] | null> {
+  const res = await fetch(url, { cache: 'no-cache', signal });
+  if (res.status === 404) return null;
+  if (!res.ok) throw new Error(`${url} answered ${res.status} ${res.statusText}`);
+  if ((res.headers.get('content-type') ?? '').includes('text/html')) return null;
+  try {
+    return parseResults(await res.json());
+  } catch (err) {
+    throw err instanceof ResultsFormatError ? new Error(`${url} is not in the results format: ${err.message}`) : err;
+  }
+}
 
 export function Results() {
   const [loaded, setLoaded] = useState<Loaded>({ kind: 'loading' });
   const url = resultsUrl();
+  const second = comparisonUrl();
 
   useEffect(() => {
     const abort = new AbortController();
-    fetch(url, { cache: 'no-cache', signal: abort.signal })
-      .then(async (res) => {
-        if (res.status === 404) return setLoaded({ kind: 'none' });
-        if (!res.ok) throw new Error(`${url} answered ${res.status} ${res.statusText}`);
-        const type = res.headers.get('content-type') ?? '';
-        // A server that answers every path with index.html has no results file.
-        if (type.includes('text/html')) return setLoaded({ kind: 'none' });
-        const categories = parseResults(await res.json());
-        setLoaded(categories.length === 0 ? { kind: 'none' } : { kind: 'ok', categories });
+    // The second file (the committed client comparison) is optional: without it, or broken, the first still shows.
+    const extra: Promise<{ categories: ResultCategory[]; error?: string }> = second
+      ? fetchResults(second, abort.signal).then(
+          (categories) => ({ categories: categories ?? [] }),
+          (err: Error) => ({ categories: [] as ResultCategory[], error: err.message }),
+        )
+      : Promise.resolve({ categories: [] as ResultCategory[] });
+    Promise.all([fetchResults(url, abort.signal), extra])
+      .then(([main, more]) => {
+        const categories = mergeResults(main ?? [], more.categories, 'client comparison');
+        if (categories.length === 0) return setLoaded(more.error ? { kind: 'error', message: more.error } : { kind: 'none' });
+        setLoaded({
+          kind: 'ok',
+          categories,
+          ...(more.categories.length > 0 || more.error ? { comparison: { url: second, ...(more.error ? { error: more.error } : {}) } } : {}),
+        });
       })
       .catch((err: Error) => {
-        if (err.name === 'AbortError') return;
-        const message = err instanceof ResultsFormatError ? `${url} is not in the results format: ${err.message}` : err.message;
-        setLoaded({ kind: 'error', message });
+        if (err.name !== 'AbortError') setLoaded({ kind: 'error', message: err.message });
       });
     return () => abort.abort();
-  }, [url]);
+  }, [url, second]);
 
   return (
     <>
@@ -52,6 +75,13 @@ export function Results() {
         <div className="notification is-danger is-light" role="alert">
           Could not read the results: {loaded.message}
         </div>
+      )}
+      {loaded.kind === 'ok' && loaded.comparison && (
+        <p className={`help mb-3 ${loaded.comparison.error ? 'is-danger' : ''}`} id="comparison-source">
+          {loaded.comparison.error
+            ? `The client comparison could not be read: ${loaded.comparison.error}`
+            : `With the committed client comparison (${loaded.comparison.url}) beside the figures of ${url}.`}
+        </p>
       )}
       {loaded.kind === 'ok' && <Comparison categories={loaded.categories} url={url} />}
     </>

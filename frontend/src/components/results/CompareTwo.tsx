@@ -4,18 +4,6 @@ import type { ResultCategory } from '../../lib/results';
 import { ScrollBox } from '../ScrollBox';
 import { fmt } from './ResultsChart';
 
-/**
- * The two categories compared first: two with loads (not just a no-load
- * run), of different clients when there are such.
- */
-export function defaultPair(categories: readonly ResultCategory[]): [string, string] {
-  const withLoads = categories.filter((c) => c.runs.length > 1);
-  const pool = withLoads.length >= 2 ? withLoads : categories;
-  const first = pool[0]!;
-  const other = pool.find((c) => c !== first && setupOf(c).client !== setupOf(first).client) ?? pool[1] ?? first;
-  return [first.category, other.category];
-}
-
 const ratio = (p: Pair) => (p.ratio === undefined ? '–' : timesText(p.ratio));
 const both = (p: Pair) => `${fmt(p.a)} / ${fmt(p.b)}`;
 
