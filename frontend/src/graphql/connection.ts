@@ -41,17 +41,22 @@ export class Connection {
         connected: () => this.update({ state: 'connected', generation: this.status.generation + 1 }),
         closed: () => {
           clearTimeout(pongTimer);
+          pongTimer = undefined;
           this.update({ state: this.status.generation === 0 ? 'connecting' : 'reconnecting' });
         },
         ping: (received) => {
-          if (received) return;
+          // One clock per silence: a late pong (after the next ping) still counts.
+          if (received || pongTimer !== undefined) return;
           pongTimer = setTimeout(() => {
-            // No pong: close so graphql-ws reconnects (4408 is its time-out code).
+            pongTimer = undefined;
+            // No pong: close so graphql-ws reconnects.
             this.client.terminate();
           }, PONG_TIMEOUT_MS);
         },
         pong: (received) => {
-          if (received) clearTimeout(pongTimer);
+          if (!received) return;
+          clearTimeout(pongTimer);
+          pongTimer = undefined;
         },
       },
     });
