@@ -73,6 +73,15 @@ type axeViolation struct {
 // serious or critical violation.
 func (b *browser) accessible(what string) {
 	b.t.Helper()
+	if bad := b.axe(what); len(bad) > 0 {
+		b.t.Errorf("axe on %s: %d serious or critical violations:\n%s", what, len(bad), strings.Join(bad, "\n"))
+	}
+}
+
+// axe runs axe-core on the page as it is now, logs the minor violations and
+// returns the serious and critical ones.
+func (b *browser) axe(what string) []string {
+	b.t.Helper()
 	script, err := os.ReadFile("../node_modules/axe-core/axe.min.js")
 	if err != nil {
 		b.t.Fatalf("axe-core is not installed (run `npm ci` in frontend/): %v", err)
@@ -107,9 +116,7 @@ func (b *browser) accessible(what string) {
 			b.t.Logf("axe on %s, %s", what, line)
 		}
 	}
-	if len(bad) > 0 {
-		b.t.Errorf("axe on %s: %d serious or critical violations:\n%s", what, len(bad), strings.Join(bad, "\n"))
-	}
+	return bad
 }
 
 func contextWithTimeout(b *browser, d time.Duration) (context.Context, context.CancelFunc) {
