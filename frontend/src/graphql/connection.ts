@@ -25,10 +25,11 @@ export class Connection {
   private status: ConnectionStatus;
   private readonly listeners = new Set<() => void>();
 
-  constructor(url: string) {
+  /** make is graphql-ws's createClient; tests pass a fake one. */
+  constructor(url: string, make: typeof createClient = createClient) {
     this.status = { state: 'connecting', generation: 0, url };
     let pongTimer: ReturnType<typeof setTimeout> | undefined;
-    this.client = createClient({
+    this.client = make({
       url,
       lazy: false, // connected from the start, so the page can show it is
       keepAlive: PING_INTERVAL_MS,
