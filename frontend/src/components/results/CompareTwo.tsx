@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { type Pair, compareCategories, loadText, setupLabel, setupOf, timesText, verdictLoad } from '../../lib/compare';
 import type { ResultCategory } from '../../lib/results';
 import { ScrollBox } from '../ScrollBox';
@@ -22,6 +22,10 @@ export function CompareTwo({ categories, a, b, onPick }: { categories: readonly 
   const load = chosenLoad !== undefined && loads.includes(chosenLoad) ? chosenLoad : verdictLoad(loads);
   const at = cmp.loads.find((l) => l.load === load);
   const components = at ? [...new Set([...Object.keys(at.cpu), ...Object.keys(at.mem)])].sort() : [];
+  // A link to #compare (the Background page has one) lands here once the results are in.
+  useEffect(() => {
+    if (window.location.hash === '#compare') document.getElementById('compare')?.scrollIntoView();
+  }, []);
   const derived = [ca, cb].filter((c) => !setupOf(c).recorded && setupOf(c).client).map((c) => c.category);
 
   const picker = (id: string, label: string, value: string, pick: (v: string) => void) => (
