@@ -72,7 +72,7 @@ func startBank(t *testing.T) *bank {
 	b.gateway.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", b.gwPort))
 	checkGatewayServesPage(t, b.pagePort)
 	var noResults atomic.Value
-	b.page = pageServer(t, &noResults)
+	b.page = pageServer(t, &noResults, nil)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("command handler said:\n%s", b.handler.Output())

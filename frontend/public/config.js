@@ -10,6 +10,9 @@ window.OPEN_BANK_CONFIG = {
   // The load test's summary for the Results page: `loadtest report` writes it
   // as results.json; copy it next to index.html (see the README).
   resultsUrl: '/results.json',
+  // A second file of the same format shown beside it, e.g. the committed
+  // client comparison (docs/loadtest/clients/results.json); '' for none.
+  comparisonUrl: '/results-clients.json',
   // Where the source can be browsed, e.g. a repository's tree URL: the
   // Background page then links its folders there. Empty: it names the paths.
   sourceUrl: '',

@@ -31,20 +31,20 @@ export function ConnectionBanner() {
     kind = 'is-warning';
     message = (
       <>
-        <strong>Connection to the bank lost</strong>
-        {status.lastError ? ` (${status.lastError})` : ''}. Reconnecting by itself; what happens meanwhile appears when it is back.
+        <strong>Connection to the bank lost</strong>. Reconnecting by itself. Until then balances and lists may be out of date, and
+        nothing you send goes out; nothing is sent later by itself.
       </>
     );
   } else if (status.state === 'connecting' && slowStart) {
     kind = 'is-info';
     message = (
       <>
-        Connecting to the bank at <code>{status.url}</code>…{status.lastError ? ` (${status.lastError})` : ''}
+        Connecting to the bank…
       </>
     );
   } else if (status.state === 'connected' && showBack) {
     kind = 'is-success';
-    message = <>Reconnected to the bank.</>;
+    message = <>Reconnected to the bank; balances and lists are brought up to date.</>;
   }
 
   return (
@@ -56,11 +56,11 @@ export function ConnectionBanner() {
 
 /** A small tag in the navigation bar: connected, connecting, reconnecting. */
 export function ConnectionTag() {
-  const { state, url } = useConnectionStatus();
+  const { state } = useConnectionStatus();
   const kind = state === 'connected' ? 'is-success' : state === 'reconnecting' ? 'is-warning' : 'is-info';
   const text = state === 'connected' ? 'live' : state === 'reconnecting' ? 'reconnecting…' : 'connecting…';
   return (
-    <span className={`tag ${kind} is-light`} id="connection-state" data-state={state} title={`GraphQL gateway: ${url}`}>
+    <span className={`tag ${kind} is-light`} id="connection-state" data-state={state}>
       {text}
     </span>
   );

@@ -1,12 +1,26 @@
 import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
-import { useLiveTransactions } from '../graphql/hooks';
+import { useConnectionStatus, useLiveTransactions } from '../graphql/hooks';
 import { ALL_FIELDS, type TransactionField, fieldDocuments, selectedFields } from '../lib/fields';
 import { EMPTY_FILTER_INPUT, type Filter, type FilterInput, parseFilter } from '../lib/transactions';
 import { COLUMN_LABELS, TransactionTable } from './TransactionTable';
 
 /** One account's transactions, live, filtered, with the fields the employee chose (and only those asked of the gateway). */
-export function FollowedAccount({ iban, onStop, bringIntoView = false }: { iban: string; onStop: () => void; bringIntoView?: boolean }) {
+export function FollowedAccount({
+  iban,
+  balance,
+  balanceStatus,
+  onStop,
+  bringIntoView = false,
+}: {
+  iban: string;
+  /** The account's balance after its newest transaction (null: none known). */
+  balance: string | null;
+  balanceStatus: 'loading' | 'stale' | 'fresh';
+  onStop: () => void;
+  bringIntoView?: boolean;
+}) {
   const title = useRef<HTMLHeadingElement>(null);
+  const { state } = useConnectionStatus();
   // Everyone lands on what they picked: below the list on a phone, beside it on a desktop.
   useEffect(() => {
     if (!bringIntoView) return;
@@ -56,6 +70,19 @@ export function FollowedAccount({ iban, onStop, bringIntoView = false }: { iban:
           Stop following
         </button>
       </div>
+      <p className="is-size-4 mb-3" id="followed-balance-line">
+        Balance:{' '}
+        {balance !== null ? (
+          <strong className="nowrap" id="followed-balance" data-stale={balanceStatus === 'stale'}>
+            {balance}
+          </strong>
+        ) : (
+          <span className="has-text-grey-dark is-size-5" id="followed-balance" aria-busy={balanceStatus === 'loading'}>
+            {balanceStatus !== 'loading' ? 'no transactions yet' : state === 'connected' ? 'loading…' : 'unknown: not connected to the bank'}
+          </span>
+        )}
+        {balanceStatus === 'stale' && <span className="tag is-warning is-light ml-2">may be out of date</span>}
+      </p>
       <form className="box" onSubmit={apply} noValidate aria-label="Filter transactions">
         <div className="columns is-multiline is-mobile">
           <div className="column is-half-mobile is-3-tablet">

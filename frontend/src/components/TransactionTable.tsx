@@ -1,5 +1,8 @@
 import { useRef } from 'react';
-import { useConnectionStatus } from '../graphql/hooks';
+import { useConnectionStatus, useStale } from '../graphql/hooks';
+import { looksLikeIban } from '../lib/iban';
+import { Iban } from './Iban';
+import { ScrollBox } from './ScrollBox';
 import { ALL_FIELDS, type TransactionField } from '../lib/fields';
 import type { Transaction } from '../lib/transactions';
 
@@ -19,6 +22,8 @@ interface Props {
   transactions: readonly Transaction[];
   loading: boolean;
   error?: string;
+  /** The connection the list was last read on (LiveList.loadedOn): marks it stale when that is not the current one. */
+  loadedOn: number;
   /** Show each row's iban (lists that mix accounts). */
   showIban?: boolean;
   empty?: string;
@@ -26,8 +31,9 @@ interface Props {
 }
 
 /** Transactions newest first; a row that arrives live is highlighted briefly. */
-export function TransactionTable({ id, caption, transactions, loading, error, showIban = false, empty = 'No transactions yet.', columns = ALL_FIELDS }: Props) {
+export function TransactionTable({ id, caption, transactions, loading, error, loadedOn, showIban = false, empty = 'No transactions yet.', columns = ALL_FIELDS }: Props) {
   const { state } = useConnectionStatus();
+  const stale = useStale({ loading, loadedOn });
   const show = (c: Column) => columns.includes(c);
   const span = columns.length + (showIban ? 1 : 0);
   // Rows newer than what the first load showed arrived live: those flash once.
@@ -35,14 +41,22 @@ export function TransactionTable({ id, caption, transactions, loading, error, sh
   if (shownAtLoad.current === null && !loading) shownAtLoad.current = transactions[0]?.id ?? 0;
   const arrived = (t: Transaction) => shownAtLoad.current !== null && t.id > shownAtLoad.current;
   return (
-    <div className="table-container">
+    <ScrollBox label={caption}>
       {error && (
         <p className="notification is-warning is-light" role="status">
           Could not load transactions: {error}. Retrying…
         </p>
       )}
-      <table className="table is-fullwidth is-hoverable is-narrow transactions" aria-busy={loading}>
-        <caption className="is-sr-only">{caption}</caption>
+      {stale && (
+        <p className="help stale-note mt-0 mb-1" id={id ? `${id}-stale` : undefined}>
+          {state === 'connected' ? 'Bringing this list up to date…' : 'Not connected to the bank: this list may be out of date.'}
+        </p>
+      )}
+      <table className={`table is-fullwidth is-hoverable is-narrow transactions ${stale ? 'is-stale' : ''}`} aria-busy={loading} data-stale={stale}>
+        <caption className="is-sr-only">
+          {caption}
+          {stale ? ' (may be out of date)' : ''}
+        </caption>
         <thead>
           <tr>
             {showIban && <th scope="col">Account</th>}
@@ -75,7 +89,7 @@ export function TransactionTable({ id, caption, transactions, loading, error, sh
                   <span className={`tag ${t.direction === 'DEBIT' ? 'tag-debit' : 'tag-credit'}`}>{t.direction}</span>
                 </td>
               )}
-              {show('from_to') && <td className="from-to is-family-monospace">{t.from_to}</td>}
+              {show('from_to') && <td className="from-to is-family-monospace">{t.from_to && looksLikeIban(t.from_to) ? <Iban iban={t.from_to} /> : t.from_to}</td>}
               {show('descr') && <td className="descr">{t.descr}</td>}
               {show('new_balance') && <td className="new-balance has-text-right nowrap">{t.new_balance}</td>}
             </tr>
@@ -96,6 +110,6 @@ export function TransactionTable({ id, caption, transactions, loading, error, sh
           )}
         </tbody>
       </table>
-    </div>
+    </ScrollBox>
   );
 }

@@ -12,24 +12,24 @@ export interface ConnectionStatus {
   /** Counts connections made; a change after the first means "reconnected: fetch what was missed". */
   generation: number;
   url: string;
-  /** Why the last connection ended, if it did. */
-  lastError?: string;
 }
 
 // How long the gateway may take to answer a ping before the socket is taken
-// for dead; a silently dropped connection is noticed within PING + PONG.
-const PING_INTERVAL_MS = 10_000;
-const PONG_TIMEOUT_MS = 5_000;
+// for dead; a silently dropped connection is noticed within PING + PONG, 3 s,
+// so the page does not show old balances as current for long.
+const PING_INTERVAL_MS = 1_000;
+const PONG_TIMEOUT_MS = 2_000;
 
 export class Connection {
   readonly client: Client;
   private status: ConnectionStatus;
   private readonly listeners = new Set<() => void>();
 
-  constructor(url: string) {
+  /** make is graphql-ws's createClient; tests pass a fake one. */
+  constructor(url: string, make: typeof createClient = createClient) {
     this.status = { state: 'connecting', generation: 0, url };
     let pongTimer: ReturnType<typeof setTimeout> | undefined;
-    this.client = createClient({
+    this.client = make({
       url,
       lazy: false, // connected from the start, so the page can show it is
       keepAlive: PING_INTERVAL_MS,
@@ -39,24 +39,30 @@ export class Connection {
       retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 1000 * 2 ** retries) * (0.75 + Math.random() / 2))),
       on: {
         connecting: () => this.update({ state: this.status.generation === 0 ? 'connecting' : 'reconnecting' }),
-        connected: () => this.update({ state: 'connected', generation: this.status.generation + 1, lastError: undefined }),
-        closed: (event) => {
+        connected: () => this.update({ state: 'connected', generation: this.status.generation + 1 }),
+        closed: () => {
           clearTimeout(pongTimer);
-          const reason = closeReason(event);
-          this.update({ state: this.status.generation === 0 ? 'connecting' : 'reconnecting', ...(reason ? { lastError: reason } : {}) });
+          pongTimer = undefined;
+          this.update({ state: this.status.generation === 0 ? 'connecting' : 'reconnecting' });
         },
         ping: (received) => {
-          if (received) return;
+          // One clock per silence: a late pong (after the next ping) still counts.
+          if (received || pongTimer !== undefined) return;
           pongTimer = setTimeout(() => {
-            // No pong: close so graphql-ws reconnects (4408 is its time-out code).
+            pongTimer = undefined;
+            // No pong: close so graphql-ws reconnects.
             this.client.terminate();
           }, PONG_TIMEOUT_MS);
         },
         pong: (received) => {
-          if (received) clearTimeout(pongTimer);
+          if (!received) return;
+          clearTimeout(pongTimer);
+          pongTimer = undefined;
         },
       },
     });
+    // The browser knows first when the network goes: do not wait for the pong.
+    if (typeof window !== 'undefined') window.addEventListener('offline', () => this.client.terminate());
   }
 
   private update(change: Partial<ConnectionStatus>) {
@@ -136,8 +142,70 @@ export class Connection {
     });
   }
 
+  /**
+   * The answer to an operation that must not happen behind the person's back
+   * (a transfer): unlike request, it is never sent again on a later
+   * connection. It fails with NoAnswerError when the connection is lost
+   * after sending, when no connection comes within offlineWaitMs, or when no
+   * answer comes within answerWaitMs; then it is dropped, so a retry is
+   * always the person's own (with the same uuid, which makes it safe).
+   */
+  requestOnce<R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables: V, answerWaitMs: number, offlineWaitMs: number): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      let sentOn = this.status.state === 'connected' ? this.status.generation : 0;
+      let settled = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const cleanups: (() => void)[] = [];
+      const finish = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        for (const c of cleanups) c();
+        fn();
+      };
+      const giveUp = () => finish(() => reject(new NoAnswerError(sentOn > 0 ? 'unanswered' : 'not-sent')));
+      const wait = (ms: number) => {
+        clearTimeout(timer);
+        timer = setTimeout(giveUp, ms);
+      };
+      cleanups.push(
+        this.subscribe(document, variables, {
+          next: (data) => finish(() => resolve(data)),
+          error: (err) => finish(() => reject(err)),
+          complete: () => finish(() => reject(new Error('the bank answered nothing'))),
+        }),
+      );
+      cleanups.push(
+        this.subscribeStatus(() => {
+          const s = this.status;
+          if (sentOn > 0 && (s.state !== 'connected' || s.generation !== sentOn)) giveUp();
+          else if (sentOn === 0 && s.state === 'connected') {
+            sentOn = s.generation; // graphql-ws sends it on this connection
+            wait(answerWaitMs);
+          }
+        }),
+      );
+      wait(sentOn > 0 ? answerWaitMs : offlineWaitMs);
+    });
+  }
+
   dispose() {
     void this.client.dispose();
+  }
+}
+
+/**
+ * An operation given up without an answer: not-sent when there was no
+ * connection to send it on, unanswered when it was sent (it may have been done).
+ */
+export class NoAnswerError extends Error {
+  constructor(readonly kind: 'not-sent' | 'unanswered') {
+    super(
+      kind === 'not-sent'
+        ? 'not sent: there is no connection to the bank. Nothing is sent later by itself; try again when the connection is back'
+        : 'no answer: the connection to the bank was lost or the bank did not answer in time. It may have been done, see your transactions; trying again is safe, the bank does it at most once',
+    );
+    this.name = 'NoAnswerError';
   }
 }
 
@@ -158,17 +226,10 @@ function printed(document: TypedDocumentNode<unknown, never>): string {
   return text;
 }
 
+// People read these: no close codes, no addresses (the banner says what the
+// connection is doing).
 function toError(err: unknown): Error {
   if (err instanceof Error) return err;
   if (Array.isArray(err)) return new GraphQLError(err.map((e: { message?: string }) => e.message ?? String(e)));
-  const reason = closeReason(err);
-  return new Error(reason ?? 'connection to the gateway failed');
-}
-
-function closeReason(event: unknown): string | undefined {
-  if (typeof event === 'object' && event !== null && 'code' in event) {
-    const { code, reason } = event as { code: number; reason?: string };
-    return reason ? `${reason} (${code})` : `closed (${code})`;
-  }
-  return undefined;
+  return new Error('the connection to the bank failed');
 }

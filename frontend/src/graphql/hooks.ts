@@ -25,23 +25,41 @@ export interface LiveList {
   /** True until the first history answer (or the first live transaction). */
   loading: boolean;
   error?: string;
+  /** The connection (its generation) on which the list was last read whole; 0: never. */
+  loadedOn: number;
 }
 
-type Action = { type: 'reset' } | { type: 'merge'; fresh: readonly (Transaction | null)[]; limit: number; latestPerIban?: boolean; loaded?: boolean } | { type: 'error'; error: string };
+type Action =
+  | { type: 'reset' }
+  | { type: 'merge'; fresh: readonly (Transaction | null)[]; limit: number; latestPerIban?: boolean; loadedOn?: number }
+  | { type: 'error'; error: string };
 
 function reducer(state: LiveList, action: Action): LiveList {
   switch (action.type) {
     case 'reset':
-      return { transactions: [], loading: true };
+      return { transactions: [], loading: true, loadedOn: 0 };
     case 'merge': {
       const transactions = action.latestPerIban
         ? latestPerIban(state.transactions, action.fresh)
         : mergeTransactions(state.transactions, action.fresh, action.limit);
-      return { transactions, loading: state.loading && !action.loaded && action.fresh.length === 0 };
+      return {
+        transactions,
+        loading: state.loading && !action.loadedOn && action.fresh.length === 0,
+        loadedOn: action.loadedOn ?? state.loadedOn,
+      };
     }
     case 'error':
       return { ...state, loading: false, error: action.error };
   }
+}
+
+/**
+ * Whether what list shows may be out of date: the connection is down, or it
+ * came back and the list has not been read again on it yet.
+ */
+export function useStale(list: Pick<LiveList, 'loading' | 'loadedOn'>): boolean {
+  const { state, generation } = useConnectionStatus();
+  return !list.loading && (state !== 'connected' || list.loadedOn !== generation);
 }
 
 /**
@@ -73,7 +91,7 @@ function fetchNowAndOnReconnect(connection: Connection, fetch: (signal: AbortSig
  */
 export function useLiveTransactions(iban: string | undefined, filter: Filter, limit: number, documents?: FieldDocuments): LiveList {
   const connection = useConnection();
-  const [state, dispatch] = useReducer(reducer, { transactions: [], loading: true });
+  const [state, dispatch] = useReducer(reducer, { transactions: [], loading: true, loadedOn: 0 });
   const filterKey = JSON.stringify(filter);
   const historyDocument = documents?.history ?? TransactionsByIbanDocument;
   const streamDocument = documents?.stream ?? StreamTransactionsDocument;
@@ -87,7 +105,9 @@ export function useLiveTransactions(iban: string | undefined, filter: Filter, li
     const history = fetchNowAndOnReconnect(connection, (signal) =>
       connection
         .request(historyDocument, { iban, max_items: maxItems }, signal)
-        .then((d) => dispatch({ type: 'merge', fresh: (d.transactions_by_iban ?? []).filter((t) => t && matches(t, f)), limit, loaded: true }))
+        .then((d) =>
+          dispatch({ type: 'merge', fresh: (d.transactions_by_iban ?? []).filter((t) => t && matches(t, f)), limit, loadedOn: connection.getStatus().generation }),
+        )
         .catch((err: Error) => {
           if (err.name !== 'AbortError') dispatch({ type: 'error', error: err.message });
         }),
@@ -121,7 +141,7 @@ const ACCOUNTS_FLUSH_MS = 500;
 /** The last transaction of every account, kept current live (the bank employee's list). */
 export function useAllAccounts(): LiveList {
   const connection = useConnection();
-  const [state, dispatch] = useReducer(reducer, { transactions: [], loading: true });
+  const [state, dispatch] = useReducer(reducer, { transactions: [], loading: true, loadedOn: 0 });
 
   useEffect(() => {
     // Under load hundreds of transactions a second arrive: render in batches.
@@ -134,7 +154,9 @@ export function useAllAccounts(): LiveList {
     const accounts = fetchNowAndOnReconnect(connection, (signal) =>
       connection
         .request(AllLastTransactionsDocument, {}, signal)
-        .then((d) => dispatch({ type: 'merge', fresh: d.all_last_transactions ?? [], limit: Infinity, latestPerIban: true, loaded: true }))
+        .then((d) =>
+          dispatch({ type: 'merge', fresh: d.all_last_transactions ?? [], limit: Infinity, latestPerIban: true, loadedOn: connection.getStatus().generation }),
+        )
         .catch((err: Error) => {
           if (err.name !== 'AbortError') dispatch({ type: 'error', error: err.message });
         }),

@@ -11,6 +11,8 @@ export interface RuntimeConfig {
   graphqlUrl?: string;
   /** URL of the load test's results index, relative to the page. */
   resultsUrl?: string;
+  /** URL of a second results file shown beside it (the committed client comparison); '' for none. */
+  comparisonUrl?: string;
   /** Where this repository's source can be browsed (folder links are added to it); none: paths only. */
   sourceUrl?: string;
 }
@@ -19,6 +21,8 @@ export interface RuntimeConfig {
 export const DEFAULT_GRAPHQL_URL = ':8888/graphql-ws';
 // A file, not a folder: a folder named results would shadow the /results page.
 export const DEFAULT_RESULTS_URL = '/results.json';
+/** The committed client comparison, when it is served beside the latest figures (optional). */
+export const DEFAULT_COMPARISON_URL = '/results-clients.json';
 export const GRAPHQL_PARAM = 'graphql';
 const SESSION_KEY = 'open-bank.graphql-url';
 
@@ -97,6 +101,12 @@ export function graphqlUrl(): string {
 export function resultsUrl(): string {
   const configured = runtimeConfig().resultsUrl;
   return configured && configured.trim() !== '' ? configured.trim() : DEFAULT_RESULTS_URL;
+}
+
+/** Where the Results page reads a second results file (none: ''), whose categories it adds to the first's. */
+export function comparisonUrl(): string {
+  const configured = runtimeConfig().comparisonUrl;
+  return configured === undefined ? DEFAULT_COMPARISON_URL : configured.trim();
 }
 
 /** Where the Background page links the source folders to; undefined when config.js does not say. */

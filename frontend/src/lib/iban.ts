@@ -32,3 +32,17 @@ export function isBankIban(text: string): boolean {
   const iban = normalizeIban(text);
   return /^NL\d{2}OPEN\d{10}$/.test(iban) && isValidIban(iban);
 }
+
+/**
+ * Whether text that is not an iban still looks like one mistyped, so that
+ * money is not sent to it as a name: a country code and a digit (NL6OPEN…,
+ * a check digit lost), or mostly digits (an account number, or an iban whose
+ * letters went missing). Names in words ("Bob Smith", "Flat 12B") are not.
+ */
+export function looksAlmostLikeIban(text: string): boolean {
+  const compact = text.replace(/[\s.\-/]/g, '').toUpperCase();
+  if (!/^[A-Z0-9]{10,34}$/.test(compact)) return false;
+  const digits = compact.replace(/\D/g, '').length;
+  if (/^[A-Z]{2}\d/.test(compact) && digits >= 6) return true;
+  return digits >= 8 && digits * 2 >= compact.length;
+}

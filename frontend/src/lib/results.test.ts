@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import example from './__fixtures__/results-example.json';
-import { ResultsFormatError, componentNames, maxLoad, parseResults, series } from './results';
+import { ResultsFormatError, componentNames, maxLoad, mergeResults, parseResults, series } from './results';
 
 describe('parseResults (EXAMPLE fixture)', () => {
   const categories = parseResults(example);
@@ -44,5 +44,17 @@ describe('parseResults refuses', () => {
   ])('%j', (data, message) => {
     expect(() => parseResults(data)).toThrow(ResultsFormatError);
     expect(() => parseResults(data)).toThrow(message);
+  });
+});
+
+describe('mergeResults', () => {
+  it('appends the second file, renaming a category the first has', () => {
+    const c = (category: string) => ({ category, runs: [] });
+    expect(mergeResults([c('steep'), c('noload')], [c('go-franz-linger0'), c('steep')], 'clients').map((x) => x.category)).toEqual([
+      'steep',
+      'noload',
+      'go-franz-linger0',
+      'steep (clients)',
+    ]);
   });
 });

@@ -208,3 +208,13 @@ export function componentNames(categories: readonly ResultCategory[], kind: 'cpu
 export function maxLoad(c: ResultCategory): number | undefined {
   return c.runs.length === 0 ? undefined : c.runs[c.runs.length - 1]!.additional_load;
 }
+
+/**
+ * The categories of two results files as one list: the second's after the
+ * first's, one whose name the first already has renamed "name (label)", so
+ * each category stays one line, one colour, one row.
+ */
+export function mergeResults(first: readonly ResultCategory[], second: readonly ResultCategory[], label: string): ResultCategory[] {
+  const names = new Set(first.map((c) => c.category));
+  return [...first, ...second.map((c) => (names.has(c.category) ? { ...c, category: `${c.category} (${label})` } : c))];
+}

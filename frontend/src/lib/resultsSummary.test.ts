@@ -108,6 +108,11 @@ describe('summarize', () => {
     expect(defaultLoads(newer)).toEqual([0, 200]);
     expect(defaultLoads(categories.slice(1))).toEqual([0]);
     expect(defaultLoads([])).toEqual([0]);
+    // 1,000 msg/s when every category with loads reached it; no-load runs do not count.
+    const upTo = (category: string, top: number) => ({ category, runs: [0, top / 2, top].map((l) => ({ ...newer[0]!.runs[0]!, additional_load: l })) });
+    const noLoad = { category: 'noload', runs: [{ ...newer[0]!.runs[0]!, additional_load: 0 }] };
+    expect(defaultLoads([upTo('a', 2500), upTo('b', 1750), noLoad])).toEqual([0, 1000, 1750]);
+    expect(defaultLoads([upTo('a', 1000)])).toEqual([0, 1000]);
   });
 
   it('reads the loads a person types', () => {

@@ -156,13 +156,17 @@ export function summarize(categories: readonly ResultCategory[], loads: readonly
 }
 
 /**
- * Loads to compare at by default: none, and the highest load that every
- * category measured at more than one load reached (when that is more).
+ * Loads to compare at by default, from the data: none, 1,000 msg/s (the
+ * load the comparisons speak of) when every category measured at more than
+ * one load reached it, and the highest load all of those reached. Runs
+ * without additional load (a single step at 0) do not pull this down: they
+ * have their own row.
  */
+export const REFERENCE_LOAD = 1000;
 export function defaultLoads(categories: readonly ResultCategory[]): number[] {
   const reached = categories.filter((c) => c.runs.length > 1).map((c) => c.runs[c.runs.length - 1]!.additional_load);
   const common = reached.length > 0 ? Math.min(...reached) : 0;
-  return common > 0 ? [0, common] : [0];
+  return [...new Set([0, ...(common >= REFERENCE_LOAD ? [REFERENCE_LOAD] : []), common])].sort((a, b) => a - b);
 }
 
 /** Reads "0, 500 1000" into sorted distinct loads; null when something is not a number ≥ 0. */

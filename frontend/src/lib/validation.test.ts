@@ -33,15 +33,15 @@ describe('checkTransfer', () => {
   it('accepts a transfer to the bank', () => {
     expect(checkTransfer({ amount: '12,50', to: 'nl66 open 0000 0000 00', descr: ' rent ' }, OWN)).toEqual({
       ok: true,
-      value: { cents: 1250, to: BANK_IBAN, descr: 'rent' },
+      value: { cents: 1250, to: BANK_IBAN, descr: 'rent', destination: 'bank' },
     });
   });
 
   it('accepts cash (a withdrawal) and any name', () => {
-    expect(checkTransfer({ amount: '20', to: 'CASH', descr: 'atm' }, OWN)).toEqual({ ok: true, value: { cents: 2000, to: 'cash', descr: 'atm' } });
+    expect(checkTransfer({ amount: '20', to: 'CASH', descr: 'atm' }, OWN)).toEqual({ ok: true, value: { cents: 2000, to: 'cash', descr: 'atm', destination: 'cash' } });
     expect(checkTransfer({ amount: '3,10', to: 'Bakery Jansen', descr: 'bread' }, OWN)).toEqual({
       ok: true,
-      value: { cents: 310, to: 'Bakery Jansen', descr: 'bread' },
+      value: { cents: 310, to: 'Bakery Jansen', descr: 'bread', destination: 'outside' },
     });
   });
 
@@ -77,7 +77,19 @@ describe('checkTransfer', () => {
     // Spaces and lower case are fine in a whole one.
     expect(checkTransfer({ amount: '1', to: 'nl66 open 0000 0000 00', descr: 'x' }, OWN)).toEqual({
       ok: true,
-      value: { cents: 100, to: BANK_IBAN, descr: 'x' },
+      value: { cents: 100, to: BANK_IBAN, descr: 'x', destination: 'bank' },
+    });
+  });
+
+  it('refuses almost-ibans as ibans, whatever the bank code, and sends names and other banks outside', () => {
+    const refused = { ok: false, errors: { to: 'This looks like an iban but is not a valid one; check it, or write a name in words' } };
+    for (const to of ['NL6OPEN0000000000', 'NLOPEN0000000000', 'DE8X370400440532013000', '0417164300', 'nl6 abna 0417 1643 00'])
+      expect(checkTransfer({ amount: '1', to, descr: 'x' }, OWN), to).toEqual(refused);
+    for (const to of ['Bob Smith', 'Flat 12B', 'Room 1234', 'Albert Heijn 1021'])
+      expect(checkTransfer({ amount: '1', to, descr: 'x' }, OWN), to).toMatchObject({ ok: true, value: { to, destination: 'outside' } });
+    expect(checkTransfer({ amount: '1', to: 'DE89 3704 0044 0532 0130 00', descr: 'x' }, OWN)).toMatchObject({
+      ok: true,
+      value: { to: 'DE89370400440532013000', destination: 'outside' },
     });
   });
 

@@ -1,6 +1,6 @@
 // Checks of what a client types, before anything is sent to the bank. The
 // bank has the last word (tokens, balances); these catch what can be caught here.
-import { BANK_IBAN, isValidIban, looksLikeIban, normalizeIban } from './iban';
+import { BANK_IBAN, isBankIban, isValidIban, looksAlmostLikeIban, looksLikeIban, normalizeIban } from './iban';
 import { parseAmountInput } from './money';
 
 /** The original's rule: username and password of at least 8 characters each. */
@@ -52,16 +52,24 @@ export interface TransferInput {
   descr: string;
 }
 
+/**
+ * Where a transfer goes: an account of this bank, cash (a withdrawal), or
+ * out of the bank (an iban of another bank, or a name), which is asked first.
+ */
+export type Destination = 'bank' | 'cash' | 'outside';
+
 export interface Transfer {
   cents: number;
   to: string;
   descr: string;
+  destination: Destination;
 }
 
 /**
  * A transfer form from account ownIban: a positive amount of at most two
  * decimals; to an iban with correct check digits (spaces allowed), "cash"
- * (a withdrawal) or any other name, but not ownIban; a description.
+ * (a withdrawal) or any other name, but not ownIban nor text that looks like
+ * a mistyped iban; a description.
  */
 export function checkTransfer(input: TransferInput, ownIban: string): Checked<Transfer, keyof TransferInput> {
   const errors: Partial<Record<keyof TransferInput, string>> = {};
@@ -70,10 +78,13 @@ export function checkTransfer(input: TransferInput, ownIban: string): Checked<Tr
   if (!amount.ok) errors.amount = amount.error;
 
   let to = input.to.trim();
+  let destination: Destination = 'outside';
   const compact = normalizeIban(to);
   if (to === '') errors.to = 'Enter an iban, "cash" or a name';
-  else if (/^cash$/i.test(to)) to = 'cash';
-  else if (/^[A-Z]{2}\d{2}/.test(compact)) {
+  else if (/^cash$/i.test(to)) {
+    to = 'cash';
+    destination = 'cash';
+  } else if (/^[A-Z]{2}\d{2}/.test(compact)) {
     // Two letters and two digits: meant as an iban, so it must be a whole, correct one.
     const country = compact.slice(0, 2);
     const length = IBAN_LENGTHS[country];
@@ -83,7 +94,13 @@ export function checkTransfer(input: TransferInput, ownIban: string): Checked<Tr
     else if (!looksLikeIban(compact)) errors.to = 'This looks like an iban but is not one';
     else if (!isValidIban(compact)) errors.to = 'This iban has wrong check digits';
     else if (compact === normalizeIban(ownIban)) errors.to = "You can't transfer to your own account";
-    else to = compact;
+    else {
+      to = compact;
+      if (isBankIban(compact)) destination = 'bank';
+    }
+  } else if (looksAlmostLikeIban(to)) {
+    // Whatever its bank code: money must not leave the bank to a mistyped iban as if it were a name.
+    errors.to = 'This looks like an iban but is not a valid one; check it, or write a name in words';
   }
 
   const descr = input.descr.trim();
@@ -91,7 +108,7 @@ export function checkTransfer(input: TransferInput, ownIban: string): Checked<Tr
   else if ([...descr].length > MAX_DESCRIPTION_LENGTH) errors.descr = `Use at most ${MAX_DESCRIPTION_LENGTH} characters`;
 
   if (Object.keys(errors).length > 0 || !amount.ok) return { ok: false, errors };
-  return { ok: true, value: { cents: amount.cents, to, descr } };
+  return { ok: true, value: { cents: amount.cents, to, descr, destination } };
 }
 
 /** The deposit buttons of the client page, in cents; element ids are deposit-<cents>. */

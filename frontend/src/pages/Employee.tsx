@@ -1,7 +1,9 @@
 import { useMemo, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { FollowedAccount } from '../components/FollowedAccount';
-import { useAllAccounts, useConnectionStatus } from '../graphql/hooks';
+import { Iban } from '../components/Iban';
+import { ScrollBox } from '../components/ScrollBox';
+import { type LiveList, useAllAccounts, useConnectionStatus, useStale } from '../graphql/hooks';
 import { isValidIban, normalizeIban } from '../lib/iban';
 import { type AccountOrder, orderAccounts } from '../lib/transactions';
 
@@ -27,17 +29,27 @@ export function Employee() {
   };
   // Set when the employee picks an account here (not when a shared link opens the page with one).
   const picked = useRef(false);
+  const accounts = useAllAccounts();
+  const accountsStale = useStale(accounts);
+  const followedBalance = accounts.transactions.find((t) => t.iban === followed)?.new_balance ?? null;
 
   return (
     <>
       <h1 className="title">Bank employee</h1>
       <div className="columns is-desktop">
         <div className="column is-5-desktop">
-          <Accounts followed={followed} onFollow={follow} />
+          <Accounts accounts={accounts} followed={followed} onFollow={follow} />
         </div>
         <div className="column is-7-desktop">
           {followed ? (
-            <FollowedAccount key={followed} iban={followed} onStop={() => follow(undefined)} bringIntoView={picked.current} />
+            <FollowedAccount
+              key={followed}
+              iban={followed}
+              balance={followedBalance}
+              balanceStatus={accounts.loading ? 'loading' : accountsStale ? 'stale' : 'fresh'}
+              onStop={() => follow(undefined)}
+              bringIntoView={picked.current}
+            />
           ) : (
             <p className="notification">Pick an account to follow its transactions live.</p>
           )}
@@ -48,9 +60,9 @@ export function Employee() {
 }
 
 
-function Accounts({ followed, onFollow }: { followed?: string; onFollow: (iban: string) => void }) {
-  const accounts = useAllAccounts();
+function Accounts({ accounts, followed, onFollow }: { accounts: LiveList; followed?: string; onFollow: (iban: string) => void }) {
   const { state } = useConnectionStatus();
+  const stale = useStale(accounts);
   const [search, setSearch] = useState('');
   const [page, setPage] = useState(0);
   const [pageSize, setPageSize] = useState<number>(15);
@@ -72,8 +84,17 @@ function Accounts({ followed, onFollow }: { followed?: string; onFollow: (iban: 
   return (
     <section aria-labelledby="accounts-title">
       <h2 className="title is-5" id="accounts-title">
-        All accounts <span className="tag is-light">{accounts.transactions.length}</span>
+        All accounts{' '}
+        {/* A count only when it is one: offline it would be a false 0 or an old number. */}
+        <span className={`tag ${accounts.loading || stale ? 'is-warning' : ''} is-light`} id="accounts-count">
+          {accounts.loading ? (state === 'connected' ? 'loading…' : 'not connected') : stale ? `${accounts.transactions.length}, ${state === 'connected' ? 'updating…' : 'not connected'}` : accounts.transactions.length}
+        </span>
       </h2>
+      {stale && (
+        <p className="help stale-note mt-0 mb-2" id="accounts-stale">
+          {state === 'connected' ? 'Bringing the list up to date…' : 'Not connected to the bank: balances below may be out of date.'}
+        </p>
+      )}
       <div className="field">
         <label className="label is-sr-only" htmlFor="account-search">
           Search accounts by iban
@@ -145,8 +166,8 @@ function Accounts({ followed, onFollow }: { followed?: string; onFollow: (iban: 
           {held ? 'Order held while you point at or move through the list.' : 'The order holds still while you point at or move through the list.'}
         </p>
       )}
-      <div
-        className="table-container"
+      <ScrollBox
+        label="Accounts"
         onPointerEnter={order === 'recent' ? hold : undefined}
         onPointerLeave={release}
         onFocus={order === 'recent' ? hold : undefined}
@@ -170,7 +191,7 @@ function Accounts({ followed, onFollow }: { followed?: string; onFollow: (iban: 
               <tr key={t.iban} className={t.iban === followed ? 'is-followed' : ''} aria-current={t.iban === followed ? 'true' : undefined}>
                 <td>
                   <button type="button" className="button is-small is-ghost p-0 is-family-monospace account" onClick={() => onFollow(t.iban!)} aria-label={`Follow ${t.iban}`}>
-                    {t.iban}
+                    <Iban iban={t.iban!} />
                   </button>
                 </td>
                 <td className="has-text-right nowrap balance">{t.new_balance}</td>
@@ -192,7 +213,7 @@ function Accounts({ followed, onFollow }: { followed?: string; onFollow: (iban: 
             )}
           </tbody>
         </table>
-      </div>
+      </ScrollBox>
       {pages > 1 && (
         <nav className="pagination is-small" aria-label="pages of accounts">
           <button type="button" className="pagination-previous" disabled={current === 0} onClick={() => setPage(current - 1)}>

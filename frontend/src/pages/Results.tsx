@@ -1,39 +1,64 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
+import { CompareTwo } from '../components/results/CompareTwo';
 import { ResultsChart } from '../components/results/ResultsChart';
-import { FigureTable, RunDetails, SummaryTable } from '../components/results/ResultTables';
-import { resultsUrl } from '../lib/config';
-import { type ResultCategory, ResultsFormatError, parseResults } from '../lib/results';
+import { FigureTable, NoLoadRows, RunDetails, SummaryTable, hasLoads } from '../components/results/ResultTables';
+import { defaultPair, setupLabel } from '../lib/compare';
+import { comparisonUrl, resultsUrl } from '../lib/config';
+import { type ResultCategory, ResultsFormatError, mergeResults, parseResults } from '../lib/results';
 import { defaultLoads, metrics, parseLoads, summarize, toCsv } from '../lib/resultsSummary';
 
 // Colour-blind-friendly (Okabe–Ito) colours, dark enough for lines on white; one per category.
 const COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#8C6D00'];
 
-type Loaded = { kind: 'loading' } | { kind: 'none' } | { kind: 'error'; message: string } | { kind: 'ok'; categories: ResultCategory[] };
+type Loaded =
+  | { kind: 'loading' }
+  | { kind: 'none' }
+  | { kind: 'error'; message: string }
+  | { kind: 'ok'; categories: ResultCategory[]; comparison?: { url: string; error?: string } };
+
+/** One results file: its categories, or null when there is none (404, or a server that answers every path with the page). */
+async function fetchResults(url: string, signal: AbortSignal): Promise<ResultCategory[] | null> {
+  const res = await fetch(url, { cache: 'no-cache', signal });
+  if (res.status === 404) return null;
+  if (!res.ok) throw new Error(`${url} answered ${res.status} ${res.statusText}`);
+  if ((res.headers.get('content-type') ?? '').includes('text/html')) return null;
+  try {
+    return parseResults(await res.json());
+  } catch (err) {
+    throw err instanceof ResultsFormatError ? new Error(`${url} is not in the results format: ${err.message}`) : err;
+  }
+}
 
 export function Results() {
   const [loaded, setLoaded] = useState<Loaded>({ kind: 'loading' });
   const url = resultsUrl();
+  const second = comparisonUrl();
 
   useEffect(() => {
     const abort = new AbortController();
-    fetch(url, { cache: 'no-cache', signal: abort.signal })
-      .then(async (res) => {
-        if (res.status === 404) return setLoaded({ kind: 'none' });
-        if (!res.ok) throw new Error(`${url} answered ${res.status} ${res.statusText}`);
-        const type = res.headers.get('content-type') ?? '';
-        // A server that answers every path with index.html has no results file.
-        if (type.includes('text/html')) return setLoaded({ kind: 'none' });
-        const categories = parseResults(await res.json());
-        setLoaded(categories.length === 0 ? { kind: 'none' } : { kind: 'ok', categories });
+    // The second file (the committed client comparison) is optional: without it, or broken, the first still shows.
+    const extra: Promise<{ categories: ResultCategory[]; error?: string }> = second
+      ? fetchResults(second, abort.signal).then(
+          (categories) => ({ categories: categories ?? [] }),
+          (err: Error) => ({ categories: [] as ResultCategory[], error: err.message }),
+        )
+      : Promise.resolve({ categories: [] as ResultCategory[] });
+    Promise.all([fetchResults(url, abort.signal), extra])
+      .then(([main, more]) => {
+        const categories = mergeResults(main ?? [], more.categories, 'client comparison');
+        if (categories.length === 0) return setLoaded(more.error ? { kind: 'error', message: more.error } : { kind: 'none' });
+        setLoaded({
+          kind: 'ok',
+          categories,
+          ...(more.categories.length > 0 || more.error ? { comparison: { url: second, ...(more.error ? { error: more.error } : {}) } } : {}),
+        });
       })
       .catch((err: Error) => {
-        if (err.name === 'AbortError') return;
-        const message = err instanceof ResultsFormatError ? `${url} is not in the results format: ${err.message}` : err.message;
-        setLoaded({ kind: 'error', message });
+        if (err.name !== 'AbortError') setLoaded({ kind: 'error', message: err.message });
       });
     return () => abort.abort();
-  }, [url]);
+  }, [url, second]);
 
   return (
     <>
@@ -51,6 +76,13 @@ export function Results() {
           Could not read the results: {loaded.message}
         </div>
       )}
+      {loaded.kind === 'ok' && loaded.comparison && (
+        <p className={`help mb-3 ${loaded.comparison.error ? 'is-danger' : ''}`} id="comparison-source">
+          {loaded.comparison.error
+            ? `The client comparison could not be read: ${loaded.comparison.error}`
+            : `With the committed client comparison (${loaded.comparison.url}) beside the figures of ${url}.`}
+        </p>
+      )}
       {loaded.kind === 'ok' && <Comparison categories={loaded.categories} url={url} />}
     </>
   );
@@ -63,7 +95,7 @@ function NoResults({ url }: { url: string }) {
         <strong>No results yet.</strong> The page reads <code>{url}</code> next to its own files. To make results, with the stack of{' '}
         <code>make up</code> running:
       </p>
-      <pre className="mb-2">
+      <pre className="mb-2 wraps">
         {`source .local/stack/env
 go run ./loadtest run --profile quick --driver api     # about 3 minutes
 go run ./loadtest report --out report results/*.jsonl
@@ -97,16 +129,23 @@ function Comparison({ categories, url }: { categories: ResultCategory[]; url: st
     setTimeout(() => URL.revokeObjectURL(href), 10_000);
   };
 
-  const set = (key: string, value: string | null) =>
+  const setMany = (values: Record<string, string | null>) =>
     setParams(
       (p) => {
         const next = new URLSearchParams(p);
-        if (value === null || value === '') next.delete(key);
-        else next.set(key, value);
+        for (const [key, value] of Object.entries(values)) {
+          if (value === null || value === '') next.delete(key);
+          else next.set(key, value);
+        }
         return next;
       },
       { replace: true },
     );
+  const set = (key: string, value: string | null) => setMany({ [key]: value });
+  const pair = defaultPair(categories);
+  // Runs without additional load are one point each: a row of their own, not a dot at x = 0.
+  const charted = shown.filter(hasLoads);
+  const noLoad = shown.filter((c) => !hasLoads(c));
   const toggle = (name: string) => {
     const next = new Set(hidden);
     if (next.has(name)) next.delete(name);
@@ -131,6 +170,7 @@ function Comparison({ categories, url }: { categories: ResultCategory[]; url: st
                 <input type="checkbox" checked={!hidden.has(c.category)} onChange={() => toggle(c.category)} /> <span className="swatch" style={{ backgroundColor: colour.get(c.category) }} aria-hidden="true" />{' '}
                 {c.category}
               </label>
+              {setupLabel(c) !== c.category && <p className="help has-text-weight-semibold setup">{setupLabel(c)}</p>}
               {c.description && <p className="help">{c.description}</p>}
             </div>
           ))}
@@ -171,6 +211,10 @@ function Comparison({ categories, url }: { categories: ResultCategory[]; url: st
             <SummaryTable rows={summary} colour={colour} />
           </section>
 
+          {categories.length >= 2 && (
+            <CompareTwo categories={categories} a={params.get('a') ?? pair[0]} b={params.get('b') ?? pair[1]} onPick={(a, b) => setMany({ a, b })} />
+          )}
+
           <section aria-labelledby="chart-title" className="mb-5">
             <h2 className="title is-5" id="chart-title">
               Chart: {metric.label}
@@ -198,7 +242,6 @@ function Comparison({ categories, url }: { categories: ResultCategory[]; url: st
                 <input type="checkbox" id="log-scale" checked={log} disabled={!metric.logScale} onChange={(e) => set('log', e.target.checked ? '1' : null)} /> Log scale
               </label>
               <span className="is-size-7 has-text-grey-dark">
-                {metric.lines(shown[0]!).length > 1 || shown.some((c) => metric.lines(c).length > 1) ? 'Solid p50, dashed p99. ' : ''}
                 {metric.id === 'mean' ? 'Bars: ± one standard error. ' : ''}
                 {metric.id === 'achieved' ? 'Grey dotted: the load as asked. ' : ''}× marks a load with time-outs; a dashed upright line, the breaking point.
               </span>
@@ -206,7 +249,12 @@ function Comparison({ categories, url }: { categories: ResultCategory[]; url: st
                 Link to this chart
               </a>
             </div>
-            <ResultsChart metric={metric} categories={shown} colour={colour} log={log} />
+            {charted.length > 0 ? (
+              <ResultsChart metric={metric} categories={charted} colour={colour} log={log} />
+            ) : (
+              <p className="notification">Only runs without additional load are chosen: their figures are in the table below.</p>
+            )}
+            {noLoad.length > 0 && <NoLoadRows metric={metric} categories={noLoad} colour={colour} />}
           </section>
 
           <section aria-labelledby="details-title">

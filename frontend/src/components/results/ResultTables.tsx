@@ -1,6 +1,8 @@
+import { loadText } from '../../lib/compare';
 import type { ResultCategory, RunDetail } from '../../lib/results';
 import { componentNames } from '../../lib/results';
-import type { CategorySummary, ValueAt } from '../../lib/resultsSummary';
+import type { CategorySummary, Metric, ValueAt } from '../../lib/resultsSummary';
+import { ScrollBox } from '../ScrollBox';
 import { fmt } from './ResultsChart';
 
 const ms = (v: number | undefined) => (v === undefined ? '–' : fmt(v));
@@ -14,7 +16,7 @@ function At({ v }: { v?: ValueAt }) {
 export function SummaryTable({ rows, colour }: { rows: CategorySummary[]; colour: Map<string, string> }) {
   const loads = rows[0]?.at.map((a) => a.load) ?? [];
   return (
-    <div className="table-container">
+    <ScrollBox label="Summary per category">
       <table className="table is-fullwidth is-narrow is-hoverable summary" id="results-summary">
         <caption className="is-sr-only">Summary per category: runs, highest load, breaking point, latency at the chosen loads, time-outs</caption>
         <thead>
@@ -33,7 +35,7 @@ export function SummaryTable({ rows, colour }: { rows: CategorySummary[]; colour
               <th scope="col" className="has-text-right" key={l}>
                 p50 / p99 ms
                 <br />
-                <span className="has-text-weight-normal">at {l} msg/s</span>
+                <span className="has-text-weight-normal nowrap">at {loadText(l)}</span>
               </th>
             ))}
             <th scope="col" className="has-text-right">
@@ -51,8 +53,8 @@ export function SummaryTable({ rows, colour }: { rows: CategorySummary[]; colour
                 <span className="swatch" style={{ backgroundColor: colour.get(r.category) }} aria-hidden="true" /> {r.category}
               </th>
               <td className="has-text-right">{r.runs ?? '–'}</td>
-              <td className="has-text-right nowrap">{r.maxLoad === undefined ? '–' : `${r.maxLoad} msg/s`}</td>
-              <td className="has-text-right nowrap breaking-point">{r.breakingPoint === undefined ? 'not reached' : `${Math.round(r.breakingPoint)} msg/s`}</td>
+              <td className="has-text-right nowrap">{r.maxLoad === undefined ? '–' : loadText(r.maxLoad)}</td>
+              <td className="has-text-right nowrap breaking-point">{r.breakingPoint === undefined ? 'not reached' : loadText(r.breakingPoint)}</td>
               {r.at.map((a) => (
                 <td className="has-text-right nowrap" key={a.load}>
                   <At v={a.p50} /> / <At v={a.p99} />
@@ -64,7 +66,7 @@ export function SummaryTable({ rows, colour }: { rows: CategorySummary[]; colour
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollBox>
   );
 }
 
@@ -93,7 +95,7 @@ export function RunDetails({ category }: { category: ResultCategory }) {
   const runs = category.run_details ?? [];
   if (runs.length === 0) return <p className="has-text-grey-dark is-size-7">This results file does not say how the runs were made.</p>;
   return (
-    <div className="table-container">
+    <ScrollBox label={`Runs of ${category.category}`}>
       <table className="table is-narrow is-size-7 run-details">
         <caption className="is-sr-only">Runs of {category.category}</caption>
         <thead>
@@ -143,7 +145,7 @@ export function RunDetails({ category }: { category: ResultCategory }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollBox>
   );
 }
 
@@ -154,7 +156,7 @@ export function FigureTable({ category }: { category: ResultCategory }) {
   const hops = [...new Set(category.runs.flatMap((s) => Object.keys(s.hops ?? {})))].sort();
   const has = (k: 'min' | 'feedback' | 'achieved_load' | 'throughput') => category.runs.some((s) => s[k] !== undefined);
   return (
-    <div className="table-container">
+    <ScrollBox label={`Figures of ${category.category} per load`}>
       <table className="table is-narrow is-striped is-size-7 figures">
         <caption className="is-sr-only">Figures of {category.category} per additional load</caption>
         <thead>
@@ -218,6 +220,55 @@ export function FigureTable({ category }: { category: ResultCategory }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollBox>
+  );
+}
+
+/** Whether a category measured at some additional load (not only at none). */
+export function hasLoads(c: ResultCategory): boolean {
+  return c.runs.some((s) => s.additional_load > 0);
+}
+
+/** Runs without additional load, for the chosen chart: a row each with its figures, where a chart would show a lone dot. */
+export function NoLoadRows({ metric, categories, colour }: { metric: Metric; categories: readonly ResultCategory[]; colour: Map<string, string> }) {
+  const rows = categories.map((c) => ({ c, lines: metric.lines(c) }));
+  const stats = [...new Set(rows.flatMap((r) => r.lines.map((l) => l.stat)))];
+  return (
+    <>
+      <h3 className="title is-6 mt-4 mb-2" id="no-load-title">
+        Without additional load: {metric.label}
+      </h3>
+      <ScrollBox label="Runs without additional load">
+        <table className="table is-narrow no-load" id="no-load" aria-labelledby="no-load-title">
+          <thead>
+            <tr>
+              <th scope="col">Category</th>
+              {stats.map((s) => (
+                <th scope="col" className="has-text-right" key={s}>
+                  {s} <span className="has-text-weight-normal">({metric.unit})</span>
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map(({ c, lines }) => (
+              <tr key={c.category}>
+                <th scope="row">
+                  <span className="swatch" style={{ backgroundColor: colour.get(c.category) }} aria-hidden="true" /> {c.category}
+                </th>
+                {stats.map((s) => {
+                  const y = lines.find((l) => l.stat === s)?.points[0]?.y;
+                  return (
+                    <td className="has-text-right nowrap" key={s}>
+                      {y === undefined ? '–' : fmt(y)}
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </ScrollBox>
+    </>
   );
 }

@@ -1,13 +1,31 @@
 import { Chart as ChartJS, Legend, LineController, LineElement, LinearScale, LogarithmicScale, PointElement, Tooltip } from 'chart.js';
 import type { ChartData, ChartOptions, Plugin } from 'chart.js';
 import { Line } from 'react-chartjs-2';
+import { loadText } from '../../lib/compare';
 import type { ResultCategory } from '../../lib/results';
 import type { Metric } from '../../lib/resultsSummary';
 
 ChartJS.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Tooltip, Legend);
 
-// Lines of one statistic share a dash pattern across categories: p50 solid, p99 dashed, …
-const DASHES: number[][] = [[], [7, 4], [2, 3], [10, 3, 2, 3], [4, 4]];
+// Lines of one statistic share a dash pattern across categories: p50 solid,
+// p99 dashed, …; eight patterns, so each of up to eight hops has its own.
+const DASHES: number[][] = [[], [7, 4], [2, 3], [10, 3, 2, 3], [4, 4], [12, 6], [1, 5], [8, 3, 2, 3, 2, 3]];
+
+/** The legend of the line styles: which dash pattern is which statistic (p50, p99, each hop). */
+function LineStyles({ stats }: { stats: string[] }) {
+  return (
+    <ul className="line-styles is-size-7 mb-2" id="line-styles" aria-label="Line styles">
+      {stats.map((s, i) => (
+        <li key={s}>
+          <svg width="36" height="10" aria-hidden="true" focusable="false">
+            <line x1="0" y1="5" x2="36" y2="5" stroke="#1f2937" strokeWidth="2" strokeDasharray={DASHES[i % DASHES.length]!.join(' ') || undefined} />
+          </svg>{' '}
+          {s}
+        </li>
+      ))}
+    </ul>
+  );
+}
 
 interface Marker {
   x: number;
@@ -78,7 +96,7 @@ export function ResultsChart({ metric, categories, colour, log }: Props) {
   const logScale = log && metric.logScale;
   const lines = categories.flatMap((c) => metric.lines(c).map((l) => ({ category: c.category, ...l })));
   const stats = [...new Set(lines.map((l) => l.stat))];
-  if (lines.length === 0) return <p className="notification">None of the chosen runs has figures for this chart.</p>;
+  if (lines.length === 0) return <p className="notification">None of the chosen runs with additional load has figures for this chart.</p>;
   const data: ChartData<'line', { x: number; y: number }[]> = {
     datasets: lines.map((l) => {
       const points = logScale ? l.points.filter((p) => p.y > 0) : l.points;
@@ -118,7 +136,7 @@ export function ResultsChart({ metric, categories, colour, log }: Props) {
   const timeoutsAt = new Map<string, number>(lines.flatMap((l) => l.points.filter((p) => p.timeouts).map((p) => [`${l.category}@${p.x}`, p.timeouts!] as const)));
   const breakingPoints: Marker[] = categories.flatMap((c) => {
     const x = c.breaking_point ?? (c.runs.at(-1)?.timeouts ? c.runs.at(-1)!.additional_load : undefined);
-    return x === undefined ? [] : [{ x, colour: colour.get(c.category)!, label: `breaking point ${Math.round(x)} msg/s` }];
+    return x === undefined ? [] : [{ x, colour: colour.get(c.category)!, label: `breaking point ${loadText(x)}` }];
   });
   const options: ChartOptions<'line'> & { plugins: { markers: { breakingPoints: Marker[] } } } = {
     responsive: true,
@@ -174,15 +192,18 @@ export function ResultsChart({ metric, categories, colour, log }: Props) {
     },
   };
   return (
-    <div className="chart-box">
-      <Line
-        data={data}
-        options={options}
-        plugins={[markers as unknown as Plugin<'line'>]}
-        role="img"
-        aria-label={`${metric.label} (${metric.unit}) against additional load for ${categories.map((c) => c.category).join(', ')}; the figures are in the tables below`}
-      />
-    </div>
+    <>
+      {stats.length > 1 && <LineStyles stats={stats} />}
+      <div className="chart-box">
+        <Line
+          data={data}
+          options={options}
+          plugins={[markers as unknown as Plugin<'line'>]}
+          role="img"
+          aria-label={`${metric.label} (${metric.unit}) against additional load for ${categories.map((c) => c.category).join(', ')}; the figures are in the tables below`}
+        />
+      </div>
+    </>
   );
 }
 
