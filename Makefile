@@ -18,6 +18,8 @@ FRONTEND_DEPS := frontend/node_modules/.package-lock.json
 # What the Results page of `make up` shows: the committed measurements, or
 # your own with `make up RESULTS=report/results.json`.
 RESULTS ?= docs/loadtest/results.json
+# The committed comparison of the Kafka clients, beside them on the same page.
+CLIENT_RESULTS ?= docs/loadtest/matrix/results.json
 
 .PHONY: help up down status clean test unit-test integration-test lint docs-check generate build frontend frontend-test chaos chaos-down chaos-short
 
@@ -28,6 +30,7 @@ up: ## install what is missing (also for make test), then start Kafka, schema re
 	deploy/install-prereqs.sh test
 	$(MAKE) --no-print-directory frontend
 	cp "$(RESULTS)" frontend/dist/results.json
+	cp "$(CLIENT_RESULTS)" frontend/dist/results-clients.json
 	deploy/stack.sh up
 
 down: ## stop everything `make up` started

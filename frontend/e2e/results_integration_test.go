@@ -188,7 +188,7 @@ func compareClients(t *testing.T, b *browser, srv *httptest.Server, results, com
 	b.accessible("two clients compared, every section open")
 	b.screenshots("results-compare", true)
 
-	committed, err := os.ReadFile("../../docs/loadtest/clients/results.json")
+	committed, err := os.ReadFile("../../docs/loadtest/matrix/results.json")
 	if err != nil {
 		t.Logf("no committed client comparison to show (%v)", err)
 		return
