@@ -79,6 +79,10 @@ func TestQuickProfile(t *testing.T) {
 	if f.Run.Machine.NProc < 1 || f.Run.Machine.MemoryMiB < 1 || f.Run.Versions.Go == "" {
 		t.Errorf("machine/versions missing: %+v %+v", f.Run.Machine, f.Run.Versions)
 	}
+	// What the services run with, as they say it themselves (bank_build_info).
+	if h := f.Run.Services["command-handler"]; h["kafka_client"] == "" || h["kafka_linger_ms"] == "" || h["go_version"] == "" {
+		t.Errorf("the command handler's build info in the header = %v (all: %v)", h, f.Run.Services)
+	}
 	var cfg map[string]any
 	if err := json.Unmarshal(f.Run.Config, &cfg); err != nil || cfg["min_loop_time"] != "200ms" || cfg["sample_every"] != float64(20) {
 		t.Errorf("config in header = %v (%v)", cfg, err)

@@ -36,6 +36,7 @@ func (e *Env) get(name string) (string, bool) {
 	if !ok || strings.TrimSpace(v) == "" {
 		return "", false
 	}
+	e.ran(name, strings.TrimSpace(v))
 	return strings.TrimSpace(v), true
 }
 

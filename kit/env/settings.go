@@ -16,6 +16,9 @@ type Setting struct {
 	Default string `json:"default,omitempty"` // empty: unset
 	Range   string `json:"range,omitempty"`
 	Doc     string `json:"doc"`
+	// Value is what the program runs with: the value read, or the default.
+	// It stays out of the JSON of `PROGRAM settings`, which declares.
+	Value string `json:"-"`
 	// Package is the import path of the code that reads it: a library's
 	// settings (openbank/messaging's) are shared by every program using it;
 	// "main" is the program's own.
@@ -32,6 +35,7 @@ var declared struct {
 // declare keeps s, with the package of the code that called the reader.
 func (e *Env) declare(s Setting) {
 	s.Unit = unitOf(s)
+	s.Value = s.Default
 	s.Package = callerPackage(3)
 	declared.Lock()
 	defer declared.Unlock()
@@ -59,6 +63,15 @@ func Declare(s Setting) {
 	if _, ok := declared.index[s.Name]; !ok {
 		declared.index[s.Name] = len(declared.list)
 		declared.list = append(declared.list, s)
+	}
+}
+
+// ran keeps the value name runs with.
+func (e *Env) ran(name, value string) {
+	declared.Lock()
+	defer declared.Unlock()
+	if i, ok := declared.index[name]; ok {
+		declared.list[i].Value = value
 	}
 }
 

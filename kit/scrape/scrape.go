@@ -214,3 +214,16 @@ func (h Histogram) Share(bound float64) float64 {
 	}
 	return 0
 }
+
+// Labels are the label sets of every series of name, in order.
+func (m Metrics) Labels(name string) []map[string]string {
+	var out []map[string]string
+	for _, s := range m[name].GetMetric() {
+		l := map[string]string{}
+		for _, lp := range s.GetLabel() {
+			l[lp.GetName()] = lp.GetValue()
+		}
+		out = append(out, l)
+	}
+	return out
+}

@@ -30,6 +30,8 @@ type Env interface {
 
 // Config is the configuration every service reads the same way.
 type Config struct {
+	// Name is the service's, set by Main: it labels the build info.
+	Name string
 	// HTTPPort serves /healthz, /readyz, /metrics and the service's own routes.
 	HTTPPort int
 	// OpsPort, when not 0, takes /metrics and Ops.Private's routes off

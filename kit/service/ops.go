@@ -51,6 +51,9 @@ func NewOps(cfg Config) *Ops {
 	o := &Ops{Mux: http.NewServeMux(), Registry: prometheus.NewRegistry()}
 	o.Private = o.Mux
 	o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if cfg.Name != "" {
+		buildInfo(o.Registry, cfg.Name)
+	}
 	o.Starting("starting")
 	probes := func(mux *http.ServeMux) {
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })

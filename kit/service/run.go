@@ -35,6 +35,7 @@ func OneThread() {
 // after a clean stop, 1 when it fails.
 func Main(name string, cfg Config, log *slog.Logger, app App) {
 	OneThread()
+	cfg.Name = name
 	if err := Run(cfg, log, app); err != nil {
 		log.Error(name+" stopped", "error", err)
 		exit(1)

@@ -36,7 +36,7 @@ func main() {
 	cfg, err := readConfig(env.New())
 	log := service.NewLogger(cfg.service.LogLevel)
 	service.CheckConfig(log, err)
-	service.Main("command generator", cfg.service, log, func(ctx context.Context, ops *service.Ops) error {
+	service.Main("command-generator", cfg.service, log, func(ctx context.Context, ops *service.Ops) error {
 		return newGenerator(cfg, ops, log).run(ctx)
 	})
 }

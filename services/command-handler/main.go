@@ -81,7 +81,7 @@ func main() {
 	cfg, err := readConfig()
 	log := service.NewLogger(cfg.service.LogLevel)
 	service.CheckConfig(log, err)
-	service.MainOrMigrate("command handler", cfg.service, log, func(ctx context.Context, ops *service.Ops) error {
+	service.MainOrMigrate("command-handler", cfg.service, log, func(ctx context.Context, ops *service.Ops) error {
 		return run(ctx, cfg, ops, log)
 	}, func(ctx context.Context) error { return migrate(ctx, cfg.db, log) })
 }

@@ -97,7 +97,8 @@ func Frontend(r Results) []FrontendCategory {
 		for _, run := range c.Runs {
 			fc.RunDetails = append(fc.RunDetails, FrontendRun{File: run.File, Category: run.Category, Driver: run.Driver,
 				Profile: run.Profile, Started: run.Started, EndReason: run.EndReason, Loops: run.Loops,
-				BreakingLoad: run.BreakingLoad, Machine: run.Machine, Versions: run.Versions, Settings: settings(run.Config)})
+				BreakingLoad: run.BreakingLoad, Machine: run.Machine, Versions: run.Versions,
+				Settings: withServices(settings(run.Config), run.Services)})
 		}
 		for _, l := range c.Loads {
 			if l.Latency.N == 0 {
@@ -123,6 +124,36 @@ func Frontend(r Results) []FrontendCategory {
 
 // settings flattens a run's configuration into name → text, for a table:
 // lists are joined with ", ", nested objects get dotted names.
+// handlerSettings are the command handler's settings the Results page names
+// a category by, under the keys it reads.
+var handlerSettings = map[string]string{
+	"kafka_client": "kafka_client", "kafka_linger_ms": "linger_ms", "command_batch_size": "batch_size",
+	"command_batch_wait_ms": "batch_wait", "command_pipeline": "pipeline",
+}
+
+// withServices adds what the services ran with to a run's settings: every
+// label as "SERVICE.LABEL", and the command handler's client and batching
+// under the page's keys.
+func withServices(out map[string]string, services map[string]map[string]string) map[string]string {
+	if len(services) == 0 {
+		return out
+	}
+	if out == nil {
+		out = map[string]string{}
+	}
+	for svc, labels := range services {
+		for k, v := range labels {
+			out[svc+"."+k] = v
+		}
+	}
+	for label, key := range handlerSettings {
+		if v, ok := services["command-handler"][label]; ok {
+			out[key] = v
+		}
+	}
+	return out
+}
+
 func settings(config json.RawMessage) map[string]string {
 	if len(config) == 0 {
 		return nil

@@ -65,17 +65,19 @@ type Category struct {
 
 // RunInfo identifies one run of a category.
 type RunInfo struct {
-	File         string          `json:"file"`
-	Config       json.RawMessage `json:"config,omitempty"` // the run's settings, as its header has them
-	Category     string          `json:"category"`
-	Driver       string          `json:"driver"`
-	Profile      string          `json:"profile"`
-	Started      time.Time       `json:"started"`
-	Machine      result.Machine  `json:"machine"`
-	Versions     result.Versions `json:"versions"`
-	EndReason    string          `json:"end_reason"` // "" when the file has no end line
-	Loops        int             `json:"loops"`
-	BreakingLoad *float64        `json:"breaking_load,omitempty"`
+	File     string          `json:"file"`
+	Config   json.RawMessage `json:"config,omitempty"` // the run's settings, as its header has them
+	Category string          `json:"category"`
+	Driver   string          `json:"driver"`
+	Profile  string          `json:"profile"`
+	Started  time.Time       `json:"started"`
+	Machine  result.Machine  `json:"machine"`
+	Versions result.Versions `json:"versions"`
+	// Services is what each service ran with, as the run's header has it.
+	Services     map[string]map[string]string `json:"services,omitempty"`
+	EndReason    string                       `json:"end_reason"` // "" when the file has no end line
+	Loops        int                          `json:"loops"`
+	BreakingLoad *float64                     `json:"breaking_load,omitempty"`
 }
 
 // Load is the figures at one additional load (heartbeats per second).
@@ -143,7 +145,7 @@ func Build(files []*result.File, mappings []Mapping, now time.Time) Results {
 		}
 		c.sources[f.Run.Category] = true
 		ri := RunInfo{File: f.Path, Config: f.Run.Config, Category: f.Run.Category, Driver: f.Run.Driver, Profile: f.Run.Profile,
-			Started: f.Run.Started, Machine: f.Run.Machine, Versions: f.Run.Versions}
+			Started: f.Run.Started, Machine: f.Run.Machine, Versions: f.Run.Versions, Services: f.Run.Services}
 		if f.End != nil {
 			ri.EndReason, ri.Loops, ri.BreakingLoad = f.End.Reason, f.End.Loops, f.End.BreakingLoad
 			if f.End.BreakingLoad != nil {

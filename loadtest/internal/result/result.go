@@ -34,6 +34,9 @@ type Run struct {
 	Config   json.RawMessage `json:"config"`
 	Machine  Machine         `json:"machine"`
 	Versions Versions        `json:"versions"`
+	// Services is what each service said it runs when the run began (its
+	// bank_build_info: client, settings, commit), by service name.
+	Services map[string]map[string]string `json:"services,omitempty"`
 }
 
 // Machine is the host the run was measured on.

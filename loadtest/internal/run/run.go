@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"openbank/kit/scrape"
+	"openbank/kit/service"
 	"openbank/kit/stats"
 	"openbank/loadtest/internal/driver"
 	"openbank/loadtest/internal/heartbeat"
@@ -47,6 +48,35 @@ type Runner struct {
 	Machine   result.Machine
 }
 
+// services reads what each service runs (its build info) from the /metrics
+// the run scrapes anyway; a service that does not answer is left out.
+func (r *Runner) services(ctx context.Context) map[string]map[string]string {
+	urls := append([]string{r.Config.MetricsURL}, r.Config.HopURLs...)
+	if r.Config.GeneratorURL != "" {
+		urls = append(urls, strings.TrimRight(r.Config.GeneratorURL, "/")+"/metrics")
+	}
+	out := map[string]map[string]string{}
+	for _, u := range urls {
+		if u == "" {
+			continue
+		}
+		m, err := scrape.Get(ctx, u)
+		if err != nil {
+			continue
+		}
+		for _, l := range m.Labels(service.BuildInfoMetric) {
+			if name := l["service"]; name != "" {
+				delete(l, "service")
+				out[name] = l
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
 // Run writes the header, loops until a stop condition or until ctx ends
 // (Ctrl-C: the data so far is kept), and writes the end line. The returned
 // End says why it stopped.
@@ -59,7 +89,7 @@ func (r *Runner) Run(ctx context.Context) (result.End, error) {
 	started := time.Now().UTC()
 	header := result.Run{
 		Type: result.TypeRun, Format: 1, Category: cfg.Category, Driver: cfg.Driver, Profile: cfg.Profile,
-		Started: started, Config: rawCfg, Machine: r.Machine, Versions: r.Versions,
+		Started: started, Config: rawCfg, Machine: r.Machine, Versions: r.Versions, Services: r.services(ctx),
 	}
 	if err := r.Out.Write(header); err != nil {
 		return result.End{}, err
