@@ -123,18 +123,22 @@ func TestClientTrust(t *testing.T) {
 	graphiQL(t, b, bank)
 }
 
-// graphiQL: the gateway's GraphiQL page at both widths, checked with axe.
-// The page belongs to services/graphql-endpoint (issue 33, item 8: an
-// example query of this bank, labels): its violations are logged here, not
-// failed, until the gateway sets what it can.
+// graphiQL: the gateway's GraphiQL page at both widths: it opens on an
+// example of this bank, and axe finds no critical violation (GraphiQL's own
+// serious ones, contrast and scroll regions of its editors, are logged).
 func graphiQL(t *testing.T, b *browser, bank *bank) {
 	t.Helper()
 	b.do("open GraphiQL", chromedp.Navigate(fmt.Sprintf("http://127.0.0.1:%d/", bank.gwPort)))
-	b.waitFor("GraphiQL's editor", `!!document.querySelector('.graphiql-container')`, 20*time.Second)
+	b.waitFor("GraphiQL's editor with the bank's example", `!!document.querySelector('.graphiql-container') &&
+		(document.querySelector('.graphiql-query-editor')?.textContent || '').includes('transactions_by_iban')`, 20*time.Second)
 	for _, width := range []int{desktopWidth, phoneWidth} {
 		b.do("a screen", chromedp.EmulateViewport(int64(width), desktopHeight))
 		for _, v := range b.axe(fmt.Sprintf("GraphiQL at %d px", width)) {
-			t.Logf("axe on GraphiQL at %d px (the gateway's page, not failed): %s", width, v)
+			if strings.Contains(v, "(critical)") {
+				t.Errorf("axe on GraphiQL at %d px: %s", width, v)
+				continue
+			}
+			t.Logf("axe on GraphiQL at %d px (GraphiQL's own, not failed): %s", width, v)
 		}
 		b.screenshot(fmt.Sprintf("graphiql-%d.png", width))
 	}

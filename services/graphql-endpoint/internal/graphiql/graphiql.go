@@ -32,18 +32,38 @@ var page = template.Must(template.New("graphiql").Parse(`<!doctype html>
 <script>
   const fetcher = GraphiQL.createFetcher({ url: {{.Endpoint}} });
   ReactDOM.createRoot(document.getElementById('graphiql'))
-    .render(React.createElement(GraphiQL, { fetcher: fetcher, defaultEditorToolsVisibility: true }));
+    .render(React.createElement(GraphiQL, { fetcher: fetcher, defaultEditorToolsVisibility: true, defaultQuery: {{.Example}} }));
+  // GraphiQL's editors are textareas without a label: name each for screen readers.
+  new MutationObserver(() => {
+    document.querySelectorAll('textarea:not([aria-label]), input:not([aria-label])').forEach(el => {
+      el.setAttribute('aria-label', el.closest('.graphiql-query-editor') ? 'Query editor'
+        : el.closest('.graphiql-editor-tools, .graphiql-editor-tool') ? 'Variables and headers editor'
+        : el.closest('.graphiql-response') ? 'Response' : 'GraphiQL');
+    });
+  }).observe(document.body, { childList: true, subtree: true });
 </script>
 </body>
 </html>
 `))
+
+// Example is what GraphiQL opens with the first time: a query of this bank
+// that answers on any stack (the bank's own account always exists).
+const Example = `# The newest transactions of the bank's own account. Press the run button.
+# Subscriptions run here too: get_account opens an account, money_transfer
+# moves money, stream_transactions follows an account as it changes.
+query NewestTransactions {
+  transactions_by_iban(iban: "NL66OPEN0000000000", max_items: 5) {
+    id new_balance changed_by direction from_to descr
+  }
+}
+`
 
 // Page is GraphiQL's page for endpoint; its files are under prefix (served
 // by Files).
 func Page(title, endpoint, prefix string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_ = page.Execute(w, struct{ Title, Endpoint, Prefix string }{title, endpoint, prefix})
+		_ = page.Execute(w, struct{ Title, Endpoint, Prefix, Example string }{title, endpoint, prefix, Example})
 	})
 }
 
