@@ -13,9 +13,12 @@ service_port_var() {
 }
 
 build_go() {
-  local name=$1 log=$LOG_DIR/build-$1.log
+  local name=$1 log=$LOG_DIR/build-$1.log cgo=0
+  # cgo, and so librdkafka, only for KAFKA_CLIENT=librdkafka: a franz-go
+  # service then neither links nor maps the C library.
+  [[ ${KAFKA_CLIENT:-} == librdkafka ]] && cgo=1
   # Workspace mode from the repo root (go.work lists the service modules).
-  (cd "$REPO_ROOT" && go build -o "$BIN_DIR/$name" "./services/$name") >"$log" 2>&1 ||
+  (cd "$REPO_ROOT" && CGO_ENABLED=$cgo go build -o "$BIN_DIR/$name" "./services/$name") >"$log" 2>&1 ||
     { show_log "$log"; die "building services/$name failed (log: $log)"; }
 }
 

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"openbank/messaging/clients"
 )
 
 // Build builds the Go main package in dir into a temporary directory and
@@ -25,6 +27,7 @@ func Build(dir, name string) (bin string, remove func(), err error) {
 	bin = filepath.Join(tmp, name)
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Dir = dir
+	build.Env = clients.BuildEnv(os.Getenv("KAFKA_CLIENT"))
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		_ = os.RemoveAll(tmp)

@@ -18,6 +18,7 @@ import (
 
 	"openbank/kit/env"
 	"openbank/messaging"
+	"openbank/messaging/clients"
 	"openbank/topology/serde"
 )
 
@@ -174,12 +175,14 @@ type Service struct {
 }
 
 // Build compiles the main package in dir (relative to the test's working
-// directory, e.g. "." or "../heartbeat") once for this test.
+// directory, e.g. "." or "../heartbeat") once for this test, for the
+// KAFKA_CLIENT of the environment (clients.BuildEnv).
 func Build(t testing.TB, dir string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), filepath.Base(mustAbs(t, dir)))
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	cmd.Dir = dir
+	cmd.Env = clients.BuildEnv(os.Getenv("KAFKA_CLIENT"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build %s: %v\n%s", dir, err, out)
 	}

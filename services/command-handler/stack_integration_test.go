@@ -19,6 +19,7 @@ import (
 
 	"openbank/kit/env"
 	"openbank/messaging"
+	"openbank/messaging/clients"
 	"openbank/messaging/messagingtest"
 	"openbank/topology"
 	"openbank/topology/records"
@@ -39,6 +40,7 @@ func TestMain(m *testing.M) {
 	}
 	handlerBin = filepath.Join(dir, "command-handler")
 	build := exec.Command("go", "build", "-o", handlerBin, ".")
+	build.Env = clients.BuildEnv(os.Getenv("KAFKA_CLIENT")) // the crash tests run again with librdkafka
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build command-handler:", err)

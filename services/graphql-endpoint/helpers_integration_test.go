@@ -18,6 +18,7 @@ import (
 
 	"openbank/kit/gqlws"
 	"openbank/messaging"
+	"openbank/messaging/clients"
 	"openbank/messaging/messagingtest"
 	"openbank/topology"
 	"openbank/topology/ident"
@@ -42,7 +43,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	gwBin = filepath.Join(dir, "graphql-endpoint")
-	if out, err := exec.Command("go", "build", "-o", gwBin, ".").CombinedOutput(); err != nil {
+	build := exec.Command("go", "build", "-o", gwBin, ".")
+	build.Env = clients.BuildEnv(os.Getenv("KAFKA_CLIENT"))
+	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
 		os.Exit(1)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"openbank/kit/service"
+	"openbank/messaging/clients"
 )
 
 // ServiceNames are the bank's long-running services, in start order.
@@ -25,6 +26,7 @@ func Build(ctx context.Context, repo, dir string) (map[string]string, error) {
 		bin := filepath.Join(dir, name)
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
 		cmd.Dir = filepath.Join(repo, "services", name)
+		cmd.Env = clients.BuildEnv(os.Getenv("KAFKA_CLIENT")) // the services run with the environment's client
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("build %s: %w\n%s", name, err, out)
 		}
