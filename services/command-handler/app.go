@@ -98,15 +98,6 @@ func joinCommands(cfg config, serde *serde.Serde, producer *messaging.Producer,
 	if err != nil {
 		return nil, err
 	}
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "command_handler_consumer_lag",
-		Help: "Records of the assigned commands partitions not yet read.",
-	}, func() float64 {
-		lag, err := consumer.Lag()
-		if err != nil {
-			return -1
-		}
-		return float64(lag)
-	}))
+	commands.ObserveLag(reg, consumer.Lag)
 	return consumer, nil
 }

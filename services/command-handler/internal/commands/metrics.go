@@ -8,7 +8,9 @@ import (
 	"openbank/kit/observe"
 )
 
-// Metrics are the handler's Prometheus metrics.
+// Metrics are the command handler's Prometheus metrics, all of them but
+// those every service has (kit/service) and the time per hop's histogram
+// (kit/observe), which it registers here too.
 type Metrics struct {
 	Commands      *prometheus.CounterVec
 	Rejections    *prometheus.CounterVec
@@ -64,4 +66,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 func (m *Metrics) observeBatch(size int, took time.Duration) {
 	m.BatchSize.Observe(float64(size))
 	m.BatchDuration.Observe(took.Seconds())
+}
+
+// ObserveLag registers command_handler_consumer_lag, read from lag at each
+// scrape (-1 when it cannot be read).
+func ObserveLag(reg prometheus.Registerer, lag func() (int64, error)) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "command_handler_consumer_lag",
+		Help: "Records of the assigned commands partitions not yet read.",
+	}, func() float64 {
+		n, err := lag()
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	}))
 }
