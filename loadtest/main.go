@@ -4,7 +4,8 @@
 // charts and the frontend's results.json; `loadtest matrix` runs and reports
 // every Kafka client × linger.ms setting side by side; `loadtest chaos` injects
 // faults under load and checks that nothing was lost, doubled or stuck;
-// `loadtest traces` prints the services' traces as trees.
+// `loadtest traces` prints the services' traces as trees; `loadtest history`
+// gives the running bank a past of millions of commands.
 package main
 
 import (
@@ -35,6 +36,8 @@ func main() {
 		err = chaosCommand(os.Args[2:], log)
 	case "traces":
 		err = tracesCommand(os.Args[2:])
+	case "history":
+		err = historyCommand(os.Args[2:], log)
 	case "matrix":
 		err = matrixCommand(os.Args[2:], os.Stderr, func(args []string) error { return runCommand(args, log) })
 	case "-h", "--help", "help":
@@ -60,6 +63,7 @@ func usage() {
   loadtest floor [--clients librdkafka,franz] [--out floor.json]
   loadtest matrix [--clients librdkafka,franz] [--linger 0,5] [--rounds 2] [-- RUN FLAGS...]
   loadtest traces [--listen 127.0.0.1:4318] [--command-id UUID] [--count N]
+  loadtest history [--commands 10000000]
   loadtest chaos [--duration 5m] [--rate 500] [--faults handler-kill=3,...] [flags]
 run 'loadtest COMMAND -h' for the flags of each.
 `)

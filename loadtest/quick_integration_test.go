@@ -79,6 +79,9 @@ func TestQuickProfile(t *testing.T) {
 	if f.Run.Machine.NProc < 1 || f.Run.Machine.MemoryMiB < 1 || f.Run.Versions.Go == "" {
 		t.Errorf("machine/versions missing: %+v %+v", f.Run.Machine, f.Run.Versions)
 	}
+	if f.Run.HistoryCommands == nil {
+		t.Error("the header does not say how many commands the bank held")
+	}
 	// What the services run with, as they say it themselves (bank_build_info).
 	if h := f.Run.Services["command-handler"]; h["kafka_client"] == "" || h["kafka_linger_ms"] == "" || h["go_version"] == "" {
 		t.Errorf("the command handler's build info in the header = %v (all: %v)", h, f.Run.Services)

@@ -16,12 +16,14 @@ import (
 	"syscall"
 	"time"
 
+	"openbank/kit/env"
 	"openbank/loadtest/internal/dockersample"
 	"openbank/loadtest/internal/driver"
 	"openbank/loadtest/internal/heartbeat"
 	"openbank/loadtest/internal/result"
 	"openbank/loadtest/internal/run"
 	"openbank/loadtest/internal/sampler"
+	"openbank/messaging"
 )
 
 // profileOf finds --profile in args before the flags are defined, so the
@@ -180,6 +182,7 @@ func runCommand(args []string, log *slog.Logger) error {
 	if b, ok := drv.(interface{ BrowserVersion() string }); ok {
 		r.Versions.Chromium = b.BrowserVersion()
 	}
+	r.History = countHistory(log)
 	if cfg.HeartbeatURL != "" {
 		r.Heartbeat = heartbeat.New(cfg.HeartbeatURL)
 	}
@@ -272,4 +275,24 @@ func defaultHopURLs(cfg run.Config) []string {
 		out = append(out, "http://"+u.Host+"/metrics")
 	}
 	return out
+}
+
+// countHistory counts the commands of the bank on the stack of the
+// environment (KAFKA_BROKERS); nil when its settings are not valid.
+func countHistory(log *slog.Logger) func(context.Context) (int64, error) {
+	e := env.New()
+	cfg := messaging.ReadConfig(e, "loadtest")
+	if e.Err() != nil {
+		return nil
+	}
+	return func(ctx context.Context) (int64, error) {
+		admin, err := messaging.NewAdmin(cfg, log)
+		if err != nil {
+			return 0, err
+		}
+		defer admin.Close()
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		return historySize(ctx, admin)
+	}
 }

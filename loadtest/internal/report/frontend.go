@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,7 +99,7 @@ func Frontend(r Results) []FrontendCategory {
 			fc.RunDetails = append(fc.RunDetails, FrontendRun{File: run.File, Category: run.Category, Driver: run.Driver,
 				Profile: run.Profile, Started: run.Started, EndReason: run.EndReason, Loops: run.Loops,
 				BreakingLoad: run.BreakingLoad, Machine: run.Machine, Versions: run.Versions,
-				Settings: withServices(settings(run.Config), run.Services)})
+				Settings: withHistory(withServices(settings(run.Config), run.Services), run.HistoryCommands)})
 		}
 		for _, l := range c.Loads {
 			if l.Latency.N == 0 {
@@ -124,6 +125,18 @@ func Frontend(r Results) []FrontendCategory {
 
 // settings flattens a run's configuration into name → text, for a table:
 // lists are joined with ", ", nested objects get dotted names.
+// withHistory adds how many commands the bank held when the run began.
+func withHistory(out map[string]string, commands *int64) map[string]string {
+	if commands == nil {
+		return out
+	}
+	if out == nil {
+		out = map[string]string{}
+	}
+	out["history_commands"] = strconv.FormatInt(*commands, 10)
+	return out
+}
+
 // handlerSettings are the command handler's settings the Results page names
 // a category by, under the keys it reads.
 var handlerSettings = map[string]string{
@@ -215,6 +228,15 @@ func describe(c Category) string {
 		strings.Join(ds, "/"), strings.Join(rs, ", "))
 	if c.BreakingLoad != nil {
 		s += fmt.Sprintf("; breaking point %.0f msg/s", c.BreakingLoad.Mean)
+	}
+	var history []string
+	for _, r := range c.Runs {
+		if r.HistoryCommands != nil {
+			history = append(history, strconv.FormatInt(*r.HistoryCommands, 10))
+		}
+	}
+	if len(history) > 0 {
+		s += "; history " + strings.Join(history, ", ") + " commands"
 	}
 	return s
 }

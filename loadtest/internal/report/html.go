@@ -82,10 +82,11 @@ func hasFeedback(r Results) bool {
 }
 
 var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"f0":    func(v float64) string { return fmt.Sprintf("%.0f", v) },
-	"f1":    func(v float64) string { return fmt.Sprintf("%.1f", v) },
-	"join":  strings.Join,
-	"deref": func(p *float64) float64 { return *p },
+	"f0":      func(v float64) string { return fmt.Sprintf("%.0f", v) },
+	"f1":      func(v float64) string { return fmt.Sprintf("%.1f", v) },
+	"join":    strings.Join,
+	"deref":   func(p *float64) float64 { return *p },
+	"deref64": func(p *int64) int64 { return *p },
 	"comp": func(l Load, name string) *ComponentMean {
 		if m, ok := l.Components[name]; ok {
 			return &m
@@ -110,7 +111,7 @@ the command generator. CPU is % of one core; memory is resident set size summed 
 
 <h2>Categories</h2>
 <table><tr><th class="l">category</th><th class="l">runs (category, driver, profile, end)</th><th>breaking point (msg/s)</th></tr>
-{{range .R.Categories}}<tr><td class="l">{{.Name}}</td><td class="l">{{range .Runs}}{{.Category}}, {{.Driver}}, {{.Profile}}, {{if .EndReason}}{{.EndReason}}{{else}}cut off{{end}} after {{.Loops}} loops{{if .BreakingLoad}} at {{f0 (deref .BreakingLoad)}} msg/s{{end}}; {{.Machine.NProc}} CPUs, {{.Machine.CPUModel}}, {{.Versions.Go}}, {{.Versions.GitCommit}}<br>{{end}}</td>
+{{range .R.Categories}}<tr><td class="l">{{.Name}}</td><td class="l">{{range .Runs}}{{.Category}}, {{.Driver}}, {{.Profile}}, {{if .EndReason}}{{.EndReason}}{{else}}cut off{{end}} after {{.Loops}} loops{{if .BreakingLoad}} at {{f0 (deref .BreakingLoad)}} msg/s{{end}}; {{.Machine.NProc}} CPUs, {{.Machine.CPUModel}}, {{.Versions.Go}}, {{.Versions.GitCommit}}{{if .HistoryCommands}}, on a bank of {{deref64 .HistoryCommands}} commands{{end}}<br>{{end}}</td>
 <td>{{with .BreakingLoad}}mean {{f0 .Mean}} (min {{f0 .Min}}, max {{f0 .Max}}, n {{.N}}){{else}}not reached{{end}}</td></tr>{{end}}
 </table>
 

@@ -74,10 +74,12 @@ type RunInfo struct {
 	Machine  result.Machine  `json:"machine"`
 	Versions result.Versions `json:"versions"`
 	// Services is what each service ran with, as the run's header has it.
-	Services     map[string]map[string]string `json:"services,omitempty"`
-	EndReason    string                       `json:"end_reason"` // "" when the file has no end line
-	Loops        int                          `json:"loops"`
-	BreakingLoad *float64                     `json:"breaking_load,omitempty"`
+	Services map[string]map[string]string `json:"services,omitempty"`
+	// HistoryCommands is how many commands the bank held when the run began.
+	HistoryCommands *int64   `json:"history_commands,omitempty"`
+	EndReason       string   `json:"end_reason"` // "" when the file has no end line
+	Loops           int      `json:"loops"`
+	BreakingLoad    *float64 `json:"breaking_load,omitempty"`
 }
 
 // Load is the figures at one additional load (heartbeats per second).
@@ -145,7 +147,8 @@ func Build(files []*result.File, mappings []Mapping, now time.Time) Results {
 		}
 		c.sources[f.Run.Category] = true
 		ri := RunInfo{File: f.Path, Config: f.Run.Config, Category: f.Run.Category, Driver: f.Run.Driver, Profile: f.Run.Profile,
-			Started: f.Run.Started, Machine: f.Run.Machine, Versions: f.Run.Versions, Services: f.Run.Services}
+			Started: f.Run.Started, Machine: f.Run.Machine, Versions: f.Run.Versions, Services: f.Run.Services,
+			HistoryCommands: f.Run.HistoryCommands}
 		if f.End != nil {
 			ri.EndReason, ri.Loops, ri.BreakingLoad = f.End.Reason, f.End.Loops, f.End.BreakingLoad
 			if f.End.BreakingLoad != nil {

@@ -185,6 +185,8 @@ func TestFrontendRunDetailsThroughputAchievedLoadAndHops(t *testing.T) {
 	a.Run.Config = json.RawMessage(`{"profile":"steep","timeout":"5s","load_step":250,"components":["kafka=port:1","db=port:2"],"nested":{"a":true}}`)
 	a.Run.Machine = result.Machine{NProc: 2, CPUModel: "Xeon"}
 	a.Run.Versions = result.Versions{Go: "go1.26.8", Chromium: "Chromium 140"}
+	history := int64(3_500_000)
+	a.Run.HistoryCommands = &history
 	a.Run.Services = map[string]map[string]string{"command-handler": {"kafka_client": "franz", "kafka_linger_ms": "0",
 		"command_batch_size": "500", "command_pipeline": "false", "revision": "abc"}}
 	got := Frontend(Build([]*result.File{a}, nil, time.Unix(0, 0)))
@@ -207,7 +209,7 @@ func TestFrontendRunDetailsThroughputAchievedLoadAndHops(t *testing.T) {
 		"components": "kafka=port:1, db=port:2", "nested.a": "true",
 		// what the command handler said it runs, under the keys the page reads
 		"kafka_client": "franz", "linger_ms": "0", "batch_size": "500", "pipeline": "false",
-		"command-handler.revision": "abc"} {
+		"command-handler.revision": "abc", "history_commands": "3500000"} {
 		if rd.Settings[k] != want {
 			t.Errorf("setting %s = %q, want %q (all: %v)", k, rd.Settings[k], want, rd.Settings)
 		}

@@ -37,6 +37,9 @@ type Run struct {
 	// Services is what each service said it runs when the run began (its
 	// bank_build_info: client, settings, commit), by service name.
 	Services map[string]map[string]string `json:"services,omitempty"`
+	// HistoryCommands is how many commands the bank held when the run began
+	// (the commands topic's end offsets): a bank with a past is slower.
+	HistoryCommands *int64 `json:"history_commands,omitempty"`
 }
 
 // Machine is the host the run was measured on.

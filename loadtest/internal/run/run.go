@@ -46,6 +46,8 @@ type Runner struct {
 	Log       *slog.Logger
 	Versions  result.Versions
 	Machine   result.Machine
+	// History counts the commands the bank holds when the run begins; nil: not counted.
+	History func(context.Context) (int64, error)
 }
 
 // services reads what each service runs (its build info) from the /metrics
@@ -90,6 +92,13 @@ func (r *Runner) Run(ctx context.Context) (result.End, error) {
 	header := result.Run{
 		Type: result.TypeRun, Format: 1, Category: cfg.Category, Driver: cfg.Driver, Profile: cfg.Profile,
 		Started: started, Config: rawCfg, Machine: r.Machine, Versions: r.Versions, Services: r.services(ctx),
+	}
+	if r.History != nil {
+		if n, err := r.History(ctx); err == nil {
+			header.HistoryCommands = &n
+		} else {
+			r.Log.Warn("count the bank's history", "error", err)
+		}
 	}
 	if err := r.Out.Write(header); err != nil {
 		return result.End{}, err
