@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"openbank/kit/service"
 	"openbank/loadtest/internal/report"
 	"openbank/loadtest/internal/result"
+	"openbank/messaging"
 	"openbank/messaging/messagingtest"
 	"openbank/topology"
 )
@@ -182,4 +184,36 @@ func TestQuickProfile(t *testing.T) {
 	if !strings.Contains(string(repOut), "go") {
 		t.Error("no summary table")
 	}
+
+	// loadtest history on the same services: 300 more commands, written by the bank itself.
+	before := commandsOnTopic(t)
+	histOut, err := exec.Command(loadtest, "history", "--commands", fmt.Sprint(before+300), "--every", "1s",
+		"--start-rate", "100", "--max-rate", "400",
+		"--heartbeat-url", fmt.Sprintf("http://127.0.0.1:%d", ports["heartbeat"]),
+		"--metrics-url", fmt.Sprintf("http://127.0.0.1:%d/metrics", ports["command-handler"]),
+	).CombinedOutput()
+	t.Logf("loadtest history:\n%s", histOut)
+	if err != nil {
+		t.Fatalf("loadtest history: %v", err)
+	}
+	if after := commandsOnTopic(t); after < before+300 {
+		t.Errorf("commands on the topic: %d before, %d after; want at least 300 more", before, after)
+	}
+}
+
+// commandsOnTopic is the sum of the commands topic's end offsets.
+func commandsOnTopic(t *testing.T) int64 {
+	t.Helper()
+	admin, err := messaging.NewAdmin(messagingtest.Kafka(t), messagingtest.Log(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	n, err := historySize(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
