@@ -104,8 +104,11 @@ type Load struct {
 
 // ComponentMean is the mean use of one component at one load.
 type ComponentMean struct {
-	CPUPct  float64 `json:"cpu_pct"`
-	RSSMiB  float64 `json:"rss_mib"`
+	CPUPct float64 `json:"cpu_pct"`
+	RSSMiB float64 `json:"rss_mib"`
+	// AnonMiB and FileMiB split RSSMiB: heap and stacks, mapped files.
+	AnonMiB float64 `json:"anon_mib,omitempty"`
+	FileMiB float64 `json:"file_mib,omitempty"`
 	Samples int     `json:"samples"`
 }
 
@@ -114,6 +117,7 @@ type loadAcc struct {
 	samples, timeouts int
 	errors            int
 	cpu, rss          map[string][]float64
+	anon, file        map[string][]float64
 	lag, genLag       []float64
 	achieved          []float64
 	// hop time (s) and count measured at this load: the growth of the
@@ -161,7 +165,7 @@ func Build(files []*result.File, mappings []Mapping, now time.Time) Results {
 		at := func(load float64) *loadAcc {
 			a := c.loads[load]
 			if a == nil {
-				a = &loadAcc{cpu: map[string][]float64{}, rss: map[string][]float64{}, hopSum: map[string]float64{}, hopCount: map[string]float64{}, spans: map[string]*span{}}
+				a = &loadAcc{cpu: map[string][]float64{}, rss: map[string][]float64{}, anon: map[string][]float64{}, file: map[string][]float64{}, hopSum: map[string]float64{}, hopCount: map[string]float64{}, spans: map[string]*span{}}
 				c.loads[load] = a
 			}
 			return a
@@ -207,6 +211,8 @@ func Build(files []*result.File, mappings []Mapping, now time.Time) Results {
 				}
 				a.cpu[comp] = append(a.cpu[comp], v.CPUPct)
 				a.rss[comp] = append(a.rss[comp], v.RSSMiB)
+				a.anon[comp] = append(a.anon[comp], v.AnonMiB)
+				a.file[comp] = append(a.file[comp], v.FileMiB)
 			}
 			if r.ConsumerLag != nil {
 				a.lag = append(a.lag, *r.ConsumerLag)
@@ -245,7 +251,8 @@ func Build(files []*result.File, mappings []Mapping, now time.Time) Results {
 				l.Feedback = &fb
 			}
 			for comp, cpu := range a.cpu {
-				l.Components[comp] = ComponentMean{CPUPct: stats.Mean(cpu), RSSMiB: stats.Mean(a.rss[comp]), Samples: len(cpu)}
+				l.Components[comp] = ComponentMean{CPUPct: stats.Mean(cpu), RSSMiB: stats.Mean(a.rss[comp]),
+					AnonMiB: stats.Mean(a.anon[comp]), FileMiB: stats.Mean(a.file[comp]), Samples: len(cpu)}
 			}
 			if len(a.lag) > 0 {
 				m := stats.Mean(a.lag)

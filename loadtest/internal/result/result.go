@@ -106,8 +106,12 @@ type HopTotal struct {
 // Component is the CPU and memory use of one component (process tree or
 // container); Found is false when nothing matched it at this sampling.
 type Component struct {
-	CPUPct    float64 `json:"cpu_pct"`
-	RSSMiB    float64 `json:"rss_mib"`
+	CPUPct float64 `json:"cpu_pct"`
+	RSSMiB float64 `json:"rss_mib"`
+	// AnonMiB and FileMiB split RSSMiB, where /proc says: the heap and stacks,
+	// and the mapped binary and libraries (librdkafka's, say).
+	AnonMiB   float64 `json:"anon_mib,omitempty"`
+	FileMiB   float64 `json:"file_mib,omitempty"`
 	Processes int     `json:"processes,omitempty"`
 	Found     bool    `json:"found"`
 }

@@ -147,6 +147,8 @@ func (s *Sampler) Sample(now time.Time) (map[string]result.Component, error) {
 			}
 			if mem, err := procstat.ReadMemory(p.p); err == nil {
 				comp.RSSMiB += mem.RSS
+				comp.AnonMiB += mem.Anon
+				comp.FileMiB += mem.File
 			}
 		}
 		if !first {
