@@ -35,17 +35,8 @@ var declared struct {
 // declare keeps s, with the package of the code that called the reader.
 func (e *Env) declare(s Setting) {
 	s.Unit = unitOf(s)
-	s.Value = s.Default
 	s.Package = callerPackage(3)
-	declared.Lock()
-	defer declared.Unlock()
-	if declared.index == nil {
-		declared.index = map[string]int{}
-	}
-	if _, ok := declared.index[s.Name]; !ok {
-		declared.index[s.Name] = len(declared.list)
-		declared.list = append(declared.list, s)
-	}
+	keep(s)
 }
 
 // Declare keeps a setting that something other than an Env reads (the Go
@@ -55,6 +46,13 @@ func Declare(s Setting) {
 	if s.Package == "" {
 		s.Package = callerPackage(2)
 	}
+	keep(s)
+}
+
+// keep adds s unless a setting of its name is kept already; it runs with
+// its default until a read says otherwise.
+func keep(s Setting) {
+	s.Value = s.Default
 	declared.Lock()
 	defer declared.Unlock()
 	if declared.index == nil {

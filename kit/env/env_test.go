@@ -1,0 +1,66 @@
+package env
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestReadersReadAndNameEveryBadVariable(t *testing.T) {
+	e := FromMap(map[string]string{"A_PORT": "70000", "B": " yes ", "C_MS": "250", "D": "1m", "E": "zstd", "F": "true"})
+	if got := e.Int("A_PORT", 80, 1, 65535, "a port"); got != 80 {
+		t.Errorf("out of range: %d, want the default", got)
+	}
+	if got := e.String("B", "", "text"); got != "yes" {
+		t.Errorf("text %q, want it trimmed", got)
+	}
+	if got := e.Int("C_MS", 0, 0, 1000, "a wait"); got != 250 {
+		t.Errorf("int %d", got)
+	}
+	if got := e.Duration("D", time.Second, 0, time.Hour, "a duration"); got != time.Minute {
+		t.Errorf("duration %s", got)
+	}
+	if got := e.OneOf("E", "lz4", []string{"none", "lz4"}, "a codec"); got != "lz4" {
+		t.Errorf("not one of them: %q, want the default", got)
+	}
+	if !e.Bool("F", false, "a switch") || e.Bool("G", false, "unset") {
+		t.Error("bools")
+	}
+	err := e.Err()
+	if err == nil || !strings.Contains(err.Error(), `A_PORT="70000"`) || !strings.Contains(err.Error(), `E="zstd": want one of none, lz4`) {
+		t.Fatalf("error %v, want one naming A_PORT and E", err)
+	}
+}
+
+func TestReadsDeclareTheirSettings(t *testing.T) {
+	e := FromMap(map[string]string{"TEST_DECLARED_MS": "5"})
+	e.Int("TEST_DECLARED_MS", 200, 0, 60_000, "how long")
+	e.OneOf("TEST_DECLARED_MODE", "on", []string{"on", "off"}, "a mode")
+	e.String("TEST_DECLARED_ID", "", "an id")
+	e.Check(true, "TEST_DECLARED_ID", "want letters")
+	Declare(Setting{Name: "TEST_DECLARED_BY_HAND", Type: "integer", Default: "1", Doc: "read by someone else"})
+	want := map[string]Setting{
+		"TEST_DECLARED_MS":      {Type: "integer", Unit: "ms", Default: "200", Range: "0–60,000", Doc: "how long", Value: "5"},
+		"TEST_DECLARED_MODE":    {Type: "text", Default: "on", Range: "on, off", Doc: "a mode", Value: "on"},
+		"TEST_DECLARED_ID":      {Type: "text", Range: "letters", Doc: "an id"},
+		"TEST_DECLARED_BY_HAND": {Type: "integer", Default: "1", Doc: "read by someone else", Value: "1"},
+	}
+	found := 0
+	for _, s := range Settings() {
+		w, ok := want[s.Name]
+		if !ok {
+			continue
+		}
+		found++
+		if s.Package != "openbank/kit/env" {
+			t.Errorf("%s: package %q, want the reader's caller's", s.Name, s.Package)
+		}
+		s.Name, s.Package = "", ""
+		if s != w {
+			t.Errorf("setting %+v, want %+v", s, w)
+		}
+	}
+	if found != len(want) {
+		t.Errorf("%d of %d settings declared", found, len(want))
+	}
+}
