@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"openbank/kit/service"
+	"openbank/services/graphql-endpoint/internal/client"
 	"openbank/services/graphql-endpoint/internal/httpapi"
+	"openbank/services/graphql-endpoint/internal/ratelimit"
 	"openbank/services/graphql-endpoint/internal/store"
 	"openbank/topology"
 )
@@ -32,6 +34,8 @@ type config struct {
 	maxLast      int
 	limits       httpapi.Limits
 	conns        connLimits
+	proxies      client.Proxies
+	passwords    *ratelimit.Passwords
 }
 
 // connLimits bound what one client's connections can hold.
@@ -39,7 +43,8 @@ type connLimits struct {
 	readTimeout  time.Duration // whole request, body included (not WebSockets)
 	idleTimeout  time.Duration // keep-alive between requests
 	writeTimeout time.Duration // each write, WebSockets included
-	perClient    int           // open connections per remote address
+	perClient    int           // open connections per remote address (trusted proxies exempt)
+	proxies      client.Proxies
 }
 
 // public is the server settings of a port open to browsers.
@@ -49,7 +54,7 @@ func (l connLimits) public() *service.Public {
 		// this deadline when it is taken over (net/http clears it).
 		ReadTimeout: l.readTimeout, IdleTimeout: l.idleTimeout, MaxHeaderBytes: 64 << 10,
 		Listener: func(ln net.Listener) net.Listener {
-			return &httpapi.Listener{Listener: ln, MaxPerClient: l.perClient, WriteTimeout: l.writeTimeout}
+			return &httpapi.Listener{Listener: ln, MaxPerClient: l.perClient, WriteTimeout: l.writeTimeout, Proxies: l.proxies}
 		},
 	}
 }
@@ -75,11 +80,20 @@ func readConfig(env *topology.Env) (config, error) {
 	env.Check(c.service.OpsPort == 0 || c.service.OpsPort != httpPort && (c.staticDir == "" || c.service.OpsPort != c.staticPort),
 		"OPS_PORT", "must differ from HTTP_PORT and STATIC_PORT")
 	c.introspect = env.Bool("GRAPHQL_INTROSPECTION", true)
-	for _, o := range strings.Split(env.String("CORS_ORIGINS", "*"), ",") {
+	// Unset: the page's own origin when this process serves it, else none
+	// (the page comes through a proxy on the API's own origin).
+	defaultOrigins := ""
+	if c.staticDir != "" {
+		defaultOrigins = fmt.Sprintf("http://localhost:%d,http://127.0.0.1:%d,http://[::1]:%d", c.staticPort, c.staticPort, c.staticPort)
+	}
+	for _, o := range strings.Split(env.String("CORS_ORIGINS", defaultOrigins), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.cors = append(c.cors, o)
 		}
 	}
+	proxies, err := client.ParseProxies(env.String("TRUSTED_PROXIES", ""))
+	env.Check(err == nil, "TRUSTED_PROXIES", "want addresses or CIDR prefixes, comma-separated")
+	c.proxies = proxies
 	host, _ := os.Hostname()
 	// Every instance reads every record (own group), so each can stream to
 	// its own subscribers and answer its own waiting requests.
@@ -97,6 +111,7 @@ func readConfig(env *topology.Env) (config, error) {
 		idleTimeout:  env.Duration("HTTP_IDLE_TIMEOUT", 60*time.Second, 100*time.Millisecond, time.Hour),
 		writeTimeout: env.Duration("WRITE_TIMEOUT", 10*time.Second, 100*time.Millisecond, time.Hour),
 		perClient:    env.Int("MAX_CONNECTIONS_PER_CLIENT", 256, 0, 1_000_000),
+		proxies:      c.proxies,
 	}
 	c.service.Public = c.conns.public()
 	// net/http cancels a request whose connection's read deadline passes while
@@ -104,6 +119,15 @@ func readConfig(env *topology.Env) (config, error) {
 	env.Check(c.conns.readTimeout > c.feedbackWait+c.sendTimeout, "HTTP_READ_TIMEOUT",
 		"must be longer than FEEDBACK_TIMEOUT plus KAFKA_SEND_TIMEOUT")
 	c.limits = readLimits(env)
+	c.limits.RequestTimeout = c.feedbackWait + c.sendTimeout + time.Second
+	// The body's own bound: short, and inside the whole request's.
+	c.limits.BodyReadTimeout = env.Duration("HTTP_BODY_TIMEOUT", 5*time.Second, 100*time.Millisecond, time.Hour)
+	env.Check(c.limits.BodyReadTimeout < c.conns.readTimeout, "HTTP_BODY_TIMEOUT", "must be shorter than HTTP_READ_TIMEOUT")
+	c.passwords = &ratelimit.Passwords{
+		PerClient: ratelimit.New(env.Int("PASSWORD_RATE_PER_MINUTE", 60, 0, 1_000_000), env.Int("PASSWORD_RATE_BURST", 20, 1, 1_000_000)),
+		PerUsername: ratelimit.New(env.Int("PASSWORD_RATE_PER_USERNAME_PER_MINUTE", 10, 0, 1_000_000),
+			env.Int("PASSWORD_RATE_PER_USERNAME_BURST", 10, 1, 1_000_000)),
+	}
 	return c, env.Err()
 }
 
@@ -135,11 +159,9 @@ func readDBConfig(env *topology.Env) store.Config {
 func readLimits(env *topology.Env) httpapi.Limits {
 	return httpapi.Limits{
 		MaxTokens:                 env.Int("MAX_QUERY_TOKENS", 2000, 100, 1_000_000),
-		MaxFields:                 env.Int("MAX_QUERY_FIELDS", 200, 10, 100_000),
+		MaxFields:                 env.Int("MAX_QUERY_FIELDS", 300, 10, 100_000),
 		MaxDepth:                  env.Int("MAX_QUERY_DEPTH", 10, 2, 100),
 		MaxComplexity:             env.Int("MAX_QUERY_COMPLEXITY", 10_000, 10, 10_000_000),
-		PasswordPerMinute:         env.Int("PASSWORD_RATE_PER_MINUTE", 60, 0, 1_000_000),
-		PasswordBurst:             env.Int("PASSWORD_RATE_BURST", 20, 1, 1_000_000),
 		MaxRequestBytes:           int64(env.Int("MAX_REQUEST_BYTES", 64<<10, 1<<10, 64<<20)),
 		MaxSubscriptionsPerSocket: env.Int("MAX_SUBSCRIPTIONS_PER_CONNECTION", 20, 1, 10_000),
 		IdleTimeout:               env.Duration("WS_IDLE_TIMEOUT", 5*time.Minute, time.Second, 24*time.Hour),

@@ -23,24 +23,26 @@ import (
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"openbank/services/graphql-endpoint/internal/client"
 	"openbank/services/graphql-endpoint/internal/graphiql"
 )
 
 // Limits protect the gateway from abusive requests.
 type Limits struct {
 	MaxTokens                 int           // lexical tokens of a query, checked before validation
-	MaxFields                 int           // field selections of a query, checked before validation
-	MaxDepth                  int           // fields deep
+	MaxFields                 int           // field selections once fragments are expanded, checked before validation
+	MaxDepth                  int           // fields deep, checked before validation
 	MaxComplexity             int           // gqlgen complexity (1 per field; lists times their most items)
 	MaxRequestBytes           int64         // HTTP body and WebSocket message
 	MaxSubscriptionsPerSocket int           // operations (of any kind) running on one WebSocket connection
 	IdleTimeout               time.Duration // WebSocket without any running operation
 	PingInterval              time.Duration // keep-alive; a dead peer is noticed within 2 intervals
-	// PasswordRate limits open_account, login and get_account per client
-	// (remote address): PasswordBurst at once, then PasswordPerMinute a minute.
-	// 0: no rate limit.
-	PasswordPerMinute int
-	PasswordBurst     int
+	// BodyReadTimeout bounds reading a request's body, apart from the rest
+	// of the request: a body that trickles is cut off early. 0: no own bound.
+	BodyReadTimeout time.Duration
+	// RequestTimeout bounds a request over HTTP (not WebSocket) from its
+	// body read to its answer; the work stops with its context. 0: none.
+	RequestTimeout time.Duration
 }
 
 // Config is the HTTP port's configuration.
@@ -49,9 +51,14 @@ type Config struct {
 	// CORSOrigins are the browser origins allowed (e.g. http://localhost:8181);
 	// "*" allows any.
 	CORSOrigins []string
-	Log         *slog.Logger
+	// Proxies may say whom they forward for (X-Forwarded-For); the zero
+	// value trusts none, so every TCP peer is a client.
+	Proxies client.Proxies
+	Log     *slog.Logger
 	// Introspection lets clients read the schema (GraphiQL needs it).
 	Introspection bool
+	// Extensions are added after the limits (tests count the work done).
+	Extensions []graphql.HandlerExtension
 }
 
 // GraphQL returns the GraphQL handler: HTTP GET/POST and WebSocket in both
@@ -87,16 +94,14 @@ func GraphQL(es graphql.ExecutableSchema, cfg Config) http.Handler {
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(FieldLimit{MaxTokens: l.MaxTokens, MaxFields: l.MaxFields})
+	// Before validation: nothing after it walks more than MaxFields fields.
+	srv.Use(CostLimit{MaxTokens: l.MaxTokens, MaxFields: l.MaxFields, MaxDepth: l.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(l.MaxComplexity))
-	srv.Use(DepthLimit{Max: l.MaxDepth})
-	var limiter *RateLimiter
-	if l.PasswordPerMinute > 0 {
-		limiter = NewRateLimiter(l.PasswordPerMinute, max(l.PasswordBurst, 1))
-	}
-	srv.Use(PasswordLimit{Limiter: limiter})
 	srv.Use(SubscriptionLimit{Max: l.MaxSubscriptionsPerSocket})
-	return withClient(http.MaxBytesHandler(srv, l.MaxRequestBytes))
+	for _, e := range cfg.Extensions {
+		srv.Use(e)
+	}
+	return withClient(cfg.Proxies, readBody(l, srv))
 }
 
 // Routes mounts the API on public (HTTP_PORT) and GraphiQL on private
