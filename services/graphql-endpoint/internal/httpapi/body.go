@@ -47,9 +47,13 @@ func readBody(l Limits, next http.Handler) http.Handler {
 			}
 			r.Body = io.NopCloser(bytes.NewReader(b))
 		}
-		if l.RequestTimeout > 0 && !isWebSocket(r) {
-			ctx, cancel := context.WithTimeout(r.Context(), l.RequestTimeout)
-			defer cancel()
+		if !isWebSocket(r) {
+			ctx := context.WithValue(r.Context(), plainHTTPKey{}, true)
+			if l.RequestTimeout > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, l.RequestTimeout)
+				defer cancel()
+			}
 			r = r.WithContext(ctx)
 		}
 		next.ServeHTTP(w, r)
@@ -58,4 +62,12 @@ func readBody(l Limits, next http.Handler) http.Handler {
 
 func isWebSocket(r *http.Request) bool {
 	return r.Header.Get("Upgrade") != ""
+}
+
+type plainHTTPKey struct{}
+
+// plainHTTP says whether ctx is a request's over plain HTTP (not a WebSocket's).
+func plainHTTP(ctx context.Context) bool {
+	v, _ := ctx.Value(plainHTTPKey{}).(bool)
+	return v
 }

@@ -49,6 +49,10 @@ func (l CostLimit) MutateOperationParameters(ctx context.Context, params *graphq
 		}
 		return limitError("PARSE_FAILED", "the query cannot be parsed")
 	}
+	if op := doc.Operations.ForName(params.OperationName); op != nil && op.Operation == ast.Subscription && plainHTTP(ctx) {
+		// Over plain HTTP a stream would hold the request until its first event.
+		return limitError("SUBSCRIPTION_NEEDS_WEBSOCKET", "subscriptions are served over WebSocket only (/graphql-ws)")
+	}
 	c, err := Measure(ctx, doc, l.MaxFields)
 	switch {
 	case errors.Is(err, ErrFragmentCycle):
@@ -61,6 +65,10 @@ func (l CostLimit) MutateOperationParameters(ctx context.Context, params *graphq
 	case l.MaxDepth > 0 && c.Depth > l.MaxDepth:
 		return limitError("DEPTH_LIMIT_EXCEEDED",
 			fmt.Sprintf("operation is nested too deeply: depth %d, at most %d", c.Depth, l.MaxDepth))
+	case c.SubscriptionRoots > 1:
+		// gqlparser lets aliases of one field through; gqlgen would fail the operation.
+		return limitError("SUBSCRIPTION_FIELDS",
+			fmt.Sprintf("a subscription selects exactly one field, got %d (aliases included)", c.SubscriptionRoots))
 	case c.Password > 1:
 		// Each costs an argon2id hash (tens of ms of CPU and ~19 MiB).
 		return limitError("PASSWORD_OPERATIONS_LIMIT",

@@ -40,6 +40,9 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		case innermost(err).Error() == "introspection disabled": // gqlgen's, a plain error with no sentinel
 			public.Message = "introspection is disabled on this port"
 			public.Extensions["code"] = "INTROSPECTION_DISABLED"
+		case innermost(err).Error() == "must subscribe to exactly one stream": // gqlgen's, if CostLimit missed one
+			public.Message = "a subscription selects exactly one field"
+			public.Extensions["code"] = "SUBSCRIPTION_FIELDS"
 		case errors.Is(err, ratelimit.ErrLimited):
 			public.Message = ratelimit.ErrLimited.Error()
 			public.Extensions["code"] = "RATE_LIMITED"

@@ -15,6 +15,9 @@ type Cost struct {
 	Fields   int // field selections, expanded; stops counting just past the limit
 	Depth    int // the deepest operation in fields (introspection fields not counted)
 	Password int // password fields (PasswordFields) at an operation's root, expanded
+	// SubscriptionRoots is the most root fields a subscription operation
+	// selects, expanded (aliases of one field are several; one is allowed).
+	SubscriptionRoots int
 	// Steps is the work Measure did: one per selection of the document it
 	// visited. Each fragment is walked once (memoised), so Steps never exceeds
 	// the document's selections, whatever the expansion is.
@@ -40,6 +43,9 @@ func Measure(ctx context.Context, doc *ast.QueryDocument, maxFields int) (Cost, 
 		total.Fields = m.add(total.Fields, c.fields)
 		total.Depth = max(total.Depth, c.depth)
 		total.Password = m.add(total.Password, c.password)
+		if op.Operation == ast.Subscription {
+			total.SubscriptionRoots = max(total.SubscriptionRoots, c.roots)
+		}
 		if total.Fields > m.limit {
 			break
 		}
@@ -48,9 +54,9 @@ func Measure(ctx context.Context, doc *ast.QueryDocument, maxFields int) (Cost, 
 	return total, nil
 }
 
-// cost of one selection set; password counts fields reachable without
-// entering a field (the root fields when the set is an operation's).
-type cost struct{ fields, depth, password int }
+// cost of one selection set; password and roots count fields reachable
+// without entering a field (the root fields when the set is an operation's).
+type cost struct{ fields, depth, password, roots int }
 
 type measurer struct {
 	ctx   context.Context
@@ -85,6 +91,7 @@ func (m *measurer) set(set ast.SelectionSet) (cost, error) {
 			if PasswordFields[sel.Name] {
 				s.password = 1
 			}
+			s.roots = 1
 		case *ast.InlineFragment:
 			s, err = m.set(sel.SelectionSet)
 		case *ast.FragmentSpread:
@@ -96,6 +103,7 @@ func (m *measurer) set(set ast.SelectionSet) (cost, error) {
 		c.fields = m.add(c.fields, s.fields)
 		c.depth = max(c.depth, s.depth)
 		c.password = m.add(c.password, s.password)
+		c.roots = m.add(c.roots, s.roots)
 		if c.fields > m.limit {
 			return c, nil // early stop: the document is refused anyway
 		}
