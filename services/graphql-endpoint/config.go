@@ -120,6 +120,7 @@ func readConfig(env *topology.Env) (config, error) {
 		"must be longer than FEEDBACK_TIMEOUT plus KAFKA_SEND_TIMEOUT")
 	c.limits = readLimits(env)
 	c.limits.RequestTimeout = c.feedbackWait + c.sendTimeout + time.Second
+	c.limits.MaxPerProxiedClient = c.conns.perClient
 	// The body's own bound: short, and inside the whole request's.
 	c.limits.BodyReadTimeout = env.Duration("HTTP_BODY_TIMEOUT", 5*time.Second, 100*time.Millisecond, time.Hour)
 	env.Check(c.limits.BodyReadTimeout < c.conns.readTimeout, "HTTP_BODY_TIMEOUT", "must be shorter than HTTP_READ_TIMEOUT")

@@ -13,10 +13,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"openbank/services/graphql-endpoint/gqlws"
 	"openbank/services/graphql-endpoint/graph"
 	"openbank/services/graphql-endpoint/graph/generated"
+	"openbank/services/graphql-endpoint/internal/client"
 	"openbank/services/graphql-endpoint/internal/httpapi"
+	"openbank/services/graphql-endpoint/internal/transaction"
 )
 
 // fakeServer is the handler on the fake bank, its log in logs.
@@ -109,4 +113,65 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 	if !bytes.Contains(got, []byte(" 408 ")) || bytes.Contains(got, []byte("127.0.0.1")) || bytes.Contains(got, []byte("tcp")) {
 		t.Errorf("a body stopped after 9 bytes: %q", got)
 	}
+}
+
+// TestProxiedClientsAreCappedApart (item 3): behind a trusted proxy, one
+// client's open requests are capped at its own count, not the proxy's.
+func TestProxiedClientsAreCappedApart(t *testing.T) {
+	proxies, _ := client.ParseProxies("127.0.0.1")
+	l := defaults()
+	l.MaxPerProxiedClient = 1
+	release := make(chan struct{})
+	h := httpapi.GraphQL(blockingSchema(release), httpapi.Config{Limits: l, Proxies: proxies, CORSOrigins: []string{"*"},
+		Log: slog.New(slog.DiscardHandler)})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	defer close(release)
+	send := func(from string) chan int {
+		done := make(chan int, 1)
+		go func() {
+			req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(body(`{ all_last_transactions { id } }`)))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Forwarded-For", from)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				done <- 0
+				return
+			}
+			resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+		return done
+	}
+	first := send("198.51.100.1")
+	time.Sleep(200 * time.Millisecond) // the first is waiting in its resolver
+	if code := <-send("198.51.100.1"); code != http.StatusTooManyRequests {
+		t.Errorf("a second request of one client at once: %d", code)
+	}
+	select {
+	case code := <-send("198.51.100.2"):
+		t.Errorf("another client's request did not wait in its resolver: %d", code)
+	case <-time.After(200 * time.Millisecond): // admitted, waiting like the first
+	}
+	_ = first
+}
+
+// blockingBank's all_last_transactions waits until release is closed.
+type blockingBank struct {
+	fakeBank
+	release chan struct{}
+}
+
+func (b *blockingBank) LastTransactions(ctx context.Context, _ int) ([]transaction.Transaction, error) {
+	select {
+	case <-b.release:
+	case <-ctx.Done():
+	}
+	return nil, nil
+}
+
+func blockingSchema(release chan struct{}) graphql.ExecutableSchema {
+	bank := &blockingBank{release: release}
+	return generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{
+		Transactions: bank, Commands: bank, Hub: graph.NewHub(nil), MaxLastTransactions: fakeRows}))
 }

@@ -6,17 +6,57 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"openbank/services/graphql-endpoint/internal/client"
 )
 
 // withClient puts the request's client (client.Proxies.Of) into its context,
-// and so into every operation of a WebSocket.
-func withClient(proxies client.Proxies, next http.Handler) http.Handler {
+// and so into every operation of a WebSocket. A client behind a trusted
+// proxy shares the proxy's connections, which the listener does not cap:
+// its requests and WebSockets open at once are capped here instead, at
+// maxPerClient (0: no cap).
+func withClient(proxies client.Proxies, maxPerClient int, next http.Handler) http.Handler {
+	var open inFlight
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(client.With(r.Context(), proxies.Of(r))))
+		id := proxies.Of(r)
+		if maxPerClient > 0 && id != client.IP(r.RemoteAddr) {
+			if !open.take(id, maxPerClient) {
+				http.Error(w, "too many connections from this client address", http.StatusTooManyRequests)
+				return
+			}
+			defer open.give(id)
+		}
+		next.ServeHTTP(w, r.WithContext(client.With(r.Context(), id)))
 	})
+}
+
+// inFlight counts what each client has open.
+type inFlight struct {
+	mu   sync.Mutex
+	open map[string]int
+}
+
+func (f *inFlight) take(id string, most int) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.open == nil {
+		f.open = map[string]int{}
+	}
+	if f.open[id] >= most {
+		return false
+	}
+	f.open[id]++
+	return true
+}
+
+func (f *inFlight) give(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.open[id]--; f.open[id] <= 0 {
+		delete(f.open, id)
+	}
 }
 
 // readBody reads a request's whole body, at most MaxRequestBytes, within

@@ -43,6 +43,10 @@ type Limits struct {
 	// RequestTimeout bounds a request over HTTP (not WebSocket) from its
 	// body read to its answer; the work stops with its context. 0: none.
 	RequestTimeout time.Duration
+	// MaxPerProxiedClient caps the requests and WebSockets one client behind
+	// a trusted proxy has open at once (the listener caps other clients'
+	// connections). 0: no cap.
+	MaxPerProxiedClient int
 }
 
 // Config is the HTTP port's configuration.
@@ -101,7 +105,7 @@ func GraphQL(es graphql.ExecutableSchema, cfg Config) http.Handler {
 	for _, e := range cfg.Extensions {
 		srv.Use(e)
 	}
-	return withClient(cfg.Proxies, readBody(l, srv))
+	return withClient(cfg.Proxies, l.MaxPerProxiedClient, readBody(l, srv))
 }
 
 // Routes mounts the API on public (HTTP_PORT) and GraphiQL on private
