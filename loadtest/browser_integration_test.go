@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"openbank/loadtest/internal/chaos"
 	"openbank/loadtest/internal/result"
 	"openbank/topology"
 	"openbank/topology/topologytest"
@@ -41,8 +42,8 @@ func TestBrowserDriver(t *testing.T) {
 	topologytest.StartGroupAtEnd(t, gatewayGroup+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback)
 	handler := topologytest.Start(t, handlerBin, fmt.Sprintf("HTTP_PORT=%d", handlerPort), "KAFKA_GROUP_ID="+handlerGroup)
 	handler.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", handlerPort))
-	gateway := topologytest.Start(t, gatewayBin, fmt.Sprintf("HTTP_PORT=%d", gatewayPort), "KAFKA_GROUP_ID="+gatewayGroup,
-		"STATIC_DIR="+dist, fmt.Sprintf("STATIC_PORT=%d", pagePort))
+	gateway := topologytest.Start(t, gatewayBin, append([]string{fmt.Sprintf("HTTP_PORT=%d", gatewayPort), "KAFKA_GROUP_ID=" + gatewayGroup,
+		"STATIC_DIR=" + dist, fmt.Sprintf("STATIC_PORT=%d", pagePort)}, chaos.LoadTestGatewayEnv...)...)
 	gateway.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", gatewayPort))
 
 	out := filepath.Join(t.TempDir(), "browser.jsonl")

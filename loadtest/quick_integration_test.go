@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"openbank/loadtest/internal/chaos"
 	"openbank/loadtest/internal/report"
 	"openbank/loadtest/internal/result"
 	"openbank/topology"
@@ -47,7 +48,7 @@ func TestQuickProfile(t *testing.T) {
 	topologytest.StartGroupAtEnd(t, gatewayGroup+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback)
 	topologytest.StartGroupAtEnd(t, generatorGroup, topology.TopicHeartbeat)
 	start("command-handler", "KAFKA_GROUP_ID="+handlerGroup)
-	start("graphql-endpoint", "KAFKA_GROUP_ID="+gatewayGroup)
+	start("graphql-endpoint", append([]string{"KAFKA_GROUP_ID=" + gatewayGroup}, chaos.LoadTestGatewayEnv...)...)
 	start("heartbeat")
 	start("command-generator", "KAFKA_GROUP_ID="+generatorGroup)
 
