@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"openbank/kit/service"
@@ -23,6 +24,7 @@ type config struct {
 	controlAddr   string
 	controlToken  string
 	controlRemote bool
+	controlHosts  []string
 	settings      pace.Settings
 	paused        bool
 }
@@ -39,11 +41,20 @@ func readConfig(env *topology.Env) (config, error) {
 		// published to 127.0.0.1): a container's peer is never loopback.
 		controlRemote: env.Bool("CONTROL_ALLOW_REMOTE", false),
 	}
+	for _, h := range strings.Split(env.String("CONTROL_HOSTS", ""), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			c.controlHosts = append(c.controlHosts, h)
+		}
+	}
 	if c.controlAddr != "" {
-		_, port, err := net.SplitHostPort(c.controlAddr)
+		host, port, err := net.SplitHostPort(c.controlAddr)
 		env.Check(err == nil && port != "" && port != strconv.Itoa(c.service.HTTPPort), "CONTROL_ADDR",
 			"want host:port (e.g. 127.0.0.1:17889), another port than HTTP_PORT")
+		// A listener that other hosts reach needs the token.
+		env.Check(err != nil || loopbackHost(host) || c.controlToken != "", "CONTROL_TOKEN",
+			"required when CONTROL_ADDR is not a loopback address")
 	}
+	env.Check(!c.controlRemote || c.controlToken != "", "CONTROL_TOKEN", "required with CONTROL_ALLOW_REMOTE=true")
 	// Like the original: nothing is sent until the load test sets a pace.
 	c.settings = pace.Settings{
 		BatchSize: env.Int("HEARTBEAT_BATCH_SIZE", 0, 0, pace.MaxBatchSize),
@@ -63,6 +74,14 @@ func readConfig(env *topology.Env) (config, error) {
 		env.Check(false, "HEARTBEAT_BATCH_SIZE", err.Error())
 	}
 	return c, env.Err()
+}
+
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func main() {

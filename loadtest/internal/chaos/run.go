@@ -149,7 +149,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 		}
 		c.SetPeers(peers)
 	}
-	beat := heartbeat.New(fmt.Sprintf("http://127.0.0.1:%d", svc["heartbeat"].Port))
+	beat := heartbeat.New(fmt.Sprintf("http://127.0.0.1:%d", svc["heartbeat"].Port), "")
 	if _, err := beat.SetRate(ctx, cfg.Rate); err != nil {
 		return nil, err
 	}
