@@ -122,8 +122,8 @@ func readConfig(env *topology.Env) (config, error) {
 	c.limits.RequestTimeout = c.feedbackWait + c.sendTimeout + time.Second
 	c.limits.MaxPerProxiedClient = c.conns.perClient
 	// The body's own bound: short, and inside the whole request's.
-	c.limits.BodyReadTimeout = env.Duration("HTTP_BODY_TIMEOUT", 5*time.Second, 100*time.Millisecond, time.Hour)
-	env.Check(c.limits.BodyReadTimeout < c.conns.readTimeout, "HTTP_BODY_TIMEOUT", "must be shorter than HTTP_READ_TIMEOUT")
+	c.limits.BodyReadTimeout = env.Duration("HTTP_BODY_TIMEOUT", min(5*time.Second, c.conns.readTimeout), 100*time.Millisecond, time.Hour)
+	env.Check(c.limits.BodyReadTimeout <= c.conns.readTimeout, "HTTP_BODY_TIMEOUT", "must not be longer than HTTP_READ_TIMEOUT")
 	c.passwords = &ratelimit.Passwords{
 		PerClient: ratelimit.New(env.Int("PASSWORD_RATE_PER_MINUTE", 60, 0, 1_000_000), env.Int("PASSWORD_RATE_BURST", 20, 1, 1_000_000)),
 		PerUsername: ratelimit.New(env.Int("PASSWORD_RATE_PER_USERNAME_PER_MINUTE", 10, 0, 1_000_000),

@@ -27,6 +27,9 @@ import (
 	"openbank/services/graphql-endpoint/internal/graphiql"
 )
 
+// DefaultMaxFields is the expanded field limit when Limits.MaxFields is unset.
+const DefaultMaxFields = 300
+
 // Limits protect the gateway from abusive requests.
 type Limits struct {
 	MaxTokens                 int           // lexical tokens of a query, checked before validation
@@ -98,7 +101,11 @@ func GraphQL(es graphql.ExecutableSchema, cfg Config) http.Handler {
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	// Before validation: nothing after it walks more than MaxFields fields.
+	// Before validation: nothing after it walks more than MaxFields fields
+	// (unset: DefaultMaxFields; there is no unbounded setting).
+	if l.MaxFields <= 0 {
+		l.MaxFields = DefaultMaxFields
+	}
 	srv.Use(CostLimit{MaxTokens: l.MaxTokens, MaxFields: l.MaxFields, MaxDepth: l.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(l.MaxComplexity))
 	srv.Use(SubscriptionLimit{Max: l.MaxSubscriptionsPerSocket})
