@@ -175,3 +175,21 @@ func blockingSchema(release chan struct{}) graphql.ExecutableSchema {
 	return generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{
 		Transactions: bank, Commands: bank, Hub: graph.NewHub(nil), MaxLastTransactions: fakeRows}))
 }
+
+// TestNoOriginsGrantNone (item 4): with no CORS_ORIGINS no other origin is
+// granted (an empty list must not become "*").
+func TestNoOriginsGrantNone(t *testing.T) {
+	srv := httptest.NewServer(httpapi.CORS(nil).Handler(http.NotFoundHandler()))
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodOptions, srv.URL, nil)
+	req.Header.Set("Origin", "http://evil.example")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "" {
+		t.Errorf("preflight from another origin granted %q", got)
+	}
+}

@@ -133,13 +133,19 @@ func Routes(public, private *http.ServeMux, es graphql.ExecutableSchema, cfg Con
 	private.Handle("GET /graphiql/{file}", graphiql.Files())
 }
 
-// CORS allows the configured origins to call the API from a browser.
+// CORS allows the configured origins to call the API from a browser; none
+// allows no other origin (rs/cors would take an empty list for "*").
 func CORS(origins []string) *cors.Cors {
+	var none func(string) bool
+	if len(origins) == 0 {
+		none = func(string) bool { return false }
+	}
 	return cors.New(cors.Options{
-		AllowedOrigins: origins,
-		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders: []string{"*"},
-		MaxAge:         600,
+		AllowedOrigins:  origins,
+		AllowOriginFunc: none,
+		AllowedMethods:  []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders:  []string{"*"},
+		MaxAge:          600,
 	})
 }
 
