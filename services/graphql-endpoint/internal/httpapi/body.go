@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -101,7 +102,7 @@ func readBody(l Limits, next http.Handler) http.Handler {
 }
 
 func isWebSocket(r *http.Request) bool {
-	return r.Header.Get("Upgrade") != ""
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 
 type plainHTTPKey struct{}
