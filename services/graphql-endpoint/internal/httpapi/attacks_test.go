@@ -193,3 +193,29 @@ func TestNoOriginsGrantNone(t *testing.T) {
 		t.Errorf("preflight from another origin granted %q", got)
 	}
 }
+
+// TestQueryOverWebSocketHasADeadline (item 1): a query whose work would not
+// end by itself is ended at RequestTimeout over WebSocket too.
+func TestQueryOverWebSocketHasADeadline(t *testing.T) {
+	l := defaults()
+	l.RequestTimeout = 300 * time.Millisecond
+	release := make(chan struct{}) // never closed: only the deadline ends the resolver
+	srv := httptest.NewServer(httpapi.GraphQL(blockingSchema(release), httpapi.Config{Limits: l, CORSOrigins: []string{"*"},
+		Log: slog.New(slog.DiscardHandler)}))
+	defer srv.Close()
+	c := dial(t, srv, "/", gqlws.TransportWS)
+	defer c.Close()
+	_, events, err := c.Subscribe(context.Background(), `{ all_last_transactions { id } }`, nil, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e, err := gqlws.First(ctx, events)
+	if err != nil {
+		t.Fatalf("no answer: the query outlived its deadline: %v", err)
+	}
+	if string(e.Data) != `{"all_last_transactions":[]}` && len(e.Errors) == 0 {
+		t.Errorf("answer %s %+v", e.Data, e.Errors)
+	}
+}

@@ -43,8 +43,9 @@ type Limits struct {
 	// BodyReadTimeout bounds reading a request's body, apart from the rest
 	// of the request: a body that trickles is cut off early. 0: no own bound.
 	BodyReadTimeout time.Duration
-	// RequestTimeout bounds a request over HTTP (not WebSocket) from its
-	// body read to its answer; the work stops with its context. 0: none.
+	// RequestTimeout bounds a request over HTTP from its body read to its
+	// answer, and a query or mutation over WebSocket; the work stops with its
+	// context. 0: none.
 	RequestTimeout time.Duration
 	// MaxPerProxiedClient caps the requests and WebSockets one client behind
 	// a trusted proxy has open at once (the listener caps other clients'
@@ -109,6 +110,7 @@ func GraphQL(es graphql.ExecutableSchema, cfg Config) http.Handler {
 	srv.Use(CostLimit{MaxTokens: l.MaxTokens, MaxFields: l.MaxFields, MaxDepth: l.MaxDepth})
 	srv.Use(extension.FixedComplexityLimit(l.MaxComplexity))
 	srv.Use(SubscriptionLimit{Max: l.MaxSubscriptionsPerSocket})
+	srv.Use(OperationDeadline{Timeout: l.RequestTimeout})
 	for _, e := range cfg.Extensions {
 		srv.Use(e)
 	}
