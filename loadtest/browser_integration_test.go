@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"openbank/loadtest/internal/chaos"
 	"openbank/loadtest/internal/result"
 	"openbank/messaging/messagingtest"
 	"openbank/topology"
@@ -41,8 +42,8 @@ func TestBrowserDriver(t *testing.T) {
 	messagingtest.StartGroupAtEnd(t, gatewayGroup+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback)
 	handler := messagingtest.Start(t, handlerBin, fmt.Sprintf("HTTP_PORT=%d", handlerPort), "KAFKA_GROUP_ID="+handlerGroup)
 	handler.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", handlerPort))
-	gateway := messagingtest.Start(t, gatewayBin, fmt.Sprintf("HTTP_PORT=%d", gatewayPort), "KAFKA_GROUP_ID="+gatewayGroup,
-		"STATIC_DIR="+dist, fmt.Sprintf("STATIC_PORT=%d", pagePort))
+	gateway := messagingtest.Start(t, gatewayBin, append([]string{fmt.Sprintf("HTTP_PORT=%d", gatewayPort), "KAFKA_GROUP_ID=" + gatewayGroup,
+		"STATIC_DIR=" + dist, fmt.Sprintf("STATIC_PORT=%d", pagePort)}, chaos.LoadTestGatewayEnv...)...)
 	gateway.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", gatewayPort))
 
 	out := filepath.Join(t.TempDir(), "browser.jsonl")

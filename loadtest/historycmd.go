@@ -63,7 +63,7 @@ a line every few seconds says how far it is and when it will be done. A later
 		return err
 	}
 	defer admin.Close()
-	beats := heartbeat.New(*heartbeatURL)
+	beats := heartbeat.New(*heartbeatURL, os.Getenv("HEARTBEAT_CONTROL_TOKEN"))
 	// However it ends (done, Ctrl-C, an error), the beats stop.
 	defer func() { _, _ = beats.Pause(context.WithoutCancel(ctx)) }()
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"openbank/kit/service"
+	"openbank/loadtest/internal/chaos"
 	"openbank/loadtest/internal/report"
 	"openbank/loadtest/internal/result"
 	"openbank/messaging"
@@ -50,7 +51,7 @@ func TestQuickProfile(t *testing.T) {
 	messagingtest.StartGroupAtEnd(t, gatewayGroup+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback)
 	messagingtest.StartGroupAtEnd(t, generatorGroup, topology.TopicHeartbeat)
 	start("command-handler", "KAFKA_GROUP_ID="+handlerGroup)
-	start("graphql-endpoint", "KAFKA_GROUP_ID="+gatewayGroup)
+	start("graphql-endpoint", append([]string{"KAFKA_GROUP_ID=" + gatewayGroup}, chaos.LoadTestGatewayEnv...)...)
 	start("heartbeat")
 	start("command-generator", "KAFKA_GROUP_ID="+generatorGroup)
 

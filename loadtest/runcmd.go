@@ -99,7 +99,7 @@ func runCommand(args []string, log *slog.Logger) error {
 	fs.StringVar(&cfg.GraphQLURL, "graphql-url", cfg.GraphQLURL, "GraphQL WebSocket URL (api driver)")
 	fs.StringVar(&cfg.FrontendURL, "frontend-url", cfg.FrontendURL, "the frontend's client page (browser driver); ?graphql= is added from --graphql-url unless given")
 	fs.StringVar(&cfg.Chromium, "chromium", cfg.Chromium, "Chromium binary (browser driver); default: found on PATH")
-	fs.StringVar(&cfg.HeartbeatURL, "heartbeat-url", cfg.HeartbeatURL, "heartbeat control API; empty: no additional load")
+	fs.StringVar(&cfg.HeartbeatURL, "heartbeat-url", cfg.HeartbeatURL, "heartbeat control API; empty: no additional load (its token, if it has one: HEARTBEAT_CONTROL_TOKEN in the environment)")
 	fs.StringVar(&cfg.MetricsURL, "metrics-url", cfg.MetricsURL, "command handler's Prometheus /metrics (consumer lag); empty: none")
 	fs.StringVar(&cfg.LagMetric, "lag-metric", cfg.LagMetric, "metric with the consumer lag")
 	fs.StringVar(&cfg.GeneratorURL, "generator-url", cfg.GeneratorURL, "command generator's HTTP address (its process for sampling, its /metrics for the heartbeat lag); empty: none")
@@ -184,7 +184,7 @@ func runCommand(args []string, log *slog.Logger) error {
 	}
 	r.History = countHistory(log)
 	if cfg.HeartbeatURL != "" {
-		r.Heartbeat = heartbeat.New(cfg.HeartbeatURL)
+		r.Heartbeat = heartbeat.New(cfg.HeartbeatURL, os.Getenv("HEARTBEAT_CONTROL_TOKEN"))
 	}
 	if cfg.ExtraClients > 0 {
 		r.Extra = &driver.ExtraClients{URL: cfg.GraphQLURL, Clients: cfg.ExtraClients, Rate: cfg.ExtraClientRate}

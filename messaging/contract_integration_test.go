@@ -3,10 +3,15 @@
 package messaging_test
 
 import (
+	"log/slog"
 	"testing"
+
+	"github.com/riferrei/srclient"
 
 	"openbank/messaging"
 	"openbank/messaging/memory"
+	"openbank/messaging/messagingtest"
+	"openbank/topology/serde"
 )
 
 // TestContract runs every case, and the ones only a real broker can show
@@ -42,4 +47,22 @@ func realClients() []string {
 		}
 	}
 	return clients
+}
+
+// newKit is a kit for client on the stack of deploy/test-stack.sh.
+func newKit(t *testing.T, client string) *kit {
+	cfg := messagingtest.Kafka(t)
+	cfg.Client = client
+	cfg.ClientID = "contract-" + client
+	registry := serde.NewRegistry(cfg.RegistryURL)
+	return newKitWith(t, cfg, serde.NewSerde(registry), func(subject, schema string) error {
+		_, err := registry.CreateSchema(subject, schema, srclient.Avro)
+		return err
+	})
+}
+
+// consumeLogged is consume without a dead-letter topic, logging to log.
+func (k *kit) consumeLogged(opts messaging.ConsumerOptions, log *slog.Logger, handle messaging.Handler) *running {
+	k.t.Helper()
+	return k.run(opts, nil, log, handle)
 }

@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/riferrei/srclient"
 
 	"openbank/messaging"
 	"openbank/messaging/memory"
@@ -85,18 +84,6 @@ type kit struct {
 	admin  *messaging.Admin
 	// register adds a record schema under a subject, as the synchronizer does.
 	register func(subject, schema string) error
-}
-
-// newKit is a kit for client on the stack of deploy/test-stack.sh.
-func newKit(t *testing.T, client string) *kit {
-	cfg := messagingtest.Kafka(t)
-	cfg.Client = client
-	cfg.ClientID = "contract-" + client
-	registry := serde.NewRegistry(cfg.RegistryURL)
-	return newKitWith(t, cfg, serde.NewSerde(registry), func(subject, schema string) error {
-		_, err := registry.CreateSchema(subject, schema, srclient.Avro)
-		return err
-	})
 }
 
 // newMemoryKit is a kit for a cluster of the in-process client of this test
@@ -271,12 +258,6 @@ type running struct {
 func (k *kit) consume(opts messaging.ConsumerOptions, dead *messaging.Producer, handle messaging.Handler) *running {
 	k.t.Helper()
 	return k.run(opts, dead, messagingtest.Log(k.t), handle)
-}
-
-// consumeLogged is consume without a dead-letter topic, logging to log.
-func (k *kit) consumeLogged(opts messaging.ConsumerOptions, log *slog.Logger, handle messaging.Handler) *running {
-	k.t.Helper()
-	return k.run(opts, nil, log, handle)
 }
 
 func (k *kit) run(opts messaging.ConsumerOptions, dead *messaging.Producer, log *slog.Logger, handle messaging.Handler) *running {

@@ -44,6 +44,7 @@ var rolePasswords = types.Mapping{
 	"POSTGRES_PASSWORD":            "test-admin-password",
 	"COMMAND_HANDLER_DB_PASSWORD":  "test-command-handler-password",
 	"GRAPHQL_ENDPOINT_DB_PASSWORD": "test-graphql-endpoint-password",
+	"HEARTBEAT_CONTROL_TOKEN":      "test-heartbeat-control-token",
 }
 
 // rolePassword names the variable with each role's password.

@@ -2,6 +2,7 @@ package checks
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -32,7 +33,21 @@ type kafkaNodePool struct {
 			Xms string `json:"-Xms,omitempty"`
 			Xmx string `json:"-Xmx,omitempty"`
 		} `json:"jvmOptions"`
+		Template struct {
+			Pod            podTemplate       `json:"pod"`
+			KafkaContainer containerTemplate `json:"kafkaContainer"`
+		} `json:"template"`
 	} `json:"spec"`
+}
+
+// podTemplate and containerTemplate are Strimzi's templates, as far as the
+// manifests set them (the security contexts).
+type podTemplate struct {
+	SecurityContext *corev1.PodSecurityContext `json:"securityContext,omitempty"`
+}
+
+type containerTemplate struct {
+	SecurityContext *corev1.SecurityContext `json:"securityContext,omitempty"`
 }
 
 type kafkaListener struct {
@@ -43,6 +58,7 @@ type kafkaListener struct {
 	Authentication *struct {
 		Type string `json:"type"`
 	} `json:"authentication,omitempty"`
+	NetworkPolicyPeers []networkingv1.NetworkPolicyPeer `json:"networkPolicyPeers,omitempty"`
 }
 
 type operatorSpec struct {
@@ -59,6 +75,11 @@ type kafka struct {
 			Config    map[string]any  `json:"config"`
 		} `json:"kafka"`
 		EntityOperator struct {
+			Template struct {
+				Pod                    podTemplate       `json:"pod"`
+				TopicOperatorContainer containerTemplate `json:"topicOperatorContainer"`
+				UserOperatorContainer  containerTemplate `json:"userOperatorContainer"`
+			} `json:"template"`
 			TopicOperator *operatorSpec `json:"topicOperator,omitempty"`
 			UserOperator  *operatorSpec `json:"userOperator,omitempty"`
 		} `json:"entityOperator"`

@@ -14,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
@@ -36,6 +37,7 @@ type manifests struct {
 	pdbs        []*policyv1.PodDisruptionBudget
 	hpas        []*autoscalingv2.HorizontalPodAutoscaler
 	namespaces  []*corev1.Namespace
+	policies    []*networkingv1.NetworkPolicy
 	kafkas      []*kafka
 	pools       []*kafkaNodePool
 	users       []*kafkaUser
@@ -109,6 +111,8 @@ func (m *manifests) decode(doc []byte) error {
 		m.hpas = append(m.hpas, o)
 	case *corev1.Namespace:
 		m.namespaces = append(m.namespaces, o)
+	case *networkingv1.NetworkPolicy:
+		m.policies = append(m.policies, o)
 	default:
 		return fmt.Errorf("%s %s: no check knows this kind; add it to manifests", tm.APIVersion, tm.Kind)
 	}

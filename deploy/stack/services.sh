@@ -60,11 +60,9 @@ start_services() {
     fi
     # Static membership: the handler restarted takes its partitions back at once.
     [[ $name == command-handler ]] && extra+=("KAFKA_GROUP_INSTANCE_ID=${KAFKA_GROUP_INSTANCE_ID:-command-handler-1}")
-    # Locally every client (browsers, the load test) is 127.0.0.1: the
-    # per-client caps are lifted unless set.
-    if [[ $name == graphql-endpoint ]]; then
-      extra+=("MAX_CONNECTIONS_PER_CLIENT=${MAX_CONNECTIONS_PER_CLIENT:-0}" "PASSWORD_RATE_PER_MINUTE=${PASSWORD_RATE_PER_MINUTE:-0}")
-    fi
+    # Every limit keeps the service's own default (docs/security-limits.md);
+    # the environment passes through, so a load test raises only the ones it
+    # needs, e.g. PASSWORD_RATE_PER_MINUTE=0 deploy/stack.sh restart-services.
     local port_var
     port_var=$(service_port_var "$name")
     [[ -z ${!port_var:-} ]] || extra+=("HTTP_PORT=${!port_var}")

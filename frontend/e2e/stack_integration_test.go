@@ -62,17 +62,19 @@ func startBank(t *testing.T) *bank {
 	b.handler = messagingtest.Start(t, handlerBin, "KAFKA_GROUP_ID="+group, "HTTP_PORT="+strconv.Itoa(handlerPort))
 	b.handler.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", handlerPort))
 
+	var noResults atomic.Value
+	b.page = pageServer(t, &noResults, nil)
 	b.gateway = messagingtest.Start(t, gatewayBin,
 		"HTTP_PORT="+strconv.Itoa(b.gwPort),
 		"STATIC_DIR="+dist,
 		"STATIC_PORT="+strconv.Itoa(b.pagePort),
+		// The browser loads the page from b.page: its origin, besides the gateway's own page.
+		fmt.Sprintf("CORS_ORIGINS=%s,http://127.0.0.1:%d", b.page.URL, b.pagePort),
 		fmt.Sprintf("KAFKA_GROUP_ID=frontend-e2e-gateway-%d", run),
 		"FEEDBACK_TIMEOUT=20s",
 	)
 	b.gateway.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", b.gwPort))
 	checkGatewayServesPage(t, b.pagePort)
-	var noResults atomic.Value
-	b.page = pageServer(t, &noResults, nil)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("command handler said:\n%s", b.handler.Output())

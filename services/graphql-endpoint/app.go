@@ -82,6 +82,7 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 		HashConcurrency: cfg.hashSlots,
 		SendTimeout:     cfg.sendTimeout,
 		Metrics:         m,
+		Passwords:       cfg.passwords,
 	}, log)
 	if err := startGroups(ctx, cfg, st, log); err != nil {
 		return err
@@ -96,7 +97,7 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	schema := generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{
 		Transactions: st, Commands: gw, Hub: hub, Metrics: m, MaxLastTransactions: cfg.maxLast}))
 	httpapi.Routes(ops.Mux, ops.Private, schema, httpapi.Config{
-		Limits: cfg.limits, CORSOrigins: cfg.cors, Log: log, Introspection: cfg.introspect})
+		Limits: cfg.limits, CORSOrigins: cfg.cors, Proxies: cfg.proxies, Log: log, Introspection: cfg.introspect})
 	ops.Wrap(httpapi.CORS(cfg.cors).Handler)
 	stopStatic, err := serveStatic(ctx, cfg, ops)
 	if err != nil {

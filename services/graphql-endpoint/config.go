@@ -11,7 +11,9 @@ import (
 	"openbank/kit/pgpool"
 	"openbank/kit/service"
 	"openbank/messaging"
+	"openbank/services/graphql-endpoint/internal/client"
 	"openbank/services/graphql-endpoint/internal/httpapi"
+	"openbank/services/graphql-endpoint/internal/ratelimit"
 	"openbank/services/graphql-endpoint/internal/store"
 )
 
@@ -34,6 +36,8 @@ type config struct {
 	maxLast      int
 	limits       httpapi.Limits
 	conns        connLimits
+	proxies      client.Proxies
+	passwords    *ratelimit.Passwords
 }
 
 // connLimits bound what one client's connections can hold.
@@ -41,7 +45,8 @@ type connLimits struct {
 	readTimeout  time.Duration // whole request, body included (not WebSockets)
 	idleTimeout  time.Duration // keep-alive between requests
 	writeTimeout time.Duration // each write, WebSockets included
-	perClient    int           // open connections per remote address
+	perClient    int           // open connections per remote address (trusted proxies exempt)
+	proxies      client.Proxies
 }
 
 // public is the server settings of a port open to browsers.
@@ -51,7 +56,7 @@ func (l connLimits) public() *service.Public {
 		// this deadline when it is taken over (net/http clears it).
 		ReadTimeout: l.readTimeout, IdleTimeout: l.idleTimeout, MaxHeaderBytes: 64 << 10,
 		Listener: func(ln net.Listener) net.Listener {
-			return &httpapi.Listener{Listener: ln, MaxPerClient: l.perClient, WriteTimeout: l.writeTimeout}
+			return &httpapi.Listener{Listener: ln, MaxPerClient: l.perClient, WriteTimeout: l.writeTimeout, Proxies: l.proxies}
 		},
 	}
 }
@@ -77,11 +82,20 @@ func readConfig(env *env.Env) (config, error) {
 	env.Check(c.service.OpsPort == 0 || c.service.OpsPort != httpPort && (c.staticDir == "" || c.service.OpsPort != c.staticPort),
 		"OPS_PORT", "must differ from HTTP_PORT and STATIC_PORT")
 	c.introspect = env.Bool("GRAPHQL_INTROSPECTION", true, "introspection on the public port")
-	for _, o := range strings.Split(env.String("CORS_ORIGINS", "*", "browser origins for HTTP and WebSocket"), ",") {
+	// Unset: the page's own origin when this process serves it, else none
+	// (the page comes through a proxy on the API's own origin).
+	defaultOrigins := ""
+	if c.staticDir != "" {
+		defaultOrigins = fmt.Sprintf("http://localhost:%d,http://127.0.0.1:%d,http://[::1]:%d", c.staticPort, c.staticPort, c.staticPort)
+	}
+	for _, o := range strings.Split(env.String("CORS_ORIGINS", defaultOrigins, "browser origins allowed for HTTP and WebSocket, comma-separated (unset: the page's own origin when this process serves it, else none)"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.cors = append(c.cors, o)
 		}
 	}
+	proxies, err := client.ParseProxies(env.String("TRUSTED_PROXIES", "", "addresses or CIDR prefixes of proxies (the page's nginx) whose `X-Forwarded-For` names the real client; unset: none"))
+	env.Check(err == nil, "TRUSTED_PROXIES", "want addresses or CIDR prefixes, comma-separated")
+	c.proxies = proxies
 	host, _ := os.Hostname()
 	// Every instance reads every record (own group), so each can stream to
 	// its own subscribers and answer its own waiting requests.
@@ -98,7 +112,8 @@ func readConfig(env *env.Env) (config, error) {
 		readTimeout:  env.Duration("HTTP_READ_TIMEOUT", 30*time.Second, 100*time.Millisecond, time.Hour, "the whole request"),
 		idleTimeout:  env.Duration("HTTP_IDLE_TIMEOUT", 60*time.Second, 100*time.Millisecond, time.Hour, "keep-alive between requests"),
 		writeTimeout: env.Duration("WRITE_TIMEOUT", 10*time.Second, 100*time.Millisecond, time.Hour, "each write, WebSockets too"),
-		perClient:    env.Int("MAX_CONNECTIONS_PER_CLIENT", 256, 0, 1_000_000, "open connections per client address (429 beyond)"),
+		perClient:    env.Int("MAX_CONNECTIONS_PER_CLIENT", 256, 0, 1_000_000, "open connections per client (429 beyond); `0` no cap"),
+		proxies:      c.proxies,
 	}
 	c.service.Public = c.conns.public()
 	// net/http cancels a request whose connection's read deadline passes while
@@ -106,6 +121,16 @@ func readConfig(env *env.Env) (config, error) {
 	env.Check(c.conns.readTimeout > c.feedbackWait+c.sendTimeout, "HTTP_READ_TIMEOUT",
 		"must be longer than FEEDBACK_TIMEOUT plus KAFKA_SEND_TIMEOUT")
 	c.limits = readLimits(env)
+	c.limits.RequestTimeout = c.feedbackWait + c.sendTimeout + time.Second
+	c.limits.MaxPerProxiedClient = c.conns.perClient
+	// The body's own bound: short, and inside the whole request's.
+	c.limits.BodyReadTimeout = env.Duration("HTTP_BODY_TIMEOUT", min(5*time.Second, c.conns.readTimeout), 100*time.Millisecond, time.Hour, "how long a request body may take to arrive (408 beyond)")
+	env.Check(c.limits.BodyReadTimeout <= c.conns.readTimeout, "HTTP_BODY_TIMEOUT", "must not be longer than HTTP_READ_TIMEOUT")
+	c.passwords = &ratelimit.Passwords{
+		PerClient: ratelimit.New(env.Int("PASSWORD_RATE_PER_MINUTE", 60, 0, 1_000_000, "password hashes per client; `0` off"), env.Int("PASSWORD_RATE_BURST", 20, 1, 1_000_000, "burst of the rate above")),
+		PerUsername: ratelimit.New(env.Int("PASSWORD_RATE_PER_USERNAME_PER_MINUTE", 10, 0, 1_000_000, "password hashes per username; `0` off"),
+			env.Int("PASSWORD_RATE_PER_USERNAME_BURST", 10, 1, 1_000_000, "burst of the rate above")),
+	}
 	return c, env.Err()
 }
 
@@ -121,11 +146,9 @@ func readDBConfig(env *env.Env) store.Config {
 func readLimits(env *env.Env) httpapi.Limits {
 	return httpapi.Limits{
 		MaxTokens:                 env.Int("MAX_QUERY_TOKENS", 2000, 100, 1_000_000, "checked before validation"),
-		MaxFields:                 env.Int("MAX_QUERY_FIELDS", 200, 10, 100_000, "checked before validation"),
-		MaxDepth:                  env.Int("MAX_QUERY_DEPTH", 10, 2, 100, "introspection not counted"),
+		MaxFields:                 env.Int("MAX_QUERY_FIELDS", 300, 10, 100_000, "field selections, counted where fragments expand, before validation"),
+		MaxDepth:                  env.Int("MAX_QUERY_DEPTH", 10, 2, 100, "levels, counted where fragments expand; introspection not counted"),
 		MaxComplexity:             env.Int("MAX_QUERY_COMPLEXITY", 10_000, 10, 10_000_000, "1 per field, a list times its most items"),
-		PasswordPerMinute:         env.Int("PASSWORD_RATE_PER_MINUTE", 60, 0, 1_000_000, "password operations per client address"),
-		PasswordBurst:             env.Int("PASSWORD_RATE_BURST", 20, 1, 1_000_000, "burst of the rate above"),
 		MaxRequestBytes:           int64(env.Int("MAX_REQUEST_BYTES", 64<<10, 1<<10, 64<<20, "request body, WebSocket message")),
 		MaxSubscriptionsPerSocket: env.Int("MAX_SUBSCRIPTIONS_PER_CONNECTION", 20, 1, 10_000, "operations running on one WebSocket"),
 		IdleTimeout:               env.Duration("WS_IDLE_TIMEOUT", 5*time.Minute, time.Second, 24*time.Hour, "a WebSocket with no operation running is closed"),

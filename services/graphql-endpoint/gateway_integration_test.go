@@ -39,7 +39,7 @@ func bankScenario(t *testing.T, gw *gatewayProc, protocol, path string) {
 	user := fmt.Sprintf("user-%d", time.Now().UnixNano())
 
 	// Open the account: the command handler's feedback brings iban and token.
-	_, events := subscribe(t, conn, qGetAccount, map[string]any{"u": user, "p": "secret"})
+	_, events := subscribe(t, conn, qGetAccount, map[string]any{"u": user, "p": "secret-pw"})
 	create := command[*records.ConfirmAccountCreation](t, h)
 	if create.AType != records.AtypeManual {
 		t.Errorf("a_type %s, want MANUAL", create.AType)
@@ -54,12 +54,12 @@ func bankScenario(t *testing.T, gw *gatewayProc, protocol, path string) {
 	}
 
 	// Logging in again answers the same account, without a command.
-	_, events = subscribe(t, conn, qGetAccount, map[string]any{"u": user, "p": "secret"})
+	_, events = subscribe(t, conn, qGetAccount, map[string]any{"u": user, "p": "secret-pw"})
 	if again := next[accountResult](t, events, "get_account"); str(again.IBAN) != iban || str(again.Token) != token {
 		t.Errorf("login = %+v", again)
 	}
 	// A wrong password.
-	_, events = subscribe(t, conn, qGetAccount, map[string]any{"u": user, "p": "Secret"})
+	_, events = subscribe(t, conn, qGetAccount, map[string]any{"u": user, "p": "Secret-pw"})
 	if wrong := next[accountResult](t, events, "get_account"); str(wrong.Reason) != "incorrect password" || wrong.IBAN != nil {
 		t.Errorf("wrong password = %s %s", str(wrong.IBAN), str(wrong.Reason))
 	}
@@ -181,7 +181,7 @@ func TestAccountCreationFailure(t *testing.T) {
 	conn := gw.dial(t, "/graphql-ws", gqlws.TransportWS)
 	user := fmt.Sprintf("unlucky-%d", time.Now().UnixNano())
 
-	_, events := subscribe(t, conn, qGetAccount, map[string]any{"u": user, "p": "first"})
+	_, events := subscribe(t, conn, qGetAccount, map[string]any{"u": user, "p": "first-password"})
 	create := command[*records.ConfirmAccountCreation](t, h)
 	h.send(t, create.ID, topology.TopicAccountCreationFeedback, "",
 		&records.AccountCreationFailed{ID: create.ID, Reason: "generated iban already exists, try again"})
@@ -189,7 +189,7 @@ func TestAccountCreationFailure(t *testing.T) {
 		t.Fatalf("failed creation = %s %s", str(r.IBAN), str(r.Reason))
 	}
 
-	_, events = subscribe(t, conn, qGetAccount, map[string]any{"u": user, "p": "second"})
+	_, events = subscribe(t, conn, qGetAccount, map[string]any{"u": user, "p": "second-password"})
 	create2 := command[*records.ConfirmAccountCreation](t, h)
 	if create2.ID == create.ID {
 		t.Fatal("the same creation command was sent again")
@@ -201,17 +201,20 @@ func TestAccountCreationFailure(t *testing.T) {
 		t.Fatalf("second creation = %s %s", str(r.IBAN), str(r.Reason))
 	}
 
-	// The mutations: login never opens an account; open_account logs in when it exists.
+	// The mutations: login never opens an account; open_account never logs in,
+	// and answers a username that exists without checking the password.
 	const login = `mutation($u: String!, $p: String!) { login(username: $u, password: $p) { iban token reason } }`
 	const open = `mutation($u: String!, $p: String!) { open_account(username: $u, password: $p) { iban token reason } }`
 	var r accountResult
-	mustJSON(t, gw.query(t, login, map[string]any{"u": user, "p": "second"}).Data["login"], &r)
+	mustJSON(t, gw.query(t, login, map[string]any{"u": user, "p": "second-password"}).Data["login"], &r)
 	if str(r.IBAN) != iban || str(r.Token) != "12345678901234567890" {
 		t.Errorf("login mutation: %s %s %s", str(r.IBAN), str(r.Token), str(r.Reason))
 	}
-	mustJSON(t, gw.query(t, open, map[string]any{"u": user, "p": "first"}).Data["open_account"], &r)
-	if str(r.Reason) != "incorrect password" {
-		t.Errorf("open_account with the old password: %s", str(r.Reason))
+	for _, p := range []string{"first-password", "second-password"} {
+		mustJSON(t, gw.query(t, open, map[string]any{"u": user, "p": p}).Data["open_account"], &r)
+		if str(r.Reason) != "username taken" || r.IBAN != nil {
+			t.Errorf("open_account of a taken username with %s: %s %s", p, str(r.IBAN), str(r.Reason))
+		}
 	}
 	mustJSON(t, gw.query(t, login, map[string]any{"u": user + "-nobody", "p": "x"}).Data["login"], &r)
 	// The same answer as a wrong password: login does not tell which usernames exist.
@@ -298,12 +301,12 @@ func TestNoAnswer(t *testing.T) {
 	user := fmt.Sprintf("patient-%d", time.Now().UnixNano())
 	const noAnswer = "no answer from the command handler in time, try again"
 
-	_, events := subscribe(t, conn, qGetAccount, map[string]any{"u": user, "p": "pw"})
+	_, events := subscribe(t, conn, qGetAccount, map[string]any{"u": user, "p": "password"})
 	first := command[*records.ConfirmAccountCreation](t, h)
 	if r := next[accountResult](t, events, "get_account"); str(r.Reason) != noAnswer {
 		t.Fatalf("get_account without feedback: %s %s", str(r.IBAN), str(r.Reason))
 	}
-	_, events = subscribe(t, conn, qGetAccount, map[string]any{"u": user, "p": "other"})
+	_, events = subscribe(t, conn, qGetAccount, map[string]any{"u": user, "p": "other-password"})
 	if second := command[*records.ConfirmAccountCreation](t, h); second.ID == first.ID {
 		t.Error("no new creation command after the time-out")
 	}

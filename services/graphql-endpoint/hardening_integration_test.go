@@ -290,7 +290,7 @@ func TestTextArguments(t *testing.T) {
 			t.Errorf("%s %q...: %+v", a.arg, fmt.Sprint(a.vars[a.arg])[:min(10, len(fmt.Sprint(a.vars[a.arg])))], e.Errors)
 		}
 	}
-	if e := firstEvent(t, c, qGetAccount, map[string]any{"u": strings.Repeat("u", 5000), "p": "secret"}); !namesArgument(e.Errors, "username") {
+	if e := firstEvent(t, c, qGetAccount, map[string]any{"u": strings.Repeat("u", 5000), "p": "secret-pw"}); !namesArgument(e.Errors, "username") {
 		t.Errorf("long username: %+v", e.Errors)
 	}
 	if e := firstEvent(t, c, `subscription($d: String) { stream_transactions(descr_includes: $d) { id } }`,

@@ -73,7 +73,7 @@ func TestDisconnectMidSubscriptionLeavesNoGoroutine(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			subscribe(t, c, qGetAccount, map[string]any{"u": fmt.Sprintf("leak-%d-%d", time.Now().UnixNano(), i), "p": "pw"})
+			subscribe(t, c, qGetAccount, map[string]any{"u": fmt.Sprintf("leak-%d-%d", time.Now().UnixNano(), i), "p": "password"})
 			command[*records.ConfirmAccountCreation](t, h) // sent: now waiting for feedback that never comes
 			subscribe(t, c, qTransfer, map[string]any{"uuid": uuid.NewString(), "token": "cash", "amount": 100,
 				"from": "cash", "to": "NL66OPEN0000000000", "descr": "never answered"})

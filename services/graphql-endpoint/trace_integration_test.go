@@ -45,7 +45,7 @@ func TestOneTraceGatewayHandlerGateway(t *testing.T) {
 	gw := startGateway(t, tracing...)
 
 	conn := gw.dial(t, "/graphql-ws", gqlws.TransportWS)
-	_, events := subscribe(t, conn, qGetAccount, map[string]any{"u": fmt.Sprintf("trace-%d", time.Now().UnixNano()), "p": "pw"})
+	_, events := subscribe(t, conn, qGetAccount, map[string]any{"u": fmt.Sprintf("trace-%d", time.Now().UnixNano()), "p": "password"})
 	acc := next[accountResult](t, events, "get_account")
 	if acc.IBAN == nil {
 		t.Fatalf("get_account: %s", str(acc.Reason))

@@ -61,12 +61,12 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 func serveControl(cfg config, ops *service.Ops, loop *beat.Loop) (<-chan error, error) {
 	errs := make(chan error, 1)
 	if cfg.controlAddr == "" {
-		control.Routes(ops.Mux, loop, control.Access{Token: cfg.controlToken,
+		control.Routes(ops.Mux, loop, control.Access{Token: cfg.controlToken, Hosts: cfg.controlHosts,
 			LoopbackOnly: cfg.controlToken == "" && !cfg.controlRemote})
 		return errs, nil
 	}
 	mux := http.NewServeMux()
-	control.Routes(mux, loop, control.Access{Token: cfg.controlToken})
+	control.Routes(mux, loop, control.Access{Token: cfg.controlToken, Hosts: cfg.controlHosts})
 	ln, err := net.Listen("tcp", cfg.controlAddr)
 	if err != nil {
 		return nil, fmt.Errorf("control API: listen on %s: %w", cfg.controlAddr, err)

@@ -44,11 +44,23 @@ func TestConfigRefuses(t *testing.T) {
 		{map[string]string{"HEARTBEAT_BATCH_SIZE": "-1"}, "HEARTBEAT_BATCH_SIZE"},
 		{map[string]string{"HEARTBEAT_INTERVAL": "0s"}, "HEARTBEAT_INTERVAL"},
 		{map[string]string{"HTTP_PORT": "0"}, "HTTP_PORT"},
+		// Non-loopback clients accepted: the token is required (issue 31 item 8).
+		{map[string]string{"CONTROL_ALLOW_REMOTE": "true"}, "CONTROL_TOKEN"},
+		{map[string]string{"CONTROL_ADDR": "0.0.0.0:17889"}, "CONTROL_TOKEN"},
+		{map[string]string{"CONTROL_ADDR": ":17889"}, "CONTROL_TOKEN"},
 	}
 	for _, c := range cases {
 		_, err := readConfig(env.FromMap(c.vars))
 		if err == nil || !strings.Contains(err.Error(), c.name) {
 			t.Errorf("%v: error %v, want it to name %s", c.vars, err, c.name)
+		}
+	}
+}
+
+func TestConfigLoopbackControlNeedsNoToken(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:17889", "[::1]:17889", "localhost:17889"} {
+		if _, err := readConfig(env.FromMap(map[string]string{"CONTROL_ADDR": addr})); err != nil {
+			t.Errorf("CONTROL_ADDR=%s: %v", addr, err)
 		}
 	}
 }

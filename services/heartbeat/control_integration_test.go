@@ -4,8 +4,12 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 
 	"openbank/messaging/messagingtest"
@@ -56,5 +60,50 @@ func TestControlAPIAccess(t *testing.T) {
 	}
 	if c := status(t, http.MethodPost, fmt.Sprintf("http://127.0.0.1:%d/pause", own), ""); c != http.StatusOK {
 		t.Errorf("control on CONTROL_ADDR: %d", c)
+	}
+}
+
+// TestControlAPIRefusesBrowsers (issue 31 item 8): a cross-site text/plain
+// POST and a DNS-rebound Host reach the running heartbeat and change
+// nothing; remote control without a token does not start.
+func TestControlAPIRefusesBrowsers(t *testing.T) {
+	bin := messagingtest.Build(t, ".")
+	port := messagingtest.FreePort(t)
+	hb := messagingtest.Start(t, bin, "HTTP_PORT="+strconv.Itoa(port), "HEARTBEAT_PAUSED=true")
+	hb.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for name, set := range map[string]func(*http.Request){
+		"cross-site text/plain": func(r *http.Request) {
+			r.Header.Set("Origin", "http://evil.example")
+			r.Header.Set("Content-Type", "text/plain")
+		},
+		"DNS rebinding": func(r *http.Request) { r.Host = "evil.example:" + strconv.Itoa(port) },
+	} {
+		req, _ := http.NewRequest(http.MethodPost, base+"/resume", strings.NewReader(`{"rate": 1000000}`))
+		set(req)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: %d", name, resp.StatusCode)
+		}
+	}
+	resp, err := http.Get(base + "/control")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `"paused":true`) {
+		t.Errorf("state after the attacks: %s", b)
+	}
+
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "HTTP_PORT="+strconv.Itoa(messagingtest.FreePort(t)), "CONTROL_ALLOW_REMOTE=true", "CONTROL_TOKEN=")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "CONTROL_TOKEN") {
+		t.Errorf("CONTROL_ALLOW_REMOTE=true without a token: %v\n%s", err, out)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"openbank/kit/env"
@@ -26,6 +27,7 @@ type config struct {
 	controlAddr   string
 	controlToken  string
 	controlRemote bool
+	controlHosts  []string
 	settings      pace.Settings
 	paused        bool
 }
@@ -37,16 +39,25 @@ func readConfig(env *env.Env) (config, error) {
 		paused:  env.Bool("HEARTBEAT_PAUSED", false, "start paused"),
 		// Unset: the control API answers on HTTP_PORT, to this host only (or with the token).
 		controlAddr:  env.String("CONTROL_ADDR", "", "a listener of its own for the control API"),
-		controlToken: env.String("CONTROL_TOKEN", "", "when set, every control call needs `Authorization: Bearer <token>` and may come from anywhere"),
+		controlToken: env.String("CONTROL_TOKEN", "", "when set, every control call needs `Authorization: Bearer <token>`; required for clients of other hosts"),
 		// Only where the port is reachable from this host alone (a port
 		// published to 127.0.0.1): a container's peer is never loopback.
-		controlRemote: env.Bool("CONTROL_ALLOW_REMOTE", false, "let other hosts call the control API without a token (only where the port is published to one host)"),
+		controlRemote: env.Bool("CONTROL_ALLOW_REMOTE", false, "let other hosts call the control API, with the token (only where the port is published to one host)"),
+	}
+	for _, h := range strings.Split(env.String("CONTROL_HOSTS", "", "more names the control API answers to (comma-separated), besides localhost and loopback addresses"), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			c.controlHosts = append(c.controlHosts, h)
+		}
 	}
 	if c.controlAddr != "" {
-		_, port, err := net.SplitHostPort(c.controlAddr)
+		host, port, err := net.SplitHostPort(c.controlAddr)
 		env.Check(err == nil && port != "" && port != strconv.Itoa(c.service.HTTPPort), "CONTROL_ADDR",
 			"want host:port (e.g. 127.0.0.1:17889), another port than HTTP_PORT")
+		// A listener that other hosts reach needs the token.
+		env.Check(err != nil || loopbackHost(host) || c.controlToken != "", "CONTROL_TOKEN",
+			"required when CONTROL_ADDR is not a loopback address")
 	}
+	env.Check(!c.controlRemote || c.controlToken != "", "CONTROL_TOKEN", "required with CONTROL_ALLOW_REMOTE=true")
 	// Like the original: nothing is sent until the load test sets a pace.
 	c.settings = pace.Settings{
 		BatchSize: env.Int("HEARTBEAT_BATCH_SIZE", 0, 0, pace.MaxBatchSize, "initial messages per interval"),
@@ -66,6 +77,14 @@ func readConfig(env *env.Env) (config, error) {
 		env.Check(false, "HEARTBEAT_BATCH_SIZE", err.Error())
 	}
 	return c, env.Err()
+}
+
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func main() {

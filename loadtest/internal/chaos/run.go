@@ -99,7 +99,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 	}()
 	extra := map[string][]string{
 		"command-handler":   {"KAFKA_GROUP_ID=" + groups.Handler, "KAFKA_GROUP_INSTANCE_ID=chaos-command-handler-1"},
-		"graphql-endpoint":  {"KAFKA_GROUP_ID=" + groups.Gateway},
+		"graphql-endpoint":  append([]string{"KAFKA_GROUP_ID=" + groups.Gateway}, LoadTestGatewayEnv...),
 		"heartbeat":         {"HEARTBEAT_PAUSED=true"},
 		"command-generator": {"KAFKA_GROUP_ID=" + groups.Generator},
 	}
@@ -151,7 +151,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 		}
 		c.SetPeers(peers)
 	}
-	beat := heartbeat.New(fmt.Sprintf("http://127.0.0.1:%d", svc["heartbeat"].Port))
+	beat := heartbeat.New(fmt.Sprintf("http://127.0.0.1:%d", svc["heartbeat"].Port), "")
 	if _, err := beat.SetRate(ctx, cfg.Rate); err != nil {
 		return nil, err
 	}

@@ -26,13 +26,15 @@ type State struct {
 
 // Client of one heartbeat's control API.
 type Client struct {
-	base string
-	http *http.Client
+	base  string
+	token string
+	http  *http.Client
 }
 
-// New returns a client for base, e.g. http://127.0.0.1:17888.
-func New(base string) *Client {
-	return &Client{base: strings.TrimRight(base, "/"), http: &http.Client{Timeout: 5 * time.Second}}
+// New returns a client for base, e.g. http://127.0.0.1:17888; token, when
+// not empty, is sent as the API's bearer token (its CONTROL_TOKEN).
+func New(base, token string) *Client {
+	return &Client{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{Timeout: 5 * time.Second}}
 }
 
 // Get reads the current state.
@@ -66,6 +68,9 @@ func (c *Client) do(ctx context.Context, method, path string, body any) (State, 
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

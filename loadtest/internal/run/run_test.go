@@ -69,7 +69,7 @@ func runWith(t *testing.T, cfg Config, d *scripted, ctx context.Context) (result
 	}))
 	defer hb.Close()
 	r := &Runner{Config: cfg, Driver: d, Sampler: &fixedSampler{}, Out: w, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Heartbeat: heartbeat.New(hb.URL)}
+		Heartbeat: heartbeat.New(hb.URL, "")}
 	end, err := r.Run(ctx)
 	if err != nil {
 		t.Fatal(err)

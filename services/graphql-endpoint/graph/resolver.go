@@ -26,7 +26,7 @@ type Transactions interface {
 
 // Commands sends the bank's commands and waits for their answers (gateway.Gateway).
 type Commands interface {
-	GetAccount(ctx context.Context, username, password string, create bool) (gateway.AccountResult, error)
+	GetAccount(ctx context.Context, username, password string, mode gateway.Mode) (gateway.AccountResult, error)
 	MoneyTransfer(ctx context.Context, cmd transfer.Command) (gateway.TransferResult, error)
 }
 
@@ -93,8 +93,9 @@ func argumentError(argument, message string) *gqlerror.Error {
 }
 
 // checkText refuses text arguments that are too long, blank (unless
-// EmptyOK), not UTF-8 or hold control characters, one error per argument.
-func checkText(specs ...argument.Spec) error {
+// EmptyOK), not UTF-8 or hold control, format or separator characters, one
+// error per argument; those that pass are normalised (NFKC) in place.
+func checkText(specs ...*argument.Spec) error {
 	problems := argument.Check(specs...)
 	if len(problems) == 0 {
 		return nil
@@ -164,9 +165,11 @@ func CheckMaxItems(maxItems int64) error {
 }
 
 func (r queryResolver) TransactionsByIban(ctx context.Context, iban string, maxItems int64) ([]*model.Transaction, error) {
-	if err := checkText(argument.Spec{Argument: "iban", Value: iban, Max: argument.MaxIBAN}); err != nil {
+	spec := argument.Spec{Argument: "iban", Value: iban, Max: argument.MaxIBAN}
+	if err := checkText(&spec); err != nil {
 		return nil, err
 	}
+	iban = spec.Value
 	if err := CheckMaxItems(maxItems); err != nil {
 		return nil, err
 	}
@@ -187,12 +190,16 @@ func (r queryResolver) AllLastTransactions(ctx context.Context) ([]*model.Transa
 
 // -------------------------------------------------------------- accounts
 
-func (r *Resolver) getAccount(ctx context.Context, username, password string, create bool) (*model.AccountResult, error) {
-	if err := checkText(argument.Spec{Argument: "username", Value: username, Max: argument.MaxUsername},
-		argument.Spec{Argument: "password", Value: password, Max: argument.MaxPassword}); err != nil {
+func (r *Resolver) getAccount(ctx context.Context, username, password string, mode gateway.Mode) (*model.AccountResult, error) {
+	user := argument.Spec{Argument: "username", Value: username, Max: argument.MaxUsername}
+	pass := argument.Spec{Argument: "password", Value: password, Max: argument.MaxPassword, Secret: true}
+	if err := checkText(&user, &pass); err != nil {
 		return nil, err
 	}
-	res, err := r.Commands.GetAccount(ctx, username, password, create)
+	res, err := r.Commands.GetAccount(ctx, user.Value, pass.Value, mode)
+	if errors.Is(err, gateway.ErrPasswordTooShort) {
+		return nil, argumentError("password", err.Error())
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -200,18 +207,18 @@ func (r *Resolver) getAccount(ctx context.Context, username, password string, cr
 }
 
 func (r mutationResolver) OpenAccount(ctx context.Context, username, password string) (*model.AccountResult, error) {
-	return r.getAccount(ctx, username, password, true)
+	return r.getAccount(ctx, username, password, gateway.Open)
 }
 
 func (r mutationResolver) Login(ctx context.Context, username, password string) (*model.AccountResult, error) {
-	return r.getAccount(ctx, username, password, false)
+	return r.getAccount(ctx, username, password, gateway.Login)
 }
 
 func (r subscriptionResolver) GetAccount(ctx context.Context, username, password string) (<-chan *model.AccountResult, error) {
 	// The work is done here, before the channel is returned: this runs in the
 	// subscription's own goroutine, and errors become GraphQL errors.
 	defer r.track("get_account")()
-	res, err := r.getAccount(ctx, username, password, true)
+	res, err := r.getAccount(ctx, username, password, gateway.OpenOrLogin)
 	if err != nil {
 		return nil, err
 	}
@@ -272,16 +279,26 @@ func StreamFilter(iban *string, minAmount, maxAmount *int64, direction *model.Dt
 	return f
 }
 
-// CheckStreamFilter bounds stream_transactions' text arguments.
+// CheckStreamFilter bounds stream_transactions' text arguments and
+// normalises them (NFKC) in place.
 func CheckStreamFilter(iban, descrIncludes *string) error {
-	var specs []argument.Spec
+	var specs []*argument.Spec
+	var targets []*string
 	if iban != nil {
-		specs = append(specs, argument.Spec{Argument: "iban", Value: *iban, Max: argument.MaxIBAN})
+		specs = append(specs, &argument.Spec{Argument: "iban", Value: *iban, Max: argument.MaxIBAN})
+		targets = append(targets, iban)
 	}
 	if descrIncludes != nil {
-		specs = append(specs, argument.Spec{Argument: "descr_includes", Value: *descrIncludes, Max: argument.MaxDescrIncludes, EmptyOK: true})
+		specs = append(specs, &argument.Spec{Argument: "descr_includes", Value: *descrIncludes, Max: argument.MaxDescrIncludes, EmptyOK: true})
+		targets = append(targets, descrIncludes)
 	}
-	return checkText(specs...)
+	if err := checkText(specs...); err != nil {
+		return err
+	}
+	for i, s := range specs {
+		*targets[i] = s.Value
+	}
+	return nil
 }
 
 func (r subscriptionResolver) StreamTransactions(ctx context.Context, iban *string, minAmount, maxAmount *int64, direction *model.Dtype, descrIncludes *string) (<-chan *model.Transaction, error) {

@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -115,5 +117,25 @@ func TestCheckStreamFilter(t *testing.T) {
 		if !ok || len(list) != 1 || list[0].Extensions["argument"] != c.arg {
 			t.Errorf("error %v, want one naming %s", err, c.arg)
 		}
+	}
+}
+
+type shortPasswords struct{ Commands }
+
+func (shortPasswords) GetAccount(_ context.Context, username, password string, _ gateway.Mode) (gateway.AccountResult, error) {
+	if username != "jan" { // the resolver passes the NFKC form on
+		return gateway.AccountResult{}, errors.New("not normalised: " + username)
+	}
+	return gateway.AccountResult{}, gateway.ErrPasswordTooShort
+}
+
+// TestShortPasswordNamesTheArgument: the gateway's refusal of a short new
+// password reaches the client as an error naming password.
+func TestShortPasswordNamesTheArgument(t *testing.T) {
+	r := &Resolver{Commands: shortPasswords{}}
+	_, err := r.Mutation().OpenAccount(context.Background(), "ｊａｎ", "short")
+	var gqlErr *gqlerror.Error
+	if !errors.As(err, &gqlErr) || gqlErr.Extensions["argument"] != "password" || !strings.Contains(gqlErr.Message, "at least 8") {
+		t.Errorf("%v", err)
 	}
 }

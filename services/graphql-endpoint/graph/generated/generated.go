@@ -8,9 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"openbank/services/graphql-endpoint/graph/model"
 	"strconv"
 	"sync/atomic"
+
+	"openbank/services/graphql-endpoint/graph/model"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
@@ -462,7 +463,7 @@ type Subscription {
 
 "Convenience beside the original subscriptions: the same operations as plain request/response."
 type Mutation {
-  "Same as the subscription get_account: opens the account, or logs in when the username exists."
+  "Opens an account for a new username (a password of at least 8 characters); a username that exists gets reason 'username taken', whatever the password (log in instead)."
   open_account(username: String!, password: String!): AccountResult
   "Logs in to an existing account; never opens one. An unknown username and a wrong password get the same reason, 'incorrect username or password'."
   login(username: String!, password: String!): AccountResult

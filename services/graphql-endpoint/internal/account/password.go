@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -25,6 +26,13 @@ const (
 )
 
 var b64 = base64.RawStdEncoding
+
+// MinPasswordLength is the fewest characters a new account's password may
+// have (NIST SP 800-63B's minimum for a password chosen by its user).
+const MinPasswordLength = 8
+
+// LongEnough says whether password may be a new account's.
+func LongEnough(password string) bool { return utf8.RuneCountInString(password) >= MinPasswordLength }
 
 // HashPassword returns the PHC-style argon2id hash of password with a fresh salt.
 func HashPassword(password string) (string, error) {

@@ -1,7 +1,9 @@
 // Package argument checks the text arguments of the GraphQL API before
 // anything is stored or sent: bounded length, valid UTF-8, no control
 // characters (PostgreSQL text cannot hold NUL, and a command with one would be
-// dead-lettered).
+// dead-lettered), no invisible format, bidi or line-separator characters (a
+// username or iban that looks like another), and normalised to NFKC (ﬁ and
+// fi, or a full-width Ａ and A, are one text).
 package argument
 
 import (
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Maximum lengths in characters (runes).
@@ -32,36 +36,65 @@ type Problem struct {
 func (p Problem) String() string { return p.Argument + ": " + p.Message }
 
 // Text checks value of argument: at most maxRunes characters, valid UTF-8,
-// no control characters, and (unless emptyOK) not blank. ok false names
-// the first thing wrong.
+// no control, format (Cf: zero-width, bidi), line or paragraph separator
+// characters, and (unless emptyOK) not blank. ok false names the first
+// thing wrong.
 func Text(argument, value string, maxRunes int, emptyOK bool) (Problem, bool) {
+	return Spec{Argument: argument, Value: value, Max: maxRunes, EmptyOK: emptyOK}.check()
+}
+
+func (s Spec) check() (Problem, bool) {
 	fail := func(format string, a ...any) (Problem, bool) {
-		return Problem{Argument: argument, Message: fmt.Sprintf(format, a...)}, false
+		return Problem{Argument: s.Argument, Message: fmt.Sprintf(format, a...)}, false
 	}
+	value := s.Value
 	// Length first, in bytes, so an enormous value costs no more than this.
-	if len(value) > maxRunes*utf8.UTFMax {
-		return fail("at most %d characters", maxRunes)
+	if len(value) > s.Max*utf8.UTFMax {
+		return fail("at most %d characters", s.Max)
 	}
 	if !utf8.ValidString(value) {
 		return fail("not valid UTF-8")
 	}
-	if n := utf8.RuneCountInString(value); n > maxRunes {
-		return fail("at most %d characters, got %d", maxRunes, n)
+	if n := utf8.RuneCountInString(value); n > s.Max {
+		return fail("at most %d characters, got %d", s.Max, n)
 	}
 	if i := strings.IndexFunc(value, unicode.IsControl); i >= 0 {
 		return fail("control character %U at byte %d is not allowed", []rune(value[i:])[0], i)
 	}
-	if !emptyOK && strings.TrimSpace(value) == "" {
+	if i := strings.IndexFunc(value, invisible); i >= 0 && !s.Secret {
+		return fail("invisible, bidi or line separator character %U at byte %d is not allowed", []rune(value[i:])[0], i)
+	}
+	if !s.EmptyOK && strings.TrimSpace(value) == "" {
 		return fail("must not be empty")
 	}
 	return Problem{}, true
 }
 
-// Check is Text for several arguments at once; it returns every problem.
-func Check(specs ...Spec) []Problem {
+// invisible is a format character (Cf: zero-width spaces and joiners, bidi
+// marks, embeddings, overrides and isolates, the BOM) or a line or paragraph
+// separator (Zl, Zp): they change how a text looks, or hide, without being seen.
+func invisible(r rune) bool {
+	return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
+}
+
+// Normalize is value in Unicode normalisation form NFKC.
+func Normalize(value string) string { return norm.NFKC.String(value) }
+
+// Check checks several arguments at once and returns every problem; each
+// Value that passes is replaced by its NFKC form (checked again: the form
+// may be longer).
+func Check(specs ...*Spec) []Problem {
 	var problems []Problem
 	for _, s := range specs {
-		if p, ok := Text(s.Argument, s.Value, s.Max, s.EmptyOK); !ok {
+		p, ok := s.check()
+		if ok {
+			n := *s
+			n.Value = Normalize(s.Value)
+			if p, ok = n.check(); ok {
+				s.Value = n.Value
+			}
+		}
+		if !ok {
 			problems = append(problems, p)
 		}
 	}
@@ -74,4 +107,6 @@ type Spec struct {
 	Value    string
 	Max      int
 	EmptyOK  bool
+	// Secret (a password) may hold format characters: nobody reads it.
+	Secret bool
 }

@@ -18,22 +18,47 @@ type AccountResult struct {
 	IBAN, Token, Reason string
 }
 
-// GetAccount opens an account for a new username, or logs in (create false:
-// only logs in). The result of an opening arrives with the command handler's
-// feedback.
-func (g *Gateway) GetAccount(ctx context.Context, username, password string, create bool) (AccountResult, error) {
+// Mode is what GetAccount may do for a username.
+type Mode int
+
+const (
+	// OpenOrLogin opens an account for a new username and logs in to an
+	// existing one (get_account, the original API).
+	OpenOrLogin Mode = iota
+	// Login only logs in (login).
+	Login
+	// Open only opens: a username that exists is answered ReasonUsernameTaken
+	// without checking the password, so opening tells no more than login does
+	// about a password (open_account).
+	Open
+)
+
+// ErrPasswordTooShort refuses a new account's password; its message is for the client.
+var ErrPasswordTooShort = fmt.Errorf("must have at least %d characters", account.MinPasswordLength)
+
+// GetAccount opens an account for a new username, or logs in, as mode
+// allows. The result of an opening arrives with the command handler's
+// feedback. Every password hash is charged to Options.Passwords first.
+func (g *Gateway) GetAccount(ctx context.Context, username, password string, mode Mode) (AccountResult, error) {
 	// A few rounds: the username may be taken, or its pending row dropped, meanwhile.
 	for range 3 {
 		a, ok, err := g.store.AccountByUsername(ctx, username)
 		if err != nil {
 			return AccountResult{}, err
 		}
+		if ok && mode == Open {
+			// No hash, but a look-up that tells a username exists: charged to the client.
+			if err := g.opts.Passwords.ChargeClient(ctx); err != nil {
+				return AccountResult{}, err
+			}
+			return AccountResult{Reason: ReasonUsernameTaken}, nil
+		}
 		if ok {
-			match, err := g.checkPassword(ctx, a.PasswordHash, password)
+			match, err := g.checkPassword(ctx, username, a.PasswordHash, password)
 			if err != nil {
 				return AccountResult{}, err
 			}
-			if !match && !create {
+			if !match && mode == Login {
 				return AccountResult{Reason: ReasonIncorrectLogin}, nil
 			}
 			if !match {
@@ -48,14 +73,17 @@ func (g *Gateway) GetAccount(ctx context.Context, username, password string, cre
 			}
 			continue
 		}
-		if !create {
+		if mode == Login {
 			// As long as checking a known username's password, and the same answer.
-			if _, err := g.checkPassword(ctx, g.dummyHash, password); err != nil {
+			if _, err := g.checkPassword(ctx, username, g.dummyHash, password); err != nil {
 				return AccountResult{}, err
 			}
 			return AccountResult{Reason: ReasonIncorrectLogin}, nil
 		}
-		hash, err := g.hashPassword(ctx, password)
+		if !account.LongEnough(password) {
+			return AccountResult{}, ErrPasswordTooShort
+		}
+		hash, err := g.hashPassword(ctx, username, password)
 		if err != nil {
 			return AccountResult{}, err
 		}
@@ -157,7 +185,10 @@ func (g *Gateway) awaitOthersCreation(ctx context.Context, username string, id i
 	}
 }
 
-func (g *Gateway) hashPassword(ctx context.Context, password string) (string, error) {
+func (g *Gateway) hashPassword(ctx context.Context, username, password string) (string, error) {
+	if err := g.opts.Passwords.Charge(ctx, username); err != nil {
+		return "", err
+	}
 	if err := g.acquireHashSlot(ctx); err != nil {
 		return "", err
 	}
@@ -165,7 +196,10 @@ func (g *Gateway) hashPassword(ctx context.Context, password string) (string, er
 	return account.HashPassword(password)
 }
 
-func (g *Gateway) checkPassword(ctx context.Context, hash, password string) (bool, error) {
+func (g *Gateway) checkPassword(ctx context.Context, username, hash, password string) (bool, error) {
+	if err := g.opts.Passwords.Charge(ctx, username); err != nil {
+		return false, err
+	}
 	if err := g.acquireHashSlot(ctx); err != nil {
 		return false, err
 	}

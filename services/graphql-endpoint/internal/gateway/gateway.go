@@ -14,6 +14,7 @@ import (
 	"openbank/services/graphql-endpoint/internal/account"
 	"openbank/services/graphql-endpoint/internal/feedback"
 	"openbank/services/graphql-endpoint/internal/metrics"
+	"openbank/services/graphql-endpoint/internal/ratelimit"
 	"openbank/services/graphql-endpoint/internal/store"
 	"openbank/services/graphql-endpoint/internal/transaction"
 	"openbank/services/graphql-endpoint/internal/transfer"
@@ -23,6 +24,9 @@ import (
 // Reasons the gateway itself gives (the command handler's reasons pass through).
 const (
 	ReasonIncorrectPassword = "incorrect password"
+	// ReasonUsernameTaken is open_account's answer to a username that exists,
+	// whatever the password.
+	ReasonUsernameTaken = "username taken"
 	// ReasonIncorrectLogin is login's answer to an unknown username and to a
 	// wrong password alike, so login does not tell which usernames exist.
 	ReasonIncorrectLogin = "incorrect username or password"
@@ -85,6 +89,8 @@ type Options struct {
 	SendTimeout time.Duration
 	// Metrics are observed here; nil: nowhere.
 	Metrics *metrics.Metrics
+	// Passwords is charged for every password hash; nil: no rate limit.
+	Passwords *ratelimit.Passwords
 }
 
 // ErrUnavailable: a command could not be handed to Kafka in time. The client

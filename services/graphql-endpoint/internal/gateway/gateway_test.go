@@ -2,12 +2,15 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"testing"
 	"time"
 
 	"openbank/messaging"
+	"openbank/services/graphql-endpoint/internal/client"
+	"openbank/services/graphql-endpoint/internal/ratelimit"
 	"openbank/services/graphql-endpoint/internal/transaction"
 	"openbank/services/graphql-endpoint/internal/transfer"
 	"openbank/topology"
@@ -36,33 +39,69 @@ func confirmAccounts(m messaging.Message) []messaging.Delivery {
 func TestGetAccountRules(t *testing.T) {
 	ctx := context.Background()
 	g, _, sender, _ := newTestGateway(confirmAccounts)
-	if r, err := g.GetAccount(ctx, "anna", "pw", false); err != nil || r.Reason != ReasonIncorrectLogin {
+	if r, err := g.GetAccount(ctx, "anna", "password", Login); err != nil || r.Reason != ReasonIncorrectLogin {
 		t.Errorf("login of an unknown user: %+v %v", r, err)
 	}
 	if sender.count() != 0 {
 		t.Error("a login sent a command")
 	}
-	r, err := g.GetAccount(ctx, "anna", "pw", true)
+	r, err := g.GetAccount(ctx, "anna", "password", Open)
 	if err != nil || r.IBAN != "NL66OPEN0000000001" || r.Token != "secret" || r.Reason != "" {
 		t.Fatalf("open_account: %+v %v", r, err)
 	}
 	for name, c := range map[string]struct {
 		password string
-		create   bool
+		mode     Mode
 		reason   string
 	}{
-		"login":                      {"pw", false, ""},
-		"open_account again":         {"pw", true, ""},
-		"login, wrong password":      {"nope", false, ReasonIncorrectLogin},
-		"open_account, old password": {"nope", true, ReasonIncorrectPassword},
+		"login":                          {"password", Login, ""},
+		"get_account again":              {"password", OpenOrLogin, ""},
+		"login, wrong password":          {"nope-nope", Login, ReasonIncorrectLogin},
+		"get_account, old password":      {"nope-nope", OpenOrLogin, ReasonIncorrectPassword},
+		"open_account, right password":   {"password", Open, ReasonUsernameTaken},
+		"open_account, wrong password":   {"nope-nope", Open, ReasonUsernameTaken},
+		"open_account, a short password": {"x", Open, ReasonUsernameTaken},
 	} {
-		r, err := g.GetAccount(ctx, "anna", c.password, c.create)
+		r, err := g.GetAccount(ctx, "anna", c.password, c.mode)
 		if err != nil || r.Reason != c.reason || (c.reason == "") != (r.IBAN == "NL66OPEN0000000001") {
 			t.Errorf("%s: %+v %v", name, r, err)
 		}
 	}
 	if n := sender.count(); n != 1 {
 		t.Errorf("%d commands sent, want 1 (the one creation)", n)
+	}
+	for _, mode := range []Mode{Open, OpenOrLogin} {
+		if _, err := g.GetAccount(ctx, "bert", "1234567", mode); !errors.Is(err, ErrPasswordTooShort) {
+			t.Errorf("a new account with a 7-character password (mode %d): %v", mode, err)
+		}
+	}
+}
+
+// TestPasswordHashesAreCharged: each hash is charged to the client and to
+// the username; open_account on a taken name costs no hash (the per-username
+// budget is untouched) but is charged to the client.
+func TestPasswordHashesAreCharged(t *testing.T) {
+	g, _, _, _ := newTestGateway(confirmAccounts)
+	g.opts.Passwords = &ratelimit.Passwords{PerClient: ratelimit.New(1, 3), PerUsername: ratelimit.New(1, 2)}
+	a := client.With(context.Background(), "203.0.113.1")
+	b := client.With(context.Background(), "203.0.113.2")
+	if r, err := g.GetAccount(a, "carla", "password", Open); err != nil || r.IBAN == "" { // hash 1 of carla, 1 of a
+		t.Fatalf("open: %+v %v", r, err)
+	}
+	if r, err := g.GetAccount(a, "carla", "whatever", Open); err != nil || r.Reason != ReasonUsernameTaken { // a: 2
+		t.Fatalf("open a taken name: %+v %v", r, err)
+	}
+	if _, err := g.GetAccount(b, "carla", "guess-one", Login); err != nil { // carla: 2, b: 1
+		t.Fatalf("first guess: %v", err)
+	}
+	if _, err := g.GetAccount(b, "carla", "guess-two", Login); !errors.Is(err, ratelimit.ErrLimited) {
+		t.Errorf("a third hash for one username within the minute: %v", err)
+	}
+	if _, err := g.GetAccount(a, "dora", "guess-one", Login); err != nil { // a: 3
+		t.Errorf("another username from client a: %v", err)
+	}
+	if _, err := g.GetAccount(a, "erik", "guess-one", Login); !errors.Is(err, ratelimit.ErrLimited) {
+		t.Errorf("a fourth charge to one client within the minute: %v", err)
 	}
 }
 
@@ -76,14 +115,14 @@ func TestFailedCreationFreesTheUsername(t *testing.T) {
 		}
 		return confirmAccounts(m)
 	})
-	if r, err := g.GetAccount(ctx, "bob", "pw", true); err != nil || r.Reason != "no iban free" {
+	if r, err := g.GetAccount(ctx, "bob", "password", OpenOrLogin); err != nil || r.Reason != "no iban free" {
 		t.Fatalf("failed creation: %+v %v", r, err)
 	}
 	if _, ok, _ := st.AccountByUsername(ctx, "bob"); ok {
 		t.Error("the failed account's row stayed")
 	}
 	fail = false
-	if r, err := g.GetAccount(ctx, "bob", "other", true); err != nil || r.IBAN == "" {
+	if r, err := g.GetAccount(ctx, "bob", "other-password", Open); err != nil || r.IBAN == "" {
 		t.Errorf("the username after a failed creation: %+v %v", r, err)
 	}
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -11,128 +12,71 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 )
 
-// FieldLimit refuses a query of more than MaxTokens tokens or MaxFields
-// field selections before gqlgen validates it: validation (the
-// overlapping-fields check above all) costs the square of the fields, the
-// complexity limit only runs after it. The query is parsed once more here,
-// bounded by the token limit, which is cheap beside validation.
-type FieldLimit struct {
+// PasswordFields are the root fields that hash or check a password.
+var PasswordFields = map[string]bool{"open_account": true, "login": true, "get_account": true}
+
+// CostLimit refuses a document before gqlgen validates it when it has more
+// than MaxTokens tokens, more than MaxFields field selections or more than
+// MaxDepth levels once its fragments are expanded where they are spread, or
+// more than one password operation. Validation (the overlapping-fields check
+// above all), gqlgen's complexity calculation and execution all walk the
+// expanded document, so nothing after this can cost more than MaxFields
+// fields. The query is parsed once more here, bounded by the token limit,
+// and measured without expanding (Measure), both linear in its size.
+type CostLimit struct {
 	MaxTokens int
 	MaxFields int
+	MaxDepth  int // 0: no limit
 }
 
 var _ interface {
 	graphql.HandlerExtension
 	graphql.OperationParameterMutator
-} = FieldLimit{}
+} = CostLimit{}
 
-func (FieldLimit) ExtensionName() string                   { return "FieldLimit" }
-func (FieldLimit) Validate(graphql.ExecutableSchema) error { return nil }
+func (CostLimit) ExtensionName() string                   { return "CostLimit" }
+func (CostLimit) Validate(graphql.ExecutableSchema) error { return nil }
 
-func (l FieldLimit) MutateOperationParameters(_ context.Context, params *graphql.RawParams) *gqlerror.Error {
+func (l CostLimit) MutateOperationParameters(ctx context.Context, params *graphql.RawParams) *gqlerror.Error {
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: params.Query}, l.MaxTokens)
 	if err != nil {
-		if gqlErr, ok := err.(*gqlerror.Error); ok {
+		var gqlErr *gqlerror.Error
+		if errors.As(err, &gqlErr) {
 			if strings.Contains(gqlErr.Message, "token limit") {
 				gqlErr.Extensions = map[string]any{"code": "TOKEN_LIMIT_EXCEEDED"}
 			}
 			return gqlErr
 		}
-		return gqlerror.Errorf("parse query: %v", err)
+		return limitError("PARSE_FAILED", "the query cannot be parsed")
 	}
-	if n := CountFields(doc); l.MaxFields > 0 && n > l.MaxFields {
-		return &gqlerror.Error{
-			Message:    fmt.Sprintf("query has %d fields, at most %d", n, l.MaxFields),
-			Extensions: map[string]any{"code": "FIELD_LIMIT_EXCEEDED"},
-		}
+	if op := doc.Operations.ForName(params.OperationName); op != nil && op.Operation == ast.Subscription && plainHTTP(ctx) {
+		// Over plain HTTP a stream would hold the request until its first event.
+		return limitError("SUBSCRIPTION_NEEDS_WEBSOCKET", "subscriptions are served over WebSocket only (/graphql-ws)")
 	}
-	return nil
-}
-
-// CountFields is how many field selections doc writes down (fragments
-// counted where they are defined, as validation sees them).
-func CountFields(doc *ast.QueryDocument) int {
-	n := 0
-	for _, op := range doc.Operations {
-		n += countFields(op.SelectionSet)
-	}
-	for _, f := range doc.Fragments {
-		n += countFields(f.SelectionSet)
-	}
-	return n
-}
-
-func countFields(set ast.SelectionSet) int {
-	n := 0
-	for _, sel := range set {
-		switch s := sel.(type) {
-		case *ast.Field:
-			n += 1 + countFields(s.SelectionSet)
-		case *ast.InlineFragment:
-			n += countFields(s.SelectionSet)
-		}
-	}
-	return n
-}
-
-// PasswordFields are the root fields that hash or check a password.
-var PasswordFields = map[string]bool{"open_account": true, "login": true, "get_account": true}
-
-// PasswordLimit allows one password operation per request (each costs an
-// argon2id hash: tens of ms of CPU and ~19 MiB) and, per client, at most
-// Limiter's rate of them.
-type PasswordLimit struct {
-	Limiter *RateLimiter // nil: no rate limit
-}
-
-var _ interface {
-	graphql.HandlerExtension
-	graphql.OperationContextMutator
-} = PasswordLimit{}
-
-func (PasswordLimit) ExtensionName() string                   { return "PasswordLimit" }
-func (PasswordLimit) Validate(graphql.ExecutableSchema) error { return nil }
-
-func (l PasswordLimit) MutateOperationContext(ctx context.Context, op *graphql.OperationContext) *gqlerror.Error {
-	if op.Operation == nil {
-		return nil
-	}
-	n := countRootFields(op.Operation.SelectionSet, op.Doc.Fragments, PasswordFields, 0)
-	if n > 1 {
-		return &gqlerror.Error{
-			Message:    fmt.Sprintf("at most one of open_account, login and get_account per request, got %d", n),
-			Extensions: map[string]any{"code": "PASSWORD_OPERATIONS_LIMIT"},
-		}
-	}
-	if n == 1 && l.Limiter != nil && !l.Limiter.Allow(ClientFrom(ctx)) {
-		return &gqlerror.Error{
-			Message:    "too many logins and account openings from this client; try again later",
-			Extensions: map[string]any{"code": "RATE_LIMITED"},
-		}
+	c, err := Measure(ctx, doc, l.MaxFields)
+	switch {
+	case errors.Is(err, ErrFragmentCycle):
+		return limitError("FRAGMENT_CYCLE", err.Error())
+	case err != nil:
+		return limitError("CANCELED", "request ended before it was measured")
+	case c.Fields > l.MaxFields:
+		return limitError("FIELD_LIMIT_EXCEEDED",
+			fmt.Sprintf("query has more than %d fields once its fragments are expanded", l.MaxFields))
+	case l.MaxDepth > 0 && c.Depth > l.MaxDepth:
+		return limitError("DEPTH_LIMIT_EXCEEDED",
+			fmt.Sprintf("operation is nested too deeply: depth %d, at most %d", c.Depth, l.MaxDepth))
+	case c.SubscriptionRoots > 1:
+		// gqlparser lets aliases of one field through; gqlgen would fail the operation.
+		return limitError("SUBSCRIPTION_FIELDS",
+			fmt.Sprintf("a subscription selects exactly one field, got %d (aliases included)", c.SubscriptionRoots))
+	case c.Password > 1:
+		// Each costs an argon2id hash (tens of ms of CPU and ~19 MiB).
+		return limitError("PASSWORD_OPERATIONS_LIMIT",
+			fmt.Sprintf("at most one of open_account, login and get_account per request, got %d", c.Password))
 	}
 	return nil
 }
 
-// countRootFields counts the selections of set named in names, through
-// fragments (validation has ruled out cycles; depth guards anyway).
-func countRootFields(set ast.SelectionSet, fragments ast.FragmentDefinitionList, names map[string]bool, depth int) int {
-	if depth > 10 {
-		return 0
-	}
-	n := 0
-	for _, sel := range set {
-		switch s := sel.(type) {
-		case *ast.Field:
-			if names[s.Name] {
-				n++
-			}
-		case *ast.InlineFragment:
-			n += countRootFields(s.SelectionSet, fragments, names, depth+1)
-		case *ast.FragmentSpread:
-			if f := fragments.ForName(s.Name); f != nil {
-				n += countRootFields(f.SelectionSet, fragments, names, depth+1)
-			}
-		}
-	}
-	return n
+func limitError(code, message string) *gqlerror.Error {
+	return &gqlerror.Error{Message: message, Extensions: map[string]any{"code": code}}
 }

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"openbank/services/graphql-endpoint/graph"
 	"openbank/services/graphql-endpoint/graph/generated"
@@ -82,41 +81,6 @@ func TestOnePasswordOperationPerRequest(t *testing.T) {
 		fragment B on Mutation { x: open_account(username: "a", password: "b") { reason } }`
 	if _, r := post(t, srv.URL, body(frag)); !hasCode(r, "PASSWORD_OPERATIONS_LIMIT") {
 		t.Errorf("two through fragments: %+v", r.Errors)
-	}
-}
-
-// TestPasswordRateLimit: the burst passes the limit, the next is refused.
-func TestPasswordRateLimit(t *testing.T) {
-	l := defaults()
-	l.PasswordPerMinute, l.PasswordBurst = 1, 2
-	srv, _ := server(t, l)
-	q := body(`mutation { login(username: "", password: "x") { reason } }`) // refused by the resolver, after the limit
-	for i := range 2 {
-		if _, r := post(t, srv.URL, q); hasCode(r, "RATE_LIMITED") {
-			t.Fatalf("login %d of a burst of 2 refused", i+1)
-		}
-	}
-	if _, r := post(t, srv.URL, q); !hasCode(r, "RATE_LIMITED") {
-		t.Errorf("third login: %+v", r.Errors)
-	}
-}
-
-func TestRateLimiterRefills(t *testing.T) {
-	l := httpapi.NewRateLimiter(60, 2) // one a second
-	now := time.Unix(0, 0)
-	httpapi.SetClock(l, func() time.Time { return now })
-	for i, want := range []bool{true, true, false} {
-		if got := l.Allow("a"); got != want {
-			t.Fatalf("call %d of a burst of 2: %v", i+1, got)
-		}
-	}
-	if !l.Allow("b") {
-		t.Error("another client shares the bucket")
-	}
-	now = now.Add(time.Second)
-	first, second := l.Allow("a"), l.Allow("a")
-	if !first || second {
-		t.Errorf("a second later: %v, %v; want one token", first, second)
 	}
 }
 

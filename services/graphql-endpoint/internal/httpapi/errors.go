@@ -6,11 +6,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"openbank/services/graphql-endpoint/internal/client"
 	"openbank/services/graphql-endpoint/internal/gateway"
+	"openbank/services/graphql-endpoint/internal/ratelimit"
 )
 
 // presentError keeps the errors made for the client (argument, validation
@@ -21,7 +24,7 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		var gqlErr *gqlerror.Error
 		if errors.As(err, &gqlErr) && gqlErr.Err == nil {
-			return gqlErr
+			return withoutEcho(gqlErr)
 		}
 		path := graphql.GetPath(ctx)
 		if gqlErr != nil && gqlErr.Path != nil {
@@ -37,6 +40,12 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		case innermost(err).Error() == "introspection disabled": // gqlgen's, a plain error with no sentinel
 			public.Message = "introspection is disabled on this port"
 			public.Extensions["code"] = "INTROSPECTION_DISABLED"
+		case innermost(err).Error() == "must subscribe to exactly one stream": // gqlgen's, if CostLimit missed one
+			public.Message = "a subscription selects exactly one field"
+			public.Extensions["code"] = "SUBSCRIPTION_FIELDS"
+		case errors.Is(err, ratelimit.ErrLimited):
+			public.Message = ratelimit.ErrLimited.Error()
+			public.Extensions["code"] = "RATE_LIMITED"
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 			public.Message = "request ended before it was answered (request id " + id + ")"
 			public.Extensions["code"] = "CANCELED"
@@ -44,10 +53,24 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		default:
 			public.Message = "internal error (request id " + id + ")"
 			public.Extensions["code"] = "INTERNAL_SERVER_ERROR"
-			log.Error("internal error", "request_id", id, "path", path.String(), "client", ClientFrom(ctx), "error", err)
+			log.Error("internal error", "request_id", id, "path", path.String(), "client", client.From(ctx), "error", err)
 		}
 		return public
 	}
+}
+
+// withoutEcho replaces gqlgen's errors about a body it could not read or
+// decode: they name sockets and repeat the whole body (a batch, say).
+func withoutEcho(e *gqlerror.Error) *gqlerror.Error {
+	switch {
+	case strings.HasPrefix(e.Message, "json request body could not be decoded"):
+		return &gqlerror.Error{Message: "the request body is not one GraphQL request in JSON (batches are not supported)",
+			Extensions: map[string]any{"code": "BAD_REQUEST"}}
+	case strings.HasPrefix(e.Message, "could not read request body"):
+		return &gqlerror.Error{Message: "the request body could not be read",
+			Extensions: map[string]any{"code": "BAD_REQUEST"}}
+	}
+	return e
 }
 
 func innermost(err error) error {

@@ -4,6 +4,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"openbank/services/graphql-endpoint/internal/client"
 )
 
 // Listener caps the connections open per client (remote IP address) and
@@ -13,6 +15,8 @@ type Listener struct {
 	net.Listener
 	MaxPerClient int           // 0: no cap
 	WriteTimeout time.Duration // 0: none
+	// Proxies are not capped: each carries many clients (their own bounds hold).
+	Proxies client.Proxies
 
 	mu   sync.Mutex
 	open map[string]int
@@ -26,9 +30,9 @@ func (l *Listener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		client := clientIP(c.RemoteAddr().String())
-		if l.admit(client) {
-			return &limitedConn{Conn: c, l: l, client: client}, nil
+		peer := client.IP(c.RemoteAddr().String())
+		if l.admit(peer) {
+			return &limitedConn{Conn: c, l: l, client: peer}, nil
 		}
 		go refuse(c)
 	}
@@ -40,7 +44,7 @@ func (l *Listener) admit(client string) bool {
 	if l.open == nil {
 		l.open = map[string]int{}
 	}
-	if l.MaxPerClient > 0 && l.open[client] >= l.MaxPerClient {
+	if l.MaxPerClient > 0 && l.open[client] >= l.MaxPerClient && !l.Proxies.Trusts(client) {
 		return false
 	}
 	l.open[client]++

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"openbank/services/graphql-endpoint/internal/client"
 )
 
 // pipeListener hands out the server ends of in-memory connections from addr.
@@ -55,7 +57,7 @@ func TestListenerCapsConnectionsPerClient(t *testing.T) {
 	third := pl.dial("10.0.0.1:1003")
 	pl.dial("10.0.0.2:1000")
 	c, err := l.Accept()
-	if err != nil || clientIP(c.RemoteAddr().String()) != "10.0.0.2" {
+	if err != nil || client.IP(c.RemoteAddr().String()) != "10.0.0.2" {
 		t.Fatalf("accepted %v, %v; want the other address", c, err)
 	}
 	answer, _ := io.ReadAll(third)

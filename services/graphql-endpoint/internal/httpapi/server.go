@@ -23,24 +23,34 @@ import (
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"openbank/services/graphql-endpoint/internal/client"
 	"openbank/services/graphql-endpoint/internal/graphiql"
 )
+
+// DefaultMaxFields is the expanded field limit when Limits.MaxFields is unset.
+const DefaultMaxFields = 300
 
 // Limits protect the gateway from abusive requests.
 type Limits struct {
 	MaxTokens                 int           // lexical tokens of a query, checked before validation
-	MaxFields                 int           // field selections of a query, checked before validation
-	MaxDepth                  int           // fields deep
+	MaxFields                 int           // field selections once fragments are expanded, checked before validation
+	MaxDepth                  int           // fields deep, checked before validation
 	MaxComplexity             int           // gqlgen complexity (1 per field; lists times their most items)
 	MaxRequestBytes           int64         // HTTP body and WebSocket message
 	MaxSubscriptionsPerSocket int           // operations (of any kind) running on one WebSocket connection
 	IdleTimeout               time.Duration // WebSocket without any running operation
 	PingInterval              time.Duration // keep-alive; a dead peer is noticed within 2 intervals
-	// PasswordRate limits open_account, login and get_account per client
-	// (remote address): PasswordBurst at once, then PasswordPerMinute a minute.
-	// 0: no rate limit.
-	PasswordPerMinute int
-	PasswordBurst     int
+	// BodyReadTimeout bounds reading a request's body, apart from the rest
+	// of the request: a body that trickles is cut off early. 0: no own bound.
+	BodyReadTimeout time.Duration
+	// RequestTimeout bounds a request over HTTP from its body read to its
+	// answer, and a query or mutation over WebSocket; the work stops with its
+	// context. 0: none.
+	RequestTimeout time.Duration
+	// MaxPerProxiedClient caps the requests and WebSockets one client behind
+	// a trusted proxy has open at once (the listener caps other clients'
+	// connections). 0: no cap.
+	MaxPerProxiedClient int
 }
 
 // Config is the HTTP port's configuration.
@@ -49,9 +59,14 @@ type Config struct {
 	// CORSOrigins are the browser origins allowed (e.g. http://localhost:8181);
 	// "*" allows any.
 	CORSOrigins []string
-	Log         *slog.Logger
+	// Proxies may say whom they forward for (X-Forwarded-For); the zero
+	// value trusts none, so every TCP peer is a client.
+	Proxies client.Proxies
+	Log     *slog.Logger
 	// Introspection lets clients read the schema (GraphiQL needs it).
 	Introspection bool
+	// Extensions are added after the limits (tests count the work done).
+	Extensions []graphql.HandlerExtension
 }
 
 // GraphQL returns the GraphQL handler: HTTP GET/POST and WebSocket in both
@@ -87,16 +102,19 @@ func GraphQL(es graphql.ExecutableSchema, cfg Config) http.Handler {
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(FieldLimit{MaxTokens: l.MaxTokens, MaxFields: l.MaxFields})
-	srv.Use(extension.FixedComplexityLimit(l.MaxComplexity))
-	srv.Use(DepthLimit{Max: l.MaxDepth})
-	var limiter *RateLimiter
-	if l.PasswordPerMinute > 0 {
-		limiter = NewRateLimiter(l.PasswordPerMinute, max(l.PasswordBurst, 1))
+	// Before validation: nothing after it walks more than MaxFields fields
+	// (unset: DefaultMaxFields; there is no unbounded setting).
+	if l.MaxFields <= 0 {
+		l.MaxFields = DefaultMaxFields
 	}
-	srv.Use(PasswordLimit{Limiter: limiter})
+	srv.Use(CostLimit{MaxTokens: l.MaxTokens, MaxFields: l.MaxFields, MaxDepth: l.MaxDepth})
+	srv.Use(extension.FixedComplexityLimit(l.MaxComplexity))
 	srv.Use(SubscriptionLimit{Max: l.MaxSubscriptionsPerSocket})
-	return withClient(http.MaxBytesHandler(srv, l.MaxRequestBytes))
+	srv.Use(OperationDeadline{Timeout: l.RequestTimeout})
+	for _, e := range cfg.Extensions {
+		srv.Use(e)
+	}
+	return withClient(cfg.Proxies, l.MaxPerProxiedClient, readBody(l, srv))
 }
 
 // Routes mounts the API on public (HTTP_PORT) and GraphiQL on private
@@ -117,13 +135,19 @@ func Routes(public, private *http.ServeMux, es graphql.ExecutableSchema, cfg Con
 	private.Handle("GET /graphiql/{file}", graphiql.Files())
 }
 
-// CORS allows the configured origins to call the API from a browser.
+// CORS allows the configured origins to call the API from a browser; none
+// allows no other origin (rs/cors would take an empty list for "*").
 func CORS(origins []string) *cors.Cors {
+	var none func(string) bool
+	if len(origins) == 0 {
+		none = func(string) bool { return false }
+	}
 	return cors.New(cors.Options{
-		AllowedOrigins: origins,
-		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions},
-		AllowedHeaders: []string{"*"},
-		MaxAge:         600,
+		AllowedOrigins:  origins,
+		AllowOriginFunc: none,
+		AllowedMethods:  []string{http.MethodGet, http.MethodPost, http.MethodOptions},
+		AllowedHeaders:  []string{"*"},
+		MaxAge:          600,
 	})
 }
 

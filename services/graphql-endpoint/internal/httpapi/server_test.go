@@ -55,7 +55,7 @@ func schemaOn(ops *service.Ops) (graphql.ExecutableSchema, *fanout.Hub[*model.Tr
 }
 
 func defaults() httpapi.Limits {
-	return httpapi.Limits{MaxTokens: 2000, MaxFields: 200, MaxDepth: 10, MaxComplexity: 10_000, MaxRequestBytes: 64 << 10,
+	return httpapi.Limits{MaxTokens: 2000, MaxFields: 300, MaxDepth: 10, MaxComplexity: 10_000, MaxRequestBytes: 64 << 10,
 		MaxSubscriptionsPerSocket: 20, IdleTimeout: time.Minute, PingInterval: 20 * time.Second}
 }
 

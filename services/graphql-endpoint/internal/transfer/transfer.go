@@ -53,13 +53,14 @@ func (e *InvalidError) Error() string {
 // Bank rules (tokens, balances, ibans) are the command handler's to judge,
 // except that the bank's own account cannot be spent from here.
 func Check(r Request) (Command, error) {
-	problems := argument.Check(
-		argument.Spec{Argument: "uuid", Value: r.UUID, Max: argument.MaxUUID},
-		argument.Spec{Argument: "token", Value: r.Token, Max: argument.MaxToken},
-		argument.Spec{Argument: "from", Value: r.From, Max: argument.MaxCounterParty},
-		argument.Spec{Argument: "to", Value: r.To, Max: argument.MaxCounterParty},
-		argument.Spec{Argument: "descr", Value: r.Descr, Max: argument.MaxDescr},
-	)
+	uuid := argument.Spec{Argument: "uuid", Value: r.UUID, Max: argument.MaxUUID}
+	token := argument.Spec{Argument: "token", Value: r.Token, Max: argument.MaxToken}
+	from := argument.Spec{Argument: "from", Value: r.From, Max: argument.MaxCounterParty}
+	to := argument.Spec{Argument: "to", Value: r.To, Max: argument.MaxCounterParty}
+	descr := argument.Spec{Argument: "descr", Value: r.Descr, Max: argument.MaxDescr}
+	problems := argument.Check(&uuid, &token, &from, &to, &descr)
+	// From here on the texts are normalised (NFKC).
+	r.UUID, r.Token, r.From, r.To, r.Descr = uuid.Value, token.Value, from.Value, to.Value, descr.Value
 	var id ident.CommandID
 	if !named(problems, "uuid") {
 		var err error

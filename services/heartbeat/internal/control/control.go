@@ -50,6 +50,10 @@ type Access struct {
 	Token string
 	// LoopbackOnly refuses clients that are not on this host (127.0.0.1, ::1).
 	LoopbackOnly bool
+	// Hosts are the Host header values (without port) accepted besides
+	// localhost and loopback addresses: a page whose name an attacker
+	// rebinds to 127.0.0.1 sends its own name, and is refused.
+	Hosts []string
 }
 
 // guard wraps h with a's checks.
@@ -57,6 +61,16 @@ func (a Access) guard(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if a.LoopbackOnly && !loopback(r.RemoteAddr) {
 			reply(w, http.StatusForbidden, map[string]string{"error": "the control API answers only clients on this host (set CONTROL_TOKEN to allow others)"})
+			return
+		}
+		if !a.knownHost(r.Host) {
+			reply(w, http.StatusForbidden, map[string]string{"error": "unknown Host (set CONTROL_HOSTS to accept it)"})
+			return
+		}
+		// No page of any site may drive the API: a browser names the page in
+		// Origin (or Sec-Fetch-Site), the load test and curl send neither.
+		if r.Header.Get("Origin") != "" || crossSite(r.Header.Get("Sec-Fetch-Site")) {
+			reply(w, http.StatusForbidden, map[string]string{"error": "the control API does not answer web pages"})
 			return
 		}
 		if a.Token != "" {
@@ -70,6 +84,31 @@ func (a Access) guard(h http.HandlerFunc) http.HandlerFunc {
 		}
 		h(w, r)
 	}
+}
+
+func crossSite(fetchSite string) bool {
+	return fetchSite != "" && fetchSite != "none" && fetchSite != "same-origin"
+}
+
+// knownHost says whether host (a Host header) names this host: localhost,
+// a loopback address or one of a.Hosts.
+func (a Access) knownHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(strings.Trim(host, "[]"), "."))
+	if host == "localhost" {
+		return true
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return true
+	}
+	for _, h := range a.Hosts {
+		if strings.EqualFold(h, host) {
+			return true
+		}
+	}
+	return false
 }
 
 func loopback(remoteAddr string) bool {

@@ -144,7 +144,7 @@ func TestAccess(t *testing.T) {
 		{"10.1.2.3:5000", "Bearer s3cret", http.StatusForbidden},
 	} {
 		req := httptest.NewRequest(http.MethodPost, "/pause", nil)
-		req.RemoteAddr = c.remote
+		req.RemoteAddr, req.Host = c.remote, "127.0.0.1:17888"
 		if c.auth != "" {
 			req.Header.Set("Authorization", c.auth)
 		}
@@ -156,5 +156,58 @@ func TestAccess(t *testing.T) {
 	}
 	if loop.Status().Paused != true {
 		t.Error("an allowed pause did not pause")
+	}
+}
+
+// TestBrowserAttacksRefused (issue 31 item 8): a cross-site text/plain POST
+// from a page on this host, and a DNS-rebound name, are refused before they
+// change anything; the load test's plain calls pass.
+func TestBrowserAttacksRefused(t *testing.T) {
+	loop := beat.New(nil, nil, slog.New(slog.DiscardHandler), pace.Settings{Interval: 100 * time.Millisecond}, true, 1)
+	mux := http.NewServeMux()
+	Routes(mux, loop, Access{LoopbackOnly: true, Hosts: []string{"heartbeat"}})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	send := func(method, path, body string, header map[string]string) int {
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		for k, v := range header {
+			if k == "Host" {
+				req.Host = v
+			} else {
+				req.Header.Set(k, v)
+			}
+		}
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for name, h := range map[string]map[string]string{
+		"cross-site text/plain": {"Origin": "http://evil.example", "Content-Type": "text/plain"},
+		"null origin":           {"Origin": "null"},
+		"cross-site fetch":      {"Sec-Fetch-Site": "cross-site"},
+		"DNS rebinding":         {"Host": "evil.example:17888"},
+		"rebinding, no port":    {"Host": "rebind.evil.example"},
+	} {
+		if code := send("PATCH", "/control", `{"rate": 1000000}`, h); code != http.StatusForbidden {
+			t.Errorf("%s: %d", name, code)
+		}
+		if code := send("POST", "/resume", "", h); code != http.StatusForbidden {
+			t.Errorf("%s, resume: %d", name, code)
+		}
+	}
+	if st := loop.Status(); !st.Paused || st.Settings.Rate() != 0 {
+		t.Fatalf("an attack changed the heartbeat: %+v", st)
+	}
+	for _, host := range []string{"", "localhost:17888", "[::1]:17888", "heartbeat:17888"} {
+		h := map[string]string{}
+		if host != "" {
+			h["Host"] = host
+		}
+		if code := send("PATCH", "/control", `{"rate": 10}`, h); code != http.StatusOK {
+			t.Errorf("the load test's call with Host %q: %d", host, code)
+		}
 	}
 }
