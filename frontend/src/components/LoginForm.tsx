@@ -7,9 +7,9 @@ import { checkLogin } from '../lib/validation';
 /** How long the page waits for the bank's answer to a log-in before saying so. */
 const ANSWER_TIMEOUT_MS = 15_000;
 
-/** The gateway's reasons: login's for any wrong name or password, open_account's for an existing name. */
+/** The gateway's reasons: login's for any wrong name or password, open_account's for a name that exists. */
 const LOGIN_REFUSED = 'incorrect username or password';
-const OPEN_WRONG_PASSWORD = 'incorrect password';
+const USERNAME_TAKEN = 'username taken';
 
 type LoginAction = 'login' | 'open';
 
@@ -17,11 +17,9 @@ type LoginAction = 'login' | 'open';
 type Refusal = { kind: 'reason'; text: string } | { kind: 'taken' };
 
 /**
- * Log in, or open a new account. The gateway's open_account logs in to an
- * existing username (right password) or says "incorrect password" (wrong
- * one); the page asks login first and treats both alike, so opening never
- * logs in silently nor tells whether a password was right: a name that
- * exists gets "taken" and the offer to log in, whatever the password.
+ * Log in, or open a new account. The gateway's open_account never logs in
+ * and never checks a password: a username that exists is "username taken",
+ * whatever the password, which the page shows with the offer to log in.
  */
 export function LoginForm({ onAccount }: { onAccount: (a: Account) => void }) {
   const connection = useConnection();
@@ -51,11 +49,9 @@ export function LoginForm({ onAccount }: { onAccount: (a: Account) => void }) {
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), ANSWER_TIMEOUT_MS);
     const ask = async () => {
-      const login = (await connection.request(LoginDocument, checked.value, abort.signal)).login;
-      if (action === 'login' || login?.iban) return { result: login, taken: action === 'open' };
-      if (login?.reason !== LOGIN_REFUSED) return { result: login, taken: false };
+      if (action === 'login') return { result: (await connection.request(LoginDocument, checked.value, abort.signal)).login, taken: false };
       const opened = (await connection.request(OpenAccountDocument, checked.value, abort.signal)).open_account;
-      return { result: opened, taken: opened?.reason === OPEN_WRONG_PASSWORD };
+      return { result: opened, taken: opened?.reason === USERNAME_TAKEN };
     };
     try {
       const { result, taken } = await ask();
