@@ -21,7 +21,7 @@ import (
 // floors. It asserts nothing about speed.
 func TestFloorMeasuresPacedAndIdle(t *testing.T) {
 	messagingtest.Kafka(t) // fails unless the stack's environment is set
-	loadtest := messagingtest.Build(t, ".")
+	loadtest := messagingtest.BuildWithEveryClient(t, ".")
 	out := filepath.Join(t.TempDir(), "floor.json")
 	cmd := exec.Command(loadtest, "floor", "--warmup", "50", "--records", "40", "--commits", "40",
 		"--spread", "8", "--batches", "20", "--idle-interval", "20ms", "--idle-samples", "20", "--out", out)

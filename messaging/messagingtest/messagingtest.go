@@ -179,10 +179,22 @@ type Service struct {
 // KAFKA_CLIENT of the environment (clients.BuildEnv).
 func Build(t testing.TB, dir string) string {
 	t.Helper()
+	return build(t, dir, clients.BuildEnv(os.Getenv("KAFKA_CLIENT")))
+}
+
+// BuildWithEveryClient is Build for a program that uses every client built
+// in (the load test's floor compares them): with cgo, and so librdkafka.
+func BuildWithEveryClient(t testing.TB, dir string) string {
+	t.Helper()
+	return build(t, dir, clients.BuildEnv(messaging.ClientLibrdkafka))
+}
+
+func build(t testing.TB, dir string, env []string) string {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), filepath.Base(mustAbs(t, dir)))
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	cmd.Dir = dir
-	cmd.Env = clients.BuildEnv(os.Getenv("KAFKA_CLIENT"))
+	cmd.Env = env
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build %s: %v\n%s", dir, err, out)
 	}
