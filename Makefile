@@ -65,7 +65,7 @@ lint: ## gofmt, go vet and staticcheck on every module; shellcheck on the script
 	  go list -tags $(INTEGRATION_TAGS) -f '{{.ImportPath}}: {{join .Imports " "}}' openbank/messaging/franz openbank/messaging/librdkafka \
 	  | grep -E '^openbank/messaging/franz: .*(confluent-kafka-go|openbank/messaging/librdkafka)|^openbank/messaging/librdkafka: .*(twmb/franz-go|openbank/messaging/franz)' | cut -d: -f1); \
 	  if [ -n "$$bad" ]; then echo "only openbank/messaging/franz and openbank/messaging/librdkafka use a client library, each its own:"; echo "$$bad"; exit 1; fi
-	shellcheck -x deploy/*.sh deploy/stack/*.sh deploy/certs/*.sh deploy/compose/*.sh deploy/compose/postgres/*.sh deploy/kubernetes/base/*.sh services/graphql-endpoint/internal/graphiql/update.sh .ci/run
+	shellcheck -x deploy/*.sh deploy/stack/*.sh deploy/certs/*.sh deploy/compose/*.sh deploy/compose/postgres/*.sh deploy/kubernetes/base/*.sh services/graphql-endpoint/internal/ports/graphiql/update.sh .ci/run
 	$(MAKE) --no-print-directory docs-check
 
 docs-check: ## every relative link in the Markdown resolves; every make target, script, go package and loadtest flag in a shell block exists

@@ -11,10 +11,10 @@ import (
 	"openbank/kit/pgpool"
 	"openbank/kit/service"
 	"openbank/messaging"
-	"openbank/services/graphql-endpoint/internal/client"
-	"openbank/services/graphql-endpoint/internal/httpapi"
-	"openbank/services/graphql-endpoint/internal/ratelimit"
-	"openbank/services/graphql-endpoint/internal/store"
+	"openbank/services/graphql-endpoint/internal/adapters/store"
+	"openbank/services/graphql-endpoint/internal/app/client"
+	"openbank/services/graphql-endpoint/internal/app/ratelimit"
+	"openbank/services/graphql-endpoint/internal/ports/httpapi"
 )
 
 type config struct {

@@ -19,11 +19,11 @@ import (
 	"openbank/kit/gqlws"
 	"openbank/kit/pgpool"
 	"openbank/messaging/messagingtest"
-	"openbank/services/graphql-endpoint/graph"
-	"openbank/services/graphql-endpoint/graph/generated"
-	"openbank/services/graphql-endpoint/internal/gateway"
-	"openbank/services/graphql-endpoint/internal/httpapi"
-	"openbank/services/graphql-endpoint/internal/store"
+	"openbank/services/graphql-endpoint/internal/adapters/store"
+	"openbank/services/graphql-endpoint/internal/app/gateway"
+	"openbank/services/graphql-endpoint/internal/ports/graph"
+	"openbank/services/graphql-endpoint/internal/ports/graph/generated"
+	"openbank/services/graphql-endpoint/internal/ports/httpapi"
 	"openbank/topology/records"
 )
 

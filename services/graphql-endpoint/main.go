@@ -12,7 +12,7 @@ import (
 	"openbank/kit/env"
 	"openbank/kit/schema"
 	"openbank/kit/service"
-	"openbank/services/graphql-endpoint/internal/store"
+	"openbank/services/graphql-endpoint/internal/adapters/store"
 )
 
 func main() {

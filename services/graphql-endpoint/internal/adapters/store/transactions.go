@@ -1,0 +1,205 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+
+	"openbank/services/graphql-endpoint/internal/domain/transaction"
+)
+
+const txColumns = `id, command_id, iban, new_balance, changed_by, from_to, descr`
+
+// scanTx reads txColumns, then any columns after them into extra.
+func scanTx(row pgx.Row, extra ...any) (transaction.Transaction, error) {
+	var t transaction.Transaction
+	err := row.Scan(append([]any{&t.ID, &t.CommandID, &t.IBAN, &t.NewBalance, &t.ChangedBy, &t.FromTo, &t.Descr}, extra...)...)
+	return t, err
+}
+
+// AddTransactions stores txs (their ID ignored) and returns them as stored,
+// with row ids, in the given order, each (command id, iban) once. A change
+// stored before comes back with the existing row.
+//
+// progress (balance_changed partition -> next offset) is recorded in the same
+// statement, so it never runs ahead of the rows. Callers give the changes in
+// (partition, offset) order: two instances then take row locks in the same
+// order and cannot deadlock.
+func (s *Store) AddTransactions(ctx context.Context, txs []transaction.Transaction, progress map[int32]int64) (stored []transaction.Stored, err error) {
+	if len(txs) == 0 {
+		return nil, s.RecordProgress(ctx, progress)
+	}
+	parts, offsets := progressArrays(progress)
+	type key struct{ cmd, iban string }
+	var cmds, ibans, fromTos, descrs []string
+	var balances, changes []int64
+	order := make([]key, 0, len(txs))
+	seen := make(map[key]bool, len(txs))
+	for _, t := range txs {
+		k := key{t.CommandID, t.IBAN}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		order = append(order, k)
+		cmds, ibans = append(cmds, t.CommandID), append(ibans, t.IBAN)
+		balances, changes = append(balances, t.NewBalance), append(changes, t.ChangedBy)
+		fromTos, descrs = append(fromTos, t.FromTo), append(descrs, t.Descr)
+	}
+	// WITH ORDINALITY + ORDER BY keeps row ids in the order the changes happened.
+	rows, err := s.pool.Query(ctx, `
+		WITH progress AS (`+upsertProgress("$7", "$8")+`)
+		INSERT INTO transactions (command_id, iban, new_balance, changed_by, from_to, descr)
+		SELECT c, i, b, ch, f, d
+		  FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[])
+		       WITH ORDINALITY AS u(c, i, b, ch, f, d, n)
+		 ORDER BY n
+		ON CONFLICT (command_id, iban) DO NOTHING
+		RETURNING `+txColumns, cmds, ibans, balances, changes, fromTos, descrs, parts, offsets)
+	if err != nil {
+		return nil, fmt.Errorf("insert transactions: %w", err)
+	}
+	byKey := make(map[key]transaction.Stored, len(order))
+	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (transaction.Transaction, error) { return scanTx(r) })
+	if err != nil {
+		return nil, fmt.Errorf("insert transactions: %w", err)
+	}
+	for _, t := range got {
+		byKey[key{t.CommandID, t.IBAN}] = transaction.Stored{Transaction: t, Inserted: true}
+	}
+	if len(got) < len(order) {
+		// The rest existed already: fan out what the database holds.
+		rows, err := s.pool.Query(ctx, `
+			SELECT `+txColumns+`, stored_at FROM transactions
+			 WHERE (command_id, iban) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, cmds, ibans)
+		if err != nil {
+			return nil, fmt.Errorf("read existing transactions: %w", err)
+		}
+		existing, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (t transaction.Stored, err error) {
+			t.Transaction, err = scanTx(r, &t.StoredAt)
+			return t, err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read existing transactions: %w", err)
+		}
+		for _, t := range existing {
+			k := key{t.CommandID, t.IBAN}
+			if _, ok := byKey[k]; !ok {
+				byKey[k] = t
+			}
+		}
+	}
+	stored = make([]transaction.Stored, 0, len(order))
+	for _, k := range order {
+		if t, ok := byKey[k]; ok {
+			stored = append(stored, t)
+		}
+	}
+	return stored, nil
+}
+
+// TransactionByID returns the transaction with row id, or ok false.
+func (s *Store) TransactionByID(ctx context.Context, id int64) (t transaction.Transaction, ok bool, err error) {
+	t, err = scanTx(s.pool.QueryRow(ctx, `SELECT `+txColumns+` FROM transactions WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, false, nil
+	}
+	if err != nil {
+		return t, false, fmt.Errorf("transaction %d: %w", id, err)
+	}
+	return t, true, nil
+}
+
+// TransactionsByIBAN returns the newest max transactions of iban, newest first.
+func (s *Store) TransactionsByIBAN(ctx context.Context, iban string, max int) ([]transaction.Transaction, error) {
+	return s.list(ctx, `SELECT `+txColumns+` FROM transactions WHERE iban = $1 ORDER BY id DESC LIMIT $2`, iban, max)
+}
+
+// LastTransactions returns the newest transaction of each of the first limit
+// ibans, by iban. It walks the (iban, id) index from iban to iban (a loose
+// index scan), so it reads about limit index entries, not the whole table.
+func (s *Store) LastTransactions(ctx context.Context, limit int) ([]transaction.Transaction, error) {
+	return s.list(ctx, `
+		WITH RECURSIVE ibans(iban) AS (
+		    (SELECT iban FROM transactions ORDER BY iban LIMIT 1)
+		    UNION ALL
+		    SELECT (SELECT t.iban FROM transactions t WHERE t.iban > i.iban ORDER BY t.iban LIMIT 1)
+		      FROM ibans i WHERE i.iban IS NOT NULL
+		)
+		SELECT last.id, last.command_id, last.iban, last.new_balance, last.changed_by, last.from_to, last.descr
+		  FROM ibans i
+		 CROSS JOIN LATERAL (SELECT * FROM transactions t WHERE t.iban = i.iban ORDER BY t.id DESC LIMIT 1) last
+		 WHERE i.iban IS NOT NULL
+		 LIMIT $1`, limit)
+}
+
+func (s *Store) list(ctx context.Context, sql string, args ...any) ([]transaction.Transaction, error) {
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query transactions: %w", err)
+	}
+	txs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (transaction.Transaction, error) { return scanTx(r) })
+	if err != nil {
+		return nil, fmt.Errorf("query transactions: %w", err)
+	}
+	return txs, nil
+}
+
+// RecordProgress notes that balance_changed is stored up to (not including)
+// next[partition]; progress only moves forward.
+func (s *Store) RecordProgress(ctx context.Context, next map[int32]int64) error {
+	if len(next) == 0 {
+		return nil
+	}
+	parts, offsets := progressArrays(next)
+	_, err := s.pool.Exec(ctx, upsertProgress("$1", "$2"), parts, offsets)
+	if err != nil {
+		return fmt.Errorf("record progress: %w", err)
+	}
+	return nil
+}
+
+// upsertProgress moves balance_progress forward, in partition order (lock
+// order), with the partitions and offsets in the given parameters.
+func upsertProgress(partitions, offsets string) string {
+	return `
+	INSERT INTO balance_progress (kafka_partition, next_offset)
+	SELECT p, o FROM unnest(` + partitions + `::int[], ` + offsets + `::bigint[]) AS v(p, o) ORDER BY p
+	ON CONFLICT (kafka_partition) DO UPDATE
+	   SET next_offset = GREATEST(balance_progress.next_offset, EXCLUDED.next_offset)`
+}
+
+func progressArrays(next map[int32]int64) ([]int32, []int64) {
+	parts := make([]int32, 0, len(next))
+	for p := range next {
+		parts = append(parts, p)
+	}
+	slices.Sort(parts)
+	offsets := make([]int64, len(parts))
+	for i, p := range parts {
+		offsets[i] = next[p]
+	}
+	return parts, offsets
+}
+
+// Progress returns the next offset to store, per partition of balance_changed.
+func (s *Store) Progress(ctx context.Context) (map[int32]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT kafka_partition, next_offset FROM balance_progress`)
+	if err != nil {
+		return nil, fmt.Errorf("read progress: %w", err)
+	}
+	defer rows.Close()
+	out := map[int32]int64{}
+	for rows.Next() {
+		var p int32
+		var o int64
+		if err := rows.Scan(&p, &o); err != nil {
+			return nil, fmt.Errorf("read progress: %w", err)
+		}
+		out[p] = o
+	}
+	return out, rows.Err()
+}
