@@ -9,8 +9,8 @@ import (
 	"openbank/kit/observe"
 	"openbank/kit/service"
 	"openbank/messaging"
-	"openbank/services/command-handler/internal/balancedb"
-	"openbank/services/command-handler/internal/commands"
+	"openbank/services/command-handler/internal/adapters/balancedb"
+	"openbank/services/command-handler/internal/app/commands"
 	"openbank/topology"
 	"openbank/topology/serde"
 )
@@ -54,7 +54,7 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	ops.SetReady(true)
 	log.Info("command handler started", "group", cfg.group, "group_instance_id", cfg.instanceID, "batch_size", cfg.batchSize,
 		"batch_wait", cfg.batchWait, "pipeline", cfg.pipeline, "http_port", cfg.service.HTTPPort)
-	// The path of a batch, and why a crash anywhere on it is safe: internal/commands/path.go.
+	// The path of a batch, and why a crash anywhere on it is safe: internal/app/commands/path.go.
 	err = consumer.RunStage(ctx, h.Begin)
 	ops.SetReady(false)
 	log.Info("command handler stopping")

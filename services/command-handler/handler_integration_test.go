@@ -18,7 +18,7 @@ import (
 
 	"openbank/messaging"
 	"openbank/messaging/messagingtest"
-	"openbank/services/command-handler/internal/commands"
+	"openbank/services/command-handler/internal/app/commands"
 	"openbank/topology"
 	"openbank/topology/ident"
 	"openbank/topology/records"

@@ -17,7 +17,7 @@ import (
 	"openbank/kit/schema"
 	"openbank/kit/service"
 	"openbank/messaging"
-	"openbank/services/command-handler/internal/balancedb"
+	"openbank/services/command-handler/internal/adapters/balancedb"
 )
 
 type config struct {

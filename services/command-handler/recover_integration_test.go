@@ -16,8 +16,8 @@ import (
 
 	"openbank/messaging"
 	"openbank/messaging/messagingtest"
-	"openbank/services/command-handler/internal/balancedb"
-	"openbank/services/command-handler/internal/commands"
+	"openbank/services/command-handler/internal/adapters/balancedb"
+	"openbank/services/command-handler/internal/app/commands"
 	"openbank/topology"
 	"openbank/topology/records"
 )

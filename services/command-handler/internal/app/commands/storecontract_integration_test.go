@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"testing"
 
-	"openbank/services/command-handler/internal/balancedb"
+	"openbank/services/command-handler/internal/adapters/balancedb"
 )
 
 // PostgreSQL (DB_HOSTNAME, DB_PORT, DB_PASSWORD of the stack) passes the same

@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"openbank/messaging"
-	"openbank/services/command-handler/internal/ledger"
+	"openbank/services/command-handler/internal/domain/ledger"
 	"openbank/topology"
 	"openbank/topology/ident"
 	"openbank/topology/records"

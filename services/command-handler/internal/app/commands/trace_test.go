@@ -17,7 +17,7 @@ import (
 
 	"openbank/kit/observe"
 	"openbank/messaging"
-	"openbank/services/command-handler/internal/ledger"
+	"openbank/services/command-handler/internal/domain/ledger"
 	"openbank/topology"
 )
 

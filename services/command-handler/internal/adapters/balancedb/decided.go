@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"openbank/services/command-handler/internal/ledger"
+	"openbank/services/command-handler/internal/domain/ledger"
 )
 
 // decidedSince reads the commands first read at or after the given offset of

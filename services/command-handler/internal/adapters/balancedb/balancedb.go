@@ -15,7 +15,7 @@ import (
 
 	"openbank/kit/pgpool"
 	"openbank/kit/schema"
-	"openbank/services/command-handler/internal/ledger"
+	"openbank/services/command-handler/internal/domain/ledger"
 )
 
 //go:embed migrations/*.sql

@@ -6,7 +6,7 @@ import (
 	"maps"
 	"sync"
 
-	"openbank/services/command-handler/internal/ledger"
+	"openbank/services/command-handler/internal/domain/ledger"
 )
 
 // memStore keeps the accounts and handled commands in memory, for unit tests

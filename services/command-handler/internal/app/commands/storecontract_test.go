@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"openbank/services/command-handler/internal/ledger"
+	"openbank/services/command-handler/internal/domain/ledger"
 	"openbank/topology/ident"
 )
 

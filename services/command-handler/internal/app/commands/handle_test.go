@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"openbank/messaging"
-	"openbank/services/command-handler/internal/ledger"
+	"openbank/services/command-handler/internal/domain/ledger"
 	"openbank/topology"
 	"openbank/topology/ident"
 	"openbank/topology/records"

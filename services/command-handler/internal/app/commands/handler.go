@@ -20,7 +20,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"openbank/messaging"
-	"openbank/services/command-handler/internal/ledger"
+	"openbank/services/command-handler/internal/domain/ledger"
 	"openbank/topology"
 	"openbank/topology/ident"
 	"openbank/topology/records"
