@@ -182,6 +182,34 @@ func TestOpsServerReadinessAndMetrics(t *testing.T) {
 	}
 }
 
+func TestServeListensBesideTheOpsServerAndStopsWithIt(t *testing.T) {
+	extra := freePort(t)
+	url := fmt.Sprintf("http://127.0.0.1:%d/", extra)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("extra")) })
+	err := run(context.Background(), Config{HTTPPort: freePort(t)}, slog.New(slog.DiscardHandler), NewOps(Config{}),
+		func(_ context.Context, ops *Ops) error {
+			if err := ops.Serve("EXTRA_PORT", fmt.Sprintf("127.0.0.1:%d", extra), mux, nil); err != nil {
+				return err
+			}
+			resp, err := http.Get(url)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			if body, _ := io.ReadAll(resp.Body); string(body) != "extra" {
+				return fmt.Errorf("the extra listener answered %q", body)
+			}
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := http.Get(url); err == nil {
+		t.Error("the extra listener still answers after run returned")
+	}
+}
+
 func TestRunReturnsTheAppsError(t *testing.T) {
 	boom := errors.New("boom")
 	err := run(context.Background(), Config{HTTPPort: freePort(t)}, slog.New(slog.DiscardHandler), NewOps(Config{}),

@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"runtime/debug"
 	"strconv"
 	"sync"
-	"time"
 
 	"openbank/kit/env"
 	"openbank/kit/observe"
@@ -99,11 +95,12 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	httpapi.Routes(ops.Mux, ops.Private, schema, httpapi.Config{
 		Limits: cfg.limits, CORSOrigins: cfg.cors, Proxies: cfg.proxies, Log: log, Introspection: cfg.introspect})
 	ops.Wrap(httpapi.CORS(cfg.cors).Handler)
-	stopStatic, err := serveStatic(ctx, cfg, ops)
-	if err != nil {
-		return err
+	if cfg.staticDir != "" {
+		// The page's files, bounded as HTTP_PORT is.
+		if err := ops.Serve("STATIC_PORT", ":"+strconv.Itoa(cfg.staticPort), httpapi.Static(cfg.staticDir), cfg.service.Public); err != nil {
+			return err
+		}
 	}
-	defer stopStatic()
 
 	// The consumers outlive ctx a little: HTTP stops first (requests and
 	// subscriptions end with ctx), then they finish their batch.
@@ -127,7 +124,6 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	ops.Starting("shutting down")
 	ops.SetReady(false)
 	log.Info("shutting down")
-	stopStatic()
 	stopConsuming()
 	consumers.Wait()
 	return nil
@@ -212,30 +208,4 @@ func joinTopics(cfg config, serde *serde.Serde, log *slog.Logger) (balances, ans
 		return nil, nil, err
 	}
 	return balances, answers, nil
-}
-
-// serveStatic serves STATIC_DIR on STATIC_PORT, bounded as HTTP_PORT is,
-// until the returned stop (which may be called more than once).
-func serveStatic(ctx context.Context, cfg config, ops *service.Ops) (stop func(), err error) {
-	if cfg.staticDir == "" {
-		return func() {}, nil
-	}
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(cfg.staticPort))
-	if err != nil {
-		return nil, fmt.Errorf("listen on STATIC_PORT %d: %w", cfg.staticPort, err)
-	}
-	p := cfg.service.Public
-	srv := &http.Server{Handler: httpapi.Static(cfg.staticDir), ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout: p.ReadTimeout, IdleTimeout: p.IdleTimeout, MaxHeaderBytes: p.MaxHeaderBytes,
-		BaseContext: func(net.Listener) context.Context { return ctx }}
-	go func() {
-		if err := srv.Serve(p.Listener(ln)); !errors.Is(err, http.ErrServerClosed) {
-			ops.Stop(fmt.Errorf("serve STATIC_PORT %d: %w", cfg.staticPort, err))
-		}
-	}()
-	return sync.OnceFunc(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-	}), nil
 }

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -36,8 +34,7 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	defer producer.Close()
 
 	loop := beat.New(producer, metrics, log, cfg.settings, cfg.paused, next)
-	controlErr, err := serveControl(cfg, ops, loop)
-	if err != nil {
+	if err := serveControl(cfg, ops, loop); err != nil {
 		return err
 	}
 	metrics.watch(loop)
@@ -45,33 +42,20 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	log.Info("heartbeat started", "http_port", cfg.service.HTTPPort, "control_addr", cfg.controlAddr,
 		"control_token", cfg.controlToken != "", "rate", cfg.settings.Rate(),
 		"batch_size", cfg.settings.BatchSize, "interval", cfg.settings.Interval.String(), "paused", cfg.paused)
-	done := make(chan error, 1)
-	go func() { done <- loop.Run(ctx) }()
-	select {
-	case err := <-controlErr:
-		return fmt.Errorf("control API: %w", err)
-	case err = <-done:
-	}
+	err = loop.Run(ctx)
 	log.Info("heartbeat stopping", "next_beat", loop.Status().Beat)
 	return err
 }
 
 // serveControl mounts the control API on the ops server, or serves it on
-// CONTROL_ADDR of its own; the channel reports that server's end.
-func serveControl(cfg config, ops *service.Ops, loop *beat.Loop) (<-chan error, error) {
-	errs := make(chan error, 1)
+// CONTROL_ADDR beside it, shut down with it.
+func serveControl(cfg config, ops *service.Ops, loop *beat.Loop) error {
 	if cfg.controlAddr == "" {
 		control.Routes(ops.Mux, loop, control.Access{Token: cfg.controlToken, Hosts: cfg.controlHosts,
 			LoopbackOnly: cfg.controlToken == "" && !cfg.controlRemote})
-		return errs, nil
+		return nil
 	}
 	mux := http.NewServeMux()
 	control.Routes(mux, loop, control.Access{Token: cfg.controlToken, Hosts: cfg.controlHosts})
-	ln, err := net.Listen("tcp", cfg.controlAddr)
-	if err != nil {
-		return nil, fmt.Errorf("control API: listen on %s: %w", cfg.controlAddr, err)
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second}
-	go func() { errs <- srv.Serve(ln) }()
-	return errs, nil
+	return ops.Serve("CONTROL_ADDR", cfg.controlAddr, mux, &service.Public{ReadTimeout: 10 * time.Second})
 }
