@@ -22,7 +22,7 @@ import (
 
 // Many keys, many records, one producer: the group consumer sees each key's
 // records in the order they were produced.
-func testOrderPerKey(t *testing.T, k *kit) {
+func testOrderPerKey(t *testing.T, k *fixture) {
 	const keys, perKey = 40, 50
 	topic := k.topic(6)
 	var msgs []messaging.Message
@@ -54,7 +54,7 @@ func testOrderPerKey(t *testing.T, k *kit) {
 
 // Headers come back as they were sent: order, repeated keys and empty values
 // kept, through the group consumer and the reader alike.
-func testHeaders(t *testing.T, k *kit) {
+func testHeaders(t *testing.T, k *fixture) {
 	topic := k.topic(1)
 	headers := []messaging.Header{
 		{Key: "trace", Value: []byte("a")},
@@ -106,7 +106,7 @@ func testHeaders(t *testing.T, k *kit) {
 
 // A handler error offers the same batch again, nothing skipped, and its
 // offsets are committed only after the handler returned nil.
-func testHandlerErrorRedelivers(t *testing.T, k *kit) {
+func testHandlerErrorRedelivers(t *testing.T, k *fixture) {
 	topic := k.topic(1)
 	group := k.name("retry")
 	k.send(k.producer(), beats(topic, "one", 0, 20)...)
@@ -164,7 +164,7 @@ func testHandlerErrorRedelivers(t *testing.T, k *kit) {
 
 // A batch being handled when shutdown starts is still finished and
 // committed: Run returns only after that.
-func testShutdownCommits(t *testing.T, k *kit) {
+func testShutdownCommits(t *testing.T, k *fixture) {
 	topic, group := k.topic(1), k.name("shutdown")
 	k.send(k.producer(), beats(topic, "one", 0, 5)...)
 	inHandler, release := make(chan int64), make(chan struct{})
@@ -191,7 +191,7 @@ func testShutdownCommits(t *testing.T, k *kit) {
 }
 
 // Lag counts what the consumer has not read yet of its partitions.
-func testLag(t *testing.T, k *kit) {
+func testLag(t *testing.T, k *fixture) {
 	topic := k.topic(1)
 	k.send(k.producer(), beats(topic, "one", 0, 10)...)
 	var lags []int64
@@ -256,7 +256,7 @@ func runChild() int {
 
 // A consumer killed -9 before it committed leaves its batch to the next
 // consumer of the group; what it committed is not read again.
-func testKilledConsumerLeavesRecords(t *testing.T, k *kit) {
+func testKilledConsumerLeavesRecords(t *testing.T, k *fixture) {
 	topic, group := k.topic(1), k.name("crash")
 	p := k.producer()
 	k.send(p, beats(topic, "one", 0, 5)...)
@@ -301,7 +301,7 @@ func testKilledConsumerLeavesRecords(t *testing.T, k *kit) {
 
 // An undecodable record goes to the dead-letter topic byte for byte with
 // headers naming its origin and the reason; the consumer goes on.
-func testDeadLetters(t *testing.T, k *kit) {
+func testDeadLetters(t *testing.T, k *fixture) {
 	topic := k.topic(1)
 	dlt := k.name("dead-letter")
 	k.rawTopic(dlt, 1)

@@ -50,7 +50,7 @@ func realClients() []string {
 }
 
 // newKit is a kit for client on the stack of deploy/test-stack.sh.
-func newKit(t *testing.T, client string) *kit {
+func newKit(t *testing.T, client string) *fixture {
 	cfg := messagingtest.Kafka(t)
 	cfg.Client = client
 	cfg.ClientID = "contract-" + client
@@ -62,7 +62,7 @@ func newKit(t *testing.T, client string) *kit {
 }
 
 // consumeLogged is consume without a dead-letter topic, logging to log.
-func (k *kit) consumeLogged(opts messaging.ConsumerOptions, log *slog.Logger, handle messaging.Handler) *running {
+func (k *fixture) consumeLogged(opts messaging.ConsumerOptions, log *slog.Logger, handle messaging.Handler) *running {
 	k.t.Helper()
 	return k.run(opts, nil, log, handle)
 }

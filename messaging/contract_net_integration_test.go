@@ -129,7 +129,7 @@ func (p *proxy) pipe(from, to net.Conn, pass func(n int) bool) {
 
 // Produce answers lost on the wire: the producer's retries neither duplicate
 // nor reorder (idempotence, acks=all).
-func testProducerDisturbed(t *testing.T, k *kit) {
+func testProducerDisturbed(t *testing.T, k *fixture) {
 	listen, target := os.Getenv("KAFKA_PROXY_BROKERS"), os.Getenv("KAFKA_PROXY_TARGET")
 	if listen == "" || target == "" {
 		t.Skip("the stack has no proxied listener: run deploy/test-stack.sh with TEST_KAFKA_PROXY_PORT set")
@@ -172,7 +172,7 @@ func testProducerDisturbed(t *testing.T, k *kit) {
 
 // The TLS listener wants a client certificate: with one both clients connect,
 // produce and read; without one they are refused.
-func testTLS(t *testing.T, k *kit) {
+func testTLS(t *testing.T, k *fixture) {
 	brokers := os.Getenv("KAFKA_TLS_BROKERS")
 	if brokers == "" {
 		t.Skip("the stack has no TLS listener: run deploy/test-stack.sh with TEST_KAFKA_TLS_PORT set")

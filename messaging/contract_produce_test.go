@@ -10,7 +10,7 @@ import (
 )
 
 // readAll reads topic's partition 0 from the beginning to its end watermark.
-func (k *kit) readAll(topic string) []messaging.RawRecord {
+func (k *fixture) readAll(topic string) []messaging.RawRecord {
 	k.t.Helper()
 	marks, err := k.admin.Watermarks(k.ctx(30*time.Second), topic)
 	if err != nil {
@@ -44,7 +44,7 @@ func exactlyInOrder(t *testing.T, recs []messaging.RawRecord, n int) {
 // A burst produced with acks=all in one call arrives exactly once, in order;
 // it is larger than librdkafka's local queue (100,000 messages by default), so
 // enqueueing may have to wait for room on the way.
-func testProducerBurst(t *testing.T, k *kit) {
+func testProducerBurst(t *testing.T, k *fixture) {
 	const n = 150_000
 	topic := k.topic(1)
 	k.send(k.producer(), beats(topic, "one", 0, n)...)
@@ -53,7 +53,7 @@ func testProducerBurst(t *testing.T, k *kit) {
 
 // A key lands on the partition the Java client would choose (murmur2), so
 // every client of the bank, and any other Kafka client, agrees on it.
-func testPartitionPerKey(t *testing.T, k *kit) {
+func testPartitionPerKey(t *testing.T, k *fixture) {
 	const partitions, keys = 7, 60
 	if got := murmur2([]byte("21")); int32(got) != -973932308 { // the Java client's own test vector
 		t.Fatalf("murmur2 of the test: %d", int32(got))

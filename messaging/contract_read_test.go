@@ -13,7 +13,7 @@ import (
 
 // firstHandled runs a group consumer until it handled one batch and returns
 // that batch's first record.
-func (k *kit) firstHandled(group, topic string) messaging.Delivery {
+func (k *fixture) firstHandled(group, topic string) messaging.Delivery {
 	k.t.Helper()
 	h := newHandled()
 	r := k.consume(messaging.ConsumerOptions{Group: group, Topics: []string{topic}},
@@ -26,7 +26,7 @@ func (k *kit) firstHandled(group, topic string) messaging.Delivery {
 // Where a group consumer starts: a new group at the earliest record, a group
 // with a committed offset there; StartGroup positions a group without one at
 // the end or where a StartFunc says, and leaves committed ones alone.
-func testGroupStart(t *testing.T, k *kit) {
+func testGroupStart(t *testing.T, k *fixture) {
 	topic := k.topic(1)
 	p := k.producer()
 	k.send(p, beats(topic, "one", 0, 10)...)
@@ -92,7 +92,7 @@ func testGroupStart(t *testing.T, k *kit) {
 
 // Where a Reader starts: the beginning, an explicit offset, the end; with a
 // group it commits where its owner says.
-func testReaderStart(t *testing.T, k *kit) {
+func testReaderStart(t *testing.T, k *fixture) {
 	topic := k.topic(1)
 	tp := messaging.TopicPartition{Topic: topic, Partition: 0}
 	p := k.producer()
@@ -155,7 +155,7 @@ func testReaderStart(t *testing.T, k *kit) {
 }
 
 // A Reader from Admin.Partitions reads every partition to its end watermark.
-func testReadToEnd(t *testing.T, k *kit) {
+func testReadToEnd(t *testing.T, k *fixture) {
 	const n = 600
 	topic := k.topic(4)
 	k.send(k.producer(), beats(topic, "", 0, n)...)
@@ -193,7 +193,7 @@ func testReadToEnd(t *testing.T, k *kit) {
 }
 
 // LastRecord returns a partition's last record, and nil for an empty one.
-func testLastRecord(t *testing.T, k *kit) {
+func testLastRecord(t *testing.T, k *fixture) {
 	topic := k.topic(3)
 	k.send(k.producer(), beats(topic, "one key", 0, 5)...) // one key: one partition
 	marks, err := k.admin.Watermarks(k.ctx(30*time.Second), topic)
@@ -221,7 +221,7 @@ func testLastRecord(t *testing.T, k *kit) {
 }
 
 // The admin calls: create, describe, add partitions, alter configs, delete.
-func testAdmin(t *testing.T, k *kit) {
+func testAdmin(t *testing.T, k *fixture) {
 	ctx := k.ctx(2 * time.Minute)
 	topic := k.name("admin")
 	keys := []string{"retention.ms", "cleanup.policy"}

@@ -30,7 +30,7 @@ import (
 // inside its poll, so a batch taken just before a rebalance may fail to commit
 // and be handled again, by the new owner or by the same consumer; the test
 // reports how many.
-func testRebalance(t *testing.T, k *kit) {
+func testRebalance(t *testing.T, k *fixture) {
 	const partitions, maxBatch, minRecords, chunk = 6, 50, 3000, 100
 	topic, group := k.topic(partitions), k.name("rebalance")
 

@@ -43,7 +43,7 @@ func TestMain(m *testing.M) {
 // broker (another process, the wire, a network listener).
 type contractCase struct {
 	name   string
-	run    func(t *testing.T, k *kit)
+	run    func(t *testing.T, k *fixture)
 	broker bool
 }
 
@@ -74,9 +74,9 @@ func TestContractInMemory(t *testing.T) {
 	}
 }
 
-// kit is what a case needs: the settings with the client under test, and
+// fixture is what a case needs: the settings with the client under test, and
 // helpers that make topics and record sequences.
-type kit struct {
+type fixture struct {
 	t      *testing.T
 	client string
 	cfg    messaging.Config
@@ -88,7 +88,7 @@ type kit struct {
 
 // newMemoryKit is a kit for a cluster of the in-process client of this test
 // alone, with an in-memory schema registry.
-func newMemoryKit(t *testing.T) *kit {
+func newMemoryKit(t *testing.T) *fixture {
 	cfg := messaging.Config{Client: memory.Name, Brokers: "memory/" + t.Name(), ClientID: "contract-memory"}
 	registry := serdetest.NewRegistry()
 	return newKitWith(t, cfg, serde.NewSerde(registry), func(subject, schema string) error {
@@ -97,30 +97,30 @@ func newMemoryKit(t *testing.T) *kit {
 	})
 }
 
-func newKitWith(t *testing.T, cfg messaging.Config, codec *serde.Serde, register func(subject, schema string) error) *kit {
+func newKitWith(t *testing.T, cfg messaging.Config, codec *serde.Serde, register func(subject, schema string) error) *fixture {
 	admin, err := messaging.NewAdmin(cfg, messagingtest.Log(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(admin.Close)
-	return &kit{t: t, client: cfg.Client, cfg: cfg, admin: admin, serde: codec, register: register}
+	return &fixture{t: t, client: cfg.Client, cfg: cfg, admin: admin, serde: codec, register: register}
 }
 
-func (k *kit) ctx(d time.Duration) context.Context {
+func (k *fixture) ctx(d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	k.t.Cleanup(cancel)
 	return ctx
 }
 
 // name is unique for this run, client and case.
-func (k *kit) name(what string) string {
+func (k *fixture) name(what string) string {
 	return fmt.Sprintf("contract-%s-%s-%s", k.client, what, uuid.NewString()[:8])
 }
 
 // topic creates a fresh topic whose Heartbeat records the Serde can encode
 // and decode (its subject is registered, as the synchronizer does for the
 // bank's topics); it is deleted when the test ends.
-func (k *kit) topic(partitions int) string {
+func (k *fixture) topic(partitions int) string {
 	k.t.Helper()
 	topic := k.name(strings.ToLower(strings.ReplaceAll(k.t.Name()[strings.LastIndex(k.t.Name(), "/")+1:], "_", "-")))
 	k.rawTopic(topic, partitions)
@@ -132,7 +132,7 @@ func (k *kit) topic(partitions int) string {
 }
 
 // rawTopic creates a topic without a schema (a dead-letter topic).
-func (k *kit) rawTopic(topic string, partitions int) {
+func (k *fixture) rawTopic(topic string, partitions int) {
 	k.t.Helper()
 	if err := k.admin.CreateTopic(k.ctx(30*time.Second), topic, partitions, 1, nil); err != nil {
 		k.t.Fatal(err)
@@ -153,7 +153,7 @@ func (k *kit) rawTopic(topic string, partitions int) {
 }
 
 // eventually retries check until it returns nil, failing the test after limit.
-func (k *kit) eventually(limit time.Duration, what string, check func() error) {
+func (k *fixture) eventually(limit time.Duration, what string, check func() error) {
 	k.t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
@@ -168,7 +168,7 @@ func (k *kit) eventually(limit time.Duration, what string, check func() error) {
 	}
 }
 
-func (k *kit) producer() *messaging.Producer {
+func (k *fixture) producer() *messaging.Producer {
 	k.t.Helper()
 	p, err := messaging.NewProducer(k.cfg, k.serde, messagingtest.Log(k.t))
 	if err != nil {
@@ -192,7 +192,7 @@ func beats(topic, key string, from, to int) []messaging.Message {
 	return msgs
 }
 
-func (k *kit) send(p *messaging.Producer, msgs ...messaging.Message) {
+func (k *fixture) send(p *messaging.Producer, msgs ...messaging.Message) {
 	k.t.Helper()
 	if err := p.Send(k.ctx(time.Minute), msgs...); err != nil {
 		k.t.Fatal(err)
@@ -255,12 +255,12 @@ type running struct {
 }
 
 // consume runs a consumer of opts with handle until the test ends or stop.
-func (k *kit) consume(opts messaging.ConsumerOptions, dead *messaging.Producer, handle messaging.Handler) *running {
+func (k *fixture) consume(opts messaging.ConsumerOptions, dead *messaging.Producer, handle messaging.Handler) *running {
 	k.t.Helper()
 	return k.run(opts, dead, messagingtest.Log(k.t), handle)
 }
 
-func (k *kit) run(opts messaging.ConsumerOptions, dead *messaging.Producer, log *slog.Logger, handle messaging.Handler) *running {
+func (k *fixture) run(opts messaging.ConsumerOptions, dead *messaging.Producer, log *slog.Logger, handle messaging.Handler) *running {
 	k.t.Helper()
 	c, err := messaging.NewConsumer(k.cfg, k.serde, dead, opts, log)
 	if err != nil {
@@ -289,7 +289,7 @@ func (r *running) close(t *testing.T) {
 }
 
 // reader opens a Reader closed when the test ends.
-func (k *kit) reader(start map[messaging.TopicPartition]int64, group string) *messaging.Reader {
+func (k *fixture) reader(start map[messaging.TopicPartition]int64, group string) *messaging.Reader {
 	k.t.Helper()
 	r, err := messaging.NewReader(k.cfg, start, group, messagingtest.Log(k.t))
 	if err != nil {
@@ -300,7 +300,7 @@ func (k *kit) reader(start map[messaging.TopicPartition]int64, group string) *me
 }
 
 // readUntil polls r until done says the records so far are enough.
-func (k *kit) readUntil(r *messaging.Reader, limit time.Duration, done func([]messaging.RawRecord) bool) []messaging.RawRecord {
+func (k *fixture) readUntil(r *messaging.Reader, limit time.Duration, done func([]messaging.RawRecord) bool) []messaging.RawRecord {
 	k.t.Helper()
 	ctx := k.ctx(limit)
 	var got []messaging.RawRecord
@@ -318,7 +318,7 @@ func (k *kit) readUntil(r *messaging.Reader, limit time.Duration, done func([]me
 }
 
 // partitionsOf returns topic's partitions at offset from.
-func (k *kit) partitionsOf(from int64, topic string) map[messaging.TopicPartition]int64 {
+func (k *fixture) partitionsOf(from int64, topic string) map[messaging.TopicPartition]int64 {
 	k.t.Helper()
 	start, err := k.admin.Partitions(k.ctx(30*time.Second), from, topic)
 	if err != nil {

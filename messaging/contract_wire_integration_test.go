@@ -16,7 +16,7 @@ import (
 // Batches produced with every codec of KAFKA_COMPRESSION read back exactly,
 // and the broker keeps the codec it was given (the topic's compression.type is
 // "producer"), which shows the setting reached the client.
-func testCompressions(t *testing.T, k *kit) {
+func testCompressions(t *testing.T, k *fixture) {
 	const n = 200
 	for _, codec := range messaging.Compressions() {
 		topic := k.topic(1)
@@ -37,7 +37,7 @@ func testCompressions(t *testing.T, k *kit) {
 
 // storedCodec is the compression of the first batch of topic's partition 0,
 // read with franz-go, which shows each record's batch attributes.
-func storedCodec(t *testing.T, k *kit, topic string) string {
+func storedCodec(t *testing.T, k *fixture, topic string) string {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(k.cfg.Brokers, ",")...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}))
