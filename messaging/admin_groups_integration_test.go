@@ -22,7 +22,7 @@ import (
 func TestAdminGroupOffsetsWhileCoordinatorsLoad(t *testing.T) {
 	for _, client := range realClients() {
 		t.Run(client, func(t *testing.T) {
-			k := newKit(t, client)
+			k := newFixture(t, client)
 			topic := k.name("groups")
 			k.rawTopic(topic, 3)
 			ctx := k.ctx(3 * time.Minute)
@@ -53,7 +53,7 @@ func TestAdminGroupOffsetsWhileCoordinatorsLoad(t *testing.T) {
 func TestAdminStartGroupWaitsForAMemberToLeave(t *testing.T) {
 	for _, client := range realClients() {
 		t.Run(client, func(t *testing.T) {
-			k := newKit(t, client)
+			k := newFixture(t, client)
 			joined, placed := k.topic(1), k.name("placed")
 			k.rawTopic(placed, 2)
 			group := k.name("member")

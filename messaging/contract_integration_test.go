@@ -31,7 +31,7 @@ func TestContract(t *testing.T) {
 	for _, client := range clients {
 		t.Run(client, func(t *testing.T) {
 			for _, c := range cases {
-				t.Run(c.name, func(t *testing.T) { c.run(t, newKit(t, client)) })
+				t.Run(c.name, func(t *testing.T) { c.run(t, newFixture(t, client)) })
 			}
 		})
 	}
@@ -49,13 +49,13 @@ func realClients() []string {
 	return clients
 }
 
-// newKit is a kit for client on the stack of deploy/test-stack.sh.
-func newKit(t *testing.T, client string) *fixture {
+// newFixture is a fixture for client on the stack of deploy/test-stack.sh.
+func newFixture(t *testing.T, client string) *fixture {
 	cfg := messagingtest.Kafka(t)
 	cfg.Client = client
 	cfg.ClientID = "contract-" + client
 	registry := serde.NewRegistry(cfg.RegistryURL)
-	return newKitWith(t, cfg, serde.NewSerde(registry), func(subject, schema string) error {
+	return newFixtureWith(t, cfg, serde.NewSerde(registry), func(subject, schema string) error {
 		_, err := registry.CreateSchema(subject, schema, srclient.Avro)
 		return err
 	})

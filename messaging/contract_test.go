@@ -69,7 +69,7 @@ var contractCases = []contractCase{
 func TestContractInMemory(t *testing.T) {
 	for _, c := range contractCases {
 		if !c.broker {
-			t.Run(c.name, func(t *testing.T) { c.run(t, newMemoryKit(t)) })
+			t.Run(c.name, func(t *testing.T) { c.run(t, newMemoryFixture(t)) })
 		}
 	}
 }
@@ -86,18 +86,18 @@ type fixture struct {
 	register func(subject, schema string) error
 }
 
-// newMemoryKit is a kit for a cluster of the in-process client of this test
+// newMemoryFixture is a fixture for a cluster of the in-process client of this test
 // alone, with an in-memory schema registry.
-func newMemoryKit(t *testing.T) *fixture {
+func newMemoryFixture(t *testing.T) *fixture {
 	cfg := messaging.Config{Client: memory.Name, Brokers: "memory/" + t.Name(), ClientID: "contract-memory"}
 	registry := serdetest.NewRegistry()
-	return newKitWith(t, cfg, serde.NewSerde(registry), func(subject, schema string) error {
+	return newFixtureWith(t, cfg, serde.NewSerde(registry), func(subject, schema string) error {
 		registry.Add(subject, schema)
 		return nil
 	})
 }
 
-func newKitWith(t *testing.T, cfg messaging.Config, codec *serde.Serde, register func(subject, schema string) error) *fixture {
+func newFixtureWith(t *testing.T, cfg messaging.Config, codec *serde.Serde, register func(subject, schema string) error) *fixture {
 	admin, err := messaging.NewAdmin(cfg, messagingtest.Log(t))
 	if err != nil {
 		t.Fatal(err)
