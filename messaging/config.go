@@ -54,9 +54,9 @@ func ReadConfig(env *env.Env, clientID string) Config {
 		CertificateLocation: env.File("SSL_CERTIFICATE_LOCATION", "client certificate and key for mutual TLS (need `SSL_CA_LOCATION`)"),
 		KeyLocation:         env.File("SSL_KEY_LOCATION", "client certificate and key for mutual TLS (need `SSL_CA_LOCATION`)"),
 		KeyPassword:         env.String("SSL_KEY_PASSWORD", "", "password of the client key"),
-		Linger:              time.Duration(env.Int("KAFKA_LINGER_MS", 0, 0, 60_000, "how long a producer waits to fill a batch; the bank waits for every acknowledgement, so lingering only adds latency")) * time.Millisecond,
-		FetchWait:           time.Duration(env.Int("KAFKA_FETCH_WAIT_MS", 500, 1, 30_000, "how long the broker may hold a fetch that finds nothing; a record is handed over as soon as it arrives ([latency.md](latency.md#fetch-wait))")) * time.Millisecond,
-		CommitInterval:      time.Duration(env.Int("KAFKA_COMMIT_INTERVAL_MS", 200, 0, 60_000, "how often, at most, a consumer commits while records keep coming; `0`: after every batch; at once when none come, before a partition moves and at shutdown ([latency.md](latency.md#offset-commits))")) * time.Millisecond,
+		Linger:              env.Millis("KAFKA_LINGER_MS", 0*time.Millisecond, 0*time.Millisecond, 60_000*time.Millisecond, "how long a producer waits to fill a batch; the bank waits for every acknowledgement, so lingering only adds latency"),
+		FetchWait:           env.Millis("KAFKA_FETCH_WAIT_MS", 500*time.Millisecond, 1*time.Millisecond, 30_000*time.Millisecond, "how long the broker may hold a fetch that finds nothing; a record is handed over as soon as it arrives ([latency.md](latency.md#fetch-wait))"),
+		CommitInterval:      env.Millis("KAFKA_COMMIT_INTERVAL_MS", 200*time.Millisecond, 0*time.Millisecond, 60_000*time.Millisecond, "how often, at most, a consumer commits while records keep coming; `0`: after every batch; at once when none come, before a partition moves and at shutdown ([latency.md](latency.md#offset-commits))"),
 		Client:              env.String("KAFKA_CLIENT", DefaultClient, "the Kafka client library ([latency.md](latency.md#kafka-client))"),
 		Compression:         env.String("KAFKA_COMPRESSION", DefaultCompression, "codec of produced batches ([latency.md](latency.md#compression))"),
 	}

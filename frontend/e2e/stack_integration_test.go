@@ -71,7 +71,7 @@ func startBank(t *testing.T) *bank {
 		// The browser loads the page from b.page: its origin, besides the gateway's own page.
 		fmt.Sprintf("CORS_ORIGINS=%s,http://127.0.0.1:%d", b.page.URL, b.pagePort),
 		fmt.Sprintf("KAFKA_GROUP_ID=frontend-e2e-gateway-%d", run),
-		"FEEDBACK_TIMEOUT=20s",
+		"FEEDBACK_TIMEOUT_MS=20000",
 	)
 	b.gateway.WaitReady(t, fmt.Sprintf("http://127.0.0.1:%d/readyz", b.gwPort))
 	checkGatewayServesPage(t, b.pagePort)

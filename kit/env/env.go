@@ -71,18 +71,20 @@ func (e *Env) Int(name string, def, min, max int, doc string) int {
 	return n
 }
 
-// Duration returns the variable as a Go duration (e.g. 250ms) within [min, max],
-// or def when unset.
-func (e *Env) Duration(name string, def, min, max time.Duration, doc string) time.Duration {
-	e.declare(Setting{Name: name, Type: "duration", Default: def.String(), Range: min.String() + "–" + max.String(), Doc: doc})
-
+// Millis returns the variable, a whole number of milliseconds, as a
+// duration within [min, max], or def when unset: every duration the bank
+// reads is one, named *_MS, as Kafka's own settings (linger.ms) are.
+func (e *Env) Millis(name string, def, min, max time.Duration, doc string) time.Duration {
+	e.declare(Setting{Name: name, Type: "integer", Default: strconv.FormatInt(def.Milliseconds(), 10),
+		Range: intRange(int(min.Milliseconds()), int(max.Milliseconds())), Doc: doc})
 	v, ok := e.get(name)
 	if !ok {
 		return def
 	}
-	d, err := time.ParseDuration(v)
+	n, err := strconv.ParseInt(v, 10, 64)
+	d := time.Duration(n) * time.Millisecond
 	if err != nil || d < min || d > max {
-		e.fail(name, v, fmt.Sprintf("want a duration from %s to %s, such as 250ms", min, max))
+		e.fail(name, v, fmt.Sprintf("want a whole number of milliseconds from %d to %d", min.Milliseconds(), max.Milliseconds()))
 		return def
 	}
 	return d

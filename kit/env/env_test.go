@@ -7,7 +7,7 @@ import (
 )
 
 func TestReadersReadAndNameEveryBadVariable(t *testing.T) {
-	e := FromMap(map[string]string{"A_PORT": "70000", "B": " yes ", "C_MS": "250", "D": "1m", "E": "zstd", "F": "true"})
+	e := FromMap(map[string]string{"A_PORT": "70000", "B": " yes ", "C_MS": "250", "D_MS": "60000", "E": "zstd", "F": "true"})
 	if got := e.Int("A_PORT", 80, 1, 65535, "a port"); got != 80 {
 		t.Errorf("out of range: %d, want the default", got)
 	}
@@ -17,7 +17,7 @@ func TestReadersReadAndNameEveryBadVariable(t *testing.T) {
 	if got := e.Int("C_MS", 0, 0, 1000, "a wait"); got != 250 {
 		t.Errorf("int %d", got)
 	}
-	if got := e.Duration("D", time.Second, 0, time.Hour, "a duration"); got != time.Minute {
+	if got := e.Millis("D_MS", time.Second, 0, time.Hour, "a duration"); got != time.Minute {
 		t.Errorf("duration %s", got)
 	}
 	if got := e.OneOf("E", "lz4", []string{"none", "lz4"}, "a codec"); got != "lz4" {

@@ -52,10 +52,10 @@ func readConfig() (config, error) {
 		group:          env.String("KAFKA_GROUP_ID", "command-handler", "the consumer group of `commands`"),
 		instanceID:     instanceID(env.String("KAFKA_GROUP_INSTANCE_ID", "", "static membership, one per instance: a restarted instance gets its partitions back at once ([reliability.md](reliability.md#static-membership))")),
 		batchSize:      env.Int("COMMAND_BATCH_SIZE", 500, 1, 100_000, "most commands decided in one database transaction"),
-		batchWait:      time.Duration(env.Int("COMMAND_BATCH_WAIT_MS", 0, 0, 10_000, "how long a batch waits to fill ([latency.md](latency.md#batching))")) * time.Millisecond,
+		batchWait:      env.Millis("COMMAND_BATCH_WAIT_MS", 0*time.Millisecond, 0*time.Millisecond, 10_000*time.Millisecond, "how long a batch waits to fill ([latency.md](latency.md#batching))"),
 		pipeline:       env.Bool("COMMAND_PIPELINE", false, "decide the next batch while the previous one's events are acknowledged ([latency.md](latency.md#pipelining))"),
 		migrate:        env.Bool("MIGRATE_ON_START", true, "apply the schema at start (or run `command-handler migrate` once)"),
-		sessionTimeout: time.Duration(env.Int("KAFKA_SESSION_TIMEOUT_MS", 10_000, 6_000, 300_000, "how long a dead instance's partitions wait before another member takes them")) * time.Millisecond,
+		sessionTimeout: env.Millis("KAFKA_SESSION_TIMEOUT_MS", 10_000*time.Millisecond, 6_000*time.Millisecond, 300_000*time.Millisecond, "how long a dead instance's partitions wait before another member takes them"),
 		maxBuffered:    env.Int("KAFKA_QUEUED_MAX_KBYTES", 1024, 64, 2_097_151, "records fetched ahead of the handler") * 1024,
 	}
 	env.Check(c.instanceID == "" || messaging.ValidGroupInstanceID(c.instanceID), "KAFKA_GROUP_INSTANCE_ID",

@@ -21,7 +21,7 @@ import (
 )
 
 func TestStuckTransferGetsAnAnswer(t *testing.T) {
-	gw := startGateway(t, "FEEDBACK_TIMEOUT=1s")
+	gw := startGateway(t, "FEEDBACK_TIMEOUT_MS=1000")
 	h := newHandlerPart(t)
 	c := gw.dial(t, "/graphql-ws", gqlws.TransportWS)
 	id := uuid.NewString()
@@ -98,7 +98,7 @@ func TestLoginSameAnswer(t *testing.T) {
 }
 
 // TestKafkaDown (item 11): with the broker paused, a request is answered
-// with an error within KAFKA_SEND_TIMEOUT (+ the feedback wait bound).
+// with an error within KAFKA_SEND_TIMEOUT_MS (+ the feedback wait bound).
 func TestKafkaDown(t *testing.T) {
 	stack := os.Getenv("STACK_DIR")
 	raw, err := os.ReadFile(filepath.Join(stack, "run", "kafka-1.pid"))
@@ -109,7 +109,7 @@ func TestKafkaDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw := startGateway(t, "KAFKA_SEND_TIMEOUT=2s", "FEEDBACK_TIMEOUT=2s", "SHUTDOWN_TIMEOUT=3s")
+	gw := startGateway(t, "KAFKA_SEND_TIMEOUT_MS=2000", "FEEDBACK_TIMEOUT_MS=2000", "SHUTDOWN_TIMEOUT_MS=3000")
 	c := gw.dial(t, "/graphql-ws", gqlws.TransportWS)
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
@@ -130,6 +130,6 @@ func TestKafkaDown(t *testing.T) {
 	if took > 30*time.Second {
 		t.Errorf("answered after %s", took)
 	}
-	// Shutdown is bounded too, Kafka still down (SHUTDOWN_TIMEOUT 3 s; Stop fails the test past 30 s).
+	// Shutdown is bounded too, Kafka still down (SHUTDOWN_TIMEOUT_MS 3 s; Stop fails the test past 30 s).
 	_ = gw.Stop(30 * time.Second)
 }

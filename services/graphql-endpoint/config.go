@@ -19,7 +19,7 @@ import (
 
 type config struct {
 	// service: HTTP_PORT (8888), OPS_PORT, PPROF_PORT, LOG_LEVEL; its Grace
-	// is SHUTDOWN_TIMEOUT and its Public the connection bounds below.
+	// is SHUTDOWN_TIMEOUT_MS and its Public the connection bounds below.
 	service      service.Config
 	kafka        messaging.Config
 	db           store.Config
@@ -68,7 +68,7 @@ func readConfig(env *env.Env) (config, error) {
 		db:      readDBConfig(env),
 		migrate: env.Bool("MIGRATE_ON_START", true, "apply the schema at start (or run `command-handler migrate` once)"),
 	}
-	c.service.Grace = env.Duration("SHUTDOWN_TIMEOUT", 8*time.Second, time.Second, 5*time.Minute, "the bounded shutdown")
+	c.service.Grace = env.Millis("SHUTDOWN_TIMEOUT_MS", 8*time.Second, time.Second, 5*time.Minute, "the bounded shutdown")
 	c.staticDir = env.String("STATIC_DIR", "", "serve these files (the built page) on `STATIC_PORT`")
 	if c.staticDir != "" {
 		st, err := os.Stat(c.staticDir)
@@ -103,29 +103,29 @@ func readConfig(env *env.Env) (config, error) {
 	// The group id is also the instance's static member id in its groups.
 	env.Check(messaging.ValidGroupInstanceID(c.group+"-transactions"), "KAFKA_GROUP_ID",
 		"want at most 236 letters, digits, '.', '_' or '-', one per instance")
-	c.feedbackWait = env.Duration("FEEDBACK_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute, "how long a request waits for the command handler's answer")
-	c.streamGrace = env.Duration("STREAM_CATCH_UP_GRACE", 10*time.Second, 0, 24*time.Hour, "rows stored this long before the start are still streamed by a new consumer group")
-	c.sendTimeout = env.Duration("KAFKA_SEND_TIMEOUT", 5*time.Second, 100*time.Millisecond, 5*time.Minute, "how long a request waits for Kafka to take its command")
+	c.feedbackWait = env.Millis("FEEDBACK_TIMEOUT_MS", 10*time.Second, 100*time.Millisecond, 5*time.Minute, "how long a request waits for the command handler's answer")
+	c.streamGrace = env.Millis("STREAM_CATCH_UP_GRACE_MS", 10*time.Second, 0, 24*time.Hour, "rows stored this long before the start are still streamed by a new consumer group")
+	c.sendTimeout = env.Millis("KAFKA_SEND_TIMEOUT_MS", 5*time.Second, 100*time.Millisecond, 5*time.Minute, "how long a request waits for Kafka to take its command")
 	c.hashSlots = env.Int("HASH_CONCURRENCY", 2, 1, 256, "argon2id hashes at once (~19 MiB each)")
 	c.maxLast = env.Int("MAX_LAST_TRANSACTIONS", 1000, 1, 100_000, "what `all_last_transactions` answers")
 	c.conns = connLimits{
-		readTimeout:  env.Duration("HTTP_READ_TIMEOUT", 30*time.Second, 100*time.Millisecond, time.Hour, "the whole request"),
-		idleTimeout:  env.Duration("HTTP_IDLE_TIMEOUT", 60*time.Second, 100*time.Millisecond, time.Hour, "keep-alive between requests"),
-		writeTimeout: env.Duration("WRITE_TIMEOUT", 10*time.Second, 100*time.Millisecond, time.Hour, "each write, WebSockets too"),
+		readTimeout:  env.Millis("HTTP_READ_TIMEOUT_MS", 30*time.Second, 100*time.Millisecond, time.Hour, "the whole request"),
+		idleTimeout:  env.Millis("HTTP_IDLE_TIMEOUT_MS", 60*time.Second, 100*time.Millisecond, time.Hour, "keep-alive between requests"),
+		writeTimeout: env.Millis("WRITE_TIMEOUT_MS", 10*time.Second, 100*time.Millisecond, time.Hour, "each write, WebSockets too"),
 		perClient:    env.Int("MAX_CONNECTIONS_PER_CLIENT", 256, 0, 1_000_000, "open connections per client (429 beyond); `0` no cap"),
 		proxies:      c.proxies,
 	}
 	c.service.Public = c.conns.public()
 	// net/http cancels a request whose connection's read deadline passes while
 	// it runs, so a request must be able to wait for its feedback within it.
-	env.Check(c.conns.readTimeout > c.feedbackWait+c.sendTimeout, "HTTP_READ_TIMEOUT",
-		"must be longer than FEEDBACK_TIMEOUT plus KAFKA_SEND_TIMEOUT")
+	env.Check(c.conns.readTimeout > c.feedbackWait+c.sendTimeout, "HTTP_READ_TIMEOUT_MS",
+		"must be longer than FEEDBACK_TIMEOUT_MS plus KAFKA_SEND_TIMEOUT_MS")
 	c.limits = readLimits(env)
 	c.limits.RequestTimeout = c.feedbackWait + c.sendTimeout + time.Second
 	c.limits.MaxPerProxiedClient = c.conns.perClient
 	// The body's own bound: short, and inside the whole request's.
-	c.limits.BodyReadTimeout = env.Duration("HTTP_BODY_TIMEOUT", min(5*time.Second, c.conns.readTimeout), 100*time.Millisecond, time.Hour, "how long a request body may take to arrive (408 beyond)")
-	env.Check(c.limits.BodyReadTimeout <= c.conns.readTimeout, "HTTP_BODY_TIMEOUT", "must not be longer than HTTP_READ_TIMEOUT")
+	c.limits.BodyReadTimeout = env.Millis("HTTP_BODY_TIMEOUT_MS", min(5*time.Second, c.conns.readTimeout), 100*time.Millisecond, time.Hour, "how long a request body may take to arrive (408 beyond)")
+	env.Check(c.limits.BodyReadTimeout <= c.conns.readTimeout, "HTTP_BODY_TIMEOUT_MS", "must not be longer than HTTP_READ_TIMEOUT_MS")
 	c.passwords = &ratelimit.Passwords{
 		PerClient: ratelimit.New(env.Int("PASSWORD_RATE_PER_MINUTE", 60, 0, 1_000_000, "password hashes per client; `0` off"), env.Int("PASSWORD_RATE_BURST", 20, 1, 1_000_000, "burst of the rate above")),
 		PerUsername: ratelimit.New(env.Int("PASSWORD_RATE_PER_USERNAME_PER_MINUTE", 10, 0, 1_000_000, "password hashes per username; `0` off"),
@@ -151,7 +151,7 @@ func readLimits(env *env.Env) httpapi.Limits {
 		MaxComplexity:             env.Int("MAX_QUERY_COMPLEXITY", 10_000, 10, 10_000_000, "1 per field, a list times its most items"),
 		MaxRequestBytes:           int64(env.Int("MAX_REQUEST_BYTES", 64<<10, 1<<10, 64<<20, "request body, WebSocket message")),
 		MaxSubscriptionsPerSocket: env.Int("MAX_SUBSCRIPTIONS_PER_CONNECTION", 20, 1, 10_000, "operations running on one WebSocket"),
-		IdleTimeout:               env.Duration("WS_IDLE_TIMEOUT", 5*time.Minute, time.Second, 24*time.Hour, "a WebSocket with no operation running is closed"),
-		PingInterval:              env.Duration("WS_PING_INTERVAL", 20*time.Second, time.Second, time.Hour, "WebSocket keep-alive"),
+		IdleTimeout:               env.Millis("WS_IDLE_TIMEOUT_MS", 5*time.Minute, time.Second, 24*time.Hour, "a WebSocket with no operation running is closed"),
+		PingInterval:              env.Millis("WS_PING_INTERVAL_MS", 20*time.Second, time.Second, time.Hour, "WebSocket keep-alive"),
 	}
 }

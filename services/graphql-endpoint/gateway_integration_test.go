@@ -292,10 +292,10 @@ func TestArgumentErrors(t *testing.T) {
 }
 
 // TestNoAnswer: without the command handler's feedback the answer is a clear
-// reason after FEEDBACK_TIMEOUT; the username is free again, and a repeated
+// reason after FEEDBACK_TIMEOUT_MS; the username is free again, and a repeated
 // transfer uuid, its first wait over, sends the stored command again.
 func TestNoAnswer(t *testing.T) {
-	gw := startGateway(t, "FEEDBACK_TIMEOUT=1s")
+	gw := startGateway(t, "FEEDBACK_TIMEOUT_MS=1000")
 	h := newHandlerPart(t)
 	conn := gw.dial(t, "/graphql-ws", gqlws.TransportWS)
 	user := fmt.Sprintf("patient-%d", time.Now().UnixNano())

@@ -135,8 +135,8 @@ func TestPasswordOperations(t *testing.T) {
 // closed, one client's connections are capped, idle WebSockets of both
 // sub-protocols are closed, and every operation counts per connection.
 func TestConnectionBounds(t *testing.T) {
-	gw := startGateway(t, "HTTP_IDLE_TIMEOUT=1s", "HTTP_READ_TIMEOUT=3s", "FEEDBACK_TIMEOUT=1s", "KAFKA_SEND_TIMEOUT=1s",
-		"MAX_CONNECTIONS_PER_CLIENT=8", "WS_IDLE_TIMEOUT=2s", "MAX_SUBSCRIPTIONS_PER_CONNECTION=1")
+	gw := startGateway(t, "HTTP_IDLE_TIMEOUT_MS=1000", "HTTP_READ_TIMEOUT_MS=3000", "FEEDBACK_TIMEOUT_MS=1000", "KAFKA_SEND_TIMEOUT_MS=1000",
+		"MAX_CONNECTIONS_PER_CLIENT=8", "WS_IDLE_TIMEOUT_MS=2000", "MAX_SUBSCRIPTIONS_PER_CONNECTION=1")
 	http.DefaultClient.CloseIdleConnections()
 	addr := fmt.Sprintf("127.0.0.1:%d", gw.port)
 

@@ -84,7 +84,7 @@ func startGatewayIn(t *testing.T, atEnd bool, env ...string) *gatewayProc {
 	env = append([]string{
 		"HTTP_PORT=" + strconv.Itoa(port),
 		"KAFKA_GROUP_ID=" + group,
-		"FEEDBACK_TIMEOUT=15s",
+		"FEEDBACK_TIMEOUT_MS=15000",
 		"LOG_LEVEL=debug",
 	}, env...)
 	g := &gatewayProc{Service: messagingtest.Start(t, gatewayBinary(t), env...), port: port}

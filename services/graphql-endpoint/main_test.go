@@ -10,7 +10,7 @@ import (
 )
 
 func TestReadConfigDefaults(t *testing.T) {
-	for _, name := range []string{"HTTP_PORT", "OPS_PORT", "STATIC_DIR", "SHUTDOWN_TIMEOUT", "MIGRATE_ON_START", "DB_USER"} {
+	for _, name := range []string{"HTTP_PORT", "OPS_PORT", "STATIC_DIR", "SHUTDOWN_TIMEOUT_MS", "MIGRATE_ON_START", "DB_USER"} {
 		t.Setenv(name, "") // empty is unset
 	}
 	cfg, err := readConfig(env.New())
@@ -30,15 +30,15 @@ func TestReadConfigNamesEveryBadVariable(t *testing.T) {
 	t.Setenv("HTTP_PORT", "9000")
 	t.Setenv("OPS_PORT", "9000")
 	t.Setenv("DB_SSLMODE", "sometimes")
-	t.Setenv("SHUTDOWN_TIMEOUT", "forever")
+	t.Setenv("SHUTDOWN_TIMEOUT_MS", "forever")
 	t.Setenv("LOG_LEVEL", "loud")
-	t.Setenv("HTTP_READ_TIMEOUT", "1s")
+	t.Setenv("HTTP_READ_TIMEOUT_MS", "1000")
 	t.Setenv("KAFKA_GROUP_ID", "gateway one")
 	_, err := readConfig(env.New())
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, name := range []string{"OPS_PORT", "DB_SSLMODE", "SHUTDOWN_TIMEOUT", "LOG_LEVEL", "HTTP_READ_TIMEOUT", "KAFKA_GROUP_ID"} {
+	for _, name := range []string{"OPS_PORT", "DB_SSLMODE", "SHUTDOWN_TIMEOUT_MS", "LOG_LEVEL", "HTTP_READ_TIMEOUT_MS", "KAFKA_GROUP_ID"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}

@@ -219,10 +219,10 @@ func TestAliasedSubscriptionAndEcho(t *testing.T) {
 }
 
 // TestSecureDefaults (item 4): with nothing set, a body that trickles is cut
-// off at HTTP_BODY_TIMEOUT with an answer naming no socket; a page of
+// off at HTTP_BODY_TIMEOUT_MS with an answer naming no socket; a page of
 // another origin gets no CORS grant and no WebSocket.
 func TestSecureDefaults(t *testing.T) {
-	gw := startGateway(t, "HTTP_BODY_TIMEOUT=1s")
+	gw := startGateway(t, "HTTP_BODY_TIMEOUT_MS=1000")
 	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", gw.port))
 	if err != nil {
 		t.Fatal(err)

@@ -27,7 +27,7 @@ func TestConfigRate(t *testing.T) {
 	if c.settings.BatchSize != 1 || c.settings.Interval != 33333333*time.Nanosecond {
 		t.Fatalf("rate 30: %+v", c.settings)
 	}
-	c, err = readConfig(env.FromMap(map[string]string{"HEARTBEAT_BATCH_SIZE": "2", "HEARTBEAT_INTERVAL": "1s"}))
+	c, err = readConfig(env.FromMap(map[string]string{"HEARTBEAT_BATCH_SIZE": "2", "HEARTBEAT_INTERVAL_MS": "1000"}))
 	if err != nil || c.settings.Rate() != 2 {
 		t.Fatalf("batch 2 every 1s: %+v, %v", c.settings, err)
 	}
@@ -42,7 +42,7 @@ func TestConfigRefuses(t *testing.T) {
 		{map[string]string{"HEARTBEAT_RATE": "-1"}, "HEARTBEAT_RATE"},
 		{map[string]string{"HEARTBEAT_RATE": "10", "HEARTBEAT_BATCH_SIZE": "1"}, "HEARTBEAT_RATE"},
 		{map[string]string{"HEARTBEAT_BATCH_SIZE": "-1"}, "HEARTBEAT_BATCH_SIZE"},
-		{map[string]string{"HEARTBEAT_INTERVAL": "0s"}, "HEARTBEAT_INTERVAL"},
+		{map[string]string{"HEARTBEAT_INTERVAL_MS": "0"}, "HEARTBEAT_INTERVAL_MS"},
 		{map[string]string{"HTTP_PORT": "0"}, "HTTP_PORT"},
 		// Non-loopback clients accepted: the token is required (issue 31 item 8).
 		{map[string]string{"CONTROL_ALLOW_REMOTE": "true"}, "CONTROL_TOKEN"},

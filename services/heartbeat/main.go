@@ -61,11 +61,11 @@ func readConfig(env *env.Env) (config, error) {
 	// Like the original: nothing is sent until the load test sets a pace.
 	c.settings = pace.Settings{
 		BatchSize: env.Int("HEARTBEAT_BATCH_SIZE", 0, 0, pace.MaxBatchSize, "initial messages per interval"),
-		Interval:  env.Duration("HEARTBEAT_INTERVAL", 100*time.Millisecond, pace.MinInterval, pace.MaxInterval, "initial interval between batches"),
+		Interval:  env.Millis("HEARTBEAT_INTERVAL_MS", 100*time.Millisecond, pace.MinInterval, pace.MaxInterval, "initial interval between batches"),
 	}
-	if raw := env.String("HEARTBEAT_RATE", "", "initial rate; derives the batch size at `HEARTBEAT_INTERVAL`; not with `HEARTBEAT_BATCH_SIZE`"); raw != "" {
+	if raw := env.String("HEARTBEAT_RATE", "", "initial rate; derives the batch size at `HEARTBEAT_INTERVAL_MS`; not with `HEARTBEAT_BATCH_SIZE`"); raw != "" {
 		batchSet := env.String("HEARTBEAT_BATCH_SIZE", "", "initial messages per interval") != ""
-		env.Check(!batchSet, "HEARTBEAT_RATE", "set either HEARTBEAT_RATE or HEARTBEAT_BATCH_SIZE (with HEARTBEAT_INTERVAL), not both")
+		env.Check(!batchSet, "HEARTBEAT_RATE", "set either HEARTBEAT_RATE or HEARTBEAT_BATCH_SIZE (with HEARTBEAT_INTERVAL_MS), not both")
 		rate, err := strconv.ParseFloat(raw, 64)
 		s, rerr := pace.FromRate(rate, c.settings.Interval)
 		env.Check(err == nil && rerr == nil, "HEARTBEAT_RATE", fmt.Sprintf("want messages per second from 0 to %d", pace.MaxRate))

@@ -12,7 +12,7 @@ import (
 // WebSocket as over HTTP: its resolvers run with a context that ends then,
 // so nothing it started outlives it. Subscriptions are left alone (a stream
 // runs as long as its client wants it; the one-shot ones wait for the command
-// handler within FEEDBACK_TIMEOUT).
+// handler within FEEDBACK_TIMEOUT_MS).
 type OperationDeadline struct{ Timeout time.Duration }
 
 var _ interface {
