@@ -1,0 +1,3 @@
+// Package model is the GraphQL types gqlgen writes from ../schema.graphqls
+// (go generate in the graph package): generated code, not edited by hand.
+package model
