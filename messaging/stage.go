@@ -1,6 +1,11 @@
 package messaging
 
-import "context"
+import (
+	"context"
+	"log/slog"
+
+	"openbank/kit/retry"
+)
 
 // Handler handles one batch. It returns nil only when the whole batch is done:
 // the offsets are committed after that. On an error the same batch is offered
@@ -24,3 +29,32 @@ func Handle(h Handler) Stage {
 }
 
 func done(context.Context) error { return nil }
+
+// Step wraps a Stage with one concern (retrying it, measuring it, ...).
+type Step func(next Stage) Stage
+
+// Chain is stage wrapped in steps, the first outermost: Chain(s, a, b) is a(b(s)).
+func Chain(stage Stage, steps ...Step) Stage {
+	for i := len(steps) - 1; i >= 0; i-- {
+		stage = steps[i](stage)
+	}
+	return stage
+}
+
+// Retry is the step that begins a batch again, with backoff, until it is
+// begun (a database away comes back) or ctx ends. A batch begun but not
+// acknowledged is the runner's to redo (RunStage): only it knows which later
+// batches must follow it again.
+func Retry(log *slog.Logger) Step {
+	return func(next Stage) Stage {
+		return func(ctx context.Context, batch []Delivery) (func(context.Context) error, error) {
+			var published func(context.Context) error
+			err := retry.Do(ctx, log, "begin batch", retry.Forever, func() error {
+				var err error
+				published, err = next(ctx, batch)
+				return err
+			})
+			return published, err
+		}
+	}
+}

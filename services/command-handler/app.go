@@ -55,7 +55,7 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	log.Info("command handler started", "group", cfg.group, "group_instance_id", cfg.instanceID, "batch_size", cfg.batchSize,
 		"batch_wait", cfg.batchWait, "pipeline", cfg.pipeline, "http_port", cfg.service.HTTPPort)
 	// The path of a batch, and why a crash anywhere on it is safe: internal/app/commands/path.go.
-	err = consumer.RunStage(ctx, h.Begin)
+	err = consumer.RunStage(ctx, h.Stage())
 	ops.SetReady(false)
 	log.Info("command handler stopping")
 	return err

@@ -35,9 +35,11 @@ import (
 //                KAFKA_COMMIT_INTERVAL_MS, at once when idle and before a
 //                partition moves (messaging: committer.go).
 //
-// Traced spans and metrics wrap steps 5 and 6 (steps trace and measure); a
-// failure anywhere in 3–6 offers the batch, and every later one not yet
-// committed, again in order with backoff (messaging: RunStage). With
+// Traced spans and metrics wrap steps 5 and 6 (steps trace and measure). A
+// batch that cannot be begun (the database away) is begun again with backoff
+// (step retry, Stage below); one whose events were not acknowledged is
+// offered again, with every later one not yet committed, in order
+// (messaging: RunStage). With
 // COMMAND_PIPELINE the next batch is decided while this one's events are
 // being acknowledged; its offsets still wait for this batch's.
 //
@@ -59,6 +61,12 @@ import (
 //     with the stored feedback and changes nothing.
 //   - a record dead-lettered (3, 4) is dead-lettered again when read again;
 //     a dead letter is evidence, and a copy of it harms nothing.
+
+// Stage is the path as the consumer runs it: steps 4–6, begun again until
+// they can be (messaging.Retry).
+func (h *Handler) Stage() messaging.Stage {
+	return messaging.Chain(h.Begin, messaging.Retry(h.log))
+}
 
 // batch is one batch of commands on its way along the path.
 type batch struct {
