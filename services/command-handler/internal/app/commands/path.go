@@ -39,9 +39,9 @@ import (
 // batch that cannot be begun (the database away) is begun again with backoff
 // (step retry, Stage below); one whose events were not acknowledged is
 // offered again, with every later one not yet committed, in order
-// (messaging: RunStage). With
-// COMMAND_PIPELINE the next batch is decided while this one's events are
-// being acknowledged; its offsets still wait for this batch's.
+// (messaging: RunStage). With COMMAND_PIPELINE the next batch is decided
+// while this one's events are being acknowledged; its offsets still wait for
+// this batch's.
 //
 // Why a kill -9 between any two steps loses and doubles nothing:
 //   - before 5 commits: nothing of the batch is stored; its records are read
@@ -51,11 +51,11 @@ import (
 //     is decided twice, and the stored outcome's events are sent again. A
 //     BalanceChanged already sent goes out twice with the same command-id and
 //     the same new balance, which a consumer recognises (the gateway stores
-//     it once, so no stream shows it twice). Because another
-//     partition may meanwhile have moved the same account on, the new owner
-//     of the partition first re-sends those events in decision order (2) and
-//     step skipResent keeps the redelivery from sending them once more after
-//     newer ones.
+//     it once, so no stream shows it twice). Because another partition may
+//     meanwhile have moved the same account on, the new owner of the
+//     partition first re-sends those events in decision order (2), and step
+//     skipResent keeps the redelivery from sending them once more after newer
+//     ones.
 //   - after 6, before 7: as above; every event is already in Kafka.
 //   - a client's retry of a command (a new record, the same id) is answered
 //     with the stored feedback and changes nothing.
