@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"openbank/messaging"
+	"openbank/topology"
 )
 
 // Name is the KAFKA_CLIENT value of this client.
@@ -81,44 +82,14 @@ func (c *cluster) group(name string) *group {
 	return g
 }
 
-// partitionFor is the partition Kafka's default partitioner picks: murmur2
-// of the key, or spread when there is none.
+// partitionFor is the partition Kafka's default partitioner picks
+// (topology.PartitionOf), or spread when there is no key.
 func (c *cluster) partitionFor(key []byte, partitions int) int32 {
 	if key == nil {
 		c.next++
 		return int32(c.next % partitions)
 	}
-	return int32((murmur2(key) & 0x7fffffff) % uint32(partitions))
-}
-
-// murmur2 is Kafka's hash of record keys (the Java client's Utils.murmur2).
-func murmur2(data []byte) uint32 {
-	const seed, m, r = 0x9747b28c, 0x5bd1e995, 24
-	h := uint32(seed) ^ uint32(len(data))
-	n := len(data) / 4
-	for i := range n {
-		k := uint32(data[4*i]) | uint32(data[4*i+1])<<8 | uint32(data[4*i+2])<<16 | uint32(data[4*i+3])<<24
-		k *= m
-		k ^= k >> r
-		k *= m
-		h *= m
-		h ^= k
-	}
-	switch rest := data[4*n:]; len(rest) {
-	case 3:
-		h ^= uint32(rest[2]) << 16
-		fallthrough
-	case 2:
-		h ^= uint32(rest[1]) << 8
-		fallthrough
-	case 1:
-		h ^= uint32(rest[0])
-		h *= m
-	}
-	h ^= h >> 13
-	h *= m
-	h ^= h >> 15
-	return h
+	return topology.PartitionOf(key, partitions)
 }
 
 // producer appends records; they are acknowledged as soon as they are stored.
