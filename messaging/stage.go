@@ -48,9 +48,12 @@ func Chain(stage Stage, steps ...Step) Stage {
 func Retry(log *slog.Logger) Step {
 	return func(next Stage) Stage {
 		return func(ctx context.Context, batch []Delivery) (func(context.Context) error, error) {
-			var published func(context.Context) error
-			err := retry.Do(ctx, log, "begin batch", retry.Forever, func() error {
-				var err error
+			published, err := next(ctx, batch)
+			if err == nil {
+				return published, nil // the usual case costs no backoff state
+			}
+			log.Warn("begin batch failed; retrying", "error", err)
+			err = retry.Do(ctx, log, "begin batch", retry.Forever, func() error {
 				published, err = next(ctx, batch)
 				return err
 			})
