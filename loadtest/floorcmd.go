@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"openbank/kit/env"
 	"openbank/kit/service"
 	"openbank/kit/stats"
 	"openbank/loadtest/internal/floor"
@@ -61,9 +60,8 @@ waits, its CPU the least any hop costs.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	env := env.New()
-	base := messaging.ReadConfig(env, "loadtest-floor")
-	if err := env.Err(); err != nil {
+	base, err := kafkaFromEnv("loadtest-floor")
+	if err != nil {
 		return err
 	}
 	clients := splitList(*clientList)
@@ -81,7 +79,6 @@ waits, its CPU the least any hop costs.
 		}
 	}
 	res := floor.Result{Time: time.Now().UTC()}
-	var err error
 	if res.Paced, err = measure(ctx, clients, configs, *records, *commits, *interval, *dsn, log); err != nil {
 		return err
 	}

@@ -53,9 +53,8 @@ a line every few seconds says how far it is and when it will be done. A later
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	e := env.New()
-	cfg := messaging.ReadConfig(e, "loadtest-history")
-	if err := e.Err(); err != nil {
+	cfg, err := kafkaFromEnv("loadtest-history")
+	if err != nil {
 		return err
 	}
 	admin, err := messaging.NewAdmin(cfg, log)
@@ -160,4 +159,13 @@ func eta(done int64, took time.Duration, left int64) string {
 		return "?"
 	}
 	return (time.Duration(float64(took) / float64(done) * float64(left))).Round(time.Second).String()
+}
+
+// kafkaFromEnv reads the bank's Kafka settings from the environment (the
+// stack's env file), as the services do, with clientID as KAFKA_CLIENT_ID's
+// default.
+func kafkaFromEnv(clientID string) (messaging.Config, error) {
+	e := env.New()
+	cfg := messaging.ReadConfig(e, clientID)
+	return cfg, e.Err()
 }

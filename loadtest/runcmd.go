@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"openbank/kit/env"
 	"openbank/loadtest/internal/dockersample"
 	"openbank/loadtest/internal/driver"
 	"openbank/loadtest/internal/heartbeat"
@@ -280,9 +279,8 @@ func defaultHopURLs(cfg run.Config) []string {
 // countHistory counts the commands of the bank on the stack of the
 // environment (KAFKA_BROKERS); nil when its settings are not valid.
 func countHistory(log *slog.Logger) func(context.Context) (int64, error) {
-	e := env.New()
-	cfg := messaging.ReadConfig(e, "loadtest")
-	if e.Err() != nil {
+	cfg, err := kafkaFromEnv("loadtest")
+	if err != nil {
 		return nil
 	}
 	return func(ctx context.Context) (int64, error) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 
 	"openbank/kit/retry"
 )
@@ -129,7 +131,7 @@ func (a *Admin) StartGroup(ctx context.Context, group string, topics []string, s
 		if err != nil {
 			return err
 		}
-		for _, p := range sortedPartitions(marks) {
+		for _, p := range slices.Sorted(maps.Keys(marks)) {
 			if _, ok := committed[p]; ok {
 				continue
 			}

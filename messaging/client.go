@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -152,16 +151,6 @@ type RawAdmin interface {
 	Committed(ctx context.Context, group, topic string) (map[int32]int64, error)
 	CommitOffsets(ctx context.Context, group string, next map[TopicPartition]int64) error
 	Close()
-}
-
-// sortedPartitions returns the keys of m in order.
-func sortedPartitions[V any](m map[int32]V) []int32 {
-	ps := make([]int32, 0, len(m))
-	for p := range m {
-		ps = append(ps, p)
-	}
-	slices.Sort(ps)
-	return ps
 }
 
 // CloseGrace bounds how long closing a group consumer may take. Leaving the

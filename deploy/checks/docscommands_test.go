@@ -6,6 +6,7 @@ package checks
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -122,7 +123,7 @@ func (c *docsChecker) checkLoadtest(sub, args string) []string {
 		if sub == "help" {
 			return nil
 		}
-		return []string{fmt.Sprintf("`loadtest %s`: no such subcommand (have %s)", sub, strings.Join(sortedKeys(c.loadtestCmds), ", "))}
+		return []string{fmt.Sprintf("`loadtest %s`: no such subcommand (have %s)", sub, strings.Join(slices.Sorted(maps.Keys(c.loadtestCmds)), ", "))}
 	}
 	var msgs []string
 	cmd := sub
@@ -161,13 +162,4 @@ func commentStart(line string) int {
 		}
 	}
 	return -1
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

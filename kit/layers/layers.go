@@ -8,6 +8,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -34,7 +35,7 @@ func Check(t testing.TB, dir, module string, mayImport map[string][]string) {
 		layer := strings.Split(filepath.ToSlash(rel), "/")[0]
 		allowed, ok := mayImport[layer]
 		if !ok {
-			t.Errorf("%s: in no layer (want one of %v)", path, keys(mayImport))
+			t.Errorf("%s: in no layer (want one of %v)", path, slices.Sorted(maps.Keys(mayImport)))
 			return nil
 		}
 		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
@@ -59,13 +60,4 @@ func Check(t testing.TB, dir, module string, mayImport map[string][]string) {
 	if checked == 0 {
 		t.Fatalf("no Go file found under %s", dir)
 	}
-}
-
-func keys(m map[string][]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
