@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"openbank/kit/service"
 	"openbank/loadtest/internal/chaos"
 )
 
@@ -67,7 +68,7 @@ flags:
 		return errors.New("-rate ≥ 0, -duration > 0, -clients ≥ 1 and -client-interval > 0 are required")
 	case cfg.GapMin < 0 || cfg.GapMax < cfg.GapMin:
 		return errors.New("want 0 ≤ -gap-min ≤ -gap-max")
-	case cfg.PortBase < 0 || cfg.PortBase > 65535-len(chaos.ServiceNames):
+	case cfg.PortBase < 0 || cfg.PortBase > 65535-len(service.Names):
 		return errors.New("-port-base: want 0 or a port from 1 to 65532")
 	}
 	if cfg.OutDir == "" {

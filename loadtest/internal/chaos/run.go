@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"openbank/kit/env"
+	"openbank/kit/service"
 	"openbank/loadtest/internal/heartbeat"
 	"openbank/messaging"
 )
@@ -29,7 +30,7 @@ type Config struct {
 	GapMin, GapMax         time.Duration // quiet time between a recovery and the next fault
 	BrokerPause, StallFor  time.Duration
 	// PortBase: the services' HTTP ports are PortBase, PortBase+1, … in
-	// ServiceNames' order; 0 lets the system pick free ones.
+	// service.Names' order; 0 lets the system pick free ones.
 	PortBase int
 	// RequireFaults makes a run whose load ended before every fault was
 	// injected and measured fail.
@@ -91,8 +92,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 	groups := Groups{Handler: "chaos-command-handler", Gateway: "chaos-graphql-endpoint", Generator: "chaos-command-generator"}
 	svc := map[string]*Service{}
 	defer func() {
-		for i := len(ServiceNames) - 1; i >= 0; i-- {
-			if s := svc[ServiceNames[i]]; s != nil {
+		for i := len(service.Names) - 1; i >= 0; i-- {
+			if s := svc[service.Names[i]]; s != nil {
 				s.Close()
 			}
 		}
@@ -103,7 +104,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 		"heartbeat":         {"HEARTBEAT_PAUSED=true"},
 		"command-generator": {"KAFKA_GROUP_ID=" + groups.Generator},
 	}
-	for i, name := range ServiceNames {
+	for i, name := range service.Names {
 		port := cfg.PortBase + i
 		if cfg.PortBase == 0 {
 			if port, err = FreePort(); err != nil {

@@ -16,9 +16,6 @@ import (
 	"openbank/messaging/clients"
 )
 
-// ServiceNames are the bank's long-running services, in start order.
-var ServiceNames = service.Names
-
 // LoadTestGatewayEnv lifts the gateway's per-client limits, which are on by
 // default: every client of a load test is this one host, and its drivers
 // open and re-open accounts (after a gateway kill) far faster than a person.
@@ -28,7 +25,7 @@ var LoadTestGatewayEnv = []string{"MAX_CONNECTIONS_PER_CLIENT=0", "PASSWORD_RATE
 // Build builds the services from repo/services/<name> into dir.
 func Build(ctx context.Context, repo, dir string) (map[string]string, error) {
 	bins := map[string]string{}
-	for _, name := range ServiceNames {
+	for _, name := range service.Names {
 		bin := filepath.Join(dir, name)
 		cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
 		cmd.Dir = filepath.Join(repo, "services", name)
