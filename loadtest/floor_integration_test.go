@@ -17,14 +17,14 @@ import (
 
 // TestFloorMeasuresPacedAndIdle runs `loadtest floor` on the stack with few
 // samples and checks that it measured every client and PostgreSQL at both
-// paces, in time and CPU, and that a report sets a category beside both
+// paces, in time and CPU, the bare client's memory per client, and that a report sets a category beside both
 // floors. It asserts nothing about speed.
 func TestFloorMeasuresPacedAndIdle(t *testing.T) {
 	messagingtest.Kafka(t) // fails unless the stack's environment is set
 	loadtest := messagingtest.BuildWithEveryClient(t, ".")
 	out := filepath.Join(t.TempDir(), "floor.json")
 	cmd := exec.Command(loadtest, "floor", "--warmup", "50", "--records", "40", "--commits", "40",
-		"--spread", "8", "--batches", "20", "--idle-interval", "20ms", "--idle-samples", "20", "--out", out)
+		"--spread", "8", "--batches", "20", "--idle-interval", "20ms", "--idle-samples", "20", "--bare-client-settle", "1s", "--out", out)
 	cmd.Stderr = os.Stderr
 	if b, err := cmd.Output(); err != nil {
 		t.Fatalf("loadtest floor: %v\n%s", err, b)
@@ -55,6 +55,12 @@ func TestFloorMeasuresPacedAndIdle(t *testing.T) {
 			t.Errorf("%s: spread batch %+v of %d, want batches of 8", client, k.SpreadBatch, k.SpreadSize)
 		} else {
 			measured(client+" spread batch", *k.SpreadBatch, 18)
+		}
+	}
+	for _, client := range messaging.Clients() {
+		// The bare client's memory is read from its /proc status: all three parts are there.
+		if m, ok := f.BareClient[client]; !ok || m.Anon <= 0 || m.File <= 0 || m.RSS < m.Anon+m.File-0.1 {
+			t.Errorf("%s: bare client memory %+v (measured: %v), want RSS = anonymous + file-backed > 0", client, m, ok)
 		}
 	}
 	measured("commit", f.PostgresCommit, 40)

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"openbank/kit/procstat"
 	"openbank/kit/service"
 	"openbank/kit/stats"
 	"openbank/loadtest/internal/floor"
@@ -36,7 +37,9 @@ run between them (-idle-interval), when every hop first wakes an idle process.
 Each also gets the CPU time (user and system) this process spent per call, on one
 thread as the bank's services run (unless GOMAXPROCS is set), and so does a bare
 wake-up on a timer after the same pause: how late it comes is the least any hop
-waits, its CPU the least any hop costs.
+waits, its CPU the least any hop costs. Last, a bare client per Kafka client
+(a producer and a reader through openbank/messaging, built as the services are)
+idles, and its resident memory is the least a service holds with that client.
 
 `)
 		fs.PrintDefaults()
@@ -50,6 +53,7 @@ waits, its CPU the least any hop costs.
 	interval := fs.Duration("interval", 5*time.Millisecond, "pause between two round trips or commits")
 	idleInterval := fs.Duration("idle-interval", 250*time.Millisecond, "pause between two samples of the idle floor, a no-load run's (0: not measured)")
 	idleSamples := fs.Int("idle-samples", 200, "round trips per client, and commits, of the idle floor")
+	bareSettle := fs.Duration("bare-client-settle", 5*time.Second, "how long the bare client idles before its memory is read (0: not measured)")
 	dsn := fs.String("dsn", defaultDSN(), "PostgreSQL connection string")
 	out := fs.String("out", "floor.json", "result file")
 	if err := fs.Parse(args); err != nil {
@@ -100,6 +104,17 @@ waits, its CPU the least any hop costs.
 		}
 		res.Idle = &idle
 	}
+	if *bareSettle > 0 {
+		res.BareClient = map[string]procstat.Memory{}
+		for _, client := range clients {
+			fmt.Fprintf(os.Stderr, "floor: memory of a bare client with %s, idle …\n", client)
+			mem, err := floor.BareClientMemory(ctx, configs[client], *bareSettle, log)
+			if err != nil {
+				return fmt.Errorf("%s: %w", client, err)
+			}
+			res.BareClient[client] = mem
+		}
+	}
 	res.Load1 = run.ThisLoad()
 
 	fmt.Printf("%-40s %8s %8s %8s %8s\n", "floor (ms; CPU in µs per call)", "p50", "p99", "n", "CPU")
@@ -123,6 +138,11 @@ waits, its CPU the least any hop costs.
 	show(res.Paced, "")
 	if res.Idle != nil {
 		show(*res.Idle, ", idle")
+	}
+	for _, client := range clients {
+		if m, ok := res.BareClient[client]; ok {
+			fmt.Printf("bare client %s, idle: RSS %.1f MiB (anonymous %.1f, file-backed %.1f)\n", client, m.RSS, m.Anon, m.File)
+		}
 	}
 	fmt.Printf("load average (1 min) %.2f\n", res.Load1)
 	if dir := filepath.Dir(*out); dir != "." {

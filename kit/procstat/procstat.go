@@ -37,10 +37,10 @@ func ReadStat(p procfs.Proc) (Stat, error) {
 
 // Memory is a process's resident memory, in MiB.
 type Memory struct {
-	RSS  float64 // VmRSS
-	Peak float64 // VmHWM: the most resident since start or ResetPeak
-	Anon float64 // RssAnon: heap, stacks
-	File float64 // RssFile: the mapped binary and libraries
+	RSS  float64 `json:"rss_mib"`            // VmRSS
+	Peak float64 `json:"peak_mib,omitempty"` // VmHWM: the most resident since start or ResetPeak
+	Anon float64 `json:"anon_mib"`           // RssAnon: heap, stacks
+	File float64 `json:"file_mib"`           // RssFile: the mapped binary and libraries
 }
 
 // ReadMemory reads p's status.

@@ -46,6 +46,9 @@ type Config struct {
 	LogLevel  slog.Level
 	// Grace bounds the shutdown after a signal; past it the process exits.
 	Grace time.Duration
+	// MemoryLimit is the soft limit Main gives the Go runtime unless
+	// GOMEMLIMIT is set (SoftMemoryLimit declares it); 0: none.
+	MemoryLimit int64
 }
 
 // Public is what a service open to the internet sets on HTTP_PORT's server.
@@ -120,6 +123,17 @@ func Usage(line string) {
 var exit = osExit
 
 var osExit = os.Exit
+
+// SoftMemoryLimit declares GOMEMLIMIT with this service's default of mib
+// MiB and returns it for Config.MemoryLimit. Near the limit the collector
+// runs sooner and returns freed pages to the system, so a burst (a large
+// fetch, a backlog) does not leave the process holding its peak; the limit is
+// soft, so the live heap may pass it at the price of CPU.
+func SoftMemoryLimit(mib int) int64 {
+	env.Declare(env.Setting{Name: "GOMEMLIMIT", Type: "size", Default: fmt.Sprintf("%dMiB", mib), Range: "Go's",
+		Doc: "the Go runtime's soft memory limit (heap, stacks, runtime; not the mapped binary); the runtime reads it itself"})
+	return int64(mib) << 20
+}
 
 // declareGOMAXPROCS shows GOMAXPROCS, which Main reads before the Go
 // runtime does (run.go), in the table of every service.

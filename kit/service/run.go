@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"syscall"
@@ -31,10 +32,13 @@ func OneThread() {
 	}
 }
 
-// Main runs app with Run, on OneThread, and exits the process: status 0
+// Main runs app with Run, on OneThread and under cfg.MemoryLimit, and exits the process: status 0
 // after a clean stop, 1 when it fails.
 func Main(name string, cfg Config, log *slog.Logger, app App) {
 	OneThread()
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && cfg.MemoryLimit > 0 {
+		debug.SetMemoryLimit(cfg.MemoryLimit)
+	}
 	cfg.Name = name
 	if err := Run(cfg, log, app); err != nil {
 		log.Error(name+" stopped", "error", err)

@@ -29,6 +29,7 @@ func readConfig(env *env.Env) (config, error) {
 		group:       env.String("KAFKA_GROUP_ID", "command-generator", "the consumer group of `commands`"),
 		maxAccounts: env.Int("COMMAND_GENERATOR_MAX_ACCOUNTS", 10_000, 1, 10_000_000, "AUTO accounts remembered"),
 	}
+	c.service.MemoryLimit = service.SoftMemoryLimit(16)
 	return c, env.Err()
 }
 

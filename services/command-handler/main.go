@@ -58,6 +58,8 @@ func readConfig() (config, error) {
 		sessionTimeout: env.Millis("KAFKA_SESSION_TIMEOUT_MS", 10_000*time.Millisecond, 6_000*time.Millisecond, 300_000*time.Millisecond, "how long a dead instance's partitions wait before another member takes them"),
 		maxBuffered:    env.Int("KAFKA_QUEUED_MAX_KBYTES", 1024, 64, 2_097_151, "records fetched ahead of the handler") * 1024,
 	}
+	// A batch, its fetch buffer (KAFKA_QUEUED_MAX_KBYTES) and the producer's in flight fit well inside.
+	c.service.MemoryLimit = service.SoftMemoryLimit(32)
 	env.Check(c.instanceID == "" || messaging.ValidGroupInstanceID(c.instanceID), "KAFKA_GROUP_INSTANCE_ID",
 		"want at most 249 letters, digits, '.', '_' or '-', one per instance ({hostname} is replaced), or nothing")
 	return c, env.Err()

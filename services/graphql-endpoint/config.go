@@ -68,6 +68,8 @@ func readConfig(env *env.Env) (config, error) {
 		db:      readDBConfig(env),
 		migrate: env.Bool("MIGRATE_ON_START", true, "apply the schema at start (or run `command-handler migrate` once)"),
 	}
+	// Password hashes take about 19 MiB each, and 1,000 subscribers under 100 MiB (bench/fanout).
+	c.service.MemoryLimit = service.SoftMemoryLimit(128)
 	c.service.Grace = env.Millis("SHUTDOWN_TIMEOUT_MS", 8*time.Second, time.Second, 5*time.Minute, "the bounded shutdown")
 	c.staticDir = env.String("STATIC_DIR", "", "serve these files (the built page) on `STATIC_PORT`")
 	if c.staticDir != "" {

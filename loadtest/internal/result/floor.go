@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"openbank/kit/procstat"
 	"openbank/kit/stats"
 )
 
@@ -20,6 +21,10 @@ type Floor struct {
 	Paced
 	// Idle is the same with the pause of a no-load run between samples.
 	Idle *Paced `json:"idle,omitempty"`
+	// BareClient is, per client, the resident memory of a process that only
+	// produces and reads through openbank/messaging, idle: the least a
+	// service holds with that client.
+	BareClient map[string]procstat.Memory `json:"bare_client_memory,omitempty"`
 }
 
 // Paced is the floor measured with one pause between two samples.
