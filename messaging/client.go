@@ -158,6 +158,15 @@ type RawAdmin interface {
 // session to time out; nothing is committed on close, so giving up is safe.
 const CloseGrace = 2 * time.Second
 
+// The most a producer holds that Kafka has not yet acknowledged, in records
+// and in bytes, with either client: past it, sending waits. The bank's
+// producers wait for every acknowledgement, so a full buffer only happens
+// while Kafka is away, and then holding more would only cost memory.
+const (
+	MaxUnacknowledgedRecords = 10_000
+	MaxUnacknowledgedBytes   = 16 << 20
+)
+
 // CloseWithin runs shut and returns when it is done or after d, whichever
 // comes first; shut then finishes in the background.
 func CloseWithin(d time.Duration, shut func()) {

@@ -83,6 +83,8 @@ func (franz) NewProducer(cfg messaging.Config, log *slog.Logger) (messaging.RawP
 		kgo.ProducerBatchCompression(franzCodec(cfg.Codec())),
 		// librdkafka's message.timeout.ms default: a record is not retried forever.
 		kgo.RecordDeliveryTimeout(5*time.Minute),
+		kgo.MaxBufferedRecords(messaging.MaxUnacknowledgedRecords),
+		kgo.MaxBufferedBytes(messaging.MaxUnacknowledgedBytes),
 	)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {

@@ -75,6 +75,8 @@ func (librdkafka) NewProducer(cfg messaging.Config, log *slog.Logger) (messaging
 	// client's default buffers (a million entries each, ~24 MiB) only cost memory.
 	m["go.events.channel.size"] = 1000
 	m["go.produce.channel.size"] = 1000
+	m["queue.buffering.max.messages"] = messaging.MaxUnacknowledgedRecords
+	m["queue.buffering.max.kbytes"] = messaging.MaxUnacknowledgedBytes >> 10
 	kp, err := kafka.NewProducer(&m)
 	if err != nil {
 		return nil, fmt.Errorf("create Kafka producer: %w", err)
