@@ -6,6 +6,7 @@
 package serde
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -80,45 +81,60 @@ type Serde struct {
 	registry Registry
 
 	mu       sync.RWMutex
-	subjects map[string]uint32     // subject -> schema id of our schema under it
+	subjects map[subjectOf]uint32  // schema id of our schema under the subject of a topic and record
 	ids      map[int]*writerSchema // schema id -> how to decode it
 }
 
 // NewSerde returns a Serde that looks schemas up in registry.
 func NewSerde(registry Registry) *Serde {
-	return &Serde{registry: registry, subjects: map[string]uint32{}, ids: map[int]*writerSchema{}}
+	return &Serde{registry: registry, subjects: map[subjectOf]uint32{}, ids: map[int]*writerSchema{}}
 }
 
 // Encode returns r in the wire format with the id its schema has under the
 // topic's subject. It fails when that schema is not registered.
 func (s *Serde) Encode(topic string, r records.Record) ([]byte, error) {
-	id, err := s.schemaID(topology.Subject(topic, r), r)
+	id, err := s.schemaID(topic, r)
 	if err != nil {
 		return nil, err
 	}
-	body, err := r.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", records.FullName(r), err)
+	w := writers.Get().(*avro.Writer)
+	defer writers.Put(w)
+	w.Reset(nil)
+	w.Error = nil
+	var header [wireHeaderLen]byte
+	header[0] = wireMagic
+	binary.BigEndian.PutUint32(header[1:], id)
+	_, _ = w.Write(header[:]) // appends: the writer has no io.Writer
+	w.WriteVal(r.Schema(), r)
+	if w.Error != nil {
+		return nil, fmt.Errorf("encode %s: %w", records.FullName(r), w.Error)
 	}
-	out := make([]byte, wireHeaderLen, wireHeaderLen+len(body))
-	out[0] = wireMagic
-	binary.BigEndian.PutUint32(out[1:], id)
-	return append(out, body...), nil
+	return bytes.Clone(w.Buffer()), nil
 }
 
-func (s *Serde) schemaID(subject string, r records.Record) (uint32, error) {
+// writers encode records after their wire header in one buffer, which is
+// copied once: a record costs one allocation.
+var writers = sync.Pool{New: func() any { return avro.NewWriter(nil, 256) }}
+
+// subjectOf keys the schema ids by what names a subject, so a record's
+// encoding does not build the subject's name (an allocation per record).
+type subjectOf struct{ topic, record string }
+
+func (s *Serde) schemaID(topic string, r records.Record) (uint32, error) {
+	key := subjectOf{topic, records.FullName(r)}
 	s.mu.RLock()
-	id, ok := s.subjects[subject]
+	id, ok := s.subjects[key]
 	s.mu.RUnlock()
 	if ok {
 		return id, nil
 	}
+	subject := topology.Subject(topic, r)
 	found, err := s.registry.LookupSchema(subject, r.Schema().String(), srclient.Avro)
 	if err != nil {
 		return 0, fmt.Errorf("look up schema of subject %s (the synchronizer registers it): %w", subject, err)
 	}
 	s.mu.Lock()
-	s.subjects[subject] = uint32(found.ID())
+	s.subjects[key] = uint32(found.ID())
 	s.mu.Unlock()
 	return uint32(found.ID()), nil
 }
