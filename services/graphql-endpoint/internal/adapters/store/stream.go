@@ -24,7 +24,7 @@ const (
 
 // feedback is answers one instance stored, for whichever instance waits.
 type feedback struct {
-	Transfers []transfer.Result `json:"t,omitempty"`
+	Transfers []transfer.Result  `json:"t,omitempty"`
 	Creations []account.Creation `json:"a,omitempty"`
 }
 

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"openbank/services/graphql-endpoint/internal/domain/account"
-	"openbank/services/graphql-endpoint/internal/domain/transfer"
 	"openbank/services/graphql-endpoint/internal/domain/transaction"
+	"openbank/services/graphql-endpoint/internal/domain/transfer"
 )
 
 // streamPage bounds the rows read per partition in one query.
