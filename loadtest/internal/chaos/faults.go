@@ -64,12 +64,12 @@ type Injector struct {
 	// Handlers and Gateways are the instances a kill or a stall picks from.
 	Handlers, Gateways []*Service
 	// BeforeKill, if set, is called with a service about to be killed.
-	BeforeKill func(*Service)
-	Repo, StackDir   string
-	KafkaNodes       int
-	BrokerPause      time.Duration // how long a killed broker stays down
-	StallFor         time.Duration // how long the handler stays stopped
-	ReadyTimeout     time.Duration
+	BeforeKill     func(*Service)
+	Repo, StackDir string
+	KafkaNodes     int
+	BrokerPause    time.Duration // how long a killed broker stays down
+	StallFor       time.Duration // how long the handler stays stopped
+	ReadyTimeout   time.Duration
 	// brokerBack reports the restart of the last killed Kafka node, which
 	// runs while the next faults go on.
 	brokerBack chan error
