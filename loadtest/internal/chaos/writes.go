@@ -29,6 +29,11 @@ type Writes struct {
 	// (reset by a crash: postgres-stop).
 	Rows   int64 `json:"rows"`
 	TupIns int64 `json:"n_tup_ins"`
+	// IdxScans and IdxFetched are PostgreSQL's idx_scan and idx_tup_fetch of
+	// the table: the reads of every gateway's stream and of the clients'
+	// history queries (reset by a crash too).
+	IdxScans   int64 `json:"idx_scan"`
+	IdxFetched int64 `json:"idx_tup_fetch"`
 }
 
 // writesMu guards Add's sums (a kill and the end may read at once).
@@ -54,8 +59,8 @@ func (w *Writes) ReadTable(ctx context.Context, dsn string) error {
 		return fmt.Errorf("connect to transactiondb: %w", err)
 	}
 	defer c.Close(context.WithoutCancel(ctx))
-	err = c.QueryRow(ctx, `SELECT (SELECT count(*) FROM transactions),
-		COALESCE((SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'transactions'), 0)`).Scan(&w.Rows, &w.TupIns)
+	err = c.QueryRow(ctx, `SELECT (SELECT count(*) FROM transactions), COALESCE(n_tup_ins, 0), COALESCE(idx_scan, 0), COALESCE(idx_tup_fetch, 0)
+		  FROM (SELECT 1) one LEFT JOIN pg_stat_user_tables ON relname = 'transactions'`).Scan(&w.Rows, &w.TupIns, &w.IdxScans, &w.IdxFetched)
 	if err != nil {
 		return fmt.Errorf("count transactions: %w", err)
 	}
@@ -69,8 +74,10 @@ func (w *Writes) String() string {
 		}
 		return strconv.FormatFloat(n/float64(w.Rows), 'f', 3, 64)
 	}
-	return fmt.Sprintf("%d rows; %d gateway(s) inserted %.0f (%s per row) after %.0f insert attempts (%s per row); n_tup_ins %d; counters lost %d",
-		w.Rows, w.Gateways, w.Inserted, per(w.Inserted), w.Offered, per(w.Offered), w.TupIns, w.Lost)
+	return fmt.Sprintf("%d rows; %d gateway(s) inserted %.0f (%s per row) after %.0f insert attempts (%s per row); n_tup_ins %d; "+
+		"index scans %d, rows fetched by index %d (%s per row); counters lost %d",
+		w.Rows, w.Gateways, w.Inserted, per(w.Inserted), w.Offered, per(w.Offered), w.TupIns,
+		w.IdxScans, w.IdxFetched, per(float64(w.IdxFetched)), w.Lost)
 }
 
 // gatewayCounters reads a gateway's insert counters from its /metrics.
