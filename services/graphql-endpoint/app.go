@@ -121,7 +121,7 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	}
 	consume("balance_changed", balances, gw.HandleBalanceChanged)
 	consume("feedback", answers, gw.HandleFeedback)
-	consumers.Go(func() { st.Listen(consumeCtx, notified(gw, log), log) })
+	consumers.Go(func() { st.Listen(consumeCtx, notified(consumeCtx, gw, log), log) })
 	consumers.Go(func() { gw.Follow(consumeCtx, cursor) })
 
 	ops.SetReady(true)
@@ -139,7 +139,7 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 // notified is what a notification from transactiondb does: new rows wake the
 // stream, stored answers the requests waiting here; "" (some may have been
 // lost) wakes the stream, and waiting requests look every STREAM_POLL_MS.
-func notified(gw *gateway.Gateway, log *slog.Logger) func(channel, payload string) {
+func notified(ctx context.Context, gw *gateway.Gateway, log *slog.Logger) func(channel, payload string) {
 	return func(channel, payload string) {
 		if channel != store.ChannelFeedback {
 			gw.Kick()
@@ -150,7 +150,7 @@ func notified(gw *gateway.Gateway, log *slog.Logger) func(channel, payload strin
 			log.Warn("feedback notification", "error", err)
 			return
 		}
-		gw.Deliver(creations, results)
+		gw.Notified(ctx, creations, results)
 	}
 }
 

@@ -25,7 +25,8 @@ import (
 // once (by the instance owning its partition) and stored once, every
 // subscriber of every instance gets every change once with the same row id,
 // answers consumed by another instance still answer the request waiting on
-// the first, and a uuid answered through one instance is known to another.
+// the first (a token included), and a uuid answered through one instance is
+// known to another.
 func TestThreeInstancesShareTheWork(t *testing.T) {
 	group := fmt.Sprintf("gw-shared-%d", time.Now().UnixNano())
 	messagingtest.StartGroupAtEnd(t, group+"-transactions", topology.TopicBalanceChanged)
@@ -107,12 +108,25 @@ func TestThreeInstancesShareTheWork(t *testing.T) {
 		t.Errorf("the instances offered %v rows for %d records: want each record offered by one instance", got, produced)
 	}
 
-	// Transfers sent through a, answered on feedback partitions that the three
-	// instances share: every request gets its answer, also those another
-	// instance consumed (that instance stores it and notifies a).
+	// Accounts opened and transfers sent through a, answered on feedback
+	// partitions that the three instances share: every request gets its
+	// answer, also those another instance consumed (that instance stores it
+	// and notifies a; a's request reads the token from transactiondb).
 	storedHop := `bank_hop_seconds_count{hop="gateway_event_stored"}`
 	othersBefore := metric(t, gws[1], storedHop) + metric(t, gws[2], storedHop)
-	const transfers = 12
+	const accounts, transfers = 6, 12
+	for i := range accounts {
+		user := fmt.Sprintf("shared-%d-%d", time.Now().UnixNano(), i)
+		_, events := subscribe(t, a.dial(t, "/graphql-ws", gqlws.TransportWS), qGetAccount, map[string]any{"u": user, "p": "secret-pw"})
+		create := command[*records.ConfirmAccountCreation](t, h)
+		iban, _ := ident.NewIBAN()
+		token, _ := ident.NewToken()
+		h.send(t, create.ID, topology.TopicAccountCreationFeedback, "",
+			&records.AccountCreationConfirmed{ID: create.ID, IBAN: iban, Token: token, AType: records.AtypeManual})
+		if acc := next[accountResult](t, events, "get_account"); str(acc.IBAN) != iban || str(acc.Token) != token {
+			t.Fatalf("account %d on a: %s %s %s, want %s %s", i, str(acc.IBAN), str(acc.Token), str(acc.Reason), iban, token)
+		}
+	}
 	for i := range transfers {
 		vars := map[string]any{"uuid": uuid.NewString(), "token": "cash", "amount": 100, "from": "cash", "to": ibans[0], "descr": "x"}
 		_, events := subscribe(t, a.dial(t, "/graphql-ws", gqlws.TransportWS), qTransfer, vars)
@@ -124,7 +138,7 @@ func TestThreeInstancesShareTheWork(t *testing.T) {
 		}
 	}
 	if n := metric(t, gws[1], storedHop) + metric(t, gws[2], storedHop) - othersBefore; n == 0 {
-		t.Errorf("the other instances consumed none of %d answers: the feedback group is not shared", transfers)
+		t.Errorf("the other instances consumed none of %d answers: the feedback group is not shared", accounts+transfers)
 	}
 
 	// Answered through a; repeated on b: known, not sent again.

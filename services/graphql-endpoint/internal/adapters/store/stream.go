@@ -174,6 +174,7 @@ func notifyFeedback(ctx context.Context, tx pgx.Tx, f feedback) error {
 		}
 	}
 	for _, c := range f.Creations {
+		c.Token = "" // a secret stays in its table: whoever waits reads it there
 		if err := add(c, func() { chunk.Creations = append(chunk.Creations, c) }); err != nil {
 			return fmt.Errorf("notify feedback: %w", err)
 		}

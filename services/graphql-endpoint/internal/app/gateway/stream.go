@@ -75,10 +75,32 @@ func (g *Gateway) Kick() {
 	}
 }
 
-// Deliver wakes the requests here that wait for answers another instance
-// (or this one) stored: what a feedback notification from transactiondb does.
+// Deliver wakes the requests here that wait for the answers this instance stored.
 func (g *Gateway) Deliver(creations []account.Creation, results []transfer.Result) {
 	for _, c := range creations {
+		g.accounts.Deliver(c.CreationID, c)
+	}
+	for _, r := range results {
+		g.transfers.Deliver(r.ID, r)
+	}
+}
+
+// Notified wakes the requests here that wait for answers an instance stored
+// (a feedback notification from transactiondb). A confirmed account creation
+// comes without its token, which is read from transactiondb when someone here
+// waits for it; if that fails, the waiting request finds it by looking.
+func (g *Gateway) Notified(ctx context.Context, creations []account.Creation, results []transfer.Result) {
+	for _, c := range creations {
+		if !g.accounts.Waiting(c.CreationID) {
+			continue
+		}
+		if c.IBAN != "" {
+			stored, known, err := g.store.CreationOutcome(ctx, c.CreationID)
+			if err != nil || !known || stored.IBAN == "" {
+				continue
+			}
+			c = stored
+		}
 		g.accounts.Deliver(c.CreationID, c)
 	}
 	for _, r := range results {
