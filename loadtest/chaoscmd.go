@@ -25,10 +25,12 @@ func chaosCommand(args []string, log *slog.Logger) error {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), `usage: loadtest chaos [flags]
 
-Runs the four services as child processes against a running stack (source its
-env file; deploy/stack.sh up --infra-only, KAFKA_NODES=3 for broker kills),
-puts load on them, injects faults at random moments, stops the load, waits for
-every consumer to catch up and checks the invariants. Exits 1 when one fails.
+Runs the four services as child processes (-handlers and -gateways set how
+many instances) against a running stack (source its env file; deploy/stack.sh
+up --infra-only, KAFKA_NODES=3 for broker kills), puts load on them, injects
+faults at random moments, stops the load, waits for every consumer to catch
+up and checks the invariants, among them the gateways' writes to
+transactiondb. Exits 1 when one fails.
 
 flags:
 `)
@@ -52,7 +54,9 @@ flags:
 	fs.DurationVar(&cfg.RecoveryTimeout, "recovery-timeout", 2*time.Minute, "how long to wait for the bank to serve after a fault")
 	fs.DurationVar(&cfg.CatchUpTimeout, "catch-up-timeout", 5*time.Minute, "how long to wait for the consumers after the load")
 	fs.Uint64Var(&cfg.Seed, "seed", rand.Uint64(), "seed of the fault order and gaps")
-	fs.IntVar(&cfg.PortBase, "port-base", 0, "HTTP ports of the four services: this one and the next three (0: free ports the system picks)")
+	fs.IntVar(&cfg.Handlers, "handlers", 1, "command handler instances (one group; kills and stalls pick one at random)")
+	fs.IntVar(&cfg.Gateways, "gateways", 1, "gateway instances (one pair of groups; the clients spread over them, kills pick one at random)")
+	fs.IntVar(&cfg.PortBase, "port-base", 0, "HTTP ports of the services' instances: this one and the next ones (0: free ports the system picks)")
 	fs.BoolVar(&cfg.RequireFaults, "require-faults", false, "fail (exit 1) when the load ended before every fault was injected and measured")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -68,8 +72,10 @@ flags:
 		return errors.New("-rate ≥ 0, -duration > 0, -clients ≥ 1 and -client-interval > 0 are required")
 	case cfg.GapMin < 0 || cfg.GapMax < cfg.GapMin:
 		return errors.New("want 0 ≤ -gap-min ≤ -gap-max")
-	case cfg.PortBase < 0 || cfg.PortBase > 65535-len(service.Names):
-		return errors.New("-port-base: want 0 or a port from 1 to 65532")
+	case cfg.Handlers < 1 || cfg.Handlers > 9 || cfg.Gateways < 1 || cfg.Gateways > 9:
+		return errors.New("-handlers and -gateways: want 1 to 9")
+	case cfg.PortBase < 0 || cfg.PortBase > 65536-len(service.Names)-cfg.Handlers-cfg.Gateways+2:
+		return errors.New("-port-base: want 0 or a port with room for every instance below 65536")
 	}
 	if cfg.OutDir == "" {
 		if cfg.OutDir, err = os.MkdirTemp("", "chaos-"); err != nil {

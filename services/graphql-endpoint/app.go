@@ -64,9 +64,13 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	}
 	defer producer.Close()
 
-	// Rows stored since shortly before this start are streamed (a predecessor
-	// killed between storing and streaming); older ones are read as history.
+	// Rows stored before this start are history (transactions_by_iban); every
+	// row stored from now on, by any instance, is streamed.
 	dbNow, err := st.Now(ctx)
+	if err != nil {
+		return err
+	}
+	cursor, err := st.Cursors(ctx)
 	if err != nil {
 		return err
 	}
@@ -74,7 +78,8 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	hub := graph.NewHub(m)
 	gw := gateway.New(st, producer, hub, gateway.Options{
 		FeedbackTimeout: cfg.feedbackWait,
-		StreamSince:     dbNow.Add(-cfg.streamGrace),
+		StreamSince:     dbNow,
+		PollInterval:    cfg.poll,
 		HashConcurrency: cfg.hashSlots,
 		SendTimeout:     cfg.sendTimeout,
 		Metrics:         m,
@@ -119,10 +124,12 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	}
 	consume("balance_changed", balances, gw.HandleBalanceChanged)
 	consume("feedback", answers, gw.HandleFeedback)
+	consumers.Go(func() { st.Listen(consumeCtx, notified(consumeCtx, gw, log), log) })
+	consumers.Go(func() { gw.Follow(consumeCtx, cursor) })
 
 	ops.SetReady(true)
 	log.Info("graphql-endpoint serving", "port", cfg.service.HTTPPort, "ops_port", cfg.service.OpsPort,
-		"static_dir", cfg.staticDir, "static_port", cfg.staticPort, "group", cfg.group)
+		"static_dir", cfg.staticDir, "static_port", cfg.staticPort, "group", cfg.group, "instance", cfg.instance)
 	<-ctx.Done()
 	ops.Starting("shutting down")
 	ops.SetReady(false)
@@ -130,6 +137,24 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	stopConsuming()
 	consumers.Wait()
 	return nil
+}
+
+// notified is what a notification from transactiondb does: new rows wake the
+// stream, stored answers the requests waiting here; "" (some may have been
+// lost) wakes the stream, and waiting requests look every STREAM_POLL_MS.
+func notified(ctx context.Context, gw *gateway.Gateway, log *slog.Logger) func(channel, payload string) {
+	return func(channel, payload string) {
+		if channel != store.ChannelFeedback {
+			gw.Kick()
+			return
+		}
+		creations, results, err := store.DecodeFeedback(payload)
+		if err != nil {
+			log.Warn("feedback notification", "error", err)
+			return
+		}
+		gw.Notified(ctx, creations, results)
+	}
 }
 
 // openDatabase migrates transactiondb when MIGRATE_ON_START says so (once:
@@ -153,9 +178,9 @@ func openDatabase(ctx context.Context, cfg config, ops *service.Ops, log *slog.L
 	return st, nil
 }
 
-// startGroups places this instance's groups when new to Kafka: balance
-// changes where transactiondb is (any instance's progress), feedback at the
-// end (only answers to commands sent from now on are waited for here).
+// startGroups places the instances' groups when new to Kafka: balance
+// changes where transactiondb is (progress of earlier groups), feedback at the
+// end (only answers to commands sent from now on are waited for).
 func startGroups(ctx context.Context, cfg config, st *store.Store, log *slog.Logger) error {
 	progress, err := st.Progress(ctx)
 	if err != nil {
@@ -187,15 +212,16 @@ func startAt(progress map[int32]int64) messaging.StartFunc {
 	}
 }
 
-// joinTopics returns two consumers, in groups of this instance's own, so it
-// reads every record: feedback apart from balance changes, so an answer never
-// waits behind a backlog of transactions (on a first start, the topic's history).
-// Each is its group's static member: restarted after a kill, it gets its
-// partitions back at once instead of after the session timeout.
+// joinTopics returns two consumers in the groups every instance shares, so
+// each record is stored by one instance: feedback apart from balance changes,
+// so an answer never waits behind a backlog of transactions (on a first
+// start, the topic's history). Each is its group's static member: restarted
+// after a kill, it gets its partitions back at once instead of after the
+// session timeout.
 func joinTopics(cfg config, serde *serde.Serde, log *slog.Logger) (balances, answers *messaging.Consumer, err error) {
 	balances, err = messaging.NewConsumer(cfg.kafka, serde, nil, messaging.ConsumerOptions{
 		Group: cfg.group + "-transactions", Topics: []string{topology.TopicBalanceChanged},
-		MaxBufferedBytes: smallPrefetch, GroupInstanceID: cfg.group + "-transactions",
+		MaxBufferedBytes: smallPrefetch, GroupInstanceID: cfg.instance + "-transactions",
 	}, log)
 	if err != nil {
 		return nil, nil, err
@@ -204,7 +230,7 @@ func joinTopics(cfg config, serde *serde.Serde, log *slog.Logger) (balances, ans
 		Group:            cfg.group + "-feedback",
 		Topics:           []string{topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback},
 		MaxBufferedBytes: smallPrefetch,
-		GroupInstanceID:  cfg.group + "-feedback",
+		GroupInstanceID:  cfg.instance + "-feedback",
 	}, log)
 	if err != nil {
 		balances.Close()

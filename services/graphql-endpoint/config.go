@@ -29,8 +29,9 @@ type config struct {
 	introspect   bool
 	cors         []string
 	group        string
+	instance     string
 	feedbackWait time.Duration
-	streamGrace  time.Duration
+	poll         time.Duration
 	sendTimeout  time.Duration
 	hashSlots    int
 	maxLast      int
@@ -99,14 +100,19 @@ func readConfig(env *env.Env) (config, error) {
 	env.Check(err == nil, "TRUSTED_PROXIES", "want addresses or CIDR prefixes, comma-separated")
 	c.proxies = proxies
 	host, _ := os.Hostname()
-	// Every instance reads every record (own group), so each can stream to
-	// its own subscribers and answer its own waiting requests.
-	c.group = env.String("KAFKA_GROUP_ID", fmt.Sprintf("graphql-endpoint-%s-%d", host, httpPort), "the consumer group of `commands`")
-	// The group id is also the instance's static member id in its groups.
+	// Every instance joins the same two groups: each balance change is stored,
+	// and each answer recorded, by one instance; every instance streams from
+	// transactiondb and is woken by its notifications (README, Instances).
+	c.group = env.String("KAFKA_GROUP_ID", "graphql-endpoint", "the groups `<group>-transactions` and `<group>-feedback`, shared by every instance")
+	c.instance = env.String("KAFKA_GROUP_INSTANCE_ID", fmt.Sprintf("graphql-endpoint-%s-%d", host, httpPort),
+		"this instance's static member id in both groups, one per instance: a restarted instance gets its partitions back at once")
 	env.Check(messaging.ValidGroupInstanceID(c.group+"-transactions"), "KAFKA_GROUP_ID",
+		"want at most 236 letters, digits, '.', '_' or '-'")
+	env.Check(messaging.ValidGroupInstanceID(c.instance+"-transactions"), "KAFKA_GROUP_INSTANCE_ID",
 		"want at most 236 letters, digits, '.', '_' or '-', one per instance")
 	c.feedbackWait = env.Millis("FEEDBACK_TIMEOUT_MS", 10*time.Second, 100*time.Millisecond, 5*time.Minute, "how long a request waits for the command handler's answer")
-	c.streamGrace = env.Millis("STREAM_CATCH_UP_GRACE_MS", 10*time.Second, 0, 24*time.Hour, "rows stored this long before the start are still streamed by a new consumer group")
+	c.poll = env.Millis("STREAM_POLL_MS", time.Second, 50*time.Millisecond, time.Minute,
+		"how often the stream and waiting requests look in transactiondb without a notification (one lost only delays)")
 	c.sendTimeout = env.Millis("KAFKA_SEND_TIMEOUT_MS", 5*time.Second, 100*time.Millisecond, 5*time.Minute, "how long a request waits for Kafka to take its command")
 	c.hashSlots = env.Int("HASH_CONCURRENCY", 2, 1, 256, "argon2id hashes at once (~19 MiB each)")
 	c.maxLast = env.Int("MAX_LAST_TRANSACTIONS", 1000, 1, 100_000, "what `all_last_transactions` answers")

@@ -14,68 +14,161 @@ import (
 	"github.com/google/uuid"
 
 	"openbank/kit/gqlws"
+	"openbank/messaging/messagingtest"
 	"openbank/topology"
 	"openbank/topology/ident"
 	"openbank/topology/records"
 )
 
-// TestTwoInstances runs two gateways on the same topics and database: every
-// subscriber of either gets every event once, each change is stored once, and
-// a uuid answered through one instance is known to the other.
-func TestTwoInstances(t *testing.T) {
-	a, b := startGateway(t), startGateway(t)
+// TestThreeInstancesShareTheWork runs three gateways in one pair of groups
+// on the same topics and database: each change is offered to transactiondb
+// once (by the instance owning its partition) and stored once, every
+// subscriber of every instance gets every change once with the same row id,
+// answers consumed by another instance still answer the request waiting on
+// the first (a token included), and a uuid answered through one instance is
+// known to another.
+func TestThreeInstancesShareTheWork(t *testing.T) {
+	group := fmt.Sprintf("gw-shared-%d", time.Now().UnixNano())
+	messagingtest.StartGroupAtEnd(t, group+"-transactions", topology.TopicBalanceChanged)
+	messagingtest.StartGroupAtEnd(t, group+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback)
+	var gws []*gatewayProc
+	for range 3 {
+		gws = append(gws, startGatewayIn(t, false, "KAFKA_GROUP_ID="+group))
+	}
+	a := gws[0]
 	h := newHandlerPart(t)
-	iban, _ := ident.NewIBAN()
 
-	var streams []<-chan gqlws.Event
-	for _, gw := range []*gatewayProc{a, b} {
-		for _, p := range []string{gqlws.TransportWS, gqlws.LegacyWS} {
-			_, s := subscribe(t, gw.dial(t, "/graphql-ws", p), qStream, map[string]any{"iban": iban})
-			streams = append(streams, s)
+	const nIBANs, perIBAN = 4, 5
+	var ibans []string
+	for range nIBANs {
+		iban, _ := ident.NewIBAN()
+		ibans = append(ibans, iban)
+	}
+	type sub struct {
+		gw, iban int
+		events   <-chan gqlws.Event
+	}
+	var subs []sub
+	for gi, gw := range gws {
+		for ii, iban := range ibans {
+			_, s := subscribe(t, gw.dial(t, "/graphql-ws", gqlws.TransportWS), qStream, map[string]any{"iban": iban})
+			subs = append(subs, sub{gi, ii, s})
 		}
 	}
-	time.Sleep(200 * time.Millisecond) // the subscriptions reach the gateways
-
-	const n = 20
-	for i := range n {
-		id := ident.Fixed(ident.NewCommandID())
-		bc := &records.BalanceChanged{IBAN: iban, NewBalance: int64(i+1) * 100, ChangedBy: 100, FromTo: "cash", Description: fmt.Sprint("deposit ", i)}
-		h.balanceChanged(t, id, bc)
-		if i%5 == 0 {
-			h.balanceChanged(t, id, bc) // redelivered
+	// The group settles before the records come, so no rebalance hands a batch
+	// to a second instance: warm-up changes on every partition until each
+	// instance has stored some (a member that joined last gets partitions only
+	// when its rebalance is over), and until every one is offered.
+	offered := func() (n float64) {
+		for _, gw := range gws {
+			n += metric(t, gw, "graphql_transactions_insert_attempts_total")
 		}
+		return n
 	}
-	var first []int64
-	for si, s := range streams {
-		var ids []int64
-		for i := range n {
-			tx := next[txResult](t, s, "stream_transactions")
-			if want := fmt.Sprintf("deposit %d", i); tx.Descr != want {
-				t.Fatalf("stream %d event %d: %q, want %q", si, i, tx.Descr, want)
+	warm := 0
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		busy := 0
+		for _, gw := range gws {
+			if metric(t, gw, "graphql_transactions_insert_attempts_total") > 0 {
+				busy++
 			}
-			ids = append(ids, tx.ID)
 		}
-		select {
-		case e := <-s:
-			t.Errorf("stream %d: extra event %s", si, e.Data)
-		case <-time.After(300 * time.Millisecond):
+		if busy == len(gws) && offered() >= float64(warm) {
+			break
 		}
-		if si == 0 {
-			first = ids
-		} else if fmt.Sprint(ids) != fmt.Sprint(first) {
-			t.Errorf("stream %d saw rows %v, stream 0 saw %v", si, ids, first)
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d instances stored warm-up changes, %v of %d offered", busy, len(gws), offered(), warm)
+		}
+		if busy < len(gws) {
+			for range 48 { // over the 24 partitions
+				iban, _ := ident.NewIBAN()
+				h.balanceChanged(t, ident.Fixed(ident.NewCommandID()), &records.BalanceChanged{IBAN: iban, NewBalance: 1, ChangedBy: 1, FromTo: "cash", Description: "warm-up"})
+				warm++
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	before := offered()
+	produced := 0
+	for i := range perIBAN {
+		for ii, iban := range ibans {
+			id := ident.Fixed(ident.NewCommandID())
+			bc := &records.BalanceChanged{IBAN: iban, NewBalance: int64(i+1) * 100, ChangedBy: 100, FromTo: "cash",
+				Description: fmt.Sprintf("deposit %d/%d", ii, i)}
+			h.balanceChanged(t, id, bc)
+			produced++
+			if i == 2 {
+				h.balanceChanged(t, id, bc) // redelivered: offered again, not stored again
+				produced++
+			}
 		}
 	}
-	resp := a.query(t, `query($iban: String!) { transactions_by_iban(iban: $iban, max_items: 100) { id } }`, map[string]any{"iban": iban})
-	var rows []txResult
-	mustJSON(t, resp.Data["transactions_by_iban"], &rows)
-	if len(rows) != n {
-		t.Errorf("%d rows stored for %d changes", len(rows), n)
+	rowIDs := map[string]int64{}
+	for _, s := range subs {
+		for i := range perIBAN {
+			tx := next[txResult](t, s.events, "stream_transactions")
+			want := fmt.Sprintf("deposit %d/%d", s.iban, i)
+			if tx.Descr != want {
+				t.Fatalf("gateway %d, iban %d, event %d: %q, want %q", s.gw, s.iban, i, tx.Descr, want)
+			}
+			if id, ok := rowIDs[want]; ok && id != tx.ID {
+				t.Errorf("%s streamed as row %d and as row %d", want, id, tx.ID)
+			}
+			rowIDs[want] = tx.ID
+		}
+	}
+	for _, s := range subs {
+		select {
+		case e := <-s.events:
+			t.Errorf("gateway %d, iban %d: extra event %s", s.gw, s.iban, e.Data)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	for _, iban := range ibans {
+		waitForRows(t, a, iban, perIBAN)
+	}
+	// Every record offered once across the three instances: not once per instance.
+	if got := offered() - before; got != float64(produced) {
+		t.Errorf("the instances offered %v rows for %d records: want each record offered by one instance", got, produced)
+	}
+
+	// Accounts opened and transfers sent through a, answered on feedback
+	// partitions that the three instances share: every request gets its
+	// answer, also those another instance consumed (that instance stores it
+	// and notifies a; a's request reads the token from transactiondb).
+	storedHop := `bank_hop_seconds_count{hop="gateway_event_stored"}`
+	othersBefore := metric(t, gws[1], storedHop) + metric(t, gws[2], storedHop)
+	const accounts, transfers = 6, 12
+	for i := range accounts {
+		user := fmt.Sprintf("shared-%d-%d", time.Now().UnixNano(), i)
+		_, events := subscribe(t, a.dial(t, "/graphql-ws", gqlws.TransportWS), qGetAccount, map[string]any{"u": user, "p": "secret-pw"})
+		create := command[*records.ConfirmAccountCreation](t, h)
+		iban, _ := ident.NewIBAN()
+		token, _ := ident.NewToken()
+		h.send(t, create.ID, topology.TopicAccountCreationFeedback, "",
+			&records.AccountCreationConfirmed{ID: create.ID, IBAN: iban, Token: token, AType: records.AtypeManual})
+		if acc := next[accountResult](t, events, "get_account"); str(acc.IBAN) != iban || str(acc.Token) != token {
+			t.Fatalf("account %d on a: %s %s %s, want %s %s", i, str(acc.IBAN), str(acc.Token), str(acc.Reason), iban, token)
+		}
+	}
+	for i := range transfers {
+		vars := map[string]any{"uuid": uuid.NewString(), "token": "cash", "amount": 100, "from": "cash", "to": ibans[0], "descr": "x"}
+		_, events := subscribe(t, a.dial(t, "/graphql-ws", gqlws.TransportWS), qTransfer, vars)
+		cmd := command[*records.ConfirmMoneyTransfer](t, h)
+		reason := fmt.Sprint("reason ", i)
+		h.send(t, cmd.ID, topology.TopicMoneyTransferFeedback, "", &records.MoneyTransferFailed{ID: cmd.ID, Reason: reason})
+		if r := next[transferResult](t, events, "money_transfer"); str(r.Reason) != reason {
+			t.Fatalf("transfer %d on a: %+v", i, r)
+		}
+	}
+	if n := metric(t, gws[1], storedHop) + metric(t, gws[2], storedHop) - othersBefore; n == 0 {
+		t.Errorf("the other instances consumed none of %d answers: the feedback group is not shared", accounts+transfers)
 	}
 
 	// Answered through a; repeated on b: known, not sent again.
+	b := gws[1]
 	id := uuid.NewString()
-	vars := map[string]any{"uuid": id, "token": "cash", "amount": 100, "from": "cash", "to": iban, "descr": "once"}
+	vars := map[string]any{"uuid": id, "token": "cash", "amount": 100, "from": "cash", "to": ibans[0], "descr": "once"}
 	_, events := subscribe(t, a.dial(t, "/graphql-ws", gqlws.TransportWS), qTransfer, vars)
 	cmd := command[*records.ConfirmMoneyTransfer](t, h)
 	h.send(t, cmd.ID, topology.TopicMoneyTransferFeedback, "", &records.MoneyTransferFailed{ID: cmd.ID, Reason: "invalid token"})

@@ -34,11 +34,12 @@ func TestReadConfigNamesEveryBadVariable(t *testing.T) {
 	t.Setenv("LOG_LEVEL", "loud")
 	t.Setenv("HTTP_READ_TIMEOUT_MS", "1000")
 	t.Setenv("KAFKA_GROUP_ID", "gateway one")
+	t.Setenv("KAFKA_GROUP_INSTANCE_ID", "gateway one")
 	_, err := readConfig(env.New())
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, name := range []string{"OPS_PORT", "DB_SSLMODE", "SHUTDOWN_TIMEOUT_MS", "LOG_LEVEL", "HTTP_READ_TIMEOUT_MS", "KAFKA_GROUP_ID"} {
+	for _, name := range []string{"OPS_PORT", "DB_SSLMODE", "SHUTDOWN_TIMEOUT_MS", "LOG_LEVEL", "HTTP_READ_TIMEOUT_MS", "KAFKA_GROUP_ID", "KAFKA_GROUP_INSTANCE_ID"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}

@@ -61,12 +61,15 @@ func Schedule(counts map[string]int, rng *rand.Rand) []string {
 // Injector injects faults into the services it runs and the stack's
 // Kafka nodes and PostgreSQL.
 type Injector struct {
-	Handler, Gateway *Service
-	Repo, StackDir   string
-	KafkaNodes       int
-	BrokerPause      time.Duration // how long a killed broker stays down
-	StallFor         time.Duration // how long the handler stays stopped
-	ReadyTimeout     time.Duration
+	// Handlers and Gateways are the instances a kill or a stall picks from.
+	Handlers, Gateways []*Service
+	// BeforeKill, if set, is called with a service about to be killed.
+	BeforeKill     func(*Service)
+	Repo, StackDir string
+	KafkaNodes     int
+	BrokerPause    time.Duration // how long a killed broker stays down
+	StallFor       time.Duration // how long the handler stays stopped
+	ReadyTimeout   time.Duration
 	// brokerBack reports the restart of the last killed Kafka node, which
 	// runs while the next faults go on.
 	brokerBack chan error
@@ -77,9 +80,12 @@ type Injector struct {
 func (in *Injector) Inject(ctx context.Context, kind string, at func()) (string, error) {
 	switch kind {
 	case HandlerKill, GatewayKill:
-		s := in.Handler
+		s := pick(in.Handlers)
 		if kind == GatewayKill {
-			s = in.Gateway
+			s = pick(in.Gateways)
+		}
+		if in.BeforeKill != nil {
+			in.BeforeKill(s)
 		}
 		if err := s.Kill(); err != nil {
 			return "", err
@@ -87,12 +93,13 @@ func (in *Injector) Inject(ctx context.Context, kind string, at func()) (string,
 		at()
 		return s.Name, in.restart(ctx, s)
 	case HandlerStall:
-		if err := in.Handler.Signal(syscall.SIGSTOP); err != nil {
+		s := pick(in.Handlers)
+		if err := s.Signal(syscall.SIGSTOP); err != nil {
 			return "", err
 		}
 		at()
 		sleep(ctx, in.StallFor)
-		return in.Handler.Name, in.Handler.Signal(syscall.SIGCONT)
+		return s.Name, s.Signal(syscall.SIGCONT)
 	case BrokerKill:
 		// One node down at a time: two of three would stop the cluster.
 		if err := in.WaitBroker(); err != nil {
@@ -124,6 +131,9 @@ func (in *Injector) Inject(ctx context.Context, kind string, at func()) (string,
 	}
 	return "", fmt.Errorf("unknown fault %q", kind)
 }
+
+// pick is one of the instances, at random.
+func pick(instances []*Service) *Service { return instances[rand.IntN(len(instances))] }
 
 // WaitBroker waits until the last killed Kafka node is started again.
 func (in *Injector) WaitBroker() error {

@@ -20,9 +20,30 @@ func Check(o Observed) []Result {
 		OneFeedbackPerCommand(o),
 		BalancesReplay(o),
 		TransactionsOnce(o),
+		WritesOnce(o),
 		ClientStreams(o),
 		NothingLeft(o),
 	}
+}
+
+// WritesOnce: the gateways offer each BalanceChanged record to transactiondb
+// about once, however many run (one shared group stores it; a rebalance may
+// hand a batch to a second instance), and insert each stored row once.
+// Instances that each read every record would offer it once per instance.
+func WritesOnce(o Observed) Result {
+	r := Result{Name: "transactiondb is written once per transaction, however many gateways"}
+	w := o.Writes
+	if w == nil {
+		r.Detail = "not measured"
+		return r
+	}
+	records := len(o.Events)
+	byKey, _, _ := distinctEvents(o.Events)
+	// Counters of a killed gateway are read just before the kill, so a batch
+	// stored in between is missing from them: fewer, never more.
+	r.OK = w.Inserted <= float64(w.Rows) && w.Offered <= 1.1*float64(records) && w.Rows == int64(len(byKey))
+	r.Detail = fmt.Sprintf("%d BalanceChanged records (%d distinct) → %s", records, len(byKey), w)
+	return r
 }
 
 // Summary is "N passed, M failed".

@@ -53,6 +53,7 @@ func healthy() Observed {
 			{ID: "t1", IBAN: alice, Answered: true, Confirmed: true, StreamIDs: []string{"1"}},
 			{ID: "t4", IBAN: bob, Answered: true},
 		},
+		Writes: &Writes{Gateways: 3, Offered: 5, Inserted: 4, Rows: 4},
 	}
 }
 
@@ -63,7 +64,7 @@ func TestHealthyHistoryPasses(t *testing.T) {
 			t.Errorf("%s failed: %s", r.Name, r.Detail)
 		}
 	}
-	if got := Summary(rs); got != "6 passed, 0 failed" {
+	if got := Summary(rs); got != "7 passed, 0 failed" {
 		t.Errorf("summary %q", got)
 	}
 }
@@ -142,8 +143,27 @@ func TestBrokenHistoriesFail(t *testing.T) {
 
 func TestNothingObservedFails(t *testing.T) {
 	rs := Check(Observed{Balances: map[string]int64{BankIBAN: BankOpeningBalance}})
-	if got := Summary(rs); got != "4 passed, 2 failed" {
-		t.Errorf("an empty run: %s (clients and lags must be seen)", got)
+	if got := Summary(rs); got != "4 passed, 3 failed" {
+		t.Errorf("an empty run: %s (clients, lags and writes must be seen)", got)
+	}
+}
+
+// Three gateways that each read every record offer it three times: that
+// fails; a shared group offers each about once.
+func TestWritesOnce(t *testing.T) {
+	events := []BalanceEvent{{CommandID: "a", IBAN: "x"}, {CommandID: "b", IBAN: "x"}, {CommandID: "b", IBAN: "x"}}
+	for _, c := range []struct {
+		w  Writes
+		ok bool
+	}{
+		{Writes{Gateways: 3, Offered: 3, Inserted: 2, Rows: 2}, true},
+		{Writes{Gateways: 3, Offered: 9, Inserted: 2, Rows: 2}, false}, // every instance offered every record
+		{Writes{Gateways: 3, Offered: 3, Inserted: 2, Rows: 3}, false}, // a row no record explains
+		{Writes{Gateways: 3, Offered: 3, Inserted: 3, Rows: 2}, false}, // more inserts than rows
+	} {
+		if r := WritesOnce(Observed{Events: events, Writes: &c.w}); r.OK != c.ok {
+			t.Errorf("%+v: ok %v, want %v (%s)", c.w, r.OK, c.ok, r.Detail)
+		}
 	}
 }
 

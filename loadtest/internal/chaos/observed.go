@@ -96,4 +96,5 @@ type Observed struct {
 	Lags         []Lag
 	DeadLetters  []DeadLetter
 	Clients      []ClientTransfer
+	Writes       *Writes // the gateways' insert counters and the table's counts; nil: not measured
 }

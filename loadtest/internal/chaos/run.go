@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,8 +30,11 @@ type Config struct {
 	ClientInterval         time.Duration // between one client's transfers
 	GapMin, GapMax         time.Duration // quiet time between a recovery and the next fault
 	BrokerPause, StallFor  time.Duration
+	// Handlers and Gateways are how many instances of the command handler and
+	// of the gateway run (each in the groups the instances share); 0 is 1.
+	Handlers, Gateways int
 	// PortBase: the services' HTTP ports are PortBase, PortBase+1, … in
-	// service.Names' order; 0 lets the system pick free ones.
+	// service.Names' order, instance by instance; 0 lets the system pick free ones.
 	PortBase int
 	// RequireFaults makes a run whose load ended before every fault was
 	// injected and measured fail.
@@ -51,6 +55,7 @@ type Report struct {
 	Commands   int           `json:"commands"`
 	Transfers  int           `json:"client_transfers"`
 	Load       string        `json:"load_average"`
+	Writes     *Writes       `json:"transactiondb_writes,omitempty"`
 }
 
 // Run runs the bank under load with faults and checks the invariants.
@@ -90,38 +95,59 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 	defer admin.Close()
 
 	groups := Groups{Handler: "chaos-command-handler", Gateway: "chaos-graphql-endpoint", Generator: "chaos-command-generator"}
+	// svc holds each service's first instance; all, every instance in start order.
 	svc := map[string]*Service{}
+	var all, handlers, gateways []*Service
 	defer func() {
-		for i := len(service.Names) - 1; i >= 0; i-- {
-			if s := svc[service.Names[i]]; s != nil {
-				s.Close()
-			}
+		for i := len(all) - 1; i >= 0; i-- {
+			all[i].Close()
 		}
 	}()
 	extra := map[string][]string{
-		"command-handler":   {"KAFKA_GROUP_ID=" + groups.Handler, "KAFKA_GROUP_INSTANCE_ID=chaos-command-handler-1"},
+		"command-handler":   {"KAFKA_GROUP_ID=" + groups.Handler},
 		"graphql-endpoint":  append([]string{"KAFKA_GROUP_ID=" + groups.Gateway}, LoadTestGatewayEnv...),
 		"heartbeat":         {"HEARTBEAT_PAUSED=true"},
 		"command-generator": {"KAFKA_GROUP_ID=" + groups.Generator},
 	}
-	for i, name := range service.Names {
-		port := cfg.PortBase + i
-		if cfg.PortBase == 0 {
-			if port, err = FreePort(); err != nil {
+	count := map[string]int{"command-handler": max(cfg.Handlers, 1), "graphql-endpoint": max(cfg.Gateways, 1)}
+	for _, name := range service.Names {
+		for i := range max(count[name], 1) {
+			port := cfg.PortBase + len(all)
+			if cfg.PortBase == 0 {
+				if port, err = FreePort(); err != nil {
+					return nil, err
+				}
+			}
+			instance, env := name, extra[name]
+			if count[name] > 1 {
+				instance = fmt.Sprintf("%s-%d", name, i+1)
+			}
+			switch name {
+			case "command-handler", "graphql-endpoint":
+				// Static members: a killed instance gets its partitions back on restart.
+				env = append(slices.Clone(env), fmt.Sprintf("KAFKA_GROUP_INSTANCE_ID=chaos-%s-%d", name, i+1))
+			}
+			s, err := NewService(instance, bins[name], filepath.Join(cfg.OutDir, instance+".log"), port, env...)
+			if err != nil {
 				return nil, err
 			}
+			all = append(all, s)
+			if i == 0 {
+				svc[name] = s
+			}
+			switch name {
+			case "command-handler":
+				handlers = append(handlers, s)
+			case "graphql-endpoint":
+				gateways = append(gateways, s)
+			}
+			// Up to six starts: the gateway has died at start (SIGSEGV in librdkafka)
+			// against a cluster still loading its coordinators.
+			if err := (&Injector{ReadyTimeout: 2 * time.Minute}).restart(ctx, s); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(out, "chaos: %s ready on :%d\n", instance, port)
 		}
-		s, err := NewService(name, bins[name], filepath.Join(cfg.OutDir, name+".log"), port, extra[name]...)
-		if err != nil {
-			return nil, err
-		}
-		svc[name] = s
-		// Up to six starts: the gateway has died at start (SIGSEGV in librdkafka)
-		// against a cluster still loading its coordinators.
-		if err := (&Injector{ReadyTimeout: 2 * time.Minute}).restart(ctx, s); err != nil {
-			return nil, err
-		}
-		fmt.Fprintf(out, "chaos: %s ready on :%d\n", name, port)
 	}
 
 	// A backlog from an earlier run would make the clients' first answers time out.
@@ -130,12 +156,13 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 		return nil, fmt.Errorf("the consumers did not catch up within %s before the load", cfg.CatchUpTimeout)
 	}
 	confirmations := NewConfirmations()
-	url := fmt.Sprintf("ws://127.0.0.1:%d/graphql-ws", svc["graphql-endpoint"].Port)
 	var clients []*Client
 	clientCtx, stopClients := context.WithCancel(ctx)
 	defer stopClients()
 	tag := fmt.Sprintf("%x", rand.Uint32())
 	for i := range cfg.Clients {
+		// The clients spread over the gateways: each streams to its own subscribers.
+		url := fmt.Sprintf("ws://127.0.0.1:%d/graphql-ws", gateways[i%len(gateways)].Port)
 		c := NewClient(fmt.Sprintf("chaos-%s-%d", tag, i+1), url, confirmations.Add)
 		if err := c.Open(clientCtx, 2*time.Minute); err != nil {
 			return nil, fmt.Errorf("client %d: %w", i+1, err)
@@ -156,8 +183,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 	if _, err := beat.SetRate(ctx, cfg.Rate); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "chaos: load on: %.0f commands/s from the generator, %d API clients; %s on %d Kafka node(s)\n",
-		cfg.Rate, cfg.Clients, faultList(cfg.Faults), nodes)
+	fmt.Fprintf(out, "chaos: load on: %.0f commands/s from the generator, %d API clients; %d handler(s), %d gateway(s); %s on %d Kafka node(s)\n",
+		cfg.Rate, cfg.Clients, len(handlers), len(gateways), faultList(cfg.Faults), nodes)
 
 	start := time.Now()
 	loadCtx, stopLoad := context.WithTimeout(clientCtx, cfg.Duration)
@@ -169,8 +196,14 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 	progressDone := make(chan struct{})
 	go progress(out, start, admin, groups.Handler, confirmations, rep, progressDone)
 
-	in := &Injector{Handler: svc["command-handler"], Gateway: svc["graphql-endpoint"], Repo: cfg.Repo, StackDir: cfg.StackDir,
-		KafkaNodes: nodes, BrokerPause: cfg.BrokerPause, StallFor: cfg.StallFor, ReadyTimeout: 2 * time.Minute}
+	writes := &Writes{}
+	in := &Injector{Handlers: handlers, Gateways: gateways, Repo: cfg.Repo, StackDir: cfg.StackDir,
+		KafkaNodes: nodes, BrokerPause: cfg.BrokerPause, StallFor: cfg.StallFor, ReadyTimeout: 2 * time.Minute,
+		BeforeKill: func(s *Service) {
+			if s.Name == "graphql-endpoint" || strings.HasPrefix(s.Name, "graphql-endpoint-") {
+				writes.Add(ctx, s) // its counters die with it
+			}
+		}}
 	rng := rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))
 	var faultErr error
 	for _, kind := range Schedule(cfg.Faults, rng) {
@@ -213,6 +246,14 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 	if err := ReadDatabases(ctx, db("balancedb", "command_handler"), db("transactiondb", "graphql_endpoint"), &o); err != nil {
 		return nil, err
 	}
+	for _, g := range gateways {
+		writes.Add(ctx, g)
+	}
+	if err := writes.ReadTable(ctx, db("transactiondb", "graphql_endpoint")); err != nil {
+		return nil, err
+	}
+	writes.Gateways = len(gateways)
+	o.Writes, rep.Writes = writes, writes
 	for _, c := range clients {
 		o.Clients = append(o.Clients, c.Transfers()...)
 	}
@@ -237,6 +278,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 	fmt.Fprintln(out, "\nrecovery (fault → next confirmed transfer sent after it):")
 	PrintStats(out, rep.Faults)
 	fmt.Fprintf(out, "\n%d commands, %d client transfers; load average %s\n", rep.Commands, rep.Transfers, rep.Load)
+	fmt.Fprintf(out, "transactiondb writes: %s\n", writes)
 	for _, r := range rep.Results {
 		mark := "PASS"
 		if !r.OK {

@@ -37,7 +37,7 @@ func startGateway(ctx context.Context, o options, kcfg messaging.Config) (*gatew
 		return nil, err
 	}
 	env := []string{"HTTP_PORT=" + strconv.Itoa(port), "KAFKA_GROUP_ID=" + group, "LOG_LEVEL=warn",
-		"STREAM_CATCH_UP_GRACE_MS=0", "PPROF_PORT=" + os.Getenv("BENCH_PPROF_PORT"),
+		"PPROF_PORT=" + os.Getenv("BENCH_PPROF_PORT"),
 		"MAX_CONNECTIONS_PER_CLIENT=0"} // every subscriber connects from this host
 	if o.gatewayEnv != "" {
 		env = append(env, strings.Split(o.gatewayEnv, ",")...)

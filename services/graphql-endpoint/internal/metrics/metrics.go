@@ -17,11 +17,14 @@ type Metrics struct {
 	SubscribersDropped prometheus.Counter
 	// TransactionsStored counts BalanceChanged records written to transactiondb by this instance.
 	TransactionsStored prometheus.Counter
+	// TransactionsOffered counts BalanceChanged records this instance tried to
+	// insert; against TransactionsStored it shows how much was a repeat.
+	TransactionsOffered prometheus.Counter
 	// StoreBatch is how long storing one batch of BalanceChanged records takes.
 	StoreBatch prometheus.Histogram
 	// StreamLag is how old a record is (from its Kafka timestamp) when its
-	// transaction is handed to the stream subscribers: Kafka, consuming and
-	// storing, before any WebSocket work.
+	// row is handed to the stream subscribers: Kafka, consuming, storing (by
+	// any instance) and reading it back, before any WebSocket work.
 	StreamLag prometheus.Histogram
 	// FeedbackWait is how long a request waited for the command handler's answer.
 	FeedbackWait *prometheus.HistogramVec
@@ -53,6 +56,10 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "graphql_transactions_stored_total",
 			Help: "Transactions inserted by this instance (redeliveries and rows another instance wrote excluded).",
 		}),
+		TransactionsOffered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "graphql_transactions_insert_attempts_total",
+			Help: "BalanceChanged records this instance offered to transactiondb (stored or found there already).",
+		}),
 		StoreBatch: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "graphql_transactions_store_batch_seconds",
 			Help:    "Time to store one batch of BalanceChanged records in transactiondb.",
@@ -60,7 +67,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		}),
 		StreamLag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "graphql_stream_lag_seconds",
-			Help:    "Age of a BalanceChanged record (from its Kafka timestamp) when its transaction is fanned out.",
+			Help:    "Age of a BalanceChanged record (from its Kafka timestamp) when this instance fans its row out.",
 			Buckets: []float64{.002, .005, .01, .015, .02, .03, .05, .075, .1, .15, .25, .5, 1, 2.5, 5, 10},
 		}),
 		FeedbackWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -70,7 +77,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		}, []string{"command", "outcome"}),
 		Hops: observe.NewHopHistogram(reg),
 	}
-	reg.MustRegister(m.SubscriptionsOpen, m.EventsFannedOut, m.SubscribersDropped, m.TransactionsStored,
+	reg.MustRegister(m.SubscriptionsOpen, m.EventsFannedOut, m.SubscribersDropped, m.TransactionsStored, m.TransactionsOffered,
 		m.StoreBatch, m.StreamLag, m.FeedbackWait)
 	return m
 }

@@ -51,23 +51,69 @@ func (s *Store) DropPendingAccount(ctx context.Context, creationID ident.Command
 	return nil
 }
 
-// RecordAccountCreations fills in or deletes the pending accounts the answers
-// are for; answers for other commands (the generator's) change nothing.
-func (s *Store) RecordAccountCreations(ctx context.Context, answers []account.Creation) error {
-	if len(answers) == 0 {
-		return nil
+// CreationOutcome is what transactiondb says about creation id: confirmed
+// (the account has its iban), failed (the pending row is gone: no iban, and
+// the reason is not kept), or known false while it waits.
+func (s *Store) CreationOutcome(ctx context.Context, id ident.CommandID) (c account.Creation, known bool, err error) {
+	c.CreationID = id
+	var iban, token *string
+	err = s.pool.QueryRow(ctx, `SELECT iban, token FROM accounts WHERE creation_id = $1`, id).Scan(&iban, &token)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return c, true, nil
+	case err != nil:
+		return c, false, fmt.Errorf("account creation %s: %w", id, err)
+	case iban == nil:
+		return c, false, nil
 	}
-	b := &pgx.Batch{}
+	c.IBAN = *iban
+	if token != nil {
+		c.Token = *token
+	}
+	return c, true, nil
+}
+
+// recordAccountCreations fills in or deletes the pending accounts the answers
+// are for and returns those it changed; answers for other commands (the
+// generator's) change nothing.
+func recordAccountCreations(ctx context.Context, tx pgx.Tx, answers []account.Creation) ([]account.Creation, error) {
+	var okIDs, failIDs []ident.CommandID
+	var ibans, tokens []string
+	byID := make(map[ident.CommandID]account.Creation, len(answers))
 	for _, a := range answers {
+		byID[a.CreationID] = a
 		if a.IBAN != "" {
-			b.Queue(`UPDATE accounts SET iban = $2, token = $3 WHERE creation_id = $1 AND iban IS NULL`,
-				a.CreationID, a.IBAN, a.Token)
+			okIDs, ibans, tokens = append(okIDs, a.CreationID), append(ibans, a.IBAN), append(tokens, a.Token)
 		} else {
-			b.Queue(`DELETE FROM accounts WHERE creation_id = $1 AND iban IS NULL`, a.CreationID)
+			failIDs = append(failIDs, a.CreationID)
 		}
 	}
-	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("record account creations: %w", err)
+	var changed []account.Creation
+	collect := func(sql string, args ...any) error {
+		rows, err := tx.Query(ctx, sql, args...)
+		if err != nil {
+			return err
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[ident.CommandID])
+		for _, id := range ids {
+			changed = append(changed, byID[id])
+		}
+		return err
 	}
-	return nil
+	if len(okIDs) > 0 {
+		if err := collect(`
+			UPDATE accounts a SET iban = u.iban, token = u.token
+			  FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(id, iban, token)
+			 WHERE a.creation_id = u.id AND a.iban IS NULL
+			RETURNING a.creation_id`, okIDs, ibans, tokens); err != nil {
+			return nil, fmt.Errorf("record account creations: %w", err)
+		}
+	}
+	if len(failIDs) > 0 {
+		if err := collect(`DELETE FROM accounts WHERE creation_id = ANY($1::uuid[]) AND iban IS NULL RETURNING creation_id`,
+			failIDs); err != nil {
+			return nil, fmt.Errorf("record account creations: %w", err)
+		}
+	}
+	return changed, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -20,85 +21,52 @@ func scanTx(row pgx.Row, extra ...any) (transaction.Transaction, error) {
 	return t, err
 }
 
-// AddTransactions stores txs (their ID ignored) and returns them as stored,
-// with row ids, in the given order, each (command id, iban) once. A change
-// stored before comes back with the existing row.
+// AddTransactions stores txs (their ID ignored), each (command id, iban)
+// once, and returns how many rows it added: a change stored before (a
+// redelivery after a rebalance) adds none. Storing is all it does; every
+// gateway streams the rows from the table (Stream).
 //
 // progress (balance_changed partition -> next offset) is recorded in the same
 // statement, so it never runs ahead of the rows. Callers give the changes in
-// (partition, offset) order: two instances then take row locks in the same
-// order and cannot deadlock.
-func (s *Store) AddTransactions(ctx context.Context, txs []transaction.Transaction, progress map[int32]int64) (stored []transaction.Stored, err error) {
+// (partition, offset) order: two instances (the old and the new owner of a
+// partition during a rebalance) then take row locks in the same order and
+// cannot deadlock, and one partition's rows commit in offset order, which
+// Stream's per-partition cursor relies on.
+func (s *Store) AddTransactions(ctx context.Context, txs []transaction.Transaction, progress map[int32]int64) (inserted int, err error) {
 	if len(txs) == 0 {
-		return nil, s.RecordProgress(ctx, progress)
+		return 0, s.RecordProgress(ctx, progress)
 	}
 	parts, offsets := progressArrays(progress)
 	type key struct{ cmd, iban string }
-	var cmds, ibans, fromTos, descrs []string
-	var balances, changes []int64
-	order := make([]key, 0, len(txs))
 	seen := make(map[key]bool, len(txs))
+	var cmds, ibans, fromTos, descrs []string
+	var balances, changes, kOffsets []int64
+	var kParts []int32
+	var kTimes []time.Time
 	for _, t := range txs {
-		k := key{t.CommandID, t.IBAN}
-		if seen[k] {
-			continue
+		if k := (key{t.CommandID, t.IBAN}); seen[k] {
+			continue // a change twice in the batch is stored at its first place
+		} else {
+			seen[k] = true
 		}
-		seen[k] = true
-		order = append(order, k)
-		cmds, ibans = append(cmds, t.CommandID), append(ibans, t.IBAN)
+		cmds, ibans, fromTos, descrs = append(cmds, t.CommandID), append(ibans, t.IBAN), append(fromTos, t.FromTo), append(descrs, t.Descr)
 		balances, changes = append(balances, t.NewBalance), append(changes, t.ChangedBy)
-		fromTos, descrs = append(fromTos, t.FromTo), append(descrs, t.Descr)
+		kParts, kOffsets, kTimes = append(kParts, t.Partition), append(kOffsets, t.Offset), append(kTimes, t.At)
 	}
 	// WITH ORDINALITY + ORDER BY keeps row ids in the order the changes happened.
-	rows, err := s.pool.Query(ctx, `
-		WITH progress AS (`+upsertProgress("$7", "$8")+`)
-		INSERT INTO transactions (command_id, iban, new_balance, changed_by, from_to, descr)
-		SELECT c, i, b, ch, f, d
-		  FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[])
-		       WITH ORDINALITY AS u(c, i, b, ch, f, d, n)
+	tag, err := s.pool.Exec(ctx, `
+		WITH progress AS (`+upsertProgress("$10", "$11")+`)
+		INSERT INTO transactions (command_id, iban, new_balance, changed_by, from_to, descr, kafka_partition, kafka_offset, kafka_ts)
+		SELECT c, i, b, ch, f, d, p, o, ts
+		  FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::int[], $8::bigint[], $9::timestamptz[])
+		       WITH ORDINALITY AS u(c, i, b, ch, f, d, p, o, ts, n)
 		 ORDER BY n
-		ON CONFLICT (command_id, iban) DO NOTHING
-		RETURNING `+txColumns, cmds, ibans, balances, changes, fromTos, descrs, parts, offsets)
+		ON CONFLICT (command_id, iban) DO NOTHING`,
+		cmds, ibans, balances, changes, fromTos, descrs, kParts, kOffsets, kTimes, parts, offsets)
 	if err != nil {
-		return nil, fmt.Errorf("insert transactions: %w", err)
+		return 0, fmt.Errorf("insert transactions: %w", err)
 	}
-	byKey := make(map[key]transaction.Stored, len(order))
-	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (transaction.Transaction, error) { return scanTx(r) })
-	if err != nil {
-		return nil, fmt.Errorf("insert transactions: %w", err)
-	}
-	for _, t := range got {
-		byKey[key{t.CommandID, t.IBAN}] = transaction.Stored{Transaction: t, Inserted: true}
-	}
-	if len(got) < len(order) {
-		// The rest existed already: fan out what the database holds.
-		rows, err := s.pool.Query(ctx, `
-			SELECT `+txColumns+`, stored_at FROM transactions
-			 WHERE (command_id, iban) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, cmds, ibans)
-		if err != nil {
-			return nil, fmt.Errorf("read existing transactions: %w", err)
-		}
-		existing, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (t transaction.Stored, err error) {
-			t.Transaction, err = scanTx(r, &t.StoredAt)
-			return t, err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("read existing transactions: %w", err)
-		}
-		for _, t := range existing {
-			k := key{t.CommandID, t.IBAN}
-			if _, ok := byKey[k]; !ok {
-				byKey[k] = t
-			}
-		}
-	}
-	stored = make([]transaction.Stored, 0, len(order))
-	for _, k := range order {
-		if t, ok := byKey[k]; ok {
-			stored = append(stored, t)
-		}
-	}
-	return stored, nil
+	return int(tag.RowsAffected()), nil
 }
 
 // TransactionByID returns the transaction with row id, or ok false.

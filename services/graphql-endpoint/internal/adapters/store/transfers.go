@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"openbank/services/graphql-endpoint/internal/domain/account"
 	"openbank/services/graphql-endpoint/internal/domain/transfer"
 	"openbank/topology/ident"
 )
@@ -76,26 +77,62 @@ func (s *Store) TransferResult(ctx context.Context, id ident.CommandID) (transfe
 	return r, nil
 }
 
-// RecordTransferResults stores answers for transfers sent through a gateway;
-// the first answer stays, answers to other commands change nothing.
-func (s *Store) RecordTransferResults(ctx context.Context, results []transfer.Result) error {
+// recordTransferResults stores answers for transfers sent through a gateway
+// and returns those it stored; the first answer stays, answers to other
+// commands change nothing.
+func recordTransferResults(ctx context.Context, tx pgx.Tx, results []transfer.Result) ([]transfer.Result, error) {
 	if len(results) == 0 {
-		return nil
+		return nil, nil
 	}
 	ids := make([]ident.CommandID, len(results))
 	ok := make([]bool, len(results))
 	reasons := make([]string, len(results))
+	byID := make(map[ident.CommandID]transfer.Result, len(results))
 	for i, r := range results {
 		ids[i], ok[i], reasons[i] = r.ID, r.Success, r.Reason
+		byID[r.ID] = r
 	}
-	_, err := s.pool.Exec(ctx, `
+	rows, err := tx.Query(ctx, `
 		UPDATE transfer_results t SET success = u.ok, reason = NULLIF(u.reason, ''), answered_at = now()
 		  FROM unnest($1::uuid[], $2::bool[], $3::text[]) AS u(id, ok, reason)
-		 WHERE t.id = u.id AND t.success IS NULL`, ids, ok, reasons)
+		 WHERE t.id = u.id AND t.success IS NULL
+		RETURNING t.id`, ids, ok, reasons)
 	if err != nil {
-		return fmt.Errorf("record transfer results: %w", err)
+		return nil, fmt.Errorf("record transfer results: %w", err)
 	}
-	return nil
+	stored, err := pgx.CollectRows(rows, pgx.RowTo[ident.CommandID])
+	if err != nil {
+		return nil, fmt.Errorf("record transfer results: %w", err)
+	}
+	out := make([]transfer.Result, len(stored))
+	for i, id := range stored {
+		out[i] = byID[id]
+	}
+	return out, nil
+}
+
+// RecordFeedback stores the command handler's answers to commands sent
+// through a gateway (any instance's) and, in the same transaction, notifies
+// every instance of those it stored on ChannelFeedback; it returns them.
+func (s *Store) RecordFeedback(ctx context.Context, creations []account.Creation, results []transfer.Result) (
+	[]account.Creation, []transfer.Result, error) {
+	var stored feedback
+	if len(creations) == 0 && len(results) == 0 {
+		return nil, nil, nil
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
+		if stored.Creations, err = recordAccountCreations(ctx, tx, creations); err != nil {
+			return err
+		}
+		if stored.Transfers, err = recordTransferResults(ctx, tx, results); err != nil {
+			return err
+		}
+		return notifyFeedback(ctx, tx, stored)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return stored.Creations, stored.Transfers, nil
 }
 
 // SendFailed notes that transfer id could not be produced, so the next

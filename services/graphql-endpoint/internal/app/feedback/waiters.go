@@ -58,6 +58,13 @@ func (w *Waiters[R]) Deliver(id ident.CommandID, r R) {
 	}
 }
 
+// Waiting says whether anyone waits for id.
+func (w *Waiters[R]) Waiting(id ident.CommandID) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.waiting[id]) > 0
+}
+
 // Len is the number of command ids waited for.
 func (w *Waiters[R]) Len() int {
 	w.mu.Lock()

@@ -117,20 +117,30 @@ func (g *Gateway) createAccount(ctx context.Context, id ident.CommandID) (res Ac
 		return AccountResult{}, err
 	}
 	acknowledged(g.opts.Metrics.Hops, span, begun)
-	timer := time.NewTimer(g.opts.FeedbackTimeout)
-	defer timer.Stop()
-	select {
-	case a := <-answer:
-		return g.creationResult(cleanup, a, start), nil
-	case <-timer.C:
-		g.opts.Metrics.FeedbackWait.WithLabelValues("account_creation", "timeout").Observe(time.Since(start).Seconds())
-		if err := g.store.DropPendingAccount(cleanup, id); err != nil {
-			g.log.Warn("drop pending account after time-out", "error", err)
-		}
-		return AccountResult{Reason: ReasonNoAnswer}, nil
-	case <-ctx.Done():
+	a, ok, err := await(ctx, g, answer, g.creationStored(id))
+	switch {
+	case err != nil:
 		// The client left; the feedback consumer still fills in or drops the row.
-		return AccountResult{}, ctx.Err()
+		return AccountResult{}, err
+	case ok:
+		return g.creationResult(cleanup, a, start), nil
+	}
+	g.opts.Metrics.FeedbackWait.WithLabelValues("account_creation", "timeout").Observe(time.Since(start).Seconds())
+	if err := g.store.DropPendingAccount(cleanup, id); err != nil {
+		g.log.Warn("drop pending account after time-out", "error", err)
+	}
+	return AccountResult{Reason: ReasonNoAnswer}, nil
+}
+
+// creationStored finds creation id's answer in transactiondb; a failure's
+// reason is not kept there.
+func (g *Gateway) creationStored(id ident.CommandID) func(context.Context) (account.Creation, bool, error) {
+	return func(ctx context.Context) (account.Creation, bool, error) {
+		c, known, err := g.store.CreationOutcome(ctx, id)
+		if known && c.IBAN == "" && c.Reason == "" {
+			c.Reason = ReasonCreationFailed
+		}
+		return c, known, err
 	}
 }
 
@@ -164,24 +174,25 @@ func (g *Gateway) awaitOthersCreation(ctx context.Context, username string, id i
 	if !a.Pending() {
 		return AccountResult{IBAN: a.IBAN, Token: a.Token}, true, nil
 	}
-	timer := time.NewTimer(g.opts.FeedbackTimeout)
-	defer timer.Stop()
-	select {
-	case a := <-answer:
-		if a.IBAN != "" {
-			return AccountResult{IBAN: a.IBAN, Token: a.Token}, true, nil
-		}
-		return AccountResult{Reason: a.Reason}, true, nil
-	case <-timer.C:
+	c, ok, err := await(ctx, g, answer, func(ctx context.Context) (account.Creation, bool, error) {
+		return g.store.CreationOutcome(ctx, id)
+	})
+	switch {
+	case err != nil:
+		return AccountResult{}, true, err
+	case ok && c.IBAN == "" && c.Reason == "":
+		return AccountResult{}, false, nil // the row went away (found by looking): look again
+	case !ok:
 		// Its producer has given up by now too (it started earlier): drop the row,
 		// so the username is not stuck on a creation that never got an answer.
 		if err := g.store.DropPendingAccount(context.WithoutCancel(ctx), id); err != nil {
 			g.log.Warn("drop unanswered account creation", "error", err)
 		}
 		return AccountResult{Reason: ReasonNoAnswer}, true, nil
-	case <-ctx.Done():
-		return AccountResult{}, true, ctx.Err()
+	case c.IBAN != "":
+		return AccountResult{IBAN: c.IBAN, Token: c.Token}, true, nil
 	}
+	return AccountResult{Reason: c.Reason}, true, nil
 }
 
 func (g *Gateway) hashPassword(ctx context.Context, username, password string) (string, error) {

@@ -16,8 +16,10 @@ import (
 	"openbank/topology/records"
 )
 
-// HandleFeedback is the handler of the feedback consumer: it stores the
-// answers (first) and then wakes whoever waits for them.
+// HandleFeedback is the handler of the feedback consumer (one group shared
+// by every instance: each answer is read by one). It stores the answers to
+// commands sent through any instance; storing notifies every instance, which
+// wakes whoever waits there (Deliver). Waiters here are woken at once.
 func (g *Gateway) HandleFeedback(ctx context.Context, batch []messaging.Delivery) (err error) {
 	ev := consume(ctx, g.opts.Metrics.Hops, "feedback consumed", batch, g.opts.StreamSince)
 	defer func() { ev.end(err) }()
@@ -35,29 +37,23 @@ func (g *Gateway) HandleFeedback(ctx context.Context, batch []messaging.Delivery
 			results = append(results, transfer.Result{ID: ident.CommandIDFromFixed(r.ID), Known: true, Reason: r.Reason})
 		}
 	}
-	if err := g.store.RecordAccountCreations(ctx, creations); err != nil {
-		return err
-	}
-	if err := g.store.RecordTransferResults(ctx, results); err != nil {
+	creations, results, err = g.store.RecordFeedback(ctx, creations, results)
+	if err != nil {
 		return err
 	}
 	ev.storedNow()
-	for _, c := range creations {
-		g.accounts.Deliver(c.CreationID, c)
-	}
-	for _, r := range results {
-		g.transfers.Deliver(r.ID, r)
-	}
+	g.Deliver(creations, results)
 	return nil
 }
 
-// HandleBalanceChanged is the handler of the balance_changed consumer: it
-// stores each change once and streams what the database holds.
+// HandleBalanceChanged is the handler of the balance_changed consumer (one
+// group shared by every instance: each partition is stored by one). It
+// stores each change once; every instance streams it from transactiondb
+// (Follow), this one too.
 func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []messaging.Delivery) (err error) {
 	ev := consume(ctx, g.opts.Metrics.Hops, "balance_changed consumed", batch, g.opts.StreamSince)
 	defer func() { ev.end(err) }()
-	// In (partition, offset) order: see store.AddTransactions. One partition's
-	// records (one iban's) keep their order, so their row ids do too.
+	// In (partition, offset) order: see store.AddTransactions.
 	batch = slices.Clone(batch)
 	slices.SortStableFunc(batch, func(a, b messaging.Delivery) int {
 		return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
@@ -67,7 +63,6 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []messaging.De
 		next[d.Partition] = max(next[d.Partition], d.Offset+1)
 	}
 	txs := make([]transaction.Transaction, 0, len(batch))
-	recent := make(map[string]time.Time, len(batch)) // command id + iban -> Kafka timestamp, since StreamSince
 	for _, d := range batch {
 		bc, ok := d.Record.(*records.BalanceChanged)
 		if !ok {
@@ -80,36 +75,20 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []messaging.De
 			g.log.Warn("BalanceChanged without command-id header", "partition", d.Partition, "offset", d.Offset)
 		}
 		txs = append(txs, transaction.Transaction{CommandID: cmd, IBAN: bc.IBAN, NewBalance: bc.NewBalance,
-			ChangedBy: bc.ChangedBy, FromTo: bc.FromTo, Descr: bc.Description})
-		if !d.Timestamp.Before(g.opts.StreamSince) {
-			recent[cmd+"\x00"+bc.IBAN] = d.Timestamp
-		}
+			ChangedBy: bc.ChangedBy, FromTo: bc.FromTo, Descr: bc.Description,
+			Partition: d.Partition, Offset: d.Offset, At: d.Timestamp})
 	}
 	start := time.Now()
-	stored, err := g.store.AddTransactions(ctx, txs, next)
+	inserted, err := g.store.AddTransactions(ctx, txs, next)
 	if err != nil {
 		return err
 	}
 	g.opts.Metrics.StoreBatch.Observe(time.Since(start).Seconds())
-	ev.storedNow()
-	// Every row stored while this process runs is streamed, so a client that
-	// subscribes and then reads its history misses nothing, also while this
-	// process or another instance catches up.
-	streamed := make([]transaction.Transaction, 0, len(stored))
-	inserted := 0
-	for _, t := range stored {
-		if t.Inserted {
-			inserted++
-		}
-		if !t.Inserted && t.StoredAt.Before(g.opts.StreamSince) {
-			continue
-		}
-		streamed = append(streamed, t.Transaction)
-		if ts, ok := recent[t.CommandID+"\x00"+t.IBAN]; ok {
-			g.opts.Metrics.StreamLag.Observe(time.Since(ts).Seconds())
-		}
-	}
+	g.opts.Metrics.TransactionsOffered.Add(float64(len(txs)))
 	g.opts.Metrics.TransactionsStored.Add(float64(inserted))
-	g.hub.Publish(streamed)
+	ev.storedNow()
+	if inserted > 0 {
+		g.Kick()
+	}
 	return nil
 }

@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -20,7 +22,7 @@ type memStore struct {
 	accounts  map[string]account.Account
 	transfers map[ident.CommandID]transfer.Result
 	sent      map[ident.CommandID]transfer.Command
-	txs       []transaction.Stored // Inserted unused; StoredAt as transactiondb keeps it
+	txs       []transaction.Transaction
 	progress  map[int32]int64
 }
 
@@ -57,22 +59,45 @@ func (m *memStore) DropPendingAccount(_ context.Context, id ident.CommandID) err
 	return nil
 }
 
-func (m *memStore) RecordAccountCreations(ctx context.Context, answers []account.Creation) error {
-	for _, c := range answers {
-		if c.IBAN == "" {
-			_ = m.DropPendingAccount(ctx, c.CreationID)
-			continue
+func (m *memStore) CreationOutcome(_ context.Context, id ident.CommandID) (account.Creation, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, a := range m.accounts {
+		if a.CreationID == id {
+			return account.Creation{CreationID: id, IBAN: a.IBAN, Token: a.Token}, !a.Pending(), nil
 		}
-		m.mu.Lock()
+	}
+	return account.Creation{CreationID: id}, true, nil
+}
+
+// RecordFeedback stores answers to commands it knows, as the store does.
+func (m *memStore) RecordFeedback(_ context.Context, creations []account.Creation, results []transfer.Result) (
+	[]account.Creation, []transfer.Result, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var doneC []account.Creation
+	for _, c := range creations {
 		for name, a := range m.accounts {
-			if a.CreationID == c.CreationID && a.Pending() {
+			if a.CreationID != c.CreationID || !a.Pending() {
+				continue
+			}
+			if c.IBAN == "" {
+				delete(m.accounts, name)
+			} else {
 				a.IBAN, a.Token = c.IBAN, c.Token
 				m.accounts[name] = a
 			}
+			doneC = append(doneC, c)
 		}
-		m.mu.Unlock()
 	}
-	return nil
+	var doneR []transfer.Result
+	for _, r := range results {
+		if old, ok := m.transfers[r.ID]; ok && !old.Known {
+			m.transfers[r.ID] = r
+			doneR = append(doneR, r)
+		}
+	}
+	return doneC, doneR, nil
 }
 
 func (m *memStore) ClaimTransfer(_ context.Context, cmd transfer.Command) (bool, transfer.Result, error) {
@@ -107,48 +132,46 @@ func (m *memStore) ResendDue(_ context.Context, cmd transfer.Command, _ time.Dur
 
 func (m *memStore) SendFailed(context.Context, ident.CommandID) error { return nil }
 
-func (m *memStore) RecordTransferResults(_ context.Context, results []transfer.Result) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, r := range results {
-		if old, ok := m.transfers[r.ID]; ok && !old.Known {
-			m.transfers[r.ID] = r
-		}
-	}
-	return nil
-}
-
-func (m *memStore) AddTransactions(_ context.Context, txs []transaction.Transaction, progress map[int32]int64) ([]transaction.Stored, error) {
+func (m *memStore) AddTransactions(_ context.Context, txs []transaction.Transaction, progress map[int32]int64) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for p, o := range progress {
 		m.progress[p] = max(m.progress[p], o)
 	}
-	var stored []transaction.Stored
+	inserted := 0
 	for _, t := range txs {
-		found := false
-		for _, old := range m.txs {
-			if old.CommandID == t.CommandID && old.IBAN == t.IBAN {
-				stored, found = append(stored, old), true
-				break
-			}
-		}
-		if !found {
-			row := m.insert(t, time.Now())
-			row.Inserted = true
-			stored = append(stored, row)
+		if !slices.ContainsFunc(m.txs, func(old transaction.Transaction) bool {
+			return old.CommandID == t.CommandID && old.IBAN == t.IBAN
+		}) {
+			t.ID = int64(len(m.txs) + 1)
+			m.txs = append(m.txs, t)
+			inserted++
 		}
 	}
-	return stored, nil
+	return inserted, nil
 }
 
-// insert adds a row as stored at at (by this gateway, or, called by a test,
-// by another instance).
-func (m *memStore) insert(t transaction.Transaction, at time.Time) transaction.Stored {
-	t.ID = int64(len(m.txs) + 1)
-	row := transaction.Stored{Transaction: t, StoredAt: at}
-	m.txs = append(m.txs, row)
-	return row
+// Stream reads rows after cursor per partition, in offset order.
+func (m *memStore) Stream(_ context.Context, cursor map[int32]int64, limit int) ([]transaction.Transaction, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []transaction.Transaction
+	n := map[int32]int{}
+	sorted := slices.SortedStableFunc(slices.Values(m.txs), func(a, b transaction.Transaction) int {
+		return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
+	})
+	for _, t := range sorted {
+		last, ok := cursor[t.Partition]
+		if (ok && t.Offset <= last) || n[t.Partition] >= limit {
+			continue
+		}
+		n[t.Partition]++
+		out = append(out, t)
+	}
+	for _, t := range out {
+		cursor[t.Partition] = max(cursor[t.Partition], t.Offset)
+	}
+	return out, nil
 }
 
 // answeringSender is Kafka with a command handler behind it: each command
@@ -191,4 +214,10 @@ func (p *published) Publish(txs []transaction.Transaction) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.txs = append(p.txs, txs...)
+}
+
+func (p *published) all() []transaction.Transaction {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.txs)
 }

@@ -38,7 +38,7 @@ type Accounts interface {
 	AccountByUsername(ctx context.Context, username string) (a account.Account, ok bool, err error)
 	AddPendingAccount(ctx context.Context, a account.Account) (created bool, err error)
 	DropPendingAccount(ctx context.Context, creationID ident.CommandID) error
-	RecordAccountCreations(ctx context.Context, answers []account.Creation) error
+	CreationOutcome(ctx context.Context, creationID ident.CommandID) (c account.Creation, known bool, err error)
 }
 
 // Transfers keeps the money transfers sent and their answers (store.Store).
@@ -47,18 +47,27 @@ type Transfers interface {
 	TransferResult(ctx context.Context, id ident.CommandID) (transfer.Result, error)
 	ResendDue(ctx context.Context, cmd transfer.Command, after time.Duration) (send transfer.Command, due bool, err error)
 	SendFailed(ctx context.Context, id ident.CommandID) error
-	RecordTransferResults(ctx context.Context, results []transfer.Result) error
 }
 
-// Transactions stores BalanceChanged records once each (store.Store).
+// Answers stores the command handler's answers to commands sent through any
+// instance, tells every instance of them, and returns those it stored
+// (store.Store).
+type Answers interface {
+	RecordFeedback(ctx context.Context, creations []account.Creation, results []transfer.Result) ([]account.Creation, []transfer.Result, error)
+}
+
+// Transactions stores BalanceChanged records once each and reads them back
+// in the order every instance streams them (store.Store).
 type Transactions interface {
-	AddTransactions(ctx context.Context, txs []transaction.Transaction, progress map[int32]int64) ([]transaction.Stored, error)
+	AddTransactions(ctx context.Context, txs []transaction.Transaction, progress map[int32]int64) (inserted int, err error)
+	Stream(ctx context.Context, cursor map[int32]int64, limit int) ([]transaction.Transaction, error)
 }
 
 // Store is all the gateway keeps in transactiondb.
 type Store interface {
 	Accounts
 	Transfers
+	Answers
 	Transactions
 }
 
@@ -76,12 +85,12 @@ type Subscribers interface {
 type Options struct {
 	// FeedbackTimeout is how long a request waits for the command handler.
 	FeedbackTimeout time.Duration
-	// StreamSince, on transactiondb's clock: a row stored before it by
-	// someone else (a predecessor, or another instance) is not streamed; a
-	// subscriber reads such rows with transactions_by_iban. A row this process
-	// inserts, or another instance stored since, is streamed, however old its
-	// record. Records older are also left out of the stream-lag histogram.
+	// StreamSince: records older (by their Kafka timestamp) are left out of
+	// the hop and stream-lag histograms (a first start's history).
 	StreamSince time.Time
+	// PollInterval is how often the stream and waiting requests look in
+	// transactiondb without a notification (one missed only delays).
+	PollInterval time.Duration
 	// HashConcurrency bounds simultaneous password hashes (each needs ~19 MiB).
 	HashConcurrency int
 	// SendTimeout bounds the wait for Kafka to take a command (Kafka down).
@@ -105,6 +114,8 @@ type Gateway struct {
 	transfers *feedback.Waiters[transfer.Result]
 	opts      Options
 	hashSlots chan struct{}
+	// kick wakes Follow: rows were stored.
+	kick chan struct{}
 	// dummyHash is checked for an unknown username, so login takes as long
 	// as for a known one.
 	dummyHash string
@@ -118,6 +129,9 @@ func New(st Store, producer Producer, hub Subscribers, opts Options, log *slog.L
 	}
 	if opts.HashConcurrency <= 0 {
 		opts.HashConcurrency = 2
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = time.Second
 	}
 	if opts.SendTimeout <= 0 {
 		opts.SendTimeout = 5 * time.Second
@@ -133,7 +147,7 @@ func New(st Store, producer Producer, hub Subscribers, opts Options, log *slog.L
 		store: st, producer: producer, hub: hub,
 		accounts:  feedback.NewWaiters[account.Creation](),
 		transfers: feedback.NewWaiters[transfer.Result](),
-		opts:      opts, hashSlots: make(chan struct{}, opts.HashConcurrency), dummyHash: dummy, log: log,
+		opts:      opts, hashSlots: make(chan struct{}, opts.HashConcurrency), kick: make(chan struct{}, 1), dummyHash: dummy, log: log,
 	}
 }
 

@@ -146,29 +146,25 @@ func TestMoneyTransferAnswersARepeatFromTheStore(t *testing.T) {
 	}
 }
 
-// Every row stored while the gateway runs is streamed, however old its
-// record: a client that subscribed and then read its history must not miss a
-// row stored while this gateway, or another instance, catches up. A row
-// stored long before this process started is history, not streamed again.
-func TestHandleBalanceChangedStoresOnceAndStreamsWhatIsStoredMeanwhile(t *testing.T) {
-	ctx := context.Background()
-	g, st, _, pub := newTestGateway(nil) // StreamSince: a minute ago
+// HandleBalanceChanged stores each change once, in (partition, offset)
+// order with its place; Follow streams every row stored after its cursor
+// once, whoever stored it (another instance's rows too), and not a
+// redelivery again.
+func TestStoreOnceAndStreamFromTheDatabase(t *testing.T) {
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	g, st, _, pub := newTestGateway(nil)
 	now := time.Now()
 	iban := "NL66OPEN0000000001"
-	change := func(p int32, o int64, cmd string, ts time.Time) messaging.Delivery {
-		d := messaging.Delivery{Topic: topology.TopicBalanceChanged, Partition: p, Offset: o, Timestamp: ts,
+	change := func(p int32, o int64, cmd string) messaging.Delivery {
+		d := messaging.Delivery{Topic: topology.TopicBalanceChanged, Partition: p, Offset: o, Timestamp: now,
 			Record: &records.BalanceChanged{IBAN: iban, NewBalance: o, ChangedBy: 1}}
 		if cmd != "" {
 			d.Headers = []messaging.Header{messaging.CommandIDHeader(cmd)}
 		}
 		return d
 	}
-	batch := []messaging.Delivery{
-		change(1, 8, "c3", now),
-		change(0, 5, "c1", now.Add(-time.Hour)), // old, but new to the database
-		change(1, 7, "c2", now),
-		change(0, 6, "", now), // no header: its place names it
-	}
+	batch := []messaging.Delivery{change(1, 8, "c3"), change(0, 5, "c1"), change(1, 7, "c2"), change(0, 6, "")}
 	if err := g.HandleBalanceChanged(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
@@ -182,26 +178,32 @@ func TestHandleBalanceChangedStoresOnceAndStreamsWhatIsStoredMeanwhile(t *testin
 	if st.progress[0] != 7 || st.progress[1] != 9 {
 		t.Errorf("progress %v, want the next offset per partition", st.progress)
 	}
-	if len(pub.txs) != 4 {
-		t.Errorf("streamed %d, want all 4 rows inserted", len(pub.txs))
+	if len(pub.all()) != 0 {
+		t.Error("streamed before Follow: the stream comes from the database only")
 	}
 
-	// Old records whose rows exist: one stored by another instance a second
-	// ago, one stored two hours ago; and a redelivery of c1.
-	st.insert(transaction.Transaction{CommandID: "by-other", IBAN: iban}, now.Add(-time.Second))
-	st.insert(transaction.Transaction{CommandID: "long-ago", IBAN: iban}, now.Add(-2*time.Hour))
-	again := []messaging.Delivery{change(2, 1, "by-other", now.Add(-time.Hour)), change(2, 2, "long-ago", now.Add(-time.Hour)), batch[1]}
-	if err := g.HandleBalanceChanged(ctx, again); err != nil {
+	go g.Follow(ctx, map[int32]int64{1: 7}) // partition 1 up to offset 7 was history at the start
+	// Another instance stores partition 2; a redelivery of c1 adds nothing.
+	if _, err := st.AddTransactions(ctx, []transaction.Transaction{{CommandID: "by-other", IBAN: iban, Partition: 2, Offset: 1}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if len(st.txs) != 6 {
-		t.Errorf("a redelivery stored again: %d rows, want 6", len(st.txs))
+	if err := g.HandleBalanceChanged(ctx, []messaging.Delivery{batch[1]}); err != nil {
+		t.Fatal(err)
 	}
+	want := []string{"c1", topology.TopicBalanceChanged + "/0/6", "c3", "by-other"}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(pub.all()) < len(want) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // nothing more comes
 	var streamed []string
-	for _, tx := range pub.txs[4:] {
+	for _, tx := range pub.all() {
 		streamed = append(streamed, tx.CommandID)
 	}
-	if want := []string{"c1", "by-other"}; !slices.Equal(streamed, want) {
-		t.Errorf("streamed %v, want %v: rows stored since the start (the hub drops repeats), not the one of long ago", streamed, want)
+	if !slices.Equal(streamed, want) {
+		t.Errorf("streamed %v, want %v: each row after the cursor once, partition by partition", streamed, want)
+	}
+	if len(st.txs) != 5 {
+		t.Errorf("%d rows, want 5: a redelivery is not stored again", len(st.txs))
 	}
 }

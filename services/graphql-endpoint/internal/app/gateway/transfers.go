@@ -66,24 +66,25 @@ func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (res 
 		}
 		acknowledged(g.opts.Metrics.Hops, span, begun)
 	}
-	timer := time.NewTimer(g.opts.FeedbackTimeout)
-	defer timer.Stop()
-	select {
-	case r := <-answer:
-		outcome := "confirmed"
-		if !r.Success {
-			outcome = "failed"
-		}
-		if claimed {
-			g.opts.Metrics.FeedbackWait.WithLabelValues("money_transfer", outcome).Observe(time.Since(start).Seconds())
-		}
-		return TransferResult{Success: r.Success, Reason: r.Reason}, nil
-	case <-timer.C:
+	r, ok, err := await(ctx, g, answer, func(ctx context.Context) (transfer.Result, bool, error) {
+		r, err := g.store.TransferResult(ctx, cmd.ID)
+		return r, r.Known, err
+	})
+	switch {
+	case err != nil:
+		return TransferResult{}, err
+	case !ok:
 		if claimed {
 			g.opts.Metrics.FeedbackWait.WithLabelValues("money_transfer", "timeout").Observe(time.Since(start).Seconds())
 		}
 		return TransferResult{Success: false, Reason: ReasonNoAnswer}, nil
-	case <-ctx.Done():
-		return TransferResult{}, ctx.Err()
 	}
+	if claimed {
+		outcome := "confirmed"
+		if !r.Success {
+			outcome = "failed"
+		}
+		g.opts.Metrics.FeedbackWait.WithLabelValues("money_transfer", outcome).Observe(time.Since(start).Seconds())
+	}
+	return TransferResult{Success: r.Success, Reason: r.Reason}, nil
 }

@@ -25,6 +25,11 @@ type Transaction struct {
 	ChangedBy  int64 // negative for a debit
 	FromTo     string
 	Descr      string
+	// Where the BalanceChanged is in balance_changed, and its Kafka
+	// timestamp: gateways stream rows per partition in offset order.
+	Partition int32
+	Offset    int64
+	At        time.Time
 }
 
 // Direction is DEBIT when money left the iban.
@@ -109,12 +114,3 @@ func containsFold(s, sub string) bool {
 
 // MaxItemsLimit bounds transactions_by_iban's max_items.
 const MaxItemsLimit = 1000
-
-// Stored is a change as transactiondb holds it. Inserted says this call added
-// its row; else it was there before (a redelivery, or another instance was
-// first), stored at StoredAt on transactiondb's clock.
-type Stored struct {
-	Transaction
-	Inserted bool
-	StoredAt time.Time
-}
