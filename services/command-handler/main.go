@@ -18,6 +18,8 @@ import (
 	"openbank/kit/service"
 	"openbank/messaging"
 	"openbank/services/command-handler/internal/adapters/balancedb"
+	"openbank/services/command-handler/internal/domain/tokens"
+	"openbank/topology/ident"
 )
 
 type config struct {
@@ -35,6 +37,10 @@ type config struct {
 	// being acknowledged (COMMAND_PIPELINE).
 	pipeline bool
 	migrate  bool
+	// tokenKey keys the tokens' hashes and derives new accounts' tokens
+	// (TOKEN_KEY); bankToken is the bank's own account's (BANK_TOKEN).
+	tokenKey  []byte
+	bankToken string
 	// How long a crashed instance's partitions wait before another takes them.
 	sessionTimeout time.Duration
 	// Bounds the records fetched ahead of the handler: a few batches ahead
@@ -57,6 +63,8 @@ func readConfig() (config, error) {
 		migrate:        env.Bool("MIGRATE_ON_START", true, "apply the schema at start (or run `command-handler migrate` once)"),
 		sessionTimeout: env.Millis("KAFKA_SESSION_TIMEOUT_MS", 10_000*time.Millisecond, 6_000*time.Millisecond, 300_000*time.Millisecond, "how long a dead instance's partitions wait before another member takes them"),
 		maxBuffered:    env.Int("KAFKA_QUEUED_MAX_KBYTES", 1024, 64, 2_097_151, "records fetched ahead of the handler") * 1024,
+		tokenKey:       env.Key("TOKEN_KEY", tokens.MinKeyBytes, "keys the hashes of account tokens (HMAC-SHA256) and derives each new account's token from its creation id; changing it invalidates every token ([security-limits.md](security-limits.md#tokens-and-database-roles))"),
+		bankToken:      env.Secret("BANK_TOKEN", ident.MinBankTokenLength, ident.MaxTokenLength, "the token of the bank's own account, whose hash the handler sets at start ([security-limits.md](security-limits.md#tokens-and-database-roles))"),
 	}
 	env.Check(c.instanceID == "" || messaging.ValidGroupInstanceID(c.instanceID), "KAFKA_GROUP_INSTANCE_ID",
 		"want at most 249 letters, digits, '.', '_' or '-', one per instance ({hostname} is replaced), or nothing")
