@@ -192,15 +192,22 @@ func decodeKey(s string) []byte {
 }
 
 // Secret returns the variable, a secret text of minLen to maxLen printable
-// ASCII characters (no spaces); it is required like Key, and its value is
-// never kept in the setting.
-func (e *Env) Secret(name string, minLen, maxLen int, doc string) string {
+// ASCII characters (no spaces), or "" when it is unset and not required
+// (required and unset, start-up stops naming it); its value is never kept
+// in the setting.
+func (e *Env) Secret(name string, minLen, maxLen int, required bool, doc string) string {
 	want := fmt.Sprintf("want a secret of %d to %d printable ASCII characters without spaces", minLen, maxLen)
-	e.declare(Setting{Name: name, Type: "secret", Range: fmt.Sprintf("%d to %d characters; required", minLen, maxLen), Doc: doc})
+	r := fmt.Sprintf("%d to %d characters", minLen, maxLen)
+	if required {
+		r += "; required"
+	}
+	e.declare(Setting{Name: name, Type: "secret", Range: r, Doc: doc})
 	v, ok := e.lookup(name)
 	v = strings.TrimSpace(v)
 	if !ok || v == "" {
-		e.fail(name, "", want)
+		if required {
+			e.fail(name, "", want)
+		}
 		return ""
 	}
 	if len(v) < minLen || len(v) > maxLen || strings.IndexFunc(v, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {

@@ -80,15 +80,21 @@ func TestKeysAndSecretsAreRequiredBoundedAndNeverShown(t *testing.T) {
 			t.Errorf("%s: %x, want none", name, k)
 		}
 	}
-	if s := e.Secret("S_OK", 20, 64, "a secret"); s != "secret-token-0123456789" {
+	if s := e.Secret("S_OK", 20, 64, true, "a secret"); s != "secret-token-0123456789" {
 		t.Errorf("secret %q", s)
 	}
 	for _, name := range []string{"S_SHORT", "S_SPACE", "S_UNSET"} {
-		if s := e.Secret(name, 20, 64, "a secret"); s != "" {
+		if s := e.Secret(name, 20, 64, true, "a secret"); s != "" {
 			t.Errorf("%s: %q, want none", name, s)
 		}
 	}
+	if s := e.Secret("S_OPTIONAL", 20, 64, false, "a secret"); s != "" {
+		t.Errorf("optional secret %q", s)
+	}
 	err := e.Err()
+	if strings.Contains(err.Error(), "S_OPTIONAL") {
+		t.Errorf("error %v names an optional secret that is unset", err)
+	}
 	for _, name := range []string{"K_SHORT", "K_BAD", "K_UNSET", "S_SHORT", "S_SPACE", "S_UNSET"} {
 		if err == nil || !strings.Contains(err.Error(), name+"=") {
 			t.Errorf("error %v does not name %s", err, name)

@@ -30,7 +30,7 @@ func readConfig(env *env.Env) (config, error) {
 		// offsets (where salaries were paid up to) under <group>-accounts.
 		group:       env.String("KAFKA_GROUP_ID", "command-generator", "the consumer group of `commands`"),
 		maxAccounts: env.Int("COMMAND_GENERATOR_MAX_ACCOUNTS", 10_000, 1, 10_000_000, "AUTO accounts remembered"),
-		bankToken:   env.Secret("BANK_TOKEN", ident.MinBankTokenLength, ident.MaxTokenLength, "the token of the bank's own account, which pays the salaries ([security-limits.md](security-limits.md#tokens-and-database-roles))"),
+		bankToken:   env.Secret("BANK_TOKEN", ident.MinBankTokenLength, ident.MaxTokenLength, true, "the token of the bank's own account, which pays the salaries ([security-limits.md](security-limits.md#tokens-and-database-roles))"),
 	}
 	return c, env.Err()
 }

@@ -12,6 +12,8 @@ import (
 func validSecrets(t *testing.T) {
 	t.Setenv("TOKEN_KEY", strings.Repeat("ab", 32))
 	t.Setenv("BANK_TOKEN", "bank-token-for-the-tests")
+	t.Setenv("DB_PASSWORD", "runtime-password")
+	t.Setenv("DB_MIGRATE_PASSWORD", "owner-password")
 }
 
 func TestReadConfigDefaults(t *testing.T) {

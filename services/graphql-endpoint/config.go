@@ -68,6 +68,8 @@ func readConfig(env *env.Env) (config, error) {
 		db:      readDBConfig(env),
 		migrate: env.Bool("MIGRATE_ON_START", true, "apply the schema at start (or run `command-handler migrate` once)"),
 	}
+	env.Check(!c.migrate || c.db.MigratePassword != "", "DB_MIGRATE_PASSWORD",
+		"want the owner role's password when MIGRATE_ON_START is true (or MIGRATE_ON_START=false and `graphql-endpoint migrate` apart)")
 	c.service.Grace = env.Millis("SHUTDOWN_TIMEOUT_MS", 8*time.Second, time.Second, 5*time.Minute, "the bounded shutdown")
 	c.staticDir = env.String("STATIC_DIR", "", "serve these files (the built page) on `STATIC_PORT`")
 	if c.staticDir != "" {
@@ -140,6 +142,8 @@ func readDBConfig(env *env.Env) store.Config {
 		// on (durable) unless set; see store.Config.
 		SynchronousCommit: env.OneOf("DB_SYNCHRONOUS_COMMIT", "", []string{"on", "off", "local", "remote_write", "remote_apply"},
 			"the sessions' synchronous_commit (unset: the server's, `on`); `off` takes the fsync out of the stream's latency, but a database crash may then lose rows whose offsets are committed"),
+		TokenSealKey: env.Key("TOKEN_SEAL_KEY", store.MinSealKeyBytes,
+			"seals the account tokens kept for logins and the tokens of unanswered transfers (AES-256-GCM); changing it loses them ([security-limits.md](security-limits.md#tokens-and-database-roles))"),
 	}
 }
 

@@ -25,10 +25,11 @@ var migrations embed.FS
 // Config is how to reach balancedb.
 type Config = pgpool.DB
 
-// Migrate brings the schema up to date (kit/schema: the embedded migrations,
-// under golang-migrate's advisory lock) and returns its version.
+// Migrate brings the schema up to date as the database's owner and grants
+// the service's role its rights (kit/schema: the embedded migrations, under
+// golang-migrate's advisory lock) and returns its version.
 func Migrate(cfg Config) (version uint, err error) {
-	return schema.Up(migrations, "migrations", cfg.URL("pgx5"))
+	return schema.Apply(migrations, "migrations", cfg)
 }
 
 // Store is the pool of connections to balancedb.

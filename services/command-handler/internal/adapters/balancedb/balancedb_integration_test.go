@@ -30,7 +30,8 @@ func open(t *testing.T) *Store {
 		t.Fatal(err)
 	}
 	cfg := Config{Host: get("DB_HOSTNAME", "localhost"), Port: port, User: "command_handler",
-		Password: get("DB_PASSWORD", "open-bank"), Database: "balancedb", SSLMode: "disable", MaxConns: 8}
+		Password: os.Getenv("DB_PASSWORD"), Database: "balancedb", SSLMode: "disable", MaxConns: 8,
+		MigrateUser: "balancedb_owner", MigratePassword: os.Getenv("DB_MIGRATE_PASSWORD")}
 	if _, err := Migrate(cfg); err != nil {
 		t.Fatal(err)
 	}

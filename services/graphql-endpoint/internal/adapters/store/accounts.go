@@ -13,9 +13,10 @@ import (
 
 // AccountByUsername returns the account, or ok false.
 func (s *Store) AccountByUsername(ctx context.Context, username string) (a account.Account, ok bool, err error) {
-	var iban, token *string
-	err = s.pool.QueryRow(ctx, `SELECT username, password_hash, creation_id, iban, token FROM accounts WHERE username = $1`,
-		username).Scan(&a.Username, &a.PasswordHash, &a.CreationID, &iban, &token)
+	var iban *string
+	var sealed []byte
+	err = s.pool.QueryRow(ctx, `SELECT username, password_hash, creation_id, iban, token_sealed FROM accounts WHERE username = $1`,
+		username).Scan(&a.Username, &a.PasswordHash, &a.CreationID, &iban, &sealed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, false, nil
 	}
@@ -25,8 +26,10 @@ func (s *Store) AccountByUsername(ctx context.Context, username string) (a accou
 	if iban != nil {
 		a.IBAN = *iban
 	}
-	if token != nil {
-		a.Token = *token
+	if sealed != nil {
+		if a.Token, err = s.seal.open(sealed, accountAD(a.CreationID)); err != nil {
+			return a, false, fmt.Errorf("account %q: %w", username, err)
+		}
 	}
 	return a, true, nil
 }
@@ -60,8 +63,9 @@ func (s *Store) RecordAccountCreations(ctx context.Context, answers []account.Cr
 	b := &pgx.Batch{}
 	for _, a := range answers {
 		if a.IBAN != "" {
-			b.Queue(`UPDATE accounts SET iban = $2, token = $3 WHERE creation_id = $1 AND iban IS NULL`,
-				a.CreationID, a.IBAN, a.Token)
+			// Sealed, bound to its row: the token must be given back at login.
+			b.Queue(`UPDATE accounts SET iban = $2, token_sealed = $3 WHERE creation_id = $1 AND iban IS NULL`,
+				a.CreationID, a.IBAN, s.seal.seal(a.Token, accountAD(a.CreationID)))
 		} else {
 			b.Queue(`DELETE FROM accounts WHERE creation_id = $1 AND iban IS NULL`, a.CreationID)
 		}
