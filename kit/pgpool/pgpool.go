@@ -66,7 +66,7 @@ func ReadDB(e *env.Env, role, database string, maxConns, maxConnsLimit int) DB {
 		Host:     e.String("DB_HOSTNAME", "localhost", "PostgreSQL host"),
 		Port:     e.Int("DB_PORT", 5432, 1, 65535, "PostgreSQL port"),
 		User:     e.String("DB_USER", role, "the service's database role, which may only read and write its tables ([security-limits.md](security-limits.md#tokens-and-database-roles))"),
-		Password: e.Secret("DB_PASSWORD", 1, 1024, true, "the service role's password (the local stack generates one into its env file)"),
+		Password: e.Secret("DB_PASSWORD", 1, 1024, false, "the service role's password, required but by `migrate` (the local stack generates one into its env file)"),
 		Database: e.String("DB_NAME", database, "database"),
 		SSLMode:  e.OneOf("DB_SSLMODE", "prefer", SSLModes, "TLS to PostgreSQL"),
 		MaxConns: int32(e.Int("DB_MAX_CONNS", maxConns, 2, maxConnsLimit, "pool size")),

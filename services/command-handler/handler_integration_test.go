@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -35,15 +36,22 @@ func TestCommandsEndToEnd(t *testing.T) {
 
 	alice, aliceToken := b.openAccount()
 	bob, bobToken := b.openAccount()
+	keyed := stackKeyed(t)
 	for iban, token := range map[string]string{alice: aliceToken, bob: bobToken} {
-		var gotToken, aType string
+		var hash []byte
+		var aType string
 		var amount, lmt int64
-		if err := conn.QueryRow(context.Background(), `SELECT token, amount, lmt, a_type FROM balance WHERE iban = $1`, iban).
-			Scan(&gotToken, &amount, &lmt, &aType); err != nil {
+		if err := conn.QueryRow(context.Background(), `SELECT token_hash, amount, lmt, a_type FROM balance WHERE iban = $1`, iban).
+			Scan(&hash, &amount, &lmt, &aType); err != nil {
 			t.Fatal(err)
 		}
-		if !ident.ValidIBAN(iban) || len(token) != 20 || gotToken != token || amount != 0 || lmt != -50_000 || aType != records.AtypeManual {
-			t.Fatalf("new account %s: token %q/%q amount %d limit %d type %s", iban, token, gotToken, amount, lmt, aType)
+		// Only the token's keyed hash is kept, and nothing of it with the commands.
+		if !ident.ValidIBAN(iban) || len(token) != 20 || !bytes.Equal(hash, keyed.Hash(token)) || amount != 0 || lmt != -50_000 || aType != records.AtypeManual {
+			t.Fatalf("new account %s: token %q hash %x amount %d limit %d type %s", iban, token, hash, amount, lmt, aType)
+		}
+		var n int
+		if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM command c WHERE strpos(c::text, $1) > 0`, token).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("token of %s found in %d stored commands (%v)", iban, n, err)
 		}
 	}
 	unknown := ident.IBANFor("9999999999")

@@ -63,9 +63,12 @@ func readConfig() (config, error) {
 		migrate:        env.Bool("MIGRATE_ON_START", true, "apply the schema at start (or run `command-handler migrate` once)"),
 		sessionTimeout: env.Millis("KAFKA_SESSION_TIMEOUT_MS", 10_000*time.Millisecond, 6_000*time.Millisecond, 300_000*time.Millisecond, "how long a dead instance's partitions wait before another member takes them"),
 		maxBuffered:    env.Int("KAFKA_QUEUED_MAX_KBYTES", 1024, 64, 2_097_151, "records fetched ahead of the handler") * 1024,
-		tokenKey:       env.Key("TOKEN_KEY", tokens.MinKeyBytes, "keys the hashes of account tokens (HMAC-SHA256) and derives each new account's token from its creation id; changing it invalidates every token ([security-limits.md](security-limits.md#tokens-and-database-roles))"),
-		bankToken:      env.Secret("BANK_TOKEN", ident.MinBankTokenLength, ident.MaxTokenLength, true, "the token of the bank's own account, whose hash the handler sets at start ([security-limits.md](security-limits.md#tokens-and-database-roles))"),
 	}
+	if !service.MigrateOnly() { // the migrations need no secret of the handler's work
+		c.tokenKey = env.Key("TOKEN_KEY", tokens.MinKeyBytes, "keys the hashes of account tokens (HMAC-SHA256) and derives each new account's token from its creation id; changing it invalidates every token ([security-limits.md](security-limits.md#tokens-and-database-roles))")
+		c.bankToken = env.Secret("BANK_TOKEN", ident.MinBankTokenLength, ident.MaxTokenLength, true, "the token of the bank's own account, whose hash the handler sets at start ([security-limits.md](security-limits.md#tokens-and-database-roles))")
+	}
+	env.Check(service.MigrateOnly() || c.db.Password != "", "DB_PASSWORD", "want the service role's password")
 	env.Check(!c.migrate || c.db.MigratePassword != "", "DB_MIGRATE_PASSWORD",
 		"want the owner role's password when MIGRATE_ON_START is true (or MIGRATE_ON_START=false and `command-handler migrate` apart)")
 	env.Check(c.instanceID == "" || messaging.ValidGroupInstanceID(c.instanceID), "KAFKA_GROUP_INSTANCE_ID",

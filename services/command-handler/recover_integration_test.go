@@ -14,12 +14,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"openbank/kit/env"
 	"openbank/messaging"
 	"openbank/messaging/messagingtest"
 	"openbank/services/command-handler/internal/adapters/balancedb"
 	"openbank/services/command-handler/internal/app/commands"
-	"openbank/services/command-handler/internal/domain/tokens"
 	"openbank/topology"
 	"openbank/topology/records"
 )
@@ -59,12 +57,7 @@ func doomedHandler(t *testing.T) *commands.Handler {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
-	e := env.New()
-	key := e.Key("TOKEN_KEY", tokens.MinKeyBytes, "the stack's, as the handlers it stands beside")
-	if err := e.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return commands.New(st, lostPublisher{}, topology.TopicCommandsDeadLetter, tokens.New(key),
+	return commands.New(st, lostPublisher{}, topology.TopicCommandsDeadLetter, stackKeyed(t),
 		commands.NewMetrics(prometheus.NewRegistry()), messagingtest.Log(t))
 }
 

@@ -21,6 +21,7 @@ import (
 	"openbank/messaging"
 	"openbank/messaging/clients"
 	"openbank/messaging/messagingtest"
+	"openbank/services/command-handler/internal/domain/tokens"
 	"openbank/topology"
 	"openbank/topology/records"
 )
@@ -203,4 +204,16 @@ func distinctChanges(ds []messaging.Delivery) []*records.BalanceChanged {
 		out = append(out, bc)
 	}
 	return out
+}
+
+// stackKeyed is the token functions under the stack's TOKEN_KEY (its env
+// file), as the handlers started here use them.
+func stackKeyed(t *testing.T) *tokens.Keyed {
+	t.Helper()
+	e := env.New()
+	key := e.Key("TOKEN_KEY", tokens.MinKeyBytes, "the stack's")
+	if err := e.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return tokens.New(key)
 }

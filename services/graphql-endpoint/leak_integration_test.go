@@ -16,8 +16,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"openbank/kit/gqlws"
 	"openbank/kit/env"
+	"openbank/kit/gqlws"
 	"openbank/kit/pgpool"
 	"openbank/messaging/messagingtest"
 	"openbank/services/graphql-endpoint/internal/adapters/store"

@@ -50,7 +50,7 @@ func TestRuntimeRoleOnlyReadsAndWritesItsTables(t *testing.T) {
 		`CREATE TABLE sneaky (a int)`,
 		`CREATE FUNCTION sneaky() RETURNS int LANGUAGE sql AS 'SELECT 1'`,
 		`UPDATE schema_migrations SET dirty = true`,
-		`GRANT SELECT ON balance TO PUBLIC`,
+		`DELETE FROM schema_migrations`,
 	} {
 		_, err := conn.Exec(ctx, sql)
 		var pgErr *pgconn.PgError
