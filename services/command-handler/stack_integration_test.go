@@ -89,7 +89,7 @@ func db(t *testing.T) *pgx.Conn {
 		}
 		return def
 	}
-	url := fmt.Sprintf("postgres://%s:%s@%s/%s", get("DB_USER", "command_handler"), get("DB_PASSWORD", "open-bank"),
+	url := fmt.Sprintf("postgres://%s:%s@%s/%s", get("DB_USER", "command_handler"), os.Getenv("DB_PASSWORD"),
 		net.JoinHostPort(get("DB_HOSTNAME", "localhost"), get("DB_PORT", "5432")), get("DB_NAME", "balancedb"))
 	conn, err := pgx.Connect(context.Background(), url)
 	if err != nil {
