@@ -41,8 +41,8 @@ func loadCompose(t *testing.T, files []string) *types.Project {
 
 // rolePasswords are what deploy/compose/make-env.sh writes to .env.
 var rolePasswords = types.Mapping{
-	"POSTGRES_PASSWORD":            "test-admin-password",
-	"COMMAND_HANDLER_DB_PASSWORD":  "test-command-handler-password",
+	"POSTGRES_PASSWORD":               "test-admin-password",
+	"COMMAND_HANDLER_DB_PASSWORD":     "test-command-handler-password",
 	"GRAPHQL_ENDPOINT_DB_PASSWORD":    "test-graphql-endpoint-password",
 	"BALANCEDB_OWNER_DB_PASSWORD":     "test-balancedb-owner-password",
 	"TRANSACTIONDB_OWNER_DB_PASSWORD": "test-transactiondb-owner-password",
