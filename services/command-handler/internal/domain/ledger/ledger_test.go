@@ -388,3 +388,16 @@ func TestTwoCreationsOfOneIBANInABatch(t *testing.T) {
 		t.Fatalf("first %+v second %+v account %+v", first, second, b[ghost])
 	}
 }
+
+// An account without a token hash (the bank's own before start-up sets it)
+// opens to no token, not even an empty one.
+func TestAccountWithoutHashOpensToNoToken(t *testing.T) {
+	for _, hash := range [][]byte{nil, {}, []byte(bankToken)} {
+		b := book(0, 0)
+		b[ident.OwnIBAN].TokenHash = nil
+		o := DecideTransfer(Transfer{TokenHash: hash, Amount: 1, From: ident.OwnIBAN, To: alice}, b)
+		if o.Reason != ReasonInvalidToken {
+			t.Errorf("hash %q: reason %q, want %q", hash, o.Reason, ReasonInvalidToken)
+		}
+	}
+}
