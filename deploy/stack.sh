@@ -38,7 +38,10 @@ DB_PORT=${DB_PORT:-5432}
 # next port, for a test's TCP proxy in between.
 KAFKA_TLS_PORT=${KAFKA_TLS_PORT:-}
 KAFKA_PROXY_PORT=${KAFKA_PROXY_PORT:-}
-DB_PASSWORD=${DB_PASSWORD:-open-bank}
+# Unset, the database passwords and the services' keys come from
+# STACK_DIR/secrets, generated at the first up (write_secrets).
+DB_PASSWORD=${DB_PASSWORD:-}
+DB_MIGRATE_PASSWORD=${DB_MIGRATE_PASSWORD:-}
 STACK_INFRA_ONLY=${STACK_INFRA_ONLY:-0}
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
 # Extra broker settings to compare, as key=value pairs separated by spaces
@@ -56,6 +59,7 @@ LOG_DIR=$STACK_DIR/logs
 RUN_DIR=$STACK_DIR/run
 BIN_DIR=$STACK_DIR/bin
 ENV_FILE=$STACK_DIR/env
+SECRETS_FILE=$STACK_DIR/secrets
 PORTS_FILE=$STACK_DIR/ports
 MARKER=$STACK_DIR/.open-bank-stack
 KAFKA_DIR=$STACK_DIR/kafka
@@ -117,7 +121,9 @@ environment (current value):
   STACK_DIR ($STACK_DIR)
   KAFKA_PORT ($KAFKA_PORT), KAFKA_CONTROLLER_PORT ($KAFKA_CONTROLLER_PORT),
   KAFKA_NODES ($KAFKA_NODES), KAFKA_PORT_STEP ($KAFKA_PORT_STEP),
-  SCHEMA_REGISTRY_PORT ($SCHEMA_REGISTRY_PORT), DB_PORT ($DB_PORT), DB_PASSWORD,
+  SCHEMA_REGISTRY_PORT ($SCHEMA_REGISTRY_PORT), DB_PORT ($DB_PORT), DB_PASSWORD (the services'
+  roles), DB_MIGRATE_PASSWORD (the databases' owners), TOKEN_KEY, TOKEN_SEAL_KEY, BANK_TOKEN
+  (unset: generated once into \$STACK_DIR/secrets),
   KAFKA_TLS_PORT (${KAFKA_TLS_PORT:-off}), KAFKA_PROXY_PORT (${KAFKA_PROXY_PORT:-off}),
   STACK_INFRA_ONLY ($STACK_INFRA_ONLY), KAFKA_HEAP_OPTS ($KAFKA_HEAP_OPTS),
   KAFKA_SERVER_PROPERTIES (${KAFKA_SERVER_PROPERTIES:-none}: extra broker settings, key=value ...),
@@ -186,9 +192,44 @@ validate_config() {
   [[ $KAFKA_PORT_STEP =~ ^[0-9]+$ && $KAFKA_PORT_STEP -ge 2 ]] || die "KAFKA_PORT_STEP=$KAFKA_PORT_STEP: want a number of 2 or more"
   (($(kafka_port "$KAFKA_NODES") <= 65535 && $(kafka_controller_port "$KAFKA_NODES") <= 65535)) ||
     die "KAFKA_NODES=$KAFKA_NODES with KAFKA_PORT_STEP=$KAFKA_PORT_STEP puts a Kafka port above 65535"
+}
+
+# rand_hex N: N random bytes in hex.
+rand_hex() { od -An -vtx1 -N"$1" /dev/urandom | tr -d ' \n'; }
+
+# Secrets the stack makes itself, once, into SECRETS_FILE (mode 0600): the
+# database roles' passwords, the services' keys and the bank's own token;
+# a variable set in the environment wins over the file.
+load_secrets() {
+  if [[ ! -s $SECRETS_FILE ]]; then
+    mkdir -p "$STACK_DIR"
+    (
+      umask 077
+      {
+        echo "# Written by deploy/stack.sh at the first up; the stack's own secrets."
+        printf 'DB_PASSWORD=%s\n' "$(rand_hex 24)"
+        printf 'DB_MIGRATE_PASSWORD=%s\n' "$(rand_hex 24)"
+        printf 'TOKEN_KEY=%s\n' "$(rand_hex 32)"
+        printf 'TOKEN_SEAL_KEY=%s\n' "$(rand_hex 32)"
+        printf 'BANK_TOKEN=%s\n' "$(rand_hex 16)"
+      } >"$SECRETS_FILE.tmp"
+      mv -f "$SECRETS_FILE.tmp" "$SECRETS_FILE"
+    )
+  fi
+  local key value
+  while IFS='=' read -r key value; do
+    case $key in
+      DB_PASSWORD | DB_MIGRATE_PASSWORD | TOKEN_KEY | TOKEN_SEAL_KEY | BANK_TOKEN)
+        [[ -n ${!key:-} ]] || printf -v "$key" '%s' "$value"
+        ;;
+    esac
+  done <"$SECRETS_FILE"
   # The registry puts the password unquoted into a libpq connection string.
-  [[ -n $DB_PASSWORD && $DB_PASSWORD != *[[:space:]\'\"\\]* ]] ||
-    die "DB_PASSWORD must be non-empty and hold no whitespace, quotes or backslashes"
+  local var
+  for var in DB_PASSWORD DB_MIGRATE_PASSWORD; do
+    [[ -n ${!var} && ${!var} != *[[:space:]\'\"\\]* ]] ||
+      die "$var must be non-empty and hold no whitespace, quotes or backslashes"
+  done
 }
 
 write_env() {
@@ -200,6 +241,10 @@ write_env() {
     printf 'export DB_HOSTNAME=%q\n' "127.0.0.1"
     printf 'export DB_PORT=%q\n' "$DB_PORT"
     printf 'export DB_PASSWORD=%q\n' "$DB_PASSWORD"
+    printf 'export DB_MIGRATE_PASSWORD=%q\n' "$DB_MIGRATE_PASSWORD"
+    printf 'export TOKEN_KEY=%q\n' "$TOKEN_KEY"
+    printf 'export TOKEN_SEAL_KEY=%q\n' "$TOKEN_SEAL_KEY"
+    printf 'export BANK_TOKEN=%q\n' "$BANK_TOKEN"
     if [[ -n $KAFKA_TLS_PORT ]]; then
       printf 'export KAFKA_TLS_BROKERS=%q\n' "127.0.0.1:$KAFKA_TLS_PORT"
       printf 'export KAFKA_TLS_CA_LOCATION=%q\n' "$STACK_DIR/certs/client/ca.pem"
@@ -211,6 +256,7 @@ write_env() {
       printf 'export KAFKA_PROXY_TARGET=%q\n' "127.0.0.1:$((KAFKA_PROXY_PORT + 1))"
     fi
   } >"$tmp"
+  chmod 600 "$tmp"
   mv -f "$tmp" "$ENV_FILE"
 }
 
@@ -224,6 +270,7 @@ cmd_up() {
   done
   validate_config
   if infra_running; then load_ports check; fi
+  load_secrets
 
   # Fail before doing anything slow when a tool is missing.
   need curl "install it with: apt-get install -y curl"

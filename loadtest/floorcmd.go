@@ -199,5 +199,5 @@ func defaultDSN() string {
 	}
 	return fmt.Sprintf("host=%s port=%s user=%s password=%s dbname=%s sslmode=disable",
 		get("DB_HOSTNAME", "127.0.0.1"), get("DB_PORT", "5432"), get("DB_USER", "command_handler"),
-		get("DB_PASSWORD", "open-bank"), get("DB_NAME", "balancedb"))
+		get("DB_PASSWORD", ""), get("DB_NAME", "balancedb"))
 }

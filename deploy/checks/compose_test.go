@@ -41,16 +41,23 @@ func loadCompose(t *testing.T, files []string) *types.Project {
 
 // rolePasswords are what deploy/compose/make-env.sh writes to .env.
 var rolePasswords = types.Mapping{
-	"POSTGRES_PASSWORD":            "test-admin-password",
-	"COMMAND_HANDLER_DB_PASSWORD":  "test-command-handler-password",
-	"GRAPHQL_ENDPOINT_DB_PASSWORD": "test-graphql-endpoint-password",
-	"HEARTBEAT_CONTROL_TOKEN":      "test-heartbeat-control-token",
+	"POSTGRES_PASSWORD":               "test-admin-password",
+	"COMMAND_HANDLER_DB_PASSWORD":     "test-command-handler-password",
+	"GRAPHQL_ENDPOINT_DB_PASSWORD":    "test-graphql-endpoint-password",
+	"BALANCEDB_OWNER_DB_PASSWORD":     "test-balancedb-owner-password",
+	"TRANSACTIONDB_OWNER_DB_PASSWORD": "test-transactiondb-owner-password",
+	"TOKEN_KEY":                       "test-token-key",
+	"TOKEN_SEAL_KEY":                  "test-token-seal-key",
+	"BANK_TOKEN":                      "test-bank-token",
+	"HEARTBEAT_CONTROL_TOKEN":         "test-heartbeat-control-token",
 }
 
 // rolePassword names the variable with each role's password.
 var rolePassword = map[string]string{
-	"command_handler":  "COMMAND_HANDLER_DB_PASSWORD",
-	"graphql_endpoint": "GRAPHQL_ENDPOINT_DB_PASSWORD",
+	"command_handler":     "COMMAND_HANDLER_DB_PASSWORD",
+	"graphql_endpoint":    "GRAPHQL_ENDPOINT_DB_PASSWORD",
+	"balancedb_owner":     "BALANCEDB_OWNER_DB_PASSWORD",
+	"transactiondb_owner": "TRANSACTIONDB_OWNER_DB_PASSWORD",
 }
 
 func TestComposeRequiresPasswords(t *testing.T) {
@@ -130,6 +137,7 @@ func TestComposeDatabases(t *testing.T) {
 		db := p.Services["db"]
 		for name, want := range dbServices {
 			dbPassword, _ := env(db, rolePassword[want.role])
+			ownerPassword, _ := env(db, rolePassword[want.db+"_owner"])
 			s := p.Services[name]
 			host, _ := env(s, "DB_HOSTNAME")
 			port, _ := env(s, "DB_PORT")
@@ -142,10 +150,29 @@ func TestComposeDatabases(t *testing.T) {
 			if database != want.db || user != want.role {
 				t.Errorf("%s: database %s as %s, want %s as %s", name, database, user, want.db, want.role)
 			}
-			if owners[database] != user {
-				t.Errorf("%s: init-databases.sh makes %v (database: owner), not %s owned by %s", name, owners, database, user)
+			// The database is owned by the migrations' role, never the service's.
+			if owners[database] != want.db+"_owner" {
+				t.Errorf("%s: init-databases.sh makes %v (database: owner), not %s owned by %s_owner", name, owners, database, want.db)
 			}
-			if password == "" || password != dbPassword {
+			if migrateUser, set := env(s, "DB_MIGRATE_USER"); set && migrateUser != want.db+"_owner" {
+				t.Errorf("%s: DB_MIGRATE_USER=%s, want %s_owner", name, migrateUser, want.db)
+			}
+			migrates := name == "command-handler-migrate"
+			if v, _ := env(s, "MIGRATE_ON_START"); v != "false" && name != "command-handler-migrate" {
+				migrates = true
+			}
+			migratePassword, _ := env(s, "DB_MIGRATE_PASSWORD")
+			if migrates && (migratePassword == "" || migratePassword != ownerPassword) {
+				t.Errorf("%s: migrates, but DB_MIGRATE_PASSWORD %q is not the owner's (%q)", name, migratePassword, ownerPassword)
+			}
+			if !migrates && migratePassword != "" {
+				t.Errorf("%s: does not migrate, yet has the owner's password", name)
+			}
+			if name == "command-handler-migrate" {
+				if password != "" {
+					t.Errorf("%s: has the runtime role's password; the migrations run as the owner", name)
+				}
+			} else if password == "" || password != dbPassword {
 				t.Errorf("%s: DB_PASSWORD %q differs from the one the database is initialised with (%q)", name, password, dbPassword)
 			}
 			if dep, ok := s.DependsOn["db"]; !ok || dep.Condition != types.ServiceConditionHealthy {

@@ -199,17 +199,35 @@ func TestKubernetesDatabases(t *testing.T) {
 			host, _ := envValue(c, "DB_HOSTNAME")
 			name, _ := envValue(c, "DB_NAME")
 			user, _ := envValue(c, "DB_USER")
-			pw, _ := envValue(c, "DB_PASSWORD")
+			pw, hasPW := envValue(c, "DB_PASSWORD")
+			migrateUser, _ := envValue(c, "DB_MIGRATE_USER")
+			migratePW, hasMigratePW := envValue(c, "DB_MIGRATE_PASSWORD")
+			onStart, _ := envValue(c, "MIGRATE_ON_START")
+			migrateOnly := slices.Equal(c.Args, []string{"migrate"})
+			owner := want.db + "_owner"
 			if host.Value != pg.Name+"-rw" {
 				t.Errorf("%s: DB_HOSTNAME=%q, want the primary %s-rw", where, host.Value, pg.Name)
 			}
-			if name.Value != want.db || owners[want.db] != want.role {
-				t.Errorf("%s: DB_NAME=%q; %s must exist owned by %s (databases: %v)", where, name.Value, want.db, want.role, owners)
+			// The database is owned by the migrations' role, never the service's.
+			if name.Value != want.db || owners[want.db] != owner {
+				t.Errorf("%s: DB_NAME=%q; %s must exist owned by %s (databases: %v)", where, name.Value, want.db, owner, owners)
 			}
-			for v, e := range map[string]corev1.EnvVar{"DB_USER": user, "DB_PASSWORD": pw} {
-				if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil || e.ValueFrom.SecretKeyRef.Name != roleSecret[want.role] {
-					t.Errorf("%s: %s must come from secret %s, the one role %s is made with", where, v, roleSecret[want.role], want.role)
+			fromSecret := func(v string, e corev1.EnvVar, role string) {
+				if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil || e.ValueFrom.SecretKeyRef.Name != roleSecret[role] {
+					t.Errorf("%s: %s must come from secret %s, the one role %s is made with", where, v, roleSecret[role], role)
 				}
+			}
+			fromSecret("DB_USER", user, want.role)
+			if migrateOnly == hasPW {
+				t.Errorf("%s: DB_PASSWORD set %v; want it where the service runs, not where only migrations do", where, hasPW)
+			} else if hasPW {
+				fromSecret("DB_PASSWORD", pw, want.role)
+			}
+			if migrates := migrateOnly || onStart.Value != "false"; migrates != hasMigratePW {
+				t.Errorf("%s: DB_MIGRATE_PASSWORD set %v; want it exactly where migrations run", where, hasMigratePW)
+			} else if migrates {
+				fromSecret("DB_MIGRATE_USER", migrateUser, owner)
+				fromSecret("DB_MIGRATE_PASSWORD", migratePW, owner)
 			}
 		}
 	}

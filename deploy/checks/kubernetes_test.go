@@ -119,6 +119,24 @@ func (m *manifests) decode(doc []byte) error {
 	return nil
 }
 
+// generatedKeys are the keys make-secrets.sh writes to a generated Secret's
+// env file, when they are not just its password.
+var generatedKeys = map[string][]string{"bank-secrets": {"token-key", "token-seal-key", "bank-token"}}
+
+func TestMakeSecretsWritesTheGeneratedKeys(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, kubeDir, "make-secrets.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, keys := range generatedKeys {
+		for _, key := range keys {
+			if !strings.Contains(string(b), "printf '"+key+"=") {
+				t.Errorf("make-secrets.sh writes no %s for Secret %s", key, name)
+			}
+		}
+	}
+}
+
 func loadManifests(t *testing.T) *manifests {
 	t.Helper()
 	dir := filepath.Join(root, kubeDir)
@@ -180,7 +198,13 @@ func loadManifests(t *testing.T) *manifests {
 		if len(g.Envs) != 1 || !g.Options.DisableNameSuffixHash {
 			t.Errorf("secretGenerator %s: want the password from one env file, and the name without a hash suffix (CloudNativePG refers to it)", g.Name)
 		}
-		sec.StringData["password"] = "from " + strings.Join(g.Envs, ",")
+		keys := generatedKeys[g.Name]
+		if keys == nil {
+			keys = []string{"password"}
+		}
+		for _, key := range keys {
+			sec.StringData[key] = "from " + strings.Join(g.Envs, ",")
+		}
 		m.secrets[g.Name] = sec
 	}
 	if len(m.kafkas) != 1 || len(m.pgClusters) != 1 {

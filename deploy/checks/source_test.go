@@ -90,7 +90,18 @@ func requiredEnv(name string) []string {
 		req = append(req, "KAFKA_BROKERS", "SCHEMA_REGISTRY_URL")
 	}
 	if _, ok := dbServices[name]; ok {
-		req = append(req, "DB_HOSTNAME", "DB_PORT", "DB_USER", "DB_PASSWORD", "DB_NAME")
+		req = append(req, "DB_HOSTNAME", "DB_PORT", "DB_USER", "DB_NAME")
+	}
+	// Secrets without a default: each program's own (docs/security-limits.md).
+	switch name {
+	case "command-handler-migrate":
+		req = append(req, "DB_MIGRATE_PASSWORD")
+	case "command-handler":
+		req = append(req, "DB_PASSWORD", "TOKEN_KEY", "BANK_TOKEN")
+	case "graphql-endpoint":
+		req = append(req, "DB_PASSWORD", "DB_MIGRATE_PASSWORD", "TOKEN_SEAL_KEY")
+	case "command-generator":
+		req = append(req, "BANK_TOKEN")
 	}
 	if name != "synchronizer" && name != "command-handler-migrate" {
 		req = append(req, "HTTP_PORT")

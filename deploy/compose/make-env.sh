@@ -1,23 +1,21 @@
 #!/usr/bin/env bash
 # Writes .env beside docker-compose.yml (compose reads it) with a fresh random
-# password per database role and the heartbeat's control token; an existing
-# .env is kept (its passwords are the ones the database volume was initialised
-# with), and a token is added to it if it has none.
+# password per database role, the services' keys, the bank's own account's
+# token and the heartbeat's control token; an existing .env is kept (its
+# passwords are the ones the database volume was initialised with), and what
+# it lacks is added to it (owner passwords added to an existing .env do not
+# reach a database volume initialised before them: see docs/security-limits.md).
 set -euo pipefail
 env_file="$(cd "$(dirname "$0")/../.." && pwd)/.env"
-if [[ -e $env_file ]]; then
-  if ! grep -q '^HEARTBEAT_CONTROL_TOKEN=' "$env_file"; then
-    printf 'HEARTBEAT_CONTROL_TOKEN=%s\n' "$(openssl rand -hex 24)" >>"$env_file"
-    echo "make-env: added HEARTBEAT_CONTROL_TOKEN to $env_file" >&2
-  fi
-  echo "make-env: $env_file exists; kept" >&2
-  exit 0
-fi
 umask 077
-{
-  printf 'POSTGRES_PASSWORD=%s\n' "$(openssl rand -hex 24)"
-  printf 'COMMAND_HANDLER_DB_PASSWORD=%s\n' "$(openssl rand -hex 24)"
-  printf 'GRAPHQL_ENDPOINT_DB_PASSWORD=%s\n' "$(openssl rand -hex 24)"
-  printf 'HEARTBEAT_CONTROL_TOKEN=%s\n' "$(openssl rand -hex 24)"
-} >"$env_file"
-echo "make-env: wrote $env_file (mode 0600)" >&2
+added=0
+for pair in POSTGRES_PASSWORD:24 COMMAND_HANDLER_DB_PASSWORD:24 GRAPHQL_ENDPOINT_DB_PASSWORD:24 \
+  BALANCEDB_OWNER_DB_PASSWORD:24 TRANSACTIONDB_OWNER_DB_PASSWORD:24 TOKEN_KEY:32 TOKEN_SEAL_KEY:32 \
+  BANK_TOKEN:16 HEARTBEAT_CONTROL_TOKEN:24; do
+  name=${pair%%:*}
+  if [[ ! -e $env_file ]] || ! grep -q "^$name=" "$env_file"; then
+    printf '%s=%s\n' "$name" "$(openssl rand -hex "${pair#*:}")" >>"$env_file"
+    added=$((added + 1))
+  fi
+done
+echo "make-env: $env_file has every setting ($added added; mode 0600)" >&2

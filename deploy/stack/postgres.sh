@@ -96,24 +96,38 @@ EOF
   pg_setup_roles
 }
 
-# Roles and databases, idempotently; passwords are (re)set on every up so a
-# changed DB_PASSWORD takes effect.
+# Roles and databases, idempotently (docs/security-limits.md#tokens-and-database-roles):
+# each database is owned by a role used only for migrations (DB_MIGRATE_USER,
+# password DB_MIGRATE_PASSWORD), and its service runs as a role that may only
+# connect to it and, granted by the migrations' step (kit/schema), read and
+# write its tables. Passwords are (re)set on every up so a changed one takes
+# effect. A database made when its service's role owned it is handed to the
+# owner role.
 pg_setup_roles() {
   as_pg "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKET_DIR" -p "$DB_PORT" -U postgres -d postgres >/dev/null <<EOF
 \\set pw '$DB_PASSWORD'
+\\set mpw '$DB_MIGRATE_PASSWORD'
 SELECT format('CREATE ROLE %I LOGIN', r)
-  FROM unnest(ARRAY['command_handler', 'graphql_endpoint', 'schemaregistry']) AS r
+  FROM unnest(ARRAY['command_handler', 'graphql_endpoint', 'balancedb_owner', 'transactiondb_owner', 'schemaregistry']) AS r
  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) \\gexec
 ALTER ROLE command_handler WITH LOGIN PASSWORD :'pw';
 ALTER ROLE graphql_endpoint WITH LOGIN PASSWORD :'pw';
 ALTER ROLE schemaregistry WITH LOGIN PASSWORD :'pw';
+ALTER ROLE balancedb_owner WITH LOGIN PASSWORD :'mpw';
+ALTER ROLE transactiondb_owner WITH LOGIN PASSWORD :'mpw';
 SELECT format('CREATE DATABASE %I OWNER %I', d, o)
-  FROM (VALUES ('balancedb', 'command_handler'),
-               ('transactiondb', 'graphql_endpoint'),
+  FROM (VALUES ('balancedb', 'balancedb_owner'),
+               ('transactiondb', 'transactiondb_owner'),
                ('schemaregistry', 'schemaregistry')) AS t(d, o)
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = d) \\gexec
+\\c balancedb
+REASSIGN OWNED BY command_handler TO balancedb_owner;
+\\c transactiondb
+REASSIGN OWNED BY graphql_endpoint TO transactiondb_owner;
 -- Each role connects to its own database only (owners keep CONNECT).
 REVOKE CONNECT ON DATABASE balancedb, transactiondb, schemaregistry, postgres FROM PUBLIC;
+GRANT CONNECT ON DATABASE balancedb TO command_handler;
+GRANT CONNECT ON DATABASE transactiondb TO graphql_endpoint;
 EOF
 }
 

@@ -7,6 +7,8 @@
 package env
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -153,4 +155,64 @@ func (e *Env) Err() error {
 		return nil
 	}
 	return fmt.Errorf("invalid configuration: %w", errors.Join(e.errs...))
+}
+
+// Key returns the variable, a secret key of at least minBytes bytes written
+// in hex or base64 (standard or URL alphabet, padded or not); it is required:
+// unset or invalid, start-up stops naming it. The value is never kept in the
+// setting (it would show in the settings table).
+func (e *Env) Key(name string, minBytes int, doc string) []byte {
+	want := fmt.Sprintf("want a secret key of at least %d bytes in hex or base64 (e.g. openssl rand -hex %d)", minBytes, minBytes)
+	e.declare(Setting{Name: name, Type: "key", Range: fmt.Sprintf("at least %d bytes, hex or base64; required", minBytes), Doc: doc})
+	v, ok := e.lookup(name)
+	v = strings.TrimSpace(v)
+	if !ok || v == "" {
+		e.fail(name, "", want)
+		return nil
+	}
+	k := decodeKey(v)
+	if len(k) < minBytes {
+		e.fail(name, "(hidden)", want)
+		return nil
+	}
+	return k
+}
+
+// decodeKey reads s as hex, else as base64; nil when it is neither.
+func decodeKey(s string) []byte {
+	if k, err := hex.DecodeString(s); err == nil {
+		return k
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if k, err := enc.DecodeString(s); err == nil {
+			return k
+		}
+	}
+	return nil
+}
+
+// Secret returns the variable, a secret text of minLen to maxLen printable
+// ASCII characters (no spaces), or "" when it is unset and not required
+// (required and unset, start-up stops naming it); its value is never kept
+// in the setting.
+func (e *Env) Secret(name string, minLen, maxLen int, required bool, doc string) string {
+	want := fmt.Sprintf("want a secret of %d to %d printable ASCII characters without spaces", minLen, maxLen)
+	r := fmt.Sprintf("%d to %d characters", minLen, maxLen)
+	if required {
+		r += "; required"
+	}
+	e.declare(Setting{Name: name, Type: "secret", Range: r, Doc: doc})
+	v, ok := e.lookup(name)
+	v = strings.TrimSpace(v)
+	if !ok || v == "" {
+		if required {
+			e.fail(name, "", want)
+		}
+		return ""
+	}
+	if len(v) < minLen || len(v) > maxLen || strings.IndexFunc(v, func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
+		e.fail(name, "(hidden)", want)
+		return ""
+	}
+	return v
 }

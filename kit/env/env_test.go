@@ -64,3 +64,50 @@ func TestReadsDeclareTheirSettings(t *testing.T) {
 		t.Errorf("%d of %d settings declared", found, len(want))
 	}
 }
+
+func TestKeysAndSecretsAreRequiredBoundedAndNeverShown(t *testing.T) {
+	hex32 := strings.Repeat("ab", 32)
+	e := FromMap(map[string]string{"K_HEX": hex32, "K_B64": "q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=",
+		"K_SHORT": "abcd", "K_BAD": "not a key!", "S_OK": "secret-token-0123456789", "S_SHORT": "abc", "S_SPACE": "has a space in it ok"})
+	if k := e.Key("K_HEX", 32, "a key"); len(k) != 32 || k[0] != 0xab {
+		t.Errorf("hex key %x", k)
+	}
+	if k := e.Key("K_B64", 32, "a key"); len(k) != 32 || k[0] != 0xab {
+		t.Errorf("base64 key %x", k)
+	}
+	for _, name := range []string{"K_SHORT", "K_BAD", "K_UNSET"} {
+		if k := e.Key(name, 32, "a key"); k != nil {
+			t.Errorf("%s: %x, want none", name, k)
+		}
+	}
+	if s := e.Secret("S_OK", 20, 64, true, "a secret"); s != "secret-token-0123456789" {
+		t.Errorf("secret %q", s)
+	}
+	for _, name := range []string{"S_SHORT", "S_SPACE", "S_UNSET"} {
+		if s := e.Secret(name, 20, 64, true, "a secret"); s != "" {
+			t.Errorf("%s: %q, want none", name, s)
+		}
+	}
+	if s := e.Secret("S_OPTIONAL", 20, 64, false, "a secret"); s != "" {
+		t.Errorf("optional secret %q", s)
+	}
+	err := e.Err()
+	if strings.Contains(err.Error(), "S_OPTIONAL") {
+		t.Errorf("error %v names an optional secret that is unset", err)
+	}
+	for _, name := range []string{"K_SHORT", "K_BAD", "K_UNSET", "S_SHORT", "S_SPACE", "S_UNSET"} {
+		if err == nil || !strings.Contains(err.Error(), name+"=") {
+			t.Errorf("error %v does not name %s", err, name)
+		}
+	}
+	if strings.Contains(err.Error(), "abcd") || strings.Contains(err.Error(), "not a key") || strings.Contains(err.Error(), "has a space") {
+		t.Errorf("error %v shows a secret", err)
+	}
+	for _, s := range Settings() {
+		if strings.HasPrefix(s.Name, "K_") || strings.HasPrefix(s.Name, "S_") {
+			if s.Value != "" {
+				t.Errorf("%s keeps its value %q", s.Name, s.Value)
+			}
+		}
+	}
+}

@@ -11,7 +11,7 @@ import (
 // row of docs/configuration.md shows.
 type Setting struct {
 	Name    string `json:"name"`
-	Type    string `json:"type"` // text, integer, duration, boolean, file
+	Type    string `json:"type"` // text, integer, duration, boolean, file, key, secret
 	Unit    string `json:"unit,omitempty"`
 	Default string `json:"default,omitempty"` // empty: unset
 	Range   string `json:"range,omitempty"`

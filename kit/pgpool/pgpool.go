@@ -50,6 +50,10 @@ type DB struct {
 	Database string // DB_NAME
 	SSLMode  string // DB_SSLMODE: libpq's sslmode
 	MaxConns int32  // DB_MAX_CONNS
+	// The database's owner, used only to apply migrations (and grant User
+	// its rights on the tables); the service itself runs as User.
+	MigrateUser     string // DB_MIGRATE_USER
+	MigratePassword string // DB_MIGRATE_PASSWORD
 }
 
 // SSLModes are libpq's sslmode values.
@@ -61,12 +65,23 @@ func ReadDB(e *env.Env, role, database string, maxConns, maxConnsLimit int) DB {
 	return DB{
 		Host:     e.String("DB_HOSTNAME", "localhost", "PostgreSQL host"),
 		Port:     e.Int("DB_PORT", 5432, 1, 65535, "PostgreSQL port"),
-		User:     e.String("DB_USER", role, "database role"),
-		Password: e.String("DB_PASSWORD", "open-bank", "the role's password (the default fits the local stack only)"),
+		User:     e.String("DB_USER", role, "the service's database role, which may only read and write its tables ([security-limits.md](security-limits.md#tokens-and-database-roles))"),
+		Password: e.Secret("DB_PASSWORD", 1, 1024, false, "the service role's password, required but by `migrate` (the local stack generates one into its env file)"),
 		Database: e.String("DB_NAME", database, "database"),
 		SSLMode:  e.OneOf("DB_SSLMODE", "prefer", SSLModes, "TLS to PostgreSQL"),
 		MaxConns: int32(e.Int("DB_MAX_CONNS", maxConns, 2, maxConnsLimit, "pool size")),
+		MigrateUser: e.String("DB_MIGRATE_USER", database+"_owner",
+			"the database's owner role, used only to apply migrations ([security-limits.md](security-limits.md#tokens-and-database-roles))"),
+		MigratePassword: e.Secret("DB_MIGRATE_PASSWORD", 1, 1024, false,
+			"the owner role's password; needed only where migrations run (`MIGRATE_ON_START` or the `migrate` command)"),
 	}
+}
+
+// Migrator is how the migrations reach the database: as its owner.
+func (d DB) Migrator() DB {
+	m := d
+	m.User, m.Password = d.MigrateUser, d.MigratePassword
+	return m
 }
 
 // URL is the connection string for scheme (postgres; pgx5 for migrations),

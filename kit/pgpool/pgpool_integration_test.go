@@ -23,7 +23,7 @@ func balancedbURL() string {
 		}
 		return def
 	}
-	u := url.URL{Scheme: "postgres", User: url.UserPassword("command_handler", get("DB_PASSWORD", "open-bank")),
+	u := url.URL{Scheme: "postgres", User: url.UserPassword("command_handler", os.Getenv("DB_PASSWORD")),
 		Host: net.JoinHostPort(get("DB_HOSTNAME", "localhost"), get("DB_PORT", "5432")), Path: "/balancedb",
 		RawQuery: "sslmode=disable"}
 	return u.String()

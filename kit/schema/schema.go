@@ -13,7 +13,10 @@ import (
 	"regexp"
 	"time"
 
+	"openbank/kit/pgpool"
 	"openbank/kit/retry"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/golang-migrate/migrate/v4"
 	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // the pgx5:// driver
@@ -93,4 +96,56 @@ func CheckNames(files fs.FS, dir string) error {
 		errs = append(errs, fmt.Errorf("%s: no migrations", dir))
 	}
 	return errors.Join(errs...)
+}
+
+// GrantRuntime gives role, a service's runtime role, what it needs in the
+// database at url (postgres://…, as the owner that applied the migrations)
+// and no more: USAGE on the schema, SELECT, INSERT, UPDATE and DELETE on its
+// tables (not golang-migrate's schema_migrations) and USAGE on its sequences,
+// now and, through default privileges, on those later migrations add. It
+// owns nothing, so it can neither ALTER, DROP nor CREATE there. Nothing is
+// granted when role is the owner itself.
+func GrantRuntime(ctx context.Context, url, role string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("connect to grant %s its rights: %w", role, err)
+	}
+	defer conn.Close(context.Background())
+	var owner string
+	if err := conn.QueryRow(ctx, `SELECT current_user`).Scan(&owner); err != nil {
+		return fmt.Errorf("grant %s its rights: %w", role, err)
+	}
+	if owner == role {
+		return nil
+	}
+	r := pgx.Identifier{role}.Sanitize()
+	for _, sql := range []string{
+		`GRANT USAGE ON SCHEMA public TO ` + r,
+		`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ` + r,
+		`REVOKE ALL ON TABLE schema_migrations FROM ` + r,
+		`GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ` + r,
+		`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ` + r,
+		`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE ON SEQUENCES TO ` + r,
+	} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			return fmt.Errorf("grant %s its rights (%s): %w", role, sql, err)
+		}
+	}
+	return nil
+}
+
+// Apply brings db's database up to the migrations in dir of files as the
+// database's owner (db.Migrator()) and grants db.User its rights
+// (GrantRuntime); it returns the schema version.
+func Apply(files fs.FS, dir string, db pgpool.DB) (version uint, err error) {
+	if db.MigratePassword == "" {
+		return 0, fmt.Errorf("DB_MIGRATE_PASSWORD is not set: migrations run as the database's owner %s (DB_MIGRATE_USER)", db.MigrateUser)
+	}
+	owner := db.Migrator()
+	if version, err = Up(files, dir, owner.URL("pgx5")); err != nil {
+		return version, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	return version, GrantRuntime(ctx, owner.URL("postgres"), db.User)
 }

@@ -50,11 +50,15 @@ func Main(name string, cfg Config, log *slog.Logger, app App) {
 // MainOrMigrate is Main for a service with a database. Called with the one
 // argument `migrate`, it only runs migrate (apply the schema) and exits,
 // status 1 when that fails; other arguments print the usage.
+// MigrateOnly says whether the program was started as `PROGRAM migrate`: it
+// then needs only its database settings, not the secrets of its work.
+func MigrateOnly() bool { return len(os.Args) == 2 && os.Args[1] == "migrate" }
+
 func MainOrMigrate(name string, cfg Config, log *slog.Logger, app App, migrate func(context.Context) error) {
 	switch {
 	case len(os.Args) == 1:
 		Main(name, cfg, log, app)
-	case len(os.Args) == 2 && os.Args[1] == "migrate":
+	case MigrateOnly():
 		if err := migrate(context.Background()); err != nil {
 			log.Error("migrate", "error", err)
 			exit(1)

@@ -11,6 +11,7 @@ import (
 	"openbank/kit/env"
 	"openbank/kit/service"
 	"openbank/messaging"
+	"openbank/topology/ident"
 )
 
 type config struct {
@@ -18,6 +19,7 @@ type config struct {
 	kafka       messaging.Config
 	group       string
 	maxAccounts int
+	bankToken   string
 }
 
 func readConfig(env *env.Env) (config, error) {
@@ -28,6 +30,7 @@ func readConfig(env *env.Env) (config, error) {
 		// offsets (where salaries were paid up to) under <group>-accounts.
 		group:       env.String("KAFKA_GROUP_ID", "command-generator", "the consumer group of `commands`"),
 		maxAccounts: env.Int("COMMAND_GENERATOR_MAX_ACCOUNTS", 10_000, 1, 10_000_000, "AUTO accounts remembered"),
+		bankToken:   env.Secret("BANK_TOKEN", ident.MinBankTokenLength, ident.MaxTokenLength, true, "the token of the bank's own account, which pays the salaries ([security-limits.md](security-limits.md#tokens-and-database-roles))"),
 	}
 	c.service.MemoryLimit = service.SoftMemoryLimit(16)
 	return c, env.Err()

@@ -11,6 +11,7 @@ import (
 	"openbank/messaging"
 	"openbank/services/command-handler/internal/adapters/balancedb"
 	"openbank/services/command-handler/internal/app/commands"
+	"openbank/services/command-handler/internal/domain/tokens"
 	"openbank/topology"
 	"openbank/topology/serde"
 )
@@ -29,6 +30,10 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 		return err
 	}
 	defer db.Close()
+	keyed := tokens.New(cfg.tokenKey)
+	if err := db.SetBankToken(ctx, keyed.Hash(cfg.bankToken)); err != nil {
+		return err
+	}
 
 	serde := serde.NewSerde(serde.NewRegistry(cfg.kafka.RegistryURL))
 	producer, err := messaging.NewProducer(cfg.kafka, serde, log)
@@ -38,7 +43,7 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	defer producer.Close()
 	// Before deciding on partitions just assigned, re-send what a crashed
 	// instance decided there but perhaps never published.
-	recovery := commands.NewRecovery(db, producer, log)
+	recovery := commands.NewRecovery(db, producer, keyed, log)
 	consumer, err := joinCommands(cfg, serde, producer, recovery.OnAssigned, ops.Registry, log)
 	if err != nil {
 		return err
@@ -49,7 +54,7 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 		}
 	}()
 
-	h := commands.New(db, producer, topology.TopicCommandsDeadLetter, commands.NewMetrics(ops.Registry), log)
+	h := commands.New(db, producer, topology.TopicCommandsDeadLetter, keyed, commands.NewMetrics(ops.Registry), log)
 	h.Recovery = recovery
 	ops.SetReady(true)
 	log.Info("command handler started", "group", cfg.group, "group_instance_id", cfg.instanceID, "batch_size", cfg.batchSize,

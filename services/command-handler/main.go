@@ -18,6 +18,8 @@ import (
 	"openbank/kit/service"
 	"openbank/messaging"
 	"openbank/services/command-handler/internal/adapters/balancedb"
+	"openbank/services/command-handler/internal/domain/tokens"
+	"openbank/topology/ident"
 )
 
 type config struct {
@@ -35,6 +37,10 @@ type config struct {
 	// being acknowledged (COMMAND_PIPELINE).
 	pipeline bool
 	migrate  bool
+	// tokenKey keys the tokens' hashes and derives new accounts' tokens
+	// (TOKEN_KEY); bankToken is the bank's own account's (BANK_TOKEN).
+	tokenKey  []byte
+	bankToken string
 	// How long a crashed instance's partitions wait before another takes them.
 	sessionTimeout time.Duration
 	// Bounds the records fetched ahead of the handler: a few batches ahead
@@ -60,6 +66,13 @@ func readConfig() (config, error) {
 	}
 	// A batch, its fetch buffer (KAFKA_QUEUED_MAX_KBYTES) and the producer's in flight fit well inside.
 	c.service.MemoryLimit = service.SoftMemoryLimit(32)
+	if !service.MigrateOnly() { // the migrations need no secret of the handler's work
+		c.tokenKey = env.Key("TOKEN_KEY", tokens.MinKeyBytes, "keys the hashes of account tokens (HMAC-SHA256) and derives each new account's token from its creation id; changing it invalidates every token ([security-limits.md](security-limits.md#tokens-and-database-roles))")
+		c.bankToken = env.Secret("BANK_TOKEN", ident.MinBankTokenLength, ident.MaxTokenLength, true, "the token of the bank's own account, whose hash the handler sets at start ([security-limits.md](security-limits.md#tokens-and-database-roles))")
+	}
+	env.Check(service.MigrateOnly() || c.db.Password != "", "DB_PASSWORD", "want the service role's password")
+	env.Check(!c.migrate || c.db.MigratePassword != "", "DB_MIGRATE_PASSWORD",
+		"want the owner role's password when MIGRATE_ON_START is true (or MIGRATE_ON_START=false and `command-handler migrate` apart)")
 	env.Check(c.instanceID == "" || messaging.ValidGroupInstanceID(c.instanceID), "KAFKA_GROUP_INSTANCE_ID",
 		"want at most 249 letters, digits, '.', '_' or '-', one per instance ({hostname} is replaced), or nothing")
 	return c, env.Err()

@@ -8,7 +8,16 @@ import (
 	"openbank/messaging"
 )
 
+// validSecrets sets the two settings that have no default.
+func validSecrets(t *testing.T) {
+	t.Setenv("TOKEN_KEY", strings.Repeat("ab", 32))
+	t.Setenv("BANK_TOKEN", "bank-token-for-the-tests")
+	t.Setenv("DB_PASSWORD", "runtime-password")
+	t.Setenv("DB_MIGRATE_PASSWORD", "owner-password")
+}
+
 func TestReadConfigDefaults(t *testing.T) {
+	validSecrets(t)
 	for _, name := range []string{"DB_USER", "DB_NAME", "HTTP_PORT", "COMMAND_BATCH_SIZE", "COMMAND_BATCH_WAIT_MS", "KAFKA_LINGER_MS", "MIGRATE_ON_START", "COMMAND_PIPELINE"} {
 		t.Setenv(name, "") // empty is unset
 	}
@@ -29,11 +38,13 @@ func TestReadConfigNamesEveryBadVariable(t *testing.T) {
 	t.Setenv("DB_SSLMODE", "sometimes")
 	t.Setenv("KAFKA_GROUP_INSTANCE_ID", "handler 1")
 	t.Setenv("COMMAND_PIPELINE", "maybe")
+	t.Setenv("TOKEN_KEY", "abcd") // 2 bytes
+	t.Setenv("BANK_TOKEN", "")
 	_, err := readConfig()
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, name := range []string{"DB_PORT", "HTTP_PORT", "COMMAND_BATCH_SIZE", "DB_SSLMODE", "KAFKA_GROUP_INSTANCE_ID", "COMMAND_PIPELINE"} {
+	for _, name := range []string{"DB_PORT", "HTTP_PORT", "COMMAND_BATCH_SIZE", "DB_SSLMODE", "KAFKA_GROUP_INSTANCE_ID", "COMMAND_PIPELINE", "TOKEN_KEY", "BANK_TOKEN"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}
@@ -45,6 +56,7 @@ func TestInstanceIDTakesTheHostname(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
+	validSecrets(t)
 	t.Setenv("KAFKA_GROUP_INSTANCE_ID", "command-handler-{hostname}")
 	cfg, err := readConfig()
 	if err != nil && messaging.ValidGroupInstanceID("command-handler-"+host) {

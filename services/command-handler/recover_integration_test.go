@@ -51,13 +51,13 @@ func doomedHandler(t *testing.T) *commands.Handler {
 		t.Fatal(err)
 	}
 	st, err := balancedb.Open(context.Background(), balancedb.Config{Host: get("DB_HOSTNAME", "localhost"), Port: port,
-		User: get("DB_USER", "command_handler"), Password: get("DB_PASSWORD", "open-bank"),
+		User: get("DB_USER", "command_handler"), Password: os.Getenv("DB_PASSWORD"),
 		Database: get("DB_NAME", "balancedb"), SSLMode: "disable"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
-	return commands.New(st, lostPublisher{}, topology.TopicCommandsDeadLetter,
+	return commands.New(st, lostPublisher{}, topology.TopicCommandsDeadLetter, stackKeyed(t),
 		commands.NewMetrics(prometheus.NewRegistry()), messagingtest.Log(t))
 }
 

@@ -21,6 +21,7 @@ import (
 	"openbank/messaging"
 	"openbank/messaging/clients"
 	"openbank/messaging/messagingtest"
+	"openbank/services/command-handler/internal/domain/tokens"
 	"openbank/topology"
 	"openbank/topology/records"
 )
@@ -88,7 +89,7 @@ func db(t *testing.T) *pgx.Conn {
 		}
 		return def
 	}
-	url := fmt.Sprintf("postgres://%s:%s@%s/%s", get("DB_USER", "command_handler"), get("DB_PASSWORD", "open-bank"),
+	url := fmt.Sprintf("postgres://%s:%s@%s/%s", get("DB_USER", "command_handler"), os.Getenv("DB_PASSWORD"),
 		net.JoinHostPort(get("DB_HOSTNAME", "localhost"), get("DB_PORT", "5432")), get("DB_NAME", "balancedb"))
 	conn, err := pgx.Connect(context.Background(), url)
 	if err != nil {
@@ -203,4 +204,16 @@ func distinctChanges(ds []messaging.Delivery) []*records.BalanceChanged {
 		out = append(out, bc)
 	}
 	return out
+}
+
+// stackKeyed is the token functions under the stack's TOKEN_KEY (its env
+// file), as the handlers started here use them.
+func stackKeyed(t *testing.T) *tokens.Keyed {
+	t.Helper()
+	e := env.New()
+	key := e.Key("TOKEN_KEY", tokens.MinKeyBytes, "the stack's")
+	if err := e.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return tokens.New(key)
 }

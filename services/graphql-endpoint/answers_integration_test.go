@@ -57,7 +57,7 @@ func TestOwnAccountCannotBeSpent(t *testing.T) {
 	gw := startGateway(t)
 	h := newHandlerPart(t)
 	c := gw.dial(t, "/graphql-ws", gqlws.TransportWS)
-	e := firstEvent(t, c, qTransfer, map[string]any{"uuid": uuid.NewString(), "token": "00000000000000000000", "amount": 100,
+	e := firstEvent(t, c, qTransfer, map[string]any{"uuid": uuid.NewString(), "token": os.Getenv("BANK_TOKEN"), "amount": 100,
 		"from": "NL66OPEN0000000000", "to": "cash", "descr": "take"})
 	if !namesArgument(e.Errors, "from") {
 		t.Errorf("spending the bank's account: %+v", e)

@@ -71,6 +71,8 @@ func readConfig(env *env.Env) (config, error) {
 	}
 	// Password hashes take about 19 MiB each, and 1,000 subscribers under 100 MiB (bench/fanout).
 	c.service.MemoryLimit = service.SoftMemoryLimit(128)
+	env.Check(!c.migrate || c.db.MigratePassword != "", "DB_MIGRATE_PASSWORD",
+		"want the owner role's password when MIGRATE_ON_START is true (or MIGRATE_ON_START=false and `graphql-endpoint migrate` apart)")
 	c.service.Grace = env.Millis("SHUTDOWN_TIMEOUT_MS", 8*time.Second, time.Second, 5*time.Minute, "the bounded shutdown")
 	c.staticDir = env.String("STATIC_DIR", "", "serve these files (the built page) on `STATIC_PORT`")
 	if c.staticDir != "" {
@@ -143,12 +145,18 @@ func readConfig(env *env.Env) (config, error) {
 }
 
 func readDBConfig(env *env.Env) store.Config {
-	return store.Config{
+	c := store.Config{
 		DB: pgpool.ReadDB(env, "graphql_endpoint", "transactiondb", 10, 1000),
 		// on (durable) unless set; see store.Config.
 		SynchronousCommit: env.OneOf("DB_SYNCHRONOUS_COMMIT", "", []string{"on", "off", "local", "remote_write", "remote_apply"},
 			"the sessions' synchronous_commit (unset: the server's, `on`); `off` takes the fsync out of the stream's latency, but a database crash may then lose rows whose offsets are committed"),
 	}
+	if !service.MigrateOnly() { // the migrations need no secret of the gateway's work
+		c.TokenSealKey = env.Key("TOKEN_SEAL_KEY", store.MinSealKeyBytes,
+			"seals the account tokens kept for logins and the tokens of unanswered transfers (AES-256-GCM); changing it loses them ([security-limits.md](security-limits.md#tokens-and-database-roles))")
+	}
+	env.Check(service.MigrateOnly() || c.DB.Password != "", "DB_PASSWORD", "want the service role's password")
+	return c
 }
 
 func readLimits(env *env.Env) httpapi.Limits {

@@ -3,13 +3,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"openbank/kit/gqlws"
 	"openbank/messaging"
@@ -124,6 +128,7 @@ func bankScenario(t *testing.T, gw *gatewayProc, protocol, path string) {
 	if r := next[transferResult](t, events, "money_transfer"); r.Success == nil || *r.Success || str(r.Reason) != "insufficient funds" {
 		t.Fatalf("failing transfer = %+v", r)
 	}
+	tokensSealedAndErased(t, user, token, pay, broke)
 	_, events = subscribe(t, conn, qTransfer, map[string]any{"uuid": broke, "token": token, "amount": 100000,
 		"from": iban, "to": "shop", "descr": "too much"})
 	if r := next[transferResult](t, events, "money_transfer"); r.Success == nil || *r.Success || str(r.Reason) != "insufficient funds" {
@@ -322,5 +327,35 @@ func TestNoAnswer(t *testing.T) {
 	}
 	if n := h.commandsWithID(uuid.MustParse(id)); n != 2 {
 		t.Errorf("sent %d times, want 2 (once per try, each after the last one's wait)", n)
+	}
+}
+
+// tokensSealedAndErased: transactiondb keeps the account's token sealed, never
+// in clear, and the answered transfers' tokens not at all.
+func tokensSealedAndErased(t *testing.T, user, token string, answered ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, fmt.Sprintf("postgres://graphql_endpoint:%s@%s/transactiondb?sslmode=disable",
+		os.Getenv("DB_PASSWORD"), net.JoinHostPort(os.Getenv("DB_HOSTNAME"), os.Getenv("DB_PORT"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var sealed []byte
+	if err := conn.QueryRow(ctx, `SELECT token_sealed FROM accounts WHERE username = $1`, user).Scan(&sealed); err != nil {
+		t.Fatal(err)
+	}
+	if len(sealed) == 0 || bytes.Contains(sealed, []byte(token)) {
+		t.Errorf("account %s keeps %x for its token", user, sealed)
+	}
+	var kept int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM transfer_results WHERE id = ANY($1::uuid[]) AND token_sealed IS NOT NULL`,
+		answered).Scan(&kept); err != nil || kept != 0 {
+		t.Errorf("%d answered transfers keep a token (%v)", kept, err)
+	}
+	var clear int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM transfer_results t WHERE strpos(t::text, $1) > 0`, token).Scan(&clear); err != nil || clear != 0 {
+		t.Errorf("%d transfers show the token (%v)", clear, err)
 	}
 }

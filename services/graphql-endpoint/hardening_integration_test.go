@@ -227,13 +227,13 @@ func TestConnectionBounds(t *testing.T) {
 func TestInternalErrorsAreHidden(t *testing.T) {
 	gw := startGateway(t)
 	ctx := context.Background()
-	db, err := pgx.Connect(ctx, fmt.Sprintf("postgres://graphql_endpoint:%s@%s:%s/transactiondb",
-		os.Getenv("DB_PASSWORD"), os.Getenv("DB_HOSTNAME"), os.Getenv("DB_PORT")))
+	db, err := pgx.Connect(ctx, fmt.Sprintf("postgres://transactiondb_owner:%s@%s:%s/transactiondb",
+		os.Getenv("DB_MIGRATE_PASSWORD"), os.Getenv("DB_HOSTNAME"), os.Getenv("DB_PORT")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close(ctx)
-	// The owner takes its own right to read accounts away for a moment.
+	// The database's owner takes the service's right to read accounts away for a moment.
 	if _, err := db.Exec(ctx, `REVOKE SELECT ON accounts FROM graphql_endpoint`); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"openbank/kit/env"
 	"openbank/kit/gqlws"
 	"openbank/kit/pgpool"
 	"openbank/messaging/messagingtest"
@@ -37,7 +38,9 @@ func TestDisconnectMidSubscriptionLeavesNoGoroutine(t *testing.T) {
 		t.Fatalf("DB_PORT: %v", err)
 	}
 	db := store.Config{DB: pgpool.DB{Host: os.Getenv("DB_HOSTNAME"), Port: port,
-		User: "graphql_endpoint", Password: os.Getenv("DB_PASSWORD"), Database: "transactiondb", MaxConns: 4}}
+		User: "graphql_endpoint", Password: os.Getenv("DB_PASSWORD"), Database: "transactiondb", MaxConns: 4,
+		MigrateUser: "transactiondb_owner", MigratePassword: os.Getenv("DB_MIGRATE_PASSWORD")},
+		TokenSealKey: sealKey(t)}
 	if _, err := store.Migrate(db); err != nil {
 		t.Fatal(err)
 	}
@@ -121,4 +124,15 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// sealKey is the stack's TOKEN_SEAL_KEY (its env file), as the gateway reads it.
+func sealKey(t *testing.T) []byte {
+	t.Helper()
+	e := env.New()
+	k := e.Key("TOKEN_SEAL_KEY", store.MinSealKeyBytes, "the stack's")
+	if err := e.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -9,7 +9,15 @@ import (
 	"openbank/topology"
 )
 
+// validSecrets sets the settings that have no default.
+func validSecrets(t *testing.T) {
+	t.Setenv("TOKEN_SEAL_KEY", strings.Repeat("ab", 32))
+	t.Setenv("DB_PASSWORD", "runtime-password")
+	t.Setenv("DB_MIGRATE_PASSWORD", "owner-password")
+}
+
 func TestReadConfigDefaults(t *testing.T) {
+	validSecrets(t)
 	for _, name := range []string{"HTTP_PORT", "OPS_PORT", "STATIC_DIR", "SHUTDOWN_TIMEOUT_MS", "MIGRATE_ON_START", "DB_USER"} {
 		t.Setenv(name, "") // empty is unset
 	}
@@ -35,11 +43,14 @@ func TestReadConfigNamesEveryBadVariable(t *testing.T) {
 	t.Setenv("HTTP_READ_TIMEOUT_MS", "1000")
 	t.Setenv("KAFKA_GROUP_ID", "gateway one")
 	t.Setenv("KAFKA_GROUP_INSTANCE_ID", "gateway one")
+	t.Setenv("TOKEN_SEAL_KEY", "c2hvcnQ=") // 5 bytes
+	t.Setenv("DB_MIGRATE_PASSWORD", "")
+	t.Setenv("DB_PASSWORD", "")
 	_, err := readConfig(env.New())
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, name := range []string{"OPS_PORT", "DB_SSLMODE", "SHUTDOWN_TIMEOUT_MS", "LOG_LEVEL", "HTTP_READ_TIMEOUT_MS", "KAFKA_GROUP_ID", "KAFKA_GROUP_INSTANCE_ID"} {
+	for _, name := range []string{"OPS_PORT", "DB_SSLMODE", "SHUTDOWN_TIMEOUT_MS", "LOG_LEVEL", "HTTP_READ_TIMEOUT_MS", "KAFKA_GROUP_ID", "KAFKA_GROUP_INSTANCE_ID", "TOKEN_SEAL_KEY", "DB_MIGRATE_PASSWORD", "DB_PASSWORD"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}

@@ -11,12 +11,20 @@ import (
 	"github.com/google/uuid"
 )
 
-// The bank's own account (docs/design.md).
+// The bank's own account (docs/design.md); its token is configuration
+// (BANK_TOKEN), never source.
 const (
-	OwnIBAN  = "NL66OPEN0000000000"
-	OwnToken = "00000000000000000000"
+	OwnIBAN = "NL66OPEN0000000000"
 	// Cash stands for money from or to outside the bank (deposits, withdrawals).
 	Cash = "cash"
+)
+
+// Bounds of a token: the gateway accepts at most MaxTokenLength characters,
+// and the bank's own token (BANK_TOKEN) is at least MinBankTokenLength, as
+// long as a generated one.
+const (
+	MaxTokenLength     = 64
+	MinBankTokenLength = tokenDigits
 )
 
 const (

@@ -68,7 +68,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 	// The services keep the KAFKA_CLIENT of the environment.
 	kafka.Client = messaging.ClientFranz
 	dbHost, dbPort, dbPassword := env.String("DB_HOSTNAME", "localhost", "PostgreSQL host of the stack"),
-		env.Int("DB_PORT", 5432, 1, 65535, "PostgreSQL port of the stack"), env.String("DB_PASSWORD", "open-bank", "the services' database password")
+		env.Int("DB_PORT", 5432, 1, 65535, "PostgreSQL port of the stack"), env.String("DB_PASSWORD", "", "the services' database password (the stack's env file)")
 	if err := env.Err(); err != nil {
 		return nil, err
 	}

@@ -64,14 +64,17 @@ type Generator struct {
 	mu       sync.Mutex
 	rng      *rand.Rand
 	accounts *Accounts
+	// bankToken is the bank's own account's token (BANK_TOKEN), for salaries.
+	bankToken string
 	// Now and NewID may be replaced before first use (tests).
 	Now   func() time.Time
 	NewID func() ident.CommandID
 }
 
-// New returns a generator drawing from rng and the accounts it remembers.
-func New(rng *rand.Rand, accounts *Accounts) *Generator {
-	return &Generator{rng: rng, accounts: accounts, Now: time.Now, NewID: ident.NewCommandID}
+// New returns a generator drawing from rng and the accounts it remembers,
+// paying salaries from the bank's own account with bankToken.
+func New(rng *rand.Rand, accounts *Accounts, bankToken string) *Generator {
+	return &Generator{rng: rng, accounts: accounts, bankToken: bankToken, Now: time.Now, NewID: ident.NewCommandID}
 }
 
 // ForBeat is the command for a heartbeat.
@@ -122,7 +125,7 @@ func (g *Generator) account() Account {
 	if acc, ok := g.accounts.pick(g.rng); ok {
 		return acc
 	}
-	return Account{IBAN: ident.OwnIBAN, Token: ident.OwnToken}
+	return Account{IBAN: ident.OwnIBAN, Token: g.bankToken}
 }
 
 func (g *Generator) transfer(k Kind) Command {
@@ -149,7 +152,7 @@ func (g *Generator) transfer(k Kind) Command {
 }
 
 func (g *Generator) salary(to string) Command {
-	return g.money(Salary, ident.OwnToken, ident.OwnIBAN, to, g.between(SalaryMin, SalaryMax))
+	return g.money(Salary, g.bankToken, ident.OwnIBAN, to, g.between(SalaryMin, SalaryMax))
 }
 
 func (g *Generator) money(k Kind, token, from, to string, amount int64) Command {

@@ -11,8 +11,11 @@ import (
 	"openbank/topology/records"
 )
 
+// bankToken stands for BANK_TOKEN.
+const bankToken = "bank-token-for-the-tests"
+
 func seeded(accounts *Accounts) *Generator {
-	g := New(rand.New(rand.NewPCG(1, 2)), accounts)
+	g := New(rand.New(rand.NewPCG(1, 2)), accounts, bankToken)
 	g.Now = func() time.Time { return time.Date(2026, 11, 21, 14, 5, 6, 789_000_000, time.Local) }
 	return g
 }
@@ -101,7 +104,7 @@ func TestTransfersByKind(t *testing.T) {
 		}
 		switch c.Kind {
 		case Salary:
-			if m.From != ident.OwnIBAN || m.Token != ident.OwnToken || !accounts.Contains(m.To) {
+			if m.From != ident.OwnIBAN || m.Token != bankToken || !accounts.Contains(m.To) {
 				t.Fatalf("salary %+v", m)
 			}
 			salaryLo, salaryHi = min(salaryLo, m.Amount), max(salaryHi, m.Amount)
@@ -162,7 +165,7 @@ func TestFallsBackToTheBanksOwnAccount(t *testing.T) {
 		if m.From != ident.OwnIBAN && m.From != ident.Cash {
 			t.Fatalf("no accounts yet, but from %q", m.From)
 		}
-		if m.From == ident.OwnIBAN && m.Token != ident.OwnToken {
+		if m.From == ident.OwnIBAN && m.Token != bankToken {
 			t.Fatalf("own account with token %q", m.Token)
 		}
 	}
@@ -189,7 +192,7 @@ func TestRememberGivesASalaryOnce(t *testing.T) {
 		t.Fatal("new account not remembered")
 	}
 	m := transferOf(t, c)
-	if c.Kind != Salary || m.From != ident.OwnIBAN || m.Token != ident.OwnToken || m.To != acc.IBAN ||
+	if c.Kind != Salary || m.From != ident.OwnIBAN || m.Token != bankToken || m.To != acc.IBAN ||
 		m.Amount < SalaryMin || m.Amount >= SalaryMax || !strings.HasPrefix(m.Description, "salary ") {
 		t.Fatalf("salary %+v", m)
 	}

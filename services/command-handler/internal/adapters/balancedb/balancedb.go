@@ -16,6 +16,7 @@ import (
 	"openbank/kit/pgpool"
 	"openbank/kit/schema"
 	"openbank/services/command-handler/internal/domain/ledger"
+	"openbank/topology/ident"
 )
 
 //go:embed migrations/*.sql
@@ -24,10 +25,11 @@ var migrations embed.FS
 // Config is how to reach balancedb.
 type Config = pgpool.DB
 
-// Migrate brings the schema up to date (kit/schema: the embedded migrations,
-// under golang-migrate's advisory lock) and returns its version.
+// Migrate brings the schema up to date as the database's owner and grants
+// the service's role its rights (kit/schema: the embedded migrations, under
+// golang-migrate's advisory lock) and returns its version.
 func Migrate(cfg Config) (version uint, err error) {
-	return schema.Up(migrations, "migrations", cfg.URL("pgx5"))
+	return schema.Apply(migrations, "migrations", cfg)
 }
 
 // Store is the pool of connections to balancedb.
@@ -112,11 +114,11 @@ func (t *Tx) Rollback(ctx context.Context) {
 const (
 	// Locking in iban order means two batches touching the same accounts wait
 	// for each other instead of deadlocking (LockRows runs above the Sort).
-	lockAccounts = `SELECT iban, token, amount, lmt, a_type FROM balance
+	lockAccounts = `SELECT iban, token_hash, amount, lmt, a_type FROM balance
 		WHERE iban = ANY($1) ORDER BY iban FOR UPDATE`
 	// Read after the locks, so a command another instance handled on the same
 	// accounts meanwhile is seen (each statement takes a fresh snapshot).
-	handledCommands = `SELECT id, kind, kafka_partition, kafka_offset, reason, iban, token, a_type,
+	handledCommands = `SELECT id, kind, kafka_partition, kafka_offset, reason, iban, a_type,
 		amount, from_iban, to_iban, description, from_balance, to_balance FROM command WHERE id = ANY($1)`
 )
 
@@ -141,7 +143,7 @@ func (t *Tx) Load(ctx context.Context, ibans []string, ids [][16]byte) (ledger.B
 	}
 	for rows.Next() {
 		a := &ledger.Account{}
-		if err := rows.Scan(&a.IBAN, &a.Token, &a.Balance, &a.Limit, &a.AType); err != nil {
+		if err := rows.Scan(&a.IBAN, &a.TokenHash, &a.Balance, &a.Limit, &a.AType); err != nil {
 			return nil, nil, fmt.Errorf("read account: %w", err)
 		}
 		book[a.IBAN] = a
@@ -171,18 +173,19 @@ func (t *Tx) Load(ctx context.Context, ibans []string, ids [][16]byte) (ledger.B
 
 func scanHandled(rows pgx.Rows) (ledger.Handled, error) {
 	var (
-		h                                          ledger.Handled
-		kind                                       int16
-		reason, iban, token, aType, from, to, desc *string
-		amount, fromBalance, toBalance             *int64
+		h                                   ledger.Handled
+		kind                                int16
+		reason, iban, aType, from, to, desc *string
+		amount, fromBalance, toBalance      *int64
 	)
-	if err := rows.Scan(&h.ID, &kind, &h.Partition, &h.Offset, &reason, &iban, &token, &aType,
+	if err := rows.Scan(&h.ID, &kind, &h.Partition, &h.Offset, &reason, &iban, &aType,
 		&amount, &from, &to, &desc, &fromBalance, &toBalance); err != nil {
 		return h, fmt.Errorf("read handled command: %w", err)
 	}
 	o := &h.Outcome
 	o.Kind = ledger.Kind(kind)
-	o.Reason, o.IBAN, o.Token, o.AType = deref(reason), deref(iban), deref(token), deref(aType)
+	// A creation's token is not stored: the handler derives it from the id.
+	o.Reason, o.IBAN, o.AType = deref(reason), deref(iban), deref(aType)
 	o.Transfer = ledger.Transfer{Amount: deref(amount), From: deref(from), To: deref(to), Description: deref(desc)}
 	o.Debited, o.FromBalance = fromBalance != nil, deref(fromBalance)
 	o.Credited, o.ToBalance = toBalance != nil, deref(toBalance)
@@ -205,29 +208,30 @@ func ptrIf[T any](ok bool, v T) *T {
 }
 
 const (
-	insertAccounts = `INSERT INTO balance (iban, token, amount, lmt, a_type)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[])`
+	insertAccounts = `INSERT INTO balance (iban, token_hash, amount, lmt, a_type)
+		SELECT * FROM unnest($1::text[], $2::bytea[], $3::bigint[], $4::bigint[], $5::text[])`
 	updateBalances = `UPDATE balance b SET amount = u.amount, updated_at = now()
 		FROM unnest($1::text[], $2::bigint[]) AS u(iban, amount) WHERE b.iban = u.iban`
 	// One number per batch, taken after its accounts are locked (see migration 3).
 	insertCommands = `WITH batch AS (SELECT nextval('command_batch_seq') AS n)
-		INSERT INTO command (id, kind, kafka_partition, kafka_offset, reason, iban, token, a_type,
+		INSERT INTO command (id, kind, kafka_partition, kafka_offset, reason, iban, a_type,
 		amount, from_iban, to_iban, description, from_balance, to_balance, decided_pos, decided_batch)
 		SELECT u.*, batch.n FROM unnest($1::uuid[], $2::smallint[], $3::integer[], $4::bigint[], $5::text[], $6::text[],
-			$7::text[], $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::bigint[],
-			$15::integer[]) AS u, batch`
+			$7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::bigint[],
+			$14::integer[]) AS u, batch`
 )
 
 // Commit writes the accounts of book that are new or changed and the newly
 // handled commands, and commits: all of it or nothing, in one round trip.
 func (t *Tx) Commit(ctx context.Context, book ledger.Book, handled []ledger.Handled) error {
-	var newIBAN, newToken, newType, changedIBAN []string
+	var newIBAN, newType, changedIBAN []string
+	var newHash [][]byte
 	var newBalance, newLimit, changedBalance []int64
 	for iban, a := range book {
 		was, loaded := t.loaded[iban]
 		switch {
 		case !loaded:
-			newIBAN, newToken, newType = append(newIBAN, iban), append(newToken, a.Token), append(newType, a.AType)
+			newIBAN, newHash, newType = append(newIBAN, iban), append(newHash, a.TokenHash), append(newType, a.AType)
 			newBalance, newLimit = append(newBalance, a.Balance), append(newLimit, a.Limit)
 		case was != a.Balance:
 			changedIBAN, changedBalance = append(changedIBAN, iban), append(changedBalance, a.Balance)
@@ -244,12 +248,12 @@ func (t *Tx) Commit(ctx context.Context, book ledger.Book, handled []ledger.Hand
 	slices.SortFunc(handled, func(a, b ledger.Handled) int { return bytes.Compare(a.ID[:], b.ID[:]) })
 	n := len(handled)
 	var (
-		ids                                           = make([][16]byte, 0, n)
-		kinds                                         = make([]int16, 0, n)
-		parts, positions                              = make([]int32, 0, n), make([]int32, 0, n)
-		offsets                                       = make([]int64, 0, n)
-		reasons, ibans, tokens, types, froms, tos, ds = make([]*string, 0, n), make([]*string, 0, n), make([]*string, 0, n), make([]*string, 0, n), make([]*string, 0, n), make([]*string, 0, n), make([]*string, 0, n)
-		amounts, fromBalances, toBalances             = make([]*int64, 0, n), make([]*int64, 0, n), make([]*int64, 0, n)
+		ids                                   = make([][16]byte, 0, n)
+		kinds                                 = make([]int16, 0, n)
+		parts, positions                      = make([]int32, 0, n), make([]int32, 0, n)
+		offsets                               = make([]int64, 0, n)
+		reasons, ibans, types, froms, tos, ds = make([]*string, 0, n), make([]*string, 0, n), make([]*string, 0, n), make([]*string, 0, n), make([]*string, 0, n), make([]*string, 0, n)
+		amounts, fromBalances, toBalances     = make([]*int64, 0, n), make([]*int64, 0, n), make([]*int64, 0, n)
 	)
 	for _, h := range handled {
 		o := h.Outcome
@@ -260,7 +264,6 @@ func (t *Tx) Commit(ctx context.Context, book ledger.Book, handled []ledger.Hand
 		positions = append(positions, pos[h.ID])
 		reasons = append(reasons, ptrIf(!o.Confirmed(), o.Reason))
 		ibans = append(ibans, ptrIf(created && o.Confirmed(), o.IBAN))
-		tokens = append(tokens, ptrIf(created && o.Confirmed(), o.Token))
 		types = append(types, ptrIf(created, o.AType))
 		amounts = append(amounts, ptrIf(transfer, o.Transfer.Amount))
 		froms = append(froms, ptrIf(transfer, o.Transfer.From))
@@ -272,18 +275,32 @@ func (t *Tx) Commit(ctx context.Context, book ledger.Book, handled []ledger.Hand
 
 	b := &pgx.Batch{}
 	if len(newIBAN) > 0 {
-		b.Queue(insertAccounts, newIBAN, newToken, newBalance, newLimit, newType)
+		b.Queue(insertAccounts, newIBAN, newHash, newBalance, newLimit, newType)
 	}
 	if len(changedIBAN) > 0 {
 		b.Queue(updateBalances, changedIBAN, changedBalance)
 	}
 	if n > 0 {
-		b.Queue(insertCommands, ids, kinds, parts, offsets, reasons, ibans, tokens, types,
+		b.Queue(insertCommands, ids, kinds, parts, offsets, reasons, ibans, types,
 			amounts, froms, tos, ds, fromBalances, toBalances, positions)
 	}
 	b.Queue("COMMIT")
 	if err := t.conn.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("write and commit batch: %w", err)
+	}
+	return nil
+}
+
+// SetBankToken makes hash the token hash of the bank's own account (the
+// migrations insert it without one): its token comes from configuration
+// (BANK_TOKEN), never from the source, and a changed one takes effect here.
+func (s *Store) SetBankToken(ctx context.Context, hash []byte) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE balance SET token_hash = $2, updated_at = now() WHERE iban = $1`, ident.OwnIBAN, hash)
+	if err != nil {
+		return fmt.Errorf("set the bank's own account's token: %w", err)
+	}
+	if tag.RowsAffected() != 1 {
+		return fmt.Errorf("the bank's own account %s is missing: apply the migrations", ident.OwnIBAN)
 	}
 	return nil
 }

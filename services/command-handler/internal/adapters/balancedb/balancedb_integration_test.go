@@ -30,7 +30,8 @@ func open(t *testing.T) *Store {
 		t.Fatal(err)
 	}
 	cfg := Config{Host: get("DB_HOSTNAME", "localhost"), Port: port, User: "command_handler",
-		Password: get("DB_PASSWORD", "open-bank"), Database: "balancedb", SSLMode: "disable", MaxConns: 8}
+		Password: os.Getenv("DB_PASSWORD"), Database: "balancedb", SSLMode: "disable", MaxConns: 8,
+		MigrateUser: "balancedb_owner", MigratePassword: os.Getenv("DB_MIGRATE_PASSWORD")}
 	if _, err := Migrate(cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestConcurrentBatchesOnTheSameAccounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		accounts[i] = &ledger.Account{IBAN: iban, Token: "t" + strconv.Itoa(i)}
+		accounts[i] = &ledger.Account{IBAN: iban, TokenHash: []byte("t" + strconv.Itoa(i))}
 	}
 	// Open and fund them in one batch.
 	var ibans []string
@@ -78,7 +79,7 @@ func TestConcurrentBatchesOnTheSameAccounts(t *testing.T) {
 	err := batch(ctx, st, ibans, func(book ledger.Book) []ledger.Handled {
 		var hs []ledger.Handled
 		for _, a := range accounts {
-			o := ledger.DecideAccountCreation(records.AtypeAuto, a.IBAN, a.Token, book)
+			o := ledger.DecideAccountCreation(records.AtypeAuto, a.IBAN, "token", a.TokenHash, book)
 			hs = append(hs, ledger.Handled{ID: uuid.New(), Outcome: o})
 			o = ledger.DecideTransfer(ledger.Transfer{Amount: 10_000, From: ident.Cash, To: a.IBAN}, book)
 			hs = append(hs, ledger.Handled{ID: uuid.New(), Outcome: o})
@@ -108,7 +109,7 @@ func TestConcurrentBatchesOnTheSameAccounts(t *testing.T) {
 					var hs []ledger.Handled
 					for range perBatch {
 						from, to := accounts[rnd.IntN(len(accounts))], accounts[rnd.IntN(len(accounts))]
-						o := ledger.DecideTransfer(ledger.Transfer{Token: from.Token, Amount: 1 + rnd.Int64N(20_000),
+						o := ledger.DecideTransfer(ledger.Transfer{TokenHash: from.TokenHash, Amount: 1 + rnd.Int64N(20_000),
 							From: from.IBAN, To: to.IBAN}, book)
 						hs = append(hs, ledger.Handled{ID: uuid.New(), Outcome: o})
 					}

@@ -10,7 +10,7 @@ import (
 // decidedSince reads the commands first read at or after the given offset of
 // their partition, in the order they were decided (older rows, without that
 // order, first).
-const decidedSince = `SELECT id, kind, kafka_partition, kafka_offset, reason, iban, token, a_type,
+const decidedSince = `SELECT id, kind, kafka_partition, kafka_offset, reason, iban, a_type,
 	amount, from_iban, to_iban, description, from_balance, to_balance
 	FROM command c JOIN unnest($1::integer[], $2::bigint[]) AS f(p, o)
 		ON c.kafka_partition = f.p AND c.kafka_offset >= f.o

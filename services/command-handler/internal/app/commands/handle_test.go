@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"openbank/messaging"
 	"openbank/services/command-handler/internal/domain/ledger"
+	"openbank/services/command-handler/internal/domain/tokens"
 	"openbank/topology"
 	"openbank/topology/ident"
 	"openbank/topology/records"
@@ -47,6 +49,9 @@ func (p *published) topics() map[string]int {
 	return n
 }
 
+// testKeyed is the token key of the unit tests.
+var testKeyed = tokens.New(bytes.Repeat([]byte{7}, tokens.MinKeyBytes))
+
 type fixture struct {
 	store   *memStore
 	out     *published
@@ -57,11 +62,11 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	f := &fixture{store: newMemStore(), out: &published{}, metrics: NewMetrics(prometheus.NewRegistry())}
-	f.h = New(f.store, f.out, "commands_dead_letter", f.metrics, slog.New(slog.DiscardHandler))
-	f.h.NewAccount = func() (string, string, error) {
+	f.h = New(f.store, f.out, "commands_dead_letter", testKeyed, f.metrics, slog.New(slog.DiscardHandler))
+	f.h.NewIBAN = func() (string, error) {
 		iban, err := ident.NewIBAN()
 		f.ibans = append(f.ibans, iban)
-		return iban, "token-" + iban, err
+		return iban, err
 	}
 	return f
 }
@@ -165,5 +170,36 @@ func TestHandlePublishesNothingWhenTheStoreFails(t *testing.T) {
 	err := f.h.Handle(context.Background(), []messaging.Delivery{delivery(0, 1, &records.ConfirmAccountCreation{ID: uuid.New(), AType: "AUTO"})})
 	if !errors.Is(err, f.store.down) || len(f.out.msgs) != 0 {
 		t.Fatalf("Handle: %v, published %d; want the store's error and nothing published", err, len(f.out.msgs))
+	}
+}
+
+// An account's token is derived from its creation's id (the same on a retry),
+// only its keyed hash is kept, a transfer with it is confirmed and one with a
+// wrong token is refused without keeping anything of that token.
+func TestTokensAreDerivedAndOnlyHashesKept(t *testing.T) {
+	f := newFixture(t)
+	create := &records.ConfirmAccountCreation{ID: uuid.New(), AType: "MANUAL"}
+	first := f.handle(t, delivery(0, 1, create)).msgs[0].Record.(*records.AccountCreationConfirmed)
+	again := f.handle(t, delivery(1, 1, create)).msgs[0].Record.(*records.AccountCreationConfirmed)
+	if first.Token != testKeyed.ForAccount(create.ID) || again.Token != first.Token {
+		t.Fatalf("tokens %q and %q, want the one derived from the id", first.Token, again.Token)
+	}
+	if h := f.store.accounts[first.IBAN].TokenHash; !bytes.Equal(h, testKeyed.Hash(first.Token)) {
+		t.Fatalf("account keeps %x, want the token's keyed hash", h)
+	}
+	f.handle(t, delivery(0, 2, &records.ConfirmMoneyTransfer{ID: uuid.New(), Amount: 100, From: ident.Cash, To: first.IBAN}))
+	good := &records.ConfirmMoneyTransfer{ID: uuid.New(), Token: first.Token, Amount: 10, From: first.IBAN, To: ident.Cash}
+	bad := &records.ConfirmMoneyTransfer{ID: uuid.New(), Token: "guess-12345678901234", Amount: 10, From: first.IBAN, To: ident.Cash}
+	out := f.handle(t, delivery(0, 3, good), delivery(0, 4, bad))
+	if fb, ok := out.msgs[len(out.msgs)-1].Record.(*records.MoneyTransferFailed); !ok || fb.Reason != ledger.ReasonInvalidToken {
+		t.Fatalf("wrong token answered %+v", out.msgs[len(out.msgs)-1].Record)
+	}
+	if _, ok := out.msgs[1].Record.(*records.MoneyTransferConfirmed); !ok {
+		t.Fatalf("right token answered %+v", out.msgs[1].Record)
+	}
+	for _, id := range [][16]byte{create.ID, good.ID, bad.ID} {
+		if o := f.store.handled[id].Outcome; o.Token != "" || o.Transfer.TokenHash != nil {
+			t.Errorf("command %x keeps a token: %+v", id, o)
+		}
 	}
 }

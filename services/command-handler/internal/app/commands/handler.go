@@ -21,6 +21,7 @@ import (
 
 	"openbank/messaging"
 	"openbank/services/command-handler/internal/domain/ledger"
+	"openbank/services/command-handler/internal/domain/tokens"
 	"openbank/topology"
 	"openbank/topology/ident"
 	"openbank/topology/records"
@@ -53,27 +54,31 @@ type Handler struct {
 	metrics    *Metrics
 	log        *slog.Logger
 	stage      stage // path()
-	// NewAccount returns a fresh iban and token for an account creation.
-	NewAccount func() (iban, token string, err error)
+	// tokens hashes the tokens of transfers before they are decided and
+	// derives each new account's token from its creation command's id.
+	tokens *tokens.Keyed
+	// NewIBAN returns a fresh iban for an account creation.
+	NewIBAN func() (string, error)
 	// Recovery, when set, is the take-over of partitions whose events it
 	// re-sent (path.go, step 2); nil when nothing is ever re-sent.
 	Recovery *Recovery
 }
 
-// New returns a handler that keeps state in st and publishes with pub.
-func New(st Store, pub Producer, deadLetterTopic string, m *Metrics, log *slog.Logger) *Handler {
-	h := &Handler{store: st, producer: pub, deadLetter: deadLetterTopic, metrics: m, log: log, NewAccount: newAccount}
+// New returns a handler that keeps state in st, publishes with pub and
+// keeps account tokens as keyed's hashes.
+func New(st Store, pub Producer, deadLetterTopic string, keyed *tokens.Keyed, m *Metrics, log *slog.Logger) *Handler {
+	h := &Handler{store: st, producer: pub, deadLetter: deadLetterTopic, tokens: keyed, metrics: m, log: log, NewIBAN: ident.NewIBAN}
 	h.stage = h.path()
 	return h
 }
 
-func newAccount() (string, string, error) {
-	iban, err := ident.NewIBAN()
-	if err != nil {
-		return "", "", err
+// withToken gives a stored confirmed account creation its token back: it is
+// derived from the command id, never stored.
+func withToken(keyed *tokens.Keyed, h ledger.Handled) ledger.Handled {
+	if h.Outcome.Kind == ledger.KindAccountCreation && h.Outcome.Confirmed() {
+		h.Outcome.Token = keyed.ForAccount(h.ID)
 	}
-	token, err := ident.NewToken()
-	return iban, token, err
+	return h
 }
 
 // command is a delivery that is a valid command.
@@ -82,7 +87,8 @@ type command struct {
 	id       [16]byte
 	kind     ledger.Kind
 	aType    string          // account creation
-	transfer ledger.Transfer // money transfer
+	transfer ledger.Transfer // money transfer, TokenHash set by decideCommands
+	token    string          // money transfer: the token sent, hashed before deciding
 	span     trace.Span      // continues the record's trace; nil when tracing is off
 }
 
@@ -151,11 +157,12 @@ func (h *Handler) decideCommands(ctx context.Context, cmds []command) ([]answer,
 	}
 	ids := make([][16]byte, 0, len(cmds))
 	ibans := make([]string, 0, 2*len(cmds))
-	generated := make([][2]string, len(cmds)) // iban, token per account creation
+	generated := make([]newAccount, len(cmds))
 	for i, c := range cmds {
 		ids = append(ids, c.id)
 		switch c.kind {
 		case ledger.KindMoneyTransfer:
+			cmds[i].transfer.TokenHash = h.tokens.Hash(c.token)
 			// Only a valid iban can be an account of this bank.
 			for _, iban := range []string{c.transfer.From, c.transfer.To} {
 				if ident.ValidIBAN(iban) {
@@ -163,11 +170,12 @@ func (h *Handler) decideCommands(ctx context.Context, cmds []command) ([]answer,
 				}
 			}
 		case ledger.KindAccountCreation:
-			iban, token, err := h.NewAccount()
+			iban, err := h.NewIBAN()
 			if err != nil {
 				return nil, fmt.Errorf("generate account: %w", err)
 			}
-			generated[i] = [2]string{iban, token}
+			token := h.tokens.ForAccount(c.id)
+			generated[i] = newAccount{iban: iban, token: token, hash: h.tokens.Hash(token)}
 			ibans = append(ibans, iban) // loaded when it exists: then it is taken
 		}
 	}
@@ -176,6 +184,9 @@ func (h *Handler) decideCommands(ctx context.Context, cmds []command) ([]answer,
 
 	var answers []answer
 	err := h.store.Decide(ctx, ibans, ids, func(book ledger.Book, handled map[[16]byte]ledger.Handled) ([]ledger.Handled, error) {
+		for id, hd := range handled {
+			handled[id] = withToken(h.tokens, hd)
+		}
 		var newly []ledger.Handled
 		answers, newly = decideBatch(cmds, generated, book, handled)
 		return newly, nil
@@ -186,10 +197,16 @@ func (h *Handler) decideCommands(ctx context.Context, cmds []command) ([]answer,
 	return answers, nil
 }
 
+// newAccount is what an account creation is decided with.
+type newAccount struct {
+	iban, token string
+	hash        []byte
+}
+
 // decideBatch answers each command in order against book, which it changes:
 // a command handled before or earlier in the batch gets its first answer
 // again; the rest are decided by the bank rules and returned as newly handled.
-func decideBatch(cmds []command, generated [][2]string, book ledger.Book, handled map[[16]byte]ledger.Handled) ([]answer, []ledger.Handled) {
+func decideBatch(cmds []command, generated []newAccount, book ledger.Book, handled map[[16]byte]ledger.Handled) ([]answer, []ledger.Handled) {
 	answers := make([]answer, 0, len(cmds))
 	newly := make([]ledger.Handled, 0, len(cmds))
 	inBatch := make(map[[16]byte]ledger.Outcome, len(cmds))
@@ -216,7 +233,7 @@ func decideBatch(cmds []command, generated [][2]string, book ledger.Book, handle
 			case ledger.KindMoneyTransfer:
 				a.outcome = ledger.DecideTransfer(c.transfer, book)
 			case ledger.KindAccountCreation:
-				a.outcome = ledger.DecideAccountCreation(c.aType, generated[i][0], generated[i][1], book)
+				a.outcome = ledger.DecideAccountCreation(c.aType, generated[i].iban, generated[i].token, generated[i].hash, book)
 			}
 			inBatch[c.id] = a.outcome
 			newly = append(newly, ledger.Handled{ID: c.id, Partition: at.Partition, Offset: at.Offset, Outcome: a.outcome})
@@ -269,8 +286,8 @@ func parse(d *messaging.Delivery) (command, error) {
 			return c, ErrBadText
 		}
 	case *records.ConfirmMoneyTransfer:
-		c = command{d: d, id: r.ID, kind: ledger.KindMoneyTransfer, transfer: ledger.Transfer{
-			Token: r.Token, Amount: r.Amount, From: r.From, To: r.To, Description: r.Description}}
+		c = command{d: d, id: r.ID, kind: ledger.KindMoneyTransfer, token: r.Token, transfer: ledger.Transfer{
+			Amount: r.Amount, From: r.From, To: r.To, Description: r.Description}}
 		for _, s := range []string{r.Token, r.From, r.To, r.Description} {
 			if !storable(s) {
 				return c, ErrBadText

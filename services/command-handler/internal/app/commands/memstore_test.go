@@ -59,6 +59,8 @@ func (m *memStore) Decide(_ context.Context, ibans []string, ids [][16]byte,
 	}
 	handledNow := maps.Clone(m.handled)
 	for _, h := range newly {
+		// As balancedb: a creation's token is derived again, never kept.
+		h.Outcome.Token = ""
 		if _, dup := handledNow[h.ID]; dup {
 			return fmt.Errorf("command %x handled twice", h.ID)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"openbank/messaging"
 	"openbank/services/command-handler/internal/domain/ledger"
+	"openbank/services/command-handler/internal/domain/tokens"
 	"openbank/topology"
 )
 
@@ -35,6 +36,7 @@ type Decided interface {
 type Recovery struct {
 	store   Decided
 	publish Producer
+	tokens  *tokens.Keyed // derives the tokens of stored account creations
 	log     *slog.Logger
 
 	mu sync.Mutex
@@ -44,8 +46,8 @@ type Recovery struct {
 }
 
 // NewRecovery returns a Recovery that reads st and publishes with pub.
-func NewRecovery(st Decided, pub Producer, log *slog.Logger) *Recovery {
-	return &Recovery{store: st, publish: pub, log: log, resent: map[[16]byte]int32{}}
+func NewRecovery(st Decided, pub Producer, keyed *tokens.Keyed, log *slog.Logger) *Recovery {
+	return &Recovery{store: st, publish: pub, tokens: keyed, log: log, resent: map[[16]byte]int32{}}
 }
 
 // OnAssigned re-sends, in decision order, the events of the commands decided
@@ -65,6 +67,9 @@ func (r *Recovery) OnAssigned(ctx context.Context, committed map[messaging.Topic
 	decided, err := r.store.DecidedSince(ctx, from)
 	if err != nil {
 		return err
+	}
+	for i, h := range decided {
+		decided[i] = withToken(r.tokens, h)
 	}
 	msgs := resend(decided)
 	if err := r.publish.Send(ctx, msgs...); err != nil {

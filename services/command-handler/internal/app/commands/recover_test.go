@@ -61,7 +61,7 @@ func TestRecoveryResendsInDecisionOrderAndOnlyOnce(t *testing.T) {
 	}
 
 	sent := &published{}
-	r := NewRecovery(log, sent, slog.New(slog.DiscardHandler))
+	r := NewRecovery(log, sent, testKeyed, slog.New(slog.DiscardHandler))
 	committed := map[messaging.TopicPartition]int64{
 		{Topic: topology.TopicCommands, Partition: 9}: 10,
 		{Topic: topology.TopicCommands, Partition: 3}: 2,

@@ -25,7 +25,8 @@ func TestBalanceDBKeepsTheStoreContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := balancedb.Config{Host: get("DB_HOSTNAME", "localhost"), Port: port, User: "command_handler",
-		Password: get("DB_PASSWORD", "open-bank"), Database: "balancedb", SSLMode: "disable", MaxConns: 4}
+		Password: os.Getenv("DB_PASSWORD"), Database: "balancedb", SSLMode: "disable", MaxConns: 4,
+		MigrateUser: "balancedb_owner", MigratePassword: os.Getenv("DB_MIGRATE_PASSWORD")}
 	if _, err := balancedb.Migrate(cfg); err != nil {
 		t.Fatal(err)
 	}

@@ -27,11 +27,13 @@ const DefaultLimit int64 = -50_000
 
 // Account is one account of this bank.
 type Account struct {
-	IBAN    string
-	Token   string
-	Balance int64 // cents
-	Limit   int64 // the balance may not go below this
-	AType   string
+	IBAN string
+	// TokenHash is the keyed hash of the account's token (package tokens);
+	// empty: no token opens it (the bank's own before start-up sets it).
+	TokenHash []byte
+	Balance   int64 // cents
+	Limit     int64 // the balance may not go below this
+	AType     string
 }
 
 // Book holds the accounts a batch of commands may touch, by iban. Decisions
@@ -58,7 +60,9 @@ func (k Kind) String() string {
 
 // Transfer is a money transfer as a client asked for it.
 type Transfer struct {
-	Token       string
+	// TokenHash is the keyed hash of the token the client sent: the caller
+	// hashes before deciding, so the rules never see a token.
+	TokenHash   []byte
 	Amount      int64 // cents
 	From        string
 	To          string
@@ -74,7 +78,8 @@ type Outcome struct {
 	// Account creation: the new account (when confirmed) and its type.
 	IBAN, Token, AType string
 
-	// Money transfer: what was asked (the token is not kept) and, for each side
+	// Money transfer: what was asked (not the token's hash: a failed guess
+	// keeps nothing of it) and, for each side
 	// that is an account of this bank and was changed, its new balance.
 	Transfer    Transfer
 	Debited     bool
@@ -90,7 +95,7 @@ func (o Outcome) Confirmed() bool { return o.Reason == "" }
 // and on success moves the money between the accounts in book.
 func DecideTransfer(t Transfer, book Book) Outcome {
 	o := Outcome{Kind: KindMoneyTransfer, Transfer: t}
-	o.Transfer.Token = ""
+	o.Transfer.TokenHash = nil
 	fail := func(reason string) Outcome { o.Reason = reason; return o }
 
 	deposit := t.From == ident.Cash
@@ -110,8 +115,9 @@ func DecideTransfer(t Transfer, book Book) Outcome {
 		return fail(ReasonInvalidAmount)
 	}
 	if from != nil {
-		// In constant time: how long the comparison takes tells nothing of the token.
-		if subtle.ConstantTimeCompare([]byte(from.Token), []byte(t.Token)) != 1 {
+		// Hashes, in constant time: how long the comparison takes tells
+		// nothing of the token. An account without a hash opens to none.
+		if len(from.TokenHash) == 0 || subtle.ConstantTimeCompare(from.TokenHash, t.TokenHash) != 1 {
 			return fail(ReasonInvalidToken)
 		}
 		if !canDebit(from, t.Amount) {
@@ -151,14 +157,15 @@ func canDebit(a *Account, amount int64) bool {
 }
 
 // DecideAccountCreation opens an account with the generated iban and token
-// unless the iban is taken (book holds it when it exists).
-func DecideAccountCreation(aType, iban, token string, book Book) Outcome {
+// (tokenHash its hash, which the account keeps) unless the iban is taken
+// (book holds it when it exists).
+func DecideAccountCreation(aType, iban, token string, tokenHash []byte, book Book) Outcome {
 	o := Outcome{Kind: KindAccountCreation, AType: aType}
 	if _, taken := book[iban]; taken {
 		o.Reason = ReasonIBANExists
 		return o
 	}
-	book[iban] = &Account{IBAN: iban, Token: token, Balance: 0, Limit: DefaultLimit, AType: aType}
+	book[iban] = &Account{IBAN: iban, TokenHash: tokenHash, Balance: 0, Limit: DefaultLimit, AType: aType}
 	o.IBAN, o.Token = iban, token
 	return o
 }

@@ -19,15 +19,16 @@ var (
 const (
 	aliceToken = "11111111111111111111"
 	bobToken   = "22222222222222222222"
+	bankToken  = "bank-token-from-configuration"
 )
 
 // book returns fresh accounts: alice and bob with the given balances, and the
 // bank's own account as the migrations seed it.
 func book(aliceBalance, bobBalance int64) Book {
 	return Book{
-		alice:         {IBAN: alice, Token: aliceToken, Balance: aliceBalance, Limit: DefaultLimit, AType: records.AtypeManual},
-		bob:           {IBAN: bob, Token: bobToken, Balance: bobBalance, Limit: DefaultLimit, AType: records.AtypeAuto},
-		ident.OwnIBAN: {IBAN: ident.OwnIBAN, Token: ident.OwnToken, Balance: 100_000_000_000_000_000, Limit: DefaultLimit, AType: records.AtypeAuto},
+		alice:         {IBAN: alice, TokenHash: []byte(aliceToken), Balance: aliceBalance, Limit: DefaultLimit, AType: records.AtypeManual},
+		bob:           {IBAN: bob, TokenHash: []byte(bobToken), Balance: bobBalance, Limit: DefaultLimit, AType: records.AtypeAuto},
+		ident.OwnIBAN: {IBAN: ident.OwnIBAN, TokenHash: []byte(bankToken), Balance: 100_000_000_000_000_000, Limit: DefaultLimit, AType: records.AtypeAuto},
 	}
 }
 
@@ -45,7 +46,7 @@ func TestDecideTransfer(t *testing.T) {
 		{
 			name:     "transfer between accounts",
 			book:     book(10_000, 0),
-			transfer: Transfer{Token: aliceToken, Amount: 2_500, From: alice, To: bob, Description: "rent"},
+			transfer: Transfer{TokenHash: []byte(aliceToken), Amount: 2_500, From: alice, To: bob, Description: "rent"},
 			want:     map[string]int64{alice: 7_500, bob: 2_500},
 			changes: []*records.BalanceChanged{
 				{IBAN: alice, NewBalance: 7_500, ChangedBy: -2_500, FromTo: bob, Description: "rent"},
@@ -55,49 +56,49 @@ func TestDecideTransfer(t *testing.T) {
 		{
 			name:     "deposit from cash is credited without a token",
 			book:     book(0, 0),
-			transfer: Transfer{Token: "cash", Amount: 1_000, From: "cash", To: alice, Description: "deposit"},
+			transfer: Transfer{TokenHash: []byte("cash"), Amount: 1_000, From: "cash", To: alice, Description: "deposit"},
 			want:     map[string]int64{alice: 1_000},
 			changes:  []*records.BalanceChanged{{IBAN: alice, NewBalance: 1_000, ChangedBy: 1_000, FromTo: "cash", Description: "deposit"}},
 		},
 		{
 			name:     "deposit with any token",
 			book:     book(0, 0),
-			transfer: Transfer{Token: "whatever", Amount: 1, From: "cash", To: bob},
+			transfer: Transfer{TokenHash: []byte("whatever"), Amount: 1, From: "cash", To: bob},
 			want:     map[string]int64{bob: 1},
 			changes:  []*records.BalanceChanged{{IBAN: bob, NewBalance: 1, ChangedBy: 1, FromTo: "cash"}},
 		},
 		{
 			name:     "withdrawal to cash debits only",
 			book:     book(5_000, 0),
-			transfer: Transfer{Token: aliceToken, Amount: 5_000, From: alice, To: "cash", Description: "atm"},
+			transfer: Transfer{TokenHash: []byte(aliceToken), Amount: 5_000, From: alice, To: "cash", Description: "atm"},
 			want:     map[string]int64{alice: 0},
 			changes:  []*records.BalanceChanged{{IBAN: alice, NewBalance: 0, ChangedBy: -5_000, FromTo: "cash", Description: "atm"}},
 		},
 		{
 			name:     "payment to an external party debits only",
 			book:     book(0, 0),
-			transfer: Transfer{Token: aliceToken, Amount: 300, From: alice, To: "NL91ABNA0417164300", Description: "shop"},
+			transfer: Transfer{TokenHash: []byte(aliceToken), Amount: 300, From: alice, To: "NL91ABNA0417164300", Description: "shop"},
 			want:     map[string]int64{alice: -300},
 			changes:  []*records.BalanceChanged{{IBAN: alice, NewBalance: -300, ChangedBy: -300, FromTo: "NL91ABNA0417164300", Description: "shop"}},
 		},
 		{
 			name:     "payment to a shop name",
 			book:     book(100, 0),
-			transfer: Transfer{Token: aliceToken, Amount: 100, From: alice, To: "Albert Heijn"},
+			transfer: Transfer{TokenHash: []byte(aliceToken), Amount: 100, From: alice, To: "Albert Heijn"},
 			want:     map[string]int64{alice: 0},
 			changes:  []*records.BalanceChanged{{IBAN: alice, NewBalance: 0, ChangedBy: -100, FromTo: "Albert Heijn"}},
 		},
 		{
 			name:     "payment to an unknown iban of this bank debits only",
 			book:     book(100, 0),
-			transfer: Transfer{Token: aliceToken, Amount: 100, From: alice, To: ghost},
+			transfer: Transfer{TokenHash: []byte(aliceToken), Amount: 100, From: alice, To: ghost},
 			want:     map[string]int64{alice: 0},
 			changes:  []*records.BalanceChanged{{IBAN: alice, NewBalance: 0, ChangedBy: -100, FromTo: ghost}},
 		},
 		{
 			name:     "transfer to the bank's own account",
 			book:     book(1_000, 0),
-			transfer: Transfer{Token: aliceToken, Amount: 1_000, From: alice, To: ident.OwnIBAN, Description: "fee"},
+			transfer: Transfer{TokenHash: []byte(aliceToken), Amount: 1_000, From: alice, To: ident.OwnIBAN, Description: "fee"},
 			want:     map[string]int64{alice: 0, ident.OwnIBAN: 100_000_000_000_001_000},
 			changes: []*records.BalanceChanged{
 				{IBAN: alice, NewBalance: 0, ChangedBy: -1_000, FromTo: ident.OwnIBAN, Description: "fee"},
@@ -107,7 +108,7 @@ func TestDecideTransfer(t *testing.T) {
 		{
 			name:     "the bank's own account pays with its token",
 			book:     book(0, 0),
-			transfer: Transfer{Token: ident.OwnToken, Amount: 50, From: ident.OwnIBAN, To: bob},
+			transfer: Transfer{TokenHash: []byte(bankToken), Amount: 50, From: ident.OwnIBAN, To: bob},
 			want:     map[string]int64{ident.OwnIBAN: 99_999_999_999_999_950, bob: 50},
 			changes: []*records.BalanceChanged{
 				{IBAN: ident.OwnIBAN, NewBalance: 99_999_999_999_999_950, ChangedBy: -50, FromTo: bob},
@@ -117,7 +118,7 @@ func TestDecideTransfer(t *testing.T) {
 		{
 			name:     "limit exactly reached",
 			book:     book(0, 0),
-			transfer: Transfer{Token: aliceToken, Amount: 50_000, From: alice, To: bob},
+			transfer: Transfer{TokenHash: []byte(aliceToken), Amount: 50_000, From: alice, To: bob},
 			want:     map[string]int64{alice: -50_000, bob: 50_000},
 			changes: []*records.BalanceChanged{
 				{IBAN: alice, NewBalance: -50_000, ChangedBy: -50_000, FromTo: bob},
@@ -127,28 +128,28 @@ func TestDecideTransfer(t *testing.T) {
 		{
 			name:     "one cent past the limit",
 			book:     book(0, 0),
-			transfer: Transfer{Token: aliceToken, Amount: 50_001, From: alice, To: bob},
+			transfer: Transfer{TokenHash: []byte(aliceToken), Amount: 50_001, From: alice, To: bob},
 			reason:   ReasonInsufficientFunds,
 			want:     map[string]int64{alice: 0, bob: 0},
 		},
 		{
 			name:     "already at the limit",
 			book:     book(-50_000, 0),
-			transfer: Transfer{Token: aliceToken, Amount: 1, From: alice, To: bob},
+			transfer: Transfer{TokenHash: []byte(aliceToken), Amount: 1, From: alice, To: bob},
 			reason:   ReasonInsufficientFunds,
 			want:     map[string]int64{alice: -50_000, bob: 0},
 		},
 		{
 			name:     "largest amount from an account at its limit",
 			book:     book(-50_000, 0),
-			transfer: Transfer{Token: aliceToken, Amount: math.MaxInt64, From: alice, To: "cash"},
+			transfer: Transfer{TokenHash: []byte(aliceToken), Amount: math.MaxInt64, From: alice, To: "cash"},
 			reason:   ReasonInsufficientFunds,
 			want:     map[string]int64{alice: -50_000},
 		},
 		{
 			name:     "balance near the int64 maximum can pay the largest amount minus the gap",
 			book:     book(math.MaxInt64, 0),
-			transfer: Transfer{Token: aliceToken, Amount: math.MaxInt64, From: alice, To: "cash"},
+			transfer: Transfer{TokenHash: []byte(aliceToken), Amount: math.MaxInt64, From: alice, To: "cash"},
 			want:     map[string]int64{alice: 0},
 			changes:  []*records.BalanceChanged{{IBAN: alice, NewBalance: 0, ChangedBy: -math.MaxInt64, FromTo: "cash"}},
 		},
@@ -169,14 +170,14 @@ func TestDecideTransfer(t *testing.T) {
 		{
 			name:     "overflowing credit leaves the debited side alone",
 			book:     book(100, math.MaxInt64),
-			transfer: Transfer{Token: aliceToken, Amount: 1, From: alice, To: bob},
+			transfer: Transfer{TokenHash: []byte(aliceToken), Amount: 1, From: alice, To: bob},
 			reason:   ReasonInvalidAmount,
 			want:     map[string]int64{alice: 100, bob: math.MaxInt64},
 		},
 		{
 			name:     "from garbage",
 			book:     book(0, 0),
-			transfer: Transfer{Token: aliceToken, Amount: 1, From: "my piggy bank", To: bob},
+			transfer: Transfer{TokenHash: []byte(aliceToken), Amount: 1, From: "my piggy bank", To: bob},
 			reason:   ReasonFromInvalid,
 			want:     map[string]int64{bob: 0},
 		},
@@ -208,7 +209,7 @@ func TestDecideTransfer(t *testing.T) {
 		{
 			name:     "same from and to",
 			book:     book(1_000, 0),
-			transfer: Transfer{Token: aliceToken, Amount: 1, From: alice, To: alice},
+			transfer: Transfer{TokenHash: []byte(aliceToken), Amount: 1, From: alice, To: alice},
 			reason:   ReasonSameAccount,
 			want:     map[string]int64{alice: 1_000},
 		},
@@ -221,20 +222,20 @@ func TestDecideTransfer(t *testing.T) {
 		{
 			name:     "same from and to is checked before the token",
 			book:     book(0, 0),
-			transfer: Transfer{Token: "wrong", Amount: 1, From: alice, To: alice},
+			transfer: Transfer{TokenHash: []byte("wrong"), Amount: 1, From: alice, To: alice},
 			reason:   ReasonSameAccount,
 		},
 		{
 			name:     "zero amount",
 			book:     book(1_000, 0),
-			transfer: Transfer{Token: aliceToken, Amount: 0, From: alice, To: bob},
+			transfer: Transfer{TokenHash: []byte(aliceToken), Amount: 0, From: alice, To: bob},
 			reason:   ReasonInvalidAmount,
 			want:     map[string]int64{alice: 1_000, bob: 0},
 		},
 		{
 			name:     "negative amount would take money from to",
 			book:     book(0, 1_000),
-			transfer: Transfer{Token: aliceToken, Amount: -500, From: alice, To: bob},
+			transfer: Transfer{TokenHash: []byte(aliceToken), Amount: -500, From: alice, To: bob},
 			reason:   ReasonInvalidAmount,
 			want:     map[string]int64{alice: 0, bob: 1_000},
 		},
@@ -248,13 +249,13 @@ func TestDecideTransfer(t *testing.T) {
 		{
 			name:     "invalid amount is checked before the token",
 			book:     book(0, 0),
-			transfer: Transfer{Token: "wrong", Amount: 0, From: alice, To: bob},
+			transfer: Transfer{TokenHash: []byte("wrong"), Amount: 0, From: alice, To: bob},
 			reason:   ReasonInvalidAmount,
 		},
 		{
 			name:     "wrong token",
 			book:     book(1_000, 0),
-			transfer: Transfer{Token: bobToken, Amount: 1, From: alice, To: bob},
+			transfer: Transfer{TokenHash: []byte(bobToken), Amount: 1, From: alice, To: bob},
 			reason:   ReasonInvalidToken,
 			want:     map[string]int64{alice: 1_000, bob: 0},
 		},
@@ -267,7 +268,7 @@ func TestDecideTransfer(t *testing.T) {
 		{
 			name:     "token is checked before the funds",
 			book:     book(0, 0),
-			transfer: Transfer{Token: "wrong", Amount: 1_000_000, From: alice, To: bob},
+			transfer: Transfer{TokenHash: []byte("wrong"), Amount: 1_000_000, From: alice, To: bob},
 			reason:   ReasonInvalidToken,
 		},
 		{
@@ -289,8 +290,8 @@ func TestDecideTransfer(t *testing.T) {
 			if o.Reason != tt.reason {
 				t.Fatalf("reason %q, want %q", o.Reason, tt.reason)
 			}
-			if o.Kind != KindMoneyTransfer || o.Transfer.Token != "" {
-				t.Errorf("outcome %+v: want a money transfer without the token", o)
+			if o.Kind != KindMoneyTransfer || o.Transfer.TokenHash != nil {
+				t.Errorf("outcome %+v: want a money transfer without the token's hash", o)
 			}
 			for iban, want := range tt.want {
 				if got := tt.book[iban].Balance; got != want {
@@ -319,9 +320,9 @@ func TestDecideTransfer(t *testing.T) {
 
 func TestDecideTransferSeesEarlierCommandsOfTheBatch(t *testing.T) {
 	b := book(100, 0)
-	first := DecideTransfer(Transfer{Token: aliceToken, Amount: 100, From: alice, To: bob}, b)
-	second := DecideTransfer(Transfer{Token: aliceToken, Amount: 50_001, From: alice, To: bob}, b)
-	third := DecideTransfer(Transfer{Token: aliceToken, Amount: 50_000, From: alice, To: bob}, b)
+	first := DecideTransfer(Transfer{TokenHash: []byte(aliceToken), Amount: 100, From: alice, To: bob}, b)
+	second := DecideTransfer(Transfer{TokenHash: []byte(aliceToken), Amount: 50_001, From: alice, To: bob}, b)
+	third := DecideTransfer(Transfer{TokenHash: []byte(aliceToken), Amount: 50_000, From: alice, To: bob}, b)
 	if !first.Confirmed() || second.Reason != ReasonInsufficientFunds || !third.Confirmed() {
 		t.Fatalf("outcomes %q %q %q", first.Reason, second.Reason, third.Reason)
 	}
@@ -349,7 +350,7 @@ func TestDecideAccountCreation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := book(0, 0)
 			before := *b[alice]
-			o := DecideAccountCreation(tt.aType, tt.iban, "33333333333333333333", b)
+			o := DecideAccountCreation(tt.aType, tt.iban, "33333333333333333333", []byte("hash"), b)
 			if o.Reason != tt.reason || o.Kind != KindAccountCreation {
 				t.Fatalf("outcome %+v, want reason %q", o, tt.reason)
 			}
@@ -358,7 +359,7 @@ func TestDecideAccountCreation(t *testing.T) {
 			}
 			id := [16]byte{9}
 			if tt.reason != "" {
-				if *b[alice] != before {
+				if !reflect.DeepEqual(*b[alice], before) {
 					t.Errorf("existing account changed: %+v", b[alice])
 				}
 				want := &records.AccountCreationFailed{ID: id, Reason: tt.reason}
@@ -367,8 +368,8 @@ func TestDecideAccountCreation(t *testing.T) {
 				}
 				return
 			}
-			want := Account{IBAN: tt.iban, Token: "33333333333333333333", Balance: 0, Limit: DefaultLimit, AType: tt.aType}
-			if got := b[tt.iban]; got == nil || *got != want {
+			want := Account{IBAN: tt.iban, TokenHash: []byte("hash"), Balance: 0, Limit: DefaultLimit, AType: tt.aType}
+			if got := b[tt.iban]; got == nil || !reflect.DeepEqual(*got, want) {
 				t.Errorf("account %+v, want %+v", got, want)
 			}
 			wantFb := &records.AccountCreationConfirmed{ID: id, IBAN: tt.iban, Token: "33333333333333333333", AType: tt.aType}
@@ -381,9 +382,22 @@ func TestDecideAccountCreation(t *testing.T) {
 
 func TestTwoCreationsOfOneIBANInABatch(t *testing.T) {
 	b := Book{}
-	first := DecideAccountCreation(records.AtypeAuto, ghost, "1", b)
-	second := DecideAccountCreation(records.AtypeAuto, ghost, "2", b)
-	if !first.Confirmed() || second.Reason != ReasonIBANExists || b[ghost].Token != "1" {
+	first := DecideAccountCreation(records.AtypeAuto, ghost, "1", []byte("h1"), b)
+	second := DecideAccountCreation(records.AtypeAuto, ghost, "2", []byte("h2"), b)
+	if !first.Confirmed() || second.Reason != ReasonIBANExists || string(b[ghost].TokenHash) != "h1" {
 		t.Fatalf("first %+v second %+v account %+v", first, second, b[ghost])
+	}
+}
+
+// An account without a token hash (the bank's own before start-up sets it)
+// opens to no token, not even an empty one.
+func TestAccountWithoutHashOpensToNoToken(t *testing.T) {
+	for _, hash := range [][]byte{nil, {}, []byte(bankToken)} {
+		b := book(0, 0)
+		b[ident.OwnIBAN].TokenHash = nil
+		o := DecideTransfer(Transfer{TokenHash: hash, Amount: 1, From: ident.OwnIBAN, To: alice}, b)
+		if o.Reason != ReasonInvalidToken {
+			t.Errorf("hash %q: reason %q, want %q", hash, o.Reason, ReasonInvalidToken)
+		}
 	}
 }

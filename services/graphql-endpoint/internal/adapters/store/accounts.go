@@ -13,9 +13,10 @@ import (
 
 // AccountByUsername returns the account, or ok false.
 func (s *Store) AccountByUsername(ctx context.Context, username string) (a account.Account, ok bool, err error) {
-	var iban, token *string
-	err = s.pool.QueryRow(ctx, `SELECT username, password_hash, creation_id, iban, token FROM accounts WHERE username = $1`,
-		username).Scan(&a.Username, &a.PasswordHash, &a.CreationID, &iban, &token)
+	var iban *string
+	var sealed []byte
+	err = s.pool.QueryRow(ctx, `SELECT username, password_hash, creation_id, iban, token_sealed FROM accounts WHERE username = $1`,
+		username).Scan(&a.Username, &a.PasswordHash, &a.CreationID, &iban, &sealed)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, false, nil
 	}
@@ -25,8 +26,10 @@ func (s *Store) AccountByUsername(ctx context.Context, username string) (a accou
 	if iban != nil {
 		a.IBAN = *iban
 	}
-	if token != nil {
-		a.Token = *token
+	if sealed != nil {
+		if a.Token, err = s.seal.open(sealed, accountAD(a.CreationID)); err != nil {
+			return a, false, fmt.Errorf("account %q: %w", username, err)
+		}
 	}
 	return a, true, nil
 }
@@ -56,8 +59,9 @@ func (s *Store) DropPendingAccount(ctx context.Context, creationID ident.Command
 // the reason is not kept), or known false while it waits.
 func (s *Store) CreationOutcome(ctx context.Context, id ident.CommandID) (c account.Creation, known bool, err error) {
 	c.CreationID = id
-	var iban, token *string
-	err = s.pool.QueryRow(ctx, `SELECT iban, token FROM accounts WHERE creation_id = $1`, id).Scan(&iban, &token)
+	var iban *string
+	var sealed []byte
+	err = s.pool.QueryRow(ctx, `SELECT iban, token_sealed FROM accounts WHERE creation_id = $1`, id).Scan(&iban, &sealed)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return c, true, nil
@@ -67,8 +71,10 @@ func (s *Store) CreationOutcome(ctx context.Context, id ident.CommandID) (c acco
 		return c, false, nil
 	}
 	c.IBAN = *iban
-	if token != nil {
-		c.Token = *token
+	if sealed != nil {
+		if c.Token, err = s.seal.open(sealed, accountAD(id)); err != nil {
+			return c, false, fmt.Errorf("account creation %s: %w", id, err)
+		}
 	}
 	return c, true, nil
 }
@@ -76,14 +82,17 @@ func (s *Store) CreationOutcome(ctx context.Context, id ident.CommandID) (c acco
 // recordAccountCreations fills in or deletes the pending accounts the answers
 // are for and returns those it changed; answers for other commands (the
 // generator's) change nothing.
-func recordAccountCreations(ctx context.Context, tx pgx.Tx, answers []account.Creation) ([]account.Creation, error) {
+func (s *Store) recordAccountCreations(ctx context.Context, tx pgx.Tx, answers []account.Creation) ([]account.Creation, error) {
 	var okIDs, failIDs []ident.CommandID
-	var ibans, tokens []string
+	var ibans []string
+	var tokens [][]byte
 	byID := make(map[ident.CommandID]account.Creation, len(answers))
 	for _, a := range answers {
 		byID[a.CreationID] = a
 		if a.IBAN != "" {
-			okIDs, ibans, tokens = append(okIDs, a.CreationID), append(ibans, a.IBAN), append(tokens, a.Token)
+			// Sealed, bound to its row: the token must be given back at login.
+			okIDs, ibans = append(okIDs, a.CreationID), append(ibans, a.IBAN)
+			tokens = append(tokens, s.seal.seal(a.Token, accountAD(a.CreationID)))
 		} else {
 			failIDs = append(failIDs, a.CreationID)
 		}
@@ -102,8 +111,8 @@ func recordAccountCreations(ctx context.Context, tx pgx.Tx, answers []account.Cr
 	}
 	if len(okIDs) > 0 {
 		if err := collect(`
-			UPDATE accounts a SET iban = u.iban, token = u.token
-			  FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(id, iban, token)
+			UPDATE accounts a SET iban = u.iban, token_sealed = u.token
+			  FROM unnest($1::uuid[], $2::text[], $3::bytea[]) AS u(id, iban, token)
 			 WHERE a.creation_id = u.id AND a.iban IS NULL
 			RETURNING a.creation_id`, okIDs, ibans, tokens); err != nil {
 			return nil, fmt.Errorf("record account creations: %w", err)

@@ -25,6 +25,8 @@ type Config struct {
 	// batch's latency, but a database crash may then lose the last rows while
 	// their Kafka offsets are already committed.
 	SynchronousCommit string
+	// TokenSealKey seals the tokens kept in transactiondb (TOKEN_SEAL_KEY).
+	TokenSealKey []byte
 }
 
 // URL is the connection string (the password escaped).
@@ -33,17 +35,23 @@ func (c Config) URL() string { return c.DB.URL("postgres") }
 // Store is transactiondb.
 type Store struct {
 	pool *pgxpool.Pool
+	seal *sealer
 }
 
-// Migrate brings the schema up to date (kit/schema: the embedded migrations,
-// under golang-migrate's advisory lock) and returns its version.
+// Migrate brings the schema up to date as the database's owner and grants
+// the service's role its rights (kit/schema: the embedded migrations, under
+// golang-migrate's advisory lock) and returns its version.
 func Migrate(cfg Config) (version uint, err error) {
-	return schema.Up(migrations, "migrations", cfg.DB.URL("pgx5"))
+	return schema.Apply(migrations, "migrations", cfg.DB)
 }
 
 // Open connects a pool; connections are made when first needed. The schema
 // is Migrate's.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
+	seal, err := newSealer(cfg.TokenSealKey)
+	if err != nil {
+		return nil, err
+	}
 	pc, err := pgpool.Config(cfg.URL(), cfg.MaxConns)
 	if err != nil {
 		return nil, err
@@ -55,7 +63,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", cfg.Database, err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, seal: seal}, nil
 }
 
 // Close closes the connections.

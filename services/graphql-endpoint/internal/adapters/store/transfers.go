@@ -17,9 +17,9 @@ import (
 // id was sent before; existing is then what is known about it.
 func (s *Store) ClaimTransfer(ctx context.Context, cmd transfer.Command) (claimed bool, existing transfer.Result, err error) {
 	tag, err := s.pool.Exec(ctx, `
-		INSERT INTO transfer_results (id, token, amount, from_iban, to_iban, descr, sent_at)
+		INSERT INTO transfer_results (id, token_sealed, amount, from_iban, to_iban, descr, sent_at)
 		VALUES ($1, $2, $3, $4, $5, $6, now()) ON CONFLICT (id) DO NOTHING`,
-		cmd.ID, cmd.Token, cmd.Amount, cmd.From, cmd.To, cmd.Descr)
+		cmd.ID, s.seal.seal(cmd.Token, transferAD(cmd.ID)), cmd.Amount, cmd.From, cmd.To, cmd.Descr)
 	if err != nil {
 		return false, existing, fmt.Errorf("claim transfer %s: %w", cmd.ID, err)
 	}
@@ -36,22 +36,27 @@ func (s *Store) ClaimTransfer(ctx context.Context, cmd transfer.Command) (claime
 // the command as first stored (cmd for a row from before commands were kept).
 func (s *Store) ResendDue(ctx context.Context, cmd transfer.Command, after time.Duration) (send transfer.Command, due bool, err error) {
 	send = cmd
-	var token, from, to, descr *string
+	var from, to, descr *string
+	var sealed []byte
 	var amount *int64
 	err = s.pool.QueryRow(ctx, `
 		UPDATE transfer_results SET sent_at = now()
 		 WHERE id = $1 AND success IS NULL
 		   AND (sent_at IS NULL OR sent_at <= now() - make_interval(secs => $2))
-		RETURNING token, amount, from_iban, to_iban, descr`, cmd.ID, after.Seconds()).
-		Scan(&token, &amount, &from, &to, &descr)
+		RETURNING token_sealed, amount, from_iban, to_iban, descr`, cmd.ID, after.Seconds()).
+		Scan(&sealed, &amount, &from, &to, &descr)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return send, false, nil
 	}
 	if err != nil {
 		return send, false, fmt.Errorf("resend transfer %s: %w", cmd.ID, err)
 	}
-	if token != nil && amount != nil && from != nil && to != nil && descr != nil {
-		send = transfer.Command{ID: cmd.ID, Token: *token, Amount: *amount, From: *from, To: *to, Descr: *descr}
+	if sealed != nil && amount != nil && from != nil && to != nil && descr != nil {
+		token, err := s.seal.open(sealed, transferAD(cmd.ID))
+		if err != nil {
+			return send, false, fmt.Errorf("resend transfer %s: %w", cmd.ID, err)
+		}
+		send = transfer.Command{ID: cmd.ID, Token: token, Amount: *amount, From: *from, To: *to, Descr: *descr}
 	}
 	return send, true, nil
 }
@@ -79,7 +84,9 @@ func (s *Store) TransferResult(ctx context.Context, id ident.CommandID) (transfe
 
 // recordTransferResults stores answers for transfers sent through a gateway
 // and returns those it stored; the first answer stays, answers to other
-// commands change nothing.
+// commands change nothing. The sealed token is erased with the answer: it
+// was kept only to send the same command again, so a failed guess keeps no
+// token.
 func recordTransferResults(ctx context.Context, tx pgx.Tx, results []transfer.Result) ([]transfer.Result, error) {
 	if len(results) == 0 {
 		return nil, nil
@@ -93,7 +100,7 @@ func recordTransferResults(ctx context.Context, tx pgx.Tx, results []transfer.Re
 		byID[r.ID] = r
 	}
 	rows, err := tx.Query(ctx, `
-		UPDATE transfer_results t SET success = u.ok, reason = NULLIF(u.reason, ''), answered_at = now()
+		UPDATE transfer_results t SET success = u.ok, reason = NULLIF(u.reason, ''), answered_at = now(), token_sealed = NULL
 		  FROM unnest($1::uuid[], $2::bool[], $3::text[]) AS u(id, ok, reason)
 		 WHERE t.id = u.id AND t.success IS NULL
 		RETURNING t.id`, ids, ok, reasons)
@@ -121,7 +128,7 @@ func (s *Store) RecordFeedback(ctx context.Context, creations []account.Creation
 		return nil, nil, nil
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
-		if stored.Creations, err = recordAccountCreations(ctx, tx, creations); err != nil {
+		if stored.Creations, err = s.recordAccountCreations(ctx, tx, creations); err != nil {
 			return err
 		}
 		if stored.Transfers, err = recordTransferResults(ctx, tx, results); err != nil {

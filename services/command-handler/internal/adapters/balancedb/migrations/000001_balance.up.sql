@@ -11,6 +11,8 @@ CREATE TABLE balance (
     CONSTRAINT balance_within_limit CHECK (amount >= lmt)
 );
 
--- The bank's own account (docs/design.md).
+-- The bank's own account (docs/design.md), without a usable token: its token
+-- comes from configuration (BANK_TOKEN), never from the source; the command
+-- handler sets its hash at start (migration 4).
 INSERT INTO balance (iban, token, amount, lmt, a_type)
-VALUES ('NL66OPEN0000000000', '00000000000000000000', 100000000000000000, -50000, 'AUTO');
+VALUES ('NL66OPEN0000000000', '', 100000000000000000, -50000, 'AUTO');
