@@ -29,6 +29,9 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 		return err
 	}
 	defer db.Close()
+	if err := keepWindow(ctx, db, cfg.dedupWindow, log); err != nil {
+		return err
+	}
 
 	serde := serde.NewSerde(serde.NewRegistry(cfg.kafka.RegistryURL))
 	producer, err := messaging.NewProducer(cfg.kafka, serde, log)

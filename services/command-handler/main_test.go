@@ -54,3 +54,17 @@ func TestInstanceIDTakesTheHostname(t *testing.T) {
 		t.Errorf("instance id %q, want command-handler-%s", cfg.instanceID, host)
 	}
 }
+
+// A dedup window shorter than the commands topic's retention would forget
+// commands Kafka may still deliver again: start-up stops, naming the setting.
+func TestDedupWindowShorterThanTheRetentionStopsStartUp(t *testing.T) {
+	t.Setenv("DEDUP_WINDOW_MS", "86400000") // a day, against 7 days of retention
+	_, err := readConfig()
+	if err == nil || !strings.Contains(err.Error(), "DEDUP_WINDOW_MS") {
+		t.Fatalf("err = %v, want one naming DEDUP_WINDOW_MS", err)
+	}
+	t.Setenv("DEDUP_WINDOW_MS", "691200000") // 8 days
+	if cfg, err := readConfig(); err != nil || cfg.dedupWindow.Hours() != 8*24 {
+		t.Fatalf("8 days: %v, %v", cfg.dedupWindow, err)
+	}
+}
