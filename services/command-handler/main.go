@@ -7,7 +7,6 @@ import (
 	_ "openbank/messaging/clients"
 
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -61,13 +60,11 @@ func readConfig() (config, error) {
 		pipeline:       env.Bool("COMMAND_PIPELINE", false, "decide the next batch while the previous one's events are acknowledged ([latency.md](latency.md#pipelining))"),
 		migrate:        env.Bool("MIGRATE_ON_START", true, "apply the schema at start (or run `command-handler migrate` once)"),
 		sessionTimeout: env.Millis("KAFKA_SESSION_TIMEOUT_MS", 10_000*time.Millisecond, 6_000*time.Millisecond, 300_000*time.Millisecond, "how long a dead instance's partitions wait before another member takes them"),
-		dedupWindow:    env.Millis("DEDUP_WINDOW_MS", topology.CommandsRetention, time.Hour, 366*24*time.Hour, "how long a handled command is remembered, so that a command delivered again is recognised; at least the `commands` topic's retention.ms ([reliability.md](reliability.md#deduplication-window))"),
+		dedupWindow:    env.Millis("DEDUP_WINDOW_MS", topology.CommandsRetention, topology.CommandsRetention, 366*24*time.Hour, "how long a handled command is remembered, so that a command delivered again is recognised; never shorter than the `commands` topic's retention.ms, as Kafka may deliver a command again that long ([reliability.md](reliability.md#deduplication-window))"),
 		maxBuffered:    env.Int("KAFKA_QUEUED_MAX_KBYTES", 1024, 64, 2_097_151, "records fetched ahead of the handler") * 1024,
 	}
 	env.Check(c.instanceID == "" || messaging.ValidGroupInstanceID(c.instanceID), "KAFKA_GROUP_INSTANCE_ID",
 		"want at most 249 letters, digits, '.', '_' or '-', one per instance ({hostname} is replaced), or nothing")
-	env.Check(c.dedupWindow >= topology.CommandsRetention, "DEDUP_WINDOW_MS", fmt.Sprintf(
-		"want at least the commands topic's retention.ms, %d: Kafka may deliver a command again that long", topology.CommandsRetention.Milliseconds()))
 	return c, env.Err()
 }
 
