@@ -111,8 +111,8 @@ func (t *Tx) Rollback(ctx context.Context) {
 }
 
 const (
-	// A transaction-scoped lock per commands partition (key space
-	// partitionLock), taken first and in partition order: batches of one
+	// A transaction-scoped lock per commands partition (first key
+	// partitionLockText), taken first and in partition order: batches of one
 	// partition run one after the other, also on two instances during a
 	// rebalance, so the read of handled commands below sees every id a batch
 	// of that partition stored before (path.go: "one record per command id").
