@@ -9,7 +9,7 @@ import (
 )
 
 // windowEvery is how often the dedup window's partitions are kept: far
-// more often than a day, so a missed run or two costs nothing (balancedb.Ahead).
+// more often than a partition's width, so missed runs cost nothing (balancedb.Ahead).
 const windowEvery = time.Hour
 
 // keepWindow keeps the partitions of balancedb's command records for window:

@@ -10,18 +10,25 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Day is the width of one partition of command: a day's records are dropped
-// together once the whole day left the window.
+// Day is a UTC day; partitions start at one.
 const Day = 24 * time.Hour
 
-// Ahead is how many days after today have a partition ready, so a clock a
-// little ahead, or a job that missed a run, never finds no partition for now.
-const Ahead = 2
+// Width is the span of handled_at one partition of command holds; its
+// records are dropped together once all of it left the window. A lookup of
+// a batch's ids probes every partition, so few wide ones are cheaper to read
+// than many narrow ones (docs/reliability.md#deduplication-window): a week,
+// so the default window spans three partitions, one of them still empty.
+const Width = 7 * Day
 
-// A partition of command is named for its range (UTC days):
-// command_dYYYYMMDD holds that day, command_before_dYYYYMMDD everything before
-// that day (the rows from before the table was partitioned).
-var partitionName = regexp.MustCompile(`^command_(before_)?d(\d{8})$`)
+// Ahead is how many partitions after the current one are made ready, so a
+// clock a little ahead, or a job that missed runs, never finds no partition
+// for now.
+const Ahead = 1
+
+// A partition of command is named for its range of handled_at, [from,
+// upto) in UTC days: command_dFROM_dUPTO, or command_before_dUPTO for the rows
+// from before the table was partitioned.
+var partitionName = regexp.MustCompile(`^command_(?:before|d(\d{8}))_d(\d{8})$`)
 
 // span is the range of handled_at a partition holds: [from, upto); from is
 // the zero time for command_before_*.
@@ -35,23 +42,31 @@ func parseSpan(name string) (span, bool) {
 	if m == nil {
 		return span{}, false
 	}
-	day, err := time.Parse("20060102", m[2])
-	if err != nil {
+	s := span{name: name}
+	var err error
+	if m[1] != "" {
+		if s.from, err = time.Parse("20060102", m[1]); err != nil {
+			return span{}, false
+		}
+	}
+	if s.upto, err = time.Parse("20060102", m[2]); err != nil {
 		return span{}, false
 	}
-	if m[1] != "" {
-		return span{name: name, upto: day}, true
-	}
-	return span{name: name, from: day, upto: day.Add(Day)}, true
+	return s, true
 }
 
-func dayName(day time.Time) string { return "command_d" + day.Format("20060102") }
+func (s span) String() string {
+	return "command_d" + s.from.Format("20060102") + "_d" + s.upto.Format("20060102")
+}
 
-// Plan is what KeepWindow does at now: the days to create (from today to
-// Ahead days on, where no partition covers them yet) and the partitions to
-// drop (those wholly older than now - window). A record handled at or after
+// Plan is what KeepWindow does at now: the partitions to create and the
+// partitions to drop. It creates the partition of now and Ahead after it,
+// each Width wide from a multiple of Width since Monday 1 January of year 1
+// (so from a Monday, UTC), less what existing partitions cover already (the
+// first after command_before_* starts where that one ends). It drops the
+// partitions wholly older than now - window: a record handled at or after
 // now - window is in a partition that is kept.
-func Plan(existing []string, now time.Time, window time.Duration) (create []time.Time, drop []string) {
+func Plan(existing []string, now time.Time, window time.Duration) (create []span, drop []string) {
 	var spans []span
 	for _, n := range existing {
 		if s, ok := parseSpan(n); ok {
@@ -64,12 +79,18 @@ func Plan(existing []string, now time.Time, window time.Duration) (create []time
 			drop = append(drop, s.name)
 		}
 	}
-	today := now.UTC().Truncate(Day)
-	for d := range Ahead + 1 {
-		day := today.Add(time.Duration(d) * Day)
-		covered := slices.ContainsFunc(spans, func(s span) bool { return !day.Before(s.from) && day.Before(s.upto) })
-		if !covered {
-			create = append(create, day)
+	current := now.UTC().Truncate(Width)
+	for i := range Ahead + 1 {
+		want := span{from: current.Add(time.Duration(i) * Width)}
+		want.upto = want.from.Add(Width)
+		for _, s := range spans {
+			if !want.from.Before(s.from) && want.from.Before(s.upto) {
+				want.from = s.upto
+			}
+		}
+		if want.from.Before(want.upto) {
+			want.name = want.String()
+			create = append(create, want)
 		}
 	}
 	slices.Sort(drop)
@@ -77,11 +98,11 @@ func Plan(existing []string, now time.Time, window time.Duration) (create []time
 }
 
 // Window maintenance takes this advisory lock (in its transaction), so two
-// handler instances do not create the same day at once.
+// handler instances do not create the same partition at once.
 const windowLock = 0x0b4e_c0de
 
 // KeepWindow keeps command's partitions for a window ending at now: creates
-// the next days' and drops the days older than window, in one short
+// the current and next partitions and drops those older than window, in one short
 // transaction. Creating or dropping a partition locks the whole table
 // briefly; lock_timeout keeps a long batch from holding up every batch
 // behind this job (the next run tries again). It returns what it changed.
@@ -103,14 +124,13 @@ func (s *Store) KeepWindow(ctx context.Context, now time.Time, window time.Durat
 			return err
 		}
 		create, drop := Plan(existing, now, window)
-		for _, day := range create {
-			name := dayName(day)
+		for _, p := range create {
 			sql := fmt.Sprintf(`CREATE TABLE %s PARTITION OF command FOR VALUES FROM ('%s') TO ('%s')`,
-				pgx.Identifier{name}.Sanitize(), day.Format(time.RFC3339), day.Add(Day).Format(time.RFC3339))
+				pgx.Identifier{p.name}.Sanitize(), p.from.Format(time.RFC3339), p.upto.Format(time.RFC3339))
 			if _, err := tx.Exec(ctx, sql); err != nil {
-				return fmt.Errorf("create partition %s: %w", name, err)
+				return fmt.Errorf("create partition %s: %w", p.name, err)
 			}
-			created = append(created, name)
+			created = append(created, p.name)
 		}
 		for _, name := range drop {
 			if _, err := tx.Exec(ctx, `DROP TABLE `+pgx.Identifier{name}.Sanitize()); err != nil {

@@ -14,22 +14,32 @@ func day(s string) time.Time {
 	return d
 }
 
+func names(create []span) []string {
+	var out []string
+	for _, s := range create {
+		out = append(out, s.name)
+	}
+	return out
+}
+
 // The window's edge: a partition is dropped only once all of it is older
 // than now - window, so a record handled at now - window is still there.
-func TestPlanKeepsEveryDayThatReachesIntoTheWindow(t *testing.T) {
+func TestPlanKeepsEveryPartitionThatReachesIntoTheWindow(t *testing.T) {
 	const window = 7 * Day
-	existing := []string{"command_before_d20261201", "command_d20261201", "command_d20261202",
-		"command_d20261208", "command_d20261209", "command_d20261210", "some_other_table"}
+	// 2026-11-30 and 2026-12-07 are Mondays.
+	existing := []string{"command_before_d20261203", "command_d20261203_d20261207", "command_d20261207_d20261214",
+		"command_d20261214_d20261221", "some_other_table"}
 	cases := []struct {
 		now  time.Time
 		drop []string
 	}{
-		// the edge is 2026-12-01T12:00: the day 12-01 reaches into the window
-		{day("2026-12-08").Add(12 * time.Hour), []string{"command_before_d20261201"}},
-		// the edge is exactly 2026-12-02T00:00, the end of day 12-01: it goes
-		{day("2026-12-09"), []string{"command_before_d20261201", "command_d20261201"}},
-		// a millisecond before that the day 12-01 still reaches the edge
-		{day("2026-12-09").Add(-time.Millisecond), []string{"command_before_d20261201"}},
+		{day("2026-12-09"), nil},
+		// the edge is 2026-12-03T12:00: command_before_d20261203 lies wholly before it
+		{day("2026-12-10").Add(12 * time.Hour), []string{"command_before_d20261203"}},
+		// the edge is exactly 2026-12-07, where command_d20261203_d20261207 ends: it goes
+		{day("2026-12-14"), []string{"command_before_d20261203", "command_d20261203_d20261207"}},
+		// a millisecond before, it still reaches the edge
+		{day("2026-12-14").Add(-time.Millisecond), []string{"command_before_d20261203"}},
 	}
 	for _, c := range cases {
 		_, drop := Plan(existing, c.now, window)
@@ -39,17 +49,21 @@ func TestPlanKeepsEveryDayThatReachesIntoTheWindow(t *testing.T) {
 	}
 }
 
-// Today and the next Ahead days get a partition unless one covers them.
-func TestPlanCreatesTheNextDays(t *testing.T) {
-	now := day("2026-12-08").Add(23 * time.Hour)
-	create, _ := Plan([]string{"command_before_d20261209", "command_d20261210"}, now, 7*Day)
-	// the 8th is in command_before_d20261209, the 10th has its own
-	want := []time.Time{day("2026-12-09")}
-	if !slices.Equal(create, want) {
-		t.Errorf("create %v, want %v", create, want)
+// The week of now and the next get a partition, from a Monday, less what one
+// covers already: after the rows from before partitioning, the first starts
+// where they end.
+func TestPlanCreatesThisWeekAndTheNext(t *testing.T) {
+	now := day("2026-12-03").Add(23 * time.Hour) // a Thursday
+	create, _ := Plan([]string{"command_before_d20261204"}, now, 7*Day)
+	if got, want := names(create), []string{"command_d20261204_d20261207", "command_d20261207_d20261214"}; !slices.Equal(got, want) {
+		t.Errorf("after the legacy rows: create %v, want %v", got, want)
 	}
 	create, _ = Plan(nil, now, 7*Day)
-	if want := []time.Time{day("2026-12-08"), day("2026-12-09"), day("2026-12-10")}; !slices.Equal(create, want) {
-		t.Errorf("from nothing: create %v, want %v", create, want)
+	if got, want := names(create), []string{"command_d20261130_d20261207", "command_d20261207_d20261214"}; !slices.Equal(got, want) {
+		t.Errorf("from nothing: create %v, want %v", got, want)
+	}
+	create, _ = Plan([]string{"command_d20261130_d20261207", "command_d20261207_d20261214"}, now, 7*Day)
+	if len(create) != 0 {
+		t.Errorf("all there: create %v, want nothing", names(create))
 	}
 }

@@ -72,61 +72,58 @@ func partitions(t *testing.T, st *Store) []string {
 	return out
 }
 
-// The handler's job creates the next days and drops each day the moment all
-// of it is older than the window, following the clock it is given.
+// The handler's job creates the next partitions and drops each the moment
+// all of it is older than the window, following the clock it is given.
 func TestWindowPartitionsFollowTheClock(t *testing.T) {
 	st := openFresh(t)
 	ctx := context.Background()
 	const window = 7 * Day
-	start := time.Now().UTC().Truncate(Day).Add(30 * Day) // a day well past the migration's rows
+	start := time.Now().UTC().Truncate(Width).Add(5 * Width) // well past the migration's rows
 	keep := func(now time.Time) {
 		t.Helper()
 		if _, _, err := st.KeepWindow(ctx, now, window); err != nil {
 			t.Fatal(err)
 		}
 	}
-	names := func(days ...time.Time) []string {
+	named := func(froms ...time.Time) []string {
 		var out []string
-		for _, d := range days {
-			out = append(out, dayName(d))
+		for _, f := range froms {
+			out = append(out, span{from: f, upto: f.Add(Width)}.String())
 		}
 		return out
 	}
 	keep(start.Add(time.Hour))
-	if got, want := partitions(t, st), names(start, start.Add(Day), start.Add(2*Day)); !slices.Equal(got, want) {
-		t.Fatalf("partitions %v, want %v (the rows before the start dropped, today and %d days ahead made)", got, want, Ahead)
+	if got, want := partitions(t, st), named(start, start.Add(Width)); !slices.Equal(got, want) {
+		t.Fatalf("partitions %v, want %v (the rows before the start dropped, this week and the next made)", got, want)
 	}
-	// A millisecond before its last instant leaves the window, the first day stays.
-	keep(start.Add(Day + window - time.Millisecond))
-	if got := partitions(t, st); got[0] != dayName(start) {
-		t.Fatalf("partitions %v: the first day went while still reaching into the window", got)
+	// A millisecond before its last instant leaves the window, the first stays.
+	keep(start.Add(Width + window - time.Millisecond))
+	if got := partitions(t, st); got[0] != named(start)[0] {
+		t.Fatalf("partitions %v: the first went while still reaching into the window", got)
 	}
-	keep(start.Add(Day + window))
-	got := partitions(t, st)
-	// (days never reached by a run are never made: no record was handled then)
-	want := names(start.Add(Day), start.Add(2*Day), start.Add(7*Day), start.Add(8*Day), start.Add(9*Day), start.Add(10*Day))
-	if !slices.Equal(got, want) {
+	keep(start.Add(Width + window))
+	if got, want := partitions(t, st), named(start.Add(Width), start.Add(2*Width), start.Add(3*Width)); !slices.Equal(got, want) {
 		t.Fatalf("partitions %v, want %v", got, want)
 	}
 }
 
 // A command delivered again just inside the window is recognised, and its
-// stored outcome comes back unchanged; one handled a day before the window's
-// edge is gone with its partition.
+// stored outcome comes back unchanged; one handled a partition's width
+// before the window's edge is gone with its partition.
 func TestRedeliveryAtTheWindowsEdge(t *testing.T) {
 	st := openFresh(t)
 	ctx := context.Background()
 	const window = 7 * Day
 	now := time.Now()
-	// The days of the last window as the handler would have made them, one
-	// a day; the rows from before the table was partitioned (none) go first.
+	// The partitions of the last window as the handler would have made
+	// them; the rows from before the table was partitioned (none) go first.
 	for _, p := range partitions(t, st) {
 		if _, err := st.pool.Exec(ctx, `DROP TABLE `+p); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for d := window + 2*Day; d >= 0; d -= Day {
-		if _, _, err := st.KeepWindow(ctx, now.Add(-d), window+2*Day); err != nil {
+	for d := window + 2*Width; d >= 0; d -= Day {
+		if _, _, err := st.KeepWindow(ctx, now.Add(-d), window+3*Width); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -146,14 +143,14 @@ func TestRedeliveryAtTheWindowsEdge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Age them: inside a minute short of the window, outside a day past it.
-	for id, age := range map[uuid.UUID]time.Duration{inside: window - time.Minute, outside: window + Day} {
+	// Age them: inside a minute short of the window, outside a width past it.
+	for id, age := range map[uuid.UUID]time.Duration{inside: window - time.Minute, outside: window + Width} {
 		if _, err := st.pool.Exec(ctx, `UPDATE command SET handled_at = $2 WHERE id = $1`, id, now.Add(-age)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if _, dropped, err := st.KeepWindow(ctx, now, window); err != nil || len(dropped) == 0 {
-		t.Fatalf("dropped %v, %v: want the days before the window dropped", dropped, err)
+		t.Fatalf("dropped %v, %v: want the partitions before the window dropped", dropped, err)
 	}
 
 	var seen map[[16]byte]ledger.Handled
@@ -173,7 +170,7 @@ func TestRedeliveryAtTheWindowsEdge(t *testing.T) {
 		t.Errorf("stored %+v, want the first outcome %+v at 3/10", got, want)
 	}
 	if _, ok := seen[outside]; ok {
-		t.Errorf("the command handled %v ago is still kept: its day was not dropped", window+Day)
+		t.Errorf("the command handled %v ago is still kept: its partition was not dropped", window+Width)
 	}
 	if balance != 501 {
 		t.Errorf("balance %d, want 501", balance)

@@ -64,9 +64,9 @@ import (
 //
 // One record per command id, for DEDUP_WINDOW_MS. The records of step 5 are
 // kept as long as Kafka can deliver a command again (the window is at least
-// the commands topic's retention.ms, checked at start); they live in daily
+// the commands topic's retention.ms, checked at start); they live in weekly
 // partitions of balancedb's command table, which the handler creates ahead
-// and drops once a whole day is older than the window (balancedb.KeepWindow,
+// and drops once all of one is older than the window (balancedb.KeepWindow,
 // every hour). A partitioned table has no unique key on id alone, so what
 // keeps an id decided once is this:
 //   - every record of a command id is on one partition of commands (keyed

@@ -1,6 +1,6 @@
 -- The dedup records are kept for DEDUP_WINDOW_MS, as long as Kafka can
 -- redeliver a command (docs/reliability.md#deduplication-window): command is
--- range-partitioned by day on handled_at, and the handler drops the days that
+-- range-partitioned by week on handled_at, and the handler drops the weeks that
 -- left the window and creates the next ones (partitions.go). A partitioned
 -- table cannot have a unique key on id alone; why an id is still decided once:
 -- internal/app/commands/path.go ("one record per command id").
@@ -12,7 +12,7 @@ CREATE TABLE command (LIKE command_flat INCLUDING DEFAULTS) PARTITION BY RANGE (
 ALTER TABLE command ADD PRIMARY KEY (id, handled_at);
 CREATE INDEX command_kafka_position ON command (kafka_partition, kafka_offset);
 -- The rows so far become one partition up to the end of today (UTC), named
--- for that bound, and leave with the window like any other day.
+-- for that bound, and leave with the window like any other partition.
 DO $$
 DECLARE
     upto timestamptz := date_trunc('day', now(), 'UTC') + interval '1 day';
