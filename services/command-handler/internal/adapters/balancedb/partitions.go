@@ -59,14 +59,14 @@ func (s span) String() string {
 	return "command_d" + s.from.Format("20060102") + "_d" + s.upto.Format("20060102")
 }
 
-// Plan is what KeepWindow does at now: the partitions to create and the
+// plan is what KeepWindow does at now: the partitions to create and the
 // partitions to drop. It creates the partition of now and Ahead after it,
 // each Width wide from a multiple of Width since Monday 1 January of year 1
 // (so from a Monday, UTC), less what existing partitions cover already (the
 // first after command_before_* starts where that one ends). It drops the
 // partitions wholly older than now - window: a record handled at or after
 // now - window is in a partition that is kept.
-func Plan(existing []string, now time.Time, window time.Duration) (create []span, drop []string) {
+func plan(existing []string, now time.Time, window time.Duration) (create []span, drop []string) {
 	var spans []span
 	for _, n := range existing {
 		if s, ok := parseSpan(n); ok {
@@ -123,7 +123,7 @@ func (s *Store) KeepWindow(ctx context.Context, now time.Time, window time.Durat
 		if err != nil {
 			return err
 		}
-		create, drop := Plan(existing, now, window)
+		create, drop := plan(existing, now, window)
 		for _, p := range create {
 			sql := fmt.Sprintf(`CREATE TABLE %s PARTITION OF command FOR VALUES FROM ('%s') TO ('%s')`,
 				pgx.Identifier{p.name}.Sanitize(), p.from.Format(time.RFC3339), p.upto.Format(time.RFC3339))

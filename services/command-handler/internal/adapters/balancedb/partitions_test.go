@@ -42,7 +42,7 @@ func TestPlanKeepsEveryPartitionThatReachesIntoTheWindow(t *testing.T) {
 		{day("2026-12-14").Add(-time.Millisecond), []string{"command_before_d20261203"}},
 	}
 	for _, c := range cases {
-		_, drop := Plan(existing, c.now, window)
+		_, drop := plan(existing, c.now, window)
 		if !slices.Equal(drop, c.drop) {
 			t.Errorf("at %v: drop %v, want %v", c.now, drop, c.drop)
 		}
@@ -54,15 +54,15 @@ func TestPlanKeepsEveryPartitionThatReachesIntoTheWindow(t *testing.T) {
 // where they end.
 func TestPlanCreatesThisWeekAndTheNext(t *testing.T) {
 	now := day("2026-12-03").Add(23 * time.Hour) // a Thursday
-	create, _ := Plan([]string{"command_before_d20261204"}, now, 7*Day)
+	create, _ := plan([]string{"command_before_d20261204"}, now, 7*Day)
 	if got, want := names(create), []string{"command_d20261204_d20261207", "command_d20261207_d20261214"}; !slices.Equal(got, want) {
 		t.Errorf("after the legacy rows: create %v, want %v", got, want)
 	}
-	create, _ = Plan(nil, now, 7*Day)
+	create, _ = plan(nil, now, 7*Day)
 	if got, want := names(create), []string{"command_d20261130_d20261207", "command_d20261207_d20261214"}; !slices.Equal(got, want) {
 		t.Errorf("from nothing: create %v, want %v", got, want)
 	}
-	create, _ = Plan([]string{"command_d20261130_d20261207", "command_d20261207_d20261214"}, now, 7*Day)
+	create, _ = plan([]string{"command_d20261130_d20261207", "command_d20261207_d20261214"}, now, 7*Day)
 	if len(create) != 0 {
 		t.Errorf("all there: create %v, want nothing", names(create))
 	}
