@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"openbank/kit/retry"
 	"openbank/services/command-handler/internal/adapters/balancedb"
 )
 
@@ -13,8 +14,9 @@ import (
 const windowEvery = time.Hour
 
 // keepWindow keeps the partitions of balancedb's command records for window:
-// once before any command is decided, so today's partition exists, then
-// every windowEvery in the background until ctx ends.
+// once before any command is decided, so the current partition exists
+// (tried again until the database answers, as the migration is), then every
+// windowEvery in the background until ctx ends.
 func keepWindow(ctx context.Context, db *balancedb.Store, window time.Duration, log *slog.Logger) error {
 	keep := func() error {
 		created, dropped, err := db.KeepWindow(ctx, time.Now(), window)
@@ -23,7 +25,7 @@ func keepWindow(ctx context.Context, db *balancedb.Store, window time.Duration, 
 		}
 		return err
 	}
-	if err := keep(); err != nil {
+	if err := retry.Do(ctx, log, "keep the dedup window", retry.Forever, keep); err != nil {
 		return err
 	}
 	go func() {
