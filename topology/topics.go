@@ -3,6 +3,8 @@ package topology
 import (
 	"reflect"
 	"slices"
+	"strconv"
+	"time"
 
 	"openbank/topology/records"
 )
@@ -45,6 +47,11 @@ type Topic struct {
 	Key     KeyRule
 }
 
+// CommandsRetention is how long Kafka keeps a command record, and so how long
+// it may deliver one again: the command handler keeps the record of every
+// command handled at least this long (DEDUP_WINDOW_MS, checked at start).
+const CommandsRetention = 7 * 24 * time.Hour
+
 // Replication the bank asks for; the synchronizer caps it at the broker count.
 const (
 	DefaultReplication = 3
@@ -70,7 +77,7 @@ func Topics() []Topic {
 		},
 		{
 			Name: TopicCommands, Partitions: 24, ReplicationFactor: DefaultReplication,
-			Configs: withMinISR(nil),
+			Configs: withMinISR(map[string]string{"retention.ms": strconv.FormatInt(CommandsRetention.Milliseconds(), 10)}),
 			Records: []records.Record{&records.ConfirmAccountCreation{}, &records.ConfirmMoneyTransfer{}},
 			Key:     KeyCommandID,
 		},

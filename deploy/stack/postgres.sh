@@ -84,6 +84,30 @@ port = $DB_PORT
 unix_socket_directories = $(pg_quote "$PG_SOCKET_DIR")
 unix_socket_permissions = 0700
 password_encryption = scram-sha-256
+# Sized for the 2-core machine the stack runs on, its services beside it
+# (docs/deploy.md#postgresql-settings):
+# the indexes hot on every batch (balance, command's newest days,
+# transactions by iban) stay in the server's cache instead of 128MB of it.
+shared_buffers = 512MB
+# what the OS caches besides; only the planner reads it.
+effective_cache_size = 2GB
+# index builds (migrations) and vacuums of the big append-only tables.
+maintenance_work_mem = 128MB
+# local SSD: an index probe costs about a sequential read.
+random_page_cost = 1.1
+# the bank's queries are short; compiling one costs more than it saves.
+jit = off
+# Append-mostly: checkpoints far apart (less full-page WAL), spread out.
+max_wal_size = 2GB
+min_wal_size = 256MB
+checkpoint_timeout = 15min
+# Append-only tables (command, transactions) vacuumed every 1% of inserts,
+# not 20%: visibility maps stay set (index-only scans) and freezing small.
+autovacuum_vacuum_insert_scale_factor = 0.01
+# Statistics follow the newest rows (the days and ibans queried most).
+autovacuum_analyze_scale_factor = 0.02
+# Let autovacuum keep up with a steady insert load (default 200).
+autovacuum_vacuum_cost_limit = 1000
 EOF
     if [[ -n $PG_OWNER ]]; then
       chown "$PG_OWNER": "$PG_DATA/stack.conf" "$PG_DATA/pg_hba.conf" "$PG_DATA/postgresql.conf"

@@ -34,6 +34,9 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	if err := db.SetBankToken(ctx, keyed.Hash(cfg.bankToken)); err != nil {
 		return err
 	}
+	if err := keepWindow(ctx, db, cfg.dedupWindow, log); err != nil {
+		return err
+	}
 
 	serde := serde.NewSerde(serde.NewRegistry(cfg.kafka.RegistryURL))
 	producer, err := messaging.NewProducer(cfg.kafka, serde, log)

@@ -19,6 +19,7 @@ import (
 	"openbank/messaging"
 	"openbank/services/command-handler/internal/adapters/balancedb"
 	"openbank/services/command-handler/internal/domain/tokens"
+	"openbank/topology"
 	"openbank/topology/ident"
 )
 
@@ -43,6 +44,9 @@ type config struct {
 	bankToken string
 	// How long a crashed instance's partitions wait before another takes them.
 	sessionTimeout time.Duration
+	// How long a handled command's record is kept, so that a redelivery is
+	// recognised: at least the commands topic's retention.
+	dedupWindow time.Duration
 	// Bounds the records fetched ahead of the handler: a few batches ahead
 	// is all that helps.
 	maxBuffered int
@@ -62,6 +66,7 @@ func readConfig() (config, error) {
 		pipeline:       env.Bool("COMMAND_PIPELINE", false, "decide the next batch while the previous one's events are acknowledged ([latency.md](latency.md#pipelining))"),
 		migrate:        env.Bool("MIGRATE_ON_START", true, "apply the schema at start (or run `command-handler migrate` once)"),
 		sessionTimeout: env.Millis("KAFKA_SESSION_TIMEOUT_MS", 10_000*time.Millisecond, 6_000*time.Millisecond, 300_000*time.Millisecond, "how long a dead instance's partitions wait before another member takes them"),
+		dedupWindow:    env.Millis("DEDUP_WINDOW_MS", topology.CommandsRetention, topology.CommandsRetention, 366*24*time.Hour, "how long a handled command is remembered, so that a command delivered again is recognised; never shorter than the `commands` topic's retention.ms, as Kafka may deliver a command again that long ([reliability.md](reliability.md#deduplication-window))"),
 		maxBuffered:    env.Int("KAFKA_QUEUED_MAX_KBYTES", 1024, 64, 2_097_151, "records fetched ahead of the handler") * 1024,
 	}
 	// A batch, its fetch buffer (KAFKA_QUEUED_MAX_KBYTES) and the producer's in flight fit well inside.

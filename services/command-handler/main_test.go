@@ -8,7 +8,7 @@ import (
 	"openbank/messaging"
 )
 
-// validSecrets sets the two settings that have no default.
+// validSecrets sets the settings that have no default.
 func validSecrets(t *testing.T) {
 	t.Setenv("TOKEN_KEY", strings.Repeat("ab", 32))
 	t.Setenv("BANK_TOKEN", "bank-token-for-the-tests")
@@ -64,5 +64,20 @@ func TestInstanceIDTakesTheHostname(t *testing.T) {
 	}
 	if cfg.instanceID != "command-handler-"+host {
 		t.Errorf("instance id %q, want command-handler-%s", cfg.instanceID, host)
+	}
+}
+
+// A dedup window shorter than the commands topic's retention would forget
+// commands Kafka may still deliver again: start-up stops, naming the setting.
+func TestDedupWindowShorterThanTheRetentionStopsStartUp(t *testing.T) {
+	validSecrets(t)
+	t.Setenv("DEDUP_WINDOW_MS", "86400000") // a day, against 7 days of retention
+	_, err := readConfig()
+	if err == nil || !strings.Contains(err.Error(), "DEDUP_WINDOW_MS") {
+		t.Fatalf("err = %v, want one naming DEDUP_WINDOW_MS", err)
+	}
+	t.Setenv("DEDUP_WINDOW_MS", "691200000") // 8 days
+	if cfg, err := readConfig(); err != nil || cfg.dedupWindow.Hours() != 8*24 {
+		t.Fatalf("8 days: %v, %v", cfg.dedupWindow, err)
 	}
 }

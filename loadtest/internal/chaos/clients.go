@@ -9,10 +9,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"openbank/kit/gqlws"
 	"openbank/loadtest/internal/driver"
+	"openbank/topology/ident"
 )
 
 const (
@@ -217,7 +216,7 @@ func (c *Client) transfer(ctx context.Context, giveUp time.Duration) {
 	c.mu.Lock()
 	c.n++
 	descr := fmt.Sprintf("chaos %s #%d", c.Name, c.n)
-	ct := &ClientTransfer{Client: c.Name, ID: uuid.NewString(), IBAN: c.account.IBAN, Description: descr}
+	ct := &ClientTransfer{Client: c.Name, ID: ident.NewCommandID().String(), IBAN: c.account.IBAN, Description: descr}
 	c.byDescr[descr] = ct
 	sent := time.Now()
 	ct.Sent = sent

@@ -10,9 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"openbank/kit/gqlws"
+	"openbank/topology/ident"
 )
 
 // API drives the GraphQL WebSocket API directly: it measures command →
@@ -137,7 +136,7 @@ func (a *API) watch(events <-chan gqlws.Event) {
 // TransferCommand is money_transfer's variables for an interaction.
 func TransferCommand(acc Account, in Interaction) map[string]any {
 	v := map[string]any{
-		"uuid":   uuid.NewString(),
+		"uuid":   ident.NewCommandID().String(), // time-ordered, as the bank's own ids
 		"amount": in.AmountCents,
 		"descr":  in.Description,
 	}

@@ -58,18 +58,19 @@ func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 // Close closes every connection.
 func (s *Store) Close() { s.pool.Close() }
 
-// Decide is one batch's transaction: it locks the existing accounts among
-// ibans and reads the commands among ids handled before, lets decide change
-// the book and name the commands it decided, then writes both and commits.
-// When decide fails nothing is written.
-func (s *Store) Decide(ctx context.Context, ibans []string, ids [][16]byte,
+// Decide is one batch's transaction: it waits for other batches of the
+// commands partitions it reads from, locks the existing accounts among ibans
+// and reads the commands among ids handled before, lets decide change the
+// book and name the commands it decided, then writes both and commits. When
+// decide fails nothing is written.
+func (s *Store) Decide(ctx context.Context, partitions []int32, ibans []string, ids [][16]byte,
 	decide func(ledger.Book, map[[16]byte]ledger.Handled) ([]ledger.Handled, error)) error {
 	tx, err := s.Begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(ctx)
-	book, handled, err := tx.Load(ctx, ibans, ids)
+	book, handled, err := tx.Load(ctx, partitions, ibans, ids)
 	if err != nil {
 		return err
 	}
@@ -112,6 +113,13 @@ func (t *Tx) Rollback(ctx context.Context) {
 }
 
 const (
+	// A transaction-scoped lock per commands partition (first key
+	// partitionLockText), taken first and in partition order: batches of one
+	// partition run one after the other, also on two instances during a
+	// rebalance, so the read of handled commands below sees every id a batch
+	// of that partition stored before (path.go: "one record per command id").
+	lockPartitions = `SELECT pg_advisory_xact_lock(` + partitionLockText + `, p)
+		FROM (SELECT p FROM unnest($1::integer[]) AS p ORDER BY p) AS parts`
 	// Locking in iban order means two batches touching the same accounts wait
 	// for each other instead of deadlocking (LockRows runs above the Sort).
 	lockAccounts = `SELECT iban, token_hash, amount, lmt, a_type FROM balance
@@ -122,11 +130,17 @@ const (
 		amount, from_iban, to_iban, description, from_balance, to_balance FROM command WHERE id = ANY($1)`
 )
 
-// Load locks the existing accounts among ibans and returns them, with the
-// commands among ids that were handled before. One round trip.
-func (t *Tx) Load(ctx context.Context, ibans []string, ids [][16]byte) (ledger.Book, map[[16]byte]ledger.Handled, error) {
+// partitionLockText is the first key of the partition locks: ASCII "cmdp",
+// so they meet no other advisory lock of balancedb.
+const partitionLockText = "1668113520"
+
+// Load waits for the locks of partitions (the commands partitions the batch
+// read from), locks the existing accounts among ibans and returns them, with
+// the commands among ids that were handled before. One round trip.
+func (t *Tx) Load(ctx context.Context, partitions []int32, ibans []string, ids [][16]byte) (ledger.Book, map[[16]byte]ledger.Handled, error) {
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
+	b.Queue(lockPartitions, partitions)
 	b.Queue(lockAccounts, ibans)
 	b.Queue(handledCommands, ids)
 	br := t.conn.SendBatch(ctx, b)
@@ -134,6 +148,9 @@ func (t *Tx) Load(ctx context.Context, ibans []string, ids [][16]byte) (ledger.B
 
 	if _, err := br.Exec(); err != nil {
 		return nil, nil, fmt.Errorf("begin: %w", err)
+	}
+	if _, err := br.Exec(); err != nil {
+		return nil, nil, fmt.Errorf("lock commands partitions: %w", err)
 	}
 	book := make(ledger.Book, len(ibans))
 	t.loaded = make(map[string]int64, len(ibans))
@@ -237,9 +254,9 @@ func (t *Tx) Commit(ctx context.Context, book ledger.Book, handled []ledger.Hand
 			changedIBAN, changedBalance = append(changedIBAN, iban), append(changedBalance, a.Balance)
 		}
 	}
-	// Inserted in id order, so two instances that handle the same commands
-	// during a rebalance wait on each other's ids instead of deadlocking; the
-	// order they were decided in is kept in decided_pos.
+	// Inserted in id order (a habit from when id was the primary key; the
+	// partition locks of Load now keep two instances apart); the order they
+	// were decided in is kept in decided_pos.
 	pos := make(map[[16]byte]int32, len(handled))
 	for i, h := range handled {
 		pos[h.ID] = int32(i)

@@ -17,7 +17,7 @@ import (
 	"openbank/topology/records"
 )
 
-func open(t *testing.T) *Store {
+func configFromEnv(t *testing.T) Config {
 	t.Helper()
 	get := func(k, def string) string {
 		if v := os.Getenv(k); v != "" {
@@ -32,6 +32,12 @@ func open(t *testing.T) *Store {
 	cfg := Config{Host: get("DB_HOSTNAME", "localhost"), Port: port, User: "command_handler",
 		Password: os.Getenv("DB_PASSWORD"), Database: "balancedb", SSLMode: "disable", MaxConns: 8,
 		MigrateUser: "balancedb_owner", MigratePassword: os.Getenv("DB_MIGRATE_PASSWORD")}
+	return cfg
+}
+
+func open(t *testing.T) *Store {
+	t.Helper()
+	cfg := configFromEnv(t)
 	if _, err := Migrate(cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +56,7 @@ func batch(ctx context.Context, st *Store, ibans []string, decide func(ledger.Bo
 		return err
 	}
 	defer tx.Rollback(ctx)
-	book, _, err := tx.Load(ctx, ibans, nil)
+	book, _, err := tx.Load(ctx, nil, ibans, nil)
 	if err != nil {
 		return err
 	}

@@ -38,11 +38,12 @@ type Producer interface {
 // Store keeps the accounts and what each command led to; balancedb.Store is
 // the one in use.
 type Store interface {
-	// Decide locks the existing accounts among ibans and reads the commands
+	// Decide waits for any other batch of the same commands partitions to
+	// end, locks the existing accounts among ibans and reads the commands
 	// among ids handled before, lets decide change the book and name the
 	// commands it decided, and stores both: all of it, or nothing when decide
 	// or the store fails.
-	Decide(ctx context.Context, ibans []string, ids [][16]byte,
+	Decide(ctx context.Context, partitions []int32, ibans []string, ids [][16]byte,
 		decide func(ledger.Book, map[[16]byte]ledger.Handled) ([]ledger.Handled, error)) error
 }
 
@@ -156,10 +157,12 @@ func (h *Handler) decideCommands(ctx context.Context, cmds []command) ([]answer,
 		return nil, nil
 	}
 	ids := make([][16]byte, 0, len(cmds))
+	partitions := make([]int32, 0, 1)
 	ibans := make([]string, 0, 2*len(cmds))
 	generated := make([]newAccount, len(cmds))
 	for i, c := range cmds {
 		ids = append(ids, c.id)
+		partitions = append(partitions, c.d.Partition)
 		switch c.kind {
 		case ledger.KindMoneyTransfer:
 			cmds[i].transfer.TokenHash = h.tokens.Hash(c.token)
@@ -181,9 +184,11 @@ func (h *Handler) decideCommands(ctx context.Context, cmds []command) ([]answer,
 	}
 	slices.Sort(ibans)
 	ibans = slices.Compact(ibans)
+	slices.Sort(partitions)
+	partitions = slices.Compact(partitions)
 
 	var answers []answer
-	err := h.store.Decide(ctx, ibans, ids, func(book ledger.Book, handled map[[16]byte]ledger.Handled) ([]ledger.Handled, error) {
+	err := h.store.Decide(ctx, partitions, ibans, ids, func(book ledger.Book, handled map[[16]byte]ledger.Handled) ([]ledger.Handled, error) {
 		for id, hd := range handled {
 			handled[id] = withToken(h.tokens, hd)
 		}

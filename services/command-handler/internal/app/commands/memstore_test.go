@@ -23,7 +23,7 @@ func newMemStore() *memStore {
 	return &memStore{accounts: map[string]ledger.Account{}, handled: map[[16]byte]ledger.Handled{}}
 }
 
-func (m *memStore) Decide(_ context.Context, ibans []string, ids [][16]byte,
+func (m *memStore) Decide(_ context.Context, _ []int32, ibans []string, ids [][16]byte,
 	decide func(ledger.Book, map[[16]byte]ledger.Handled) ([]ledger.Handled, error)) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -61,6 +61,28 @@ import (
 //     with the stored feedback and changes nothing.
 //   - a record dead-lettered (3, 4) is dead-lettered again when read again;
 //     a dead letter is evidence, and a copy of it harms nothing.
+//
+// One record per command id, for DEDUP_WINDOW_MS. The records of step 5 are
+// kept as long as Kafka can deliver a command again (the window is at least
+// the commands topic's retention.ms, checked at start); they live in weekly
+// partitions of balancedb's command table, which the handler creates ahead
+// and drops once all of one is older than the window (balancedb.KeepWindow,
+// every hour). A partitioned table has no unique key on id alone, so what
+// keeps an id decided once is this:
+//   - every record of a command id is on one partition of commands (keyed
+//     by the id, topology.KeyCommandID): a redelivery and a client's retry
+//     alike.
+//   - step 5 first takes a transaction lock per partition its batch read
+//     from (in partition order, before any account lock, so no deadlock),
+//     then reads the ids already handled. Batches of one partition thus run
+//     one after another, on one instance and on two during a rebalance, and
+//     each reads the ids every earlier one committed (a fresh snapshot per
+//     statement).
+//   - within a batch, decideBatch answers a repeated id with its first answer.
+// A command delivered again after the window (a client retrying a week
+// later) is decided as new: the window is the promise, proven at its edge
+// by balancedb's TestRedeliveryAtTheWindowsEdge, the lock by
+// TestTwoInstancesDecideACommandOnce.
 
 // Stage is the path as the consumer runs it: steps 4–6, begun again until
 // they can be (messaging.Retry).

@@ -33,7 +33,7 @@ func testStoreContract(t *testing.T, st Store) {
 	look := func(ibans []string, ids ...[16]byte) seen {
 		t.Helper()
 		var s seen
-		err := st.Decide(ctx, ibans, ids, func(b ledger.Book, h map[[16]byte]ledger.Handled) ([]ledger.Handled, error) {
+		err := st.Decide(ctx, nil, ibans, ids, func(b ledger.Book, h map[[16]byte]ledger.Handled) ([]ledger.Handled, error) {
 			s = seen{b, h}
 			return nil, nil
 		})
@@ -47,7 +47,7 @@ func testStoreContract(t *testing.T, st Store) {
 		a, b, outside := iban(), iban(), iban()
 		create, deposit, refused := id(), id(), id()
 		var want []ledger.Handled
-		err := st.Decide(ctx, []string{a, b}, [][16]byte{create, deposit, refused},
+		err := st.Decide(ctx, nil, []string{a, b}, [][16]byte{create, deposit, refused},
 			func(book ledger.Book, handled map[[16]byte]ledger.Handled) ([]ledger.Handled, error) {
 				if len(book) != 0 || len(handled) != 0 {
 					t.Errorf("fresh ibans and ids: book %v, handled %v", book, handled)
@@ -92,12 +92,12 @@ func testStoreContract(t *testing.T, st Store) {
 			}
 			return hs
 		}
-		if err := st.Decide(ctx, []string{from, to}, nil, func(book ledger.Book, _ map[[16]byte]ledger.Handled) ([]ledger.Handled, error) {
+		if err := st.Decide(ctx, nil, []string{from, to}, nil, func(book ledger.Book, _ map[[16]byte]ledger.Handled) ([]ledger.Handled, error) {
 			return open(book), nil
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.Decide(ctx, []string{from, to}, nil, func(book ledger.Book, _ map[[16]byte]ledger.Handled) ([]ledger.Handled, error) {
+		if err := st.Decide(ctx, nil, []string{from, to}, nil, func(book ledger.Book, _ map[[16]byte]ledger.Handled) ([]ledger.Handled, error) {
 			o := ledger.DecideTransfer(ledger.Transfer{TokenHash: []byte("tk"), Amount: 300, From: from, To: to}, book)
 			book[to].Balance -= 100 // a change that comes back, as a second transfer would make it
 			book[to].Balance += 100
@@ -115,7 +115,7 @@ func testStoreContract(t *testing.T, st Store) {
 		a := iban()
 		cmd := id()
 		boom := errors.New("boom")
-		err := st.Decide(ctx, []string{a}, [][16]byte{cmd}, func(book ledger.Book, _ map[[16]byte]ledger.Handled) ([]ledger.Handled, error) {
+		err := st.Decide(ctx, nil, []string{a}, [][16]byte{cmd}, func(book ledger.Book, _ map[[16]byte]ledger.Handled) ([]ledger.Handled, error) {
 			return []ledger.Handled{{ID: cmd, Outcome: ledger.DecideAccountCreation("AUTO", a, "tk", []byte("tk"), book)}}, boom
 		})
 		if !errors.Is(err, boom) {
@@ -128,14 +128,14 @@ func testStoreContract(t *testing.T, st Store) {
 
 	t.Run("refuses a balance below its limit and stores nothing", func(t *testing.T) {
 		a := iban()
-		if err := st.Decide(ctx, []string{a}, nil, func(book ledger.Book, _ map[[16]byte]ledger.Handled) ([]ledger.Handled, error) {
+		if err := st.Decide(ctx, nil, []string{a}, nil, func(book ledger.Book, _ map[[16]byte]ledger.Handled) ([]ledger.Handled, error) {
 			ledger.DecideAccountCreation("AUTO", a, "tk", []byte("tk"), book)
 			return nil, nil
 		}); err != nil {
 			t.Fatal(err)
 		}
 		cmd := id()
-		err := st.Decide(ctx, []string{a}, [][16]byte{cmd}, func(book ledger.Book, _ map[[16]byte]ledger.Handled) ([]ledger.Handled, error) {
+		err := st.Decide(ctx, nil, []string{a}, [][16]byte{cmd}, func(book ledger.Book, _ map[[16]byte]ledger.Handled) ([]ledger.Handled, error) {
 			book[a].Balance = book[a].Limit - 1 // the rules never do this; the store holds them to it
 			return []ledger.Handled{{ID: cmd, Outcome: ledger.Outcome{Kind: ledger.KindMoneyTransfer}}}, nil
 		})
