@@ -55,7 +55,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 func Producer(t testing.TB) *messaging.Producer {
 	t.Helper()
 	cfg := Kafka(t)
-	p, err := messaging.NewProducer(cfg, serde.NewSerde(serde.NewRegistry(cfg.RegistryURL)), Log(t))
+	p, err := messaging.NewProducer(cfg, serde.NewSerde(serde.NewRegistry(cfg.Registry())), Log(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ type Tail struct {
 func NewTail(t testing.TB, topics ...string) *Tail {
 	t.Helper()
 	cfg := Kafka(t)
-	serde := serde.NewSerde(serde.NewRegistry(cfg.RegistryURL))
+	serde := serde.NewSerde(serde.NewRegistry(cfg.Registry()))
 	log := Log(t)
 	admin, err := messaging.NewAdmin(cfg, log)
 	if err != nil {
