@@ -59,24 +59,6 @@ type Registry interface {
 	LookupSchema(subject string, schema string, schemaType srclient.SchemaType, references ...srclient.Reference) (*srclient.Schema, error)
 }
 
-// RegistryConfig is where the schema registry is and who the client is there.
-type RegistryConfig struct {
-	URL string
-	// Username and Password are sent as HTTP basic auth when Username is set.
-	Username, Password string
-}
-
-// NewRegistry returns a schema registry client for c. Codec creation is off:
-// hamba/avro does the encoding.
-func NewRegistry(c RegistryConfig) *srclient.SchemaRegistryClient {
-	client := srclient.NewSchemaRegistryClient(c.URL)
-	client.CodecCreationEnabled(false)
-	if c.Username != "" {
-		client.SetCredentials(c.Username, c.Password)
-	}
-	return client
-}
-
 // writerSchema is what decoding needs to know about one schema id.
 type writerSchema struct {
 	recordType reflect.Type // the generated struct type

@@ -19,7 +19,7 @@ import (
 
 // Registry is a Confluent-compatible schema registry.
 type Registry struct {
-	client *srclient.SchemaRegistryClient
+	client *serde.RegistryClient
 	cfg    serde.RegistryConfig
 	url    string
 	http   *http.Client
