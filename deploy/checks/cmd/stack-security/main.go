@@ -3,6 +3,7 @@
 //	stack-security acls     grant topology.ACLs() on the running cluster, as
 //	                        the brokers' super user (KAFKA_BROKERS,
 //	                        KAFKA_SASL_MECHANISM/USERNAME/PASSWORD)
+//	stack-security principals  print the services' principals, one a line
 //	stack-security bcrypt   print the bcrypt hash of the password on standard
 //	                        input (the schema registry's user list wants hashes)
 package main
@@ -31,8 +32,10 @@ func main() {
 		err = grant()
 	case "bcrypt":
 		err = hash()
+	case "principals":
+		fmt.Println(strings.Join(topology.Principals(), "\n"))
 	default:
-		err = errors.New("usage: stack-security acls | bcrypt")
+		err = errors.New("usage: stack-security acls | principals | bcrypt")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "stack-security:", err)
