@@ -218,9 +218,9 @@ write_env() {
     printf 'export DB_PASSWORD=%q\n' "$DB_PASSWORD"
     if [[ -n $KAFKA_TLS_PORT ]]; then
       printf 'export KAFKA_TLS_BROKERS=%q\n' "127.0.0.1:$KAFKA_TLS_PORT"
-      printf 'export KAFKA_TLS_CA_LOCATION=%q\n' "$STACK_DIR/certs/client/ca.pem"
-      printf 'export KAFKA_TLS_CERTIFICATE_LOCATION=%q\n' "$STACK_DIR/certs/client/client.pem"
-      printf 'export KAFKA_TLS_KEY_LOCATION=%q\n' "$STACK_DIR/certs/client/client.key"
+      printf 'export KAFKA_TLS_CA_LOCATION=%q\n' "$STACK_DIR/certs/synchronizer/ca.pem"
+      printf 'export KAFKA_TLS_CERTIFICATE_LOCATION=%q\n' "$STACK_DIR/certs/synchronizer/client.pem"
+      printf 'export KAFKA_TLS_KEY_LOCATION=%q\n' "$STACK_DIR/certs/synchronizer/client.key"
     fi
     if [[ -n $KAFKA_PROXY_PORT ]]; then
       printf 'export KAFKA_PROXY_BROKERS=%q\n' "127.0.0.1:$KAFKA_PROXY_PORT"
