@@ -52,4 +52,3 @@ func ComposeACLsScript() []byte {
 	fmt.Fprintf(&b, "echo \"kafka-acls: granted the ACLs of %d principals\"\n", len(DeployPrincipals()))
 	return []byte(b.String())
 }
-

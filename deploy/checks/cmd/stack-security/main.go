@@ -1,11 +1,11 @@
 // Command stack-security is deploy/stack.sh's helper for KAFKA_SECURITY=1:
 //
-//	stack-security acls     grant topology.ACLs() on the running cluster, as
-//	                        the brokers' super user (KAFKA_BROKERS,
-//	                        KAFKA_SASL_MECHANISM/USERNAME/PASSWORD)
+//	stack-security acls        grant topology.ACLs() on the running cluster, as
+//	                           the brokers' super user (KAFKA_BROKERS and
+//	                           KAFKA_SASL_MECHANISM/USERNAME/PASSWORD)
 //	stack-security principals  print the services' principals, one a line
-//	stack-security bcrypt   print the bcrypt hash of the password on standard
-//	                        input (the schema registry's user list wants hashes)
+//	stack-security bcrypt      print the bcrypt hash of the password on standard
+//	                           input (the schema registry's user list wants hashes)
 package main
 
 import (
@@ -13,15 +13,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/sasl/scram"
 	"golang.org/x/crypto/bcrypt"
 
+	"openbank/kit/env"
+	"openbank/messaging"
+	_ "openbank/messaging/clients"
 	"openbank/topology"
 )
 
@@ -56,67 +57,26 @@ func hash() error {
 	return nil
 }
 
-var operations = map[topology.Operation]kadm.ACLOperation{
-	topology.OpRead: kadm.OpRead, topology.OpWrite: kadm.OpWrite, topology.OpDescribe: kadm.OpDescribe,
-	topology.OpCreate: kadm.OpCreate, topology.OpDelete: kadm.OpDelete, topology.OpAlter: kadm.OpAlter,
-	topology.OpDescribeConfigs: kadm.OpDescribeConfigs, topology.OpAlterConfigs: kadm.OpAlterConfigs,
-}
-
-// builder is one topology.ACL as kadm wants it.
-func builder(a topology.ACL) (*kadm.ACLBuilder, error) {
-	b := kadm.NewACLs().Allow("User:" + a.Principal).AllowHosts("*")
-	if a.Kind == topology.ResourceGroup {
-		b = b.Groups(a.Name)
-	} else {
-		b = b.Topics(a.Name)
-	}
-	if a.Prefixed {
-		b = b.ResourcePatternType(kadm.ACLPatternPrefixed)
-	} else {
-		b = b.ResourcePatternType(kadm.ACLPatternLiteral)
-	}
-	var ops []kadm.ACLOperation
-	for _, o := range a.Operations {
-		op, ok := operations[o]
-		if !ok {
-			return nil, fmt.Errorf("no Kafka operation for %q", o)
-		}
-		ops = append(ops, op)
-	}
-	return b.Operations(ops...), nil
-}
-
 func grant() error {
-	user, pass := os.Getenv("KAFKA_SASL_USERNAME"), os.Getenv("KAFKA_SASL_PASSWORD")
-	if os.Getenv("KAFKA_SASL_MECHANISM") != "SCRAM-SHA-512" || user == "" || pass == "" {
-		return errors.New("want KAFKA_SASL_MECHANISM=SCRAM-SHA-512, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD of the super user")
+	e := env.New()
+	cfg := messaging.ReadConfig(e, "stack-security")
+	if err := e.Err(); err != nil {
+		return err
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(os.Getenv("KAFKA_BROKERS"), ",")...),
-		kgo.SASL(scram.Auth{User: user, Pass: pass}.AsSha512Mechanism()))
+	if cfg.SASLMechanism == "" {
+		return errors.New("want the super user's KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
+	}
+	admin, err := messaging.NewAdmin(cfg, slog.New(slog.NewJSONHandler(os.Stderr, nil)))
 	if err != nil {
 		return err
 	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	defer admin.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	n := 0
-	for _, a := range topology.ACLs() {
-		b, err := builder(a)
-		if err != nil {
-			return err
-		}
-		results, err := adm.CreateACLs(ctx, b)
-		if err != nil {
-			return fmt.Errorf("grant %s on %s %s: %w", a.Principal, a.Kind, a.Name, err)
-		}
-		for _, r := range results {
-			if r.Err != nil {
-				return fmt.Errorf("grant %s %s on %s %s: %w", a.Principal, r.Operation, a.Kind, a.Name, r.Err)
-			}
-			n++
-		}
+	acls := topology.ACLs()
+	if err := admin.GrantACLs(ctx, acls); err != nil {
+		return err
 	}
-	fmt.Printf("granted %d ACLs to %d principals\n", n, len(topology.Accesses()))
+	fmt.Printf("granted %d ACLs to %d principals\n", len(acls), len(topology.Principals()))
 	return nil
 }
