@@ -94,12 +94,15 @@ integration-test: frontend ## integration tests (end-to-end in Chromium too) aga
 	$(MAKE) --no-print-directory security-test
 
 # The principals' tests need a stack with KAFKA_SECURITY=1, three nodes as in
-# production, its ports moved with the SECURITY_* variables.
-security-test: ## a principal per service: forged writes refused, on a fresh three-node stack with KAFKA_SECURITY=1
+# production, its ports moved with the SECURITY_* variables: the refusals,
+# then the gateway and the command handler, each as its own principal, through
+# the page's whole flow (they are enough for their jobs).
+security-test: ## a principal per service: forged writes refused, the bank's flow allowed, on a fresh three-node stack with KAFKA_SECURITY=1
 	KAFKA_NODES=3 KAFKA_SECURITY=1 TEST_STACK_DIR=$(CURDIR)/.local/security-stack START_TIMEOUT=$${START_TIMEOUT:-300} \
 	  TEST_KAFKA_PORT=$${SECURITY_KAFKA_PORT:-19292} TEST_KAFKA_CONTROLLER_PORT=$${SECURITY_KAFKA_CONTROLLER_PORT:-19293} \
 	  TEST_SCHEMA_REGISTRY_PORT=$${SECURITY_SCHEMA_REGISTRY_PORT:-18281} TEST_DB_PORT=$${SECURITY_DB_PORT:-15632} \
-	  deploy/test-stack.sh go test $(INTEGRATION_FLAGS) -v -run 'TestPrincipals|TestOnlyTheSynchronizer' openbank/messaging
+	  deploy/test-stack.sh bash -c 'go test $(INTEGRATION_FLAGS) -v -run "TestPrincipals|TestOnlyTheSynchronizer" openbank/messaging && \
+	    go test $(INTEGRATION_FLAGS) -v -run "^TestWithRealCommandHandler$$" openbank/services/graphql-endpoint'
 
 test: lint unit-test frontend-test integration-test chaos-short ## everything CI runs
 

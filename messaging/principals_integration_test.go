@@ -5,7 +5,6 @@ package messaging_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -25,14 +24,8 @@ import (
 // as its Kafka client.
 func as(t *testing.T, principal, client string) messaging.Config {
 	t.Helper()
-	cfg := messagingtest.Kafka(t)
-	pw, err := os.ReadFile(filepath.Join(os.Getenv("STACK_SECRETS_DIR"), principal+".password"))
-	if err != nil {
-		t.Fatalf("the stack's password of %s: %v", principal, err)
-	}
+	cfg := messagingtest.KafkaAs(t, principal)
 	cfg.Client = client
-	cfg.SASLUsername, cfg.SASLPassword = principal, strings.TrimSpace(string(pw))
-	cfg.RegistryUsername, cfg.RegistryPassword = principal, cfg.SASLPassword
 	return cfg
 }
 
@@ -57,7 +50,7 @@ func refusedForAuthorization(err error) bool {
 // security-test`): every service is its own SCRAM user with the ACLs of
 // topology.ACLs(), and the registry lets only the synchronizer register.
 func TestPrincipalsOnlyDoTheirJob(t *testing.T) {
-	if os.Getenv("KAFKA_SECURITY") != "1" || os.Getenv("STACK_SECRETS_DIR") == "" {
+	if !messagingtest.Secured() {
 		t.Skip("the stack runs without principals; `make security-test` runs this on KAFKA_SECURITY=1 deploy/test-stack.sh")
 	}
 	transfer := func() *records.ConfirmMoneyTransfer {
@@ -124,7 +117,7 @@ func TestPrincipalsOnlyDoTheirJob(t *testing.T) {
 }
 
 func TestOnlyTheSynchronizerRegisters(t *testing.T) {
-	if os.Getenv("KAFKA_SECURITY") != "1" || os.Getenv("STACK_SECRETS_DIR") == "" {
+	if !messagingtest.Secured() {
 		t.Skip("the stack runs without principals; `make security-test` runs this on KAFKA_SECURITY=1 deploy/test-stack.sh")
 	}
 	subject := "forged-" + uuid.NewString() + "-value"
