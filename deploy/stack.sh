@@ -230,7 +230,7 @@ write_env() {
       printf 'export KAFKA_SECURITY=1\n'
       printf 'export STACK_SECRETS_DIR=%q\n' "$SECRETS_DIR"
       local kv
-      for kv in $(admin_env) "SCHEMA_REGISTRY_USERNAME=synchronizer" "SCHEMA_REGISTRY_PASSWORD=$(secret synchronizer)"; do
+      for kv in $(admin_env) "SCHEMA_REGISTRY_USERNAME=$(registrar)" "SCHEMA_REGISTRY_PASSWORD=$(secret "$(registrar)")"; do
         printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}"
       done
     fi

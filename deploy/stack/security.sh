@@ -21,8 +21,10 @@ security_build() {
     { show_log "$log"; die "building deploy/checks/cmd/stack-security failed (log: $log)"; }
 }
 
-# principals: the services' users (topology.Principals()), one a line.
+# principals: the services' users (topology.Principals()), one a line;
+# registrar: the one of them that may register schemas.
 principals() { "$SECURITY_BIN" principals; }
+registrar() { "$SECURITY_BIN" registrar; }
 
 secret() { cat "$SECRETS_DIR/$1.password"; }
 
@@ -98,8 +100,8 @@ sr_hash_var() {
 }
 
 # sr_security_yaml: the registry's auth section. Every service is a basic
-# auth user whose role is read-only; the synchronizer, the one that
-# registers, is the only super admin.
+# auth user whose role is read-only; the registrar (the synchronizer) is the
+# only super admin.
 sr_security_yaml() {
   if ! security_on; then
     printf '  auth:\n    enabled: false\n    rbac:\n      enabled: false\n'
@@ -111,7 +113,7 @@ sr_security_yaml() {
     # shellcheck disable=SC2016 # the registry expands it
     printf '        %s: "${%s}"\n' "$name" "$(sr_hash_var "$name")"
   done
-  printf '    rbac:\n      enabled: true\n      default_role: readonly\n      super_admins: [synchronizer]\n'
+  printf '    rbac:\n      enabled: true\n      default_role: readonly\n      super_admins: [%s]\n' "$(registrar)"
 }
 
 # sr_security_env: the hashes sr_security_yaml names, as NAME=VALUE words.
@@ -123,11 +125,11 @@ sr_security_env() {
   done
 }
 
-# sr_curl ARGS...: curl with the synchronizer's credentials when security is
+# sr_curl ARGS...: curl with the registrar's credentials when security is
 # on, given on standard input so they are not on a command line.
 sr_curl() {
   if security_on; then
-    printf 'user = "synchronizer:%s"\n' "$(secret synchronizer)" | curl -K - "$@"
+    printf 'user = "%s:%s"\n' "$(registrar)" "$(secret "$(registrar)")" | curl -K - "$@"
   else
     curl "$@"
   fi

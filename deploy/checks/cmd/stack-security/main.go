@@ -4,6 +4,7 @@
 //	                           the brokers' super user (KAFKA_BROKERS and
 //	                           KAFKA_SASL_MECHANISM/USERNAME/PASSWORD)
 //	stack-security principals  print the services' principals, one a line
+//	stack-security registrar   print the one principal that registers schemas
 //	stack-security bcrypt      print the bcrypt hash of the password on standard
 //	                           input (the schema registry's user list wants hashes)
 package main
@@ -35,13 +36,29 @@ func main() {
 		err = hash()
 	case "principals":
 		fmt.Println(strings.Join(topology.Principals(), "\n"))
+	case "registrar":
+		err = registrar()
 	default:
-		err = errors.New("usage: stack-security acls | principals | bcrypt")
+		err = errors.New("usage: stack-security acls | principals | registrar | bcrypt")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "stack-security:", err)
 		os.Exit(1)
 	}
+}
+
+func registrar() error {
+	var names []string
+	for _, a := range topology.Accesses() {
+		if a.Registers {
+			names = append(names, a.Principal)
+		}
+	}
+	if len(names) != 1 {
+		return fmt.Errorf("want one principal that registers schemas, the topology has %v", names)
+	}
+	fmt.Println(names[0])
+	return nil
 }
 
 func hash() error {
