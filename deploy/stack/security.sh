@@ -40,7 +40,9 @@ secrets_prepare() {
   done
 }
 
-# kafka_scram_args: the storage format's --add-scram for every user.
+# kafka_scram_args: the storage format's --add-scram for every user (Kafka's
+# tool takes them as arguments only: visible to this machine's processes for
+# the moment it runs, once, on loopback).
 kafka_scram_args() {
   local name
   for name in "$KAFKA_ADMIN" $(principals); do
@@ -82,11 +84,23 @@ principal_env() {
     "SCHEMA_REGISTRY_USERNAME=$1" "SCHEMA_REGISTRY_PASSWORD=$pw"
 }
 
+# with_principal NAME CMD...: CMD with NAME's credentials in its environment
+# when security is on (not on a command line, which other processes can read).
+with_principal() {
+  local name=$1 kv
+  shift
+  (
+    for kv in $(principal_env "$name"); do export "${kv?}"; done
+    "$@"
+  )
+}
+
 # kafka_grant_acls: topology.ACLs() on the running cluster, as the super user.
 kafka_grant_acls() {
-  local log=$LOG_DIR/kafka-acls.log out
+  local log=$LOG_DIR/kafka-acls.log out brokers
+  brokers=$(kafka_brokers)
   # shellcheck disable=SC2046 # words on purpose
-  out=$(env $(admin_env) KAFKA_BROKERS="$(kafka_brokers)" "$SECURITY_BIN" acls 2>>"$log") ||
+  out=$(export $(admin_env) KAFKA_BROKERS="$brokers" && "$SECURITY_BIN" acls 2>>"$log") ||
     { show_log "$log"; die "granting the Kafka ACLs failed (log: $log)"; }
   say "kafka: $out"
 }
