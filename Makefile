@@ -98,7 +98,7 @@ integration-test: frontend ## integration tests (end-to-end in Chromium too) aga
 # then the gateway and the command handler, each as its own principal, through
 # the page's whole flow (they are enough for their jobs).
 security-test: ## a principal per service: forged writes refused, the bank's flow allowed, on a fresh three-node stack with KAFKA_SECURITY=1
-	KAFKA_NODES=3 KAFKA_SECURITY=1 TEST_STACK_DIR=$(CURDIR)/.local/security-stack START_TIMEOUT=$${START_TIMEOUT:-300} \
+	KAFKA_NODES=3 KAFKA_SECURITY=1 TEST_STACK_DIR=$(CURDIR)/.local/security-stack START_TIMEOUT=$${START_TIMEOUT:-300} TEST_KAFKA_TLS_PORT= TEST_KAFKA_PROXY_PORT= \
 	  TEST_KAFKA_PORT=$${SECURITY_KAFKA_PORT:-19292} TEST_KAFKA_CONTROLLER_PORT=$${SECURITY_KAFKA_CONTROLLER_PORT:-19293} \
 	  TEST_SCHEMA_REGISTRY_PORT=$${SECURITY_SCHEMA_REGISTRY_PORT:-18281} TEST_DB_PORT=$${SECURITY_DB_PORT:-15632} \
 	  deploy/test-stack.sh bash -c 'go test $(INTEGRATION_FLAGS) -v -run "TestPrincipals|TestOnlyTheSynchronizer" openbank/messaging && \
