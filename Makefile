@@ -21,7 +21,7 @@ RESULTS ?= docs/loadtest/results.json
 # The committed comparison of the Kafka clients, beside them on the same page.
 CLIENT_RESULTS ?= docs/loadtest/matrix/results.json
 
-.PHONY: help up down status clean test unit-test integration-test lint docs-check generate build frontend frontend-test chaos chaos-down chaos-short
+.PHONY: help up down status clean test unit-test integration-test security-test lint docs-check generate build frontend frontend-test chaos chaos-down chaos-short
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -86,11 +86,23 @@ unit-test: ## unit tests: pure logic, no I/O
 # Every integration test runs with the default Kafka client (franz-go); the
 # contract suite covers both clients itself, and the command handler's crash
 # tests run again with librdkafka.
-OTHER_CLIENT_TESTS := go test $(INTEGRATION_FLAGS) -run "TestKillMidStream|TestTwoInstancesConserveMoney" openbank/services/command-handler
+OTHER_CLIENT_TESTS := go test $(INTEGRATION_FLAGS) -v -run "TestKillMidStream|TestTwoInstancesConserveMoney" openbank/services/command-handler
 
 integration-test: frontend ## integration tests (end-to-end in Chromium too) against a fresh stack of their own
 	TEST_KAFKA_TLS_PORT=$${TEST_KAFKA_TLS_PORT-19094} TEST_KAFKA_PROXY_PORT=$${TEST_KAFKA_PROXY_PORT-19095} \
 		deploy/test-stack.sh bash -c 'go test $(INTEGRATION_FLAGS) $(GO_PACKAGES) && KAFKA_CLIENT=librdkafka $(OTHER_CLIENT_TESTS)'
+	$(MAKE) --no-print-directory security-test
+
+# The principals' tests need a stack with KAFKA_SECURITY=1, three nodes as in
+# production, its ports moved with the SECURITY_* variables: the refusals,
+# then the gateway and the command handler, each as its own principal, through
+# the page's whole flow (they are enough for their jobs).
+security-test: ## a principal per service: forged writes refused, the bank's flow allowed, on a fresh three-node stack with KAFKA_SECURITY=1
+	KAFKA_NODES=3 KAFKA_SECURITY=1 TEST_STACK_DIR=$(CURDIR)/.local/security-stack START_TIMEOUT=$${START_TIMEOUT:-300} TEST_KAFKA_TLS_PORT= TEST_KAFKA_PROXY_PORT= \
+	  TEST_KAFKA_PORT=$${SECURITY_KAFKA_PORT:-19292} TEST_KAFKA_CONTROLLER_PORT=$${SECURITY_KAFKA_CONTROLLER_PORT:-19293} \
+	  TEST_SCHEMA_REGISTRY_PORT=$${SECURITY_SCHEMA_REGISTRY_PORT:-18281} TEST_DB_PORT=$${SECURITY_DB_PORT:-15632} \
+	  deploy/test-stack.sh bash -c 'go test $(INTEGRATION_FLAGS) -v -run "TestPrincipals|TestOnlyTheSynchronizer" openbank/messaging && \
+	    go test $(INTEGRATION_FLAGS) -v -run "^TestWithRealCommandHandler$$" openbank/services/graphql-endpoint'
 
 test: lint unit-test frontend-test integration-test chaos-short ## everything CI runs
 

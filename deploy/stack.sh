@@ -9,6 +9,8 @@
 #                        | kafka-kill N | kafka-start N | kafka-restart N
 # KAFKA_NODES=3 makes Kafka a three-node KRaft cluster on loopback (topics at
 # replication 3, min.insync.replicas 2); one node is the default.
+# KAFKA_SECURITY=1 gives every service its own principal: SCRAM-SHA-512 users
+# with ACLs on Kafka, basic auth users on the registry (docs/security-limits.md).
 # Everything the stack writes lives in STACK_DIR (default <repo>/.local/stack);
 # downloaded jars and the registry binary are cached in
 # ${XDG_CACHE_HOME:-~/.cache}/open-bank-go.
@@ -42,6 +44,8 @@ KAFKA_PROXY_PORT=${KAFKA_PROXY_PORT:-}
 # STACK_DIR/secrets, generated at the first up (write_secrets).
 DB_PASSWORD=${DB_PASSWORD:-}
 DB_MIGRATE_PASSWORD=${DB_MIGRATE_PASSWORD:-}
+# Opt-in: a principal per service on Kafka and the registry (stack/security.sh).
+KAFKA_SECURITY=${KAFKA_SECURITY:-0}
 STACK_INFRA_ONLY=${STACK_INFRA_ONLY:-0}
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}
 # Extra broker settings to compare, as key=value pairs separated by spaces
@@ -117,6 +121,13 @@ usage: $(basename "$0") up [--infra-only] | down [--clean] | clean | status | re
   the topics with replication 3 and min.insync.replicas 2. A stack's node
   count is fixed when its Kafka storage is formatted ('clean' to change it).
 
+  KAFKA_SECURITY=1 makes every service its own principal: Kafka takes
+  SCRAM-SHA-512 users only, with the ACLs of openbank/topology ACLs(), and
+  the registry basic auth users, where only the synchronizer registers.
+  Passwords are made on the first up into \$STACK_DIR/principals; the env file
+  gives the brokers' super user (admin) and the synchronizer's registry user.
+  Fixed, like the node count, when the Kafka storage is formatted.
+
 environment (current value):
   STACK_DIR ($STACK_DIR)
   KAFKA_PORT ($KAFKA_PORT), KAFKA_CONTROLLER_PORT ($KAFKA_CONTROLLER_PORT),
@@ -125,6 +136,7 @@ environment (current value):
   roles), DB_MIGRATE_PASSWORD (the databases' owners), TOKEN_KEY, TOKEN_SEAL_KEY, BANK_TOKEN
   (unset: generated once into \$STACK_DIR/secrets),
   KAFKA_TLS_PORT (${KAFKA_TLS_PORT:-off}), KAFKA_PROXY_PORT (${KAFKA_PROXY_PORT:-off}),
+  KAFKA_SECURITY ($KAFKA_SECURITY),
   STACK_INFRA_ONLY ($STACK_INFRA_ONLY), KAFKA_HEAP_OPTS ($KAFKA_HEAP_OPTS),
   KAFKA_SERVER_PROPERTIES (${KAFKA_SERVER_PROPERTIES:-none}: extra broker settings, key=value ...),
   START_TIMEOUT ($START_TIMEOUT s), SYNCHRONIZER_TIMEOUT ($SYNCHRONIZER_TIMEOUT s),
@@ -142,6 +154,8 @@ EOF
 source "$DEPLOY_DIR/stack/common.sh"
 # shellcheck source=deploy/stack/postgres.sh
 source "$DEPLOY_DIR/stack/postgres.sh"
+# shellcheck source=deploy/stack/security.sh
+source "$DEPLOY_DIR/stack/security.sh"
 # shellcheck source=deploy/stack/kafka.sh
 source "$DEPLOY_DIR/stack/kafka.sh"
 # shellcheck source=deploy/stack/registry.sh
@@ -168,7 +182,7 @@ load_ports() {
   local key value
   while IFS='=' read -r key value; do
     case $key in
-      KAFKA_PORT | KAFKA_CONTROLLER_PORT | KAFKA_NODES | KAFKA_PORT_STEP | SCHEMA_REGISTRY_PORT | DB_PORT)
+      KAFKA_PORT | KAFKA_CONTROLLER_PORT | KAFKA_NODES | KAFKA_PORT_STEP | SCHEMA_REGISTRY_PORT | DB_PORT | KAFKA_SECURITY)
         if [[ ${1:-} == check && ${!key} != "$value" ]]; then
           die "the stack in $STACK_DIR is running with $key=$value; run '$0 down' before changing it"
         fi
@@ -188,6 +202,7 @@ validate_config() {
   for kv in $KAFKA_SERVER_PROPERTIES; do
     [[ $kv =~ ^[a-z][a-z0-9._-]*=[^=]+$ ]] || die "KAFKA_SERVER_PROPERTIES: '$kv' is not a key=value broker setting"
   done
+  [[ $KAFKA_SECURITY == 0 || $KAFKA_SECURITY == 1 ]] || die "KAFKA_SECURITY=$KAFKA_SECURITY: want 0 or 1"
   [[ $KAFKA_NODES =~ ^[1-9]$ ]] || die "KAFKA_NODES=$KAFKA_NODES: want a number of Kafka nodes from 1 to 9"
   [[ $KAFKA_PORT_STEP =~ ^[0-9]+$ && $KAFKA_PORT_STEP -ge 2 ]] || die "KAFKA_PORT_STEP=$KAFKA_PORT_STEP: want a number of 2 or more"
   (($(kafka_port "$KAFKA_NODES") <= 65535 && $(kafka_controller_port "$KAFKA_NODES") <= 65535)) ||
@@ -234,6 +249,7 @@ load_secrets() {
 
 write_env() {
   local tmp=$ENV_FILE.tmp
+  (umask 077 && : >"$tmp") # with security on it holds passwords
   {
     echo "# Written by deploy/stack.sh up: source it to use the local stack."
     printf 'export KAFKA_BROKERS=%s\n' "$(kafka_brokers)" # host:port list: nothing to quote
@@ -247,13 +263,21 @@ write_env() {
     printf 'export BANK_TOKEN=%q\n' "$BANK_TOKEN"
     if [[ -n $KAFKA_TLS_PORT ]]; then
       printf 'export KAFKA_TLS_BROKERS=%q\n' "127.0.0.1:$KAFKA_TLS_PORT"
-      printf 'export KAFKA_TLS_CA_LOCATION=%q\n' "$STACK_DIR/certs/client/ca.pem"
-      printf 'export KAFKA_TLS_CERTIFICATE_LOCATION=%q\n' "$STACK_DIR/certs/client/client.pem"
-      printf 'export KAFKA_TLS_KEY_LOCATION=%q\n' "$STACK_DIR/certs/client/client.key"
+      printf 'export KAFKA_TLS_CA_LOCATION=%q\n' "$STACK_DIR/certs/synchronizer/ca.pem"
+      printf 'export KAFKA_TLS_CERTIFICATE_LOCATION=%q\n' "$STACK_DIR/certs/synchronizer/client.pem"
+      printf 'export KAFKA_TLS_KEY_LOCATION=%q\n' "$STACK_DIR/certs/synchronizer/client.key"
     fi
     if [[ -n $KAFKA_PROXY_PORT ]]; then
       printf 'export KAFKA_PROXY_BROKERS=%q\n' "127.0.0.1:$KAFKA_PROXY_PORT"
       printf 'export KAFKA_PROXY_TARGET=%q\n' "127.0.0.1:$((KAFKA_PROXY_PORT + 1))"
+    fi
+    if security_on; then
+      printf 'export KAFKA_SECURITY=1\n'
+      printf 'export STACK_SECRETS_DIR=%q\n' "$SECRETS_DIR"
+      local kv
+      for kv in $(admin_env) "SCHEMA_REGISTRY_USERNAME=$(registrar)" "SCHEMA_REGISTRY_PASSWORD=$(secret "$(registrar)")"; do
+        printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}"
+      done
     fi
   } >"$tmp"
   chmod 600 "$tmp"
@@ -284,7 +308,8 @@ cmd_up() {
   touch "$MARKER"
   printf '%s=%s\n' KAFKA_PORT "$KAFKA_PORT" KAFKA_CONTROLLER_PORT "$KAFKA_CONTROLLER_PORT" \
     KAFKA_NODES "$KAFKA_NODES" KAFKA_PORT_STEP "$KAFKA_PORT_STEP" \
-    SCHEMA_REGISTRY_PORT "$SCHEMA_REGISTRY_PORT" DB_PORT "$DB_PORT" >"$PORTS_FILE"
+    SCHEMA_REGISTRY_PORT "$SCHEMA_REGISTRY_PORT" DB_PORT "$DB_PORT" KAFKA_SECURITY "$KAFKA_SECURITY" >"$PORTS_FILE"
+  if security_on; then secrets_prepare; fi
 
   # The two slow first-time steps (Maven, go build) run side by side.
   local jobs=() job failed=0
@@ -305,6 +330,7 @@ cmd_up() {
   sr_start
   sr_wait
   kafka_wait
+  if security_on; then kafka_grant_acls; fi
   write_env
   say "environment written to $ENV_FILE"
 

@@ -12,7 +12,8 @@
 # env file). Only the infrastructure (and the
 # synchronizer) is started; CMD runs with the stack's env file sourced, and its
 # exit code is returned. Progress goes to stderr. KAFKA_NODES=3 runs CMD against
-# a three-node Kafka cluster (see deploy/stack.sh help for its ports).
+# a three-node Kafka cluster (see deploy/stack.sh help for its ports);
+# KAFKA_SECURITY=1 against one where each service is its own principal.
 set -euo pipefail
 
 DEPLOY_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)

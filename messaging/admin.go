@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"openbank/kit/retry"
+	"openbank/topology"
 )
 
 // Admin manages the cluster: topics, their configs, and consumer groups'
@@ -47,6 +48,15 @@ func (a *Admin) Topics(ctx context.Context, configKeys []string) (map[string]Top
 func (a *Admin) CreateTopic(ctx context.Context, topic string, partitions, replicationFactor int, configs map[string]string) error {
 	if err := a.raw.CreateTopic(ctx, topic, partitions, replicationFactor, configs); err != nil {
 		return fmt.Errorf("create topic %s: %w", topic, err)
+	}
+	return nil
+}
+
+// GrantACLs creates the allow rules acls (topology.ACLs(), say); the admin's
+// principal must be a super user. A rule that exists already is kept.
+func (a *Admin) GrantACLs(ctx context.Context, acls []topology.ACL) error {
+	if err := a.raw.GrantACLs(ctx, acls); err != nil {
+		return fmt.Errorf("grant ACLs: %w", err)
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"openbank/topology"
 )
 
 // A Kafka client library is one implementation of Client, in a package of
@@ -150,6 +152,8 @@ type RawAdmin interface {
 	// a partition without one is missing.
 	Committed(ctx context.Context, group, topic string) (map[int32]int64, error)
 	CommitOffsets(ctx context.Context, group string, next map[TopicPartition]int64) error
+	// GrantACLs creates allow rules (the caller must be allowed to, a super user).
+	GrantACLs(ctx context.Context, acls []topology.ACL) error
 	Close()
 }
 

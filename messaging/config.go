@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"openbank/kit/env"
+	"openbank/topology/serde"
 )
 
 // Config is how a service reaches Kafka and the schema registry.
@@ -20,6 +21,14 @@ type Config struct {
 	CertificateLocation string // SSL_CERTIFICATE_LOCATION
 	KeyLocation         string // SSL_KEY_LOCATION
 	KeyPassword         string // SSL_KEY_PASSWORD
+	// SASL authentication to the brokers, on when SASLMechanism is set
+	// (KAFKA_SASL_MECHANISM, one of SASLMechanisms()).
+	SASLMechanism string
+	SASLUsername  string // KAFKA_SASL_USERNAME
+	SASLPassword  string // KAFKA_SASL_PASSWORD
+	// The registry's basic auth user, when RegistryUsername is set.
+	RegistryUsername string // SCHEMA_REGISTRY_USERNAME
+	RegistryPassword string // SCHEMA_REGISTRY_PASSWORD
 	// Linger is how long the producer waits to fill a batch (KAFKA_LINGER_MS,
 	// default 0: the bank's callers wait for the acknowledgement, and a batch
 	// still fills with what queues while earlier requests are in flight).
@@ -54,6 +63,11 @@ func ReadConfig(env *env.Env, clientID string) Config {
 		CertificateLocation: env.File("SSL_CERTIFICATE_LOCATION", "client certificate and key for mutual TLS (need `SSL_CA_LOCATION`)"),
 		KeyLocation:         env.File("SSL_KEY_LOCATION", "client certificate and key for mutual TLS (need `SSL_CA_LOCATION`)"),
 		KeyPassword:         env.String("SSL_KEY_PASSWORD", "", "password of the client key"),
+		SASLMechanism:       env.OneOf("KAFKA_SASL_MECHANISM", "", SASLMechanisms(), "SASL mechanism to authenticate to Kafka with; unset: no SASL ([security-limits.md](security-limits.md#principals))"),
+		SASLUsername:        env.String("KAFKA_SASL_USERNAME", "", "the service's Kafka user (its principal); needs `KAFKA_SASL_MECHANISM`"),
+		SASLPassword:        env.String("KAFKA_SASL_PASSWORD", "", "password of `KAFKA_SASL_USERNAME`"),
+		RegistryUsername:    env.String("SCHEMA_REGISTRY_USERNAME", "", "the service's schema registry user (HTTP basic auth); unset: none"),
+		RegistryPassword:    env.String("SCHEMA_REGISTRY_PASSWORD", "", "password of `SCHEMA_REGISTRY_USERNAME`"),
 		Linger:              env.Millis("KAFKA_LINGER_MS", 0*time.Millisecond, 0*time.Millisecond, 60_000*time.Millisecond, "how long a producer waits to fill a batch; the bank waits for every acknowledgement, so lingering only adds latency"),
 		FetchWait:           env.Millis("KAFKA_FETCH_WAIT_MS", 500*time.Millisecond, 1*time.Millisecond, 30_000*time.Millisecond, "how long the broker may hold a fetch that finds nothing; a record is handed over as soon as it arrives ([latency.md](latency.md#fetch-wait))"),
 		CommitInterval:      env.Millis("KAFKA_COMMIT_INTERVAL_MS", 200*time.Millisecond, 0*time.Millisecond, 60_000*time.Millisecond, "how often, at most, a consumer commits while records keep coming; `0`: after every batch; at once when none come, before a partition moves and at shutdown ([latency.md](latency.md#offset-commits))"),
@@ -72,7 +86,21 @@ func ReadConfig(env *env.Env, clientID string) Config {
 		"SSL_KEY_LOCATION", "SSL_CERTIFICATE_LOCATION and SSL_KEY_LOCATION go together")
 	env.Check(c.CertificateLocation == "" || c.CALocation != "",
 		"SSL_CA_LOCATION", "client certificates need the CA too")
+	env.Check(c.SASLMechanism == "" || (c.SASLUsername != "" && c.SASLPassword != ""),
+		"KAFKA_SASL_USERNAME", "KAFKA_SASL_MECHANISM needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
+	env.Check(c.SASLMechanism != "" || c.SASLUsername == "",
+		"KAFKA_SASL_MECHANISM", "KAFKA_SASL_USERNAME is set: say which mechanism")
+	env.Check(c.RegistryUsername == "" || c.RegistryPassword != "",
+		"SCHEMA_REGISTRY_PASSWORD", "SCHEMA_REGISTRY_USERNAME needs its password")
 	return c
+}
+
+// SASLMechanisms are the SASL mechanisms both Kafka clients speak.
+func SASLMechanisms() []string { return []string{"SCRAM-SHA-512", "SCRAM-SHA-256"} }
+
+// Registry is how to reach the schema registry, as the serde's client wants it.
+func (c Config) Registry() serde.RegistryConfig {
+	return serde.RegistryConfig{URL: c.RegistryURL, Username: c.RegistryUsername, Password: c.RegistryPassword}
 }
 
 // DefaultCompression is the codec when KAFKA_COMPRESSION is not set: without

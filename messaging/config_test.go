@@ -45,3 +45,26 @@ func TestReadKafkaConfigCompression(t *testing.T) {
 		t.Errorf("KAFKA_COMPRESSION unset: %q, want lz4", c.Compression)
 	}
 }
+
+func TestReadKafkaConfigSASL(t *testing.T) {
+	bad := []map[string]string{
+		{"KAFKA_SASL_MECHANISM": "SCRAM-SHA-512"},                                     // no user
+		{"KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "KAFKA_SASL_USERNAME": "heartbeat"}, // no password
+		{"KAFKA_SASL_USERNAME": "heartbeat", "KAFKA_SASL_PASSWORD": "x"},              // no mechanism
+		{"KAFKA_SASL_MECHANISM": "GSSAPI", "KAFKA_SASL_USERNAME": "heartbeat", "KAFKA_SASL_PASSWORD": "x"},
+		{"SCHEMA_REGISTRY_USERNAME": "heartbeat"},
+	}
+	for _, vars := range bad {
+		e := env.FromMap(vars)
+		messaging.ReadConfig(e, "test")
+		if e.Err() == nil {
+			t.Errorf("%v: no error", vars)
+		}
+	}
+	e := env.FromMap(map[string]string{"KAFKA_SASL_MECHANISM": "SCRAM-SHA-512", "KAFKA_SASL_USERNAME": "heartbeat",
+		"KAFKA_SASL_PASSWORD": "x", "SCHEMA_REGISTRY_USERNAME": "heartbeat", "SCHEMA_REGISTRY_PASSWORD": "y"})
+	c := messaging.ReadConfig(e, "test")
+	if e.Err() != nil || c.SASLUsername != "heartbeat" || c.Registry().Username != "heartbeat" || c.Registry().Password != "y" {
+		t.Errorf("config %+v, error %v", c, e.Err())
+	}
+}

@@ -236,7 +236,7 @@ func runChild() int {
 	}
 	opts := messaging.ConsumerOptions{Group: os.Getenv("CONTRACT_GROUP"), Topics: []string{os.Getenv("CONTRACT_TOPIC")},
 		SessionTimeout: 6 * time.Second} // the broker's least, so the test waits little for the dead member
-	c, err := messaging.NewConsumer(cfg, serde.NewSerde(serde.NewRegistry(cfg.RegistryURL)), nil, opts, log)
+	c, err := messaging.NewConsumer(cfg, serde.NewSerde(serde.NewRegistry(cfg.Registry())), nil, opts, log)
 	if err != nil {
 		log.Error("child", "error", err)
 		return 2

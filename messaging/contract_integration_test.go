@@ -54,7 +54,7 @@ func newFixture(t *testing.T, client string) *fixture {
 	cfg := messagingtest.Kafka(t)
 	cfg.Client = client
 	cfg.ClientID = "contract-" + client
-	registry := serde.NewRegistry(cfg.RegistryURL)
+	registry := serde.NewRegistry(cfg.Registry())
 	return newFixtureWith(t, cfg, serde.NewSerde(registry), func(subject, schema string) error {
 		_, err := registry.CreateSchema(subject, schema, srclient.Avro)
 		return err

@@ -17,7 +17,7 @@ import (
 // exampleCluster is an in-process cluster holding the bank's balance_changed
 // topic, with a serde over an in-memory schema registry. Against a real
 // broker, cfg comes from messaging.ReadConfig(env.New(), "my-program") and
-// the serde from serde.NewRegistry(cfg.RegistryURL).
+// the serde from serde.NewRegistry(cfg.Registry()).
 func exampleCluster(name string) (messaging.Config, *serde.Serde) {
 	cfg := messaging.Config{Client: memory.Name, Brokers: "example/" + name, ClientID: "example"}
 	admin, err := messaging.NewAdmin(cfg, slog.Default())

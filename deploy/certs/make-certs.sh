@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # make-certs.sh makes the TLS material of the Docker Compose cluster with
-# openssl only (no keytool): a CA, one certificate per broker and a client
-# certificate, all as PEM, which the brokers (ssl.keystore.type=PEM), the schema
-# registry and the Go services (librdkafka) all read.
+# openssl only (no keytool): a CA, one certificate per broker and one client
+# certificate per principal (each service and the schema registry: its CN is
+# its Kafka user, whose ACLs deploy/compose/kafka-acls.sh grants), all as PEM,
+# which the brokers (ssl.keystore.type=PEM), the schema registry and the Go
+# services all read.
 #
 #   deploy/certs/make-certs.sh [--force]
 #
@@ -10,8 +12,8 @@
 #   ca.pem, ca.key                  the CA (keep ca.key to yourself)
 #   kafka-N/keystore.pem            broker N: PKCS#8 key + certificate + CA
 #   kafka-N/client.properties       for the Kafka CLI inside the broker (health check)
-#   client/ca.pem, client.pem, client.key, keystore.pem
-#                                   for the services (SSL_*_LOCATION) and the registry
+#   PRINCIPAL/ca.pem, client.pem, client.key, keystore.pem
+#                                   for each service (SSL_*_LOCATION) and the registry
 # An existing set is kept unless --force is given, so `up` twice keeps working.
 set -euo pipefail
 
@@ -19,6 +21,8 @@ DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 OUT=${CERTS_DIR:-$DIR/generated}
 DAYS=${CERTS_DAYS:-825}
 BROKERS=(kafka-1 kafka-2 kafka-3)
+# openbank/topology Principals() and the registry (deploy/checks compares).
+PRINCIPALS=(synchronizer command-handler graphql-endpoint heartbeat command-generator schema-registry)
 
 force=0
 for arg in "$@"; do
@@ -31,7 +35,7 @@ done
 
 command -v openssl >/dev/null || { echo "make-certs.sh: openssl is needed (apt-get install -y openssl)" >&2; exit 1; }
 
-if [[ -s $OUT/ca.pem && -s $OUT/client/client.pem && $force == 0 ]]; then
+if [[ -s $OUT/ca.pem && -s $OUT/${PRINCIPALS[-1]}/client.pem && $force == 0 ]]; then
   echo "certificates already in $OUT (use --force to make new ones)"
   exit 0
 fi
@@ -77,21 +81,25 @@ ssl.keystore.location=/etc/kafka/secrets/keystore.pem
 PROPS
 done
 
-mkdir -p "$OUT/client"
 cat >"$tmp/client.ext" <<EXT
 basicConstraints=CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=clientAuth
 EXT
-newkey "$OUT/client/client.key"
-sign "$OUT/client/client.key" "$OUT/client/client.pem" "open-bank-client" "$tmp/client.ext"
-cp "$OUT/ca.pem" "$OUT/client/ca.pem"
-cat "$OUT/client/client.key" "$OUT/client/client.pem" "$OUT/ca.pem" >"$OUT/client/keystore.pem"
+for p in "${PRINCIPALS[@]}"; do
+  mkdir -p "$OUT/$p"
+  newkey "$OUT/$p/client.key"
+  sign "$OUT/$p/client.key" "$OUT/$p/client.pem" "$p" "$tmp/client.ext"
+  cp "$OUT/ca.pem" "$OUT/$p/ca.pem"
+  cat "$OUT/$p/client.key" "$OUT/$p/client.pem" "$OUT/ca.pem" >"$OUT/$p/keystore.pem"
+done
 
 for b in "${BROKERS[@]}"; do
   openssl verify -CAfile "$OUT/ca.pem" "$OUT/$b/keystore.pem" >/dev/null
 done
-openssl verify -CAfile "$OUT/ca.pem" "$OUT/client/client.pem" >/dev/null
+for p in "${PRINCIPALS[@]}"; do
+  openssl verify -CAfile "$OUT/ca.pem" "$OUT/$p/client.pem" >/dev/null
+done
 
 # Certificates are public (0644); private keys are 0600. The containers run
 # as their own users (appuser 1000 in the Confluent images: the brokers and the
@@ -100,13 +108,13 @@ openssl verify -CAfile "$OUT/ca.pem" "$OUT/client/client.pem" >/dev/null
 # root (sudo), it is given to it. The CA key is not mounted anywhere.
 chmod 0755 "$OUT" "$OUT"/*/
 chmod 0644 "$OUT"/*/*
-chmod 0600 "$OUT/ca.key" "$OUT"/*/keystore.pem "$OUT/client/client.key"
+chmod 0600 "$OUT/ca.key" "$OUT"/*/keystore.pem "$OUT"/*/client.key
 if [[ $(id -u) == 0 ]]; then
   chown 1000:1000 "$OUT"/*/keystore.pem
-  chown 65532:65532 "$OUT/client/client.key"
+  chown 65532:65532 "$OUT"/*/client.key
 else
   echo "make-certs.sh: private keys are 0600 and yours; for the containers' users to read them, run" >&2
-  echo "  sudo chown 1000:1000 $OUT/*/keystore.pem && sudo chown 65532:65532 $OUT/client/client.key" >&2
+  echo "  sudo chown 1000:1000 $OUT/*/keystore.pem && sudo chown 65532:65532 $OUT/*/client.key" >&2
   echo "(or run this script with sudo)" >&2
 fi
-echo "certificates in $OUT: CA, ${BROKERS[*]}, client (valid $DAYS days)"
+echo "certificates in $OUT: CA, ${BROKERS[*]}, ${PRINCIPALS[*]} (valid $DAYS days)"

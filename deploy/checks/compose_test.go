@@ -220,7 +220,14 @@ func TestComposeStartOrder(t *testing.T) {
 		}
 		sync := p.Services["synchronizer"]
 		for name, s := range p.Services {
-			if strings.HasPrefix(name, "kafka-") || name == "schema-registry" {
+			if name == "kafka-acls" {
+				// The ACLs come before anything that acts as a principal.
+				for _, waiter := range []string{"synchronizer", "schema-registry"} {
+					if d := p.Services[waiter].DependsOn[name]; d.Condition != types.ServiceConditionCompletedSuccessfully {
+						t.Errorf("%s: must wait for kafka-acls to complete", waiter)
+					}
+				}
+			} else if strings.HasPrefix(name, "kafka-") || name == "schema-registry" {
 				if d := sync.DependsOn[name]; d.Condition != types.ServiceConditionHealthy {
 					t.Errorf("synchronizer: must wait for %s to be healthy", name)
 				}

@@ -70,9 +70,12 @@ type kafka struct {
 	metav1.ObjectMeta `json:"metadata"`
 	Spec              struct {
 		Kafka struct {
-			Version   string          `json:"version"`
-			Listeners []kafkaListener `json:"listeners"`
-			Config    map[string]any  `json:"config"`
+			Version       string          `json:"version"`
+			Listeners     []kafkaListener `json:"listeners"`
+			Authorization *struct {
+				Type string `json:"type"`
+			} `json:"authorization,omitempty"`
+			Config map[string]any `json:"config"`
 		} `json:"kafka"`
 		EntityOperator struct {
 			Template struct {
@@ -93,7 +96,21 @@ type kafkaUser struct {
 		Authentication struct {
 			Type string `json:"type"`
 		} `json:"authentication"`
+		Authorization struct {
+			Type string     `json:"type"`
+			ACLs []kafkaACL `json:"acls"`
+		} `json:"authorization"`
 	} `json:"spec"`
+}
+
+type kafkaACL struct {
+	Resource struct {
+		Type        string `json:"type"`
+		Name        string `json:"name"`
+		PatternType string `json:"patternType"`
+	} `json:"resource"`
+	Operations []string `json:"operations"`
+	Host       string   `json:"host"`
 }
 
 type kafkaTopic struct {

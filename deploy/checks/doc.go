@@ -5,3 +5,5 @@
 package checks
 
 //go:generate go run ./cmd/gen-topics -o ../kubernetes/base/topics.yaml
+//go:generate go run ./cmd/gen-topics -users -o ../kubernetes/base/users.yaml
+//go:generate go run ./cmd/gen-topics -compose-acls -o ../compose/kafka-acls.sh

@@ -102,11 +102,21 @@ kafka_prepare() {
   if [[ -n $KAFKA_TLS_PORT && ! -r $STACK_DIR/certs/kafka-1/keystore.pem ]]; then
     CERTS_DIR=$STACK_DIR/certs "$DEPLOY_DIR/certs/make-certs.sh" >/dev/null
   fi
-  local listeners advertised protocols tls_props kv
+  if security_on && [[ -n $KAFKA_TLS_PORT || -n $KAFKA_PROXY_PORT ]]; then
+    die "KAFKA_SECURITY=1 does not go with KAFKA_TLS_PORT or KAFKA_PROXY_PORT"
+  fi
+  # The storage holds the SCRAM users from its format on: security is fixed then too.
+  local security=${KAFKA_SECURITY:-0}
+  if [[ -r $KAFKA_DIR/security && $(<"$KAFKA_DIR/security") != "$security" ]] ||
+    [[ ! -r $KAFKA_DIR/security && -f $(kafka_node_dir 1)/data/meta.properties && $security == 1 ]]; then
+    die "the Kafka data in $KAFKA_DIR was formatted with KAFKA_SECURITY=$(cat "$KAFKA_DIR/security" 2>/dev/null || echo 0); run '$0 clean' (drops the stack's data) to change it"
+  fi
+  local listeners advertised protocols tls_props kv client=PLAINTEXT
+  security_on && client=SASL_PLAINTEXT
   for ((i = 1; i <= KAFKA_NODES; i++)); do
     mkdir -p "$(kafka_node_dir "$i")/data"
-    listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$i") advertised=PLAINTEXT://127.0.0.1:$(kafka_port "$i")
-    protocols=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT tls_props=
+    listeners=$client://127.0.0.1:$(kafka_port "$i") advertised=$client://127.0.0.1:$(kafka_port "$i")
+    protocols=CONTROLLER:$client,$client:$client tls_props=
     if [[ -n $KAFKA_TLS_PORT ]]; then
       listeners+=,SSL://127.0.0.1:$KAFKA_TLS_PORT advertised+=,SSL://127.0.0.1:$KAFKA_TLS_PORT protocols+=,SSL:SSL
       tls_props="listener.name.ssl.ssl.client.auth=required
@@ -119,6 +129,9 @@ listener.name.ssl.ssl.truststore.location=$STACK_DIR/certs/ca.pem"
       listeners+=,PROXIED://127.0.0.1:$((KAFKA_PROXY_PORT + 1)) advertised+=,PROXIED://127.0.0.1:$KAFKA_PROXY_PORT
       protocols+=,PROXIED:PLAINTEXT
     fi
+    security_on && tls_props=$(kafka_security_props) # (no TLS listener then)
+    # umask 077: a secured node's settings hold the super user's password.
+    (umask 077 && : >"$(kafka_props "$i")")
     cat >"$(kafka_props "$i")" <<EOF
 # Written by deploy/stack.sh on every up: node $i of $KAFKA_NODES, each a combined broker + controller.
 process.roles=broker,controller
@@ -127,7 +140,7 @@ controller.quorum.voters=$quorum
 controller.listener.names=CONTROLLER
 listeners=$listeners,CONTROLLER://127.0.0.1:$(kafka_controller_port "$i")
 advertised.listeners=$advertised
-inter.broker.listener.name=PLAINTEXT
+inter.broker.listener.name=$client
 listener.security.protocol.map=$protocols
 $tls_props
 log.dirs=$(kafka_node_dir "$i")/data
@@ -152,10 +165,13 @@ EOF
   for ((i = 1; i <= KAFKA_NODES; i++)); do
     [[ -f $(kafka_node_dir "$i")/data/meta.properties ]] && continue
     say "formatting Kafka storage of node $i (cluster id $id)"
-    kafka_java kafka-tools kafka.tools.StorageTool format -t "$id" -c "$(kafka_props "$i")" >>"$log" 2>&1 ||
+    local scram=()
+    security_on && mapfile -t scram < <(kafka_scram_args)
+    kafka_java kafka-tools kafka.tools.StorageTool format -t "$id" -c "$(kafka_props "$i")" "${scram[@]}" >>"$log" 2>&1 ||
       { show_log "$log"; die "formatting the Kafka storage of node $i failed (log: $log)"; }
   done
   echo "$KAFKA_NODES" >"$KAFKA_DIR/nodes"
+  echo "$security" >"$KAFKA_DIR/security"
 }
 
 # kafka_start_node N: start node N unless it runs; KAFKA_LOG_OFFSET[N] marks

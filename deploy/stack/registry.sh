@@ -27,6 +27,7 @@ sr_start() {
   fi
   require_free_port "$SCHEMA_REGISTRY_PORT" SCHEMA_REGISTRY_PORT "the schema registry"
   mkdir -p "$SR_DIR"
+  (umask 077 && : >"$SR_CONFIG") # password hashes, with security on
   # The password comes from the environment (SCHEMA_REGISTRY_PG_PASSWORD), not this file.
   cat >"$SR_CONFIG" <<EOF
 # Written by deploy/stack.sh on every up.
@@ -47,16 +48,15 @@ logging:
   level: info
   format: json
 security:
-  auth:
-    enabled: false
-    rbac:
-      enabled: false
+$(sr_security_yaml)
 EOF
   say "starting schema-registry on 127.0.0.1:$SCHEMA_REGISTRY_PORT"
   # A clean environment: the registry reads many SCHEMA_REGISTRY_*, VAULT_* and
   # BAO_* variables that must not leak in from the caller.
+  local hashes
+  mapfile -t hashes < <(sr_security_env)
   start_bg "$RUN_DIR/schema-registry.pid" "$LOG_DIR/schema-registry.log" \
-    env -i PATH=/usr/bin:/bin HOME="$SR_DIR" SCHEMA_REGISTRY_PG_PASSWORD="$DB_PASSWORD" \
+    env -i PATH=/usr/bin:/bin HOME="$SR_DIR" SCHEMA_REGISTRY_PG_PASSWORD="$DB_PASSWORD" "${hashes[@]}" \
     "$SR_BIN" -config "$SR_CONFIG"
 }
 
@@ -65,7 +65,7 @@ sr_ready() {
     show_log "$LOG_DIR/schema-registry.log"
     die "the schema registry exited during startup (log: $LOG_DIR/schema-registry.log)"
   }
-  [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$SCHEMA_REGISTRY_PORT/subjects") == 200 ]]
+  [[ $(sr_curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$SCHEMA_REGISTRY_PORT/subjects") == 200 ]]
 }
 
 sr_wait() {

@@ -32,7 +32,7 @@ run_synchronizer() {
   say "building and running the synchronizer"
   build_go synchronizer
   local log=$LOG_DIR/synchronizer.log
-  timeout "$SYNCHRONIZER_TIMEOUT" "$BIN_DIR/synchronizer" </dev/null >>"$log" 2>&1 ||
+  with_principal synchronizer timeout "$SYNCHRONIZER_TIMEOUT" "$BIN_DIR/synchronizer" </dev/null >>"$log" 2>&1 ||
     { show_log "$log"; die "the synchronizer failed (log: $log)"; }
   say "synchronizer: $(tail -n 1 "$log")"
 }
@@ -66,7 +66,7 @@ start_services() {
     local port_var
     port_var=$(service_port_var "$name")
     [[ -z ${!port_var:-} ]] || extra+=("HTTP_PORT=${!port_var}")
-    start_bg "$RUN_DIR/$name.pid" "$LOG_DIR/$name.log" env "${extra[@]}" "$BIN_DIR/$name"
+    with_principal "$name" start_bg "$RUN_DIR/$name.pid" "$LOG_DIR/$name.log" env "${extra[@]}" "$BIN_DIR/$name"
     started+=("$name")
   done
   for name in "${started[@]}"; do

@@ -40,7 +40,7 @@ func main() {
 		log.Error("configuration", "error", err)
 		os.Exit(2)
 	}
-	codec := serde.NewSerde(serde.NewRegistry(cfg.RegistryURL))
+	codec := serde.NewSerde(serde.NewRegistry(cfg.Registry()))
 	consumer, err := messaging.NewConsumer(cfg, codec, nil, messaging.ConsumerOptions{
 		Group: group, Topics: []string{topology.TopicBalanceChanged},
 	}, log)

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"openbank/messaging"
 )
@@ -38,6 +39,17 @@ func franzOpts(c messaging.Config, log *slog.Logger) ([]kgo.Opt, error) {
 			return nil, err
 		}
 		opts = append(opts, kgo.DialTLSConfig(tc))
+	}
+	if c.SASLMechanism != "" {
+		auth := scram.Auth{User: c.SASLUsername, Pass: c.SASLPassword}
+		switch c.SASLMechanism {
+		case "SCRAM-SHA-512":
+			opts = append(opts, kgo.SASL(auth.AsSha512Mechanism()))
+		case "SCRAM-SHA-256":
+			opts = append(opts, kgo.SASL(auth.AsSha256Mechanism()))
+		default:
+			return nil, fmt.Errorf("KAFKA_SASL_MECHANISM=%s: not one of %v", c.SASLMechanism, messaging.SASLMechanisms())
+		}
 	}
 	return opts, nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"openbank/messaging"
+	"openbank/topology"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -189,4 +190,42 @@ func (a *franzAdmin) CommitOffsets(ctx context.Context, group string, next map[m
 		return fmt.Errorf("%w: %w", messaging.ErrGroupHasMembers, err)
 	}
 	return err
+}
+
+var franzOperations = map[topology.Operation]kadm.ACLOperation{
+	topology.OpRead: kadm.OpRead, topology.OpWrite: kadm.OpWrite, topology.OpDescribe: kadm.OpDescribe,
+	topology.OpCreate: kadm.OpCreate, topology.OpDelete: kadm.OpDelete, topology.OpAlter: kadm.OpAlter,
+	topology.OpDescribeConfigs: kadm.OpDescribeConfigs, topology.OpAlterConfigs: kadm.OpAlterConfigs,
+}
+
+func (a *franzAdmin) GrantACLs(ctx context.Context, acls []topology.ACL) error {
+	for _, acl := range acls {
+		b := kadm.NewACLs().Allow("User:" + acl.Principal).AllowHosts("*").ResourcePatternType(kadm.ACLPatternLiteral)
+		if acl.Prefixed {
+			b = b.ResourcePatternType(kadm.ACLPatternPrefixed)
+		}
+		if acl.Kind == topology.ResourceGroup {
+			b = b.Groups(acl.Name)
+		} else {
+			b = b.Topics(acl.Name)
+		}
+		var ops []kadm.ACLOperation
+		for _, o := range acl.Operations {
+			op, ok := franzOperations[o]
+			if !ok {
+				return fmt.Errorf("no Kafka operation %q", o)
+			}
+			ops = append(ops, op)
+		}
+		results, err := a.cl.CreateACLs(ctx, b.Operations(ops...))
+		if err != nil {
+			return fmt.Errorf("%s on %s %s: %w", acl.Principal, acl.Kind, acl.Name, err)
+		}
+		for _, r := range results {
+			if r.Err != nil {
+				return fmt.Errorf("%s %s on %s %s: %w", acl.Principal, r.Operation, acl.Kind, acl.Name, r.Err)
+			}
+		}
+	}
+	return nil
 }

@@ -38,6 +38,15 @@ func rdConfig(c messaging.Config) kafka.ConfigMap {
 			m["ssl.key.password"] = c.KeyPassword
 		}
 	}
+	if c.SASLMechanism != "" {
+		m["security.protocol"] = "sasl_plaintext"
+		if c.CALocation != "" {
+			m["security.protocol"] = "sasl_ssl"
+		}
+		m["sasl.mechanisms"] = c.SASLMechanism
+		m["sasl.username"] = c.SASLUsername
+		m["sasl.password"] = c.SASLPassword
+	}
 	return m
 }
 

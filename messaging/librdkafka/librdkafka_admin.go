@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"openbank/messaging"
+	"openbank/topology"
 
 	"github.com/confluentinc/confluent-kafka-go/v2/kafka"
 )
@@ -146,4 +147,43 @@ func (a *rdAdmin) Committed(ctx context.Context, group, topic string) (map[int32
 
 func (a *rdAdmin) CommitOffsets(ctx context.Context, group string, next map[messaging.TopicPartition]int64) error {
 	return a.offsets.CommitOffsets(ctx, group, next)
+}
+
+var rdOperations = map[topology.Operation]kafka.ACLOperation{
+	topology.OpRead: kafka.ACLOperationRead, topology.OpWrite: kafka.ACLOperationWrite,
+	topology.OpDescribe: kafka.ACLOperationDescribe, topology.OpCreate: kafka.ACLOperationCreate,
+	topology.OpDelete: kafka.ACLOperationDelete, topology.OpAlter: kafka.ACLOperationAlter,
+	topology.OpDescribeConfigs: kafka.ACLOperationDescribeConfigs, topology.OpAlterConfigs: kafka.ACLOperationAlterConfigs,
+}
+
+func (a *rdAdmin) GrantACLs(ctx context.Context, acls []topology.ACL) error {
+	var bindings kafka.ACLBindings
+	for _, acl := range acls {
+		b := kafka.ACLBinding{Type: kafka.ResourceTopic, Name: acl.Name, ResourcePatternType: kafka.ResourcePatternTypeLiteral,
+			Principal: "User:" + acl.Principal, Host: "*", PermissionType: kafka.ACLPermissionTypeAllow}
+		if acl.Kind == topology.ResourceGroup {
+			b.Type = kafka.ResourceGroup
+		}
+		if acl.Prefixed {
+			b.ResourcePatternType = kafka.ResourcePatternTypePrefixed
+		}
+		for _, o := range acl.Operations {
+			op, ok := rdOperations[o]
+			if !ok {
+				return fmt.Errorf("no Kafka operation %q", o)
+			}
+			b.Operation = op
+			bindings = append(bindings, b)
+		}
+	}
+	results, err := a.admin.CreateACLs(ctx, bindings)
+	if err != nil {
+		return err
+	}
+	for i, r := range results {
+		if r.Error.Code() != kafka.ErrNoError {
+			return fmt.Errorf("%s %v on %s: %w", bindings[i].Principal, bindings[i].Operation, bindings[i].Name, r.Error)
+		}
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"maps"
 
 	"openbank/messaging"
+	"openbank/topology"
 )
 
 // brokerDefaults are what a topic reports for settings it was not given, as
@@ -163,3 +164,6 @@ func (a *admin) CommitOffsets(_ context.Context, group string, next map[messagin
 }
 
 func (a *admin) Close() {}
+
+// GrantACLs keeps nothing: the in-process cluster authorizes everyone.
+func (a *admin) GrantACLs(context.Context, []topology.ACL) error { return nil }

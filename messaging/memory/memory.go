@@ -6,7 +6,8 @@
 //
 // It is for unit tests, the broker-less half of the contract suite and
 // runnable examples. It is not a broker: nothing is replicated, stored on
-// disk or sent over a network, and no service links it.
+// disk or sent over a network, TLS and SASL settings are ignored (there is no
+// one to authenticate to), and no service links it.
 package memory
 
 import (

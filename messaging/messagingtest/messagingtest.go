@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,6 +20,7 @@ import (
 	"openbank/kit/env"
 	"openbank/messaging"
 	"openbank/messaging/clients"
+	"openbank/topology"
 	"openbank/topology/serde"
 )
 
@@ -55,7 +57,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 func Producer(t testing.TB) *messaging.Producer {
 	t.Helper()
 	cfg := Kafka(t)
-	p, err := messaging.NewProducer(cfg, serde.NewSerde(serde.NewRegistry(cfg.RegistryURL)), Log(t))
+	p, err := messaging.NewProducer(cfg, serde.NewSerde(serde.NewRegistry(cfg.Registry())), Log(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +79,7 @@ type Tail struct {
 func NewTail(t testing.TB, topics ...string) *Tail {
 	t.Helper()
 	cfg := Kafka(t)
-	serde := serde.NewSerde(serde.NewRegistry(cfg.RegistryURL))
+	serde := serde.NewSerde(serde.NewRegistry(cfg.Registry()))
 	log := Log(t)
 	admin, err := messaging.NewAdmin(cfg, log)
 	if err != nil {
@@ -210,9 +212,12 @@ func mustAbs(t testing.TB, dir string) string {
 }
 
 // Start runs bin with the process environment plus env (NAME=value entries);
-// the process is stopped with SIGTERM when the test ends.
+// the process is stopped with SIGTERM when the test ends. On a stack with a
+// principal per service (KAFKA_SECURITY=1), a bank service (bin named after
+// its principal) runs as its own user, as deploy/stack.sh runs it.
 func Start(t testing.TB, bin string, env ...string) *Service {
 	t.Helper()
+	env = append(principalEnv(t, filepath.Base(bin)), env...)
 	s := &Service{t: t, bin: bin, env: env}
 	s.start()
 	t.Cleanup(func() { s.Stop(10 * time.Second) })
@@ -288,4 +293,41 @@ func (s *Service) Restart() { s.start() }
 func (s *Service) Output() string {
 	b, _ := os.ReadFile(s.Log.Name())
 	return string(b)
+}
+
+// Secured says whether the stack gives each service its own principal
+// (KAFKA_SECURITY=1; their passwords are in STACK_SECRETS_DIR).
+func Secured() bool {
+	return os.Getenv("KAFKA_SECURITY") == "1" && os.Getenv("STACK_SECRETS_DIR") != ""
+}
+
+// KafkaAs is Kafka(t) as principal, on a stack where Secured().
+func KafkaAs(t testing.TB, principal string) messaging.Config {
+	t.Helper()
+	cfg := Kafka(t)
+	cfg.SASLUsername, cfg.SASLPassword = principal, password(t, principal)
+	cfg.RegistryUsername, cfg.RegistryPassword = principal, cfg.SASLPassword
+	return cfg
+}
+
+func password(t testing.TB, principal string) string {
+	t.Helper()
+	pw, err := os.ReadFile(filepath.Join(os.Getenv("STACK_SECRETS_DIR"), principal+".password"))
+	if err != nil {
+		t.Fatalf("the stack's password of %s: %v", principal, err)
+	}
+	return strings.TrimSpace(string(pw))
+}
+
+// principalEnv is the credentials of principal when Secured(), none
+// otherwise or for a program that is no principal of the topology.
+func principalEnv(t testing.TB, principal string) []string {
+	t.Helper()
+	if !Secured() || !slices.Contains(topology.Principals(), principal) {
+		return nil
+	}
+	p := password(t, principal)
+	t.Logf("%s runs as its own principal", principal)
+	return []string{"KAFKA_SASL_USERNAME=" + principal, "KAFKA_SASL_PASSWORD=" + p,
+		"SCHEMA_REGISTRY_USERNAME=" + principal, "SCHEMA_REGISTRY_PASSWORD=" + p}
 }

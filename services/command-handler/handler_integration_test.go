@@ -192,7 +192,7 @@ func TestPoisonRecordsGoToTheDeadLetterTopic(t *testing.T) {
 	ctx := context.Background()
 
 	// A BalanceChanged in the wire format: decodable, but no command.
-	serde := serde.NewSerde(serde.NewRegistry(messagingtest.Kafka(t).RegistryURL))
+	serde := serde.NewSerde(serde.NewRegistry(messagingtest.Kafka(t).Registry()))
 	wrongType, err := serde.Encode(topology.TopicBalanceChanged, &records.BalanceChanged{IBAN: ident.OwnIBAN, Description: "not a command"})
 	if err != nil {
 		t.Fatal(err)

@@ -57,7 +57,7 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	}
 	defer st.Close()
 
-	serde := serde.NewSerde(serde.NewRegistry(cfg.kafka.RegistryURL))
+	serde := serde.NewSerde(serde.NewRegistry(cfg.kafka.Registry()))
 	producer, err := messaging.NewProducer(cfg.kafka, serde, log)
 	if err != nil {
 		return err

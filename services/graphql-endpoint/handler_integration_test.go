@@ -20,7 +20,7 @@ import (
 // gateway: the page's whole flow, end to end, over both sub-protocols.
 func TestWithRealCommandHandler(t *testing.T) {
 	handlerBin := messagingtest.Build(t, "../command-handler")
-	group := fmt.Sprintf("gw-e2e-handler-%d", time.Now().UnixNano())
+	group := fmt.Sprintf("command-handler-gw-e2e-%d", time.Now().UnixNano()) // the principal's prefix: its groups
 	messagingtest.StartGroupAtEnd(t, group, topology.TopicCommands)
 	hport := messagingtest.FreePort(t)
 	handler := messagingtest.Start(t, handlerBin, "KAFKA_GROUP_ID="+group, "HTTP_PORT="+strconv.Itoa(hport))

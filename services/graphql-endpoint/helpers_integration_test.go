@@ -76,7 +76,7 @@ func startGateway(t *testing.T, env ...string) *gatewayProc {
 func startGatewayIn(t *testing.T, atEnd bool, env ...string) *gatewayProc {
 	t.Helper()
 	port := messagingtest.FreePort(t)
-	group := fmt.Sprintf("gw-test-%d-%d", port, time.Now().UnixNano())
+	group := fmt.Sprintf("graphql-endpoint-test-%d-%d", port, time.Now().UnixNano()) // the principal's prefix: its groups
 	if atEnd {
 		messagingtest.StartGroupAtEnd(t, group+"-transactions", topology.TopicBalanceChanged)
 		messagingtest.StartGroupAtEnd(t, group+"-feedback", topology.TopicAccountCreationFeedback, topology.TopicMoneyTransferFeedback)

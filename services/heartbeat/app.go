@@ -19,7 +19,7 @@ import (
 func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) error {
 	ops.Starting("reading the last beat")
 	metrics := newMetrics(ops.Registry)
-	serde := serde.NewSerde(serde.NewRegistry(cfg.kafka.RegistryURL))
+	serde := serde.NewSerde(serde.NewRegistry(cfg.kafka.Registry()))
 	last, err := lastBeat(ctx, cfg.kafka, serde, log)
 	if err != nil {
 		return err

@@ -60,7 +60,7 @@ func run(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer cluster.Close()
-	registry := adapters.NewRegistry(cfg.kafka.RegistryURL)
+	registry := adapters.NewRegistry(cfg.kafka.Registry())
 
 	if err := cluster.WaitForBrokers(ctx, cfg.wait); err != nil {
 		return fmt.Errorf("kafka at %s (KAFKA_BROKERS) %w", cfg.kafka.Brokers, err)

@@ -60,14 +60,6 @@ type Registry interface {
 	LookupSchema(subject string, schema string, schemaType srclient.SchemaType, references ...srclient.Reference) (*srclient.Schema, error)
 }
 
-// NewRegistry returns a schema registry client for url. Codec creation is off:
-// hamba/avro does the encoding.
-func NewRegistry(url string) *srclient.SchemaRegistryClient {
-	c := srclient.NewSchemaRegistryClient(url)
-	c.CodecCreationEnabled(false)
-	return c
-}
-
 // writerSchema is what decoding needs to know about one schema id.
 type writerSchema struct {
 	recordType reflect.Type // the generated struct type

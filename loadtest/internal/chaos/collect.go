@@ -105,7 +105,7 @@ func readAll(ctx context.Context, cfg messaging.Config, admin *messaging.Admin, 
 
 // ReadTopics reads commands, feedback, BalanceChanged and dead letters.
 func ReadTopics(ctx context.Context, cfg messaging.Config, admin *messaging.Admin, log *slog.Logger, o *Observed) error {
-	serde := serde.NewSerde(serde.NewRegistry(cfg.RegistryURL))
+	serde := serde.NewSerde(serde.NewRegistry(cfg.Registry()))
 	decode := func(m messaging.RawRecord) (records.Record, error) {
 		rec, err := serde.Decode(m.Topic, m.Value)
 		if err != nil {

@@ -139,7 +139,7 @@ func run(o options, log *slog.Logger) error {
 
 // connect opens the producer of commands and the tail of the feedback topics.
 func connect(cfg messaging.Config, log *slog.Logger) (*session, func(), error) {
-	serde := serde.NewSerde(serde.NewRegistry(cfg.RegistryURL))
+	serde := serde.NewSerde(serde.NewRegistry(cfg.Registry()))
 	producer, err := messaging.NewProducer(cfg, serde, log)
 	if err != nil {
 		return nil, nil, err

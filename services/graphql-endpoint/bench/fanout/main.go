@@ -95,7 +95,7 @@ func run(o options) error {
 		return err
 	}
 	defer stopTail()
-	producer, err := messaging.NewProducer(kcfg, serde.NewSerde(serde.NewRegistry(kcfg.RegistryURL)), log)
+	producer, err := messaging.NewProducer(kcfg, serde.NewSerde(serde.NewRegistry(kcfg.Registry())), log)
 	if err != nil {
 		return err
 	}

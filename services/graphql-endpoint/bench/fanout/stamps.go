@@ -16,7 +16,7 @@ import (
 // tailTimestamps reads balance_changed from its end and keeps each bench
 // record's Kafka timestamp by sequence number.
 func tailTimestamps(cfg messaging.Config) (func() map[int64]stamp, func(), error) {
-	serde := serde.NewSerde(serde.NewRegistry(cfg.RegistryURL))
+	serde := serde.NewSerde(serde.NewRegistry(cfg.Registry()))
 	log := slog.Default()
 	admin, err := messaging.NewAdmin(cfg, log)
 	if err != nil {

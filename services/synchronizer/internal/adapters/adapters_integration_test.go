@@ -37,7 +37,7 @@ func connect(t *testing.T) (*adapters.Cluster, *adapters.Registry) {
 		t.Fatal(err)
 	}
 	t.Cleanup(cluster.Close)
-	return cluster, adapters.NewRegistry(cfg.RegistryURL)
+	return cluster, adapters.NewRegistry(cfg.Registry())
 }
 
 func TestSynchronizerCreatesThenChangesNothing(t *testing.T) {
@@ -156,7 +156,7 @@ func TestSynchronizerRefusesIncompatibleSchema(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		c := serde.NewRegistry(messagingtest.Kafka(t).RegistryURL)
+		c := serde.NewRegistry(messagingtest.Kafka(t).Registry())
 		_ = c.DeleteSubject(subject, false)
 		_ = c.DeleteSubject(subject, true)
 	})

@@ -19,14 +19,15 @@ import (
 
 // Registry is a Confluent-compatible schema registry.
 type Registry struct {
-	client *srclient.SchemaRegistryClient
+	client *serde.RegistryClient
+	cfg    serde.RegistryConfig
 	url    string
 	http   *http.Client
 }
 
-// NewRegistry returns a registry client for url.
-func NewRegistry(url string) *Registry {
-	return &Registry{client: serde.NewRegistry(url), url: strings.TrimRight(url, "/"), http: &http.Client{Timeout: 10 * time.Second}}
+// NewRegistry returns a registry client for c.
+func NewRegistry(c serde.RegistryConfig) *Registry {
+	return &Registry{client: serde.NewRegistry(c), cfg: c, url: strings.TrimRight(c.URL, "/"), http: &http.Client{Timeout: 10 * time.Second}}
 }
 
 // notFound says whether err is the registry's "no such subject / schema".
@@ -70,6 +71,9 @@ func (r *Registry) Compatible(ctx context.Context, subject, schema string) (bool
 		return false, nil, err
 	}
 	req.Header.Set("Content-Type", "application/vnd.schemaregistry.v1+json")
+	if r.cfg.Username != "" {
+		req.SetBasicAuth(r.cfg.Username, r.cfg.Password)
+	}
 	resp, err := r.http.Do(req)
 	if err != nil {
 		return false, nil, fmt.Errorf("check compatibility: %w", err)
