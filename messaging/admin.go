@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"time"
 
 	"openbank/kit/retry"
 	"openbank/topology"
@@ -125,6 +126,10 @@ type StartFunc func(topic string, partition int32, low, high int64) (offset int6
 // AtEnd starts at the end: only records produced from now on.
 func AtEnd(_ string, _ int32, _, high int64) (int64, bool) { return high, true }
 
+// startGroupWithin bounds how long StartGroup reads again a group's offsets
+// that Kafka cannot give yet; past it, the error is the caller's.
+const startGroupWithin = time.Minute
+
 // StartGroup commits start's offsets for group's partitions of topics that
 // have no committed offset yet, before the group's consumer runs; partitions
 // with one are left alone. It chooses where a new group starts: at the end,
@@ -132,24 +137,33 @@ func AtEnd(_ string, _ int32, _, high int64) (int64, bool) { return high, true }
 // member (a predecessor killed within its session timeout) it waits.
 func (a *Admin) StartGroup(ctx context.Context, group string, topics []string, start StartFunc) error {
 	commit := map[TopicPartition]int64{}
-	for _, topic := range topics {
-		marks, err := a.Watermarks(ctx, topic)
-		if err != nil {
-			return err
-		}
-		committed, err := a.Committed(ctx, group, topic)
-		if err != nil {
-			return err
-		}
-		for _, p := range slices.Sorted(maps.Keys(marks)) {
-			if _, ok := committed[p]; ok {
-				continue
+	// On a new cluster the group's coordinator may still be loading
+	// (COORDINATOR_NOT_AVAILABLE, "not coordinator"): read again for a while.
+	err := retry.Do(ctx, a.log, "read the offsets of group "+group, retry.Policy{Within: startGroupWithin}, func() error {
+		clear(commit)
+		for _, topic := range topics {
+			marks, err := a.Watermarks(ctx, topic)
+			if err != nil {
+				return err
 			}
-			w := marks[p]
-			if o, ok := start(topic, p, w.Low, w.High); ok {
-				commit[TopicPartition{topic, p}] = min(max(o, w.Low), w.High)
+			committed, err := a.Committed(ctx, group, topic)
+			if err != nil {
+				return err
+			}
+			for _, p := range slices.Sorted(maps.Keys(marks)) {
+				if _, ok := committed[p]; ok {
+					continue
+				}
+				w := marks[p]
+				if o, ok := start(topic, p, w.Low, w.High); ok {
+					commit[TopicPartition{topic, p}] = min(max(o, w.Low), w.High)
+				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	// A member killed moments ago stays in the group until its session times
 	// out, and the broker refuses commits from outside the group until then.
