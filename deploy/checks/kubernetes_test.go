@@ -254,6 +254,9 @@ func TestKubernetesTopicsEqualTheTopology(t *testing.T) {
 		cfg := map[string]string{}
 		for k, v := range got.Spec.Config {
 			cfg[k] = fmt.Sprint(v)
+			if f, ok := v.(float64); ok { // YAML numbers decode as float64: 604800000, not 6.048e+08
+				cfg[k] = strconv.FormatFloat(f, 'f', -1, 64)
+			}
 		}
 		if !maps.Equal(cfg, w.Configs) {
 			t.Errorf("%s: config %v, topology says %v", w.Name, cfg, w.Configs)

@@ -102,7 +102,8 @@ func CheckNames(files fs.FS, dir string) error {
 // database at url (postgres://…, as the owner that applied the migrations)
 // and no more: USAGE on the schema, SELECT, INSERT, UPDATE and DELETE on its
 // tables (not golang-migrate's schema_migrations) and USAGE on its sequences,
-// now and, through default privileges, on those later migrations add. It
+// now and, through default privileges, on those later migrations add, and
+// EXECUTE on the schema's functions (what a migration lets it do as the owner). It
 // owns nothing, so it can neither ALTER, DROP nor CREATE there. Nothing is
 // granted when role is the owner itself.
 func GrantRuntime(ctx context.Context, url, role string) error {
@@ -126,6 +127,9 @@ func GrantRuntime(ctx context.Context, url, role string) error {
 		`GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ` + r,
 		`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ` + r,
 		`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE ON SEQUENCES TO ` + r,
+		// The schema's functions are the narrow doors its migrations open (the
+		// command handler's dedup window partitions), so the role may call them.
+		`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO ` + r,
 	} {
 		if _, err := conn.Exec(ctx, sql); err != nil {
 			return fmt.Errorf("grant %s its rights (%s): %w", role, sql, err)

@@ -125,15 +125,14 @@ func (s *Store) KeepWindow(ctx context.Context, now time.Time, window time.Durat
 		}
 		create, drop := plan(existing, now, window)
 		for _, p := range create {
-			sql := fmt.Sprintf(`CREATE TABLE %s PARTITION OF command FOR VALUES FROM ('%s') TO ('%s')`,
-				pgx.Identifier{p.name}.Sanitize(), p.from.Format(time.RFC3339), p.upto.Format(time.RFC3339))
-			if _, err := tx.Exec(ctx, sql); err != nil {
+			// As the schema's owner, through the one function that may (migration 6).
+			if _, err := tx.Exec(ctx, `SELECT command_partition_create($1, $2, $3)`, p.name, p.from, p.upto); err != nil {
 				return fmt.Errorf("create partition %s: %w", p.name, err)
 			}
 			created = append(created, p.name)
 		}
 		for _, name := range drop {
-			if _, err := tx.Exec(ctx, `DROP TABLE `+pgx.Identifier{name}.Sanitize()); err != nil {
+			if _, err := tx.Exec(ctx, `SELECT command_partition_drop($1)`, name); err != nil {
 				return fmt.Errorf("drop partition %s: %w", name, err)
 			}
 			dropped = append(dropped, name)

@@ -59,6 +59,18 @@ func TestRuntimeRoleOnlyReadsAndWritesItsTables(t *testing.T) {
 		}
 	}
 
+	// The window's functions are the one door to DDL, and only for partitions of command.
+	for _, sql := range []string{
+		`SELECT command_partition_drop('balance')`,
+		`SELECT command_partition_create('sneaky', now(), now() + interval '1 day')`,
+	} {
+		_, err := conn.Exec(ctx, sql)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "P0001" { // raise_exception
+			t.Errorf("%s: %v, want the function to refuse", sql, err)
+		}
+	}
+
 	for _, c := range []struct{ role, database string }{{"command_handler", "transactiondb"}, {"graphql_endpoint", "balancedb"}} {
 		other, err := connectAs(ctx, c.role, c.database)
 		if err == nil {

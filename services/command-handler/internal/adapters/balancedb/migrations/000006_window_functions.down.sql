@@ -1,0 +1,2 @@
+DROP FUNCTION command_partition_drop(text);
+DROP FUNCTION command_partition_create(text, timestamptz, timestamptz);
