@@ -278,7 +278,11 @@ func TestOpsPortTakesMetricsOffThePublicPort(t *testing.T) {
 			return nil
 		})
 	}()
-	<-ready
+	select {
+	case <-ready:
+	case err := <-done: // a port taken meanwhile, say: fail, not hang
+		t.Fatalf("run stopped before serving: %v", err)
+	}
 	public := fmt.Sprintf("http://127.0.0.1:%d", cfg.HTTPPort)
 	private := fmt.Sprintf("http://127.0.0.1:%d", cfg.OpsPort)
 	for path, want := range map[string][2]int{
