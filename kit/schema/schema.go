@@ -103,7 +103,8 @@ func CheckNames(files fs.FS, dir string) error {
 // and no more: USAGE on the schema, SELECT, INSERT, UPDATE and DELETE on its
 // tables (not golang-migrate's schema_migrations) and USAGE on its sequences,
 // now and, through default privileges, on those later migrations add, and
-// EXECUTE on the schema's functions (what a migration lets it do as the owner). It
+// EXECUTE on the schema's functions (what a migration lets it do as the owner),
+// all in the connection's current schema (public unless url's search_path says). It
 // owns nothing, so it can neither ALTER, DROP nor CREATE there. Nothing is
 // granted when role is the owner itself.
 func GrantRuntime(ctx context.Context, url, role string) error {
@@ -112,24 +113,24 @@ func GrantRuntime(ctx context.Context, url, role string) error {
 		return fmt.Errorf("connect to grant %s its rights: %w", role, err)
 	}
 	defer conn.Close(context.Background())
-	var owner string
-	if err := conn.QueryRow(ctx, `SELECT current_user`).Scan(&owner); err != nil {
+	var owner, schema string
+	if err := conn.QueryRow(ctx, `SELECT current_user, current_schema()`).Scan(&owner, &schema); err != nil {
 		return fmt.Errorf("grant %s its rights: %w", role, err)
 	}
 	if owner == role {
 		return nil
 	}
-	r := pgx.Identifier{role}.Sanitize()
+	r, in := pgx.Identifier{role}.Sanitize(), pgx.Identifier{schema}.Sanitize()
 	for _, sql := range []string{
-		`GRANT USAGE ON SCHEMA public TO ` + r,
-		`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ` + r,
+		`GRANT USAGE ON SCHEMA ` + in + ` TO ` + r,
+		`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ` + in + ` TO ` + r,
 		`REVOKE ALL ON TABLE schema_migrations FROM ` + r,
-		`GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO ` + r,
-		`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ` + r,
-		`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE ON SEQUENCES TO ` + r,
+		`GRANT USAGE ON ALL SEQUENCES IN SCHEMA ` + in + ` TO ` + r,
+		`ALTER DEFAULT PRIVILEGES IN SCHEMA ` + in + ` GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ` + r,
+		`ALTER DEFAULT PRIVILEGES IN SCHEMA ` + in + ` GRANT USAGE ON SEQUENCES TO ` + r,
 		// The schema's functions are the narrow doors its migrations open (the
 		// command handler's dedup window partitions), so the role may call them.
-		`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO ` + r,
+		`GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA ` + in + ` TO ` + r,
 	} {
 		if _, err := conn.Exec(ctx, sql); err != nil {
 			return fmt.Errorf("grant %s its rights (%s): %w", role, sql, err)

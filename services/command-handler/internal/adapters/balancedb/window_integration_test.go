@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"openbank/kit/pgpool"
@@ -27,19 +28,28 @@ import (
 // dropped at the end.
 func openFresh(t *testing.T) *Store {
 	t.Helper()
-	base := open(t)
+	open(t) // the database migrated, its roles made
 	ctx := context.Background()
+	cfg := configFromEnv(t)
+	owner, err := pgx.Connect(ctx, cfg.Migrator().URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = owner.Close(context.Background()) })
 	name := fmt.Sprintf("window_test_%d", rand.Uint32())
-	if _, err := base.pool.Exec(ctx, `CREATE SCHEMA `+name); err != nil {
+	if _, err := owner.Exec(ctx, `CREATE SCHEMA `+name); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if _, err := base.pool.Exec(context.Background(), `DROP SCHEMA `+name+` CASCADE`); err != nil {
+		if _, err := owner.Exec(context.Background(), `DROP SCHEMA `+name+` CASCADE`); err != nil {
 			t.Error(err)
 		}
 	})
-	cfg := configFromEnv(t)
-	if _, err := schema.Up(migrations, "migrations", cfg.URL("pgx5")+"&search_path="+name); err != nil {
+	// Migrated by the owner and used by the service role, as at start.
+	if _, err := schema.Up(migrations, "migrations", cfg.Migrator().URL("pgx5")+"&search_path="+name); err != nil {
+		t.Fatal(err)
+	}
+	if err := schema.GrantRuntime(ctx, cfg.Migrator().URL("postgres")+"&search_path="+name, cfg.User); err != nil {
 		t.Fatal(err)
 	}
 	pc, err := pgpool.Config(cfg.URL("postgres")+"&search_path="+name, 4)
@@ -119,7 +129,7 @@ func TestRedeliveryAtTheWindowsEdge(t *testing.T) {
 	// The partitions of the last window as the handler would have made
 	// them; the rows from before the table was partitioned (none) go first.
 	for _, p := range partitions(t, st) {
-		if _, err := st.pool.Exec(ctx, `DROP TABLE `+p); err != nil {
+		if _, err := st.pool.Exec(ctx, `SELECT command_partition_drop($1)`, p); err != nil {
 			t.Fatal(err)
 		}
 	}
