@@ -139,7 +139,8 @@ type pgCluster struct {
 		} `json:"storage"`
 		Resources  corev1.ResourceRequirements `json:"resources"`
 		Postgresql struct {
-			PgHBA []string `json:"pg_hba"`
+			Parameters map[string]string `json:"parameters"`
+			PgHBA      []string          `json:"pg_hba"`
 		} `json:"postgresql"`
 		Bootstrap struct {
 			InitDB struct {

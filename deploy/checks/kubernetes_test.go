@@ -253,6 +253,9 @@ func TestKubernetesTopicsEqualTheTopology(t *testing.T) {
 		}
 		cfg := map[string]string{}
 		for k, v := range got.Spec.Config {
+			if f, ok := v.(float64); ok { // YAML numbers decode as float64: 604800000, not 6.048e+08
+				v = strconv.FormatFloat(f, 'f', -1, 64)
+			}
 			cfg[k] = fmt.Sprint(v)
 		}
 		if !maps.Equal(cfg, w.Configs) {
