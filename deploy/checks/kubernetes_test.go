@@ -120,8 +120,12 @@ func (m *manifests) decode(doc []byte) error {
 }
 
 // generatedKeys are the keys make-secrets.sh writes to a generated Secret's
-// env file, when they are not just its password.
-var generatedKeys = map[string][]string{"bank-secrets": {"token-key", "token-seal-key", "bank-token"}}
+// env file, when they are not just its password: registry-users has a
+// password per principal.
+var generatedKeys = map[string][]string{
+	"bank-secrets":   {"token-key", "token-seal-key", "bank-token"},
+	"registry-users": topology.Principals(),
+}
 
 func TestMakeSecretsWritesTheGeneratedKeys(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(root, kubeDir, "make-secrets.sh"))
