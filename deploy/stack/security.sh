@@ -115,7 +115,8 @@ sr_hash_var() {
 
 # sr_security_yaml: the registry's auth section. Every service is a basic
 # auth user whose role is read-only; the registrar (the synchronizer) is the
-# only super admin.
+# only super admin. Compose and Kubernetes write the same section at start
+# (deploy/registry, registry-entrypoint): change both together.
 sr_security_yaml() {
   if ! security_on; then
     printf '  auth:\n    enabled: false\n    rbac:\n      enabled: false\n'
