@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -27,9 +28,11 @@ func hashVar(user string) string {
 	return "SR_HASH_" + strings.ToUpper(strings.ReplaceAll(user, "-", "_"))
 }
 
-// settingsFrom reads the settings through getenv; a missing one is an error
-// naming its variable (no user without a password, no registry without auth).
-func settingsFrom(getenv func(string) string) (settings, error) {
+// settingsFrom reads the settings through getenv, and a password that no
+// variable gives from REGISTRY_PASSWORDS_DIR/<user>.password through readFile;
+// a missing one is an error naming its variable (no user without a password,
+// no registry without auth).
+func settingsFrom(getenv func(string) string, readFile func(string) ([]byte, error)) (settings, error) {
 	s := settings{passwords: map[string]string{}}
 	for _, u := range strings.Split(getenv("REGISTRY_USERS"), ",") {
 		if u = strings.TrimSpace(u); u != "" && !slices.Contains(s.users, u) {
@@ -50,6 +53,14 @@ func settingsFrom(getenv func(string) string) (settings, error) {
 			continue
 		}
 		pw := getenv(passwordVar(u))
+		if dir := getenv("REGISTRY_PASSWORDS_DIR"); pw == "" && dir != "" {
+			b, err := readFile(filepath.Join(dir, u+".password"))
+			if err != nil {
+				errs = append(errs, fmt.Errorf("REGISTRY_PASSWORDS_DIR: user %s: %w", u, err))
+				continue
+			}
+			pw = strings.TrimSpace(string(b))
+		}
 		if pw == "" {
 			errs = append(errs, fmt.Errorf("%s is empty: user %s needs a password", passwordVar(u), u))
 		}

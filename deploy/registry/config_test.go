@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -10,6 +11,31 @@ import (
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func noFiles(name string) ([]byte, error) { return nil, fmt.Errorf("open %s: no such file", name) }
+
+func TestPasswordsFromAFolder(t *testing.T) {
+	m := valid()
+	delete(m, "REGISTRY_PASSWORD_COMMAND_HANDLER")
+	m["REGISTRY_PASSWORDS_DIR"] = "/secrets"
+	files := func(name string) ([]byte, error) {
+		if name == "/secrets/command-handler.password" {
+			return []byte("from-file\n"), nil
+		}
+		return noFiles(name)
+	}
+	s, err := settingsFrom(env(m), files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.passwords["command-handler"] != "from-file" || s.passwords["synchronizer"] != "s3cret" {
+		t.Errorf("passwords %v: want the variable's where set, else the file's, trimmed", s.passwords)
+	}
+	delete(m, "REGISTRY_PASSWORD_SYNCHRONIZER")
+	if _, err := settingsFrom(env(m), files); err == nil || !strings.Contains(err.Error(), "synchronizer") {
+		t.Errorf("a user without variable or file: error %v, want one naming the user", err)
+	}
+}
 
 func valid() map[string]string {
 	return map[string]string{
@@ -25,7 +51,7 @@ func valid() map[string]string {
 }
 
 func TestConfigNamesEveryUserAndOneSuperAdmin(t *testing.T) {
-	s, err := settingsFrom(env(valid()))
+	s, err := settingsFrom(env(valid()), noFiles)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,13 +94,13 @@ func TestMissingSettingsStopStartUp(t *testing.T) {
 	} {
 		m := valid()
 		delete(m, variable)
-		if _, err := settingsFrom(env(m)); err == nil || !strings.Contains(err.Error(), wantErr) {
+		if _, err := settingsFrom(env(m), noFiles); err == nil || !strings.Contains(err.Error(), wantErr) {
 			t.Errorf("without %s: error %v, want one naming %q", variable, err, wantErr)
 		}
 	}
 	m := valid()
 	m["REGISTRY_SUPER_ADMIN"] = "heartbeat"
-	if _, err := settingsFrom(env(m)); err == nil {
+	if _, err := settingsFrom(env(m), noFiles); err == nil {
 		t.Error("a super admin who is no user: no error")
 	}
 }
