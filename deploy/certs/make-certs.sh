@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # make-certs.sh makes the TLS material of the Docker Compose cluster with
 # openssl only (no keytool): a CA, one certificate per broker and one client
-# certificate per principal (each service and the schema registry: its CN is
-# its Kafka user, whose ACLs deploy/compose/kafka-acls.sh grants), all as PEM,
-# which the brokers (ssl.keystore.type=PEM), the schema registry and the Go
-# services all read.
+# certificate per principal (each service: its CN is its Kafka user, whose ACLs
+# deploy/compose/kafka-acls.sh grants), all as PEM, which the brokers
+# (ssl.keystore.type=PEM) and the Go services read.
 #
 #   deploy/certs/make-certs.sh [--force]
 #
@@ -13,7 +12,7 @@
 #   kafka-N/keystore.pem            broker N: PKCS#8 key + certificate + CA
 #   kafka-N/client.properties       for the Kafka CLI inside the broker (health check)
 #   PRINCIPAL/ca.pem, client.pem, client.key, keystore.pem
-#                                   for each service (SSL_*_LOCATION) and the registry
+#                                   for each service (SSL_*_LOCATION)
 # An existing set is kept unless --force is given, so `up` twice keeps working.
 set -euo pipefail
 
@@ -21,8 +20,8 @@ DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 OUT=${CERTS_DIR:-$DIR/generated}
 DAYS=${CERTS_DAYS:-825}
 BROKERS=(kafka-1 kafka-2 kafka-3)
-# openbank/topology Principals() and the registry (deploy/checks compares).
-PRINCIPALS=(synchronizer command-handler graphql-endpoint heartbeat command-generator schema-registry)
+# openbank/topology Principals() (deploy/checks compares).
+PRINCIPALS=(synchronizer command-handler graphql-endpoint heartbeat command-generator)
 
 force=0
 for arg in "$@"; do

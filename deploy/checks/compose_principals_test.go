@@ -73,13 +73,4 @@ func TestComposePrincipals(t *testing.T) {
 	if !slices.Contains(acls.Entrypoint, mounted[ComposeACLsPath]) {
 		t.Errorf("kafka-acls runs %v, not the mounted %s", acls.Entrypoint, ComposeACLsPath)
 	}
-	reg := p.Services["schema-registry"]
-	found := false
-	for _, v := range reg.Volumes {
-		rel, _ := filepath.Rel(p.WorkingDir, v.Source)
-		found = found || filepath.ToSlash(rel) == "deploy/certs/generated/"+RegistryPrincipal
-	}
-	if !found {
-		t.Errorf("schema-registry: does not mount its own principal's certificate (deploy/certs/generated/%s)", RegistryPrincipal)
-	}
 }

@@ -50,6 +50,13 @@ var rolePasswords = types.Mapping{
 	"TOKEN_SEAL_KEY":                  "test-token-seal-key",
 	"BANK_TOKEN":                      "test-bank-token",
 	"HEARTBEAT_CONTROL_TOKEN":         "test-heartbeat-control-token",
+	"SCHEMA_REGISTRY_DB_PASSWORD":     "test-schemaregistry-db-password",
+	// A registry user per service (registryPasswordVar).
+	"SCHEMA_REGISTRY_SYNCHRONIZER_PASSWORD":      "test-registry-synchronizer",
+	"SCHEMA_REGISTRY_COMMAND_HANDLER_PASSWORD":   "test-registry-command-handler",
+	"SCHEMA_REGISTRY_GRAPHQL_ENDPOINT_PASSWORD":  "test-registry-graphql-endpoint",
+	"SCHEMA_REGISTRY_HEARTBEAT_PASSWORD":         "test-registry-heartbeat",
+	"SCHEMA_REGISTRY_COMMAND_GENERATOR_PASSWORD": "test-registry-command-generator",
 }
 
 // rolePassword names the variable with each role's password.
@@ -222,7 +229,7 @@ func TestComposeStartOrder(t *testing.T) {
 		for name, s := range p.Services {
 			if name == "kafka-acls" {
 				// The ACLs come before anything that acts as a principal.
-				for _, waiter := range []string{"synchronizer", "schema-registry"} {
+				for _, waiter := range []string{"synchronizer"} {
 					if d := p.Services[waiter].DependsOn[name]; d.Condition != types.ServiceConditionCompletedSuccessfully {
 						t.Errorf("%s: must wait for kafka-acls to complete", waiter)
 					}

@@ -120,8 +120,12 @@ func (m *manifests) decode(doc []byte) error {
 }
 
 // generatedKeys are the keys make-secrets.sh writes to a generated Secret's
-// env file, when they are not just its password.
-var generatedKeys = map[string][]string{"bank-secrets": {"token-key", "token-seal-key", "bank-token"}}
+// env file, when they are not just its password: registry-users has a
+// password per principal.
+var generatedKeys = map[string][]string{
+	"bank-secrets":   {"token-key", "token-seal-key", "bank-token"},
+	"registry-users": topology.Principals(),
+}
 
 func TestMakeSecretsWritesTheGeneratedKeys(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(root, kubeDir, "make-secrets.sh"))
@@ -253,10 +257,10 @@ func TestKubernetesTopicsEqualTheTopology(t *testing.T) {
 		}
 		cfg := map[string]string{}
 		for k, v := range got.Spec.Config {
-			cfg[k] = fmt.Sprint(v)
 			if f, ok := v.(float64); ok { // YAML numbers decode as float64: 604800000, not 6.048e+08
-				cfg[k] = strconv.FormatFloat(f, 'f', -1, 64)
+				v = strconv.FormatFloat(f, 'f', -1, 64)
 			}
+			cfg[k] = fmt.Sprint(v)
 		}
 		if !maps.Equal(cfg, w.Configs) {
 			t.Errorf("%s: config %v, topology says %v", w.Name, cfg, w.Configs)

@@ -74,9 +74,6 @@ func TestKubernetesUsersEqualTheTopology(t *testing.T) {
 				continue
 			}
 			want := program(c)
-			if want == "" {
-				want = RegistryPrincipal
-			}
 			if secret, _ := mountedSecret(pod, c, e.Value); secret != want {
 				t.Errorf("%s/%s: its certificate is from secret %q, want its own principal's %q", d.Name, c.Name, secret, want)
 			}

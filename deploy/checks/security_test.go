@@ -97,13 +97,10 @@ func TestKubernetesPodSecurityRestricted(t *testing.T) {
 	}
 }
 
-// TestKubernetesReadOnlyRoots: the bank's own containers and nginx write
-// nowhere but their volumes (the registry's image writes its settings at start).
+// TestKubernetesReadOnlyRoots: the bank's own containers, the registry and
+// nginx write nowhere but their volumes.
 func TestKubernetesReadOnlyRoots(t *testing.T) {
 	for _, d := range loadManifests(t).deployments {
-		if d.Name == "schema-registry" {
-			continue
-		}
 		for _, c := range append(slices.Clone(d.Spec.Template.Spec.InitContainers), d.Spec.Template.Spec.Containers...) {
 			if s := c.SecurityContext; s == nil || s.ReadOnlyRootFilesystem == nil || !*s.ReadOnlyRootFilesystem {
 				t.Errorf("%s/%s: root file system not read-only", d.Name, c.Name)

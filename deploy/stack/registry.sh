@@ -27,8 +27,27 @@ sr_start() {
   fi
   require_free_port "$SCHEMA_REGISTRY_PORT" SCHEMA_REGISTRY_PORT "the schema registry"
   mkdir -p "$SR_DIR"
-  (umask 077 && : >"$SR_CONFIG") # password hashes, with security on
-  # The password comes from the environment (SCHEMA_REGISTRY_PG_PASSWORD), not this file.
+  # A clean environment: the registry reads many SCHEMA_REGISTRY_*, VAULT_* and
+  # BAO_* variables that must not leak in from the caller. The database
+  # password comes from the environment (SCHEMA_REGISTRY_PG_*), not a file.
+  local base=(env -i PATH=/usr/bin:/bin HOME="$SR_DIR"
+    SCHEMA_REGISTRY_PG_HOST=127.0.0.1 SCHEMA_REGISTRY_PG_PORT="$DB_PORT" SCHEMA_REGISTRY_PG_DATABASE=schemaregistry
+    SCHEMA_REGISTRY_PG_USER=schemaregistry SCHEMA_REGISTRY_PG_SSLMODE=disable SCHEMA_REGISTRY_PG_PASSWORD="$DB_PASSWORD")
+  say "starting schema-registry on 127.0.0.1:$SCHEMA_REGISTRY_PORT"
+  if security_on; then
+    # The entry point of compose's and Kubernetes' registry (deploy/registry):
+    # a basic auth user per principal, passwords read from their files and
+    # hashed, the registrar the only super admin; it writes $SR_CONFIG and
+    # execs the registry (-config: the same command line, SR_PATTERN, before
+    # and after).
+    registry_entrypoint_build
+    start_bg "$RUN_DIR/schema-registry.pid" "$LOG_DIR/schema-registry.log" \
+      "${base[@]}" SCHEMA_REGISTRY_HOST=127.0.0.1 SCHEMA_REGISTRY_PORT="$SCHEMA_REGISTRY_PORT" \
+      REGISTRY_USERS="$(principals | paste -sd,)" REGISTRY_SUPER_ADMIN="$(registrar)" \
+      REGISTRY_PASSWORDS_DIR="$SECRETS_DIR" REGISTRY_BIN="$SR_BIN" \
+      "$BIN_DIR/registry-entrypoint" -config "$SR_CONFIG"
+    return 0
+  fi
   cat >"$SR_CONFIG" <<EOF
 # Written by deploy/stack.sh on every up.
 server:
@@ -36,28 +55,18 @@ server:
   port: $SCHEMA_REGISTRY_PORT
 storage:
   type: postgresql
-  postgresql:
-    host: 127.0.0.1
-    port: $DB_PORT
-    database: schemaregistry
-    user: schemaregistry
-    ssl_mode: disable
 compatibility:
   default_level: BACKWARD
 logging:
   level: info
   format: json
 security:
-$(sr_security_yaml)
+  auth:
+    enabled: false
+    rbac:
+      enabled: false
 EOF
-  say "starting schema-registry on 127.0.0.1:$SCHEMA_REGISTRY_PORT"
-  # A clean environment: the registry reads many SCHEMA_REGISTRY_*, VAULT_* and
-  # BAO_* variables that must not leak in from the caller.
-  local hashes
-  mapfile -t hashes < <(sr_security_env)
-  start_bg "$RUN_DIR/schema-registry.pid" "$LOG_DIR/schema-registry.log" \
-    env -i PATH=/usr/bin:/bin HOME="$SR_DIR" SCHEMA_REGISTRY_PG_PASSWORD="$DB_PASSWORD" "${hashes[@]}" \
-    "$SR_BIN" -config "$SR_CONFIG"
+  start_bg "$RUN_DIR/schema-registry.pid" "$LOG_DIR/schema-registry.log" "${base[@]}" "$SR_BIN" -config "$SR_CONFIG"
 }
 
 sr_ready() {

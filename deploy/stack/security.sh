@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Part of deploy/stack.sh, sourced by it (it sets the variables): KAFKA_SECURITY=1, a principal per service
 # (SCRAM-SHA-512 on Kafka with the ACLs of openbank/topology ACLs(), basic auth on the registry where only
-# the synchronizer writes). Passwords are random, made on the first up into STACK_DIR/principals.
+# the synchronizer writes, through deploy/registry's entry point as in compose and Kubernetes). Passwords
+# are random, made on the first up into STACK_DIR/principals.
 
 # ---------------------------------------------------------------- security
 
@@ -105,38 +106,12 @@ kafka_grant_acls() {
   say "kafka: $out"
 }
 
-# sr_hash_var NAME: the variable that hands the registry NAME's password
-# hash. The registry expands $VARIABLES in its config file, and a bcrypt hash
-# is full of dollars, so the file names the variable instead.
-sr_hash_var() {
-  local var=${1^^}
-  echo "SR_HASH_${var//-/_}"
-}
-
-# sr_security_yaml: the registry's auth section. Every service is a basic
-# auth user whose role is read-only; the registrar (the synchronizer) is the
-# only super admin.
-sr_security_yaml() {
-  if ! security_on; then
-    printf '  auth:\n    enabled: false\n    rbac:\n      enabled: false\n'
-    return 0
-  fi
-  local name
-  printf '  auth:\n    enabled: true\n    methods: [basic]\n    basic:\n      realm: open-bank\n      users:\n'
-  for name in $(principals); do
-    # shellcheck disable=SC2016 # the registry expands it
-    printf '        %s: "${%s}"\n' "$name" "$(sr_hash_var "$name")"
-  done
-  printf '    rbac:\n      enabled: true\n      default_role: readonly\n      super_admins: [%s]\n' "$(registrar)"
-}
-
-# sr_security_env: the hashes sr_security_yaml names, as NAME=VALUE words.
-sr_security_env() {
-  security_on || return 0
-  local name
-  for name in $(principals); do
-    echo "$(sr_hash_var "$name")=$(secret "$name" | "$SECURITY_BIN" bcrypt)"
-  done
+# registry_entrypoint_build: the registry's entry point (deploy/registry), as
+# compose's and Kubernetes' image has it.
+registry_entrypoint_build() {
+  local log=$LOG_DIR/build-registry-entrypoint.log
+  (cd "$REPO_ROOT/deploy/registry" && CGO_ENABLED=0 GOWORK=off go build -o "$BIN_DIR/registry-entrypoint" .) >"$log" 2>&1 ||
+    { show_log "$log"; die "building deploy/registry failed (log: $log)"; }
 }
 
 # sr_curl ARGS...: curl with the registrar's credentials when security is

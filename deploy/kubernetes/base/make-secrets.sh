@@ -2,14 +2,16 @@
 # Writes the files of the kustomization's secretGenerator beside this script
 # (mode 0600, never committed): a random password per database role
 # (db-<role>.env: the services' runtime roles and the databases' owners, which
-# only the migrations use) and the bank's own secrets (bank-secrets.env: the
+# only the migrations use; db-schemaregistry.env: the schema registry's), a
+# password per schema registry user (registry-users.env: one per service, the
+# key its name) and the bank's own secrets (bank-secrets.env: the
 # command handler's TOKEN_KEY, the gateway's TOKEN_SEAL_KEY and the bank's own
 # account's BANK_TOKEN). Existing files are kept: the database was initialised
 # with them, and the tokens are kept under those keys.
 set -euo pipefail
 cd "$(dirname "$0")"
 umask 077
-for role in command-handler graphql-endpoint balancedb-owner transactiondb-owner; do
+for role in command-handler graphql-endpoint balancedb-owner transactiondb-owner schemaregistry; do
   f=db-$role.env
   if [[ -e $f ]]; then
     echo "make-secrets: $f exists; kept" >&2
@@ -18,6 +20,19 @@ for role in command-handler graphql-endpoint balancedb-owner transactiondb-owner
   printf 'password=%s\n' "$(openssl rand -hex 24)" >"$f"
   echo "make-secrets: wrote $f" >&2
 done
+f=registry-users.env
+if [[ -e $f ]]; then
+  echo "make-secrets: $f exists; kept" >&2
+else
+  {
+    printf 'synchronizer=%s\n' "$(openssl rand -hex 24)"
+    printf 'command-handler=%s\n' "$(openssl rand -hex 24)"
+    printf 'graphql-endpoint=%s\n' "$(openssl rand -hex 24)"
+    printf 'heartbeat=%s\n' "$(openssl rand -hex 24)"
+    printf 'command-generator=%s\n' "$(openssl rand -hex 24)"
+  } >"$f"
+  echo "make-secrets: wrote $f" >&2
+fi
 f=bank-secrets.env
 if [[ -e $f ]]; then
   echo "make-secrets: $f exists; kept" >&2

@@ -5,21 +5,16 @@
 //	                           KAFKA_SASL_MECHANISM/USERNAME/PASSWORD)
 //	stack-security principals  print the services' principals, one a line
 //	stack-security registrar   print the one principal that registers schemas
-//	stack-security bcrypt      print the bcrypt hash of the password on standard
-//	                           input (the schema registry's user list wants hashes)
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"strings"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"openbank/kit/env"
 	"openbank/messaging"
@@ -32,14 +27,12 @@ func main() {
 	switch strings.Join(os.Args[1:], " ") {
 	case "acls":
 		err = grant()
-	case "bcrypt":
-		err = hash()
 	case "principals":
 		fmt.Println(strings.Join(topology.Principals(), "\n"))
 	case "registrar":
 		err = registrar()
 	default:
-		err = errors.New("usage: stack-security acls | principals | registrar | bcrypt")
+		err = errors.New("usage: stack-security acls | principals | registrar")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "stack-security:", err)
@@ -58,19 +51,6 @@ func registrar() error {
 		return fmt.Errorf("want one principal that registers schemas, the topology has %v", names)
 	}
 	fmt.Println(names[0])
-	return nil
-}
-
-func hash() error {
-	pw, err := io.ReadAll(os.Stdin)
-	if err != nil {
-		return err
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte(strings.TrimSpace(string(pw))), bcrypt.DefaultCost)
-	if err != nil {
-		return err
-	}
-	fmt.Println(string(h))
 	return nil
 }
 
