@@ -11,36 +11,28 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 umask 077
-for role in command-handler graphql-endpoint balancedb-owner transactiondb-owner schemaregistry; do
-  f=db-$role.env
-  if [[ -e $f ]]; then
-    echo "make-secrets: $f exists; kept" >&2
-    continue
+# write_once FILE: FILE from standard input, unless it exists (then kept).
+write_once() {
+  if [[ -e $1 ]]; then
+    echo "make-secrets: $1 exists; kept" >&2
+    cat >/dev/null # what was made for it is not needed
+    return 0
   fi
-  printf 'password=%s\n' "$(openssl rand -hex 24)" >"$f"
-  echo "make-secrets: wrote $f" >&2
+  cat >"$1"
+  echo "make-secrets: wrote $1" >&2
+}
+for role in command-handler graphql-endpoint balancedb-owner transactiondb-owner schemaregistry; do
+  printf 'password=%s\n' "$(openssl rand -hex 24)" | write_once "db-$role.env"
 done
-f=registry-users.env
-if [[ -e $f ]]; then
-  echo "make-secrets: $f exists; kept" >&2
-else
-  {
-    printf 'synchronizer=%s\n' "$(openssl rand -hex 24)"
-    printf 'command-handler=%s\n' "$(openssl rand -hex 24)"
-    printf 'graphql-endpoint=%s\n' "$(openssl rand -hex 24)"
-    printf 'heartbeat=%s\n' "$(openssl rand -hex 24)"
-    printf 'command-generator=%s\n' "$(openssl rand -hex 24)"
-  } >"$f"
-  echo "make-secrets: wrote $f" >&2
-fi
-f=bank-secrets.env
-if [[ -e $f ]]; then
-  echo "make-secrets: $f exists; kept" >&2
-else
-  {
-    printf 'token-key=%s\n' "$(openssl rand -hex 32)"
-    printf 'token-seal-key=%s\n' "$(openssl rand -hex 32)"
-    printf 'bank-token=%s\n' "$(openssl rand -hex 16)"
-  } >"$f"
-  echo "make-secrets: wrote $f" >&2
-fi
+{
+  printf 'synchronizer=%s\n' "$(openssl rand -hex 24)"
+  printf 'command-handler=%s\n' "$(openssl rand -hex 24)"
+  printf 'graphql-endpoint=%s\n' "$(openssl rand -hex 24)"
+  printf 'heartbeat=%s\n' "$(openssl rand -hex 24)"
+  printf 'command-generator=%s\n' "$(openssl rand -hex 24)"
+} | write_once registry-users.env
+{
+  printf 'token-key=%s\n' "$(openssl rand -hex 32)"
+  printf 'token-seal-key=%s\n' "$(openssl rand -hex 32)"
+  printf 'bank-token=%s\n' "$(openssl rand -hex 16)"
+} | write_once bank-secrets.env
