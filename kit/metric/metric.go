@@ -42,8 +42,12 @@ const ContentType = "text/plain; version=0.0.4; charset=utf-8"
 // lines without text, so Write fills them in from here.
 var helps sync.Map
 
-// Describe gives the family name the help text its HELP line shows.
-func Describe(name, help string) { helps.Store(name, help) }
+// Describe gives the family of name (a series' name with its labels will
+// do) the help text its HELP line shows.
+func Describe(name, help string) {
+	family, _, _ := strings.Cut(name, "{")
+	helps.Store(family, help)
+}
 
 // Write writes set, then the Go runtime's and the process's metrics
 // (go_*, process_*), to w, each HELP line with its family's text.
@@ -78,13 +82,14 @@ func Handler(set *Set) http.Handler {
 	})
 }
 
-// NewCounter is a counter without labels on set.
+// NewCounter is a counter on set; name may carry labels (Name).
 func NewCounter(set *Set, name, help string) *Counter {
 	Describe(name, help)
 	return set.NewCounter(name)
 }
 
-// NewGaugeFunc is a gauge on set that reads f at each scrape.
+// NewGaugeFunc is a gauge on set that reads f at each scrape; name may
+// carry labels (Name).
 func NewGaugeFunc(set *Set, name, help string, f func() float64) *Gauge {
 	Describe(name, help)
 	return set.NewGauge(name, f)

@@ -2,7 +2,7 @@
 // (bank_hop_seconds) and its switch for OpenTelemetry tracing.
 package observe
 
-import "github.com/prometheus/client_golang/prometheus"
+import "openbank/kit/metric"
 
 // HopMetric is the histogram of time per hop that the load test scrapes.
 const HopMetric = "bank_hop_seconds"
@@ -36,15 +36,11 @@ var Hops = []string{HopGatewayCommandAcknowledged, HopHandlerQueued, HopHandlerD
 	HopGatewayEventQueued, HopGatewayEventStored, HopGatewayEventPushed}
 
 // HopBuckets span 0.1 ms to 10 s, five to a decade.
-var HopBuckets = prometheus.ExponentialBucketsRange(0.0001, 10, 26)
+var HopBuckets = metric.ExponentialBucketsRange(0.0001, 10, 26)
 
-// NewHopHistogram registers bank_hop_seconds, by hop, with reg.
-func NewHopHistogram(reg prometheus.Registerer) *prometheus.HistogramVec {
-	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    HopMetric,
-		Help:    "Time a command or event spent in one hop between services, by hop (see openbank/topology/observe).",
-		Buckets: HopBuckets,
-	}, []string{"hop"})
-	reg.MustRegister(h)
-	return h
+// NewHopHistogram registers bank_hop_seconds, by hop, on set.
+func NewHopHistogram(set *metric.Set) *metric.Histograms[string] {
+	return metric.NewHistograms[string](set, HopMetric,
+		"Time a command or event spent in one hop between services, by hop (see openbank/topology/observe).",
+		HopBuckets, "hop")
 }

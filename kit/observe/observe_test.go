@@ -1,39 +1,43 @@
 package observe_test
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"go.opentelemetry.io/otel"
 
+	"openbank/kit/metric"
 	"openbank/kit/observe"
 	"openbank/kit/observe/observetest"
+	"openbank/kit/scrape"
 	"openbank/messaging"
 )
 
 func TestHopHistogram(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	hops := observe.NewHopHistogram(reg)
-	hops.WithLabelValues(observe.HopHandlerDecided).Observe(0.0003)
-	families, err := reg.Gather()
+	set := metric.NewSet()
+	hops := observe.NewHopHistogram(set)
+	hops.With(observe.HopHandlerDecided).Update(0.0003)
+	var b bytes.Buffer
+	if err := metric.Write(&b, set); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "# TYPE bank_hop_seconds histogram\n") {
+		t.Fatalf("no histogram bank_hop_seconds in\n%s", b.String())
+	}
+	m, err := scrape.Parse(&b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(families) != 1 || families[0].GetName() != "bank_hop_seconds" || families[0].GetType() != dto.MetricType_HISTOGRAM {
-		t.Fatalf("families %v", families)
-	}
-	m := families[0].GetMetric()[0]
-	if l := m.GetLabel(); len(l) != 1 || l[0].GetName() != "hop" || l[0].GetValue() != "handler_decided" {
+	if l := m.Labels("bank_hop_seconds"); len(l) != 1 || len(l[0]) != 1 || l[0]["hop"] != "handler_decided" {
 		t.Errorf("labels %v", l)
 	}
-	h := m.GetHistogram()
-	if h.GetSampleCount() != 1 || len(h.GetBucket()) != 26 {
-		t.Errorf("%d samples in %d buckets", h.GetSampleCount(), len(h.GetBucket()))
+	// 26 bounds and +Inf, as the text format writes a classic histogram.
+	if h := m.Histogram("bank_hop_seconds", "hop", "handler_decided"); h.Count != 1 || len(h.Buckets) != 27 {
+		t.Errorf("%g samples in %d buckets", h.Count, len(h.Buckets))
 	}
 	if b := observe.HopBuckets; b[0] != 0.0001 || b[len(b)-1] < 9.99 || b[len(b)-1] > 10.01 {
 		t.Errorf("buckets from %g to %g, want 0.1 ms to 10 s", b[0], b[len(b)-1])

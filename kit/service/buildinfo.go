@@ -1,14 +1,15 @@
 package service
 
 import (
+	"maps"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"openbank/kit/env"
+	"openbank/kit/metric"
 )
 
 // BuildInfoMetric names the gauge, always 1, whose labels say what a service
@@ -24,9 +25,9 @@ var figureSettings = []string{
 	"COMMAND_BATCH_SIZE", "COMMAND_BATCH_WAIT_MS", "COMMAND_PIPELINE",
 }
 
-// buildInfo registers BuildInfoMetric for service with reg.
-func buildInfo(reg prometheus.Registerer, service string) {
-	labels := prometheus.Labels{"service": service, "go_version": runtime.Version(),
+// buildInfo registers BuildInfoMetric for service on set.
+func buildInfo(set *metric.Set, service string) {
+	labels := map[string]string{"service": service, "go_version": runtime.Version(),
 		"gomaxprocs": strconv.Itoa(runtime.GOMAXPROCS(0)), "revision": revision()}
 	for _, s := range env.Settings() {
 		for _, name := range figureSettings {
@@ -35,10 +36,13 @@ func buildInfo(reg prometheus.Registerer, service string) {
 			}
 		}
 	}
-	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: BuildInfoMetric, ConstLabels: labels,
-		Help: "Always 1: the service, its commit and Go, and the settings that shape its figures, as it runs."})
-	g.Set(1)
-	reg.MustRegister(g)
+	var pairs []string
+	for _, name := range slices.Sorted(maps.Keys(labels)) { // sorted, as the Prometheus client wrote them
+		pairs = append(pairs, name, labels[name])
+	}
+	metric.NewGaugeFunc(set, metric.Name(BuildInfoMetric, pairs...),
+		"Always 1: the service, its commit and Go, and the settings that shape its figures, as it runs.",
+		func() float64 { return 1 })
 }
 
 // revision is the commit the binary was built from, "" when unknown.

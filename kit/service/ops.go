@@ -9,22 +9,21 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"openbank/kit/metric"
 )
 
 // Ops is a service's operational HTTP surface: /healthz (the process runs),
 // /readyz (it has started and every readiness check passes) and /metrics
-// (its private registry, with Go and process collectors). A service adds
-// its own routes to Mux and its metrics to Registry.
+// (its own metrics, with the Go runtime's and the process's, in the text
+// format). A service adds its own routes to Mux and its metrics to Metrics.
 type Ops struct {
 	// Mux is what HTTP_PORT serves.
 	Mux *http.ServeMux
 	// Private is what OPS_PORT serves (/metrics and tools for operators);
 	// it is Mux when the service has no OPS_PORT.
-	Private  *http.ServeMux
-	Registry *prometheus.Registry
+	Private *http.ServeMux
+	// Metrics is the service's set of metrics that /metrics serves.
+	Metrics *metric.Set
 
 	ready    atomic.Bool
 	starting atomic.Pointer[string]
@@ -45,14 +44,13 @@ type check struct {
 // checkTimeout bounds one readiness check: a probe must answer promptly.
 const checkTimeout = time.Second
 
-// NewOps returns the ops routes on a fresh registry; /readyz answers 503
+// NewOps returns the ops routes on a fresh set of metrics; /readyz answers 503
 // until SetReady(true). With cfg.OpsPort set, /metrics is on Private alone.
 func NewOps(cfg Config) *Ops {
-	o := &Ops{Mux: http.NewServeMux(), Registry: prometheus.NewRegistry()}
+	o := &Ops{Mux: http.NewServeMux(), Metrics: metric.NewSet()}
 	o.Private = o.Mux
-	o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if cfg.Name != "" {
-		buildInfo(o.Registry, cfg.Name)
+		buildInfo(o.Metrics, cfg.Name)
 	}
 	o.Starting("starting")
 	probes := func(mux *http.ServeMux) {
@@ -64,7 +62,8 @@ func NewOps(cfg Config) *Ops {
 		o.Private = http.NewServeMux()
 		probes(o.Private)
 	}
-	o.Private.Handle("GET /metrics", promhttp.HandlerFor(o.Registry, promhttp.HandlerOpts{Timeout: 5 * time.Second}))
+	// A gauge that asks Kafka (a consumer's lag) must not hold a scrape for long.
+	o.Private.Handle("GET /metrics", http.TimeoutHandler(metric.Handler(o.Metrics), 5*time.Second, "metrics took too long\n"))
 	var h http.Handler = o.Mux
 	o.handler.Store(&h)
 	return o

@@ -8,12 +8,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"openbank/kit/scrape"
 )
 
 // mapEnv is the part of env.Env the skeleton uses, over a map.
@@ -341,5 +345,30 @@ func TestMainOrMigrateRunsOnlyTheMigration(t *testing.T) {
 	MainOrMigrate("svc", Config{}, log, app, func(context.Context) error { t.Error("migrated"); return nil })
 	if code.Load() != 2 {
 		t.Errorf("an unknown argument: exit %d, want 2 (usage)", code.Load())
+	}
+}
+
+// TestBuildInfo: /metrics serves bank_build_info, 1, with its labels and
+// help, in the text format the load test reads.
+func TestBuildInfo(t *testing.T) {
+	ops := NewOps(Config{Name: "heartbeat"})
+	rec := httptest.NewRecorder()
+	ops.Private.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if ct := rec.Header().Get("Content-Type"); rec.Code != http.StatusOK || !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Fatalf("/metrics: %d %s", rec.Code, ct)
+	}
+	if !strings.Contains(rec.Body.String(), "# HELP "+BuildInfoMetric+" Always 1: ") {
+		t.Errorf("no help for %s", BuildInfoMetric)
+	}
+	m, err := scrape.Parse(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := m.Labels(BuildInfoMetric)
+	if len(labels) != 1 || labels[0]["service"] != "heartbeat" || labels[0]["go_version"] != runtime.Version() {
+		t.Fatalf("labels %v", labels)
+	}
+	if v := m.Value(BuildInfoMetric, "service", "heartbeat"); v != 1 {
+		t.Errorf("value %g", v)
 	}
 }
