@@ -32,7 +32,7 @@ type generator struct {
 
 func newGenerator(cfg config, ops *service.Ops, log *slog.Logger) *generator {
 	gen := traffic.New(mrand.New(mrand.NewPCG(seed(), seed())), traffic.NewAccounts(cfg.maxAccounts), cfg.bankToken)
-	return &generator{cfg: cfg, ops: ops, log: log, traffic: gen, metrics: newMetrics(ops.Registry, gen),
+	return &generator{cfg: cfg, ops: ops, log: log, traffic: gen, metrics: newMetrics(ops.Metrics, gen),
 		serde: serde.NewSerde(serde.NewRegistry(cfg.kafka.Registry()))}
 }
 

@@ -74,7 +74,7 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	if err != nil {
 		return err
 	}
-	m := metrics.New(ops.Registry)
+	m := metrics.New(ops.Metrics)
 	hub := graph.NewHub(m)
 	gw := gateway.New(st, producer, hub, gateway.Options{
 		FeedbackTimeout: cfg.feedbackWait,

@@ -18,7 +18,7 @@ import (
 // configured pace until ctx ends.
 func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) error {
 	ops.Starting("reading the last beat")
-	metrics := newMetrics(ops.Registry)
+	metrics := newMetrics(ops.Metrics)
 	serde := serde.NewSerde(serde.NewRegistry(cfg.kafka.Registry()))
 	last, err := lastBeat(ctx, cfg.kafka, serde, log)
 	if err != nil {

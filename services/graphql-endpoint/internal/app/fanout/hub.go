@@ -139,7 +139,7 @@ func (h *Hub[M]) Publish(txs []transaction.Transaction) {
 		}
 	}
 	h.mu.RUnlock()
-	h.metrics.EventsFannedOut.Add(float64(delivered))
+	h.metrics.EventsFannedOut.Add(delivered)
 	for _, s := range slow {
 		h.metrics.SubscribersDropped.Inc()
 		s.Close()

@@ -125,7 +125,7 @@ func (g *Gateway) createAccount(ctx context.Context, id ident.CommandID) (res Ac
 	case ok:
 		return g.creationResult(cleanup, a, start), nil
 	}
-	g.opts.Metrics.FeedbackWait.WithLabelValues("account_creation", "timeout").Observe(time.Since(start).Seconds())
+	g.opts.Metrics.FeedbackWait.With([2]string{"account_creation", "timeout"}).UpdateDuration(start)
 	if err := g.store.DropPendingAccount(cleanup, id); err != nil {
 		g.log.Warn("drop pending account after time-out", "error", err)
 	}
@@ -146,10 +146,10 @@ func (g *Gateway) creationStored(id ident.CommandID) func(context.Context) (acco
 
 func (g *Gateway) creationResult(ctx context.Context, a account.Creation, start time.Time) AccountResult {
 	if a.IBAN != "" {
-		g.opts.Metrics.FeedbackWait.WithLabelValues("account_creation", "confirmed").Observe(time.Since(start).Seconds())
+		g.opts.Metrics.FeedbackWait.With([2]string{"account_creation", "confirmed"}).UpdateDuration(start)
 		return AccountResult{IBAN: a.IBAN, Token: a.Token}
 	}
-	g.opts.Metrics.FeedbackWait.WithLabelValues("account_creation", "failed").Observe(time.Since(start).Seconds())
+	g.opts.Metrics.FeedbackWait.With([2]string{"account_creation", "failed"}).UpdateDuration(start)
 	// The consumer deletes the row too; doing it here as well keeps the answer true
 	// even if this instance's consumer is behind.
 	if err := g.store.DropPendingAccount(ctx, a.CreationID); err != nil {

@@ -83,9 +83,9 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []messaging.De
 	if err != nil {
 		return err
 	}
-	g.opts.Metrics.StoreBatch.Observe(time.Since(start).Seconds())
-	g.opts.Metrics.TransactionsOffered.Add(float64(len(txs)))
-	g.opts.Metrics.TransactionsStored.Add(float64(inserted))
+	g.opts.Metrics.StoreBatch.UpdateDuration(start)
+	g.opts.Metrics.TransactionsOffered.Add(len(txs))
+	g.opts.Metrics.TransactionsStored.Add(inserted)
 	ev.storedNow()
 	if inserted > 0 {
 		g.Kick()

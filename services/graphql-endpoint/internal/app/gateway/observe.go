@@ -4,12 +4,12 @@ import (
 	"context"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
+	"openbank/kit/metric"
 	"openbank/kit/observe"
 	"openbank/messaging"
 	"openbank/topology"
@@ -29,8 +29,8 @@ func startCommand(ctx context.Context, name, commandID string) (context.Context,
 
 // acknowledged records the gateway_command_acknowledged hop of a command the
 // gateway took up at begun.
-func acknowledged(hops *prometheus.HistogramVec, span trace.Span, begun time.Time) {
-	hops.WithLabelValues(observe.HopGatewayCommandAcknowledged).Observe(time.Since(begun).Seconds())
+func acknowledged(hops *metric.Histograms[string], span trace.Span, begun time.Time) {
+	hops.With(observe.HopGatewayCommandAcknowledged).UpdateDuration(begun)
 	span.AddEvent("command acknowledged")
 }
 
@@ -51,7 +51,7 @@ func endCommand(span trace.Span, success bool, reason string, err error) {
 // gateway's hops: queued in Kafka, stored, pushed. Records older than since
 // (history read on a first start) are left out.
 type consumed struct {
-	hops        *prometheus.HistogramVec
+	hops        *metric.Histograms[string]
 	got, stored time.Time
 	n           int
 	spans       []trace.Span
@@ -60,15 +60,15 @@ type consumed struct {
 // consume starts the hops of batch and, with tracing on, a span per record
 // that carries trace context (the command handler's answer to a traced
 // request), continuing that trace.
-func consume(ctx context.Context, hops *prometheus.HistogramVec, name string, batch []messaging.Delivery, since time.Time) *consumed {
+func consume(ctx context.Context, hops *metric.Histograms[string], name string, batch []messaging.Delivery, since time.Time) *consumed {
 	c := &consumed{hops: hops, got: time.Now()}
-	queued := hops.WithLabelValues(observe.HopGatewayEventQueued)
+	queued := hops.With(observe.HopGatewayEventQueued)
 	for _, d := range batch {
 		if d.Timestamp.Before(since) {
 			continue
 		}
 		c.n++
-		queued.Observe(c.got.Sub(d.Timestamp).Seconds())
+		queued.Update(c.got.Sub(d.Timestamp).Seconds())
 		parent := d.Context(ctx)
 		if !trace.SpanContextFromContext(parent).IsRemote() {
 			continue // not traced (the command generator's), or tracing is off
@@ -89,9 +89,9 @@ func consume(ctx context.Context, hops *prometheus.HistogramVec, name string, ba
 // storedNow marks the batch stored in transactiondb.
 func (c *consumed) storedNow() {
 	c.stored = time.Now()
-	stored := c.hops.WithLabelValues(observe.HopGatewayEventStored)
+	stored := c.hops.With(observe.HopGatewayEventStored)
 	for range c.n {
-		stored.Observe(c.stored.Sub(c.got).Seconds())
+		stored.Update(c.stored.Sub(c.got).Seconds())
 	}
 	for _, s := range c.spans {
 		s.AddEvent("stored", trace.WithTimestamp(c.stored))
@@ -102,10 +102,10 @@ func (c *consumed) storedNow() {
 // failed with err (it is offered again).
 func (c *consumed) end(err error) {
 	if err == nil && !c.stored.IsZero() {
-		pushed := c.hops.WithLabelValues(observe.HopGatewayEventPushed)
+		pushed := c.hops.With(observe.HopGatewayEventPushed)
 		took := time.Since(c.stored).Seconds()
 		for range c.n {
-			pushed.Observe(took)
+			pushed.Update(took)
 		}
 	}
 	for _, s := range c.spans {

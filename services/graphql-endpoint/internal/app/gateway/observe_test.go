@@ -6,32 +6,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
-
+	"openbank/kit/metric/metrictest"
 	"openbank/kit/observe"
 	"openbank/messaging"
 	"openbank/services/graphql-endpoint/internal/metrics"
 )
-
-func hopCount(t *testing.T, hops *prometheus.HistogramVec, hop string) uint64 {
-	t.Helper()
-	var m dto.Metric
-	if err := hops.WithLabelValues(hop).(prometheus.Metric).Write(&m); err != nil {
-		t.Fatal(err)
-	}
-	return m.GetHistogram().GetSampleCount()
-}
 
 // TestEventHops: each fresh record counts once in each of the gateway's
 // event hops; history before since does not, nor pushed for a failed batch.
 func TestEventHops(t *testing.T) {
 	m := metrics.New(nil)
 	hops := []string{observe.HopGatewayEventQueued, observe.HopGatewayEventStored, observe.HopGatewayEventPushed}
-	count := func() map[string]uint64 {
-		c := map[string]uint64{}
+	count := func() map[string]float64 {
+		read := metrictest.Read(t, m.Set)
+		c := map[string]float64{}
 		for _, h := range hops {
-			c[h] = hopCount(t, m.Hops, h)
+			c[h] = read.Histogram(observe.HopMetric, "hop", h).Count
 		}
 		return c
 	}
@@ -49,16 +39,16 @@ func TestEventHops(t *testing.T) {
 	after := count()
 	for _, h := range hops {
 		if d := after[h] - before[h]; d != 2 {
-			t.Errorf("%s: %d observations, want 2", h, d)
+			t.Errorf("%s: %g observations, want 2", h, d)
 		}
 	}
 
 	ev = consume(context.Background(), m.Hops, "test", batch, since)
 	ev.end(errors.New("database away"))
 	failed := count()
-	for h, want := range map[string]uint64{observe.HopGatewayEventQueued: 2, observe.HopGatewayEventStored: 0, observe.HopGatewayEventPushed: 0} {
+	for h, want := range map[string]float64{observe.HopGatewayEventQueued: 2, observe.HopGatewayEventStored: 0, observe.HopGatewayEventPushed: 0} {
 		if d := failed[h] - after[h]; d != want {
-			t.Errorf("failed batch, %s: %d observations, want %d", h, d, want)
+			t.Errorf("failed batch, %s: %g observations, want %g", h, d, want)
 		}
 	}
 }

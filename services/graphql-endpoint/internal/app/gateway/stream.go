@@ -50,7 +50,7 @@ func (g *Gateway) publish(txs []transaction.Transaction) {
 	now := time.Now()
 	for _, t := range txs {
 		if !t.At.Before(g.opts.StreamSince) {
-			g.opts.Metrics.StreamLag.Observe(now.Sub(t.At).Seconds())
+			g.opts.Metrics.StreamLag.Update(now.Sub(t.At).Seconds())
 		}
 	}
 	g.hub.Publish(txs)

@@ -75,7 +75,7 @@ func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (res 
 		return TransferResult{}, err
 	case !ok:
 		if claimed {
-			g.opts.Metrics.FeedbackWait.WithLabelValues("money_transfer", "timeout").Observe(time.Since(start).Seconds())
+			g.opts.Metrics.FeedbackWait.With([2]string{"money_transfer", "timeout"}).UpdateDuration(start)
 		}
 		return TransferResult{Success: false, Reason: ReasonNoAnswer}, nil
 	}
@@ -84,7 +84,7 @@ func (g *Gateway) MoneyTransfer(ctx context.Context, cmd transfer.Command) (res 
 		if !r.Success {
 			outcome = "failed"
 		}
-		g.opts.Metrics.FeedbackWait.WithLabelValues("money_transfer", outcome).Observe(time.Since(start).Seconds())
+		g.opts.Metrics.FeedbackWait.With([2]string{"money_transfer", outcome}).UpdateDuration(start)
 	}
 	return TransferResult{Success: r.Success, Reason: r.Reason}, nil
 }

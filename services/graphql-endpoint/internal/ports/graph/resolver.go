@@ -327,7 +327,7 @@ func once[T any](v T) <-chan T {
 
 // track counts a running subscription; call the result when it ends.
 func (r *Resolver) track(field string) func() {
-	g := r.Metrics.SubscriptionsOpen.WithLabelValues(field)
+	g := r.Metrics.SubscriptionsOpen.With(field)
 	g.Inc()
 	return g.Dec
 }

@@ -48,7 +48,7 @@ func server(t *testing.T, limits httpapi.Limits, origins ...string) (*httptest.S
 
 // schemaOn is the real schema without a database, its metrics on ops' registry.
 func schemaOn(ops *service.Ops) (graphql.ExecutableSchema, *fanout.Hub[*model.Transaction]) {
-	m := metrics.New(ops.Registry)
+	m := metrics.New(ops.Metrics)
 	hub := graph.NewHub(m)
 	gw := gateway.New(nil, nil, hub, gateway.Options{Metrics: m}, slog.New(slog.DiscardHandler))
 	return generated.NewExecutableSchema(graph.NewSchema(&graph.Resolver{Commands: gw, Hub: hub, Metrics: m})), hub
