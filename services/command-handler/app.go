@@ -4,8 +4,7 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/prometheus/client_golang/prometheus"
-
+	"openbank/kit/metric"
 	"openbank/kit/observe"
 	"openbank/kit/service"
 	"openbank/messaging"
@@ -47,7 +46,7 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	// Before deciding on partitions just assigned, re-send what a crashed
 	// instance decided there but perhaps never published.
 	recovery := commands.NewRecovery(db, producer, keyed, log)
-	consumer, err := joinCommands(cfg, serde, producer, recovery.OnAssigned, ops.Registry, log)
+	consumer, err := joinCommands(cfg, serde, producer, recovery.OnAssigned, ops.Metrics, log)
 	if err != nil {
 		return err
 	}
@@ -57,7 +56,7 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 		}
 	}()
 
-	h := commands.New(db, producer, topology.TopicCommandsDeadLetter, keyed, commands.NewMetrics(ops.Registry), log)
+	h := commands.New(db, producer, topology.TopicCommandsDeadLetter, keyed, commands.NewMetrics(ops.Metrics), log)
 	h.Recovery = recovery
 	ops.SetReady(true)
 	log.Info("command handler started", "group", cfg.group, "group_instance_id", cfg.instanceID, "batch_size", cfg.batchSize,
@@ -90,7 +89,7 @@ func openDatabase(ctx context.Context, cfg config, ops *service.Ops, log *slog.L
 // joinCommands joins the consumer group on the commands topic and exposes its lag.
 func joinCommands(cfg config, serde *serde.Serde, producer *messaging.Producer,
 	onAssigned func(context.Context, map[messaging.TopicPartition]int64) error,
-	reg prometheus.Registerer, log *slog.Logger) (*messaging.Consumer, error) {
+	set *metric.Set, log *slog.Logger) (*messaging.Consumer, error) {
 	consumer, err := messaging.NewConsumer(cfg.kafka, serde, producer, messaging.ConsumerOptions{
 		Group:            cfg.group,
 		Topics:           []string{topology.TopicCommands},
@@ -106,6 +105,6 @@ func joinCommands(cfg config, serde *serde.Serde, producer *messaging.Producer,
 	if err != nil {
 		return nil, err
 	}
-	commands.ObserveLag(reg, consumer.Lag)
+	commands.ObserveLag(set, consumer.Lag)
 	return consumer, nil
 }

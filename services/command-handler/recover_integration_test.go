@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"openbank/messaging"
 	"openbank/messaging/messagingtest"
@@ -58,7 +57,7 @@ func doomedHandler(t *testing.T) *commands.Handler {
 	}
 	t.Cleanup(st.Close)
 	return commands.New(st, lostPublisher{}, topology.TopicCommandsDeadLetter, stackKeyed(t),
-		commands.NewMetrics(prometheus.NewRegistry()), messagingtest.Log(t))
+		commands.NewMetrics(nil), messagingtest.Log(t))
 }
 
 // An instance decides commands on an account, stores them, and dies before

@@ -8,9 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"openbank/kit/metric/metrictest"
 	"openbank/messaging"
 	"openbank/services/command-handler/internal/domain/ledger"
 	"openbank/services/command-handler/internal/domain/tokens"
@@ -61,7 +60,7 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T) *fixture {
-	f := &fixture{store: newMemStore(), out: &published{}, metrics: NewMetrics(prometheus.NewRegistry())}
+	f := &fixture{store: newMemStore(), out: &published{}, metrics: NewMetrics(nil)}
 	f.h = New(f.store, f.out, "commands_dead_letter", testKeyed, f.metrics, slog.New(slog.DiscardHandler))
 	f.h.NewIBAN = func() (string, error) {
 		iban, err := ident.NewIBAN()
@@ -92,8 +91,9 @@ func (f *fixture) handle(t *testing.T, batch ...messaging.Delivery) *published {
 	return f.out
 }
 
-func (f *fixture) count(kind ledger.Kind, result string) float64 {
-	return testutil.ToFloat64(f.metrics.Commands.WithLabelValues(kind.String(), result))
+func (f *fixture) count(t *testing.T, kind ledger.Kind, result string) float64 {
+	t.Helper()
+	return metrictest.Read(t, f.metrics.Set).Value("command_handler_commands_total", "type", kind.String(), "result", result)
 }
 
 // The four ways a command is handled, against the in-memory store: decided,
@@ -136,7 +136,7 @@ func TestHandleClassifiesEachCommand(t *testing.T) {
 	}
 
 	for result, want := range map[string]float64{ResultConfirmed: 1, ResultDuplicate: 2, ResultRedelivered: 1} {
-		if got := f.count(ledger.KindMoneyTransfer, result); got != want {
+		if got := f.count(t, ledger.KindMoneyTransfer, result); got != want {
 			t.Errorf("transfers %s: %v, want %v", result, got, want)
 		}
 	}

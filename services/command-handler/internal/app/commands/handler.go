@@ -136,16 +136,16 @@ func (h *Handler) Begin(ctx context.Context, in []messaging.Delivery) (published
 // observe records a published batch in the metrics.
 func (h *Handler) observe(batch []messaging.Delivery, answers []answer, dead int, start, decided, done time.Time) {
 	h.metrics.observeBatch(len(batch), done.Sub(start))
-	h.metrics.Stage.WithLabelValues("decide").Observe(decided.Sub(start).Seconds())
-	h.metrics.Stage.WithLabelValues("publish").Observe(done.Sub(decided).Seconds())
-	h.metrics.DeadLetters.Add(float64(dead))
+	h.metrics.Stage.With("decide").Update(decided.Sub(start).Seconds())
+	h.metrics.Stage.With("publish").Update(done.Sub(decided).Seconds())
+	h.metrics.DeadLetters.Add(dead)
 	for _, a := range answers {
-		h.metrics.Commands.WithLabelValues(a.cmd.kind.String(), a.result).Inc()
+		h.metrics.Commands.With([2]string{a.cmd.kind.String(), a.result}).Inc()
 		if a.result == ResultFailed {
-			h.metrics.Rejections.WithLabelValues(a.cmd.kind.String(), a.outcome.Reason).Inc()
+			h.metrics.Rejections.With([2]string{a.cmd.kind.String(), a.outcome.Reason}).Inc()
 		}
 		if !a.cmd.d.Timestamp.IsZero() {
-			h.metrics.Latency.Observe(done.Sub(a.cmd.d.Timestamp).Seconds())
+			h.metrics.Latency.Update(done.Sub(a.cmd.d.Timestamp).Seconds())
 		}
 	}
 	h.metrics.observeHops(batch, len(answers), start, decided, done)

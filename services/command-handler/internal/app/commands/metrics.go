@@ -3,8 +3,7 @@ package commands
 import (
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
+	"openbank/kit/metric"
 	"openbank/kit/observe"
 )
 
@@ -12,73 +11,61 @@ import (
 // those every service has (kit/service) and the time per hop's histogram
 // (kit/observe), which it registers here too.
 type Metrics struct {
-	Commands      *prometheus.CounterVec
-	Rejections    *prometheus.CounterVec
-	DeadLetters   prometheus.Counter
-	Latency       prometheus.Histogram
-	BatchDuration prometheus.Histogram
-	BatchSize     prometheus.Histogram
-	Stage         *prometheus.HistogramVec
-	Hops          *prometheus.HistogramVec // bank_hop_seconds: handler_queued, handler_decided, handler_published
+	// Set is what they are registered on (the service's, or their own).
+	Set           *metric.Set
+	Commands      *metric.Counters[[2]string] // by type and result
+	Rejections    *metric.Counters[[2]string] // by type and reason
+	DeadLetters   *metric.Counter
+	Latency       *metric.Histogram
+	BatchDuration *metric.Histogram
+	BatchSize     *metric.Histogram
+	Stage         *metric.Histograms[string]
+	Hops          *metric.Histograms[string] // bank_hop_seconds: handler_queued, handler_decided, handler_published
 }
 
-// NewMetrics registers the handler's metrics with reg.
-func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{
-		Commands: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "command_handler_commands_total",
-			Help: "Commands handled, by type and result (confirmed, failed, duplicate, redelivered).",
-		}, []string{"type", "result"}),
-		Rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "command_handler_rejections_total",
-			Help: "Failed commands by type and reason.",
-		}, []string{"type", "reason"}),
-		DeadLetters: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "command_handler_dead_letters_total",
-			Help: "Decodable records on the commands topic that are no valid command (bad key), sent to the dead-letter topic.",
-		}),
-		Latency: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "command_handler_command_latency_seconds",
-			Help:    "From a command's Kafka timestamp until its events are acknowledged by Kafka.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14), // 1 ms .. 8 s
-		}),
-		BatchDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "command_handler_batch_duration_seconds",
-			Help:    "Time to handle one batch: decide in the database and publish the events.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14), // 0.5 ms .. 4 s
-		}),
-		BatchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "command_handler_batch_size",
-			Help:    "Records per batch.",
-			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000},
-		}),
+// NewMetrics registers the handler's metrics on set; a nil set gives them
+// a set of their own, served nowhere (tests).
+func NewMetrics(set *metric.Set) *Metrics {
+	if set == nil {
+		set = metric.NewSet()
 	}
-	m.Stage = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "command_handler_batch_stage_seconds",
-		Help:    "Time per batch in each stage: decide (the database transaction) and publish (until Kafka acknowledged every event).",
-		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
-	}, []string{"stage"})
-	reg.MustRegister(m.Commands, m.Rejections, m.DeadLetters, m.Latency, m.BatchDuration, m.BatchSize, m.Stage)
-	m.Hops = observe.NewHopHistogram(reg)
-	return m
+	return &Metrics{
+		Set: set,
+		Commands: metric.NewCounters[[2]string](set, "command_handler_commands_total",
+			"Commands handled, by type and result (confirmed, failed, duplicate, redelivered).", "type", "result"),
+		Rejections: metric.NewCounters[[2]string](set, "command_handler_rejections_total",
+			"Failed commands by type and reason.", "type", "reason"),
+		DeadLetters: metric.NewCounter(set, "command_handler_dead_letters_total",
+			"Decodable records on the commands topic that are no valid command (bad key), sent to the dead-letter topic."),
+		Latency: metric.NewHistogram(set, "command_handler_command_latency_seconds",
+			"From a command's Kafka timestamp until its events are acknowledged by Kafka.",
+			metric.ExponentialBuckets(0.001, 2, 14)), // 1 ms .. 8 s
+		BatchDuration: metric.NewHistogram(set, "command_handler_batch_duration_seconds",
+			"Time to handle one batch: decide in the database and publish the events.",
+			metric.ExponentialBuckets(0.0005, 2, 14)), // 0.5 ms .. 4 s
+		BatchSize: metric.NewHistogram(set, "command_handler_batch_size", "Records per batch.",
+			[]float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000}),
+		Stage: metric.NewHistograms[string](set, "command_handler_batch_stage_seconds",
+			"Time per batch in each stage: decide (the database transaction) and publish (until Kafka acknowledged every event).",
+			metric.ExponentialBuckets(0.0005, 2, 14), "stage"),
+		Hops: observe.NewHopHistogram(set),
+	}
 }
 
 func (m *Metrics) observeBatch(size int, took time.Duration) {
-	m.BatchSize.Observe(float64(size))
-	m.BatchDuration.Observe(took.Seconds())
+	m.BatchSize.Update(float64(size))
+	m.BatchDuration.Update(took.Seconds())
 }
 
-// ObserveLag registers command_handler_consumer_lag, read from lag at each
-// scrape (-1 when it cannot be read).
-func ObserveLag(reg prometheus.Registerer, lag func() (int64, error)) {
-	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "command_handler_consumer_lag",
-		Help: "Records of the assigned commands partitions not yet read.",
-	}, func() float64 {
-		n, err := lag()
-		if err != nil {
-			return -1
-		}
-		return float64(n)
-	}))
+// ObserveLag registers command_handler_consumer_lag on set, read from lag
+// at each scrape (-1 when it cannot be read).
+func ObserveLag(set *metric.Set, lag func() (int64, error)) {
+	metric.NewGaugeFunc(set, "command_handler_consumer_lag", "Records of the assigned commands partitions not yet read.",
+		func() float64 {
+			n, err := lag()
+			if err != nil {
+				return -1
+			}
+			return float64(n)
+		})
 }

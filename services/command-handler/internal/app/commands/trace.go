@@ -99,16 +99,16 @@ func traced(c command, headers []messaging.Header) []messaging.Header {
 // observeHops records each command's time in the handler's hops: queued in
 // Kafka until this batch got it, deciding the batch, publishing its events.
 func (m *Metrics) observeHops(batch []messaging.Delivery, answers int, start, decided, done time.Time) {
-	queued := m.Hops.WithLabelValues(observe.HopHandlerQueued)
+	queued := m.Hops.With(observe.HopHandlerQueued)
 	for _, d := range batch {
 		if !d.Timestamp.IsZero() {
-			queued.Observe(start.Sub(d.Timestamp).Seconds())
+			queued.Update(start.Sub(d.Timestamp).Seconds())
 		}
 	}
-	decide := m.Hops.WithLabelValues(observe.HopHandlerDecided)
-	publish := m.Hops.WithLabelValues(observe.HopHandlerPublished)
+	decide := m.Hops.With(observe.HopHandlerDecided)
+	publish := m.Hops.With(observe.HopHandlerPublished)
 	for range answers {
-		decide.Observe(decided.Sub(start).Seconds())
-		publish.Observe(done.Sub(decided).Seconds())
+		decide.Update(decided.Sub(start).Seconds())
+		publish.Update(done.Sub(decided).Seconds())
 	}
 }

@@ -7,14 +7,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"openbank/kit/metric/metrictest"
 	"openbank/kit/observe"
 	"openbank/messaging"
 	"openbank/services/command-handler/internal/domain/ledger"
@@ -105,25 +104,22 @@ func TestEventsAnswerTheirCommandsTrace(t *testing.T) {
 // TestHopsPerCommand: every command of a batch counts once in each hop;
 // a record without a timestamp is left out of the queued hop.
 func TestHopsPerCommand(t *testing.T) {
-	m := NewMetrics(prometheus.NewRegistry())
+	m := NewMetrics(nil)
 	now := time.Now()
 	batch := []messaging.Delivery{{Timestamp: now.Add(-3 * time.Millisecond)}, {Timestamp: now.Add(-1 * time.Millisecond)}, {}}
 	m.observeHops(batch, 2, now, now.Add(4*time.Millisecond), now.Add(6*time.Millisecond))
+	read := metrictest.Read(t, m.Set)
 	for hop, want := range map[string]struct {
-		count uint64
+		count float64
 		sum   float64
 	}{
 		observe.HopHandlerQueued:    {2, 0.004},
 		observe.HopHandlerDecided:   {2, 0.008},
 		observe.HopHandlerPublished: {2, 0.004},
 	} {
-		var got dto.Metric
-		if err := m.Hops.WithLabelValues(hop).(prometheus.Metric).Write(&got); err != nil {
-			t.Fatal(err)
-		}
-		h := got.GetHistogram()
-		if h.GetSampleCount() != want.count || math.Abs(h.GetSampleSum()-want.sum) > 1e-9 {
-			t.Errorf("%s: %d observations summing to %g s, want %d and %g s", hop, h.GetSampleCount(), h.GetSampleSum(), want.count, want.sum)
+		h := read.Histogram(observe.HopMetric, "hop", hop)
+		if h.Count != want.count || math.Abs(h.Sum-want.sum) > 1e-9 {
+			t.Errorf("%s: %g observations summing to %g s, want %g and %g s", hop, h.Count, h.Sum, want.count, want.sum)
 		}
 	}
 }
