@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -215,4 +216,39 @@ func (e *Env) Secret(name string, minLen, maxLen int, required bool, doc string)
 		return ""
 	}
 	return v
+}
+
+// Headers returns the variable as HTTP header fields written as
+// comma-separated name=value pairs with URL-encoded values (the form of
+// OTEL_EXPORTER_OTLP_HEADERS), or nil when unset. Headers often carry
+// credentials, so the value is never kept in the setting nor shown in an error.
+func (e *Env) Headers(name, doc string) map[string]string {
+	const want = "want comma-separated name=value pairs: header names of letters, digits and !#$%&'*+-.^_`|~, values URL-encoded"
+	e.declare(Setting{Name: name, Type: "secret", Range: "`name=value,…`", Doc: doc})
+	v, ok := e.lookup(name)
+	if !ok || strings.TrimSpace(v) == "" {
+		return nil
+	}
+	out := map[string]string{}
+	for _, pair := range strings.Split(v, ",") {
+		if strings.TrimSpace(pair) == "" { // a trailing comma
+			continue
+		}
+		k, raw, found := strings.Cut(pair, "=")
+		k = strings.TrimSpace(k)
+		val, err := url.PathUnescape(raw)
+		if !found || err != nil || !isToken(k) {
+			e.fail(name, "(hidden)", want)
+			return nil
+		}
+		out[k] = strings.TrimSpace(val)
+	}
+	return out
+}
+
+// isToken says whether s is an HTTP token (RFC 9110), as header names are.
+func isToken(s string) bool {
+	return s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return r > '~' || !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || strings.ContainsRune("!#$%&'*+-.^_`|~", r))
+	}) < 0
 }

@@ -111,3 +111,26 @@ func TestKeysAndSecretsAreRequiredBoundedAndNeverShown(t *testing.T) {
 		}
 	}
 }
+
+func TestHeadersAreParsedAndNeverShown(t *testing.T) {
+	e := FromMap(map[string]string{"H": " Authorization = Basic%20dXNlcg== ,X-Scope-OrgID=bank,", "H_BAD": "Bad Name=secretvalue", "H_NOEQ": "token"})
+	h := e.Headers("H", "headers")
+	if len(h) != 2 || h["Authorization"] != "Basic dXNlcg==" || h["X-Scope-OrgID"] != "bank" {
+		t.Errorf("headers %q", h)
+	}
+	if e.Headers("H_UNSET", "headers") != nil || e.Err() != nil {
+		t.Errorf("unset: %v", e.Err())
+	}
+	if e.Headers("H_BAD", "headers") != nil || e.Headers("H_NOEQ", "headers") != nil {
+		t.Error("malformed headers read")
+	}
+	err := e.Err()
+	if err == nil || !strings.Contains(err.Error(), "H_BAD=") || !strings.Contains(err.Error(), "H_NOEQ=") || strings.Contains(err.Error(), "secretvalue") {
+		t.Errorf("error %v, want H_BAD and H_NOEQ named without their values", err)
+	}
+	for _, s := range Settings() {
+		if strings.HasPrefix(s.Name, "H") && s.Value != "" {
+			t.Errorf("%s keeps its value %q", s.Name, s.Value)
+		}
+	}
+}

@@ -29,8 +29,26 @@ var Forever = Policy{}
 // Permanent marks err as one that trying again cannot mend: Do returns it at once.
 func Permanent(err error) error { return backoff.Permanent(err) }
 
+// After marks err as one to try again no sooner than wait from now (a
+// server's Retry-After), instead of the next backoff; the message is err's.
+func After(wait time.Duration, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &afterError{err: err, wait: backoff.RetryAfterError{Duration: wait}}
+}
+
+// afterError carries both err and the wait, which backoff finds with errors.As.
+type afterError struct {
+	err  error
+	wait backoff.RetryAfterError
+}
+
+func (e *afterError) Error() string   { return e.err.Error() }
+func (e *afterError) Unwrap() []error { return []error{e.err, &e.wait} }
+
 // Do runs op until it returns nil or a Permanent error, the context ends,
-// or p.Within passes; each failure is logged at warn level as "WHAT failed;
+// or p.Within passes (or would pass before the next try); each failure is logged at warn level as "WHAT failed;
 // retrying". The error returned is op's last.
 func Do(ctx context.Context, log *slog.Logger, what string, p Policy, op func() error) error {
 	b := backoff.NewExponentialBackOff()

@@ -4,6 +4,7 @@
 package observetest
 
 import (
+	"compress/gzip"
 	"encoding/hex"
 	"io"
 	"net/http"
@@ -66,7 +67,16 @@ func serve(w http.ResponseWriter, req *http.Request, got func([]Span)) {
 		http.Error(w, "want application/x-protobuf, got "+ct, http.StatusUnsupportedMediaType)
 		return
 	}
-	body, err := io.ReadAll(req.Body)
+	var in io.Reader = req.Body
+	if req.Header.Get("Content-Encoding") == "gzip" { // OTEL_EXPORTER_OTLP_COMPRESSION=gzip
+		zr, err := gzip.NewReader(req.Body)
+		if err != nil {
+			http.Error(w, "gzip: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		in = zr
+	}
+	body, err := io.ReadAll(io.LimitReader(in, 64<<20))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
