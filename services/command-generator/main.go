@@ -32,7 +32,7 @@ func readConfig(env *env.Env) (config, error) {
 		maxAccounts: env.Int("COMMAND_GENERATOR_MAX_ACCOUNTS", 10_000, 1, 10_000_000, "AUTO accounts remembered"),
 		bankToken:   env.Secret("BANK_TOKEN", ident.MinBankTokenLength, ident.MaxTokenLength, true, "the token of the bank's own account, which pays the salaries ([security-limits.md](security-limits.md#tokens-and-database-roles))"),
 	}
-	c.service.MemoryLimit = service.SoftMemoryLimit(16)
+	c.service.MemoryLimit = service.SoftMemoryLimit(64)
 	return c, env.Err()
 }
 

@@ -44,7 +44,7 @@ func readConfig(env *env.Env) (config, error) {
 		// published to 127.0.0.1): a container's peer is never loopback.
 		controlRemote: env.Bool("CONTROL_ALLOW_REMOTE", false, "let other hosts call the control API, with the token (only where the port is published to one host)"),
 	}
-	c.service.MemoryLimit = service.SoftMemoryLimit(16)
+	c.service.MemoryLimit = service.SoftMemoryLimit(64)
 	for _, h := range strings.Split(env.String("CONTROL_HOSTS", "", "more names the control API answers to (comma-separated), besides localhost and loopback addresses"), ",") {
 		if h = strings.TrimSpace(h); h != "" {
 			c.controlHosts = append(c.controlHosts, h)
