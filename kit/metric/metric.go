@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 
@@ -102,8 +103,10 @@ func NewHistogram(set *Set, name, help string, buckets []float64) *Histogram {
 	return set.NewPrometheusHistogramExt(name, buckets)
 }
 
-// Name is name{label="value",...} from label, value pairs, the values
-// escaped as the text format wants; without pairs it is name.
+// Name is name{label="value",...} from label, value pairs, the labels in
+// name order (as the Prometheus client wrote them, so a series reads the
+// same whichever order it was declared in) and the values escaped as the
+// text format wants; without pairs it is name.
 func Name(name string, pairs ...string) string {
 	if len(pairs)%2 != 0 {
 		panic(fmt.Sprintf("metric %s: labels %q are not name, value pairs", name, pairs))
@@ -111,10 +114,15 @@ func Name(name string, pairs ...string) string {
 	if len(pairs) == 0 {
 		return name
 	}
+	order := make([]int, 0, len(pairs)/2)
+	for i := 0; i < len(pairs); i += 2 {
+		order = append(order, i)
+	}
+	sort.SliceStable(order, func(a, b int) bool { return pairs[order[a]] < pairs[order[b]] })
 	var b strings.Builder
 	b.WriteString(name)
-	for i := 0; i < len(pairs); i += 2 {
-		if i == 0 {
+	for n, i := range order {
+		if n == 0 {
 			b.WriteByte('{')
 		} else {
 			b.WriteByte(',')

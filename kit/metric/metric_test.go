@@ -20,7 +20,8 @@ func TestName(t *testing.T) {
 	}{
 		{nil, "x_total"},
 		{[]string{"type", "A"}, `x_total{type="A"}`},
-		{[]string{"type", "A", "result", `say "hi"\` + "\n"}, `x_total{type="A",result="say \"hi\"\\\n"}`},
+		{[]string{"type", "A", "result", `say "hi"\` + "\n"}, `x_total{result="say \"hi\"\\\n",type="A"}`},
+		{[]string{"z", "1", "a", "2", "m", "3"}, `x_total{a="2",m="3",z="1"}`},
 	} {
 		if got := metric.Name("x_total", c.pairs...); got != c.want {
 			t.Errorf("Name(%q) = %s, want %s", c.pairs, got, c.want)
@@ -39,7 +40,7 @@ func TestVecMakesEachSeriesOnce(t *testing.T) {
 		t.Error("With does not keep one counter per label values")
 	}
 	a.Inc()
-	if got := set.ListMetricNames(); len(got) != 2 || got[0] != `app_commands_total{type="A",result="failed"}` {
+	if got := set.ListMetricNames(); len(got) != 2 || got[0] != `app_commands_total{result="failed",type="A"}` {
 		t.Errorf("series %q", got)
 	}
 }
