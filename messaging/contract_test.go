@@ -252,6 +252,7 @@ type running struct {
 	c    *messaging.Consumer
 	stop context.CancelFunc
 	done chan error
+	once sync.Once
 }
 
 // consume runs a consumer of opts with handle until the test ends or stop.
@@ -273,19 +274,19 @@ func (k *fixture) run(opts messaging.ConsumerOptions, dead *messaging.Producer, 
 	return r
 }
 
-// close stops Run, checks it ended without error and leaves the group.
+// close stops Run, checks it ended without error and leaves the group,
+// once: a second call (the test's cleanup after the test closed it from a
+// goroutine) waits until the first is done.
 func (r *running) close(t *testing.T) {
-	if r.c == nil {
-		return
-	}
-	r.stop()
-	if err := <-r.done; err != nil {
-		t.Errorf("consumer run: %v", err)
-	}
-	if err := r.c.Close(); err != nil {
-		t.Errorf("consumer close: %v", err)
-	}
-	r.c = nil
+	r.once.Do(func() {
+		r.stop()
+		if err := <-r.done; err != nil {
+			t.Errorf("consumer run: %v", err)
+		}
+		if err := r.c.Close(); err != nil {
+			t.Errorf("consumer close: %v", err)
+		}
+	})
 }
 
 // reader opens a Reader closed when the test ends.
