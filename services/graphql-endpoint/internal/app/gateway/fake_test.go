@@ -132,20 +132,20 @@ func (m *memStore) ResendDue(_ context.Context, cmd transfer.Command, _ time.Dur
 
 func (m *memStore) SendFailed(context.Context, ident.CommandID) error { return nil }
 
-func (m *memStore) AddTransactions(_ context.Context, txs []transaction.Transaction, progress map[int32]int64) (int, error) {
+func (m *memStore) AddTransactions(_ context.Context, txs []transaction.Transaction, progress map[int32]int64) ([]transaction.Transaction, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for p, o := range progress {
 		m.progress[p] = max(m.progress[p], o)
 	}
-	inserted := 0
+	var inserted []transaction.Transaction
 	for _, t := range txs {
 		if !slices.ContainsFunc(m.txs, func(old transaction.Transaction) bool {
 			return old.CommandID == t.CommandID && old.IBAN == t.IBAN
 		}) {
 			t.ID = int64(len(m.txs) + 1)
 			m.txs = append(m.txs, t)
-			inserted++
+			inserted = append(inserted, t)
 		}
 	}
 	return inserted, nil
