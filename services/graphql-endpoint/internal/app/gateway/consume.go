@@ -93,9 +93,7 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []messaging.De
 	g.opts.Metrics.TransactionsOffered.Add(len(txs))
 	g.opts.Metrics.TransactionsStored.Add(len(inserted))
 	ev.storedNow()
-	slices.SortFunc(inserted, func(a, b transaction.Transaction) int {
-		return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
-	})
+	slices.SortFunc(inserted, transaction.ByPlace)
 	if !g.handStored(first, last, changes, inserted) {
 		g.Kick()
 	}

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -157,9 +156,7 @@ func (m *memStore) Stream(_ context.Context, cursor map[int32]int64, limit int) 
 	defer m.mu.Unlock()
 	var out []transaction.Transaction
 	n := map[int32]int{}
-	sorted := slices.SortedStableFunc(slices.Values(m.txs), func(a, b transaction.Transaction) int {
-		return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
-	})
+	sorted := slices.SortedStableFunc(slices.Values(m.txs), transaction.ByPlace)
 	for _, t := range sorted {
 		last, ok := cursor[t.Partition]
 		if (ok && t.Offset <= last) || n[t.Partition] >= limit {
