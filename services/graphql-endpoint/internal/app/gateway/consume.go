@@ -85,8 +85,10 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []messaging.De
 		changes[d.Partition]++
 	}
 	start := time.Now()
+	g.streamed.beginStoring(last)
 	inserted, err := g.store.AddTransactions(ctx, txs, next)
 	if err != nil {
+		g.storeFailed(last)
 		return err
 	}
 	g.opts.Metrics.StoreBatch.UpdateDuration(start)

@@ -23,6 +23,9 @@ type memStore struct {
 	sent      map[ident.CommandID]transfer.Command
 	txs       []transaction.Transaction
 	progress  map[int32]int64
+	// committed, if set, runs when AddTransactions has stored its rows (where
+	// PostgreSQL notifies the listeners).
+	committed func(stored []transaction.Transaction)
 }
 
 func newMemStore() *memStore {
@@ -146,6 +149,9 @@ func (m *memStore) AddTransactions(_ context.Context, txs []transaction.Transact
 			m.txs = append(m.txs, t)
 			inserted = append(inserted, t)
 		}
+	}
+	if m.committed != nil {
+		m.committed(inserted)
 	}
 	return inserted, nil
 }

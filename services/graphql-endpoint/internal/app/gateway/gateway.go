@@ -158,6 +158,7 @@ func New(st Store, producer Producer, hub Subscribers, opts Options, log *slog.L
 	if g.streamed.last == nil {
 		g.streamed.last = map[int32]int64{}
 	}
+	g.streamed.storing = map[int32]int64{}
 	return g
 }
 

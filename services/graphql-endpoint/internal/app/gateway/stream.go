@@ -22,6 +22,26 @@ const streamPage = 500
 type streamed struct {
 	mu   sync.Mutex
 	last map[int32]int64 // a partition missing: nothing handed on yet (-1)
+	// storing is, per partition, the last offset of the batch this instance
+	// is storing now: handStored hands those rows on or kicks Follow, so a
+	// notification of them (which can come before the insert returns) needs
+	// no read.
+	storing map[int32]int64
+}
+
+// beginStoring marks the batch ending at last (partition -> offset) as being
+// stored here.
+func (s *streamed) beginStoring(last map[int32]int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	maps.Copy(s.storing, last)
+}
+
+// endStoring forgets the batch ending at last; s.mu is held.
+func (s *streamed) endStoring(last map[int32]int64) {
+	for p := range last {
+		delete(s.storing, p)
+	}
 }
 
 func (s *streamed) cursor() map[int32]int64 {
@@ -43,11 +63,18 @@ func (s *streamed) caughtUp(upTo map[int32]int64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for p, o := range upTo {
-		if s.lastOf(p) < o {
+		if s.lastOf(p) < o && s.storingUpTo(p) < o {
 			return false
 		}
 	}
 	return true
+}
+
+func (s *streamed) storingUpTo(p int32) int64 {
+	if o, ok := s.storing[p]; ok {
+		return o
+	}
+	return -1
 }
 
 // Follow hands the rows transactiondb stores after Options.StreamFrom to the
@@ -114,6 +141,7 @@ func (g *Gateway) handStored(first, last map[int32]int64, changes map[int32]int,
 	s := &g.streamed
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.endStoring(last)
 	all = true
 	var out []transaction.Transaction
 	for p, f := range first {
@@ -154,8 +182,18 @@ func fullPage(txs []transaction.Transaction) bool {
 	return false
 }
 
+// storeFailed forgets the batch ending at last, which was not stored: rows
+// another instance stored meanwhile are read by Follow.
+func (g *Gateway) storeFailed(last map[int32]int64) {
+	g.streamed.mu.Lock()
+	g.streamed.endStoring(last)
+	g.streamed.mu.Unlock()
+	g.Kick()
+}
+
 // Behind says some partition in upTo (a notification's partition -> newest
-// offset stored) is not handed on that far here: Follow has rows to read.
+// offset stored) is neither handed on that far here nor being stored here
+// that far: Follow has rows to read.
 func (g *Gateway) Behind(upTo map[int32]int64) bool {
 	return !g.streamed.caughtUp(upTo)
 }
