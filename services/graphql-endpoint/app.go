@@ -79,6 +79,7 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	gw := gateway.New(st, producer, hub, gateway.Options{
 		FeedbackTimeout: cfg.feedbackWait,
 		StreamSince:     dbNow,
+		StreamFrom:      cursor,
 		PollInterval:    cfg.poll,
 		HashConcurrency: cfg.hashSlots,
 		SendTimeout:     cfg.sendTimeout,
@@ -125,7 +126,7 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	consume("balance_changed", balances, gw.HandleBalanceChanged)
 	consume("feedback", answers, gw.HandleFeedback)
 	consumers.Go(func() { st.Listen(consumeCtx, notified(consumeCtx, gw, log), log) })
-	consumers.Go(func() { gw.Follow(consumeCtx, cursor) })
+	consumers.Go(func() { gw.Follow(consumeCtx) })
 
 	ops.SetReady(true)
 	log.Info("graphql-endpoint serving", "port", cfg.service.HTTPPort, "ops_port", cfg.service.OpsPort,
@@ -139,13 +140,16 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	return nil
 }
 
-// notified is what a notification from transactiondb does: new rows wake the
-// stream, stored answers the requests waiting here; "" (some may have been
-// lost) wakes the stream, and waiting requests look every STREAM_POLL_MS.
+// notified is what a notification from transactiondb does: new rows not
+// handed on here yet wake the stream, stored answers the requests waiting
+// here; "" (some may have been lost) wakes the stream, and waiting requests
+// look every STREAM_POLL_MS.
 func notified(ctx context.Context, gw *gateway.Gateway, log *slog.Logger) func(channel, payload string) {
 	return func(channel, payload string) {
 		if channel != store.ChannelFeedback {
-			gw.Kick()
+			if upTo, ok := store.DecodeStored(payload); !ok || gw.Behind(upTo) {
+				gw.Kick()
+			}
 			return
 		}
 		creations, results, err := store.DecodeFeedback(payload)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,8 +17,9 @@ import (
 )
 
 // Notification channels, raised at commit: ChannelTransactions by a trigger
-// on transactions (migration 000005), ChannelFeedback by the instance that
-// stored answers (its payload: answers in JSON, DecodeFeedback).
+// on transactions (its payload: where the rows are, DecodeStored; migration
+// 000006), ChannelFeedback by the instance that stored answers (its payload:
+// answers in JSON, DecodeFeedback).
 const (
 	ChannelTransactions = "transactions"
 	ChannelFeedback     = "feedback"
@@ -126,6 +129,26 @@ func (s *Store) listen(ctx context.Context, fn func(channel, payload string)) er
 		}
 		fn(n.Channel, n.Payload)
 	}
+}
+
+// DecodeStored reads a ChannelTransactions payload: per partition of
+// balance_changed the newest offset the statement stored ("3:1041,7:998").
+// ok false: it says nothing (the trigger of migration 000005 sent none).
+func DecodeStored(payload string) (upTo map[int32]int64, ok bool) {
+	if payload == "" {
+		return nil, false
+	}
+	upTo = map[int32]int64{}
+	for part := range strings.SplitSeq(payload, ",") {
+		p, o, found := strings.Cut(part, ":")
+		pn, err1 := strconv.ParseInt(p, 10, 32)
+		on, err2 := strconv.ParseInt(o, 10, 64)
+		if !found || err1 != nil || err2 != nil {
+			return nil, false
+		}
+		upTo[int32(pn)] = max(upTo[int32(pn)], on)
+	}
+	return upTo, true
 }
 
 // DecodeFeedback reads a ChannelFeedback payload.

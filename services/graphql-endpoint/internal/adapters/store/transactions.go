@@ -22,9 +22,8 @@ func scanTx(row pgx.Row, extra ...any) (transaction.Transaction, error) {
 }
 
 // AddTransactions stores txs (their ID ignored), each (command id, iban)
-// once, and returns how many rows it added: a change stored before (a
-// redelivery after a rebalance) adds none. Storing is all it does; every
-// gateway streams the rows from the table (Stream).
+// once, and returns the rows it added, with their ids: a change stored
+// before (a redelivery after a rebalance) adds none.
 //
 // progress (balance_changed partition -> next offset) is recorded in the same
 // statement, so it never runs ahead of the rows. Callers give the changes in
@@ -32,9 +31,9 @@ func scanTx(row pgx.Row, extra ...any) (transaction.Transaction, error) {
 // partition during a rebalance) then take row locks in the same order and
 // cannot deadlock, and one partition's rows commit in offset order, which
 // Stream's per-partition cursor relies on.
-func (s *Store) AddTransactions(ctx context.Context, txs []transaction.Transaction, progress map[int32]int64) (inserted int, err error) {
+func (s *Store) AddTransactions(ctx context.Context, txs []transaction.Transaction, progress map[int32]int64) (inserted []transaction.Transaction, err error) {
 	if len(txs) == 0 {
-		return 0, s.RecordProgress(ctx, progress)
+		return nil, s.RecordProgress(ctx, progress)
 	}
 	parts, offsets := progressArrays(progress)
 	type key struct{ cmd, iban string }
@@ -43,30 +42,50 @@ func (s *Store) AddTransactions(ctx context.Context, txs []transaction.Transacti
 	var balances, changes, kOffsets []int64
 	var kParts []int32
 	var kTimes []time.Time
+	type place struct {
+		p int32
+		o int64
+	}
+	byPlace := make(map[place]transaction.Transaction, len(txs))
 	for _, t := range txs {
 		if k := (key{t.CommandID, t.IBAN}); seen[k] {
 			continue // a change twice in the batch is stored at its first place
 		} else {
 			seen[k] = true
 		}
+		byPlace[place{t.Partition, t.Offset}] = t
 		cmds, ibans, fromTos, descrs = append(cmds, t.CommandID), append(ibans, t.IBAN), append(fromTos, t.FromTo), append(descrs, t.Descr)
 		balances, changes = append(balances, t.NewBalance), append(changes, t.ChangedBy)
 		kParts, kOffsets, kTimes = append(kParts, t.Partition), append(kOffsets, t.Offset), append(kTimes, t.At)
 	}
 	// WITH ORDINALITY + ORDER BY keeps row ids in the order the changes happened.
-	tag, err := s.pool.Exec(ctx, `
+	rows, err := s.pool.Query(ctx, `
 		WITH progress AS (`+upsertProgress("$10", "$11")+`)
 		INSERT INTO transactions (command_id, iban, new_balance, changed_by, from_to, descr, kafka_partition, kafka_offset, kafka_ts)
 		SELECT c, i, b, ch, f, d, p, o, ts
 		  FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::int[], $8::bigint[], $9::timestamptz[])
 		       WITH ORDINALITY AS u(c, i, b, ch, f, d, p, o, ts, n)
 		 ORDER BY n
-		ON CONFLICT (command_id, iban) DO NOTHING`,
+		ON CONFLICT (command_id, iban) DO NOTHING
+		RETURNING id, kafka_partition, kafka_offset`,
 		cmds, ibans, balances, changes, fromTos, descrs, kParts, kOffsets, kTimes, parts, offsets)
 	if err != nil {
-		return 0, fmt.Errorf("insert transactions: %w", err)
+		return nil, fmt.Errorf("insert transactions: %w", err)
 	}
-	return int(tag.RowsAffected()), nil
+	inserted, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (transaction.Transaction, error) {
+		var id int64
+		var at place
+		if err := r.Scan(&id, &at.p, &at.o); err != nil {
+			return transaction.Transaction{}, err
+		}
+		t := byPlace[at]
+		t.ID = id
+		return t, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("insert transactions: %w", err)
+	}
+	return inserted, nil
 }
 
 // TransactionByID returns the transaction with row id, or ok false.

@@ -48,8 +48,8 @@ func (g *Gateway) HandleFeedback(ctx context.Context, batch []messaging.Delivery
 
 // HandleBalanceChanged is the handler of the balance_changed consumer (one
 // group shared by every instance: each partition is stored by one). It
-// stores each change once; every instance streams it from transactiondb
-// (Follow), this one too.
+// stores each change once and hands what it stored to its own subscribers;
+// every other instance streams it from transactiondb (Follow).
 func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []messaging.Delivery) (err error) {
 	ev := consume(ctx, g.opts.Metrics.Hops, "balance_changed consumed", batch, g.opts.StreamSince)
 	defer func() { ev.end(err) }()
@@ -58,10 +58,15 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []messaging.De
 	slices.SortStableFunc(batch, func(a, b messaging.Delivery) int {
 		return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
 	})
-	next := map[int32]int64{}
+	first, last, next := map[int32]int64{}, map[int32]int64{}, map[int32]int64{}
 	for _, d := range batch {
-		next[d.Partition] = max(next[d.Partition], d.Offset+1)
+		if _, ok := first[d.Partition]; !ok {
+			first[d.Partition] = d.Offset
+		}
+		last[d.Partition] = d.Offset
+		next[d.Partition] = d.Offset + 1
 	}
+	changes := map[int32]int{}
 	txs := make([]transaction.Transaction, 0, len(batch))
 	for _, d := range batch {
 		bc, ok := d.Record.(*records.BalanceChanged)
@@ -77,17 +82,21 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []messaging.De
 		txs = append(txs, transaction.Transaction{CommandID: cmd, IBAN: bc.IBAN, NewBalance: bc.NewBalance,
 			ChangedBy: bc.ChangedBy, FromTo: bc.FromTo, Descr: bc.Description,
 			Partition: d.Partition, Offset: d.Offset, At: d.Timestamp})
+		changes[d.Partition]++
 	}
 	start := time.Now()
+	g.streamed.beginStoring(last)
 	inserted, err := g.store.AddTransactions(ctx, txs, next)
 	if err != nil {
+		g.storeFailed(last)
 		return err
 	}
 	g.opts.Metrics.StoreBatch.UpdateDuration(start)
 	g.opts.Metrics.TransactionsOffered.Add(len(txs))
-	g.opts.Metrics.TransactionsStored.Add(inserted)
+	g.opts.Metrics.TransactionsStored.Add(len(inserted))
 	ev.storedNow()
-	if inserted > 0 {
+	slices.SortFunc(inserted, transaction.ByPlace)
+	if !g.handStored(first, last, changes, inserted) {
 		g.Kick()
 	}
 	return nil

@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"cmp"
 	"context"
 	"slices"
 	"sync"
@@ -24,6 +23,9 @@ type memStore struct {
 	sent      map[ident.CommandID]transfer.Command
 	txs       []transaction.Transaction
 	progress  map[int32]int64
+	// committed, if set, runs when AddTransactions has stored its rows (where
+	// PostgreSQL notifies the listeners).
+	committed func(stored []transaction.Transaction)
 }
 
 func newMemStore() *memStore {
@@ -132,21 +134,24 @@ func (m *memStore) ResendDue(_ context.Context, cmd transfer.Command, _ time.Dur
 
 func (m *memStore) SendFailed(context.Context, ident.CommandID) error { return nil }
 
-func (m *memStore) AddTransactions(_ context.Context, txs []transaction.Transaction, progress map[int32]int64) (int, error) {
+func (m *memStore) AddTransactions(_ context.Context, txs []transaction.Transaction, progress map[int32]int64) ([]transaction.Transaction, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for p, o := range progress {
 		m.progress[p] = max(m.progress[p], o)
 	}
-	inserted := 0
+	var inserted []transaction.Transaction
 	for _, t := range txs {
 		if !slices.ContainsFunc(m.txs, func(old transaction.Transaction) bool {
 			return old.CommandID == t.CommandID && old.IBAN == t.IBAN
 		}) {
 			t.ID = int64(len(m.txs) + 1)
 			m.txs = append(m.txs, t)
-			inserted++
+			inserted = append(inserted, t)
 		}
+	}
+	if m.committed != nil {
+		m.committed(inserted)
 	}
 	return inserted, nil
 }
@@ -157,9 +162,7 @@ func (m *memStore) Stream(_ context.Context, cursor map[int32]int64, limit int) 
 	defer m.mu.Unlock()
 	var out []transaction.Transaction
 	n := map[int32]int{}
-	sorted := slices.SortedStableFunc(slices.Values(m.txs), func(a, b transaction.Transaction) int {
-		return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
-	})
+	sorted := slices.SortedStableFunc(slices.Values(m.txs), transaction.ByPlace)
 	for _, t := range sorted {
 		last, ok := cursor[t.Partition]
 		if (ok && t.Offset <= last) || n[t.Partition] >= limit {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"time"
 
 	"openbank/messaging"
@@ -59,7 +60,7 @@ type Answers interface {
 // Transactions stores BalanceChanged records once each and reads them back
 // in the order every instance streams them (store.Store).
 type Transactions interface {
-	AddTransactions(ctx context.Context, txs []transaction.Transaction, progress map[int32]int64) (inserted int, err error)
+	AddTransactions(ctx context.Context, txs []transaction.Transaction, progress map[int32]int64) (inserted []transaction.Transaction, err error)
 	Stream(ctx context.Context, cursor map[int32]int64, limit int) ([]transaction.Transaction, error)
 }
 
@@ -88,6 +89,9 @@ type Options struct {
 	// StreamSince: records older (by their Kafka timestamp) are left out of
 	// the hop and stream-lag histograms (a first start's history).
 	StreamSince time.Time
+	// StreamFrom is, per partition of balance_changed, the last offset stored
+	// before the start (store.Cursors): the stream begins after it.
+	StreamFrom map[int32]int64
 	// PollInterval is how often the stream and waiting requests look in
 	// transactiondb without a notification (one missed only delays).
 	PollInterval time.Duration
@@ -114,8 +118,9 @@ type Gateway struct {
 	transfers *feedback.Waiters[transfer.Result]
 	opts      Options
 	hashSlots chan struct{}
-	// kick wakes Follow: rows were stored.
-	kick chan struct{}
+	// kick wakes Follow: rows were stored that are not handed on here yet.
+	kick     chan struct{}
+	streamed streamed
 	// dummyHash is checked for an unknown username, so login takes as long
 	// as for a known one.
 	dummyHash string
@@ -143,12 +148,18 @@ func New(st Store, producer Producer, hub Subscribers, opts Options, log *slog.L
 	if err != nil {
 		panic(fmt.Sprintf("hash a dummy password: %v", err)) // crypto/rand failed: nothing works
 	}
-	return &Gateway{
+	g := &Gateway{
 		store: st, producer: producer, hub: hub,
 		accounts:  feedback.NewWaiters[account.Creation](),
 		transfers: feedback.NewWaiters[transfer.Result](),
 		opts:      opts, hashSlots: make(chan struct{}, opts.HashConcurrency), kick: make(chan struct{}, 1), dummyHash: dummy, log: log,
+		streamed: streamed{last: maps.Clone(opts.StreamFrom)},
 	}
+	if g.streamed.last == nil {
+		g.streamed.last = map[int32]int64{}
+	}
+	g.streamed.storing = map[int32]int64{}
+	return g
 }
 
 // send hands msg to Kafka, waiting at most SendTimeout for its acknowledgement.

@@ -147,13 +147,18 @@ func TestMoneyTransferAnswersARepeatFromTheStore(t *testing.T) {
 }
 
 // HandleBalanceChanged stores each change once, in (partition, offset)
-// order with its place; Follow streams every row stored after its cursor
-// once, whoever stored it (another instance's rows too), and not a
-// redelivery again.
-func TestStoreOnceAndStreamFromTheDatabase(t *testing.T) {
+// order with its place, and hands what it stored on to its own subscribers
+// when the batch continues where the stream is; Follow streams the rest
+// (another instance's rows, a batch after a gap) once, and a redelivery is
+// neither stored nor streamed again.
+func TestStoreOnceAndStream(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	g, st, _, pub := newTestGateway(nil)
+	st, pub := newMemStore(), &published{}
+	// Partition 0 is streamed up to offset 4 and 1 up to 6 at the start; the
+	// hour-long poll leaves Follow to kicks alone.
+	g := New(st, &answeringSender{}, pub, Options{StreamSince: time.Now().Add(-time.Minute),
+		StreamFrom: map[int32]int64{0: 4, 1: 6}, PollInterval: time.Hour}, slog.New(slog.DiscardHandler))
 	now := time.Now()
 	iban := "NL66OPEN0000000001"
 	change := func(p int32, o int64, cmd string) messaging.Delivery {
@@ -164,10 +169,35 @@ func TestStoreOnceAndStreamFromTheDatabase(t *testing.T) {
 		}
 		return d
 	}
+	streamed := func() []string {
+		var cmds []string
+		for _, tx := range pub.all() {
+			if tx.ID == 0 {
+				t.Errorf("%s streamed without its row id", tx.CommandID)
+			}
+			cmds = append(cmds, tx.CommandID)
+		}
+		return cmds
+	}
+	waitFor := func(n int) {
+		for deadline := time.Now().Add(5 * time.Second); len(pub.all()) < n && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(50 * time.Millisecond) // nothing more comes
+	}
+
+	// The notification of its own insert can come before the insert returns:
+	// it must not cost a read either.
+	st.committed = func([]transaction.Transaction) {
+		if g.Behind(map[int32]int64{0: 6, 1: 8}) {
+			t.Error("behind while storing the rows itself: its own notification would cost a read")
+		}
+	}
 	batch := []messaging.Delivery{change(1, 8, "c3"), change(0, 5, "c1"), change(1, 7, "c2"), change(0, 6, "")}
 	if err := g.HandleBalanceChanged(ctx, batch); err != nil {
 		t.Fatal(err)
 	}
+	st.committed = nil
 	var cmds []string
 	for _, tx := range st.txs {
 		cmds = append(cmds, tx.CommandID)
@@ -178,32 +208,42 @@ func TestStoreOnceAndStreamFromTheDatabase(t *testing.T) {
 	if st.progress[0] != 7 || st.progress[1] != 9 {
 		t.Errorf("progress %v, want the next offset per partition", st.progress)
 	}
-	if len(pub.all()) != 0 {
-		t.Error("streamed before Follow: the stream comes from the database only")
+	if got, want := streamed(), []string{"c1", topology.TopicBalanceChanged + "/0/6", "c2", "c3"}; !slices.Equal(got, want) {
+		t.Errorf("handed on %v, want %v: what this instance stored, without reading it back", got, want)
+	}
+	select {
+	case <-g.kick:
+		t.Error("Follow was kicked for rows already handed on")
+	default:
+	}
+	if g.Behind(map[int32]int64{0: 6, 1: 8}) {
+		t.Error("behind after handing on: its own notification would cost a read")
 	}
 
-	go g.Follow(ctx, map[int32]int64{1: 7}) // partition 1 up to offset 7 was history at the start
-	// Another instance stores partition 2; a redelivery of c1 adds nothing.
+	go g.Follow(ctx)
+	// Another instance stores partition 2; its notification says so.
 	if _, err := st.AddTransactions(ctx, []transaction.Transaction{{CommandID: "by-other", IBAN: iban, Partition: 2, Offset: 1}}, nil); err != nil {
 		t.Fatal(err)
 	}
+	if !g.Behind(map[int32]int64{2: 1}) {
+		t.Fatal("not behind another instance's rows")
+	}
+	g.Kick()
+	waitFor(5)
+	// A redelivery of c1 adds and streams nothing; a batch of partition 3
+	// begins after a gap (its earlier rows unknown here): Follow reads it.
 	if err := g.HandleBalanceChanged(ctx, []messaging.Delivery{batch[1]}); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"c1", topology.TopicBalanceChanged + "/0/6", "c3", "by-other"}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(pub.all()) < len(want) && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	if err := g.HandleBalanceChanged(ctx, []messaging.Delivery{change(3, 40, "after-gap")}); err != nil {
+		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond) // nothing more comes
-	var streamed []string
-	for _, tx := range pub.all() {
-		streamed = append(streamed, tx.CommandID)
+	waitFor(6)
+	want := []string{"c1", topology.TopicBalanceChanged + "/0/6", "c2", "c3", "by-other", "after-gap"}
+	if got := streamed(); !slices.Equal(got, want) {
+		t.Errorf("streamed %v, want %v: each row after the cursor once, partition by partition", got, want)
 	}
-	if !slices.Equal(streamed, want) {
-		t.Errorf("streamed %v, want %v: each row after the cursor once, partition by partition", streamed, want)
-	}
-	if len(st.txs) != 5 {
-		t.Errorf("%d rows, want 5: a redelivery is not stored again", len(st.txs))
+	if len(st.txs) != 6 {
+		t.Errorf("%d rows, want 6: a redelivery is not stored again", len(st.txs))
 	}
 }

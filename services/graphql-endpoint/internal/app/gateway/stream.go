@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"maps"
+	"sync"
 	"time"
 
 	"openbank/services/graphql-endpoint/internal/domain/account"
@@ -12,12 +14,75 @@ import (
 // streamPage bounds the rows read per partition in one query.
 const streamPage = 500
 
-// Follow hands the rows transactiondb stores after cursor (partition -> last
-// offset, store.Cursors) to the stream subscribers, each once, until ctx
-// ends: whichever instance stored them, this one included, so there is one
-// way to the stream. It reads when kicked (a notification, or this instance
-// stored rows) and every PollInterval.
-func (g *Gateway) Follow(ctx context.Context, cursor map[int32]int64) {
+// streamed is, per partition of balance_changed, the last offset handed to
+// this instance's subscribers. Rows reach them in offset order, each once,
+// whichever way they came: read back by Follow, or handed on by the instance
+// that stored them (handStored), which spares a database round trip on the
+// way to the stream.
+type streamed struct {
+	mu   sync.Mutex
+	last map[int32]int64 // a partition missing: nothing handed on yet (-1)
+	// storing is, per partition, the last offset of the batch this instance
+	// is storing now: handStored hands those rows on or kicks Follow, so a
+	// notification of them (which can come before the insert returns) needs
+	// no read.
+	storing map[int32]int64
+}
+
+// beginStoring marks the batch ending at last (partition -> offset) as being
+// stored here.
+func (s *streamed) beginStoring(last map[int32]int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	maps.Copy(s.storing, last)
+}
+
+// endStoring forgets the batch ending at last; s.mu is held.
+func (s *streamed) endStoring(last map[int32]int64) {
+	for p := range last {
+		delete(s.storing, p)
+	}
+}
+
+func (s *streamed) cursor() map[int32]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.last)
+}
+
+func (s *streamed) lastOf(p int32) int64 {
+	if o, ok := s.last[p]; ok {
+		return o
+	}
+	return -1
+}
+
+// caughtUp says every partition in upTo (partition -> offset) is handed on
+// up to its offset here.
+func (s *streamed) caughtUp(upTo map[int32]int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for p, o := range upTo {
+		if s.lastOf(p) < o && s.storingUpTo(p) < o {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *streamed) storingUpTo(p int32) int64 {
+	if o, ok := s.storing[p]; ok {
+		return o
+	}
+	return -1
+}
+
+// Follow hands the rows transactiondb stores after Options.StreamFrom to the
+// stream subscribers, each once, until ctx ends: whichever instance stored
+// them, so there is one way to the stream. It reads when kicked (a
+// notification of rows not handed on yet, or rows stored here that could not
+// be handed on directly) and every PollInterval.
+func (g *Gateway) Follow(ctx context.Context) {
 	tick := time.NewTicker(g.opts.PollInterval)
 	defer tick.Stop()
 	for {
@@ -28,19 +93,69 @@ func (g *Gateway) Follow(ctx context.Context, cursor map[int32]int64) {
 		case <-tick.C:
 		}
 		for ctx.Err() == nil {
-			txs, err := g.store.Stream(ctx, cursor, streamPage)
+			txs, err := g.store.Stream(ctx, g.streamed.cursor(), streamPage)
 			if err != nil {
 				if ctx.Err() == nil {
 					g.log.Warn("read new transactions", "error", err)
 				}
 				break
 			}
-			g.publish(txs)
+			g.handRead(txs)
 			if !fullPage(txs) {
 				break
 			}
 		}
 	}
+}
+
+// handRead hands on rows Stream read: in each partition every stored row
+// after the cursor it was given, in offset order. What was handed on
+// meanwhile (handStored) is left out.
+func (g *Gateway) handRead(txs []transaction.Transaction) {
+	s := &g.streamed
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fresh := txs[:0:0]
+	for _, t := range txs {
+		if t.Offset > s.lastOf(t.Partition) {
+			fresh = append(fresh, t)
+			s.last[t.Partition] = t.Offset
+		}
+	}
+	g.publish(fresh)
+}
+
+// handStored hands on the rows this instance just stored from a batch of
+// balance_changed (first: each partition's first offset in the batch, last:
+// its last; inserted: the rows the batch added, in (partition, offset)
+// order), and reports whether it could for every partition. It can for a
+// partition whose batch begins right after the cursor and whose changes
+// were all added by this batch: then inserted holds every stored row of the
+// partition up to last, as Stream would read them. Otherwise (a rebalance, a
+// redelivered copy) Follow reads them.
+func (g *Gateway) handStored(first, last map[int32]int64, changes map[int32]int, inserted []transaction.Transaction) (all bool) {
+	byPartition := map[int32][]transaction.Transaction{}
+	for _, t := range inserted {
+		byPartition[t.Partition] = append(byPartition[t.Partition], t)
+	}
+	s := &g.streamed
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.endStoring(last)
+	all = true
+	var out []transaction.Transaction
+	for p, f := range first {
+		switch rows := byPartition[p]; {
+		case last[p] <= s.lastOf(p): // Follow was quicker
+		case f == s.lastOf(p)+1 && len(rows) == changes[p]:
+			out = append(out, rows...)
+			s.last[p] = last[p]
+		default:
+			all = false
+		}
+	}
+	g.publish(out)
+	return all
 }
 
 func (g *Gateway) publish(txs []transaction.Transaction) {
@@ -65,6 +180,22 @@ func fullPage(txs []transaction.Transaction) bool {
 		}
 	}
 	return false
+}
+
+// storeFailed forgets the batch ending at last, which was not stored: rows
+// another instance stored meanwhile are read by Follow.
+func (g *Gateway) storeFailed(last map[int32]int64) {
+	g.streamed.mu.Lock()
+	g.streamed.endStoring(last)
+	g.streamed.mu.Unlock()
+	g.Kick()
+}
+
+// Behind says some partition in upTo (a notification's partition -> newest
+// offset stored) is neither handed on that far here nor being stored here
+// that far: Follow has rows to read.
+func (g *Gateway) Behind(upTo map[int32]int64) bool {
+	return !g.streamed.caughtUp(upTo)
 }
 
 // Kick makes Follow read transactiondb now.

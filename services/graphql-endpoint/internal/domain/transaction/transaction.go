@@ -3,6 +3,7 @@
 package transaction
 
 import (
+	"cmp"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,12 @@ type Transaction struct {
 }
 
 // Direction is DEBIT when money left the iban.
+// ByPlace orders transactions by their place in balance_changed (partition,
+// then offset): the order one partition's rows are stored and streamed in.
+func ByPlace(a, b Transaction) int {
+	return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
+}
+
 func (t Transaction) Direction() Direction {
 	if t.ChangedBy < 0 {
 		return Debit
