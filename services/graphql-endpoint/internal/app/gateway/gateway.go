@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"time"
 
 	"openbank/messaging"
@@ -120,7 +119,7 @@ type Gateway struct {
 	hashSlots chan struct{}
 	// kick wakes Follow: rows were stored that are not handed on here yet.
 	kick     chan struct{}
-	streamed streamed
+	streamed *streamed
 	// dummyHash is checked for an unknown username, so login takes as long
 	// as for a known one.
 	dummyHash string
@@ -148,18 +147,13 @@ func New(st Store, producer Producer, hub Subscribers, opts Options, log *slog.L
 	if err != nil {
 		panic(fmt.Sprintf("hash a dummy password: %v", err)) // crypto/rand failed: nothing works
 	}
-	g := &Gateway{
+	return &Gateway{
 		store: st, producer: producer, hub: hub,
 		accounts:  feedback.NewWaiters[account.Creation](),
 		transfers: feedback.NewWaiters[transfer.Result](),
 		opts:      opts, hashSlots: make(chan struct{}, opts.HashConcurrency), kick: make(chan struct{}, 1), dummyHash: dummy, log: log,
-		streamed: streamed{last: maps.Clone(opts.StreamFrom)},
+		streamed: newStreamed(opts.StreamFrom),
 	}
-	if g.streamed.last == nil {
-		g.streamed.last = map[int32]int64{}
-	}
-	g.streamed.storing = map[int32]int64{}
-	return g
 }
 
 // send hands msg to Kafka, waiting at most SendTimeout for its acknowledgement.

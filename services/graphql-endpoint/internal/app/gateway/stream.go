@@ -29,6 +29,15 @@ type streamed struct {
 	storing map[int32]int64
 }
 
+// newStreamed starts the stream after from (partition -> last offset).
+func newStreamed(from map[int32]int64) *streamed {
+	s := &streamed{last: maps.Clone(from), storing: map[int32]int64{}}
+	if s.last == nil {
+		s.last = map[int32]int64{}
+	}
+	return s
+}
+
 // beginStoring marks the batch ending at last (partition -> offset) as being
 // stored here.
 func (s *streamed) beginStoring(last map[int32]int64) {
@@ -112,7 +121,7 @@ func (g *Gateway) Follow(ctx context.Context) {
 // after the cursor it was given, in offset order. What was handed on
 // meanwhile (handStored) is left out.
 func (g *Gateway) handRead(txs []transaction.Transaction) {
-	s := &g.streamed
+	s := g.streamed
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fresh := txs[:0:0]
@@ -138,7 +147,7 @@ func (g *Gateway) handStored(first, last map[int32]int64, changes map[int32]int,
 	for _, t := range inserted {
 		byPartition[t.Partition] = append(byPartition[t.Partition], t)
 	}
-	s := &g.streamed
+	s := g.streamed
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.endStoring(last)
