@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -153,7 +154,8 @@ func (g *Gateway) handStored(first, last map[int32]int64, changes map[int32]int,
 	s.endStoring(last)
 	all = true
 	var out []transaction.Transaction
-	for p, f := range first {
+	for _, p := range slices.Sorted(maps.Keys(first)) { // partitions in order, as Follow reads them
+		f := first[p]
 		switch rows := byPartition[p]; {
 		case last[p] <= s.lastOf(p): // Follow was quicker
 		case f == s.lastOf(p)+1 && len(rows) == changes[p]:
