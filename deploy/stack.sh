@@ -35,6 +35,9 @@ KAFKA_NODES=${KAFKA_NODES:-1}
 KAFKA_PORT_STEP=${KAFKA_PORT_STEP:-10}
 SCHEMA_REGISTRY_PORT=${SCHEMA_REGISTRY_PORT:-8081}
 DB_PORT=${DB_PORT:-5432}
+# The services' ports listen on this machine only, as Kafka, the registry and
+# PostgreSQL do; LISTEN_HOST=0.0.0.0 opens them to the network.
+LISTEN_HOST=${LISTEN_HOST:-127.0.0.1}
 # Opt-in extra listeners for tests: TLS with required client certificates,
 # and a plaintext one that advertises KAFKA_PROXY_PORT while it listens on the
 # next port, for a test's TCP proxy in between.
@@ -145,6 +148,8 @@ environment (current value):
   COMMAND_HANDLER_HTTP_PORT, GRAPHQL_ENDPOINT_HTTP_PORT, HEARTBEAT_HTTP_PORT,
   COMMAND_GENERATOR_HTTP_PORT (unset: 8090, 8888, 17888, 8091), STATIC_PORT (8181):
   the services' ports, to run a second stack next to one on the defaults
+  LISTEN_HOST ($LISTEN_HOST): the address the services' ports listen on
+  (0.0.0.0: every interface, to reach the bank from another machine)
 cache: $CACHE_DIR
 EOF
 }

@@ -48,6 +48,8 @@ write_env() {
     printf 'export SCHEMA_REGISTRY_URL=%q\n' "http://127.0.0.1:$SCHEMA_REGISTRY_PORT"
     printf 'export DB_HOSTNAME=%q\n' "127.0.0.1"
     printf 'export DB_PORT=%q\n' "$DB_PORT"
+    # What the tests and the load test start listens where the stack's services do.
+    printf 'export LISTEN_HOST=%q\n' "$LISTEN_HOST"
     printf 'export DB_PASSWORD=%q\n' "$DB_PASSWORD"
     printf 'export DB_MIGRATE_PASSWORD=%q\n' "$DB_MIGRATE_PASSWORD"
     printf 'export TOKEN_KEY=%q\n' "$TOKEN_KEY"

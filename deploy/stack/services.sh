@@ -52,10 +52,10 @@ start_services() {
     say "building $name"
     build_go "$name"
     say "starting $name (log: $LOG_DIR/$name.log)"
-    local extra=()
+    local extra=("LISTEN_HOST=$LISTEN_HOST")
     # The gateway also serves the built frontend (port 8181) when there is one.
     if [[ $name == graphql-endpoint && -f $REPO_ROOT/frontend/dist/index.html ]]; then
-      extra=("STATIC_DIR=$REPO_ROOT/frontend/dist")
+      extra+=("STATIC_DIR=$REPO_ROOT/frontend/dist")
       say "graphql-endpoint serves the frontend on http://localhost:${STATIC_PORT:-8181}"
     fi
     # Static membership: the handler restarted takes its partitions back at once.

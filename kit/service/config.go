@@ -1,5 +1,5 @@
 // Package service is the skeleton every long-running service of the bank
-// shares: its configuration (HTTP_PORT, PPROF_PORT, LOG_LEVEL), a JSON log on
+// shares: its configuration (HTTP_PORT, LISTEN_HOST, PPROF_PORT, LOG_LEVEL), a JSON log on
 // stderr, one ops server (health, readiness, metrics, optional pprof) and a
 // run loop that stops on SIGINT/SIGTERM within a bounded time.
 //
@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,9 @@ type Config struct {
 	Name string
 	// HTTPPort serves /healthz, /readyz, /metrics and the service's own routes.
 	HTTPPort int
+	// ListenHost is the address every port of the service but pprof's listens
+	// on (Addr); empty: every interface, as a container needs.
+	ListenHost string
 	// OpsPort, when not 0, takes /metrics and Ops.Private's routes off
 	// HTTP_PORT onto a port of their own (a service whose HTTP_PORT is public
 	// sets it from OPS_PORT); both ports answer /healthz and /readyz.
@@ -65,18 +69,25 @@ type Public struct {
 // redo (uncommitted offsets are read again).
 const DefaultGrace = 9 * time.Second
 
-// ReadConfig reads HTTP_PORT (defaultHTTPPort when unset), PPROF_PORT and LOG_LEVEL.
+// ReadConfig reads HTTP_PORT (defaultHTTPPort when unset), LISTEN_HOST,
+// PPROF_PORT and LOG_LEVEL.
 func ReadConfig(env Env, defaultHTTPPort int) Config {
 	declareGOMAXPROCS()
 	c := Config{
-		HTTPPort:  env.Int("HTTP_PORT", defaultHTTPPort, 1, 65535, "`/healthz`, `/readyz`, `/metrics` and the service's own routes"),
+		HTTPPort: env.Int("HTTP_PORT", defaultHTTPPort, 1, 65535, "`/healthz`, `/readyz`, `/metrics` and the service's own routes"),
+		ListenHost: env.String("LISTEN_HOST", "", "the IP address the service's ports listen on; empty: every interface, as in a container. "+
+			"The local stack sets 127.0.0.1 ([security.md](security.md#what-listens-where))"),
 		PprofPort: env.Int("PPROF_PORT", 0, 0, 65535, "`net/http/pprof` on 127.0.0.1"),
 		LogLevel:  ReadLogLevel(env),
 		Grace:     DefaultGrace,
 	}
+	env.Check(c.ListenHost == "" || net.ParseIP(c.ListenHost) != nil, "LISTEN_HOST", "want an IP address (127.0.0.1, ::1, 0.0.0.0) or nothing")
 	env.Check(c.PprofPort == 0 || c.PprofPort != c.HTTPPort, "PPROF_PORT", "want a port other than HTTP_PORT")
 	return c
 }
+
+// Addr is where a port of the service listens: ListenHost's, or every interface's.
+func (c Config) Addr(port int) string { return net.JoinHostPort(c.ListenHost, strconv.Itoa(port)) }
 
 // ReadLogLevel reads LOG_LEVEL (debug, info, warn or error; info when unset),
 // for programs that run once and serve nothing.

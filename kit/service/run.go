@@ -91,11 +91,11 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, ops *Ops, app App) e
 	l := &listeners{ctx: ctx, fail: cancel}
 	ops.listeners = l
 	defer l.stopAll()
-	if err := l.serve("HTTP_PORT", ":"+strconv.Itoa(cfg.HTTPPort), ops, cfg.Public); err != nil {
+	if err := l.serve("HTTP_PORT", cfg.Addr(cfg.HTTPPort), ops, cfg.Public); err != nil {
 		return err
 	}
 	if cfg.OpsPort != 0 {
-		if err := l.serve("OPS_PORT", ":"+strconv.Itoa(cfg.OpsPort), ops.Private, nil); err != nil {
+		if err := l.serve("OPS_PORT", cfg.Addr(cfg.OpsPort), ops.Private, nil); err != nil {
 			return err
 		}
 	}

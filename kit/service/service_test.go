@@ -66,6 +66,9 @@ func TestReadConfig(t *testing.T) {
 		{vars: map[string]string{"LOG_LEVEL": "warn"}, want: Config{HTTPPort: 8090, LogLevel: slog.LevelWarn, Grace: DefaultGrace}},
 		{vars: map[string]string{"LOG_LEVEL": "loud", "HTTP_PORT": "0"}, badVars: []string{"LOG_LEVEL", "HTTP_PORT"}},
 		{vars: map[string]string{"HTTP_PORT": "7000", "PPROF_PORT": "7000"}, badVars: []string{"PPROF_PORT"}},
+		{vars: map[string]string{"LISTEN_HOST": "::1"}, want: Config{HTTPPort: 8090, ListenHost: "::1", LogLevel: slog.LevelInfo, Grace: DefaultGrace}},
+		{vars: map[string]string{"LISTEN_HOST": "localhost"}, badVars: []string{"LISTEN_HOST"}},
+		{vars: map[string]string{"LISTEN_HOST": "127.0.0.1:8090"}, badVars: []string{"LISTEN_HOST"}},
 	} {
 		env := &mapEnv{vars: tc.vars}
 		got := ReadConfig(env, 8090)
@@ -183,6 +186,39 @@ func TestOpsServerReadinessAndMetrics(t *testing.T) {
 	}
 	if _, err := http.Get(base + "/healthz"); err == nil {
 		t.Error("the ops server still answers after run returned")
+	}
+}
+
+// Every address in 127.0.0.0/8 reaches this machine, but a port bound to
+// 127.0.0.1 alone does not answer on 127.0.0.2: the test tells what listens
+// on every interface from what listens on one.
+func TestListenHostBindsEveryPortToIt(t *testing.T) {
+	answers := func(host string, port int) bool {
+		conn, err := net.DialTimeout("tcp", net.JoinHostPort(host, strconv.Itoa(port)), time.Second)
+		if err == nil {
+			conn.Close()
+		}
+		return err == nil
+	}
+	for _, tc := range []struct {
+		host      string
+		elsewhere bool // answers on 127.0.0.2 too
+	}{{"127.0.0.1", false}, {"", true}} {
+		cfg := Config{ListenHost: tc.host, HTTPPort: freePort(t), OpsPort: freePort(t)}
+		err := run(context.Background(), cfg, slog.New(slog.DiscardHandler), NewOps(cfg), func(_ context.Context, _ *Ops) error {
+			for _, port := range []int{cfg.HTTPPort, cfg.OpsPort} {
+				if !answers("127.0.0.1", port) {
+					return fmt.Errorf("LISTEN_HOST=%q: port %d does not answer on 127.0.0.1", tc.host, port)
+				}
+				if got := answers("127.0.0.2", port); got != tc.elsewhere {
+					return fmt.Errorf("LISTEN_HOST=%q: port %d answers on 127.0.0.2: %v, want %v", tc.host, port, got, tc.elsewhere)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Error(err)
+		}
 	}
 }
 

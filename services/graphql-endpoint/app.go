@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
-	"strconv"
 	"sync"
 
 	"openbank/kit/env"
@@ -106,7 +105,7 @@ func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) er
 	ops.Wrap(httpapi.CORS(cfg.cors).Handler)
 	if cfg.staticDir != "" {
 		// The page's files, bounded as HTTP_PORT is.
-		if err := ops.Serve("STATIC_PORT", ":"+strconv.Itoa(cfg.staticPort), httpapi.Static(cfg.staticDir), cfg.service.Public); err != nil {
+		if err := ops.Serve("STATIC_PORT", cfg.service.Addr(cfg.staticPort), httpapi.Static(cfg.staticDir), cfg.service.Public); err != nil {
 			return err
 		}
 	}
