@@ -202,7 +202,7 @@ func (g *Gateway) hashPassword(ctx context.Context, username, password string) (
 	if err := g.acquireHashSlot(ctx); err != nil {
 		return "", err
 	}
-	defer func() { <-g.hashSlots }()
+	defer g.releaseHashSlot()
 	return account.HashPassword(password)
 }
 
@@ -213,12 +213,19 @@ func (g *Gateway) checkPassword(ctx context.Context, username, hash, password st
 	if err := g.acquireHashSlot(ctx); err != nil {
 		return false, err
 	}
-	defer func() { <-g.hashSlots }()
+	defer g.releaseHashSlot()
 	ok, err := account.CheckPassword(hash, password)
 	if err != nil {
 		return false, fmt.Errorf("check password: %w", err)
 	}
 	return ok, nil
+}
+
+func (g *Gateway) releaseHashSlot() {
+	<-g.hashSlots
+	if len(g.hashSlots) == 0 && g.opts.HashesDone != nil {
+		g.opts.HashesDone()
+	}
 }
 
 func (g *Gateway) acquireHashSlot(ctx context.Context) error {

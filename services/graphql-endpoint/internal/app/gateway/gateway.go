@@ -96,6 +96,9 @@ type Options struct {
 	PollInterval time.Duration
 	// HashConcurrency bounds simultaneous password hashes (each needs ~19 MiB).
 	HashConcurrency int
+	// HashesDone, when set, runs as a password hash ends with no other
+	// running: the 19 MiB each frees can be given back to the system then.
+	HashesDone func()
 	// SendTimeout bounds the wait for Kafka to take a command (Kafka down).
 	SendTimeout time.Duration
 	// Metrics are observed here; nil: nowhere.

@@ -105,6 +105,32 @@ func TestPasswordHashesAreCharged(t *testing.T) {
 	}
 }
 
+func TestTheLastHashOutGivesItsMemoryBack(t *testing.T) {
+	g, _, _, _ := newTestGateway(confirmAccounts)
+	done := 0
+	g.opts.HashesDone = func() { done++ }
+	ctx := context.Background()
+	if err := g.acquireHashSlot(ctx); err != nil { // another hash is running
+		t.Fatal(err)
+	}
+	if r, err := g.GetAccount(ctx, "carla", "password", Open); err != nil || r.IBAN == "" {
+		t.Fatalf("open: %+v %v", r, err)
+	}
+	if done != 0 {
+		t.Fatalf("HashesDone ran %d times while another hash was running", done)
+	}
+	g.releaseHashSlot()
+	if done != 1 {
+		t.Fatalf("HashesDone ran %d times after the last hash, want 1", done)
+	}
+	if _, err := g.GetAccount(ctx, "carla", "wrong", Login); err != nil {
+		t.Fatal(err)
+	}
+	if done != 2 {
+		t.Errorf("HashesDone ran %d times after a login's hash, want 2", done)
+	}
+}
+
 func TestFailedCreationFreesTheUsername(t *testing.T) {
 	ctx := context.Background()
 	fail := true
