@@ -67,19 +67,20 @@ func (l franzLogger) Log(level kgo.LogLevel, msg string, keyvals ...any) {
 	l.log.Log(context.Background(), lvl, msg, append([]any{"kafka_client", messaging.ClientFranz}, keyvals...)...)
 }
 
-// franzCodec is franz-go's codec of one of Compressions().
-func franzCodec(name string) kgo.CompressionCodec {
+// franzCompression is the producer option of one of Compressions(); lz4 is
+// written by the bank's own compressor (lz4.go).
+func franzCompression(name string) kgo.ProducerOpt {
 	switch name {
 	case "none":
-		return kgo.NoCompression()
+		return kgo.ProducerBatchCompression(kgo.NoCompression())
 	case "zstd":
-		return kgo.ZstdCompression()
+		return kgo.ProducerBatchCompression(kgo.ZstdCompression())
 	case "snappy":
-		return kgo.SnappyCompression()
+		return kgo.ProducerBatchCompression(kgo.SnappyCompression())
 	case "gzip":
-		return kgo.GzipCompression()
+		return kgo.ProducerBatchCompression(kgo.GzipCompression())
 	}
-	return kgo.Lz4Compression()
+	return kgo.WithCompressor(newLz4Compressor())
 }
 
 type franzProducer struct{ cl *kgo.Client }
@@ -92,7 +93,7 @@ func (franz) NewProducer(cfg messaging.Config, log *slog.Logger) (messaging.RawP
 	opts = append(opts,
 		kgo.RequiredAcks(kgo.AllISRAcks()), // idempotent writes (franz-go's default) need all
 		kgo.ProducerLinger(cfg.Linger),
-		kgo.ProducerBatchCompression(franzCodec(cfg.Codec())),
+		franzCompression(cfg.Codec()),
 		// librdkafka's message.timeout.ms default: a record is not retried forever.
 		kgo.RecordDeliveryTimeout(5*time.Minute),
 		kgo.MaxBufferedRecords(messaging.MaxUnacknowledgedRecords),
