@@ -217,19 +217,13 @@ func pollBatch(ctx context.Context, raw RawConsumer, max int, batchWait time.Dur
 // to the dead-letter topic; a registry that does not answer is waited for.
 func (c *Consumer) decode(ctx context.Context, msgs []RawRecord) ([]Delivery, error) {
 	batch := make([]Delivery, 0, len(msgs))
+	var bad *serde.DecodeError // one for the batch: errors.As moves it to the heap
 	for _, m := range msgs {
 		topic := m.Topic
-		var rec records.Record
-		err := retry.Do(ctx, c.log, "decode record", retry.Forever, func() error {
-			var err error
-			rec, err = c.codec.Decode(topic, m.Value)
-			var bad *serde.DecodeError
-			if errors.As(err, &bad) {
-				return retry.Permanent(err)
-			}
-			return err
-		})
-		var bad *serde.DecodeError
+		rec, err := c.codec.Decode(topic, m.Value)
+		if err != nil && !errors.As(err, &bad) {
+			rec, err = c.decodeWhenReachable(ctx, topic, m.Value)
+		}
 		if errors.As(err, &bad) {
 			if err := c.deadLetter(ctx, m, bad); err != nil {
 				return nil, err
@@ -245,6 +239,20 @@ func (c *Consumer) decode(ctx context.Context, msgs []RawRecord) ([]Delivery, er
 		})
 	}
 	return batch, nil
+}
+
+// decodeWhenReachable decodes value again until the registry answers, or
+// the record proves undecodable (a *serde.DecodeError).
+func (c *Consumer) decodeWhenReachable(ctx context.Context, topic string, value []byte) (rec records.Record, err error) {
+	err = retry.Do(ctx, c.log, "decode record", retry.Forever, func() error {
+		var e error
+		rec, e = c.codec.Decode(topic, value)
+		if bad := (*serde.DecodeError)(nil); errors.As(e, &bad) {
+			return retry.Permanent(e)
+		}
+		return e
+	})
+	return rec, err
 }
 
 // Lag is how many records of the assigned partitions are not yet read.

@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -9,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/riferrei/srclient"
 
 	"openbank/topology"
 	"openbank/topology/records"
@@ -161,5 +164,46 @@ func TestRunCommitsOncePerIntervalAndWhenIdle(t *testing.T) {
 	// no records come.
 	if want := []int64{3, 6, 12}; !slices.Equal(raw.commits, want) {
 		t.Errorf("commits %v, want %v (log %s)", raw.commits, want, strings.Join(log, "; "))
+	}
+}
+
+// flakyRegistry fails its first failures schema fetches, as a registry
+// that is not up yet.
+type flakyRegistry struct {
+	serde.Registry
+	mu       sync.Mutex
+	failures int
+}
+
+func (f *flakyRegistry) GetSchema(id int) (*srclient.Schema, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failures > 0 {
+		f.failures--
+		return nil, errors.New("connection refused")
+	}
+	return f.Registry.GetSchema(id)
+}
+
+// TestDecodeWaitsForTheRegistry: a record whose schema cannot be fetched yet
+// is decoded once the registry answers, not dead-lettered.
+func TestDecodeWaitsForTheRegistry(t *testing.T) {
+	registry := serdetest.NewRegistry()
+	recs := commandRecords(t, serde.NewSerde(registry))
+	flaky := &flakyRegistry{Registry: registry, failures: 2}
+	c := memoryRun(nil, serde.NewSerde(flaky), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	got, err := c.decode(ctx, recs)
+	if err != nil || len(got) != len(recs) {
+		t.Fatalf("decoded %d of %d records, %v", len(got), len(recs), err)
+	}
+	for i, d := range got {
+		if cmd, ok := d.Record.(*records.ConfirmAccountCreation); !ok || cmd.ID[0] != byte(i) || d.Offset != int64(i) {
+			t.Errorf("delivery %d: %+v", i, d)
+		}
+	}
+	if flaky.failures != 0 {
+		t.Errorf("%d failures left: the registry was not asked again", flaky.failures)
 	}
 }

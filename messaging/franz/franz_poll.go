@@ -105,7 +105,7 @@ func (c *franzConsumer) take(ctx context.Context, maxRecords int, wait time.Dura
 			errs = append(errs, fmt.Errorf("fetch %s/%d: %w", topic, p, err))
 		}
 	})
-	var out []messaging.RawRecord
+	out := make([]messaging.RawRecord, 0, fetches.NumRecords())
 	c.mu.Lock()
 	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
 		tp := messaging.TopicPartition{Topic: p.Topic, Partition: p.Partition}

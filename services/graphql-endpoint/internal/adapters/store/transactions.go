@@ -38,22 +38,16 @@ func (s *Store) AddTransactions(ctx context.Context, txs []transaction.Transacti
 	parts, offsets := progressArrays(progress)
 	type key struct{ cmd, iban string }
 	seen := make(map[key]bool, len(txs))
-	var cmds, ibans, fromTos, descrs []string
-	var balances, changes, kOffsets []int64
-	var kParts []int32
-	var kTimes []time.Time
-	type place struct {
-		p int32
-		o int64
-	}
-	byPlace := make(map[place]transaction.Transaction, len(txs))
+	n := len(txs)
+	cmds, ibans, fromTos, descrs := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	balances, changes, kOffsets := make([]int64, 0, n), make([]int64, 0, n), make([]int64, 0, n)
+	kParts, kTimes := make([]int32, 0, n), make([]time.Time, 0, n)
 	for _, t := range txs {
 		if k := (key{t.CommandID, t.IBAN}); seen[k] {
 			continue // a change twice in the batch is stored at its first place
 		} else {
 			seen[k] = true
 		}
-		byPlace[place{t.Partition, t.Offset}] = t
 		cmds, ibans, fromTos, descrs = append(cmds, t.CommandID), append(ibans, t.IBAN), append(fromTos, t.FromTo), append(descrs, t.Descr)
 		balances, changes = append(balances, t.NewBalance), append(changes, t.ChangedBy)
 		kParts, kOffsets, kTimes = append(kParts, t.Partition), append(kOffsets, t.Offset), append(kTimes, t.At)
@@ -72,13 +66,18 @@ func (s *Store) AddTransactions(ctx context.Context, txs []transaction.Transacti
 	if err != nil {
 		return nil, fmt.Errorf("insert transactions: %w", err)
 	}
-	inserted, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (transaction.Transaction, error) {
+	inserted, err = pgx.AppendRows(make([]transaction.Transaction, 0, len(cmds)), rows, func(r pgx.CollectableRow) (transaction.Transaction, error) {
 		var id int64
-		var at place
-		if err := r.Scan(&id, &at.p, &at.o); err != nil {
+		var at transaction.Transaction
+		if err := r.Scan(&id, &at.Partition, &at.Offset); err != nil {
 			return transaction.Transaction{}, err
 		}
-		t := byPlace[at]
+		// txs is in (partition, offset) order: the returned place finds its change.
+		i, found := slices.BinarySearchFunc(txs, at, transaction.ByPlace)
+		if !found {
+			return transaction.Transaction{}, fmt.Errorf("a row at %d/%d that is not in the batch", at.Partition, at.Offset)
+		}
+		t := txs[i]
 		t.ID = id
 		return t, nil
 	})

@@ -54,10 +54,13 @@ func (g *Gateway) HandleBalanceChanged(ctx context.Context, batch []messaging.De
 	ev := consume(ctx, g.opts.Metrics.Hops, "balance_changed consumed", batch, g.opts.StreamSince)
 	defer func() { ev.end(err) }()
 	// In (partition, offset) order: see store.AddTransactions.
-	batch = slices.Clone(batch)
-	slices.SortStableFunc(batch, func(a, b messaging.Delivery) int {
+	byPlace := func(a, b messaging.Delivery) int {
 		return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Offset, b.Offset))
-	})
+	}
+	if !slices.IsSortedFunc(batch, byPlace) {
+		batch = slices.Clone(batch) // the consumer's
+		slices.SortStableFunc(batch, byPlace)
+	}
 	first, last, next := map[int32]int64{}, map[int32]int64{}, map[int32]int64{}
 	for _, d := range batch {
 		if _, ok := first[d.Partition]; !ok {

@@ -144,21 +144,26 @@ func (g *Gateway) handRead(txs []transaction.Transaction) {
 // partition up to last, as Stream would read them. Otherwise (a rebalance, a
 // redelivered copy) Follow reads them.
 func (g *Gateway) handStored(first, last map[int32]int64, changes map[int32]int, inserted []transaction.Transaction) (all bool) {
-	byPartition := map[int32][]transaction.Transaction{}
-	for _, t := range inserted {
-		byPartition[t.Partition] = append(byPartition[t.Partition], t)
-	}
 	s := g.streamed
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.endStoring(last)
 	all = true
 	var out []transaction.Transaction
+	rest := inserted
 	for _, p := range slices.Sorted(maps.Keys(first)) { // partitions in order, as Follow reads them
-		f := first[p]
-		switch rows := byPartition[p]; {
+		n := 0 // inserted is in partition order: p's rows lead what is left
+		for n < len(rest) && rest[n].Partition == p {
+			n++
+		}
+		rows := rest[:n]
+		rest = rest[n:]
+		switch f := first[p]; {
 		case last[p] <= s.lastOf(p): // Follow was quicker
 		case f == s.lastOf(p)+1 && len(rows) == changes[p]:
+			if out == nil {
+				out = make([]transaction.Transaction, 0, len(inserted))
+			}
 			out = append(out, rows...)
 			s.last[p] = last[p]
 		default:
