@@ -149,7 +149,7 @@ func (g *Gateway) handStored(first, last map[int32]int64, changes map[int32]int,
 	defer s.mu.Unlock()
 	s.endStoring(last)
 	all = true
-	var out []transaction.Transaction
+	out := make([]transaction.Transaction, 0, len(inserted))
 	rest := inserted
 	for _, p := range slices.Sorted(maps.Keys(first)) { // partitions in order, as Follow reads them
 		n := 0 // inserted is in partition order: p's rows lead what is left
@@ -161,9 +161,6 @@ func (g *Gateway) handStored(first, last map[int32]int64, changes map[int32]int,
 		switch f := first[p]; {
 		case last[p] <= s.lastOf(p): // Follow was quicker
 		case f == s.lastOf(p)+1 && len(rows) == changes[p]:
-			if out == nil {
-				out = make([]transaction.Transaction, 0, len(inserted))
-			}
 			out = append(out, rows...)
 			s.last[p] = last[p]
 		default:
