@@ -133,7 +133,6 @@ type pgCluster struct {
 	metav1.ObjectMeta `json:"metadata"`
 	Spec              struct {
 		Instances int    `json:"instances"`
-		ImageName string `json:"imageName"`
 		Storage   struct {
 			Size string `json:"size"`
 		} `json:"storage"`
