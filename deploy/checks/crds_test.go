@@ -132,7 +132,7 @@ type pgCluster struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata"`
 	Spec              struct {
-		Instances int    `json:"instances"`
+		Instances int `json:"instances"`
 		Storage   struct {
 			Size string `json:"size"`
 		} `json:"storage"`
