@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"openbank/kit/procstat"
 	"openbank/kit/stats"
 	"openbank/loadtest/internal/report"
 	"openbank/loadtest/internal/result"
@@ -17,8 +18,8 @@ import (
 
 // TestFloorMeasuresPacedAndIdle runs `loadtest floor` on the stack with few
 // samples and checks that it measured every client and PostgreSQL at both
-// paces, in time and CPU, the bare client's memory per client, and that a report sets a category beside both
-// floors. It asserts nothing about speed.
+// paces, in time and CPU, the bare client's and bare service's memory per client, and that a report sets a
+// category beside both floors. It asserts nothing about speed.
 func TestFloorMeasuresPacedAndIdle(t *testing.T) {
 	messagingtest.Kafka(t) // fails unless the stack's environment is set
 	loadtest := messagingtest.BuildWithEveryClient(t, ".")
@@ -58,9 +59,15 @@ func TestFloorMeasuresPacedAndIdle(t *testing.T) {
 		}
 	}
 	for _, client := range messaging.Clients() {
-		// The bare client's memory is read from its /proc status: all three parts are there.
-		if m, ok := f.BareClient[client]; !ok || m.Anon <= 0 || m.File <= 0 || m.RSS < m.Anon+m.File-0.1 {
-			t.Errorf("%s: bare client memory %+v (measured: %v), want RSS = anonymous + file-backed > 0", client, m, ok)
+		// The bare programs' memory is read from their /proc status: all three parts are there.
+		for program, mem := range map[string]map[string]procstat.Memory{"client": f.BareClient, "service": f.BareService} {
+			if m, ok := mem[client]; !ok || m.Anon <= 0 || m.File <= 0 || m.RSS < m.Anon+m.File-0.1 {
+				t.Errorf("%s: bare %s memory %+v (measured: %v), want RSS = anonymous + file-backed > 0", client, program, m, ok)
+			}
+		}
+		// The service links and starts more than the client alone.
+		if c, s := f.BareClient[client], f.BareService[client]; s.File <= c.File {
+			t.Errorf("%s: the bare service maps %.1f MiB of its binary, the bare client %.1f: want more", client, s.File, c.File)
 		}
 	}
 	measured("commit", f.PostgresCommit, 40)

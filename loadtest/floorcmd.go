@@ -37,9 +37,12 @@ run between them (-idle-interval), when every hop first wakes an idle process.
 Each also gets the CPU time (user and system) this process spent per call, on one
 thread as the bank's services run (unless GOMAXPROCS is set), and so does a bare
 wake-up on a timer after the same pause: how late it comes is the least any hop
-waits, its CPU the least any hop costs. Last, a bare client per Kafka client
-(a producer and a reader through openbank/messaging, built as the services are)
-idles, and its resident memory is the least a service holds with that client.
+waits, its CPU the least any hop costs. Last, per Kafka client, two bare programs
+built as the services are idle and their resident memory is read: a bare client
+(a producer and a reader through openbank/messaging), the least a service holds
+with that client, and a bare service (the same inside the ops server, a database
+pool and the registry client with Avro that every service starts), the least a
+service of the bank holds before its own work.
 
 `)
 		fs.PrintDefaults()
@@ -53,7 +56,7 @@ idles, and its resident memory is the least a service holds with that client.
 	interval := fs.Duration("interval", 5*time.Millisecond, "pause between two round trips or commits")
 	idleInterval := fs.Duration("idle-interval", 250*time.Millisecond, "pause between two samples of the idle floor, a no-load run's (0: not measured)")
 	idleSamples := fs.Int("idle-samples", 200, "round trips per client, and commits, of the idle floor")
-	bareSettle := fs.Duration("bare-client-settle", 5*time.Second, "how long the bare client idles before its memory is read (0: not measured)")
+	bareSettle := fs.Duration("bare-client-settle", 5*time.Second, "how long the bare client and bare service idle before their memory is read (0: not measured)")
 	dsn := fs.String("dsn", defaultDSN(), "PostgreSQL connection string")
 	out := fs.String("out", "floor.json", "result file")
 	if err := fs.Parse(args); err != nil {
@@ -105,16 +108,18 @@ idles, and its resident memory is the least a service holds with that client.
 		res.Idle = &idle
 	}
 	if *bareSettle > 0 {
-		res.BareClient = map[string]procstat.Memory{}
+		res.BareClient, res.BareService = map[string]procstat.Memory{}, map[string]procstat.Memory{}
 		for _, client := range clients {
-			fmt.Fprintf(os.Stderr, "floor: memory of a bare client with %s, idle …\n", client)
-			mem, err := floor.BareClientMemory(ctx, configs[client], *bareSettle, log)
-			if err != nil {
-				// The round trips are measured already: keep them, say what is missing.
-				log.Warn("bare client not measured (run loadtest from the repository: go run ./loadtest floor)", "client", client, "error", err)
-				continue
+			for _, b := range bares(res) {
+				fmt.Fprintf(os.Stderr, "floor: memory of a bare %s with %s, idle …\n", b.program, client)
+				mem, err := floor.BareMemory(ctx, b.program, configs[client], *dsn, *bareSettle, log)
+				if err != nil {
+					// The round trips are measured already: keep them, say what is missing.
+					log.Warn("bare program not measured (run loadtest from the repository: go run ./loadtest floor)", "program", b.program, "client", client, "error", err)
+					continue
+				}
+				b.mem[client] = mem
 			}
-			res.BareClient[client] = mem
 		}
 	}
 	res.Load1 = run.ThisLoad()
@@ -142,8 +147,10 @@ idles, and its resident memory is the least a service holds with that client.
 		show(*res.Idle, ", idle")
 	}
 	for _, client := range clients {
-		if m, ok := res.BareClient[client]; ok {
-			fmt.Printf("bare client %s, idle: RSS %.1f MiB (anonymous %.1f, file-backed %.1f)\n", client, m.RSS, m.Anon, m.File)
+		for _, b := range bares(res) {
+			if m, ok := b.mem[client]; ok {
+				fmt.Printf("bare %s %s, idle: RSS %.1f MiB (anonymous %.1f, file-backed %.1f)\n", b.program, client, m.RSS, m.Anon, m.File)
+			}
 		}
 	}
 	fmt.Printf("load average (1 min) %.2f\n", res.Load1)
@@ -202,4 +209,15 @@ func defaultDSN() string {
 	return fmt.Sprintf("host=%s port=%s user=%s password=%s dbname=%s sslmode=disable",
 		get("DB_HOSTNAME", "127.0.0.1"), get("DB_PORT", "5432"), get("DB_USER", "command_handler"),
 		get("DB_PASSWORD", ""), get("DB_NAME", "balancedb"))
+}
+
+// bares pairs each bare program with its memory in res, client first.
+func bares(res floor.Result) []struct {
+	program string
+	mem     map[string]procstat.Memory
+} {
+	return []struct {
+		program string
+		mem     map[string]procstat.Memory
+	}{{floor.BareClient, res.BareClient}, {floor.BareService, res.BareService}}
 }

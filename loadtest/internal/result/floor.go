@@ -25,6 +25,10 @@ type Floor struct {
 	// produces and reads through openbank/messaging, idle: the least a
 	// service holds with that client.
 	BareClient map[string]procstat.Memory `json:"bare_client_memory,omitempty"`
+	// BareService is the same inside what every service starts beside its
+	// client (ops server, database pool, registry client and Avro), idle:
+	// the least a service of the bank holds before its own work.
+	BareService map[string]procstat.Memory `json:"bare_service_memory,omitempty"`
 }
 
 // Paced is the floor measured with one pause between two samples.
