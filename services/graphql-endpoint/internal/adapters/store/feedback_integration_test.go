@@ -4,7 +4,6 @@ package store
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -22,13 +21,7 @@ func TestFeedbackStoredOnceAndNotifiedInChunks(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	st := openStore(t)
-	payloads := make(chan string, 64)
-	go st.Listen(ctx, func(channel, payload string) {
-		if channel == ChannelFeedback {
-			payloads <- payload
-		}
-	}, slog.New(slog.DiscardHandler))
-	time.Sleep(500 * time.Millisecond) // listening (the first call, channel "", is not waited for)
+	payloads := listen(ctx, st, ChannelFeedback)
 
 	// Long reasons: the answers need several notifications under maxPayload.
 	reason := strings.Repeat("r", 200)

@@ -39,6 +39,18 @@ func openStore(t *testing.T) *Store {
 	return st
 }
 
+// listen returns the payloads of st's notifications on channel until ctx ends.
+func listen(ctx context.Context, st *Store, channel string) <-chan string {
+	payloads := make(chan string, 64)
+	go st.Listen(ctx, func(ch, payload string) {
+		if ch == channel {
+			payloads <- payload
+		}
+	}, slog.New(slog.DiscardHandler))
+	time.Sleep(500 * time.Millisecond) // listening (the first call, channel "", is not waited for)
+	return payloads
+}
+
 // AddTransactions returns the rows it added with their ids, and the
 // statement's notification names each partition's newest offset stored; a
 // redelivery adds nothing and notifies no one. The partitions are beyond
@@ -48,13 +60,7 @@ func TestStoredRowsAndTheirNotification(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	st := openStore(t)
-	notes := make(chan string, 16)
-	go st.Listen(ctx, func(channel, payload string) {
-		if channel == ChannelTransactions {
-			notes <- payload
-		}
-	}, slog.New(slog.DiscardHandler))
-	time.Sleep(500 * time.Millisecond) // listening (the first call, channel "", is not waited for)
+	notes := listen(ctx, st, ChannelTransactions)
 
 	iban, cmd := "NL00TEST"+uuid.NewString()[:10], uuid.NewString()
 	txs := []transaction.Transaction{
