@@ -211,13 +211,13 @@ func defaultDSN() string {
 		get("DB_PASSWORD", ""), get("DB_NAME", "balancedb"))
 }
 
-// bares pairs each bare program with its memory in res, client first.
-func bares(res floor.Result) []struct {
+// bareMemory is one bare program's memory, per Kafka client.
+type bareMemory struct {
 	program string
 	mem     map[string]procstat.Memory
-} {
-	return []struct {
-		program string
-		mem     map[string]procstat.Memory
-	}{{floor.BareClient, res.BareClient}, {floor.BareService, res.BareService}}
+}
+
+// bares pairs each bare program with its memory in res, client first.
+func bares(res floor.Result) []bareMemory {
+	return []bareMemory{{floor.BareClient, res.BareClient}, {floor.BareService, res.BareService}}
 }
