@@ -32,12 +32,16 @@ func OneThread() {
 	}
 }
 
-// Main runs app with Run, on OneThread and under cfg.MemoryLimit, and exits the process: status 0
-// after a clean stop, 1 when it fails.
+// Main runs app with Run, on OneThread, under cfg.MemoryLimit and with
+// cfg.GCPercent, and exits the process: status 0 after a clean stop, 1 when it
+// fails.
 func Main(name string, cfg Config, log *slog.Logger, app App) {
 	OneThread()
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set && cfg.MemoryLimit > 0 {
 		debug.SetMemoryLimit(cfg.MemoryLimit)
+	}
+	if _, set := os.LookupEnv("GOGC"); !set && cfg.GCPercent > 0 {
+		debug.SetGCPercent(cfg.GCPercent)
 	}
 	cfg.Name = name
 	if err := Run(cfg, log, app); err != nil {

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -406,5 +408,39 @@ func TestBuildInfo(t *testing.T) {
 	}
 	if v := m.Value(BuildInfoMetric, "service", "heartbeat"); v != 1 {
 		t.Errorf("value %g", v)
+	}
+}
+
+// TestMainSetsTheServicesRuntimeTargets: Main gives the runtime the
+// service's GOGC and GOMEMLIMIT defaults, unless the variables are set.
+func TestMainSetsTheServicesRuntimeTargets(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	log := slog.New(slog.DiscardHandler)
+	main := func(t *testing.T, cfg Config) (gcPercent int, limit int64) {
+		t.Helper()
+		cfg.HTTPPort = freePort(t)
+		Main("svc", cfg, log, func(context.Context, *Ops) error {
+			gcPercent = debug.SetGCPercent(-1)
+			debug.SetGCPercent(gcPercent)
+			limit = debug.SetMemoryLimit(-1)
+			return nil
+		})
+		return gcPercent, limit
+	}
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	os.Unsetenv("GOGC")
+	os.Unsetenv("GOMEMLIMIT")
+	if gc, limit := main(t, Config{GCPercent: 25, MemoryLimit: 32 << 20}); gc != 25 || limit != 32<<20 {
+		t.Errorf("defaults: GOGC %d, limit %d; want 25 and 32 MiB", gc, limit)
+	}
+	debug.SetGCPercent(100)
+	debug.SetMemoryLimit(math.MaxInt64)
+	t.Setenv("GOGC", "100") // the runtime read it at start; Main leaves it alone
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	if gc, limit := main(t, Config{GCPercent: 25, MemoryLimit: 32 << 20}); gc != 100 || limit != math.MaxInt64 {
+		t.Errorf("with GOGC and GOMEMLIMIT set: GOGC %d, limit %d; want them left to the runtime", gc, limit)
 	}
 }

@@ -33,6 +33,7 @@ func readConfig(env *env.Env) (config, error) {
 		bankToken:   env.Secret("BANK_TOKEN", ident.MinBankTokenLength, ident.MaxTokenLength, true, "the token of the bank's own account, which pays the salaries ([security-limits.md](security-limits.md#tokens-and-database-roles))"),
 	}
 	c.service.MemoryLimit = service.SoftMemoryLimit(64)
+	c.service.GCPercent = service.GCPercent(100) // Go's own; a lower target is not measured here
 	return c, env.Err()
 }
 

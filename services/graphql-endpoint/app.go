@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
-	"openbank/kit/env"
 	"openbank/kit/observe"
 	"openbank/kit/service"
 	"openbank/messaging"
@@ -22,16 +20,6 @@ import (
 	"openbank/topology"
 	"openbank/topology/serde"
 )
-
-// defaultGCPercent is used unless GOGC is set: the heap is mostly short-lived
-// response garbage, so collecting at +25% instead of +100% keeps the RSS of
-// 1,000 subscribers under 100 MiB for a few % of a core (bench/fanout).
-const defaultGCPercent = 25
-
-func init() {
-	env.Declare(env.Setting{Name: "GOGC", Type: "integer", Unit: "%", Default: "25", Range: "Go's",
-		Doc: "the garbage collector's target; Go's default is 100"})
-}
 
 // giveBack returns the heap's free pages to the system now, in the
 // background and one call at a time: a password hash frees about 19 MiB at
@@ -57,9 +45,6 @@ const smallPrefetch = 2 << 20
 // run opens transactiondb, connects to Kafka, serves the API and consumes
 // feedback and balance changes until ctx ends.
 func run(ctx context.Context, cfg config, ops *service.Ops, log *slog.Logger) error {
-	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(defaultGCPercent)
-	}
 	// Spans only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
 	stopTracing, err := observe.StartTracing(ctx, "graphql-endpoint", log)
 	if err != nil {

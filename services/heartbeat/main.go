@@ -45,6 +45,7 @@ func readConfig(env *env.Env) (config, error) {
 		controlRemote: env.Bool("CONTROL_ALLOW_REMOTE", false, "let other hosts call the control API, with the token (only where the port is published to one host)"),
 	}
 	c.service.MemoryLimit = service.SoftMemoryLimit(64)
+	c.service.GCPercent = service.GCPercent(100) // Go's own; a lower target is not measured here
 	for _, h := range strings.Split(env.String("CONTROL_HOSTS", "", "more names the control API answers to (comma-separated), besides localhost and loopback addresses"), ",") {
 		if h = strings.TrimSpace(h); h != "" {
 			c.controlHosts = append(c.controlHosts, h)
