@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"openbank/kit/bench"
 	"openbank/kit/procstat"
 	"openbank/loadtest/internal/bare"
 	"openbank/messaging"
@@ -49,7 +49,7 @@ func BareMemory(ctx context.Context, program string, cfg messaging.Config, dsn s
 	if out, err := build.CombinedOutput(); err != nil {
 		return procstat.Memory{}, fmt.Errorf("build the bare %s for %s: %w\n%s", program, cfg.Client, err, out)
 	}
-	port, err := freePort()
+	port, err := bench.FreePort()
 	if err != nil {
 		return procstat.Memory{}, err
 	}
@@ -91,15 +91,4 @@ func BareMemory(ctx context.Context, program string, cfg messaging.Config, dsn s
 	}
 	_, mem, err := procstat.Of(cmd.Process.Pid)
 	return mem, err
-}
-
-// freePort is a loopback port nobody listened on a moment ago, for the bare
-// service's HTTP_PORT.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer func() { _ = l.Close() }()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
