@@ -77,7 +77,9 @@ type MemoryStats struct {
 }
 
 // Component turns a stats reading into CPU % (of one core, as docker stats
-// shows) and memory without the page cache (as docker stats shows).
+// shows) and memory: RSSMiB without the inactive page cache (as docker stats
+// shows), AnonMiB without any of it (as the original's load test counted:
+// usage minus the cache), FileMiB the active cache between the two.
 func (s Stats) Component() result.Component {
 	c := result.Component{Found: true, Processes: 1}
 	cpuDelta := float64(s.CPUStats.CPUUsage.TotalUsage) - float64(s.PreCPUStats.CPUUsage.TotalUsage)
@@ -89,17 +91,24 @@ func (s Stats) Component() result.Component {
 	if cpuDelta > 0 && sysDelta > 0 {
 		c.CPUPct = cpuDelta / sysDelta * float64(cpus) * 100
 	}
-	mem := s.MemoryStats.Usage
-	// cgroup v2 reports inactive_file, v1 total_inactive_file.
-	cache, ok := s.MemoryStats.Stats["inactive_file"]
-	if !ok {
-		cache = s.MemoryStats.Stats["total_inactive_file"]
-	}
-	if cache < mem {
-		mem -= cache
-	}
-	c.RSSMiB = float64(mem) / (1 << 20)
+	// cgroup v2 names the cache file and inactive_file, v1 total_cache and total_inactive_file.
+	usage := s.MemoryStats.Usage
+	rss := usage - min(s.MemoryStats.stat("inactive_file", "total_inactive_file"), usage)
+	anon := usage - min(s.MemoryStats.stat("file", "total_cache"), usage)
+	c.RSSMiB = float64(rss) / (1 << 20)
+	c.AnonMiB = float64(min(anon, rss)) / (1 << 20)
+	c.FileMiB = c.RSSMiB - c.AnonMiB
 	return c
+}
+
+// stat is the first of the named counters the reading has (0: none).
+func (m MemoryStats) stat(names ...string) uint64 {
+	for _, n := range names {
+		if v, ok := m.Stats[n]; ok {
+			return v
+		}
+	}
+	return 0
 }
 
 // Sample reads every matching container's stats (concurrently: the engine

@@ -27,23 +27,24 @@ func TestStatsOfRecordedSample(t *testing.T) {
 	if !near(c.CPUPct, 20) {
 		t.Errorf("cpu = %v, want 20", c.CPUPct)
 	}
-	// 50 MiB used minus 10 MiB inactive page cache.
-	if !near(c.RSSMiB, 40) || !c.Found {
-		t.Errorf("memory = %v MiB (found %v), want 40", c.RSSMiB, c.Found)
+	// 50 MiB used minus 10 MiB inactive page cache; minus all 20 MiB of it,
+	// the original's count.
+	if !near(c.RSSMiB, 40) || !near(c.AnonMiB, 30) || !near(c.FileMiB, 10) || !c.Found {
+		t.Errorf("memory = %v MiB, %v anonymous, %v file (found %v), want 40, 30, 10", c.RSSMiB, c.AnonMiB, c.FileMiB, c.Found)
 	}
 }
 
 func TestCgroupV1AndNoDelta(t *testing.T) {
 	var s Stats
 	s.MemoryStats.Usage = 30 << 20
-	s.MemoryStats.Stats = map[string]uint64{"total_inactive_file": 10 << 20}
+	s.MemoryStats.Stats = map[string]uint64{"total_inactive_file": 10 << 20, "total_cache": 12 << 20, "cache": 1 << 20}
 	s.CPUStats.CPUUsage.PercpuUsage = []uint64{1, 2, 3, 4}
 	s.CPUStats.CPUUsage.TotalUsage = 100
 	s.CPUStats.SystemUsage = 1000
 	s.PreCPUStats.CPUUsage.TotalUsage = 50
 	s.PreCPUStats.SystemUsage = 800
 	c := s.Component()
-	if !near(c.RSSMiB, 20) || !near(c.CPUPct, 50.0/200*4*100) {
+	if !near(c.RSSMiB, 20) || !near(c.AnonMiB, 18) || !near(c.CPUPct, 50.0/200*4*100) {
 		t.Errorf("v1 = %+v", c)
 	}
 	s.PreCPUStats = s.CPUStats // first reading: no delta yet

@@ -108,8 +108,9 @@ type HopTotal struct {
 type Component struct {
 	CPUPct float64 `json:"cpu_pct"`
 	RSSMiB float64 `json:"rss_mib"`
-	// AnonMiB and FileMiB split RSSMiB, where /proc says: the heap and stacks,
-	// and the mapped binary and libraries (librdkafka's, say).
+	// AnonMiB and FileMiB split RSSMiB: the heap and stacks, and the mapped
+	// binary and libraries (librdkafka's, say). AnonMiB is the memory the
+	// original's figures count (without the page cache).
 	AnonMiB   float64 `json:"anon_mib,omitempty"`
 	FileMiB   float64 `json:"file_mib,omitempty"`
 	Processes int     `json:"processes,omitempty"`
