@@ -157,11 +157,11 @@ func TestResultsPage(t *testing.T) {
 const twoClients = `[
   {"category": "EXAMPLE go-franz-linger0", "breaking_point": 2200, "runs": [
     {"additional_load": 0, "mean": 10, "p50": 10, "p99": 20, "max": 30, "cpu": {"kafka": 5, "command-handler": 3}, "mem": {"kafka": 400, "command-handler": 30}},
-    {"additional_load": 1000, "mean": 14, "p50": 14, "p99": 40, "max": 60, "cpu": {"kafka": 50, "command-handler": 20}, "mem": {"kafka": 420, "command-handler": 32}},
+    {"additional_load": 1000, "mean": 14, "p50": 14, "p99": 40, "max": 60, "cpu": {"kafka": 50, "command-handler": 20}, "mem": {"kafka": 420, "command-handler": 32}, "anon": {"command-handler": 8}},
     {"additional_load": 2000, "mean": 20, "p50": 20, "p99": 90, "max": 300, "timeouts": 3, "cpu": {"kafka": 90, "command-handler": 40}, "mem": {"kafka": 450, "command-handler": 35}}]},
   {"category": "EXAMPLE go-librdkafka-linger0", "breaking_point": 1000, "runs": [
     {"additional_load": 0, "mean": 11, "p50": 11, "p99": 25, "max": 40, "cpu": {"kafka": 6, "command-handler": 5}, "mem": {"kafka": 400, "command-handler": 60}},
-    {"additional_load": 1000, "mean": 30, "p50": 30, "p99": 100, "max": 500, "timeouts": 3, "cpu": {"kafka": 55, "command-handler": 45}, "mem": {"kafka": 430, "command-handler": 70}}]}
+    {"additional_load": 1000, "mean": 30, "p50": 30, "p99": 100, "max": 500, "timeouts": 3, "cpu": {"kafka": 55, "command-handler": 45}, "mem": {"kafka": 430, "command-handler": 70}, "anon": {"command-handler": 12}}]}
 ]`
 
 // compareClients: two categories picked, the verdict in one line, the
@@ -174,9 +174,10 @@ func compareClients(t *testing.T, b *browser, srv *httptest.Server, results, com
 	results.Store([]byte(twoClients))
 	b.do("open two clients' results", chromedp.Navigate(srv.URL+"/results"))
 	b.waitFor("the verdict", `document.getElementById('compare-verdict')?.textContent === 'franz-go, linger.ms=0: p99 2.5× lower at 1,000 msg/s, breaks at 2.2× the load.'`, 20*time.Second)
-	b.waitFor("the ratios at both loads, CPU and memory at 1,000 msg/s", `[...document.querySelectorAll('#compare-latency tbody tr')].map(r => r.textContent).join('|') ===
+	b.waitFor("the ratios at both loads, CPU and memory (also without the page cache) at 1,000 msg/s", `[...document.querySelectorAll('#compare-latency tbody tr')].map(r => r.textContent).join('|') ===
 		'0 msg/s10.0 / 11.01.1×20.0 / 25.01.3×|1,000 msg/s14.0 / 30.02.1×40.0 / 1002.5×' &&
-		[...document.querySelectorAll('#compare-resources tbody tr')].map(r => r.textContent).join('|') === 'command-handler20.0 / 45.032.0 / 70.0|kafka50.0 / 55.0420 / 430'`, 5*time.Second)
+		[...document.querySelectorAll('#compare-resources tbody tr')].map(r => r.textContent).join('|') === 'command-handler20.0 / 45.032.0 / 70.08.00 / 12.0|kafka50.0 / 55.0420 / 430–' &&
+		[...document.querySelectorAll('#compare-resources thead th')].at(-1).textContent === 'Without page cache MiB A / B'`, 5*time.Second)
 	b.waitFor("the categories named by client and settings", `[...document.querySelectorAll('fieldset .setup')].map(p => p.textContent).join('|') === 'franz-go, linger.ms=0|librdkafka, linger.ms=0'`, 5*time.Second)
 	b.waitFor("default loads from the data", `document.getElementById('summary-loads').value === '0, 1000'`, 5*time.Second)
 	b.do("pick the same one twice", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById('compare-b');
@@ -185,6 +186,7 @@ func compareClients(t *testing.T, b *browser, srv *httptest.Server, results, com
 	b.do("back to two", chromedp.Navigate(srv.URL+"/results"))
 	b.waitFor("the verdict again", `document.getElementById('compare-verdict')?.textContent.startsWith('franz-go')`, 20*time.Second)
 	b.do("open every section", chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('details').forEach(d => d.open = true)`))
+	b.waitFor("the memory without the page cache in the figures", `[...document.querySelectorAll('table.figures tr')].some(r => r.textContent.startsWith('1000') && r.textContent.endsWith('32.0420.08.0'))`, 5*time.Second)
 	b.accessible("two clients compared, every section open")
 	b.screenshots("results-compare", true)
 

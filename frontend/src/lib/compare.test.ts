@@ -44,8 +44,15 @@ describe('compareCategories', () => {
     expect(c.loads[2]!.p99).toEqual({ a: 40, b: 100, ratio: 2.5 });
     expect(c.loads[2]!.cpu.kafka).toEqual({ a: 100, b: 100, ratio: 1 });
     expect(c.loads[0]!.cpu.kafka).toEqual({ a: 0, b: 0 });
+    expect(c.loads[0]!.anon).toEqual({});
     expect(c.breakingA).toBe(2200);
     expect(c.breakingB).toBe(1000);
+  });
+
+  it('compares memory without the page cache where both measured it', () => {
+    const withAnon = (c: ResultCategory, kafka: number): ResultCategory => ({ ...c, runs: c.runs.map((s) => ({ ...s, anon: { kafka, 'command-handler': 5 } })) });
+    const c = compareCategories(withAnon(franz, 300), { ...rdkafka, runs: rdkafka.runs.map((s) => ({ ...s, anon: { kafka: 450 } })) });
+    expect(c.loads[1]!.anon).toEqual({ kafka: { a: 300, b: 450, ratio: 1.5 } });
   });
 
   it('gives the verdict in one line, whichever side is picked first', () => {

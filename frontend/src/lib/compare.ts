@@ -80,6 +80,8 @@ export interface LoadComparison {
   p99: Pair;
   cpu: Record<string, Pair>;
   mem: Record<string, Pair>;
+  /** Memory without the page cache, where both measured it. */
+  anon: Record<string, Pair>;
 }
 
 export interface Comparison {
@@ -124,7 +126,14 @@ export function compareCategories(a: ResultCategory, b: ResultCategory): Compari
     .filter((s) => byLoad.has(s.additional_load))
     .map((sa) => {
       const sb = byLoad.get(sa.additional_load)!;
-      return { load: sa.additional_load, p50: pair(sa.p50, sb.p50), p99: pair(sa.p99, sb.p99), cpu: perComponent(sa.cpu, sb.cpu), mem: perComponent(sa.mem, sb.mem) };
+      return {
+        load: sa.additional_load,
+        p50: pair(sa.p50, sb.p50),
+        p99: pair(sa.p99, sb.p99),
+        cpu: perComponent(sa.cpu, sb.cpu),
+        mem: perComponent(sa.mem, sb.mem),
+        anon: perComponent(sa.anon ?? {}, sb.anon ?? {}),
+      };
     })
     .sort((x, y) => x.load - y.load);
   const breakingA = breakingPoint(a);

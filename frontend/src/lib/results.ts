@@ -21,6 +21,8 @@ export interface LoadStep {
   cpu: Record<string, number>;
   /** Mean resident memory per component, MiB. */
   mem: Record<string, number>;
+  /** Mean memory per component without the page cache (anonymous), MiB: what the original's figures count (optional). */
+  anon?: Record<string, number>;
   /** Fastest measured latency (optional, as every field below). */
   min?: number;
   /** Interactions at this load, time-outs and errors included. */
@@ -169,6 +171,10 @@ export function parseResults(data: unknown): ResultCategory[] {
         const hops = perComponent(r.hops, `${at}.hops`);
         if (Object.keys(hops).length > 0) step.hops = hops;
       }
+      if (r.anon !== undefined && r.anon !== null) {
+        const anon = perComponent(r.anon, `${at}.anon`);
+        if (Object.keys(anon).length > 0) step.anon = anon;
+      }
       return step;
     });
     runs.sort((a, b) => a.additional_load - b.additional_load);
@@ -198,9 +204,9 @@ export function series(categories: readonly ResultCategory[], metric: (s: LoadSt
 }
 
 /** Every component that has a figure of kind in any category, sorted. */
-export function componentNames(categories: readonly ResultCategory[], kind: 'cpu' | 'mem'): string[] {
+export function componentNames(categories: readonly ResultCategory[], kind: 'cpu' | 'mem' | 'anon'): string[] {
   const names = new Set<string>();
-  for (const c of categories) for (const s of c.runs) for (const k of Object.keys(s[kind])) names.add(k);
+  for (const c of categories) for (const s of c.runs) for (const k of Object.keys(s[kind] ?? {})) names.add(k);
   return [...names].sort();
 }
 

@@ -65,6 +65,41 @@ describe('metrics', () => {
   });
 });
 
+describe('memory without the page cache', () => {
+  // The handler measured both ways, the gateway only resident (an older file).
+  const both = parseResults([
+    {
+      category: 'EXAMPLE memory',
+      runs: [
+        { additional_load: 0, mean: 1, p50: 1, p99: 1, max: 1, cpu: {}, mem: { 'command-handler': 20.6, 'graphql-endpoint': 25.9 }, anon: { 'command-handler': 5.0 } },
+        { additional_load: 1000, mean: 1, p50: 1, p99: 1, max: 1, cpu: {}, mem: { 'command-handler': 23.6 }, anon: { 'command-handler': 7.3 } },
+      ],
+    },
+  ]);
+
+  it('draws it beside the resident memory, where measured', () => {
+    const all = metrics(both);
+    const handler = all.find((m) => m.id === 'mem:command-handler')!.lines(both[0]!);
+    expect(handler.map((l) => [l.stat, l.points.map((p) => p.y)])).toEqual([
+      ['resident', [20.6, 23.6]],
+      ['without page cache', [5.0, 7.3]],
+    ]);
+    const gateway = all.find((m) => m.id === 'mem:graphql-endpoint')!.lines(both[0]!);
+    expect(gateway.map((l) => l.stat)).toEqual(['resident']);
+  });
+
+  it('gives it its own columns', () => {
+    const lines = toCsv(both).split('\r\n');
+    expect(lines[0]).toMatch(/,mem_mib:command-handler,mem_mib:graphql-endpoint,anon_mib:command-handler$/);
+    expect(lines[1]!.endsWith(',20.6,25.9,5')).toBe(true);
+    expect(lines[2]!.endsWith(',23.6,,7.3')).toBe(true);
+  });
+
+  it('names a bad value', () => {
+    expect(() => parseResults([{ category: 'x', runs: [{ additional_load: 0, mean: 1, p50: 1, p99: 1, max: 1, anon: { kafka: 'lots' } }] }])).toThrow('results[0].runs[0].anon.kafka: must be a number');
+  });
+});
+
 describe('valueAt', () => {
   const points = [
     { x: 0, y: 10 },

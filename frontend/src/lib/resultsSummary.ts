@@ -88,8 +88,16 @@ export function metrics(categories: readonly ResultCategory[]): Metric[] {
     out.push({ id: 'lag', label: "Command handler's consumer lag", unit: 'records (mean)', group: 'Load', logScale: true, lines: (c) => nonEmpty([stat('lag', c, (s) => s.consumer_lag)]) });
   for (const name of componentNames(categories, 'cpu'))
     out.push({ id: `cpu:${name}`, label: `CPU of ${name}`, unit: '% of one core', group: 'CPU', logScale: false, lines: (c) => nonEmpty([stat('cpu', c, (s) => s.cpu[name])]) });
+  // The resident line and, where measured, the one without the page cache (what the original counted).
   for (const name of componentNames(categories, 'mem'))
-    out.push({ id: `mem:${name}`, label: `Memory of ${name}`, unit: 'MiB', group: 'Memory', logScale: false, lines: (c) => nonEmpty([stat('mem', c, (s) => s.mem[name])]) });
+    out.push({
+      id: `mem:${name}`,
+      label: `Memory of ${name}`,
+      unit: 'MiB',
+      group: 'Memory',
+      logScale: false,
+      lines: (c) => nonEmpty([stat('resident', c, (s) => s.mem[name]), stat('without page cache', c, (s) => s.anon?.[name])]),
+    });
   return out;
 }
 
@@ -187,6 +195,7 @@ function csvCell(v: string | number | undefined): string {
 export function toCsv(categories: readonly ResultCategory[]): string {
   const cpu = componentNames(categories, 'cpu');
   const mem = componentNames(categories, 'mem');
+  const anon = componentNames(categories, 'anon');
   const hops = [...new Set(categories.flatMap((c) => c.runs.flatMap((s) => Object.keys(s.hops ?? {}))))].sort();
   const header = [
     'category',
@@ -209,6 +218,7 @@ export function toCsv(categories: readonly ResultCategory[]): string {
     'consumer_lag',
     ...cpu.map((n) => `cpu_pct:${n}`),
     ...mem.map((n) => `mem_mib:${n}`),
+    ...anon.map((n) => `anon_mib:${n}`),
     ...hops.map((n) => `hop_ms:${n}`),
   ];
   const rows = categories.flatMap((c) =>
@@ -233,6 +243,7 @@ export function toCsv(categories: readonly ResultCategory[]): string {
       s.consumer_lag,
       ...cpu.map((n) => s.cpu[n]),
       ...mem.map((n) => s.mem[n]),
+      ...anon.map((n) => s.anon?.[n]),
       ...hops.map((n) => s.hops?.[n]),
     ]),
   );

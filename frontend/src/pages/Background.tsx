@@ -96,7 +96,8 @@ export function Background() {
         The load test acts as a client: once a second it deposits or transfers, and measures the time until the new transaction shows, in
         the browser on the client page (as the original did) or on the GraphQL stream. Meanwhile it raises the heartbeat's rate step by step;
         every beat becomes a command, so the bank gets busier. When three interactions take longer than the time-out (5 s), the run ends: the
-        load then is the <em>breaking point</em>. CPU and memory of every component are sampled along the way. The{' '}
+        load then is the <em>breaking point</em>. CPU and memory of every component are sampled along the way: memory both resident and
+        without the page cache (the mapped program), which is what the original counted. The{' '}
         <Link to="/results">Results</Link> page compares runs: pick two categories (a Kafka client and its settings, such as{' '}
         <code>linger.ms</code>) under <Link to="/results#compare">Compare two</Link> for the ratio of their latencies at each load both
         reached, their CPU and memory, their breaking points and a one-line verdict.

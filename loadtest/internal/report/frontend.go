@@ -56,6 +56,9 @@ type FrontendStep struct {
 	// Hops is the mean time per hop in ms, {"gateway→kafka": 3.1, …}, when
 	// the run measured hops; absent otherwise.
 	Hops map[string]float64 `json:"hops,omitempty"`
+	// Anon is the memory per component without the page cache (MiB), what
+	// the original's figures count; absent when the sampler could not split it.
+	Anon map[string]float64 `json:"anon,omitempty"`
 }
 
 // FrontendLatency is a latency summary in milliseconds.
@@ -115,6 +118,12 @@ func Frontend(r Results) []FrontendCategory {
 			}
 			for name, m := range l.Components {
 				s.CPU[name], s.Mem[name] = m.CPUPct, m.RSSMiB
+				if m.AnonMiB > 0 {
+					if s.Anon == nil {
+						s.Anon = map[string]float64{}
+					}
+					s.Anon[name] = m.AnonMiB
+				}
 			}
 			fc.Runs = append(fc.Runs, s)
 		}

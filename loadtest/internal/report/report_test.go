@@ -100,7 +100,10 @@ func TestMapping(t *testing.T) {
 
 func TestFrontendFormat(t *testing.T) {
 	r := Build([]*result.File{file("go", f(30), []result.Sample{lat(0, 10), lat(0, 30), {AdditionalLoad: 30, Timeout: true}},
-		[]result.Resources{{AdditionalLoad: 0, Components: map[string]result.Component{"kafka": {CPUPct: 5, RSSMiB: 9, Found: true}}}})}, nil, time.Unix(0, 0))
+		[]result.Resources{{AdditionalLoad: 0, Components: map[string]result.Component{
+			"kafka":   {CPUPct: 5, RSSMiB: 9, AnonMiB: 7, FileMiB: 2, Found: true},
+			"service": {CPUPct: 1, RSSMiB: 4, Found: true}, // a sampler that could not split it
+		}}})}, nil, time.Unix(0, 0))
 	b, err := json.Marshal(Frontend(r))
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +124,9 @@ func TestFrontendFormat(t *testing.T) {
 	}
 	if step["mean"] != 20.0 || step["cpu"].(map[string]any)["kafka"] != 5.0 || step["mem"].(map[string]any)["kafka"] != 9.0 {
 		t.Errorf("step = %v", step)
+	}
+	if anon, _ := step["anon"].(map[string]any); anon["kafka"] != 7.0 || len(anon) != 1 {
+		t.Errorf("anon = %v, want kafka's 7 alone", step["anon"])
 	}
 	if d, _ := got[0]["description"].(string); !strings.Contains(d, "breaking point 30") {
 		t.Errorf("description = %q", d)

@@ -22,6 +22,7 @@ export function CompareTwo({ categories, a, b, onPick }: { categories: readonly 
   const load = chosenLoad !== undefined && loads.includes(chosenLoad) ? chosenLoad : verdictLoad(loads);
   const at = cmp.loads.find((l) => l.load === load);
   const components = at ? [...new Set([...Object.keys(at.cpu), ...Object.keys(at.mem)])].sort() : [];
+  const withAnon = at !== undefined && Object.keys(at.anon).length > 0;
   // A link to #compare (the Background page has one) lands here once the results are in.
   useEffect(() => {
     if (window.location.hash === '#compare') document.getElementById('compare')?.scrollIntoView();
@@ -140,6 +141,11 @@ export function CompareTwo({ categories, a, b, onPick }: { categories: readonly 
                   <th scope="col" className="has-text-right">
                     Memory MiB A / B
                   </th>
+                  {withAnon && (
+                    <th scope="col" className="has-text-right" title="without the page cache (the mapped binary), as the original counted">
+                      Without page cache MiB A / B
+                    </th>
+                  )}
                 </tr>
               </thead>
               <tbody>
@@ -150,6 +156,7 @@ export function CompareTwo({ categories, a, b, onPick }: { categories: readonly 
                     </th>
                     <td className="has-text-right nowrap">{at.cpu[name] ? both(at.cpu[name]) : '–'}</td>
                     <td className="has-text-right nowrap">{at.mem[name] ? both(at.mem[name]) : '–'}</td>
+                    {withAnon && <td className="has-text-right nowrap">{at.anon[name] ? both(at.anon[name]) : '–'}</td>}
                   </tr>
                 ))}
               </tbody>

@@ -153,6 +153,7 @@ export function RunDetails({ category }: { category: ResultCategory }) {
 export function FigureTable({ category }: { category: ResultCategory }) {
   const cpu = componentNames([category], 'cpu');
   const mem = componentNames([category], 'mem');
+  const anon = componentNames([category], 'anon');
   const hops = [...new Set(category.runs.flatMap((s) => Object.keys(s.hops ?? {})))].sort();
   const has = (k: 'min' | 'feedback' | 'achieved_load' | 'throughput') => category.runs.some((s) => s[k] !== undefined);
   return (
@@ -189,6 +190,11 @@ export function FigureTable({ category }: { category: ResultCategory }) {
                 MiB {n}
               </th>
             ))}
+            {anon.map((n) => (
+              <th scope="col" key={`a${n}`} title="without the page cache (the mapped binary), as the original counted">
+                MiB {n} without page cache
+              </th>
+            ))}
           </tr>
         </thead>
         <tbody>
@@ -215,6 +221,9 @@ export function FigureTable({ category }: { category: ResultCategory }) {
               ))}
               {mem.map((n) => (
                 <td key={`m${n}`}>{s.mem[n]?.toFixed(1) ?? '–'}</td>
+              ))}
+              {anon.map((n) => (
+                <td key={`a${n}`}>{s.anon?.[n]?.toFixed(1) ?? '–'}</td>
               ))}
             </tr>
           ))}
