@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"openbank/kit/bench"
 	"openbank/kit/env"
 	"openbank/kit/service"
 	"openbank/loadtest/internal/heartbeat"
@@ -114,7 +115,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer, log *slog.Logger) (*Rep
 		for i := range max(count[name], 1) {
 			port := cfg.PortBase + len(all)
 			if cfg.PortBase == 0 {
-				if port, err = FreePort(); err != nil {
+				if port, err = bench.FreePort(); err != nil {
 					return nil, err
 				}
 			}

@@ -3,7 +3,6 @@ package chaos
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -160,14 +159,4 @@ func (s *Service) Stop() {
 func (s *Service) Close() {
 	s.Stop()
 	_ = s.log.Close()
-}
-
-// FreePort returns a TCP port on 127.0.0.1 that nothing listens on now.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
