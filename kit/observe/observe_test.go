@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,33 @@ import (
 	"openbank/kit/scrape"
 	"openbank/messaging"
 )
+
+func TestQueuedFromTheMiddleOfTheTimestampsMillisecond(t *testing.T) {
+	sent := time.Date(2026, 12, 8, 1, 0, 0, 0, time.UTC).Add(7 * time.Millisecond) // a Kafka timestamp: whole ms
+	for _, c := range []struct {
+		name      string
+		timestamp time.Time
+		got       time.Time
+		want      float64
+	}{
+		{"a whole-millisecond timestamp starts half a millisecond in", sent, sent.Add(2 * time.Millisecond), 0.0015},
+		{"a precise timestamp is taken as it is", sent.Add(300 * time.Microsecond), sent.Add(2 * time.Millisecond), 0.0017},
+		{"never below zero", sent, sent.Add(200 * time.Microsecond), 0},
+	} {
+		if got := observe.Queued(c.timestamp, c.got); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("%s: %v s, want %v", c.name, got, c.want)
+		}
+	}
+	// Sent at a random point of their millisecond, the mean is the true one.
+	var sum float64
+	for i := range 1000 {
+		at := sent.Add(time.Duration(i) * time.Microsecond)
+		sum += observe.Queued(at.Truncate(time.Millisecond), at.Add(time.Millisecond))
+	}
+	if mean := sum / 1000; math.Abs(mean-0.001) > 1e-6 {
+		t.Errorf("mean of hops of 1 ms sent across a millisecond: %v s", mean)
+	}
+}
 
 func TestHopHistogram(t *testing.T) {
 	set := metric.NewSet()

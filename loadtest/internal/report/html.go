@@ -141,7 +141,7 @@ when every hop first wakes an idle process. Figures at each category's lowest ad
 time of every command or event that passed a hop while the load test ran at that load (not only the load test's own).
 In the order a command passes them: the gateway until Kafka acknowledged the command; the command handler's queue,
 deciding in balancedb and publishing until acknowledged; the gateway's queue of events, storing in transactiondb and
-pushing to subscribers. A queued hop starts at the Kafka record's timestamp.</p>
+pushing to subscribers. A queued hop starts in the middle of the millisecond the Kafka record's timestamp names.</p>
 <div class="charts">{{range .}}{{.SVG}}{{end}}</div>{{end}}
 <h2>CPU</h2>
 <div class="charts">{{range .CPU}}{{.SVG}}{{end}}</div>

@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/trace"
 
+	"openbank/kit/observe"
 	"openbank/messaging"
 	"openbank/services/command-handler/internal/domain/ledger"
 	"openbank/services/command-handler/internal/domain/tokens"
@@ -145,7 +146,7 @@ func (h *Handler) observe(batch []messaging.Delivery, answers []answer, dead int
 			h.metrics.Rejections.With([2]string{a.cmd.kind.String(), a.outcome.Reason}).Inc()
 		}
 		if !a.cmd.d.Timestamp.IsZero() {
-			h.metrics.Latency.Update(done.Sub(a.cmd.d.Timestamp).Seconds())
+			h.metrics.Latency.Update(observe.Queued(a.cmd.d.Timestamp, done))
 		}
 	}
 	h.metrics.observeHops(batch, len(answers), start, decided, done)

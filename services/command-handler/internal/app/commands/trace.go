@@ -102,7 +102,7 @@ func (m *Metrics) observeHops(batch []messaging.Delivery, answers int, start, de
 	queued := m.Hops.With(observe.HopHandlerQueued)
 	for _, d := range batch {
 		if !d.Timestamp.IsZero() {
-			queued.Update(start.Sub(d.Timestamp).Seconds())
+			queued.Update(observe.Queued(d.Timestamp, start))
 		}
 	}
 	decide := m.Hops.With(observe.HopHandlerDecided)

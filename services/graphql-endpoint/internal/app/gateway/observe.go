@@ -68,7 +68,7 @@ func consume(ctx context.Context, hops *metric.Histograms[string], name string, 
 			continue
 		}
 		c.n++
-		queued.Update(c.got.Sub(d.Timestamp).Seconds())
+		queued.Update(observe.Queued(d.Timestamp, c.got))
 		parent := d.Context(ctx)
 		if !trace.SpanContextFromContext(parent).IsRemote() {
 			continue // not traced (the command generator's), or tracing is off
