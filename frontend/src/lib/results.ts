@@ -203,6 +203,9 @@ export function series(categories: readonly ResultCategory[], metric: (s: LoadSt
   }));
 }
 
+/** What the memory without the page cache is, for a column's title. */
+export const ANON_MEANING = 'without the page cache (the mapped program), as the original counted';
+
 /** Every component that has a figure of kind in any category, sorted. */
 export function componentNames(categories: readonly ResultCategory[], kind: 'cpu' | 'mem' | 'anon'): string[] {
   const names = new Set<string>();

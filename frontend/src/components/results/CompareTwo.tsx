@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { type Pair, compareCategories, loadText, setupLabel, setupOf, timesText, verdictLoad } from '../../lib/compare';
-import type { ResultCategory } from '../../lib/results';
+import { ANON_MEANING, type ResultCategory } from '../../lib/results';
 import { ScrollBox } from '../ScrollBox';
 import { fmt } from './ResultsChart';
 
@@ -142,7 +142,7 @@ export function CompareTwo({ categories, a, b, onPick }: { categories: readonly 
                     Memory MiB A / B
                   </th>
                   {withAnon && (
-                    <th scope="col" className="has-text-right" title="without the page cache (the mapped binary), as the original counted">
+                    <th scope="col" className="has-text-right" title={ANON_MEANING}>
                       Without page cache MiB A / B
                     </th>
                   )}

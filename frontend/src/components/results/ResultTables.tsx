@@ -1,6 +1,6 @@
 import { loadText } from '../../lib/compare';
 import type { ResultCategory, RunDetail } from '../../lib/results';
-import { componentNames } from '../../lib/results';
+import { ANON_MEANING, componentNames } from '../../lib/results';
 import type { CategorySummary, Metric, ValueAt } from '../../lib/resultsSummary';
 import { ScrollBox } from '../ScrollBox';
 import { fmt } from './ResultsChart';
@@ -191,7 +191,7 @@ export function FigureTable({ category }: { category: ResultCategory }) {
               </th>
             ))}
             {anon.map((n) => (
-              <th scope="col" key={`a${n}`} title="without the page cache (the mapped binary), as the original counted">
+              <th scope="col" key={`a${n}`} title={ANON_MEANING}>
                 MiB {n} without page cache
               </th>
             ))}
