@@ -57,7 +57,8 @@ type FrontendStep struct {
 	// the run measured hops; absent otherwise.
 	Hops map[string]float64 `json:"hops,omitempty"`
 	// Anon is the memory per component without the page cache (MiB), what
-	// the original's figures count; absent when the sampler could not split it.
+	// the original's figures count; absent (empty) when the sampler could not
+	// split it.
 	Anon map[string]float64 `json:"anon,omitempty"`
 }
 
@@ -110,7 +111,7 @@ func Frontend(r Results) []FrontendCategory {
 			}
 			s := FrontendStep{AdditionalLoad: l.AdditionalLoad, Count: l.Latency.N, Mean: l.Latency.Mean,
 				StdErr: l.Latency.StdErr, P50: l.Latency.P50, P90: l.Latency.P90, P99: l.Latency.P99, Max: l.Latency.Max,
-				Timeouts: l.Timeouts, CPU: map[string]float64{}, Mem: map[string]float64{},
+				Timeouts: l.Timeouts, CPU: map[string]float64{}, Mem: map[string]float64{}, Anon: map[string]float64{},
 				Min: l.Latency.Min, Samples: l.Samples, Errors: l.Errors, AchievedLoad: l.AchievedLoad,
 				Throughput: l.Throughput, ConsumerLag: l.ConsumerLag, GeneratorLag: l.GeneratorLag, Hops: l.HopsMS}
 			if fb := l.Feedback; fb != nil {
@@ -119,9 +120,6 @@ func Frontend(r Results) []FrontendCategory {
 			for name, m := range l.Components {
 				s.CPU[name], s.Mem[name] = m.CPUPct, m.RSSMiB
 				if m.AnonMiB > 0 {
-					if s.Anon == nil {
-						s.Anon = map[string]float64{}
-					}
 					s.Anon[name] = m.AnonMiB
 				}
 			}
